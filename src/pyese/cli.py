@@ -1,0 +1,17 @@
+"""The ``pyese`` command line."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pyese", description="pyese command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run the session-context demo")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from pyese.demo import main as demo_main
+
+        return demo_main()
+    return 2

@@ -1,0 +1,1 @@
+"""pyese.storage.edb"""

@@ -1,1 +1,23 @@
-"""pyese.jet"""
+"""pyese.jet: the JET API, one Python function per ESE function.
+
+Names, constants and error codes are ESE's, letter for letter (see ``API.md``): the C
+signature in the same order, out-parameters returned, buffer sizes dropped. Column values
+are bytes in ESE's binary form. Every negative ``JET_ERR`` raises ``JetError`` or one of
+its subclasses (one per code, one per ESE category).
+"""
+
+from pyese.jethdr.constants import *
+from pyese.jethdr.errors import *
+from pyese.jethdr.errors import (
+    ERROR_CLASSES,
+    JetError,
+    error_class,
+    error_name,
+    raise_error,
+)
+from pyese.jet.handles import *
+from pyese.jet.structs import *
+from pyese.jet.instance import *
+from pyese.jet.session import *
+
+globals().update(ERROR_CLASSES)

@@ -1,0 +1,258 @@
+"""JET functions for instances and system parameters.
+
+Run modes, the instance table and every error come from ``pyese.engine.instance``; these
+functions validate arguments, pick the mode as ESE does, and call one engine method.
+"""
+
+from __future__ import annotations
+
+from pyese.engine import instance as _inst
+from pyese.engine.instance import SYSTEM, Instance
+from pyese.engine.params import definition
+from pyese.jet import _args
+from pyese.jet.handles import JET_INSTANCE
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import raise_error
+
+
+def _handle(inst: Instance) -> JET_INSTANCE:
+    return JET_INSTANCE(inst.id)
+
+
+def JetCreateInstance(szInstanceName: str | None = None) -> JET_INSTANCE:
+    """Create an instance (not yet initialised) and put the process in multi-instance mode.
+
+    Raises ``JET_errRunningInOneInstanceMode`` after ``JetInit(None)`` made the implicit
+    instance, ``JET_errTooManyInstances`` at ``JET_paramMaxInstances``,
+    ``JET_errInstanceNameInUse`` for a name already used (two unnamed instances collide too).
+    """
+    return JetCreateInstance2(szInstanceName, None, 0)
+
+
+def JetCreateInstance2(
+    szInstanceName: str | None = None, szDisplayName: str | None = None, grbit: int = 0
+) -> JET_INSTANCE:
+    """``JetCreateInstance`` with a display name; ``grbit`` is ignored, as in ESE."""
+    name = _args.optional_str(szInstanceName, "szInstanceName")
+    display = _args.optional_str(szDisplayName, "szDisplayName")
+    with SYSTEM.lock:
+        if SYSTEM.mode == _inst.MODE_ONE:
+            raise_error(C.JET_errRunningInOneInstanceMode)  # ESE: jetapi.cxx ~21926
+        SYSTEM.mode = _inst.MODE_MULTI
+        try:
+            inst = SYSTEM.new_instance(name, display)
+        except BaseException:
+            if not SYSTEM.instances:
+                SYSTEM.mode = _inst.MODE_NONE
+            raise
+    return _handle(inst)
+
+
+def JetEnableMultiInstance(psetsysparam: list | None = None) -> int:
+    """Put the process in multi-instance mode and set global parameters.
+
+    ``psetsysparam`` is a list of ``JET_SETSYSPARAM`` (or ``(paramid, lParam, sz)``
+    tuples); returns how many were set. ``JET_errRunningInOneInstanceMode`` in
+    one-instance mode.
+    """
+    with SYSTEM.lock:
+        if SYSTEM.mode == _inst.MODE_ONE:
+            raise_error(C.JET_errRunningInOneInstanceMode)
+        count = 0
+        for item in psetsysparam or []:
+            if isinstance(item, tuple):
+                paramid, lparam, sz = (tuple(item) + (0, None))[:3]
+            else:
+                paramid = item.paramid
+                lparam = getattr(item, "lParam", 0)
+                sz = getattr(item, "sz", None)
+            SYSTEM.set_global_param(_args.integer(paramid, "paramid"), lparam or 0, sz)
+            count += 1
+        SYSTEM.mode = _inst.MODE_MULTI
+    return count
+
+
+def _instance_for_init(instance: object) -> Instance:
+    if instance is None or instance == _inst.INSTANCE_NIL or instance == 0:
+        with SYSTEM.lock:
+            if SYSTEM.mode == _inst.MODE_MULTI:
+                raise_error(C.JET_errRunningInMultiInstanceMode)  # ESE: jetapi.cxx ~21389
+            if SYSTEM.mode == _inst.MODE_ONE and SYSTEM.instances:
+                raise_error(C.JET_errAlreadyInitialized)  # ESE: jetapi.cxx ~21395
+            SYSTEM.mode = _inst.MODE_ONE
+            try:
+                return SYSTEM.new_instance(None, None)
+            except BaseException:
+                SYSTEM.mode = _inst.MODE_NONE
+                raise
+    return SYSTEM.find_instance(instance)
+
+
+def JetInit(instance: JET_INSTANCE | int | None = None) -> None:
+    """Initialise an instance: run recovery, start its services. ``JetInit2(instance, 0)``.
+
+    ``JetInit(None)`` makes and initialises the process's single implicit instance
+    (one-instance mode; ``JET_errRunningInMultiInstanceMode`` in multi-instance mode).
+    ``JET_errAlreadyInitialized`` if the instance is up (it keeps running). Any other
+    failure frees the instance: create a new one to retry (ESE jetapi.cxx ~21506).
+    """
+    JetInit3(instance, None, 0)
+
+
+def JetInit2(instance: JET_INSTANCE | int | None, grbit: int = 0) -> None:
+    """``JetInit`` with init grbits (``JET_bitReplayIgnoreMissingDB``, ...)."""
+    JetInit3(instance, None, grbit)
+
+
+def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit: int = 0) -> None:
+    """``JetInit2`` with a ``JET_RSTINFO`` (restore map); see ``JetInit``."""
+    g = _args.grbit(grbit)
+    if prstInfo is not None and type(prstInfo).__name__ != "JET_RSTINFO":
+        raise_error(C.JET_errInvalidParameter, "prstInfo must be a JET_RSTINFO")
+    inst = _instance_for_init(instance)
+    inst.initialize(g)
+
+
+def JetTerm(instance: JET_INSTANCE | int | None) -> None:
+    """Terminate an instance: ``JetTerm2(instance, JET_bitTermAbrupt)`` (ESE jetapi.cxx ~22267)."""
+    JetTerm2(instance, C.JET_bitTermAbrupt)
+
+
+def JetTerm2(instance: JET_INSTANCE | int | None, grbit: int = 0) -> None:
+    """Terminate an instance and free it.
+
+    Waits for calls under way; ``JET_errTooManyActiveUsers`` if a session is inside a
+    transaction (the instance keeps running); with ``JET_bitTermDirty`` terminates at once
+    leaving databases for recovery and raises ``JET_errDirtyShutdown``;
+    ``JET_errRestoreInProgress`` during a restore; ``JET_errNotInitialized`` for a handle
+    that is no longer an instance. A created but never initialised instance is just freed.
+    """
+    g = _args.grbit(grbit)
+    try:
+        inst = SYSTEM.find_instance(instance)
+    except Exception:
+        # ESE: jetapi.cxx ErrTermComplete, a handle no longer in the table
+        raise_error(C.JET_errNotInitialized)
+    inst.terminate(g)
+
+
+def JetStopService() -> None:
+    """Stop the service of the one-instance-mode instance (``JetStopServiceInstance``)."""
+    with SYSTEM.lock:
+        if SYSTEM.mode == _inst.MODE_MULTI:
+            raise_error(C.JET_errRunningInMultiInstanceMode)
+    inst = SYSTEM.find_instance(None)
+    inst.stop_service_instance(C.JET_bitStopServiceAll)
+
+
+def JetStopServiceInstance(instance: JET_INSTANCE | int | None) -> None:
+    """Ask an instance to stop: later calls get ``JET_errClientRequestToStopJetService``
+    except JetRollback, JetEndSession, JetCloseTable, JetCloseDatabase, JetDetachDatabase,
+    JetResetSessionContext, JetGetSessionInfo, parameter calls and JetTerm."""
+    JetStopServiceInstance2(instance, C.JET_bitStopServiceAll)
+
+
+def JetStopServiceInstance2(instance: JET_INSTANCE | int | None, grbit: int = 0) -> None:
+    """``JetStopServiceInstance`` with ESE's grbits: ``All`` (0) stops; ``BackgroundUserTasks``
+    and ``QuiesceCaches`` only pause background work; ``Resume`` undoes a pause and gives
+    ``JET_errClientRequestToStopJetService`` after a full stop; other bits
+    ``JET_errInvalidGrbit``."""
+    g = _args.grbit(grbit)
+    inst = SYSTEM.find_instance(instance)
+    inst.stop_service_instance(g)
+
+
+def JetGetInstanceInfo() -> list:
+    """The running instances as ``JET_INSTANCE_INFO`` structures (ESE returns an array)."""
+    from pyese.jet.structs import JET_INSTANCE_INFO
+
+    with SYSTEM.lock:
+        instances = [i for i in SYSTEM.instances.values() if i.initialized]
+    result = []
+    for inst in instances:
+        files = []
+        services = inst.services
+        if services is not None:
+            attached = services.parts.get("attached_paths")
+            if callable(attached):
+                files = list(attached())
+        result.append(
+            JET_INSTANCE_INFO(
+                hInstanceId=JET_INSTANCE(inst.id),
+                szInstanceName=inst.name,
+                szDatabaseFileName=files,
+                szDatabaseDisplayName=[None] * len(files),
+                szDatabaseSLVFileName_Obsolete=[None] * len(files),
+            )
+        )
+    return result
+
+
+def _instance_of(instance: object, sesid: object) -> Instance | None:
+    if instance is not None and instance != 0 and instance != _inst.INSTANCE_NIL:
+        return SYSTEM.find_instance(instance)
+    if sesid is not None and sesid != 0:
+        return SYSTEM.find_session(sesid).instance
+    with SYSTEM.lock:
+        if SYSTEM.mode == _inst.MODE_ONE and SYSTEM.instances:
+            return next(iter(SYSTEM.instances.values()))
+    return None
+
+
+def JetSetSystemParameter(
+    instance: JET_INSTANCE | int | None,
+    sesid: object,
+    paramid: int,
+    lParam: int = 0,
+    szParam: str | None = None,
+) -> None:
+    """Set a system parameter of an instance (or the global defaults with ``instance=None``).
+
+    ``JET_errInvalidParameter`` for an id ESE does not define or a value out of range;
+    ``JET_errAlreadyInitialized`` for a parameter that init locks, once the instance is up
+    (or ``JET_paramMaxInstances`` once a mode is set); ``JET_errInitInProgress`` during
+    ``JetInit``; ``JET_errRestoreInProgress`` during a restore.
+    """
+    pid = _args.integer(paramid, "paramid")
+    if not isinstance(lParam, int):
+        raise_error(C.JET_errInvalidParameter, "lParam must be an int")
+    inst = _instance_of(instance, sesid)
+    if inst is None:
+        SYSTEM.set_global_param(pid, lParam, szParam)
+        return
+    inst.set_param(pid, lParam, szParam)
+
+
+def JetGetSystemParameter(
+    instance: JET_INSTANCE | int | None, sesid: object, paramid: int
+) -> tuple[int, str | None]:
+    """A parameter's value as ``(lParam, szParam)``: string parameters come back in szParam.
+
+    ``JET_errInvalidParameter`` for an id ESE does not define.
+    """
+    pid = _args.integer(paramid, "paramid")
+    definition(pid)
+    inst = _instance_of(instance, sesid)
+    value = inst.get_param(pid) if inst is not None else SYSTEM.params.get(pid)
+    if isinstance(value, str):
+        return 0, value
+    return int(value), None
+
+
+__all__ = [
+    "JetCreateInstance",
+    "JetCreateInstance2",
+    "JetEnableMultiInstance",
+    "JetInit",
+    "JetInit2",
+    "JetInit3",
+    "JetTerm",
+    "JetTerm2",
+    "JetStopService",
+    "JetStopServiceInstance",
+    "JetStopServiceInstance2",
+    "JetGetInstanceInfo",
+    "JetSetSystemParameter",
+    "JetGetSystemParameter",
+]
+

@@ -1,0 +1,223 @@
+"""JET functions for sessions, session contexts and transactions.
+
+Each function enters the gate (``pyese.engine.gate``), which applies ESE's checks in
+ESE's order, then calls one method of the session. The calls that ESE lets through after
+``JetStopServiceInstance`` (``fIgnoreStopService``) say so in their docstrings.
+"""
+
+from __future__ import annotations
+
+from pyese.engine.gate import session_call
+from pyese.engine.instance import SYSTEM
+from pyese.engine.session import Session
+from pyese.jet import _args
+from pyese.jet.handles import JET_INSTANCE, JET_SESID
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import raise_error
+
+
+def JetBeginSession(
+    instance: JET_INSTANCE | int | None, szUserName: str = "", szPassword: str = ""
+) -> JET_SESID:
+    """Start a session on an initialised instance (user name and password are ignored, as in ESE).
+
+    Raises the instance gate's errors (``JET_errNotInitialized`` for a created but not
+    initialised instance, ``JET_errClientRequestToStopJetService``,
+    ``JET_errInstanceUnavailable``, ``JET_errTermInProgress``, ``JET_errRestoreInProgress``,
+    ``JET_errInvalidParameter`` for a bad handle in multi-instance mode) and
+    ``JET_errOutOfSessions`` past ``JET_paramMaxSessions``.
+    """
+    inst = SYSTEM.find_instance(instance)
+    inst.enter()
+    try:
+        session = Session(inst)
+        inst.register_session(session)
+    finally:
+        inst.leave()
+    return JET_SESID(session.id)
+
+
+def JetDupSession(sesid: JET_SESID | int) -> JET_SESID:
+    """Begin a new, independent session on the same instance (nothing is copied)."""
+    with session_call(sesid) as session:
+        inst = session.instance
+        new = Session(inst)
+        inst.register_session(new)
+    return JET_SESID(new.id)
+
+
+def JetEndSession(sesid: JET_SESID | int, grbit: int = 0) -> None:
+    """End a session: roll back its transaction, close its databases and cursors, free it.
+
+    Allowed after ``JetStopServiceInstance``. ``JET_errSessionInUse`` while a session
+    context is set (reset it first, even from the thread that set it); with a transaction
+    begun in thread mode, ``JET_errSessionSharingViolation`` from another thread. On an
+    error the session stays usable. ``grbit`` is not checked, as in ESE.
+    """
+    with session_call(sesid, ignore_stop_service=True) as session:
+        session.end()
+
+
+def JetGetSessionInfo(sesid: JET_SESID | int, ulInfoLevel: int = C.JET_SessionInfo):
+    """The session's transaction state as a ``JET_SESSIONINFO``-shaped structure.
+
+    Allowed after ``JetStopServiceInstance``. Only ``JET_SessionInfo`` (0) is supported;
+    another level gives ``JET_errInvalidParameter`` (ESE tm.cxx ErrIsamGetSessionInfo).
+    """
+    from pyese.jet.structs import JET_SESSIONINFO
+
+    level = _args.integer(ulInfoLevel, "ulInfoLevel")
+    with session_call(sesid, ignore_stop_service=True) as session:
+        if level != C.JET_SessionInfo:
+            raise_error(C.JET_errInvalidParameter, "only JET_SessionInfo is supported")
+        return JET_SESSIONINFO(**session.info())
+
+
+def JetGetSessionParameter(sesid: JET_SESID | int, sesparamid: int) -> int:
+    """A session parameter: ``JET_sesparamTransactionLevel`` or ``JET_sesparamCommitDefault``.
+
+    Other ids: ``JET_errInvalidParameter``.
+    """
+    pid = _args.integer(sesparamid, "sesparamid")
+    with session_call(sesid) as session:
+        if pid == C.JET_sesparamTransactionLevel:
+            return session.level
+        if pid == C.JET_sesparamCommitDefault:
+            return session.commit_default
+        raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {pid}")
+
+
+def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: int) -> None:
+    """Set ``JET_sesparamCommitDefault`` (``JET_bitCommitLazyFlush`` or 0) for the session.
+
+    Other ids, or another value: ``JET_errInvalidParameter``.
+    """
+    pid = _args.integer(sesparamid, "sesparamid")
+    v = _args.integer(value, "value")
+    with session_call(sesid) as session:
+        if pid != C.JET_sesparamCommitDefault:
+            raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {pid}")
+        if v & ~(C.JET_bitCommitLazyFlush | C.JET_bitWaitLastLevel0Commit):
+            raise_error(C.JET_errInvalidParameter, "commit default takes JET_bitCommitLazyFlush")
+        session.commit_default = v
+
+
+def JetSetSessionContext(sesid: JET_SESID | int, ulContext: int) -> None:
+    """Bind the session to a context so a transaction can move between threads.
+
+    ``JET_errInvalidParameter`` for 0 or -1 (all ones); ``JET_errSessionContextAlreadySet``
+    if a context is set (so of N threads racing, exactly one wins); blocked after
+    ``JetStopServiceInstance``. The context must be set *before* the level-0 begin for the
+    transaction to follow it. A failed call changes nothing.
+    """
+    ctx = _args.integer(ulContext, "ulContext")
+    if ctx == -1:
+        ctx = 0xFFFFFFFFFFFFFFFF
+    if ctx < 0:
+        ctx &= 0xFFFFFFFFFFFFFFFF
+    with session_call(sesid) as session:
+        session.set_context(ctx)
+
+
+def JetResetSessionContext(sesid: JET_SESID | int) -> None:
+    """Clear the session context; only the thread that set it may.
+
+    ``JET_errSessionContextNotSetByThisThread`` otherwise (or when none is set). Allowed
+    after ``JetStopServiceInstance``.
+    """
+    with session_call(sesid, ignore_stop_service=True) as session:
+        session.reset_context()
+
+
+def JetBeginTransaction(sesid: JET_SESID | int) -> None:
+    """Begin a transaction (level + 1, at most 7: ``JET_errTransTooDeep`` beyond).
+
+    The level-0 begin takes the snapshot and binds the transaction to the session context
+    if one is set, else to the calling thread; a nested begin from elsewhere gives
+    ``JET_errSessionSharingViolation``.
+    """
+    JetBeginTransaction3(sesid, 0, 0)
+
+
+def JetBeginTransaction2(sesid: JET_SESID | int, grbit: int = 0) -> None:
+    """``JetBeginTransaction`` with ``JET_bitTransactionReadOnly`` (other bits are ignored)."""
+    JetBeginTransaction3(sesid, 0, grbit)
+
+
+def JetBeginTransaction3(sesid: JET_SESID | int, trxid: int = 0, grbit: int = 0) -> None:
+    """``JetBeginTransaction2`` with a 64-bit transaction id, used by ESE only for tracing."""
+    g = _args.grbit(grbit)
+    _args.integer(trxid, "trxid")
+    with session_call(sesid) as session:
+        session.begin_transaction(g)
+
+
+def JetCommitTransaction(sesid: JET_SESID | int, grbit: int = 0) -> None:
+    """Commit the innermost level; a level-0 commit is durable unless lazy.
+
+    Grbits: ``JET_bitCommitLazyFlush``; alone and also at level 0:
+    ``JET_bitWaitLastLevel0Commit``, ``JET_bitWaitAllLevel0Commit``, ``JET_bitForceNewLog``.
+    Errors in ESE's order: ``JET_errInvalidGrbit``, ``JET_errNotInTransaction``,
+    ``JET_errMustRollback``, ``JET_errSessionSharingViolation`` (wrong thread or context).
+    """
+    JetCommitTransaction2(sesid, grbit, 0)
+
+
+def JetCommitTransaction2(sesid: JET_SESID | int, grbit: int = 0, cmsecDurableCommit: int = 0):
+    """``JetCommitTransaction`` returning the ``JET_COMMIT_ID`` of a logged level-0 commit
+    (else None); a non-lazy commit with ``cmsecDurableCommit`` > 0 gives
+    ``JET_errInvalidParameter``."""
+    g = _args.grbit(grbit)
+    cmsec = _args.integer(cmsecDurableCommit, "cmsecDurableCommit")
+    with session_call(sesid) as session:
+        before = session.last_commit_lgpos
+        level = session.level
+        session.commit_transaction(g, cmsec)
+        lgpos = session.last_commit_lgpos
+        if level == 1 and lgpos is not None and lgpos is not before:
+            return _commit_id(session, lgpos)
+        return None
+
+
+def _commit_id(session: Session, lgpos: object):
+    from pyese.jet.structs import JET_COMMIT_ID
+
+    services = session.instance.services
+    signature = services.parts.get("log_signature") if services is not None else None
+    generation = getattr(lgpos, "generation", 0)
+    isec = getattr(lgpos, "isec", 0)
+    ib = getattr(lgpos, "ib", 0)
+    commit = JET_COMMIT_ID(reserved=0, commitId=(generation << 32) | (isec << 16) | ib)
+    if signature is not None:
+        commit.signLog = signature
+    return commit
+
+
+def JetRollback(sesid: JET_SESID | int, grbit: int = 0) -> None:
+    """Undo the innermost level (all levels with ``JET_bitRollbackAll``).
+
+    Allowed after ``JetStopServiceInstance``. ``JET_errInvalidGrbit``,
+    ``JET_errNotInTransaction`` at level 0, ``JET_errSessionSharingViolation`` from the
+    wrong thread or context (cursors opened in the level are closed first, as in ESE).
+    """
+    g = _args.grbit(grbit)
+    with session_call(sesid, ignore_stop_service=True) as session:
+        session.rollback(g)
+
+
+__all__ = [
+    "JetBeginSession",
+    "JetDupSession",
+    "JetEndSession",
+    "JetGetSessionInfo",
+    "JetGetSessionParameter",
+    "JetSetSessionParameter",
+    "JetSetSessionContext",
+    "JetResetSessionContext",
+    "JetBeginTransaction",
+    "JetBeginTransaction2",
+    "JetBeginTransaction3",
+    "JetCommitTransaction",
+    "JetCommitTransaction2",
+    "JetRollback",
+]

@@ -1,0 +1,18 @@
+"""Shared fixtures: every test starts from a fresh process-wide ESE state."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyese.engine.instance import SYSTEM, InstanceServices
+
+
+@pytest.fixture(autouse=True)
+def fresh_ese_state():
+    """Forget every instance and session before and after each test (ESE's globals)."""
+    SYSTEM.reset_for_tests()
+    hooks = (list(InstanceServices.on_start), list(InstanceServices.on_stop))
+    yield
+    SYSTEM.reset_for_tests()
+    InstanceServices.on_start[:] = hooks[0]
+    InstanceServices.on_stop[:] = hooks[1]

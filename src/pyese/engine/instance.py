@@ -84,10 +84,10 @@ class System:
             if not self.instances:
                 raise_error(C.JET_errNotInitialized)
             key = _handle_value(handle)
-            inst = self.instances.get(key) if key is not None else None
-            if inst is None:
+            found = self.instances.get(key) if key is not None else None
+            if found is None:
                 raise_error(C.JET_errInvalidParameter, "not a live instance handle")
-            return inst
+            return found
 
     def find_session(self, sesid: object) -> Session:
         """The live session a handle names; ``JET_errInvalidSesid`` otherwise."""
@@ -202,12 +202,12 @@ class Instance:
         with self.lock:
             if self.api_state == API_RESTORING:
                 return "restore in progress"
-            if self.unavailable_err is not None:
-                return "unavailable"
             if self.term_in_progress:
                 return "terminating"
             if self.id not in self.system.instances:
                 return "terminated"
+            if self.unavailable_err is not None:
+                return "unavailable"
             if not self.initialized:
                 return "created"
             if self.stop_service:
@@ -427,7 +427,9 @@ class Instance:
                 if grbit == C.JET_bitStopServiceResume:
                     self.paused_bits = 0
                 return
-            pause = grbit & (C.JET_bitStopServiceBackgroundUserTasks | C.JET_bitStopServiceQuiesceCaches)
+            pause = grbit & (
+                C.JET_bitStopServiceBackgroundUserTasks | C.JET_bitStopServiceQuiesceCaches
+            )
             if grbit == C.JET_bitStopServiceAll or grbit & C.JET_bitStopServiceStopAndEmitLog:
                 self.stop_service = True
                 self.paused_bits |= (
@@ -460,7 +462,7 @@ class Instance:
                 self.system.sessions.pop(session.id, None)
 
     def new_trx_begin0(self, read_only: bool) -> int:
-        """ESE PIB::PIBSetTrxBegin0: read-write begins draw a new id (+4), read-only ones peek (+2)."""
+        """ESE PIBSetTrxBegin0: read-write begins draw a new id (+4), read-only ones peek (+2)."""
         with self.lock:
             if read_only:
                 return self.trx_newest + 2

@@ -6,6 +6,10 @@ are bytes in ESE's binary form. Every negative ``JET_ERR`` raises ``JetError`` o
 its subclasses (one per code, one per ESE category).
 """
 
+from pyese.jet.handles import *
+from pyese.jet.instance import *
+from pyese.jet.session import *
+from pyese.jet.structs import *
 from pyese.jethdr.constants import *
 from pyese.jethdr.errors import *
 from pyese.jethdr.errors import (
@@ -15,9 +19,5 @@ from pyese.jethdr.errors import (
     error_name,
     raise_error,
 )
-from pyese.jet.handles import *
-from pyese.jet.structs import *
-from pyese.jet.instance import *
-from pyese.jet.session import *
 
 globals().update(ERROR_CLASSES)

@@ -181,8 +181,8 @@ def JetGetInstanceInfo() -> list:
                 hInstanceId=JET_INSTANCE(inst.id),
                 szInstanceName=inst.name,
                 szDatabaseFileName=files,
-                szDatabaseDisplayName=[None] * len(files),
-                szDatabaseSLVFileName_Obsolete=[None] * len(files),
+                szDatabaseDisplayName=[""] * len(files),
+                szDatabaseSLVFileName_Obsolete=[""] * len(files),
             )
         )
     return result

@@ -189,7 +189,7 @@ def _commit_id(session: Session, lgpos: object):
     ib = getattr(lgpos, "ib", 0)
     commit = JET_COMMIT_ID(reserved=0, commitId=(generation << 32) | (isec << 16) | ib)
     if signature is not None:
-        commit.signLog = signature
+        commit.signLog = signature  # type: ignore[assignment]
     return commit
 
 

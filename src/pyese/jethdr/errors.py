@@ -7,13 +7,23 @@ ESE builds its own error strings and ManagedEsent its exception classes:
 - a category class per node of ESE's category tree::
 
       JetError (ESE "Error")
-      +-- OperationError > FatalError, JetIOError, ResourceError > JetMemoryError, QuotaError, DiskError
+      +-- OperationError > FatalError, JetIOError,
+      |                    ResourceError > JetMemoryError, QuotaError, DiskError
       +-- DataError      > CorruptionError, InconsistentError, FragmentationError
       +-- ApiError       > UsageError, StateError, ObsoleteError
 
-  (``IO`` and ``Memory`` get a ``Jet`` prefix so that they do not shadow Python's built-ins);
-- a code class per error, named after the code without ``JET_err`` plus ``Error``
+  (``IO`` and ``Memory`` get a ``Jet`` prefix so that they do not shadow Python's built-ins).
+  This is ESE's ``JET_ERRCAT`` tree as ``errorhierarchy.cxx`` builds it (``rgerrorHierarchies``):
+  the comment above that table, and the header line of our ``errors.tsv``, say
+  "Mishandling" where the enum and the table say ``JET_errcatInconsistent``. Codes
+  whose category is ``JET_errcatUnknown`` (all obsolete) derive from ``ObsoleteError``,
+  as ManagedEsent's ``EsentObsoleteException`` subclasses do; the few codes the header
+  defines but ``errdata.txt`` leaves out have no category and derive from ``JetError``;
+- a code class per negative code, named after the code without ``JET_err`` (or
+  ``JET_wrn``, for ``JET_wrnNyi`` = -1, which ESE counts as an error) plus ``Error``
   (``JET_errWriteConflict`` -> ``WriteConflictError``), derived from its category class.
+  The header's second names for a code (``JET_errColumnIllegalNull`` =
+  ``JET_errNullInvalid``) name the same class (``ColumnIllegalNullError is NullInvalidError``).
 
 ``error_class(code)`` maps a code to its class and ``JetError.from_code(code)`` builds the
 exception; ``str(exc)`` reads ``JET_errWriteConflict (-1102): <meaning>``.
@@ -23,7 +33,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from pyese.jethdr._errtable import ERRORS
+from pyese.jethdr._errtable import ALIASES, ERRORS
 
 
 class JetError(Exception):
@@ -141,17 +151,18 @@ CATEGORY_CLASSES: dict[str, type[JetError]] = {
 _BY_CODE: dict[int, type[JetError]] = {}
 ERROR_CLASSES: dict[str, type[JetError]] = {}
 WARNINGS: dict[int, tuple[str, str]] = {}
-"""Positive codes (and ``JET_wrnNyi``): code -> (name, meaning)."""
+"""Codes >= 0, and ``JET_wrnNyi``: code -> (name, meaning)."""
 
 
 def _class_name(name: str) -> str:
-    return name[len("JET_err"):] + "Error"
+    return name[len("JET_err"):] + "Error"  # "JET_err" and "JET_wrn" are both 7 long
 
 
 def _build() -> None:
-    for code, name, category, kind, meaning in ERRORS:
-        if not name.startswith("JET_err") or code >= 0:
+    for code, name, category, _kind, meaning in ERRORS:
+        if code >= 0 or not name.startswith("JET_err"):
             WARNINGS[code] = (name, meaning)
+        if code >= 0:
             continue
         if code in _BY_CODE:
             # Aliases (e.g. JET_errDatabaseInconsistent = JET_errDatabaseDirtyShutdown):
@@ -173,6 +184,9 @@ def _build() -> None:
         )
         _BY_CODE[code] = cls
         ERROR_CLASSES[cls.__name__] = cls
+    for name, code in ALIASES:
+        if code < 0 and code in _BY_CODE:
+            ERROR_CLASSES[_class_name(name)] = _BY_CODE[code]
 
 
 _build()

@@ -8,10 +8,10 @@ import argparse
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pyese", description="pyese command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="run the session-context demo")
-    args = parser.parse_args(argv)
+    sub.add_parser("demo", help="run the session-context demo", add_help=False)
+    args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         from pyese.demo import main as demo_main
 
-        return demo_main()
+        return demo_main(rest)
     return 2

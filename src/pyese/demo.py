@@ -3,9 +3,10 @@
 Worker threads serve requests in three stages (receive, price, commit), each stage its
 own thread pool, as staged servers do; a smaller pool of ESE sessions carries the
 transactions. Each order is one transaction that spans three tasks, one per stage, each
-on whatever worker of that stage is free: every transaction moves between threads. Between tasks the transaction is handed over
-with a session context: the task that ends calls ``JetResetSessionContext``, the next
-one calls ``JetSetSessionContext`` with the order's context value, on its own thread.
+on whatever worker of that stage is free: every transaction moves between threads.
+Between tasks the transaction is handed over with a session context: the task that
+ends calls ``JetResetSessionContext``, the next one calls ``JetSetSessionContext`` with
+the order's context value, on its own thread.
 
 The demo also misuses a session on purpose, committing from a thread that does not hold
 the transaction's context, and shows ESE refusing it with

@@ -55,21 +55,29 @@ def JetEnableMultiInstance(psetsysparam: list | None = None) -> int:
     tuples); returns how many were set. ``JET_errRunningInOneInstanceMode`` in
     one-instance mode.
     """
+    if psetsysparam is None:
+        items: list = []
+    elif isinstance(psetsysparam, (list, tuple)):
+        items = list(psetsysparam)
+    else:
+        raise_error(C.JET_errInvalidParameter, "psetsysparam must be a list of JET_SETSYSPARAM")
+    settings = []
+    for item in items:
+        if isinstance(item, tuple):
+            paramid, lparam, sz = (item + (0, None))[:3]
+        elif hasattr(item, "paramid"):
+            paramid = item.paramid
+            lparam, sz = getattr(item, "lParam", 0), getattr(item, "sz", None)
+        else:
+            raise_error(C.JET_errInvalidParameter, "each setting is a JET_SETSYSPARAM")
+        settings.append((_args.integer(paramid, "paramid"), lparam or 0, sz))
     with SYSTEM.lock:
         if SYSTEM.mode == _inst.MODE_ONE:
             raise_error(C.JET_errRunningInOneInstanceMode)
-        count = 0
-        for item in psetsysparam or []:
-            if isinstance(item, tuple):
-                paramid, lparam, sz = (tuple(item) + (0, None))[:3]
-            else:
-                paramid = item.paramid
-                lparam = getattr(item, "lParam", 0)
-                sz = getattr(item, "sz", None)
-            SYSTEM.set_global_param(_args.integer(paramid, "paramid"), lparam or 0, sz)
-            count += 1
+        for paramid, lparam, sz in settings:
+            SYSTEM.set_global_param(paramid, lparam, sz)
         SYSTEM.mode = _inst.MODE_MULTI
-    return count
+    return len(settings)
 
 
 def _instance_for_init(instance: object) -> Instance:

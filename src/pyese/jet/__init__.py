@@ -21,3 +21,11 @@ from pyese.jethdr.errors import (
 )
 
 globals().update(ERROR_CLASSES)
+
+
+def __getattr__(name: str) -> type[JetError]:
+    """Error classes are made from ESE's table at import; this tells type checkers so."""
+    try:
+        return ERROR_CLASSES[name]
+    except KeyError:
+        raise AttributeError(name) from None

@@ -1,0 +1,363 @@
+"""Walking one B-tree of a genuine ESE file: descent, seeks, and stepping in key order.
+
+ESE: ``dev/ese/src/ese/node.cxx`` (``IlineNDISeekGEQInternal``, ``ErrNDISeekInternalPage``,
+``IlineNDISeekGEQ``), ``dev/ese/src/ese/bt.cxx`` (``ErrBTNext``/``ErrBTPrev``), ``cpage.hxx``.
+
+Invariants the walk relies on (and checks, so hostile files cannot loop or overrun):
+
+- A parent page's line ``i`` holds a separator key ``sep_i`` and a child pgno. Child ``i``
+  holds keys in ``[sep_{i-1}, sep_i)``; the last line's key is the null key (+infinity).
+  Seeking key ``k`` descends to the first line with ``sep_i > k`` (``ErrNDISeekInternalPage``
+  steps past an equal separator), found by binary search: a seek reads one page per level.
+- Keys compare bytewise (``memcmp`` then length). On pages of non-unique trees
+  (``fPageNonUniqueKeys``, secondary indexes) nodes with equal keys are ordered by their data
+  (the primary bookmark), and separators compare against ``key + data``.
+- Every page entered belongs to the tree (``objidFDP``), is not a space-tree page, has the
+  level ESE says (the children of a ``fPageParentOfLeaf`` page are leaves), has its lines in
+  order and within the bounds its parent gives it. A page already on the path is a cycle.
+  The path is at most ``MAX_DEPTH`` pages deep. These make the traversal finite without any
+  memory that grows with the file.
+- Moving between leaves follows the path (parent, next child), not raw sibling links; in
+  strict mode the sibling links are then checked against the path
+  (``JET_errBadPageLink`` on a mismatch).
+- Deleted nodes (``fNDDeleted``) are invisible; versioned nodes are returned as they are.
+
+In tolerant mode a page that fails verification is skipped (reported through the file's
+``skipped_pages``) and the walk continues with the next subtree; nothing is raised for it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator
+from typing import Protocol
+
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.edb.page import Node, Page
+
+MAX_DEPTH = 32
+"""Deepest path accepted (ESE trees of a few GB are 4-5 levels deep)."""
+
+
+class PageSource(Protocol):
+    """What a tree walk needs from the file."""
+
+    tolerant: bool
+    page_count: int
+
+    def read_page(self, pgno: int, *, verify: bool = True) -> Page: ...
+
+    def note_skipped(self, pgno: int, err: JetError) -> None: ...
+
+
+def _corrupt(what: str) -> None:
+    raise_error(C.JET_errDatabaseCorrupted, what)
+
+
+class _Frame:
+    __slots__ = ("page", "idx", "lo", "hi", "cmp_keys")
+
+    def __init__(self, page: Page, idx: int, lo: bytes | None, hi: bytes | None) -> None:
+        self.page = page
+        self.idx = idx
+        self.lo = lo
+        self.hi = hi
+        self.cmp_keys: list[bytes] = _compare_keys(page)
+
+    def copy(self) -> _Frame:
+        f = _Frame.__new__(_Frame)
+        f.page, f.idx, f.lo, f.hi, f.cmp_keys = self.page, self.idx, self.lo, self.hi, self.cmp_keys
+        return f
+
+
+def _compare_keys(page: Page) -> list[bytes]:
+    """Per line, the key compared with separators and seek keys."""
+    return [n.key for n in page.nodes()]
+
+
+def _check_page_order(page: Page, keys: list[bytes], lo: bytes | None, hi: bytes | None) -> None:
+    """Lines in order and inside the parent's bounds (ESE: cpage.cxx CheckLinesInOrder).
+
+    Leaves of non-unique trees are ordered by (key, data) and their separators compare with
+    ``key + data``: only their order is checked, not their bounds.
+    """
+    if page.is_leaf and page.non_unique_keys:
+        nodes = page.nodes()
+        for na, nb in zip(nodes, nodes[1:]):
+            if (na.key, na.data) >= (nb.key, nb.data):
+                _corrupt(f"page {page.pgno}: nodes out of order")
+        return
+    checked = keys if page.is_leaf else keys[:-1]  # a parent's last key is the null key
+    for a, b in zip(checked, checked[1:]):
+        if a >= b:
+            _corrupt(f"page {page.pgno}: keys out of order")
+    if checked:
+        if lo is not None and checked[0] < lo:
+            _corrupt(f"page {page.pgno}: first key below its parent's separator")
+        if hi is not None and checked[-1] >= hi:
+            _corrupt(f"page {page.pgno}: last key not below its parent's separator")
+
+
+class EdbTreeCursor:
+    """A :class:`pyese.storage.trees.TreeCursor` over one tree of a genuine ESE file."""
+
+    def __init__(self, src: PageSource, objid: int, pgno_fdp: int) -> None:
+        self._src = src
+        self.objid = objid
+        self.pgno_fdp = pgno_fdp
+        self._stack: list[_Frame] = []
+        self._current: Node | None = None
+
+    # -- page loading ------------------------------------------------------------------
+
+    def _root(self) -> _Frame | None:
+        src = self._src
+        try:
+            if not 1 <= self.pgno_fdp <= src.page_count:
+                _corrupt(f"tree {self.objid}: pgnoFDP {self.pgno_fdp} is beyond the file")
+            page = src.read_page(self.pgno_fdp)
+            if page.objid != self.objid or not page.is_root or page.is_space_tree:
+                _corrupt(
+                    f"page {page.pgno} is not the root of tree {self.objid}"
+                    f" (objidFDP {page.objid}, flags 0x{page.flags:x})"
+                )
+            if not page.is_leaf and page.clines == 0:
+                _corrupt(f"page {page.pgno}: parent page without lines")
+            frame = _Frame(page, 0, None, None)
+            _check_page_order(page, frame.cmp_keys, None, None)
+            return frame
+        except JetError as err:
+            if not src.tolerant:
+                raise
+            src.note_skipped(self.pgno_fdp, err)
+            return None
+
+    def _child(self, parent: _Frame, i: int) -> _Frame | None:
+        """Load child ``i`` of ``parent`` and check it; None if skipped (tolerant mode)."""
+        src = self._src
+        pgno = 0
+        try:
+            ppage = parent.page
+            pgno = ppage.child_pgno(i)
+            if not 1 <= pgno <= src.page_count:
+                _corrupt(f"page {ppage.pgno}: child pgno {pgno} is beyond the file")
+            if any(f.page.pgno == pgno for f in self._stack) or pgno == ppage.pgno:
+                _corrupt(f"page {ppage.pgno}: child pgno {pgno} makes a cycle")
+            if len(self._stack) >= MAX_DEPTH:
+                _corrupt(f"tree {self.objid} deeper than {MAX_DEPTH} levels")
+            page = src.read_page(pgno)
+            if page.objid != self.objid:
+                _corrupt(f"page {pgno} (objidFDP {page.objid}) is a child in tree {self.objid}")
+            if page.is_root or page.is_space_tree or page.flags & 0x8:
+                _corrupt(f"page {pgno}: flags 0x{page.flags:x} not allowed below a parent")
+            if ppage.is_parent_of_leaf != page.is_leaf:
+                _corrupt(f"page {pgno}: level does not match its parent {ppage.pgno}")
+            if not page.is_leaf and page.clines == 0:
+                _corrupt(f"page {pgno}: parent page without lines")
+            n = ppage.clines
+            lo = parent.cmp_keys[i - 1] if i > 0 else parent.lo
+            hi = parent.cmp_keys[i] if i < n - 1 else parent.hi
+            frame = _Frame(page, 0, lo, hi)
+            _check_page_order(page, frame.cmp_keys, lo, hi)
+            return frame
+        except JetError as err:
+            if not src.tolerant:
+                raise
+            src.note_skipped(pgno, err)
+            return None
+
+    # -- positioning -------------------------------------------------------------------
+
+    def _settle(self, direction: int) -> Node | None:
+        """From the stack's position, move in ``direction`` to the nearest visible node."""
+        stack = self._stack
+        budget = self._src.page_count + 2 * MAX_DEPTH
+        left_leaf: Page | None = None
+        while stack:
+            top = stack[-1]
+            page = top.page
+            n = page.clines
+            if not 0 <= top.idx < n:
+                if len(stack) == 1:
+                    break
+                popped = stack.pop()
+                if popped.page.is_leaf:
+                    left_leaf = popped.page
+                stack[-1].idx += direction
+                continue
+            if page.is_leaf:
+                node = page.nodes()[top.idx]
+                if node.deleted:
+                    top.idx += direction
+                    continue
+                self._current = node
+                return node
+            budget -= 1
+            if budget < 0:
+                _corrupt(f"tree {self.objid}: walk visits more pages than the file has")
+            child = self._child(top, top.idx)
+            if child is None:
+                top.idx += direction
+                continue
+            if direction < 0:
+                child.idx = child.page.clines - 1
+            if child.page.is_leaf and left_leaf is not None and not self._src.tolerant:
+                self._check_siblings(left_leaf, child.page, direction)
+            stack.append(child)
+        self._stack = []
+        self._current = None
+        return None
+
+    @staticmethod
+    def _check_siblings(left: Page, new: Page, direction: int) -> None:
+        before, after = (left, new) if direction > 0 else (new, left)
+        if before.pgno_next != after.pgno or after.pgno_prev != before.pgno:
+            raise_error(
+                C.JET_errBadPageLink,
+                f"leaf pages {before.pgno} -> {after.pgno}: sibling links"
+                f" {before.pgno}.next={before.pgno_next}, {after.pgno}.prev={after.pgno_prev}",
+            )
+
+    def _start(self) -> _Frame | None:
+        self._stack = []
+        self._current = None
+        root = self._root()
+        if root is not None:
+            self._stack = [root]
+        return root
+
+    def first(self) -> tuple[bytes, bytes] | None:
+        if self._start() is None:
+            return None
+        return _kd(self._settle(+1))
+
+    def last(self) -> tuple[bytes, bytes] | None:
+        root = self._start()
+        if root is None:
+            return None
+        root.idx = root.page.clines - 1
+        return _kd(self._settle(-1))
+
+    def _seek(self, key: bytes) -> Node | None:
+        """Position on the first visible node with node.key >= key."""
+        frame = self._start()
+        while frame is not None:
+            page = frame.page
+            if page.is_leaf:
+                frame.idx = bisect_left(frame.cmp_keys, key)
+                break
+            n = page.clines
+            # first separator > key among lines 0..n-2 (ESE: IlineNDISeekGEQInternal + 1 on ==)
+            seps = frame.cmp_keys
+            lo_i, hi_i = 0, n - 1
+            while lo_i < hi_i:
+                mid = (lo_i + hi_i) // 2
+                if seps[mid] > key:
+                    hi_i = mid
+                else:
+                    lo_i = mid + 1
+            frame.idx = lo_i
+            child = self._child(frame, lo_i)
+            if child is None:
+                frame.idx = lo_i + 1
+                break
+            self._stack.append(child)
+            frame = child
+        if not self._stack:
+            return None
+        return self._settle(+1)
+
+    def seek_ge(self, key: bytes) -> tuple[bytes, bytes] | None:
+        """First node with node.key >= key."""
+        return _kd(self._seek(key))
+
+    def seek_le(self, key: bytes) -> tuple[bytes, bytes] | None:
+        """Last node with node.key <= key."""
+        node = self._seek(key)
+        if node is None:
+            return self.last()
+        if node.key != key:
+            return self.prev()
+        # equal keys repeat only in non-unique trees: take the last of them
+        while True:
+            saved = [f.copy() for f in self._stack]
+            nxt = self.next()
+            if nxt is None or nxt[0] != key:
+                self._stack = saved
+                self._current = node
+                return _kd(node)
+            node = self._current  # type: ignore[assignment]
+
+    def next(self) -> tuple[bytes, bytes] | None:
+        if self._current is None or not self._stack:
+            return None
+        before = self._current
+        self._stack[-1].idx += 1
+        node = self._settle(+1)
+        if node is not None and (node.key, node.data) <= (before.key, before.data):
+            if not self._src.tolerant:
+                _corrupt(f"tree {self.objid}: keys do not increase across leaves")
+        return _kd(node)
+
+    def prev(self) -> tuple[bytes, bytes] | None:
+        if self._current is None or not self._stack:
+            return None
+        before = self._current
+        self._stack[-1].idx -= 1
+        node = self._settle(-1)
+        if node is not None and (node.key, node.data) >= (before.key, before.data):
+            if not self._src.tolerant:
+                _corrupt(f"tree {self.objid}: keys do not decrease across leaves")
+        return _kd(node)
+
+    @property
+    def current_node(self) -> Node | None:
+        """The current node with its flags (``versioned`` etc.), for debugging."""
+        return self._current
+
+    @property
+    def current_pgno(self) -> int | None:
+        """The leaf page the cursor is on."""
+        return self._stack[-1].page.pgno if self._current is not None and self._stack else None
+
+
+def _kd(node: Node | None) -> tuple[bytes, bytes] | None:
+    return None if node is None else (node.key, node.data)
+
+
+def iterate_range(
+    cursor: EdbTreeCursor, start: bytes = b"", stop: bytes | None = None
+) -> Iterator[tuple[bytes, bytes]]:
+    """Nodes with start <= key < stop, in key order."""
+    kd = cursor.seek_ge(start)
+    while kd is not None and (stop is None or kd[0] < stop):
+        yield kd
+        kd = cursor.next()
+
+
+def walk_pages(src: PageSource, objid: int, pgno_fdp: int) -> Iterator[Page]:
+    """Every page of a tree (parents before their children, left to right), bounded depth."""
+    cursor = EdbTreeCursor(src, objid, pgno_fdp)
+    root = cursor._start()
+    if root is None:
+        return
+    yield root.page
+    budget = src.page_count + 1
+    stack = cursor._stack
+    while stack:
+        top = stack[-1]
+        if top.page.is_leaf or top.idx >= top.page.clines:
+            stack.pop()
+            if stack:
+                stack[-1].idx += 1
+            continue
+        budget -= 1
+        if budget < 0:
+            _corrupt(f"tree {objid}: more pages than the file has")
+        child = cursor._child(top, top.idx)
+        if child is None:
+            top.idx += 1
+            continue
+        yield child.page
+        stack.append(child)

@@ -486,14 +486,18 @@ class InstanceServices:
 
     @classmethod
     def start(cls, instance: Instance, grbit: int) -> InstanceServices:
+        """Run every ``on_start`` hook; if one fails, run the ``on_stop`` hooks (dirty) so
+        that what the earlier hooks opened is closed, then re-raise. Stop hooks must
+        therefore tolerate services that never started (look in ``parts``)."""
         services = cls(instance)
-        started: list[Callable[[Instance, InstanceServices, bool], None]] = []
         try:
             for hook in cls.on_start:
                 hook(instance, services, grbit)
         except BaseException:
-            for stop in reversed(started):
-                stop(instance, services, True)
+            try:
+                services.stop(dirty=True)
+            except Exception:  # noqa: BLE001 - the start failure is the one to report
+                pass
             raise
         return services
 

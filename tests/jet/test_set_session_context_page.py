@@ -108,6 +108,10 @@ def test_term_in_progress(parker):
     # m_fTermInProgress (step 4) answers.
     a = jet.JetCreateInstance("a")
     b = jet.JetCreateInstance("b")
+    # two instances may not share a system or log path (ESE: jetapi.cxx ~4903)
+    jet.JetSetSystemParameter(b, None, jet.JET_paramSystemPath, 0, "b")
+    jet.JetSetSystemParameter(b, None, jet.JET_paramLogFilePath, 0, "b")
+    jet.JetSetSystemParameter(b, None, jet.JET_paramCreatePathIfNotExist, 1)
     jet.JetInit(a)
     jet.JetInit(b)
     busy = jet.JetBeginSession(a)

@@ -1,0 +1,814 @@
+"""The version store (ESE's ``ver.cxx``): snapshot isolation, write conflicts, commit.
+
+Every change a transaction makes to a tree of an attached database becomes a *version*
+(ESE's RCE) in the chain of its key, here, in memory, until the change is both committed
+and durable in the database file and no reader can still need its before-image.
+
+Vocabulary::
+
+    trx      one level-0 transaction of one session (``Trx``); its versions share it, so
+             marking every version of a transaction committed is one assignment
+    b        the reader's snapshot: ``session.trx_begin0`` (TRX_MAX outside a transaction)
+    C        a commit id: ``instance.trx_newest += 4`` at the level-0 commit; a committed
+             change is visible to b iff C < b (ESE ver.cxx ~3300, pib.hxx ~1252)
+
+A version holds ``before`` (the value visible to its writer just before this change, None
+for "absent") and ``after`` (None for a delete) and the level it was made at.
+
+Invariants.
+
+1. *Chains.* ``tree.chains[key]`` lists the versions of a key oldest first. At most one
+   transaction has uncommitted versions in a chain, and they are its tail (a second writer
+   gets JET_errWriteConflict at once: the newest version is uncommitted by another, or
+   committed with C > the writer's b; ESE ver.hxx FActiveNotByMe). One transaction keeps at
+   most one version per level per key; committing level L merges L into L - 1.
+2. *Atomic visibility.* The commit id is drawn and written into ``trx.commit_id`` under the
+   instance lock, where ``Instance.new_trx_begin0`` draws b: a reader's b is either before
+   the whole transaction or after it. The log record is appended under the version store's
+   ``commit_lock`` just before, so log order is commit order.
+3. *Reading* with snapshot b, transaction T: T's newest own version wins; else walk the
+   other versions oldest first and stop at the first one b must not see (uncommitted, or
+   C >= b): its ``before`` is the answer (so it does not matter whether the file snapshot
+   already holds that change); if b sees them all, the newest ``after``; with no versions,
+   the database file's snapshot.
+4. *Dropping* a committed version (oldest first, per transaction) needs: (a) the applier
+   applied its log record (``on_applied``); (b) every session's b is greater than its C;
+   (c) every file snapshot still open was opened after the apply (apply epochs). Then every
+   reader that could still look at the key finds the change in its file snapshot.
+5. *Level-0 writes* are their own transaction (ESE opens an internal one, recupd.cxx ~1633).
+
+Timeline of one key (b1 < C1 < b2)::
+
+    session 1:  begin(b1) put(k,v1) ..... commit C1 .............................
+    session 2:                  begin(b2=after C1) get(k) -> v1 (C1 < b2)
+    session 3:  begin(b3 < C1) ...................................... get(k) -> before of C1
+    applier:                                   apply C1 -> file; on_applied
+    cleanup:                                   drop C1 once b3's transaction ends and
+                                               every snapshot older than the apply is closed
+
+Locks. ``commit_lock``: log append + commit id (short: the fsync happens after it).
+``tree.lock``: mutations of one tree's chains and sorted key set (conflict check + append is
+one step). Readers copy a chain (atomic under the GIL) and read it without a lock; cursors
+take ``tree.lock`` only to bisect the sorted key set. ``_lock``: the registry of trees,
+the committed queue, open snapshots and the byte count. Order: commit_lock, tree.lock,
+_lock, instance.lock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sortedcontainers import SortedList
+
+from pyese.engine.session import TRX_MAX, Session
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.lgpos import LGPOS
+from pyese.storage.ops import OP_DELETE, OP_PUT, Op
+
+if TYPE_CHECKING:
+    from pyese.engine.instance import Instance
+
+VERSION_OVERHEAD = 64
+"""Bytes one version costs beyond its key and images (ESE's RCE header is of this order)."""
+VER_PAGE_BYTES = 32 * 1024
+"""Bytes per JET_paramMaxVerPages unit (ESE: version-store buckets of 32 KiB on 64-bit)."""
+
+
+class Database(Protocol):
+    """What the version store needs of an attached database (engine.database.Database)."""
+
+    dbnum: int
+    read_only: bool
+
+    def snapshot(self) -> Any: ...
+
+
+class Committer(Protocol):
+    """Where commits go: the log (through the applier), or straight to the files."""
+
+    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]]) -> LGPOS | None: ...
+
+    def flush(self, lgpos: LGPOS | None) -> None: ...
+
+    def new_generation(self) -> None: ...
+
+
+@dataclass(eq=False)
+class Trx:
+    """One level-0 transaction of one session."""
+
+    session: Session
+    begin0: int
+    commit_id: int | None = None
+    lgpos: LGPOS | None = None
+    order: dict[tuple[Tree, bytes], None] = field(default_factory=dict)
+    """Every (tree, key) written, in first-touch order (the commit's op order)."""
+    levels: list[dict[tuple[Tree, bytes], None]] = field(default_factory=list)
+    """Per open level: the keys that have a version at that level."""
+    locks: list[list[tuple[Tree, bytes]]] = field(default_factory=list)
+    """Per open level: keys locked at that level (JetGetLock)."""
+    snapshots: dict[int, tuple[Any, int]] = field(default_factory=dict)
+    """dbnum -> (file snapshot, apply epoch at open), kept until the transaction ends."""
+    nbytes: int = 0
+    applied_epoch: int | None = None
+
+
+@dataclass(eq=False, slots=True)
+class Version:
+    trx: Trx
+    level: int
+    before: bytes | None
+    after: bytes | None
+    size: int = 0
+    """Bytes charged to the version store for this version."""
+
+
+class Tree:
+    """The versions of one tree (dbnum, objid): chains by key, keys in order, locks."""
+
+    __slots__ = ("dbnum", "objid", "db", "lock", "chains", "keys", "locks")
+
+    def __init__(self, db: Database, objid: int) -> None:
+        self.dbnum = db.dbnum
+        self.objid = objid
+        self.db = db
+        self.lock = threading.Lock()
+        self.chains: dict[bytes, list[Version]] = {}
+        self.keys: SortedList = SortedList()
+        self.locks: dict[bytes, dict[Trx, tuple[bool, int]]] = {}
+        """key -> {trx: (write, level)} for JetGetLock."""
+
+
+def _visible(v: Version, b: int) -> bool:
+    cid = v.trx.commit_id
+    return cid is not None and cid < b
+
+
+def _resolve(chain: list[Version], trx: Trx | None, b: int) -> tuple[bool, bytes | None]:
+    """(found, value) of a chain for a reader; found False: read the file snapshot."""
+    if trx is not None:
+        for v in reversed(chain):
+            if v.trx is trx:
+                return True, v.after
+    last: Version | None = None
+    for v in chain:
+        if v.trx is trx:
+            continue
+        if not _visible(v, b):
+            return True, v.before
+        last = v
+    if last is not None:
+        return True, last.after
+    return False, None
+
+
+class VersionStore:
+    """One instance's version store; see the module docstring.
+
+    ``committer`` logs or applies commits; ``max_bytes`` bounds the bytes of versions
+    (JET_paramMaxVerPages); ``on_fatal(err)`` makes the instance unavailable.
+    """
+
+    def __init__(self, instance: Instance, committer: Committer, *, max_bytes: int,
+                 on_fatal: Callable[[int], None]) -> None:
+        self.instance = instance
+        self.committer = committer
+        self.max_bytes = max_bytes
+        self.on_fatal = on_fatal
+        self.commit_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._cleanup_lock = threading.Lock()
+        self._trees: dict[tuple[int, int], Tree] = {}
+        self._trx: dict[int, Trx] = {}  # session id -> open level-0 transaction
+        self._committed: deque[Trx] = deque()
+        self._epoch = 0
+        self._applied = LGPOS(0, 0)
+        self._snap_epochs: dict[int, int] = {}
+        self._snap_ids = itertools.count()
+        self.nbytes = 0
+
+    # -- transactions (TransactionObserver) -----------------------------------------------
+
+    def on_begin(self, session: Session, level: int) -> None:
+        trx = self._trx.get(session.id)
+        if level == 1 or trx is None:
+            trx = Trx(session, session.trx_begin0)
+            self._trx[session.id] = trx
+        while len(trx.levels) < level:
+            trx.levels.append({})
+            trx.locks.append([])
+
+    def on_commit(self, session: Session, level: int, lazy: bool) -> LGPOS | None:
+        trx = self._trx.get(session.id)
+        if trx is None:
+            return None
+        if level > 1:
+            self._commit_to_parent(trx, level)
+            return None
+        try:
+            lgpos = self._commit0(trx)
+        except BaseException:
+            while trx.levels:
+                self._rollback_level(trx, len(trx.levels))
+            self._end(trx)
+            raise
+        self._end(trx)
+        if lgpos is not None and not lazy:
+            self._flush(lgpos)
+        return lgpos
+
+    def on_rollback(self, session: Session, level: int) -> None:
+        trx = self._trx.get(session.id)
+        if trx is None:
+            return
+        self._rollback_level(trx, level)
+        if level <= 1:
+            self._end(trx)
+
+    def wait_commit(self, session: Session, grbit: int) -> None:
+        if grbit == C.JET_bitWaitLastLevel0Commit:
+            lgpos = session.last_commit_lgpos
+            if isinstance(lgpos, LGPOS):
+                self._flush(lgpos)
+        elif grbit == C.JET_bitWaitAllLevel0Commit:
+            self._flush(None)
+        elif grbit == C.JET_bitForceNewLog:
+            try:
+                self.committer.new_generation()
+            except JetError as exc:
+                self.on_fatal(exc.err)
+                raise
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def put(self, session: Session, db: Database, objid: int, key: bytes, value: bytes) -> None:
+        """Write ``value`` at ``key`` in tree ``objid``: a new version of the session.
+
+        At level 0 the write commits at once as its own transaction (lazy per the session's
+        commit default). Raises JET_errTransReadOnly in a read-only transaction,
+        JET_errPermissionDenied on a database attached read-only, JET_errWriteConflict when
+        another session has an uncommitted version or a lock on the key, or committed one
+        after this transaction began, JET_errVersionStoreOutOfMemory past
+        JET_paramMaxVerPages.
+        """
+        self._write(session, db, objid, bytes(key), bytes(value))
+
+    def delete(self, session: Session, db: Database, objid: int, key: bytes) -> None:
+        """Delete ``key`` (absent is fine: the version records "absent"); as ``put``."""
+        self._write(session, db, objid, bytes(key), None)
+
+    def _write(self, session: Session, db: Database, objid: int, key: bytes,
+               value: bytes | None) -> None:
+        if session.level == 0:
+            self._write_level0(session, db, objid, key, value)
+            return
+        if session.read_only:
+            raise_error(C.JET_errTransReadOnly)  # ESE: pib.hxx ~1495
+        if db.read_only:
+            raise_error(C.JET_errPermissionDenied, "database attached read-only")
+        trx = self._trx[session.id]
+        self._add_version(trx, session.level, self._tree(db, objid), key, value)
+
+    def _write_level0(self, session: Session, db: Database, objid: int, key: bytes,
+                      value: bytes | None) -> None:
+        if db.read_only:
+            raise_error(C.JET_errPermissionDenied, "database attached read-only")
+        # ESE: recupd.cxx ~1633, an update outside a transaction runs in its own.
+        trx = Trx(session, self.instance.new_trx_begin0(False))
+        trx.levels.append({})
+        trx.locks.append([])
+        try:
+            self._add_version(trx, 1, self._tree(db, objid), key, value)
+            lgpos = self._commit0(trx)
+        except BaseException:
+            self._rollback_level(trx, 1)
+            self._end(trx)
+            raise
+        self._end(trx)
+        if lgpos is not None:
+            session.last_commit_lgpos = lgpos
+            if not session.commit_default & C.JET_bitCommitLazyFlush:
+                self._flush(lgpos)
+
+    def _add_version(self, trx: Trx, level: int, tree: Tree, key: bytes,
+                     value: bytes | None) -> None:
+        size = VERSION_OVERHEAD + len(key)
+        with tree.lock:
+            chain = tree.chains.get(key)
+            self._check_conflict(tree, chain, key, trx)
+            if chain and chain[-1].trx is trx:
+                top = chain[-1]
+                if top.level == level:
+                    self._resize(trx, top, value)
+                    return
+                before = top.after
+            else:
+                found, before = _resolve(chain, None, TRX_MAX) if chain else (False, None)
+                if not found:
+                    before = self._file_snapshot(trx, tree.db).get(tree.objid, key)
+            size += len(before) if before is not None else 0
+            size += len(value) if value is not None else 0
+            with self._lock:
+                if self.nbytes + size > self.max_bytes:
+                    # ESE: ver.cxx ~574; the transaction stays open and may roll back.
+                    raise_error(C.JET_errVersionStoreOutOfMemory,
+                                f"{self.nbytes} bytes of versions in use")
+                self.nbytes += size
+            trx.nbytes += size
+            v = Version(trx, level, before, value, size)
+            if chain is None:
+                tree.chains[key] = [v]
+                tree.keys.add(key)
+            else:
+                chain.append(v)
+        tk = (tree, key)
+        trx.order.setdefault(tk, None)
+        trx.levels[level - 1][tk] = None
+
+    def _check_conflict(self, tree: Tree, chain: list[Version] | None, key: bytes,
+                        trx: Trx, *, read_lock: bool = False) -> None:
+        if chain:
+            newest = chain[-1]
+            if newest.trx is not trx:
+                cid = newest.trx.commit_id
+                if cid is None or cid > trx.begin0:
+                    # ESE: ver.cxx FVERIWriteConflict ~4601, ver.hxx FActiveNotByMe
+                    raise_error(C.JET_errWriteConflict)
+        held = tree.locks.get(key)
+        if held:
+            for other, (write, _level) in held.items():
+                if other is not trx and (write or not read_lock):
+                    raise_error(C.JET_errWriteConflict)  # ESE: ver.cxx ~4186
+
+    def lock(self, session: Session, db: Database, objid: int, key: bytes,
+             write: bool) -> None:
+        """JetGetLock's mechanism: a read or write lock on ``key`` until the level-0 end.
+
+        Read locks of several sessions coexist; a write lock conflicts with any other
+        session's lock or active version (JET_errWriteConflict, ESE ver.cxx ~4186-4271).
+        Raises JET_errNotInTransaction at level 0 (rec.cxx ~49) and JET_errTransReadOnly for
+        a write lock in a read-only transaction.
+        """
+        if session.level == 0:
+            raise_error(C.JET_errNotInTransaction)
+        if write and session.read_only:
+            raise_error(C.JET_errTransReadOnly)
+        trx = self._trx[session.id]
+        tree = self._tree(db, objid)
+        key = bytes(key)
+        with tree.lock:
+            self._check_conflict(tree, tree.chains.get(key), key, trx, read_lock=not write)
+            held = tree.locks.setdefault(key, {})
+            old = held.get(trx)
+            held[trx] = (write or (old is not None and old[0]), session.level)
+        trx.locks[session.level - 1].append((tree, key))
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, session: Session, db: Database, objid: int, key: bytes) -> bytes | None:
+        """The value of ``key`` in the session's snapshot (None: absent)."""
+        key = bytes(key)
+        trx = self._trx.get(session.id) if session.level else None
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is not None:
+            chain = tree.chains.get(key)
+            if chain:
+                found, value = _resolve(chain[:], trx, session.trx_begin0)
+                if found:
+                    return value
+        if trx is not None:
+            return self._file_snapshot(trx, db).get(objid, key)
+        snap = db.snapshot()
+        try:
+            return snap.get(objid, key)
+        finally:
+            snap.close()
+
+    def peek_any(self, db: Database, objid: int, key: bytes) -> bool:
+        """Does any version (anyone's, committed or not) or the file hold ``key``?
+
+        For unique-index checks: a concurrent uncommitted insert counts, so the second
+        inserter gets JET_errKeyDuplicate (ESE bt.cxx ~5716).
+        """
+        key = bytes(key)
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is not None:
+            chain = tree.chains.get(key)
+            if chain:
+                return any(v.after is not None or v.before is not None for v in chain[:])
+        snap = db.snapshot()
+        try:
+            return snap.get(objid, key) is not None
+        finally:
+            snap.close()
+
+    def cursor(self, session: Session, db: Database, objid: int) -> MergedCursor:
+        """A TreeCursor over the session's snapshot of tree ``objid`` (file + versions)."""
+        return MergedCursor(self, session, db, objid)
+
+    # -- commit ---------------------------------------------------------------------------
+
+    def _commit_to_parent(self, trx: Trx, level: int) -> None:
+        """ESE VERICommitTransactionToLevelGreaterThan0: relabel level to level - 1."""
+        keys = trx.levels.pop()
+        parent = trx.levels[level - 2]
+        for tk in keys:
+            tree, key = tk
+            with tree.lock:
+                chain = tree.chains[key]
+                top = chain[-1]
+                top.level = level - 1
+                if len(chain) >= 2 and chain[-2].trx is trx and chain[-2].level == level - 1:
+                    below = chain.pop(-2)
+                    top.before = below.before
+                    self._release(trx, below)
+                    top.size += len(top.before) if top.before is not None else 0
+                    with self._lock:
+                        self.nbytes += len(top.before) if top.before is not None else 0
+            parent[tk] = None
+        locks = trx.locks.pop()
+        for tree, key in locks:
+            with tree.lock:
+                held = tree.locks.get(key)
+                if held and trx in held:
+                    write, _ = held[trx]
+                    held[trx] = (write, level - 1)
+        trx.locks[level - 2].extend(locks)
+
+    def _commit0(self, trx: Trx) -> LGPOS | None:
+        ops: dict[int, list[Op]] = {}
+        for tree, key in trx.order:
+            chain = tree.chains.get(key)
+            if not chain or chain[-1].trx is not trx:
+                continue  # rolled back
+            v = chain[-1]
+            op = Op(OP_PUT, tree.objid, key, v.after) if v.after is not None \
+                else Op(OP_DELETE, tree.objid, key)
+            ops.setdefault(tree.dbnum, []).append(op)
+        if not ops:
+            return None
+        inst = self.instance
+        with self.commit_lock:
+            try:
+                lgpos = self.committer.commit(trx.begin0, ops)
+            except JetError as exc:
+                self.on_fatal(exc.err)
+                raise
+            with inst.lock:
+                inst.trx_newest += 4
+                trx.commit_id = inst.trx_newest
+            trx.lgpos = lgpos
+            with self._lock:
+                self._committed.append(trx)
+        if lgpos is None:
+            # Applied to the files already (no log): droppable once readers allow.
+            self.on_applied(self._applied)
+        return lgpos
+
+    def _flush(self, lgpos: LGPOS | None) -> None:
+        try:
+            self.committer.flush(lgpos)
+        except JetError as exc:
+            self.on_fatal(exc.err)
+            raise
+
+    # -- rollback -------------------------------------------------------------------------
+
+    def _rollback_level(self, trx: Trx, level: int) -> None:
+        """ESE ErrVERRollback: undo exactly ``level``'s versions and locks."""
+        if len(trx.levels) < level:
+            return
+        keys = trx.levels.pop()
+        for tree, key in keys:
+            with tree.lock:
+                chain = tree.chains.get(key)
+                if chain and chain[-1].trx is trx and chain[-1].level == level:
+                    v = chain.pop()
+                    self._release(trx, v)
+                    if not chain:
+                        del tree.chains[key]
+                        tree.keys.discard(key)
+        for tree, key in trx.locks.pop():
+            with tree.lock:
+                held = tree.locks.get(key)
+                if held is not None and held.get(trx, (False, 0))[1] == level:
+                    del held[trx]
+                    if not held:
+                        del tree.locks[key]
+
+    def _release(self, trx: Trx, v: Version) -> None:
+        with self._lock:
+            self.nbytes -= v.size
+        trx.nbytes -= v.size
+        v.size = 0
+
+    def _resize(self, trx: Trx, v: Version, value: bytes | None) -> None:
+        """Overwrite a version's after-image in place (same transaction, same level)."""
+        delta = (len(value) if value is not None else 0) - (
+            len(v.after) if v.after is not None else 0)
+        with self._lock:
+            if delta > 0 and self.nbytes + delta > self.max_bytes:
+                raise_error(C.JET_errVersionStoreOutOfMemory,
+                            f"{self.nbytes} bytes of versions in use")
+            self.nbytes += delta
+        trx.nbytes += delta
+        v.size += delta
+        v.after = value
+
+    def _end(self, trx: Trx) -> None:
+        """The level-0 end: release locks and file snapshots, then clean up."""
+        if self._trx.get(trx.session.id) is trx:
+            del self._trx[trx.session.id]
+        while trx.locks:
+            for tree, key in trx.locks.pop():
+                with tree.lock:
+                    held = tree.locks.get(key)
+                    if held is not None:
+                        held.pop(trx, None)
+                        if not held:
+                            del tree.locks[key]
+        trx.levels.clear()
+        for snap, _epoch in trx.snapshots.values():
+            self._close_snapshot(snap)
+        trx.snapshots.clear()
+        self.cleanup()
+
+    # -- file snapshots -------------------------------------------------------------------
+
+    def _file_snapshot(self, trx: Trx, db: Database) -> Any:
+        entry = trx.snapshots.get(db.dbnum)
+        if entry is None:
+            snap, epoch = self._open_snapshot(db)
+            entry = trx.snapshots[db.dbnum] = (snap, epoch)
+        return entry[0]
+
+    def _open_snapshot(self, db: Database) -> tuple[Any, int]:
+        """A file snapshot registered with the apply epoch read before opening it."""
+        with self._lock:
+            epoch = self._epoch
+            sid = next(self._snap_ids)
+            self._snap_epochs[sid] = epoch
+        try:
+            snap = db.snapshot()
+        except BaseException:
+            with self._lock:
+                del self._snap_epochs[sid]
+            raise
+        snap._vs_id = sid
+        return snap, epoch
+
+    def _close_snapshot(self, snap: Any) -> None:
+        with self._lock:
+            self._snap_epochs.pop(getattr(snap, "_vs_id", -1), None)
+        try:
+            snap.close()
+        except JetError:
+            pass
+
+    # -- cleanup --------------------------------------------------------------------------
+
+    def on_applied(self, lgpos: LGPOS) -> None:
+        """The applier's callback: every record through ``lgpos`` is in the files."""
+        with self._lock:
+            self._epoch += 1
+            self._applied = lgpos
+            for trx in self._committed:
+                if trx.applied_epoch is None and (trx.lgpos is None or trx.lgpos <= lgpos):
+                    trx.applied_epoch = self._epoch
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Drop committed versions no reader can need (module docstring, invariant 4)."""
+        if not self._committed or not self._cleanup_lock.acquire(blocking=False):
+            return
+        try:
+            oldest_b = self._oldest_begin0()
+            while True:
+                with self._lock:
+                    if not self._committed:
+                        return
+                    trx = self._committed[0]
+                    min_snap = min(self._snap_epochs.values(), default=None)
+                    if (trx.applied_epoch is None or trx.commit_id is None
+                            or trx.commit_id >= oldest_b
+                            or (min_snap is not None and min_snap < trx.applied_epoch)):
+                        return
+                    self._committed.popleft()
+                self._drop(trx)
+        finally:
+            self._cleanup_lock.release()
+
+    def _oldest_begin0(self) -> int:
+        inst = self.instance
+        with inst.lock:
+            sessions = list(inst.sessions.values())
+        oldest = TRX_MAX
+        for s in sessions:
+            b = s.trx_begin0
+            if b < oldest:
+                oldest = b
+        for trx in list(self._trx.values()):
+            if trx.begin0 < oldest:
+                oldest = trx.begin0
+        return oldest
+
+    def _drop(self, trx: Trx) -> None:
+        for tree, key in trx.order:
+            with tree.lock:
+                chain = tree.chains.get(key)
+                if chain and chain[0].trx is trx:
+                    v = chain.pop(0)
+                    self._release(trx, v)
+                    if not chain:
+                        del tree.chains[key]
+                        if key not in tree.locks:
+                            tree.keys.discard(key)
+
+    # -- trees and databases ---------------------------------------------------------------
+
+    def _tree(self, db: Database, objid: int) -> Tree:
+        k = (db.dbnum, objid)
+        tree = self._trees.get(k)
+        if tree is None:
+            with self._lock:
+                tree = self._trees.get(k)
+                if tree is None:
+                    tree = self._trees[k] = Tree(db, objid)
+        return tree
+
+    def has_uncommitted(self, dbnum: int) -> bool:
+        """Does any open transaction hold a version or lock in database ``dbnum``?"""
+        for trx in list(self._trx.values()):
+            for tree, _key in list(trx.order):
+                if tree.dbnum == dbnum:
+                    return True
+        return False
+
+    def forget_database(self, dbnum: int) -> None:
+        """Detach: every committed change of ``dbnum`` is in its file; drop its trees."""
+        self.cleanup()
+        with self._lock:
+            for k in [k for k in self._trees if k[0] == dbnum]:
+                tree = self._trees.pop(k)
+                for chain in tree.chains.values():
+                    for v in chain:
+                        self.nbytes -= v.size
+                        v.size = 0
+
+    def close_session(self, session: Session) -> None:
+        """Session end without rollback (dirty term): forget its transaction."""
+        trx = self._trx.pop(session.id, None)
+        if trx is not None:
+            for snap, _epoch in trx.snapshots.values():
+                self._close_snapshot(snap)
+            trx.snapshots.clear()
+
+    def close_all_snapshots(self) -> None:
+        for trx in list(self._trx.values()):
+            for snap, _epoch in trx.snapshots.values():
+                self._close_snapshot(snap)
+            trx.snapshots.clear()
+
+
+# -- merged cursors -------------------------------------------------------------------------
+
+
+class MergedCursor:
+    """A TreeCursor over a session's view of one tree: the database file's snapshot merged
+    with the version store (own uncommitted changes, committed-not-applied changes,
+    before-images of changes the snapshot must not see).
+
+    The position is the current key; each move finds the next candidate in the file and in
+    the version store's sorted keys and resolves it. Inside a transaction the view is the
+    transaction's; at level 0 each move reads the latest committed state.
+    """
+
+    def __init__(self, vs: VersionStore, session: Session, db: Database, objid: int) -> None:
+        self._vs = vs
+        self._session = session
+        self._db = db
+        self._objid = objid
+        self._key: bytes | None = None
+
+    # view helpers
+
+    def _view(self) -> tuple[Trx | None, int, Any, bool]:
+        s = self._session
+        trx = self._vs._trx.get(s.id) if s.level else None
+        if trx is not None:
+            return trx, s.trx_begin0, self._vs._file_snapshot(trx, self._db), False
+        return None, TRX_MAX, self._vs._open_snapshot(self._db)[0], True
+
+    def _resolve_key(self, tree: Tree | None, key: bytes, trx: Trx | None, b: int,
+                     snap: Any, file_value: bytes | None, in_file: bool) -> bytes | None:
+        if tree is not None:
+            chain = tree.chains.get(key)
+            if chain:
+                found, value = _resolve(chain[:], trx, b)
+                if found:
+                    return value
+        if in_file:
+            return file_value
+        return snap.get(self._objid, key)
+
+    def _step(self, start: bytes | None, inclusive: bool, forward: bool
+              ) -> tuple[bytes, bytes] | None:
+        trx, b, snap, transient = self._view()
+        try:
+            tree = self._vs._trees.get((self._db.dbnum, self._objid))
+            fcur = snap.cursor(self._objid)
+            fnode = self._file_seek(fcur, start, inclusive, forward)
+            okey = self._ver_seek(tree, start, inclusive, forward)
+            while fnode is not None or okey is not None:
+                if okey is None or (fnode is not None and (
+                        fnode[0] <= okey if forward else fnode[0] >= okey)):
+                    key = fnode[0]  # type: ignore[index]
+                    take_file = True
+                else:
+                    key = okey
+                    take_file = False
+                in_file = fnode is not None and fnode[0] == key
+                value = self._resolve_key(tree, key, trx, b, snap,
+                                          fnode[1] if in_file else None, in_file)  # type: ignore[index]
+                if in_file:
+                    fnode = fcur.next() if forward else fcur.prev()
+                if not take_file or okey == key:
+                    okey = self._ver_seek(tree, key, False, forward)
+                if value is not None:
+                    self._key = key
+                    return key, value
+            self._key = None
+            return None
+        finally:
+            if transient:
+                self._vs._close_snapshot(snap)
+
+    @staticmethod
+    def _file_seek(fcur: Any, start: bytes | None, inclusive: bool, forward: bool
+                   ) -> tuple[bytes, bytes] | None:
+        if start is None:
+            return fcur.first() if forward else fcur.last()
+        if forward:
+            node = fcur.seek_ge(start)
+            if node is not None and not inclusive and node[0] == start:
+                node = fcur.next()
+            return node
+        node = fcur.seek_le(start)
+        if node is not None and not inclusive and node[0] == start:
+            node = fcur.prev()
+        return node
+
+    @staticmethod
+    def _ver_seek(tree: Tree | None, start: bytes | None, inclusive: bool, forward: bool
+                  ) -> bytes | None:
+        if tree is None:
+            return None
+        with tree.lock:
+            keys = tree.keys
+            if not keys:
+                return None
+            if forward:
+                if start is None:
+                    return keys[0]
+                i = keys.bisect_left(start) if inclusive else keys.bisect_right(start)
+                return keys[i] if i < len(keys) else None
+            if start is None:
+                return keys[-1]
+            i = (keys.bisect_right(start) if inclusive else keys.bisect_left(start)) - 1
+            return keys[i] if i >= 0 else None
+
+    # TreeCursor protocol
+
+    def first(self) -> tuple[bytes, bytes] | None:
+        return self._step(None, True, True)
+
+    def last(self) -> tuple[bytes, bytes] | None:
+        return self._step(None, True, False)
+
+    def seek_ge(self, key: bytes) -> tuple[bytes, bytes] | None:
+        return self._step(bytes(key), True, True)
+
+    def seek_le(self, key: bytes) -> tuple[bytes, bytes] | None:
+        return self._step(bytes(key), True, False)
+
+    def next(self) -> tuple[bytes, bytes] | None:
+        if self._key is None:
+            return None
+        return self._step(self._key, False, True)
+
+    def prev(self) -> tuple[bytes, bytes] | None:
+        if self._key is None:
+            return None
+        return self._step(self._key, False, False)
+
+    def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
+        node = self.first()
+        while node is not None:
+            yield node
+            node = self.next()

@@ -1,0 +1,261 @@
+"""JET functions for database files: create, attach, detach, open, close, information.
+
+Each function enters the gate, checks its arguments as ESE's ``jetapi.cxx`` does, and calls
+the instance's ``engine.database.DatabaseTable`` (see there for the errors and their order).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+from pyese.engine.database import Database, find_attached_anywhere, normalize
+from pyese.engine.gate import session_call
+from pyese.engine.logservice import storage_of
+from pyese.jet import _args
+from pyese.jet.handles import JET_DBID, JET_SESID
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import raise_error
+from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.dbheader import DatabaseHeader
+from pyese.storage.lgpos import LGPOS
+
+_EPOCH_AS_FILETIME = 116444736000000000
+
+
+def _filename(value: object, name: str = "szFilename") -> str:
+    if not isinstance(value, str | os.PathLike):
+        raise_error(C.JET_errInvalidParameter, f"{name} must be a str")
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text:
+        raise_error(C.JET_errDatabaseInvalidPath, f"{name} is empty")
+    return text
+
+
+def JetCreateDatabase(sesid: JET_SESID | int, szFilename: str, szConnect: str | None = None,
+                      grbit: int = 0) -> JET_DBID:
+    """Create a database file, attach it to the instance and open it; returns its dbid.
+
+    ``JET_bitDbOverwriteExisting`` replaces an existing file nobody uses. Errors:
+    ``JET_errInTransaction`` inside a transaction, ``JET_errDatabaseDuplicate`` when the
+    file exists (or is attached), ``JET_errInvalidPath`` for a missing directory,
+    ``JET_errDatabaseSharingViolation`` when another instance has it attached,
+    ``JET_errFileAccessDenied`` when another process holds it.
+    """
+    return JetCreateDatabase2(sesid, szFilename, 0, grbit)
+
+
+def JetCreateDatabase2(sesid: JET_SESID | int, szFilename: str, cpgDatabaseSizeMax: int = 0,
+                       grbit: int = 0) -> JET_DBID:
+    """``JetCreateDatabase`` with a maximum size in pages (recorded nowhere: LMDB grows)."""
+    g = _args.grbit(grbit)
+    _args.integer(cpgDatabaseSizeMax, "cpgDatabaseSizeMax")
+    name = _filename(szFilename)
+    with session_call(sesid) as session:
+        if g & C.JET_bitDbReadOnly:
+            raise_error(C.JET_errInvalidGrbit, "a database cannot be created read-only")
+        db = storage_of(session.instance).databases.create(session, name, g)
+        return JET_DBID(db.dbnum)
+
+
+def JetAttachDatabase(sesid: JET_SESID | int, szFilename: str, grbit: int = 0) -> int:
+    """Attach a database file to the instance; returns 0 or ``JET_wrnDatabaseAttached`` when
+    this instance has it attached already.
+
+    Grbits: ``JET_bitDbReadOnly`` (attach read-only; writes get ``JET_errPermissionDenied``),
+    ``JET_bitDbDeleteCorruptIndexes`` and the other index bits (accepted). Errors:
+    ``JET_errInTransaction``, ``JET_errFileNotFound``, ``JET_errInvalidPath``,
+    ``JET_errDatabaseFileReadOnly`` (a read-only file attached for writing),
+    ``JET_errDatabaseSharingViolation`` (attached by another instance),
+    ``JET_errFileAccessDenied`` (held by another process), ``JET_errDatabaseDirtyShutdown``
+    (a dirty file this instance's log could not recover), ``JET_errDatabaseCorrupted``
+    (not a database), ``JET_errInvalidDatabaseVersion`` (a genuine .edb or another format).
+    """
+    return JetAttachDatabase2(sesid, szFilename, 0, grbit)
+
+
+def JetAttachDatabase2(sesid: JET_SESID | int, szFilename: str, cpgDatabaseSizeMax: int = 0,
+                       grbit: int = 0) -> int:
+    """``JetAttachDatabase`` with a maximum size in pages (accepted, not enforced)."""
+    g = _args.grbit(grbit)
+    _args.integer(cpgDatabaseSizeMax, "cpgDatabaseSizeMax")
+    name = _filename(szFilename)
+    with session_call(sesid) as session:
+        return storage_of(session.instance).databases.attach(session, name, g)
+
+
+def JetDetachDatabase(sesid: JET_SESID | int, szFilename: str | None) -> None:
+    """Detach a database (``None``: every database of the instance); it is marked clean.
+
+    Allowed after ``JetStopServiceInstance``. Errors: ``JET_errInTransaction``,
+    ``JET_errDatabaseNotFound`` (not attached), ``JET_errDatabaseInUse`` (a session has it
+    open, or a transaction has uncommitted changes in it).
+    """
+    JetDetachDatabase2(sesid, szFilename, 0)
+
+
+def JetDetachDatabase2(sesid: JET_SESID | int, szFilename: str | None, grbit: int = 0) -> None:
+    """``JetDetachDatabase`` with grbits (``JET_bitForceDetach`` and others are accepted)."""
+    _args.grbit(grbit)
+    name = None if szFilename is None else _filename(szFilename)
+    with session_call(sesid, ignore_stop_service=True) as session:
+        storage_of(session.instance).databases.detach(session, name)
+
+
+def JetOpenDatabase(sesid: JET_SESID | int, szFilename: str, szConnect: str | None = None,
+                    grbit: int = 0) -> JET_DBID:
+    """Open an attached database for the session; returns its dbid (one more open).
+
+    ``JET_bitDbExclusive``: no other session may open it. Errors:
+    ``JET_errDatabaseNotFound`` (not attached), ``JET_errDatabaseLocked`` (another session has
+    it exclusively), ``JET_errDatabaseInUse`` (exclusive asked while others have it open),
+    ``JET_errInvalidGrbit`` for unknown bits.
+    """
+    g = _args.grbit(grbit)
+    _args.optional_str(szConnect, "szConnect")
+    name = _filename(szFilename)
+    with session_call(sesid) as session:
+        if g & ~(C.JET_bitDbReadOnly | C.JET_bitDbExclusive):
+            raise_error(C.JET_errInvalidGrbit)
+        db = storage_of(session.instance).databases.open(session, name, g)
+        return JET_DBID(db.dbnum)
+
+
+def JetCloseDatabase(sesid: JET_SESID | int, dbid: JET_DBID | int, grbit: int = 0) -> None:
+    """Close one open of ``dbid``; ``JET_errInvalidDatabaseId`` if the session has not opened
+    it. Allowed after ``JetStopServiceInstance``."""
+    _args.grbit(grbit)
+    with session_call(sesid, ignore_stop_service=True) as session:
+        storage_of(session.instance).databases.close(session, dbid)
+
+
+def JetGetDatabaseInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, InfoLevel: int):
+    """Information about an open database: ``JET_DbInfoFilename`` (str), ``Filesize`` /
+    ``FilesizeOnDisk`` / ``SpaceOwned`` (pages), ``PageSize``, ``Misc`` (JET_DBINFOMISC),
+    ``Options`` (grbits), ``Transactions``, ``Version``, ``DBInUse``, ``Connect``,
+    ``LCID``, ``Isam``, ``FileType``. Errors: ``JET_errInvalidDatabaseId``,
+    ``JET_errInvalidParameter`` for another level."""
+    level = _args.integer(InfoLevel, "InfoLevel") & ~C.JET_DbInfoUseCachedResult
+    with session_call(sesid) as session:
+        storage = storage_of(session.instance)
+        with storage.databases.lock:
+            db = storage.databases.for_session(session, dbid)
+            header = db.file.header
+            size = db.file.file_size()
+            in_use = len(db.opens)
+        return _info(level, db.path, header, size, db=db, in_use=in_use)
+
+
+def JetGetDatabaseFileInfo(szDatabaseName: str, InfoLevel: int):
+    """Information read from a database file's header, attached or not (as
+    ``JetGetDatabaseInfo``; ``Misc`` shows the state: clean, dirty, just created).
+
+    Errors: ``JET_errFileNotFound``, ``JET_errInvalidPath``, ``JET_errDatabaseCorrupted`` /
+    ``JET_errInvalidDatabaseVersion`` for files that are not pyese databases,
+    ``JET_errFileAccessDenied`` when another process holds it, ``JET_errInvalidParameter``
+    for an unknown level. The file is never modified.
+    """
+    level = _args.integer(InfoLevel, "InfoLevel") & ~C.JET_DbInfoUseCachedResult
+    name = _filename(szDatabaseName, "szDatabaseName")
+    attached = find_attached_anywhere(name)
+    if attached is not None:
+        return _info(level, attached.path, attached.file.header, attached.file.file_size())
+    path = normalize(name)
+    file = DatabaseFile.open(path, read_only=True)
+    try:
+        return _info(level, path, file.header, file.file_size())
+    finally:
+        file.close()
+
+
+def _info(level: int, path: str, header: DatabaseHeader, size: int, *,
+          db: Database | None = None, in_use: int = 0):
+    pages = max(1, size // header.page_size) if size else 0
+    if level == C.JET_DbInfoFilename:
+        return path
+    if level == C.JET_DbInfoConnect:
+        return ""
+    if level in (C.JET_DbInfoCountry, C.JET_DbInfoCp):
+        return 1 if level == C.JET_DbInfoCountry else 1252
+    if level == C.JET_DbInfoLCID:
+        return 1033
+    if level == C.JET_DbInfoOptions:
+        return C.JET_bitDbReadOnly if db is not None and db.read_only else 0
+    if level == C.JET_DbInfoTransactions:
+        return 7  # levelUserMost
+    if level == C.JET_DbInfoVersion:
+        return 0x620
+    if level == C.JET_DbInfoIsam:
+        return 0
+    if level in (C.JET_DbInfoFilesize, C.JET_DbInfoSpaceOwned, C.JET_DbInfoFilesizeOnDisk):
+        return pages
+    if level == C.JET_DbInfoSpaceAvailable:
+        return 0
+    if level == C.JET_DbInfoPageSize:
+        return header.page_size
+    if level == C.JET_DbInfoDBInUse:
+        return in_use
+    if level == C.JET_DbInfoFileType:
+        return C.JET_filetypeDatabase
+    if level == C.JET_DbInfoMisc:
+        return _misc(header)
+    raise_error(C.JET_errInvalidParameter, f"InfoLevel {level}")
+
+
+def _lgpos(lg: LGPOS):
+    from pyese.jet.structs import JET_LGPOS
+
+    return JET_LGPOS(ib=lg.ib, isec=lg.isec, lGeneration=lg.generation)
+
+
+def _logtime(filetime: int):
+    from pyese.jet.structs import JET_LOGTIME
+
+    if filetime <= 0:
+        return JET_LOGTIME()
+    seconds = (filetime - _EPOCH_AS_FILETIME) / 10_000_000
+    t = datetime.datetime.fromtimestamp(max(seconds, 0), tz=datetime.UTC)
+    ms = t.microsecond // 1000
+    return JET_LOGTIME(bSeconds=t.second, bMinutes=t.minute, bHours=t.hour, bDay=t.day,
+                       bMonth=t.month, bYear=t.year - 1900,
+                       bFiller1=1 | ((ms & 0x7F) << 1), bFiller2=((ms >> 7) & 0x07) << 1)
+
+
+def _signature(raw: bytes | None, filetime: int):
+    from pyese.jet.structs import JET_LOGTIME, JET_SIGNATURE
+
+    if raw is None:
+        return JET_SIGNATURE()
+    return JET_SIGNATURE(ulRandom=int.from_bytes(raw[:4], "little"),
+                         logtimeCreate=_logtime(filetime) if filetime else JET_LOGTIME(),
+                         szComputerName="")
+
+
+def _misc(header: DatabaseHeader):
+    from pyese.jet.structs import JET_DBINFOMISC
+
+    return JET_DBINFOMISC(
+        ulVersion=0x620,
+        ulUpdate=header.format_version[1],
+        signDb=_signature(header.signature, header.creation_time),
+        dbstate=header.state,
+        lgposConsistent=_lgpos(header.consistent_lgpos),
+        lgposAttach=_lgpos(header.attach_lgpos),
+        lgposDetach=_lgpos(header.detach_lgpos),
+        signLog=_signature(header.log_signature, 0),
+        cbPageSize=header.page_size,
+    )
+
+
+__all__ = [
+    "JetCreateDatabase",
+    "JetCreateDatabase2",
+    "JetAttachDatabase",
+    "JetAttachDatabase2",
+    "JetDetachDatabase",
+    "JetDetachDatabase2",
+    "JetOpenDatabase",
+    "JetCloseDatabase",
+    "JetGetDatabaseInfo",
+    "JetGetDatabaseFileInfo",
+]

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 
+import pytest
+
 from pyese.engine.instance import InstanceServices
+from pyese.jethdr.errors import JetError
 
 WAIT = 10.0
 """Upper bound for any Event wait in tests: a deadlock fails the test instead of hanging."""
+
+
+def expect(code: int):
+    """``with expect(jet.JET_errX):`` -- the block raises the JetError with that code."""
+    return pytest.raises(JetError, match=rf"\({re.escape(str(code))}\)")
 
 
 class Parker:

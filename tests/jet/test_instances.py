@@ -10,9 +10,7 @@ import pytest
 import pyese.jet as jet
 from pyese.engine.instance import SYSTEM
 
-
-def expect(code: int):
-    return pytest.raises(jet.JetError, match=rf"\({code}\)")
+from .helpers import expect
 
 
 def started(name: str = "i") -> jet.JET_INSTANCE:

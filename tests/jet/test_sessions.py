@@ -13,11 +13,7 @@ import pytest
 import pyese.jet as jet
 from pyese.engine.instance import SYSTEM
 
-from .helpers import WAIT, Parker, run_in_thread, start_thread
-
-
-def expect(code: int):
-    return pytest.raises(jet.JetError, match=rf"\({code}\)")
+from .helpers import WAIT, Parker, expect, run_in_thread, start_thread
 
 
 @pytest.fixture

@@ -245,9 +245,16 @@ class _TableCreateBase:
     tableid: Any = None
     cCreated: int = 0
 
+    rgindexcreate: list[Any] = field(default_factory=list)
+    """Redeclared by each version with its own index-create structure."""
+
     @property
     def cColumns(self) -> int:
         return len(self.rgcolumncreate)
+
+    @property
+    def cIndexes(self) -> int:
+        return len(self.rgindexcreate)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -260,10 +267,6 @@ class JET_TABLECREATE(_TableCreateBase):
 
     rgindexcreate: list[JET_INDEXCREATE] = field(default_factory=list)
 
-    @property
-    def cIndexes(self) -> int:
-        return len(self.rgindexcreate)
-
 
 @dataclass(kw_only=True, slots=True)
 class JET_TABLECREATE2(_TableCreateBase):
@@ -272,10 +275,6 @@ class JET_TABLECREATE2(_TableCreateBase):
     rgindexcreate: list[JET_INDEXCREATE] = field(default_factory=list)
     szCallback: str | None = None
     cbtyp: int = 0
-
-    @property
-    def cIndexes(self) -> int:
-        return len(self.rgindexcreate)
 
 
 @dataclass(kw_only=True, slots=True)
@@ -289,10 +288,6 @@ class JET_TABLECREATE3(_TableCreateBase):
     pLVSpacehints: JET_SPACEHINTS | None = None
     cbSeparateLV: int = 0
 
-    @property
-    def cIndexes(self) -> int:
-        return len(self.rgindexcreate)
-
 
 @dataclass(kw_only=True, slots=True)
 class JET_TABLECREATE4(_TableCreateBase):
@@ -304,10 +299,6 @@ class JET_TABLECREATE4(_TableCreateBase):
     pSeqSpacehints: JET_SPACEHINTS | None = None
     pLVSpacehints: JET_SPACEHINTS | None = None
     cbSeparateLV: int = 0
-
-    @property
-    def cIndexes(self) -> int:
-        return len(self.rgindexcreate)
 
 
 @dataclass(kw_only=True, slots=True)

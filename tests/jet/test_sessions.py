@@ -13,21 +13,7 @@ import pytest
 import pyese.jet as jet
 from pyese.engine.instance import SYSTEM
 
-from .helpers import WAIT, Parker, expect, run_in_thread, start_thread
-
-
-@pytest.fixture
-def parker():
-    p = Parker()
-    p.install()
-    return p
-
-
-@pytest.fixture
-def inst(parker):
-    i = jet.JetCreateInstance("t")
-    jet.JetInit(i)
-    return i
+from .helpers import WAIT, expect, run_in_thread, start_thread
 
 
 @pytest.fixture

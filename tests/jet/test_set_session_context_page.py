@@ -15,21 +15,7 @@ import pytest
 import pyese.jet as jet
 from pyese.engine.instance import SYSTEM
 
-from .helpers import WAIT, Parker, expect, start_thread
-
-
-@pytest.fixture
-def parker():
-    p = Parker()
-    p.install()
-    return p
-
-
-@pytest.fixture
-def inst(parker):
-    i = jet.JetCreateInstance("page")
-    jet.JetInit(i)
-    return i
+from .helpers import WAIT, expect, start_thread
 
 
 def test_success(inst):

@@ -69,7 +69,8 @@ class TableDef:
     _by_name: dict[str, ColumnDef] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_name = {_fold(c.name): c for c in self.columns.values()}
+        self._by_name = {_fold(c.name): c for c in self.columns.values()
+                         if c.coltyp != C.JET_coltypNil}
 
     @property
     def derived(self) -> bool:
@@ -84,7 +85,15 @@ class TableDef:
 
     def column_list(self) -> list[ColumnDef]:
         """Columns in columnid order (fixed, variable, tagged), as ESE enumerates them."""
-        return sorted(self.columns.values(), key=lambda c: c.columnid & 0xFFFF)
+        return sorted((c for c in self.columns.values() if c.coltyp != C.JET_coltypNil),
+                      key=lambda c: c.columnid & 0xFFFF)
+
+    def column_by_id(self, columnid: int) -> ColumnDef:
+        """Column by id; ``JET_errColumnNotFound`` for an unknown or deleted column."""
+        col = self.columns.get(columnid)
+        if col is None or col.coltyp == C.JET_coltypNil:
+            raise_error(C.JET_errColumnNotFound, f"table {self.name}: no column {columnid:#x}")
+        return col  # type: ignore[return-value]
 
     def column(self, name: str) -> ColumnDef:
         """Column by name (case-insensitive); ``JET_errColumnNotFound`` if absent."""

@@ -69,11 +69,16 @@ def normalize(path: str) -> str:
 class Database:
     """One attached database file of an instance."""
 
-    def __init__(self, path: str, file: DatabaseFile, dbnum: int, read_only: bool) -> None:
+    def __init__(self, path: str, file: DatabaseFile, dbnum: int, read_only: bool,
+                 instance: Any = None) -> None:
         self.path = path
         self.file = file
         self.dbnum = dbnum
         self.read_only = read_only
+        self.instance = instance
+        self.page_size: int = file.header.page_size
+        self.catalog: Any = None
+        """The DatabaseCatalog (``engine.fcb.catalog_of``), made on first use."""
         self.exclusive_session: int | None = None
         self.opens: dict[int, int] = {}
         """session id -> open count (ESE's rgcdbOpen)."""
@@ -164,7 +169,7 @@ class DatabaseTable:
         dbnum = 1
         while dbnum in self.by_dbnum:
             dbnum += 1
-        db = Database(path, file, dbnum, read_only)
+        db = Database(path, file, dbnum, read_only, self.storage.instance)
         try:
             if not read_only:
                 applier = self.storage.applier

@@ -69,7 +69,7 @@ from pyese.engine.session import TRX_MAX, Session
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.lgpos import LGPOS
-from pyese.storage.ops import OP_DELETE, OP_PUT, Op
+from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 
 if TYPE_CHECKING:
     from pyese.engine.instance import Instance
@@ -117,6 +117,9 @@ class Trx:
     """dbnum -> (file snapshot, apply epoch at open), kept until the transaction ends."""
     nbytes: int = 0
     applied_epoch: int | None = None
+    tree_drops: list[tuple[int, int, int]] = field(default_factory=list)
+    """(level, dbnum, objid): trees to empty in the file when the level-0 commit applies
+    (JetDeleteTable, JetDeleteIndex)."""
 
 
 @dataclass(eq=False, slots=True)
@@ -132,7 +135,7 @@ class Version:
 class Tree:
     """The versions of one tree (dbnum, objid): chains by key, keys in order, locks."""
 
-    __slots__ = ("dbnum", "objid", "db", "lock", "chains", "keys", "locks")
+    __slots__ = ("dbnum", "objid", "db", "lock", "chains", "keys", "locks", "gen")
 
     def __init__(self, db: Database, objid: int) -> None:
         self.dbnum = db.dbnum
@@ -143,6 +146,8 @@ class Tree:
         self.keys: SortedList = SortedList()
         self.locks: dict[bytes, dict[Trx, tuple[bool, int]]] = {}
         """key -> {trx: (write, level)} for JetGetLock."""
+        self.gen = 0
+        """Bumped by every new version: readers caching a decoded tree (the catalog) compare it."""
 
 
 def _visible(v: Version, b: int) -> bool:
@@ -321,6 +326,7 @@ class VersionStore:
                                 f"{self.nbytes} bytes of versions in use")
                 self.nbytes += size
             trx.nbytes += size
+            tree.gen += 1
             v = Version(trx, level, before, value, size)
             if chain is None:
                 tree.chains[key] = [v]
@@ -368,6 +374,44 @@ class VersionStore:
             old = held.get(trx)
             held[trx] = (write or (old is not None and old[0]), session.level)
         trx.locks[session.level - 1].append((tree, key))
+
+    def drop_tree_at_commit(self, session: Session, db: Database, objid: int) -> None:
+        """Empty tree ``objid`` in the file when this transaction commits at level 0.
+
+        For trees whose catalog rows the transaction deletes (a deleted table or index):
+        the rows' versions make the object invisible at once; the nodes go with the
+        commit, and a rollback of the level keeps them. Needs a transaction.
+        """
+        if session.level == 0:
+            raise_error(C.JET_errNotInTransaction)
+        trx = self._trx[session.id]
+        trx.tree_drops.append((session.level, db.dbnum, objid))
+
+    def tree_state(self, db: Database, objid: int) -> tuple[int, bool]:
+        """(generation, has versions) of a tree: a cache of the tree's decoded content
+        built from the file is valid while the generation is unchanged and no version
+        exists."""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return 0, False
+        return tree.gen, bool(tree.chains)
+
+    def all_keys(self, db: Database, objid: int) -> list[bytes]:
+        """Every key with a version in tree ``objid`` (anyone's, committed or not)."""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return []
+        with tree.lock:
+            return list(tree.keys)
+
+    def all_after_images(self, db: Database, objid: int) -> list[bytes]:
+        """Every after-image held for tree ``objid`` (for counters such as autoincrement)."""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return []
+        with tree.lock:
+            return [v.after for chain in tree.chains.values() for v in chain
+                    if v.after is not None]
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -432,6 +476,7 @@ class VersionStore:
                     with self._lock:
                         self.nbytes += len(top.before) if top.before is not None else 0
             parent[tk] = None
+        trx.tree_drops = [(min(lv, level - 1), d, o) for lv, d, o in trx.tree_drops]
         locks = trx.locks.pop()
         for tree, key in locks:
             with tree.lock:
@@ -451,6 +496,8 @@ class VersionStore:
             op = Op(OP_PUT, tree.objid, key, v.after) if v.after is not None \
                 else Op(OP_DELETE, tree.objid, key)
             ops.setdefault(tree.dbnum, []).append(op)
+        for _level, dbnum, objid in trx.tree_drops:
+            ops.setdefault(dbnum, []).append(Op(OP_DELETE_TREE, objid))
         if not ops:
             return None
         inst = self.instance
@@ -485,6 +532,7 @@ class VersionStore:
         if len(trx.levels) < level:
             return
         keys = trx.levels.pop()
+        trx.tree_drops = [d for d in trx.tree_drops if d[0] < level]
         for tree, key in keys:
             with tree.lock:
                 chain = tree.chains.get(key)

@@ -9,8 +9,11 @@ its subclasses (one per code, one per ESE category).
 from pyese.jet.database import *
 from pyese.jet.handles import *
 from pyese.jet.instance import *
+from pyese.jet.navigation import *
+from pyese.jet.record import *
 from pyese.jet.session import *
 from pyese.jet.structs import *
+from pyese.jet.table import *
 from pyese.jethdr.constants import *
 from pyese.jethdr.errors import *
 from pyese.jethdr.errors import (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -29,3 +31,33 @@ def optional_str(value: object, name: str) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise_error(C.JET_errInvalidParameter, f"{name} must be a str or None")
+
+
+def struct(value: object, cls: type | tuple[type, ...], name: str) -> Any:
+    """An ESE structure argument; ``JET_errInvalidParameter`` for anything else."""
+    if not isinstance(value, cls):
+        raise_error(C.JET_errInvalidParameter, f"{name} must be a {_names(cls)}")
+    return value
+
+
+def struct_list(value: object, cls: type | tuple[type, ...], name: str) -> list[Any]:
+    """A list (or tuple) of ESE structures; ``JET_errInvalidParameter`` otherwise."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, cls) for v in value):
+        raise_error(C.JET_errInvalidParameter, f"{name} must be a list of {_names(cls)}")
+    return list(value)  # type: ignore[arg-type]
+
+
+def data(value: object, name: str = "pvData") -> bytes | None:
+    """Column data: bytes-like or None; ``JET_errInvalidParameter`` otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise_error(C.JET_errInvalidParameter, f"{name} must be bytes or None")
+    return None  # pragma: no cover
+
+
+def _names(cls: type | tuple[type, ...]) -> str:
+    if isinstance(cls, tuple):
+        return " or ".join(c.__name__ for c in cls)
+    return cls.__name__

@@ -521,6 +521,19 @@ class DbSnapshot:
             yield node
             node = cur.next()
 
+    def max_objid(self) -> int:
+        """The largest objid that has a node in this snapshot (0 for an empty database)."""
+        with self._lock:
+            self._check()
+            try:
+                cur = self._txn.cursor()
+                if not cur.last():
+                    return 0
+                return int.from_bytes(cur.key()[: LK.OBJID_SIZE], "big")
+            except lmdb.Error as exc:
+                _raise_lmdb(exc, "read")
+                raise AssertionError from exc  # pragma: no cover
+
     def close(self) -> None:
         """End the read transaction. Idempotent."""
         if self._end():

@@ -1,0 +1,426 @@
+"""JET functions for tables, columns and indexes (DDL) and table cursors.
+
+Each function enters the gate, checks its arguments, and calls ``engine.ddl`` (catalog
+writes, in ESE's order of checks) or ``engine.cursor`` (cursors). DDL runs in the
+caller's transaction, or in an internal one at level 0, so a rolled back transaction
+leaves no table, column or index behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyese.engine import ddl
+from pyese.engine.cursor import Cursor, cursor_for, open_cursor
+from pyese.engine.database import database_of
+from pyese.engine.fcb import catalog_of
+from pyese.engine.gate import session_call
+from pyese.engine.session import Session
+from pyese.jet import _args
+from pyese.jet.handles import JET_COLUMNID, JET_DBID, JET_SESID, JET_TABLEID
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+
+OPEN_TABLE_GRBITS = (
+    C.JET_bitTableDenyWrite | C.JET_bitTableDenyRead | C.JET_bitTableReadOnly
+    | C.JET_bitTableUpdatable | C.JET_bitTablePermitDDL | C.JET_bitTableNoCache
+    | C.JET_bitTablePreread | C.JET_bitTableOpportuneRead | C.JET_bitTableSequential
+    | C.JET_bitTableClassMask | C.JET_bitTableTryPurgeOnClose | C.JET_bitTableDelete
+)
+
+
+def _name(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise_error(C.JET_errInvalidParameter, f"{what} must be a str")
+    return value  # type: ignore[return-value]
+
+
+def _open_for_ddl(session: Session, dbid: object, name: str, grbit: int) -> Cursor:
+    db = database_of(session, dbid)
+    return open_cursor(session, db, name, grbit)
+
+
+# ------------------------------------------------------------------ tables
+
+
+def JetCreateTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str,
+                   lPages: int = 0, lDensity: int = 0) -> JET_TABLEID:
+    """Create an empty table and open it exclusively; returns the cursor.
+
+    Errors: ``JET_errInvalidName``, ``JET_errDensityInvalid``, ``JET_errTableDuplicate``,
+    ``JET_errPermissionDenied`` (read-only database), ``JET_errInvalidDatabaseId``.
+    """
+    _args.integer(lPages, "lPages")
+    _args.integer(lDensity, "lDensity")
+    name = _name(szTableName, "szTableName")
+    with session_call(sesid) as session:
+        db = database_of(session, dbid)
+        with ddl.ddl_transaction(session):
+            ddl.create_table(session, db, name, lPages, lDensity)
+            cur = open_cursor(session, db, name, C.JET_bitTableDenyRead)
+        return JET_TABLEID(cur.tableid)
+
+
+def _column_request(name: object, columndef: Any, default: object) -> ddl.ColumnRequest:
+    from pyese.jet.structs import JET_COLUMNCREATE, JET_COLUMNDEF
+
+    _args.struct(columndef, (JET_COLUMNDEF, JET_COLUMNCREATE), "columndef")
+    default = _args.data(default, "pvDefault")
+    return ddl.ColumnRequest(
+        name=_name(name, "szColumnName"),
+        coltyp=_args.integer(getattr(columndef, "coltyp", 0), "coltyp"),
+        cbMax=_args.integer(getattr(columndef, "cbMax", 0), "cbMax"),
+        grbit=_args.grbit(getattr(columndef, "grbit", 0)),
+        cp=_args.integer(getattr(columndef, "cp", 0), "cp"),
+        default=bytes(default) if default else None,
+    )
+
+
+def _conditions(items: Any) -> tuple[tuple[str, int], ...]:
+    out = []
+    from pyese.jet.structs import JET_CONDITIONALCOLUMN
+
+    for cc in _args.struct_list(items or [], JET_CONDITIONALCOLUMN, "rgconditionalcolumn"):
+        out.append((_name(cc.szColumnName, "szColumnName"), _args.grbit(cc.grbit)))
+    return tuple(out)
+
+
+def _index_request(ic: Any) -> ddl.IndexRequest:
+    """An IndexRequest from any JET_INDEXCREATE*."""
+    from pyese.jet.structs import JET_INDEXCREATE, JET_INDEXCREATE3
+
+    _args.struct(ic, (JET_INDEXCREATE, JET_INDEXCREATE3), "pindexcreate")
+    grbit = _args.grbit(ic.grbit)
+    lcid = 0
+    map_flags = 0
+    locale = None
+    uni = getattr(ic, "pidxunicode", None)
+    if grbit & C.JET_bitIndexUnicode:
+        if uni is None:
+            raise_error(C.JET_errIndexInvalidDef, "JET_bitIndexUnicode without pidxunicode")
+        lcid = getattr(uni, "lcid", 0)
+        locale = getattr(uni, "szLocaleName", None)
+        map_flags = uni.dwMapFlags
+    else:
+        lcid = getattr(ic, "lcid", 0)
+    tl = None
+    cb_var = ic.cbVarSegMac
+    if grbit & C.JET_bitIndexTupleLimits:
+        lim = ic.ptuplelimits
+        if lim is None:
+            raise_error(C.JET_errInvalidParameter, "JET_bitIndexTupleLimits without limits")
+        tl = (lim.chLengthMin, lim.chLengthMax, lim.chToIndexMax, lim.cchIncrement,
+              lim.ichStart)
+        cb_var = 0
+    cb_key_most = ic.cbKeyMost if grbit & C.JET_bitIndexKeyMost else 0
+    return ddl.IndexRequest(
+        name=_name(ic.szIndexName, "szIndexName"), key=ic.szKey, grbit=grbit,
+        density=ic.ulDensity, lcid=lcid, map_flags=map_flags, locale_name=locale,
+        cbVarSegMac=cb_var, cbKeyMost=cb_key_most, tuple_limits=tl,
+        conditions=_conditions(ic.rgconditionalcolumn))
+
+
+def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
+    from pyese.jet.structs import (
+        JET_COLUMNCREATE,
+        JET_TABLECREATE,
+        JET_TABLECREATE2,
+        JET_TABLECREATE3,
+        JET_TABLECREATE4,
+    )
+
+    tc = _args.struct(tablecreate, (JET_TABLECREATE, JET_TABLECREATE2, JET_TABLECREATE3,
+                                    JET_TABLECREATE4), "tablecreate")
+    _args.grbit(tc.grbit)
+    _args.struct_list(tc.rgcolumncreate, JET_COLUMNCREATE, "rgcolumncreate")
+    _args.struct_list(tc.rgindexcreate, object, "rgindexcreate")
+    _args.integer(tc.ulPages, "ulPages")
+    _args.integer(tc.ulDensity, "ulDensity")
+    with session_call(sesid) as session:
+        db = database_of(session, dbid)
+        tc.cCreated = 0
+        with ddl.ddl_transaction(session):
+            ddl.create_table(session, db, _name(tc.szTableName, "szTableName"),
+                             tc.ulPages, tc.ulDensity)
+            tc.cCreated = 1
+            dc = catalog_of(db)
+            for cc in tc.rgcolumncreate:
+                table = dc.table(session, tc.szTableName)
+                try:
+                    col, warning = ddl.add_column(
+                        session, db, table, _column_request(cc.szColumnName, cc, cc.pvDefault))
+                except JetError as exc:
+                    cc.err = exc.err
+                    raise
+                cc.columnid = JET_COLUMNID(col.columnid)
+                cc.err = warning
+                tc.cCreated += 1
+            for ic in tc.rgindexcreate:
+                table = dc.table(session, tc.szTableName)
+                try:
+                    ddl.create_index(session, db, table, _index_request(ic))
+                except JetError as exc:
+                    ic.err = exc.err
+                    raise
+                ic.err = 0
+                tc.cCreated += 1
+            grbit = tc.grbit & (C.JET_bitTableDenyRead | C.JET_bitTableDenyWrite
+                                | C.JET_bitTableReadOnly) or C.JET_bitTableDenyRead
+            cur = open_cursor(session, db, tc.szTableName, grbit)
+        tc.tableid = JET_TABLEID(cur.tableid)
+
+
+def JetCreateTableColumnIndex(sesid: JET_SESID | int, dbid: JET_DBID | int,
+                              tablecreate: Any) -> None:
+    """Create a table with its columns and indexes in one call (``JET_TABLECREATE``).
+
+    Fills ``tableid`` (opened exclusively), ``cCreated``, each ``JET_COLUMNCREATE``'s
+    ``columnid`` and ``err`` (0 or JET_wrnColumnMaxTruncated) and each index's ``err``.
+    On the first failure the item's ``err`` holds the code, the whole creation is
+    undone and the error is raised.
+    """
+    _create_table_column_index(sesid, dbid, tablecreate)
+
+
+def JetCreateTableColumnIndex2(sesid: JET_SESID | int, dbid: JET_DBID | int,
+                               tablecreate: Any) -> None:
+    """``JetCreateTableColumnIndex`` with ``JET_TABLECREATE2`` (callbacks are refused)."""
+    if getattr(tablecreate, "szCallback", None):
+        raise_error(C.JET_errInvalidParameter, "table callbacks are not supported")
+    _create_table_column_index(sesid, dbid, tablecreate)
+
+
+def JetCreateTableColumnIndex3(sesid: JET_SESID | int, dbid: JET_DBID | int,
+                               tablecreate: Any) -> None:
+    """``JetCreateTableColumnIndex`` with ``JET_TABLECREATE3`` (space hints accepted)."""
+    JetCreateTableColumnIndex2(sesid, dbid, tablecreate)
+
+
+def JetCreateTableColumnIndex4(sesid: JET_SESID | int, dbid: JET_DBID | int,
+                               tablecreate: Any) -> None:
+    """``JetCreateTableColumnIndex`` with ``JET_TABLECREATE4`` (``JET_INDEXCREATE3``)."""
+    JetCreateTableColumnIndex2(sesid, dbid, tablecreate)
+
+
+def JetOpenTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str,
+                 pvParameters: bytes | None = None, grbit: int = 0) -> JET_TABLEID:
+    """Open a cursor on a table, positioned (deferred) on its first record.
+
+    Grbits: ``JET_bitTableReadOnly`` (updates get JET_errPermissionDenied),
+    ``JET_bitTableDenyRead`` (no other session may open it), ``JET_bitTableDenyWrite``
+    (no other session may open it for writing), and the performance hints (accepted).
+    Errors: ``JET_errInvalidGrbit``, ``JET_errInvalidName``, ``JET_errObjectNotFound``,
+    ``JET_errTableLocked``, ``JET_errTableInUse``, ``JET_errInvalidDatabaseId``.
+    """
+    g = _args.grbit(grbit)
+    if g & ~OPEN_TABLE_GRBITS:
+        raise_error(C.JET_errInvalidGrbit, f"{g:#x}")
+    name = _name(szTableName, "szTableName")
+    with session_call(sesid) as session:
+        cur = _open_for_ddl(session, dbid, name, g)
+        return JET_TABLEID(cur.tableid)
+
+
+def JetCloseTable(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> None:
+    """Close a cursor; a prepared update is lost. ``JET_errInvalidTableId``."""
+    with session_call(sesid, ignore_stop_service=True) as session:
+        cursor_for(session, tableid).close()
+
+
+def JetDupCursor(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                 grbit: int = 0) -> JET_TABLEID:
+    """A new cursor on the same table, on its primary index, deferred to the first record,
+    with no copy buffer and no key (ESE fileopen.cxx ErrIsamDupCursor)."""
+    g = _args.grbit(grbit)
+    with session_call(sesid) as session:
+        cur = cursor_for(session, tableid)
+        new = Cursor(session, cur.db, cur.table, cur.grbit & ~(C.JET_bitTableDenyRead
+                                                                | C.JET_bitTableDenyWrite) | g)
+        new.register()
+        return JET_TABLEID(new.tableid)
+
+
+def JetDeleteTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str) -> None:
+    """Delete a table with its records, indexes and long values.
+
+    ``JET_errObjectNotFound``, ``JET_errTableInUse`` when any cursor has it open,
+    ``JET_errPermissionDenied`` on a read-only database.
+    """
+    name = _name(szTableName, "szTableName")
+    with session_call(sesid) as session:
+        db = database_of(session, dbid)
+        name = ddl.check_name(name)
+        dc = catalog_of(db)
+        table = dc.table(session, name)
+        fcb = dc.fcb(table.objid)
+        with fcb.lock:
+            if fcb.cursors:
+                raise_error(C.JET_errTableInUse, name)
+        ddl.delete_table(session, db, table)
+
+
+def JetRenameTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szName: str,
+                   szNameNew: str) -> None:
+    """Rename a table: ``JET_errObjectNotFound``, ``JET_errInvalidName``,
+    ``JET_errTableDuplicate``."""
+    name = _name(szName, "szName")
+    new = _name(szNameNew, "szNameNew")
+    with session_call(sesid) as session:
+        db = database_of(session, dbid)
+        table = catalog_of(db).table(session, ddl.check_name(name))
+        ddl.rename_table(session, db, table, new)
+        for cur in list(catalog_of(db).fcb(table.objid).cursors):
+            if cur.session is session:
+                cur.refresh_table()
+
+
+# ------------------------------------------------------------------ columns
+
+
+def JetAddColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColumnName: str,
+                 columndef: Any, pvDefault: bytes | None = None) -> JET_COLUMNID:
+    """Add a column (``JET_COLUMNDEF``: coltyp, cbMax, grbit, cp); returns its id.
+
+    See ``engine.ddl.column_def`` for the checks and errors. JET_wrnColumnMaxTruncated
+    (cbMax cut to 255) is not raised: read the column back to see the size.
+    """
+    with session_call(sesid) as session:
+        cur = cursor_for(session, tableid)
+        req = _column_request(szColumnName, columndef, pvDefault)
+        col, _warning = ddl.add_column(session, cur.db, cur.table, req)
+        _refresh(session, cur)
+        return JET_COLUMNID(col.columnid)
+
+
+def _refresh(session: Session, cur: Cursor) -> None:
+    for other in list(cur.fcb.cursors):
+        if other.session is session:
+            other.refresh_table()
+
+
+def JetDeleteColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                    szColumnName: str) -> None:
+    """Delete a column: ``JET_errColumnNotFound``, ``JET_errColumnInUse`` (indexed)."""
+    JetDeleteColumn2(sesid, tableid, szColumnName, 0)
+
+
+def JetDeleteColumn2(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColumnName: str,
+                     grbit: int = 0) -> None:
+    """``JetDeleteColumn`` with ``JET_bitDeleteColumnIgnoreTemplateColumns`` (accepted)."""
+    g = _args.grbit(grbit)
+    if g & ~C.JET_bitDeleteColumnIgnoreTemplateColumns:
+        raise_error(C.JET_errInvalidGrbit)
+    with session_call(sesid) as session:
+        cur = cursor_for(session, tableid)
+        ddl.delete_column(session, cur.db, cur.table, _name(szColumnName, "szColumnName"))
+        _refresh(session, cur)
+
+
+def JetRenameColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szName: str,
+                    szNameNew: str, grbit: int = 0) -> None:
+    """Rename a column: ``JET_errColumnNotFound``, ``JET_errInvalidName``,
+    ``JET_errColumnDuplicate``."""
+    _args.grbit(grbit)
+    with session_call(sesid) as session:
+        cur = cursor_for(session, tableid)
+        ddl.rename_column(session, cur.db, cur.table, _name(szName, "szName"),
+                          _name(szNameNew, "szNameNew"))
+        _refresh(session, cur)
+
+
+def JetSetColumnDefaultValue(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str,
+                             szColumnName: str, pvData: bytes | None, grbit: int = 0) -> None:
+    """Change a column's default value (records without a value read the new default)."""
+    _args.grbit(grbit)
+    with session_call(sesid) as session:
+        db = database_of(session, dbid)
+        table = catalog_of(db).table(session, ddl.check_name(_name(szTableName, "szTableName")))
+        ddl.set_column_default(session, db, table, _name(szColumnName, "szColumnName"),
+                               _args.data(pvData) or None)
+        for cur in list(catalog_of(db).fcb(table.objid).cursors):
+            if cur.session is session:
+                cur.refresh_table()
+
+
+# ------------------------------------------------------------------ indexes
+
+
+def JetCreateIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szIndexName: str,
+                   grbit: int, szKey: str, lDensity: int = 100) -> None:
+    """Create an index from ESE's key string (``"+Name\\0-Age\\0\\0"``), built over the
+    table's existing records. See ``engine.ddl.index_def`` for the checks; a unique index
+    over duplicate keys gives ``JET_errKeyDuplicate``; a primary index on a table with
+    records ``JET_errTableNotEmpty``."""
+    from pyese.jet.structs import JET_INDEXCREATE
+
+    ic = JET_INDEXCREATE(szIndexName=szIndexName, szKey=szKey, grbit=grbit,
+                         ulDensity=lDensity)
+    _create_indexes(sesid, tableid, [ic])
+
+
+def _create_indexes(sesid: Any, tableid: Any, items: Any) -> None:
+    with session_call(sesid) as session:
+        cur = cursor_for(session, tableid)
+        with ddl.ddl_transaction(session):
+            for ic in items:
+                table = catalog_of(cur.db).catalog(session).table_by_objid(cur.table.objid)
+                try:
+                    ddl.create_index(session, cur.db, table, _index_request(ic))
+                except JetError as exc:
+                    ic.err = exc.err
+                    raise
+                ic.err = 0
+        _refresh(session, cur)
+
+
+def JetCreateIndex2(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                    pindexcreate: Any) -> None:
+    """Create the indexes of a list of ``JET_INDEXCREATE`` (all or none); each ``err``
+    is set."""
+    _create_indexes(sesid, tableid, _args.struct_list(pindexcreate, object, "pindexcreate"))
+
+
+def JetCreateIndex3(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                    pindexcreate: Any) -> None:
+    """``JetCreateIndex2`` with ``JET_INDEXCREATE2`` (space hints accepted)."""
+    _create_indexes(sesid, tableid, _args.struct_list(pindexcreate, object, "pindexcreate"))
+
+
+def JetCreateIndex4(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                    pindexcreate: Any) -> None:
+    """``JetCreateIndex2`` with ``JET_INDEXCREATE3`` (locale names)."""
+    _create_indexes(sesid, tableid, _args.struct_list(pindexcreate, object, "pindexcreate"))
+
+
+def JetDeleteIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                   szIndexName: str) -> None:
+    """Delete a secondary index: ``JET_errIndexNotFound``, ``JET_errIndexMustStay`` (the
+    primary index)."""
+    with session_call(sesid) as session:
+        cur = cursor_for(session, tableid)
+        ddl.delete_index(session, cur.db, cur.table, _name(szIndexName, "szIndexName"))
+        _refresh(session, cur)
+
+
+__all__ = [
+    "JetCreateTable",
+    "JetCreateTableColumnIndex",
+    "JetCreateTableColumnIndex2",
+    "JetCreateTableColumnIndex3",
+    "JetCreateTableColumnIndex4",
+    "JetOpenTable",
+    "JetCloseTable",
+    "JetDupCursor",
+    "JetDeleteTable",
+    "JetRenameTable",
+    "JetAddColumn",
+    "JetDeleteColumn",
+    "JetDeleteColumn2",
+    "JetRenameColumn",
+    "JetSetColumnDefaultValue",
+    "JetCreateIndex",
+    "JetCreateIndex2",
+    "JetCreateIndex3",
+    "JetCreateIndex4",
+    "JetDeleteIndex",
+]

@@ -11,7 +11,7 @@ state              meaning
 ``BEFORE``         before the first entry (a backward move ran off the start)
 ``AFTER``          after the last entry (a forward move ran off the end)
 ``ON``             on an entry: ``node_key`` in the index tree, ``bookmark`` of the record
-``VIRTUAL``        after a failed seek: reads give JET_errNoCurrentRecord
+``VIRTUAL``        after a failed SeekEQ: ``virtual_key``; reads give NoCurrentRecord
 =================  ==========================================================================
 
 After a delete the cursor stays ``ON`` the deleted entry's position: reads find no record
@@ -41,7 +41,7 @@ from typing import Any
 from pyese.engine.catalog import TableDef
 from pyese.engine.ddl import node_index_key, seek_node_key
 from pyese.engine.fcb import DatabaseCatalog, catalog_of
-from pyese.engine.keys import KeyBuilder
+from pyese.engine.keys import KeyBuilder, normalizer
 from pyese.engine.longvalue import LongValueReader
 from pyese.engine.session import Session
 from pyese.engine.sysobjects import CatalogIndex
@@ -88,6 +88,8 @@ class Cursor:
         self.state = DEFERRED
         self.node_key: bytes | None = None
         self.bookmark: bytes | None = None
+        self.virtual_key: bytes | None = None
+        """VIRTUAL: the index key of the virtual position (ESE locOnSeekBM)."""
         self.key_builder = KeyBuilder()
         self.range: IndexRange | None = None
         self.update: Any = None
@@ -169,11 +171,22 @@ class Cursor:
         self.state = ON
         self.node_key = node_key
         self.bookmark = bookmark
+        self.virtual_key = None
 
     def park(self, state: str) -> None:
         self.state = state
         self.node_key = None
         self.bookmark = None
+        self.virtual_key = None
+
+    def park_virtual(self, key: bytes, node_key: bytes | None = None) -> None:
+        """A virtual position at index key ``key`` (ESE locOnSeekBM): no current record;
+        MoveNext goes to the first entry after the key, MovePrevious to the last before.
+        With ``node_key`` (a whole secondary-index bookmark: key and primary bookmark) the
+        position is that node's place instead."""
+        self.park(VIRTUAL)
+        self.virtual_key = key
+        self.node_key = node_key
 
     def record_view(self) -> RecordView:
         """The current record: JET_errNoCurrentRecord off a record, JET_errRecordDeleted
@@ -189,37 +202,100 @@ class Cursor:
                           LongValueReader(view, self.table.lv_objid), self.bookmark or b"")
 
     def resolve_deferred(self) -> None:
-        """A deferred move-first becomes a real position (first entry, or after last)."""
+        """A deferred move-first becomes a position on the first entry. On an empty index
+        the cursor stays deferred (ESE dir.cxx ErrDIRIIRefresh keeps locDeferMoveFirst), so
+        a record inserted later is still found by the deferred move."""
         if self.state == DEFERRED:
             node = self.view().cursor(self._tree()).first()
-            if node is None:
-                self.park(AFTER)
-            else:
+            if node is not None:
                 self.set_on(*self._entry(node))
+
+    # -- ordered access in index-key terms ----------------------------------------------
+
+    @property
+    def _non_unique(self) -> bool:
+        return self.on_secondary and not self.index.index.is_unique  # type: ignore[union-attr]
+
+    def _skey(self, key: bytes) -> bytes:
+        """The node key at which entries with index key >= ``key`` begin."""
+        if self.on_secondary:
+            return seek_node_key(self.index.index, key)  # type: ignore[union-attr]
+        return key
+
+    def _first_ge(self, cur: Any, key: bytes) -> tuple[bytes, bytes] | None:
+        """The first entry whose index key is >= ``key`` (the first of equal keys)."""
+        return cur.seek_ge(self._skey(key))  # type: ignore[no-any-return]
+
+    def _first_gt(self, cur: Any, key: bytes) -> tuple[bytes, bytes] | None:
+        """The first entry whose index key is > ``key``."""
+        if self._non_unique:
+            # every node with index key == key sorts below skey + 00 00 + (FF * more than
+            # any bookmark); the next node has a greater index key (see ddl.index_node).
+            return cur.seek_ge(self._skey(key) + _AFTER_BOOKMARKS)  # type: ignore[no-any-return]
+        node = cur.seek_ge(key)
+        if node is not None and node[0] == key:
+            node = cur.next()
+        return node  # type: ignore[no-any-return]
+
+    def _last_lt(self, cur: Any, key: bytes) -> tuple[bytes, bytes] | None:
+        """The last entry whose index key is < ``key``."""
+        node = cur.seek_le(self._skey(key))
+        if node is not None and not self._non_unique and node[0] == key:
+            node = cur.prev()
+        return node  # type: ignore[no-any-return]
+
+    def _step(self, cur: Any, forward: bool, key_ne: bool) -> tuple[bytes, bytes] | None:
+        """The entry a one-step move reaches from the current position (ESE dir.cxx
+        ErrDIRNext / ErrDIRPrev), or None when the move leaves the index."""
+        state = self.state
+        if state == BEFORE:
+            return cur.first() if forward else None  # type: ignore[no-any-return]
+        if state == AFTER:
+            return None if forward else cur.last()  # type: ignore[no-any-return]
+        if state == VIRTUAL and self.node_key is None:
+            key = self.virtual_key or b""
+            if not forward:
+                return self._last_lt(cur, key)
+            # locOnSeekBM: the first node after (key, no bookmark): on a non-unique index
+            # that is the first entry with an index key >= key.
+            return self._first_ge(cur, key) if self._non_unique else self._first_gt(cur, key)
+        assert self.node_key is not None
+        start = self.node_key
+        if key_ne:
+            ikey = self.entry_key(start)
+            return self._first_gt(cur, ikey) if forward else self._last_lt(cur, ikey)
+        if forward:
+            node = cur.seek_ge(start)
+            if node is not None and node[0] == start:
+                node = cur.next()
+            return node  # type: ignore[no-any-return]
+        node = cur.seek_le(start)
+        if node is not None and node[0] == start:
+            node = cur.prev()
+        return node  # type: ignore[no-any-return]
 
     # -- moves (ESE rec.cxx ErrIsamMove) -------------------------------------------------
 
     def move(self, crow: int, grbit: int = 0) -> None:
         """JetMove: First, Last, Next, Previous or +/- n entries.
 
-        Cancels a prepared update. JET_errNoCurrentRecord when the move leaves the index
-        (forward: parked after the last entry; backward: before the first) or leaves the
-        index range (which is then removed). crow 0 checks the current entry.
+        Cancels a prepared update. JET_errNoCurrentRecord when the move leaves the index:
+        a forward move (and MoveLast) then parks the cursor after the last entry, a
+        backward move (and MoveFirst, which is negative as a LONG) before the first.
+        First and Last remove the index range. A step that leaves the range (checked on
+        forward steps against an upper range, on backward steps against a lower one, as
+        ESE dir.cxx does) removes it, parks the cursor and gives JET_errNoCurrentRecord.
+        crow 0 checks the current entry (JET_errNoCurrentRecord, JET_errRecordDeleted).
+        JET_bitMoveKeyNE skips the entries that have the key of the one stepped from.
         """
         self.update = None
-        if crow == C.JET_MoveFirst:
+        if crow == C.JET_MoveFirst or crow == C.JET_MoveLast:
             self.range = None
-            node = self.view().cursor(self._tree()).first()
+            cur = self.view().cursor(self._tree())
+            first = crow == C.JET_MoveFirst
+            node = cur.first() if first else cur.last()
             if node is None:
-                self.park(AFTER)
-                raise_error(C.JET_errNoCurrentRecord)
-            self.set_on(*self._entry(node))
-            return
-        if crow == C.JET_MoveLast:
-            self.range = None
-            node = self.view().cursor(self._tree()).last()
-            if node is None:
-                self.park(BEFORE)
+                self.park(BEFORE if first else AFTER)
                 raise_error(C.JET_errNoCurrentRecord)
             self.set_on(*self._entry(node))
             return
@@ -227,155 +303,227 @@ class Cursor:
             self.record_view()
             return
         forward = crow > 0
-        steps = abs(crow)
         key_ne = bool(grbit & C.JET_bitMoveKeyNE)
         cur = self.view().cursor(self._tree())
-        if self.state == DEFERRED:
-            self.resolve_deferred()
-            if self.state != ON:
-                raise_error(C.JET_errNoCurrentRecord)
-            if not forward:
-                node = None
-                self.park(BEFORE)
-                raise_error(C.JET_errNoCurrentRecord)
-        for _ in range(steps):
+        self.resolve_deferred()
+        if self.state == DEFERRED:  # still deferred: the index is empty
+            self.park(AFTER if forward else BEFORE)
+            raise_error(C.JET_errNoCurrentRecord)
+        for _ in range(abs(crow)):
             node = self._step(cur, forward, key_ne)
             if node is None:
                 self.park(AFTER if forward else BEFORE)
                 raise_error(C.JET_errNoCurrentRecord)
             nk, bm = self._entry(node)
-            if self.range is not None and not self.range.admits(self.entry_key(nk)):
-                upper = self.range.upper
-                self.range = None
-                self.park(AFTER if upper else BEFORE)
-                raise_error(C.JET_errNoCurrentRecord)
             self.set_on(nk, bm)
-
-    def _step(self, cur: Any, forward: bool, key_ne: bool) -> tuple[bytes, bytes] | None:
-        state = self.state
-        if state in (BEFORE, VIRTUAL) and forward and self.node_key is None:
-            return cur.first() if state == BEFORE else None
-        if state == AFTER and not forward:
-            return cur.last()
-        if state in (AFTER,) and forward or state == BEFORE and not forward:
-            return None
-        if self.node_key is None:
-            return None
-        start = self.node_key
-        if key_ne:
-            ikey = self.entry_key(start)
-            node = self._seek(cur, start, forward, inclusive=False)
-            while node is not None and self.entry_key(node[0]) == ikey:
-                node = cur.next() if forward else cur.prev()
-            return node
-        return self._seek(cur, start, forward, inclusive=False)
-
-    @staticmethod
-    def _seek(cur: Any, key: bytes, forward: bool, *, inclusive: bool
-              ) -> tuple[bytes, bytes] | None:
-        if forward:
-            node = cur.seek_ge(key)
-            if node is not None and not inclusive and node[0] == key:
-                node = cur.next()
-            return node  # type: ignore[no-any-return]
-        node = cur.seek_le(key)
-        if node is not None and not inclusive and node[0] == key:
-            node = cur.prev()
-        return node  # type: ignore[no-any-return]
+            rng = self.range
+            if rng is not None and rng.upper == forward and not rng.admits(self.entry_key(nk)):
+                self.range = None
+                self.park(AFTER if rng.upper else BEFORE)
+                raise_error(C.JET_errNoCurrentRecord)
 
     # -- seeks (ESE rec.cxx ErrIsamSeek) --------------------------------------------------
 
     def seek(self, grbit: int) -> int:
-        """JetSeek with the key made by JetMakeKey; returns 0 or JET_wrnSeekNotEqual.
+        """JetSeek with the key made by JetMakeKey; returns 0, JET_wrnSeekNotEqual or
+        JET_wrnUniqueKey.
 
-        JET_errInvalidGrbit without exactly one of EQ/LT/LE/GE/GT; JET_errKeyNotMade;
-        JET_errRecordNotFound. The key is consumed on every path; a prepared update is
-        cancelled and the index range removed.
+        Checks, in ESE's order: JET_errInvalidParameter when no EQ/LT/LE/GE/GT bit is
+        given, JET_errKeyNotMade. More than one of them gives JET_errInvalidGrbit (ESE only
+        asserts on that). Then a prepared update is cancelled, the index range removed,
+        and the key consumed whatever the outcome. Keys compare byte-wise and whole, so a
+        partial or limit key never matches EQ.
+
+        - EQ: the first entry with the key; else JET_errRecordNotFound with the cursor on
+          a virtual position at the key (MoveNext / MovePrevious go to the entries after /
+          before it). With JET_bitSetIndexRange an inclusive upper range on the key is set;
+          with JET_bitCheckUniqueness JET_wrnUniqueKey says no other entry has the key.
+        - GE: the first entry >= key (JET_wrnSeekNotEqual if not equal); LE: the first
+          entry with the key, else the last entry < key with JET_wrnSeekNotEqual.
+        - GT: the first entry > key; LT: the last entry < key (no warning). On a
+          non-unique index, a GT key that names every key column and is shorter than
+          cbKeyMost + 1 is sought as key + FF, as ESE does.
+        - No such entry: JET_errRecordNotFound, the cursor after the last entry (GE, GT)
+          or before the first (LE, LT), or virtual at the key when the index is empty.
         """
-        relation = grbit & (C.JET_bitSeekEQ | C.JET_bitSeekLT | C.JET_bitSeekLE
-                            | C.JET_bitSeekGE | C.JET_bitSeekGT)
-        if relation not in (C.JET_bitSeekEQ, C.JET_bitSeekLT, C.JET_bitSeekLE,
-                            C.JET_bitSeekGE, C.JET_bitSeekGT):
-            raise_error(C.JET_errInvalidGrbit, f"seek grbit {grbit:#x}")
+        relation = grbit & _SEEK_ALL
+        if relation == 0:
+            raise_error(C.JET_errInvalidParameter, "JetSeek needs a seek grbit")
         if not self.key_builder.is_prepared:
             raise_error(C.JET_errKeyNotMade)
+        if relation not in _SEEK_BITS:
+            raise_error(C.JET_errInvalidGrbit, f"more than one seek relation in {grbit:#x}")
         key = self.key_builder.key
+        columns = self.key_builder.columns
         self.key_builder.reset()
         self.update = None
         self.range = None
         cur = self.view().cursor(self._tree())
-        skey = seek_node_key(self.index.index, key) if self.on_secondary else key  # type: ignore[union-attr]
+        if relation == C.JET_bitSeekGT and self._non_unique:
+            kn = normalizer(self.index.index)  # type: ignore[union-attr]
+            if len(key) < kn.cb_key_most + 1 and columns == len(kn.segments):
+                key = key + b"\xff"
         warning = 0
         node: tuple[bytes, bytes] | None
-        if relation in (C.JET_bitSeekEQ, C.JET_bitSeekGE, C.JET_bitSeekGT):
-            node = cur.seek_ge(skey)
-            if relation == C.JET_bitSeekGT:
-                while node is not None and self._cmp_prefix(node[0], key) <= 0:
-                    node = cur.next()
-            elif node is not None:
-                ek = self.entry_key(node[0])
-                if relation == C.JET_bitSeekEQ:
-                    if not self._matches(ek, key):
-                        node = None
-                elif not self._matches(ek, key):
-                    warning = C.JET_wrnSeekNotEqual
-        else:
-            node = self._seek_last_le(cur, key, skey)
-            if relation == C.JET_bitSeekLT:
-                while node is not None and self._cmp_prefix(node[0], key) >= 0:
-                    node = cur.prev()
-            elif node is not None and not self._matches(self.entry_key(node[0]), key):
+        if relation == C.JET_bitSeekEQ:
+            node = self._first_ge(cur, key)
+            if node is not None and self.entry_key(node[0]) != key:
+                node = None
+        elif relation == C.JET_bitSeekGE:
+            node = self._first_ge(cur, key)
+            if node is not None and self.entry_key(node[0]) != key:
                 warning = C.JET_wrnSeekNotEqual
+        elif relation == C.JET_bitSeekGT:
+            node = self._first_gt(cur, key)
+        elif relation == C.JET_bitSeekLE:
+            node = self._first_ge(cur, key)
+            if node is None or self.entry_key(node[0]) != key:
+                node = self._last_lt(cur, key)
+                warning = C.JET_wrnSeekNotEqual
+        else:
+            node = self._last_lt(cur, key)
         if node is None:
-            self.park(VIRTUAL)
+            if relation == C.JET_bitSeekEQ or cur.first() is None:
+                self.park_virtual(key)
+            elif relation in (C.JET_bitSeekGE, C.JET_bitSeekGT):
+                self.park(AFTER)
+            else:
+                self.park(BEFORE)
             raise_error(C.JET_errRecordNotFound)
-        self.set_on(*self._entry(node))  # type: ignore[arg-type]
-        if relation == C.JET_bitSeekEQ and grbit & C.JET_bitSetIndexRange:
-            self.range = IndexRange(key, True, True)
+        self.set_on(*self._entry(node))
+        if relation == C.JET_bitSeekEQ:
+            if grbit & C.JET_bitCheckUniqueness:
+                following = cur.seek_ge(node[0])
+                following = cur.next() if following is not None else None
+                if following is None or self.entry_key(following[0]) != key:
+                    return C.JET_wrnUniqueKey
+            if grbit & C.JET_bitSetIndexRange:
+                self.range = IndexRange(key, True, True)
         return warning
 
-    @staticmethod
-    def _matches(entry_key: bytes, key: bytes) -> bool:
-        return entry_key == key
+    # -- index ranges (ESE rec.cxx ErrIsamSetIndexRange, dir.cxx ErrDIRCheckIndexRange) ---
 
-    def _cmp_prefix(self, node_key: bytes, key: bytes) -> int:
-        """Compare an entry's index key with ``key``: 0 when equal (for GT/LT skipping)."""
-        ek = self.entry_key(node_key)
-        return (ek > key) - (ek < key)
+    def set_index_range(self, grbit: int) -> None:
+        """JetSetIndexRange.
 
-    def _seek_last_le(self, cur: Any, key: bytes, skey: bytes) -> tuple[bytes, bytes] | None:
-        """The last entry whose index key is <= ``key`` (all duplicates of an equal key:
-        the last of them)."""
-        node = cur.seek_ge(skey)
-        if node is None:
-            node = cur.last()
-        else:
-            while node is not None and self.entry_key(node[0]) == key:
-                node = cur.next()
-            node = cur.prev() if node is not None else cur.last()
-        while node is not None and self.entry_key(node[0]) > key:
-            node = cur.prev()
-        return node  # type: ignore[no-any-return]
+        JET_bitRangeRemove drops the range (JET_errInvalidOperation without one).
+        Otherwise: JET_errNoCurrentIndex on a table without a primary index (DBK order),
+        JET_errKeyNotMade; the made key becomes the bound (upper with
+        JET_bitRangeUpperLimit, inclusive with JET_bitRangeInclusive) and is consumed.
+        The current entry (or the virtual seek position) is checked at once: outside the
+        range the range is removed, the cursor parked after the last entry (upper) or
+        before the first (lower) and JET_errNoCurrentRecord raised; with no current entry
+        at all JET_errNoCurrentRecord is raised and the range kept, as ESE does.
+        JET_bitRangeInstantDuration removes the range after the check.
+        """
+        if grbit & C.JET_bitRangeRemove:
+            if self.range is None:
+                raise_error(C.JET_errInvalidOperation, "no index range to remove")
+            self.range = None
+            return
+        if self.index is None:
+            raise_error(C.JET_errNoCurrentIndex)
+        if not self.key_builder.is_prepared:
+            raise_error(C.JET_errKeyNotMade)
+        rng = IndexRange(self.key_builder.key, bool(grbit & C.JET_bitRangeInclusive),
+                         bool(grbit & C.JET_bitRangeUpperLimit))
+        self.range = rng
+        try:
+            self.resolve_deferred()
+            if self.state == ON:
+                assert self.node_key is not None
+                current = self.entry_key(self.node_key)
+            elif self.state == VIRTUAL:
+                current = self.virtual_key or b""
+            else:
+                raise_error(C.JET_errNoCurrentRecord)
+            if not rng.admits(current):
+                self.range = None
+                self.park(AFTER if rng.upper else BEFORE)
+                raise_error(C.JET_errNoCurrentRecord)
+        finally:
+            self.key_builder.reset()
+            if grbit & C.JET_bitRangeInstantDuration:
+                self.range = None
+
+    def index_record_count(self, limit: int) -> int:
+        """JetIndexRecordCount: entries from the current one (inclusive) to the end of the
+        index or of an upper index range, at most ``limit`` when it is not 0. 0 when not
+        on an entry. The position is kept and the range removed (ESE stats.cxx)."""
+        self.resolve_deferred()
+        rng, self.range = self.range, None
+        if self.state != ON or self.node_key is None:
+            return 0
+        cur = self.view().cursor(self._tree())
+        n = 0
+        node = cur.seek_ge(self.node_key)  # the current entry, or the next if it is gone
+        while node is not None and (not limit or n < limit):
+            if rng is not None and rng.upper and not rng.admits(self.entry_key(node[0])):
+                break
+            n += 1
+            node = cur.next()
+        return n
+
+    # -- positions (ESE rec.cxx ErrIsamGetRecordPosition / ErrIsamGotoPosition) ----------
+
+    def record_position(self) -> tuple[int, int]:
+        """(entries before the current one, entries in the index): exact counts where ESE
+        estimates them from the B-tree. JET_errNoCurrentRecord off an entry."""
+        self.resolve_deferred()
+        if self.state != ON or self.node_key is None:
+            raise_error(C.JET_errNoCurrentRecord)
+        cur = self.view().cursor(self._tree())
+        lt = total = 0
+        node = cur.first()
+        while node is not None:
+            if node[0] < self.node_key:  # type: ignore[operator]
+                lt += 1
+            total += 1
+            node = cur.next()
+        return lt, total
+
+    def goto_position(self, lt: int, total: int) -> None:
+        """JetGotoPosition: the entry at fraction lt/total of the index. Cancels a
+        prepared update, removes the range, resets the key. JET_errInvalidParameter when
+        lt > total; JET_errRecordNotFound on an empty index (parked before the first)."""
+        if lt > total or lt < 0 or total < 0:
+            raise_error(C.JET_errInvalidParameter, "centriesLT > centriesTotal")
+        self.update = None
+        self.range = None
+        self.key_builder.reset()
+        cur = self.view().cursor(self._tree())
+        nodes = []
+        node = cur.first()
+        while node is not None:
+            nodes.append(node)
+            node = cur.next()
+        if not nodes:
+            self.park(BEFORE)
+            raise_error(C.JET_errRecordNotFound)
+        i = (lt * len(nodes)) // total if total else 0
+        self.set_on(*self._entry(nodes[min(i, len(nodes) - 1)]))
 
     # -- index selection -----------------------------------------------------------------
 
-    def set_current_index(self, name: str | None, grbit: int = C.JET_bitMoveFirst) -> None:
+    def set_current_index(self, name: str | None, grbit: int = C.JET_bitMoveFirst,
+                          itag: int = 1) -> None:
         """JetSetCurrentIndex: None or "" is the primary index (or DBK order);
         JET_errIndexNotFound. MoveFirst cancels a prepared update and defers a move to the
-        first entry; NoMove keeps the current record (JET_errNoCurrentRecord if none)."""
-        if name:
-            ix = self.table.index(name)
-        else:
-            ix = self.table.primary_index
+        first entry (also when the index is already current). NoMove keeps the current
+        record (JET_errNoCurrentRecord if none) and goes to its entry chosen by ``itag``
+        (see goto_bookmark)."""
         if grbit & C.JET_bitNoMove:
+            self.resolve_deferred()
             bm = self.bookmark if self.state == ON else None
             if bm is None:
                 raise_error(C.JET_errNoCurrentRecord)
+            ix = self.table.index(name) if name else self.table.primary_index
             self.index = ix
             self.range = None
             self.key_builder.reset()
-            self.goto_bookmark(bm)  # type: ignore[arg-type]
+            self.goto_bookmark(bm, max(1, itag))  # type: ignore[arg-type]
             return
+        ix = self.table.index(name) if name else self.table.primary_index
         self.update = None
         self.index = ix
         self.range = None
@@ -383,16 +531,21 @@ class Cursor:
         self.park(DEFERRED)
 
     def goto_bookmark(self, bookmark: bytes, itag: int = 1) -> None:
-        """JetGotoBookmark: the record's entry in the current index.
+        """JetGotoBookmark (ESE rec.cxx ErrRECIGotoBookmark): the record's entry in the
+        current index (on a secondary index the entry made from multi-value ``itag``).
 
-        JET_errInvalidBookmark (empty), JET_errRecordDeleted (no such record),
-        JET_errNoCurrentRecord when the record is not in the current secondary index.
+        JET_errInvalidBookmark (empty), then a prepared update is cancelled, the range
+        removed and the key reset; JET_errRecordDeleted (no such record),
+        JET_errNoCurrentRecord when the record is not in the current secondary index (the
+        cursor is then before the first entry), JET_errBadItagSequence when ``itag`` is
+        beyond the record's values.
         """
         bookmark = bytes(bookmark or b"")
         if not bookmark:
             raise_error(C.JET_errInvalidBookmark)
         self.update = None
         self.range = None
+        self.key_builder.reset()
         view = self.view()
         data = view.get(self.table.objid, bookmark)
         if data is None:
@@ -400,6 +553,7 @@ class Cursor:
         if not self.on_secondary:
             self.set_on(bookmark, bookmark)
             return
+        from pyese.engine.ddl import index_node
         from pyese.engine.update import entries_for
 
         ix = self.index
@@ -407,17 +561,80 @@ class Cursor:
         rec = RecordView(self.table.layout, data, LongValueReader(view, self.table.lv_objid),
                          bookmark)
         entries = entries_for(ix.index, rec)
-        if not entries:
-            self.park(BEFORE)
-            raise_error(C.JET_errNoCurrentRecord)
-        chosen = entries[0]
+        chosen = None
         for e in entries:
             if itag in e.itags:
                 chosen = e
                 break
+        if chosen is None:
+            if entries and itag > 1:
+                raise_error(C.JET_errBadItagSequence)
+            if itag == 1 and entries:
+                chosen = entries[0]
+        if chosen is None:
+            self.park(BEFORE)
+            raise_error(C.JET_errNoCurrentRecord)
+        self.set_on(index_node(ix.index, chosen.key, bookmark)[0], bookmark)
+
+    def goto_index_bookmark(self, key: bytes, bookmark: bytes, grbit: int) -> None:
+        """JetGotoSecondaryIndexBookmark (ESE rec.cxx ErrIsamGotoIndexBookmark).
+
+        JET_errNoCurrentIndex on the primary index; JET_errInvalidBookmark for an empty
+        secondary key, or an empty primary bookmark on a non-unique index. Cancels a
+        prepared update, removes the range, resets the key. JET_errRecordDeleted when the
+        entry is gone (or, on a unique index, holds another record than a given primary
+        bookmark); with JET_bitBookmarkPermitVirtualCurrency the cursor is then left on a
+        virtual position at the entry, so moves continue from there.
+        """
+        if not self.on_secondary:
+            raise_error(C.JET_errNoCurrentIndex)
+        ix = self.index.index  # type: ignore[union-attr]
+        if not key:
+            raise_error(C.JET_errInvalidBookmark)
+        if not ix.is_unique and not bookmark:
+            raise_error(C.JET_errInvalidBookmark)
+        self.update = None
+        self.range = None
+        self.key_builder.reset()
         from pyese.engine.ddl import index_node
 
-        self.set_on(index_node(ix.index, chosen.key, bookmark)[0], bookmark)
+        node_key = index_node(ix, key, bookmark)[0]
+        found = self.view().get(self._tree(), node_key)
+        if found is None:
+            if grbit & C.JET_bitBookmarkPermitVirtualCurrency:
+                self.park_virtual(key, node_key)
+            raise_error(C.JET_errRecordDeleted)
+        record_bm = found
+        if ix.is_unique and bookmark and record_bm != bookmark:
+            self.set_on(node_key, record_bm)
+            raise_error(C.JET_errRecordDeleted)
+        self.set_on(node_key, record_bm)
+
+    # -- intersection (ESE rec.cxx ErrIsamIntersectIndexes) ------------------------------
+
+    def bookmarks_to_end(self) -> list[bytes]:
+        """The primary bookmarks of the entries from the current one to the end of the
+        index or of an upper index range (ESE ErrRECIInsertBookmarksIntoSort).
+        JET_errNoCurrentRecord when not on an entry."""
+        self.resolve_deferred()
+        if self.state != ON or self.node_key is None:
+            raise_error(C.JET_errNoCurrentRecord)
+        cur = self.view().cursor(self._tree())
+        out: list[bytes] = []
+        node = cur.seek_ge(self.node_key)
+        rng = self.range
+        while node is not None:
+            if rng is not None and rng.upper and not rng.admits(self.entry_key(node[0])):
+                break
+            out.append(self._entry(node)[1])
+            node = cur.next()
+        return out
+
+
+_SEEK_BITS = (C.JET_bitSeekEQ, C.JET_bitSeekLT, C.JET_bitSeekLE, C.JET_bitSeekGE,
+              C.JET_bitSeekGT)
+_SEEK_ALL = C.JET_bitSeekEQ | C.JET_bitSeekLT | C.JET_bitSeekLE | C.JET_bitSeekGE | C.JET_bitSeekGT
+_AFTER_BOOKMARKS = b"\x00\x00" + b"\xff" * (C.JET_cbBookmarkMost + 2)
 
 
 def cursor_for(session: Session, tableid: object) -> Cursor:

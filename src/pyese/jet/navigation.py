@@ -5,10 +5,11 @@ See ``engine.cursor`` for the currency rules ESE keeps and the errors.
 
 from __future__ import annotations
 
-from pyese.engine.cursor import ON, IndexRange, cursor_for
+from pyese.engine.cursor import cursor_for
 from pyese.engine.gate import session_call
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
+from pyese.jet.structs import JET_INDEXRANGE, JET_RECPOS
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -66,10 +67,7 @@ def JetSetCurrentIndex4(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     if szIndexName is not None and not isinstance(szIndexName, str):
         raise_error(C.JET_errInvalidParameter, "szIndexName must be a str or None")
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        cur.set_current_index(szIndexName, g)
-        if g & C.JET_bitNoMove and itag != 1 and cur.bookmark is not None:
-            cur.goto_bookmark(cur.bookmark, itag)
+        cursor_for(session, tableid).set_current_index(szIndexName, g, itag)
 
 
 def JetGetCurrentIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> str:
@@ -91,8 +89,10 @@ def JetMakeKey(sesid: JET_SESID | int, tableid: JET_TABLEID | int, pvData: bytes
 
 
 def JetSeek(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> int:
-    """Seek with the made key; returns 0 or ``JET_wrnSeekNotEqual``.
-    ``JET_errKeyNotMade``, ``JET_errRecordNotFound``, ``JET_errInvalidGrbit``."""
+    """Seek with the made key; returns 0, ``JET_wrnSeekNotEqual`` or ``JET_wrnUniqueKey``.
+    ``JET_errInvalidParameter`` (no seek relation), ``JET_errKeyNotMade``,
+    ``JET_errRecordNotFound``; see ``engine.cursor.Cursor.seek`` for where the cursor
+    stands afterwards."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
         return cursor_for(session, tableid).seek(g)
@@ -106,36 +106,49 @@ def JetSetIndexRange(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: 
     (the range is then removed)."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        if g & C.JET_bitRangeRemove:
-            if cur.range is None:
-                raise_error(C.JET_errInvalidOperation)
-            cur.range = None
-            return
-        if not cur.key_builder.is_prepared:
-            raise_error(C.JET_errKeyNotMade)
-        key = cur.key_builder.key
-        cur.key_builder.reset()
-        rng = IndexRange(key, bool(g & C.JET_bitRangeInclusive),
-                         bool(g & C.JET_bitRangeUpperLimit))
-        cur.resolve_deferred()
-        if cur.state != ON or cur.node_key is None:
-            cur.range = None
-            raise_error(C.JET_errNoCurrentRecord)
-        if not rng.admits(cur.entry_key(cur.node_key)):
-            cur.range = None
-            cur.park("after" if rng.upper else "before")
-            raise_error(C.JET_errNoCurrentRecord)
-        cur.range = None if g & C.JET_bitRangeInstantDuration else rng
+        cursor_for(session, tableid).set_index_range(g)
 
 
 def JetGetBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> bytes:
     """The current record's primary bookmark (even on a secondary index);
-    ``JET_errNoCurrentRecord``."""
+    ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
         rec = cur.record_view()
         return rec.bookmark
+
+
+def JetGetSecondaryIndexBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                                 grbit: int = 0) -> tuple[bytes, bytes]:
+    """(secondary key, primary bookmark) of the current entry of the current secondary
+    index. ``JET_errNoCurrentIndex`` on the primary index, ``JET_errInvalidGrbit`` for any
+    grbit, ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
+    g = _args.grbit(grbit)
+    with session_call(sesid) as session:
+        cur = cursor_for(session, tableid)
+        if not cur.on_secondary:
+            raise_error(C.JET_errNoCurrentIndex)
+        if g:
+            raise_error(C.JET_errInvalidGrbit)
+        rec = cur.record_view()
+        assert cur.node_key is not None
+        return cur.entry_key(cur.node_key), rec.bookmark
+
+
+def JetGotoSecondaryIndexBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                                  pvSecondaryKey: bytes, pvPrimaryBookmark: bytes | None,
+                                  grbit: int = 0) -> None:
+    """Position on the secondary-index entry (key, primary bookmark) as returned by
+    ``JetGetSecondaryIndexBookmark``. ``JET_errNoCurrentIndex``, ``JET_errInvalidBookmark``,
+    ``JET_errRecordDeleted`` (with ``JET_bitBookmarkPermitVirtualCurrency`` the cursor is
+    left on a virtual position there), ``JET_errInvalidGrbit`` for other bits."""
+    g = _args.grbit(grbit)
+    if g & ~C.JET_bitBookmarkPermitVirtualCurrency:
+        raise_error(C.JET_errInvalidGrbit)
+    key = _args.data(pvSecondaryKey, "pvSecondaryKey") or b""
+    bm = _args.data(pvPrimaryBookmark, "pvPrimaryBookmark") or b""
+    with session_call(sesid) as session:
+        cursor_for(session, tableid).goto_index_bookmark(key, bm, g)
 
 
 def JetGotoBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -166,24 +179,69 @@ def JetIndexRecordCount(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     when not 0). The position is kept; the range is removed (ESE stats.cxx)."""
     limit = _args.integer(crecMax, "crecMax")
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        cur.resolve_deferred()
-        if cur.state != ON:
-            cur.range = None
-            return 0
-        saved = (cur.state, cur.node_key, cur.bookmark)
-        n = 1
-        try:
-            while not limit or n < limit:
-                try:
-                    cur.move(1)
-                except Exception:
-                    break
-                n += 1
-        finally:
-            cur.state, cur.node_key, cur.bookmark = saved
-            cur.range = None
-        return n
+        return cursor_for(session, tableid).index_record_count(limit)
+
+
+def JetGetRecordPosition(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> JET_RECPOS:
+    """The current entry's position: ``centriesLT`` entries before it of
+    ``centriesTotal`` (exact counts; ESE estimates them), ``centriesInRange`` 1.
+    ``JET_errNoCurrentRecord``."""
+    with session_call(sesid) as session:
+        lt, total = cursor_for(session, tableid).record_position()
+        return JET_RECPOS(centriesLT=lt, centriesInRange=1, centriesTotal=total)
+
+
+def JetGotoPosition(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                    precpos: JET_RECPOS) -> None:
+    """Go to the entry at fraction ``centriesLT / centriesTotal`` of the current index.
+    ``JET_errInvalidParameter`` (not a JET_RECPOS, or LT > Total),
+    ``JET_errRecordNotFound`` on an empty index."""
+    _args.struct(precpos, JET_RECPOS, "precpos")
+    lt = _args.integer(precpos.centriesLT, "centriesLT")
+    total = _args.integer(precpos.centriesTotal, "centriesTotal")
+    with session_call(sesid) as session:
+        cursor_for(session, tableid).goto_position(lt, total)
+
+
+def JetIntersectIndexes(sesid: JET_SESID | int, rgindexrange: list[JET_INDEXRANGE],
+                        grbit: int = 0) -> list[bytes]:
+    """The primary bookmarks of the records present in every index range, in bookmark
+    order and without duplicates.
+
+    ESE (rec.cxx ErrIsamIntersectIndexes) writes these bookmarks into a temporary table
+    and returns a JET_RECORDLIST; pyese returns the list of bookmarks that table would
+    hold, in its order. Each JET_INDEXRANGE names a cursor on a secondary index of the
+    same table (each a different index), positioned on the first entry of its range; the
+    entries from there to the end of the index or of its upper range count. Errors:
+    ``JET_errInvalidParameter`` (no ranges, more than 64, a cursor on the primary index,
+    cursors on different tables or on the same index), ``JET_errInvalidGrbit`` (a range
+    grbit other than ``JET_bitRecordInIndex``), ``JET_errNoCurrentRecord``.
+    """
+    ranges = _args.struct_list(rgindexrange, JET_INDEXRANGE, "rgindexrange")
+    _args.grbit(grbit)
+    if not ranges or len(ranges) > 64:
+        raise_error(C.JET_errInvalidParameter, "1 to 64 index ranges")
+    with session_call(sesid) as session:
+        cursors = [cursor_for(session, r.tableid) for r in ranges]
+        for i, (r, cur) in enumerate(zip(ranges, cursors, strict=True)):
+            if not cur.on_secondary:
+                raise_error(C.JET_errInvalidParameter, "an index range on the primary index")
+            if r.grbit != C.JET_bitRecordInIndex:
+                raise_error(C.JET_errInvalidGrbit)
+            for j, other in enumerate(cursors):
+                if j == i:
+                    continue
+                if not other.on_secondary:
+                    raise_error(C.JET_errInvalidParameter, "an index range on the primary")
+                if other.table.objid != cur.table.objid or other.db is not cur.db:
+                    raise_error(C.JET_errInvalidParameter, "indexes of different tables")
+                if other.index.objid == cur.index.objid:  # type: ignore[union-attr]
+                    raise_error(C.JET_errInvalidParameter, "the same index twice")
+        common: set[bytes] | None = None
+        for cur in cursors:
+            found = set(cur.bookmarks_to_end())
+            common = found if common is None else common & found
+        return sorted(common or ())
 
 
 __all__ = [
@@ -198,6 +256,11 @@ __all__ = [
     "JetSetIndexRange",
     "JetGetBookmark",
     "JetGotoBookmark",
+    "JetGetSecondaryIndexBookmark",
+    "JetGotoSecondaryIndexBookmark",
+    "JetGetRecordPosition",
+    "JetGotoPosition",
+    "JetIntersectIndexes",
     "JetRetrieveKey",
     "JetIndexRecordCount",
 ]

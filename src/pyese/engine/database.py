@@ -24,6 +24,30 @@ ErrIsamDetachDatabase, ErrDBOpenDatabase):
   another session has it exclusively -> ``JET_errDatabaseLocked``; exclusive open while others
   have it open -> ``JET_errDatabaseInUse``.
 
+Genuine ESE files (``.edb`` written by Windows) attach through the same call and are read by
+the same engine, read-only (``docs/architecture/genuine.md``):
+
+- a file whose header carries ESE's magic (``0x89ABCDEF``, primary or shadow copy) is opened
+  with ``storage.edb.EdbFile`` (which only ever reads) instead of ``DatabaseFile``;
+- without ``JET_bitDbReadOnly`` -> ``JET_errDatabaseFileReadOnly``: pyese cannot write the
+  genuine format, so the file is to it what a read-only file is to ESE (db.cxx
+  ErrDBAttachDatabase returns this code for a file it cannot open for writing);
+- writes are refused as on any database attached read-only: ``JET_errPermissionDenied``
+  (ESE: fcreate.cxx, ``FReadOnlyAttach()`` -> JET_errPermissionDenied; a cursor of a
+  read-only attachment is not updatable, so JetPrepareUpdate gives the same). The version
+  store is never used for it (``fcb.catalog_of`` gives it ``vs=None``);
+- a file not in clean-shutdown state attaches with the warning ``JET_wrnDatabaseRepaired``
+  and a Python :class:`DirtyShutdownWarning`: ESE would demand recovery
+  (``JET_errDatabaseDirtyShutdown``), which needs the logs pyese does not have; what it
+  reads is the pages as they are on disk, possibly missing the last transactions;
+- strict (default): the catalog is read at attach, so a page of it failing its checksum
+  gives ``JET_errReadVerifyFailure``, a file that is not a whole number of pages or whose
+  trees' root pages lie beyond its end gives ``JET_errDatabaseCorrupted`` ("truncated");
+  pages failing later give ``JET_errReadVerifyFailure`` to the read that touches them;
+- :data:`JET_bitDbPyeseTolerant` (a pyese attach bit, unused by ESE) skips pages that fail
+  verification instead (the trees read as if those pages were absent; the file's
+  ``skipped_pages`` lists them).
+
 Locks: ``DatabaseTable.lock`` guards the tables below and the open counts; file I/O
 (create, attach, detach) happens under it too: those calls are rare and must be serial.
 The process-wide ``_ATTACHED`` (path -> instance id) is guarded by ``_ATTACHED_LOCK``.
@@ -33,12 +57,15 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from pyese.engine.session import Session
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.edb import EdbFile
+from pyese.storage.edb.header import DAE_MAGIC, PAGE_SIZES
 
 if TYPE_CHECKING:
     from pyese.engine.logservice import InstanceStorage
@@ -46,8 +73,18 @@ if TYPE_CHECKING:
 _ATTACHED_LOCK = threading.Lock()
 _ATTACHED: dict[str, int] = {}
 
+JET_bitDbPyeseTolerant = 0x00100000
+"""pyese attach bit for genuine ``.edb`` files: skip pages that fail verification (ESE's
+attach bits end at 0x2000, ``bitDbOpenForRecovery``; this one is unused there)."""
+
+
+class DirtyShutdownWarning(UserWarning):
+    """A genuine database not in clean-shutdown state was attached read-only as it is."""
+
+
 ATTACH_GRBITS = (
-    C.JET_bitDbReadOnly | C.JET_bitDbDeleteCorruptIndexes | C.JET_bitDbRebuildCorruptIndexes
+    JET_bitDbPyeseTolerant | C.JET_bitDbReadOnly | C.JET_bitDbDeleteCorruptIndexes
+    | C.JET_bitDbRebuildCorruptIndexes
     | C.JET_bitDbDeleteUnicodeIndexes | C.JET_bitDbUpgrade
     | C.JET_bitDbEnableBackgroundMaintenance | C.JET_bitDbPurgeCacheOnAttach
 )
@@ -69,10 +106,14 @@ def normalize(path: str) -> str:
 class Database:
     """One attached database file of an instance."""
 
-    def __init__(self, path: str, file: DatabaseFile, dbnum: int, read_only: bool,
+    def __init__(self, path: str, file: DatabaseFile | EdbFile, dbnum: int, read_only: bool,
                  instance: Any = None) -> None:
         self.path = path
-        self.file = file
+        self.file: Any = file
+        self.genuine = isinstance(file, EdbFile)
+        """A genuine ESE file: read-only, read straight from its pages (no version store)."""
+        self.non_unique_trees: dict[int, bool] = {}
+        """Genuine files: objid -> is the tree non-unique (``engine.genuine``)."""
         self.dbnum = dbnum
         self.read_only = read_only
         self.instance = instance
@@ -84,7 +125,11 @@ class Database:
         """session id -> open count (ESE's rgcdbOpen)."""
 
     def snapshot(self) -> Any:
-        """A TreeSnapshot of the file as applied so far."""
+        """A TreeSnapshot of the file as applied so far (a genuine file: as it is)."""
+        if self.genuine:
+            from pyese.engine.genuine import genuine_snapshot
+
+            return genuine_snapshot(self)
         return self.file.snapshot()
 
     def __repr__(self) -> str:
@@ -128,7 +173,8 @@ class DatabaseTable:
             return db
 
     def attach(self, session: Session, filename: str, grbit: int) -> int:
-        """JetAttachDatabase: returns 0 or JET_wrnDatabaseAttached."""
+        """JetAttachDatabase: returns 0, JET_wrnDatabaseAttached, or (a genuine file not
+        cleanly shut down) JET_wrnDatabaseRepaired; see the module docstring."""
         if session.level > 0:
             raise_error(C.JET_errInTransaction)  # ESE: db.cxx ~4080
         path = normalize(filename)
@@ -136,6 +182,8 @@ class DatabaseTable:
         with self.lock:
             if path in self.by_path:
                 return C.JET_wrnDatabaseAttached
+            if is_genuine_file(path):
+                return self._attach_genuine(path, grbit)
             self._claim(path)
             try:
                 file = DatabaseFile.open(path, read_only=read_only)
@@ -153,6 +201,40 @@ class DatabaseTable:
             self._attach_file(path, file, read_only=read_only)
             return 0
 
+    def _attach_genuine(self, path: str, grbit: int) -> int:
+        if not grbit & C.JET_bitDbReadOnly:
+            raise_error(C.JET_errDatabaseFileReadOnly,
+                        f"{path} is a genuine ESE database: pyese attaches it read-only only "
+                        "(JET_bitDbReadOnly)")
+        tolerant = bool(grbit & JET_bitDbPyeseTolerant)
+        self._claim(path)
+        try:
+            edb = EdbFile.open(path, tolerant=tolerant)
+        except BaseException:
+            self._unclaim(path)
+            raise
+        try:
+            db = self._attach_file(path, edb, read_only=True)
+        except BaseException:
+            edb.close()
+            raise
+        try:
+            _check_genuine(db)
+        except BaseException:
+            self.by_dbnum.pop(db.dbnum, None)
+            self.by_path.pop(path, None)
+            edb.close()
+            self._unclaim(path)
+            raise
+        if not edb.header.is_clean:
+            warnings.warn(
+                f"{path}: the database is in {edb.header.dbstate_name} state; attached "
+                "read-only as it is on disk (recovery would need its logs): recent "
+                "transactions may be missing or partial",
+                DirtyShutdownWarning, stacklevel=4)
+            return C.JET_wrnDatabaseRepaired
+        return 0
+
     def _claim(self, path: str) -> None:
         with _ATTACHED_LOCK:
             owner = _ATTACHED.get(path)
@@ -165,13 +247,14 @@ class DatabaseTable:
             if _ATTACHED.get(path) == self.storage.instance.id:
                 del _ATTACHED[path]
 
-    def _attach_file(self, path: str, file: DatabaseFile, *, read_only: bool) -> Database:
+    def _attach_file(self, path: str, file: DatabaseFile | EdbFile, *,
+                     read_only: bool) -> Database:
         dbnum = 1
         while dbnum in self.by_dbnum:
             dbnum += 1
         db = Database(path, file, dbnum, read_only, self.storage.instance)
         try:
-            if not read_only:
+            if not read_only and isinstance(file, DatabaseFile):  # a genuine file: never
                 applier = self.storage.applier
                 if applier is not None:
                     applier.attach(dbnum, path, file)
@@ -308,6 +391,43 @@ class DatabaseTable:
     def find_attached(self, path: str) -> Database | None:
         with self.lock:
             return self.by_path.get(normalize(path))
+
+
+def is_genuine_file(path: str) -> bool:
+    """Does the file at ``path`` carry a genuine ESE database header (primary or shadow)?
+
+    Only reads; False for anything unreadable (the ordinary open then reports it).
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(PAGE_SIZES[-1] + 8)
+    except OSError:
+        return False
+    magic = DAE_MAGIC.to_bytes(4, "little")
+    return any(head[off + 4:off + 8] == magic for off in (0, *PAGE_SIZES))
+
+
+def _check_genuine(db: Database) -> None:
+    """Read a genuine file's catalog at attach, and reject truncation (strict mode)."""
+    from pyese.engine.catalog import Catalog
+
+    edb: EdbFile = db.file
+    strict = not edb.tolerant
+    if strict and not edb.whole_pages:
+        raise_error(C.JET_errDatabaseCorrupted,
+                    f"{db.path}: truncated ({edb.file_size()} bytes is not a whole number of "
+                    f"{edb.page_size}-byte pages)")
+    snap = db.snapshot()
+    try:
+        catalog = Catalog.load(snap, db.page_size)
+    finally:
+        snap.close()
+    if strict:
+        for objid, pgno in sorted(catalog.trees.items()):
+            if pgno > edb.page_count:
+                raise_error(C.JET_errDatabaseCorrupted,
+                            f"{db.path}: truncated (tree {objid} has its root at page {pgno}, "
+                            f"the file ends at page {edb.page_count})")
 
 
 def find_attached_anywhere(path: str) -> Database | None:

@@ -130,6 +130,8 @@ def catalog_of(db: Any) -> DatabaseCatalog:
         from pyese.engine.logservice import storage_of
 
         storage = storage_of(db.instance)
-        dc = DatabaseCatalog(db, storage.vs, db.page_size)
+        # a genuine .edb is read straight from its pages, never through the version store
+        vs = None if getattr(db, "genuine", False) else storage.vs
+        dc = DatabaseCatalog(db, vs, db.page_size)
         db.catalog = dc
     return dc  # type: ignore[no-any-return]

@@ -69,7 +69,10 @@ def JetAttachDatabase(sesid: JET_SESID | int, szFilename: str, grbit: int = 0) -
     ``JET_errDatabaseSharingViolation`` (attached by another instance),
     ``JET_errFileAccessDenied`` (held by another process), ``JET_errDatabaseDirtyShutdown``
     (a dirty file this instance's log could not recover), ``JET_errDatabaseCorrupted``
-    (not a database), ``JET_errInvalidDatabaseVersion`` (a genuine .edb or another format).
+    (not a database), ``JET_errInvalidDatabaseVersion`` (another format). A genuine Windows
+    ``.edb`` attaches read-only only (see ``engine.database``: ``JET_errDatabaseFileReadOnly``
+    without ``JET_bitDbReadOnly``, ``JET_wrnDatabaseRepaired`` when not cleanly shut down,
+    ``engine.database.JET_bitDbPyeseTolerant`` to skip damaged pages).
     """
     return JetAttachDatabase2(sesid, szFilename, 0, grbit)
 

@@ -272,6 +272,63 @@ class EdbTreeCursor:
         """First node with node.key >= key."""
         return _kd(self._seek(key))
 
+    def seek_ge_kd(self, key: bytes, data: bytes) -> tuple[bytes, bytes] | None:
+        """First node with (node.key, node.data) >= (key, data): a position among equal keys
+        of a non-unique tree (ESE: a seek by bookmark, ``BTISeek`` with key and data).
+
+        Parent pages are searched with ``key + data`` (separators of non-unique trees compare
+        against the concatenation: ``CmpKeyWithKeyData``), the leaf by (key, data). The
+        result is checked against its neighbour; should a hostile or unusual tree put the
+        descent on the wrong leaf, the seek falls back to ``seek_ge(key)`` and steps.
+        """
+        target = (key, data)
+        frame = self._start()
+        while frame is not None:
+            page = frame.page
+            if page.is_leaf:
+                nodes = page.nodes()
+                lo_i, hi_i = 0, len(nodes)
+                while lo_i < hi_i:
+                    mid = (lo_i + hi_i) // 2
+                    if (nodes[mid].key, nodes[mid].data) < target:
+                        lo_i = mid + 1
+                    else:
+                        hi_i = mid
+                frame.idx = lo_i
+                break
+            probe = key + data
+            seps = frame.cmp_keys
+            lo_i, hi_i = 0, page.clines - 1
+            while lo_i < hi_i:
+                mid = (lo_i + hi_i) // 2
+                if seps[mid] > probe:
+                    hi_i = mid
+                else:
+                    lo_i = mid + 1
+            frame.idx = lo_i
+            child = self._child(frame, lo_i)
+            if child is None:
+                frame.idx = lo_i + 1
+                break
+            self._stack.append(child)
+            frame = child
+        node = self._settle(+1) if self._stack else None
+        if node is not None and (node.key, node.data) < target:
+            return self._seek_kd_linear(key, data)
+        saved = [f.copy() for f in self._stack]
+        before = self.prev() if node is not None else self.last()
+        if before is not None and before >= target:
+            return self._seek_kd_linear(key, data)
+        self._stack = saved
+        self._current = node
+        return _kd(node)
+
+    def _seek_kd_linear(self, key: bytes, data: bytes) -> tuple[bytes, bytes] | None:
+        kd = self.seek_ge(key)
+        while kd is not None and kd < (key, data):
+            kd = self.next()
+        return kd
+
     def seek_le(self, key: bytes) -> tuple[bytes, bytes] | None:
         """Last node with node.key <= key."""
         node = self._seek(key)

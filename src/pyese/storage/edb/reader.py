@@ -135,6 +135,15 @@ class EdbFile:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def file_size(self) -> int:
+        """The file's size in bytes."""
+        return os.fstat(self._fd).st_size
+
+    @property
+    def whole_pages(self) -> bool:
+        """Is the file a whole number of pages (ESE extends files by whole pages)?"""
+        return self.file_size() % self.page_size == 0
+
     # -- pages ---------------------------------------------------------------------------
 
     def _read(self, offset: int, cb: int) -> bytes:
@@ -192,8 +201,13 @@ class EdbFile:
     # -- trees ---------------------------------------------------------------------------
 
     def map_tree(self, objid: int, pgno_fdp: int) -> None:
-        """Register tree ``objid`` rooted at ``pgno_fdp`` (learnt from the catalog)."""
-        if objid <= 0 or not 1 <= pgno_fdp <= max(self.page_count, 1):
+        """Register tree ``objid`` rooted at ``pgno_fdp`` (learnt from the catalog).
+
+        ``JET_errInvalidParameter`` for a non-positive objid or pgno. A root beyond the
+        file (a truncated file) is accepted here: reading the tree raises
+        ``JET_errDatabaseCorrupted`` (or skips it in tolerant mode).
+        """
+        if objid <= 0 or pgno_fdp < 1:
             raise_error(C.JET_errInvalidParameter, f"objid {objid} / pgnoFDP {pgno_fdp}")
         with self._lock:
             self._trees[objid] = pgno_fdp

@@ -173,20 +173,37 @@ class ColumnRequest:
     default: bytes | None = None
 
 
-def column_def(req: ColumnRequest, existing: dict[int, ColumnDef]) -> tuple[ColumnDef, int]:
+def column_def(req: ColumnRequest, existing: dict[int, ColumnDef], exclusive: bool = True
+               ) -> tuple[ColumnDef, int]:
     """Validate a new column against ``existing`` and give it its id; (column, warning).
 
-    ESE's order (fcreate.cxx ErrFILEIValidateAddColumn, ErrFILEGetNextColumnid):
-    JET_errInvalidParameter (cbMax beyond JET_cbLVColumnMost), JET_errInvalidName,
-    JET_errInvalidColumnType (Nil, SLV, unknown), JET_errInvalidCodePage, JET_errInvalidGrbit
-    (Fixed with Tagged, Fixed on a long type, escrow without default, ...),
-    JET_errMultiValuedColumnMustBeTagged, JET_errCannotBeTagged (version, autoincrement or
-    escrow declared tagged), JET_errInvalidColumnType (version not Long; autoincrement not
-    Long/Currency/LongLong/UnsignedLongLong; escrow not Long/LongLong),
-    JET_errColumnCannotBeCompressed, JET_errColumnRedundant (second version or
-    autoincrement column), JET_errDefaultValueTooBig, JET_errColumnDuplicate,
-    JET_errTooManyColumns. The warning is JET_wrnColumnMaxTruncated when cbMax was cut to
-    255 for Text or Binary.
+    ``exclusive``: the table is held with DenyRead (needed for autoincrement and escrow
+    columns). ESE's order (fcreate.cxx ErrFILEIValidateAddColumn, then ErrFILEIAddColumns /
+    ErrFILEGetNextColumnid):
+
+    1. JET_errInvalidParameter: cbMax beyond JET_cbLVColumnMost;
+    2. JET_errInvalidName;
+    3. JET_errInvalidColumnType: Nil, SLV or unknown;
+    4. JET_errInvalidCodePage: a text column with cp other than 0, 1252, 1200 (0 -> 1252);
+    5. JET_errColumnCannotBeCompressed (not a long value); JET_errColumnCannotBeEncrypted
+       (encryption is not supported: always);
+    6. JET_errInvalidGrbit: Fixed with Tagged or a long-value type;
+       JET_errMultiValuedColumnMustBeTagged: MultiValued on a fixed/variable column;
+    7. escrow: JET_errInvalidGrbit (not Long/LongLong), JET_errCannotBeTagged,
+       JET_errInvalidGrbit (with Version / Autoincrement, no default, Finalize with
+       DeleteOnZero), JET_errExclusiveTableLockRequired; Finalize / DeleteOnZero without
+       escrow: JET_errInvalidGrbit;
+    8. version / autoincrement: JET_errInvalidGrbit (autoincrement not Long, LongLong,
+       UnsignedLongLong or Currency; version not Long; both), JET_errCannotBeTagged,
+       JET_errExclusiveTableLockRequired (autoincrement);
+    9. JET_bitColumnUserDefinedDefault: JET_errInvalidGrbit (callbacks are not supported);
+    10. JET_errDefaultValueTooBig (default longer than cbMax, or than
+        JET_cbLVDefaultValueMost for a long value); JET_errInvalidBufferSize for a fixed
+        type's default of the wrong size (pyese: ESE would store a malformed default);
+    11. JET_errColumnRedundant (a second version or autoincrement column),
+        JET_errColumnDuplicate (case-insensitive), JET_errTooManyColumns.
+
+    The warning is JET_wrnColumnMaxTruncated when cbMax was cut to 255 for Text or Binary.
     """
     coltyp, grbit, cb_max, cp = req.coltyp, req.grbit, req.cbMax, req.cp
     if cb_max < 0 or cb_max > C.JET_cbLVColumnMost:
@@ -201,37 +218,49 @@ def column_def(req: ColumnRequest, existing: dict[int, ColumnDef]) -> tuple[Colu
             raise_error(C.JET_errInvalidCodePage, f"cp {cp}")
     else:
         cp = 0
-    if grbit & ~COLUMN_GRBITS:
+    if grbit & ~(COLUMN_GRBITS | C.JET_bitColumnEncrypted):
         raise_error(C.JET_errInvalidGrbit, f"column grbit {grbit:#x}")
     is_long = coltyp in LONG_TYPES
-    tagged = bool(grbit & C.JET_bitColumnTagged) or is_long
-    if grbit & C.JET_bitColumnFixed and (grbit & C.JET_bitColumnTagged or is_long):
-        raise_error(C.JET_errInvalidGrbit, "a fixed column cannot be tagged or long")
-    if grbit & C.JET_bitColumnFixed and grbit & C.JET_bitColumnVariable:
-        raise_error(C.JET_errInvalidGrbit, "fixed and variable")
-    if grbit & C.JET_bitColumnMultiValued and not tagged:
-        raise_error(C.JET_errMultiValuedColumnMustBeTagged, name)
-    special = grbit & (C.JET_bitColumnVersion | C.JET_bitColumnAutoincrement
-                       | C.JET_bitColumnEscrowUpdate)
-    if special and tagged:
-        raise_error(C.JET_errCannotBeTagged, name)
-    if special & (special - 1):
-        raise_error(C.JET_errInvalidGrbit, "version, autoincrement and escrow exclude each other")
-    if grbit & C.JET_bitColumnVersion and coltyp != C.JET_coltypLong:
-        raise_error(C.JET_errInvalidColumnType, "a version column is Long")
-    if grbit & C.JET_bitColumnAutoincrement and coltyp not in (
-            C.JET_coltypLong, C.JET_coltypCurrency, C.JET_coltypLongLong,
-            C.JET_coltypUnsignedLongLong):
-        raise_error(C.JET_errInvalidColumnType, "autoincrement needs a Long or Currency type")
-    if grbit & C.JET_bitColumnEscrowUpdate:
-        if coltyp not in (C.JET_coltypLong, C.JET_coltypLongLong):
-            raise_error(C.JET_errInvalidColumnType, "an escrow column is Long or LongLong")
-        if not req.default:
-            raise_error(C.JET_errInvalidGrbit, "an escrow column needs a default value")
-    if grbit & C.JET_bitColumnDeleteOnZero and not grbit & C.JET_bitColumnEscrowUpdate:
-        raise_error(C.JET_errInvalidGrbit, "DeleteOnZero needs EscrowUpdate")
     if grbit & C.JET_bitColumnCompressed and not is_long:
         raise_error(C.JET_errColumnCannotBeCompressed, name)
+    if grbit & C.JET_bitColumnEncrypted:
+        raise_error(C.JET_errColumnCannotBeEncrypted, "encrypted columns are not supported")
+    tagged = bool(grbit & C.JET_bitColumnTagged) or is_long
+    if tagged:
+        if grbit & C.JET_bitColumnFixed:
+            raise_error(C.JET_errInvalidGrbit, "a fixed column cannot be tagged or long")
+    elif grbit & C.JET_bitColumnMultiValued:
+        raise_error(C.JET_errMultiValuedColumnMustBeTagged, name)
+    if grbit & C.JET_bitColumnFixed and grbit & C.JET_bitColumnVariable:
+        raise_error(C.JET_errInvalidGrbit, "fixed and variable")
+    if grbit & C.JET_bitColumnEscrowUpdate:
+        if coltyp not in (C.JET_coltypLong, C.JET_coltypLongLong):
+            raise_error(C.JET_errInvalidGrbit, "an escrow column is Long or LongLong")
+        if grbit & C.JET_bitColumnTagged:
+            raise_error(C.JET_errCannotBeTagged, name)
+        if grbit & (C.JET_bitColumnVersion | C.JET_bitColumnAutoincrement):
+            raise_error(C.JET_errInvalidGrbit, "escrow with version or autoincrement")
+        if not req.default:
+            raise_error(C.JET_errInvalidGrbit, "an escrow column needs a default value")
+        if not exclusive:
+            raise_error(C.JET_errExclusiveTableLockRequired, name)
+        if grbit & C.JET_bitColumnFinalize and grbit & C.JET_bitColumnDeleteOnZero:
+            raise_error(C.JET_errInvalidGrbit, "Finalize with DeleteOnZero")
+    elif grbit & (C.JET_bitColumnFinalize | C.JET_bitColumnDeleteOnZero):
+        raise_error(C.JET_errInvalidGrbit, "Finalize / DeleteOnZero need EscrowUpdate")
+    elif grbit & (C.JET_bitColumnVersion | C.JET_bitColumnAutoincrement):
+        if grbit & C.JET_bitColumnAutoincrement:
+            if coltyp not in (C.JET_coltypLong, C.JET_coltypLongLong,
+                              C.JET_coltypUnsignedLongLong, C.JET_coltypCurrency):
+                raise_error(C.JET_errInvalidGrbit, "autoincrement needs a Long or Currency type")
+        elif coltyp != C.JET_coltypLong:
+            raise_error(C.JET_errInvalidGrbit, "a version column is Long")
+        if grbit & C.JET_bitColumnTagged:
+            raise_error(C.JET_errCannotBeTagged, name)
+        if grbit & C.JET_bitColumnVersion and grbit & C.JET_bitColumnAutoincrement:
+            raise_error(C.JET_errInvalidGrbit, "version with autoincrement")
+        if grbit & C.JET_bitColumnAutoincrement and not exclusive:
+            raise_error(C.JET_errExclusiveTableLockRequired, name)
     if grbit & C.JET_bitColumnUserDefinedDefault:
         raise_error(C.JET_errInvalidGrbit, "user-defined defaults need callbacks (unsupported)")
     for col in existing.values():
@@ -358,7 +387,7 @@ def index_def(req: IndexRequest, table: TableDef, page_size: int
     tuple limits, conditional columns), JET_errColumnNotFound, JET_errCannotIndex (escrow
     column), JET_errIndexInvalidDef (multi-valued or conditional on primary),
     JET_errIndexTuplesSecondaryIndexOnly / NonUniqueOnly / VarSegMacNotAllowed /
-    InvalidColumnType, JET_errIndexDuplicate, JET_errIndexHasPrimary.
+    TextBinaryColumnsOnly, JET_errIndexDuplicate, JET_errIndexHasPrimary.
     """
     name = check_name(req.name)
     grbit = req.grbit
@@ -405,7 +434,7 @@ def index_def(req: IndexRequest, table: TableDef, page_size: int
         first = segments[0].column
         if first.coltyp not in (C.JET_coltypText, C.JET_coltypLongText, C.JET_coltypBinary,
                                 C.JET_coltypLongBinary):
-            raise_error(C.JET_errIndexTuplesInvalidColumnType, first.name)
+            raise_error(C.JET_errIndexTuplesTextBinaryColumnsOnly, first.name)
         tl = req.tuple_limits or TUPLE_DEFAULTS
         ch_min, ch_max, to_index, incr, start = tl
         ch_min = ch_min or TUPLE_DEFAULTS[0]
@@ -426,8 +455,8 @@ def index_def(req: IndexRequest, table: TableDef, page_size: int
         col = table.column(cond_name)
         conditions.append(ConditionalColumn(col, cond_grbit == C.JET_bitIndexColumnMustBeNull))
     folded = name.upper()
-    for ix in table.indexes:
-        if ix.index.name.upper() == folded:
+    for existing_ix in table.indexes:
+        if existing_ix.index.name.upper() == folded:
             raise_error(C.JET_errIndexDuplicate, name)
     if primary and table.primary_index is not None:
         raise_error(C.JET_errIndexHasPrimary, name)
@@ -470,17 +499,18 @@ def create_table(session: Session, db: Any, name: str, pages: int = 0, density: 
     return objid
 
 
-def add_column(session: Session, db: Any, table: TableDef, req: ColumnRequest
-               ) -> tuple[ColumnDef, int]:
-    """JetAddColumn: validate (``column_def``), then write the column row.
+def add_column(session: Session, db: Any, table: TableDef, req: ColumnRequest,
+               exclusive: bool = True) -> tuple[ColumnDef, int]:
+    """JetAddColumn: validate (``column_def``), then write the column row; (column, warning).
 
-    A NotNULL column without a default on a table that has records gives
-    JET_errNullInvalid? No: ESE accepts it (existing records read NULL); pyese does too.
-    Also JET_errRecordTooBig when the fixed columns would no longer fit in a record.
+    A NotNULL column is accepted on a table that has records, as ESE does (fcreate.cxx
+    ErrIsamAddColumn scans no records): existing records read NULL (or the default).
+    JET_errRecordTooBig when the fixed columns would no longer fit in a record,
+    JET_errPermissionDenied on a read-only database.
     """
     _check_writable(db)
     dc = catalog_of(db)
-    col, warning = column_def(req, table.columns)
+    col, warning = column_def(req, table.columns, exclusive)
     if col.is_fixed:
         cols = dict(table.columns)
         cols[col.columnid] = col

@@ -40,6 +40,21 @@ def _open_for_ddl(session: Session, dbid: object, name: str, grbit: int) -> Curs
     return open_cursor(session, db, name, grbit)
 
 
+def _ddl_cursor(session: Session, tableid: object) -> Cursor:
+    """The cursor a DDL call works through, its table re-read from the catalog (a rolled
+    back transaction may have undone DDL since). ESE's order (fcreate.cxx ErrIsamAddColumn,
+    ErrIsamCreateIndex): JET_errInvalidTableId, JET_errPermissionDenied (cursor not
+    updatable), JET_errFixedDDL (a fixed-DDL table not opened with JET_bitTablePermitDDL).
+    """
+    cur = cursor_for(session, tableid)
+    cur.refresh_table()
+    if cur.read_only:
+        raise_error(C.JET_errPermissionDenied, "the cursor is read-only")
+    if cur.table.flags & C.JET_bitObjectTableFixedDDL and not cur.grbit & C.JET_bitTablePermitDDL:
+        raise_error(C.JET_errFixedDDL, cur.table.name)
+    return cur
+
+
 # ------------------------------------------------------------------ tables
 
 
@@ -120,6 +135,11 @@ def _index_request(ic: Any) -> ddl.IndexRequest:
         conditions=_conditions(ic.rgconditionalcolumn))
 
 
+TABLE_CREATE_GRBITS = (C.JET_bitTableCreateFixedDDL | C.JET_bitTableCreateTemplateTable
+                      | C.JET_bitTableCreateNoFixedVarColumnsInDerivedTables
+                      | C.JET_bitTableCreateImmutableStructure)
+
+
 def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
     from pyese.jet.structs import (
         JET_COLUMNCREATE,
@@ -131,21 +151,31 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
 
     tc = _args.struct(tablecreate, (JET_TABLECREATE, JET_TABLECREATE2, JET_TABLECREATE3,
                                     JET_TABLECREATE4), "tablecreate")
-    _args.grbit(tc.grbit)
+    grbit = _args.grbit(tc.grbit)
     _args.struct_list(tc.rgcolumncreate, JET_COLUMNCREATE, "rgcolumncreate")
     _args.struct_list(tc.rgindexcreate, object, "rgindexcreate")
     _args.integer(tc.ulPages, "ulPages")
     _args.integer(tc.ulDensity, "ulDensity")
+    if grbit & ~TABLE_CREATE_GRBITS:
+        raise_error(C.JET_errInvalidGrbit, f"table create grbit {grbit:#x}")
+    if grbit & (C.JET_bitTableCreateTemplateTable
+                | C.JET_bitTableCreateNoFixedVarColumnsInDerivedTables) or tc.szTemplateTableName:
+        raise_error(C.JET_errFeatureNotAvailable, "template tables are not supported")
+    flags = C.JET_bitObjectTableFixedDDL if grbit & (
+        C.JET_bitTableCreateFixedDDL | C.JET_bitTableCreateImmutableStructure) else 0
+    name = _name(tc.szTableName, "szTableName")
     with session_call(sesid) as session:
         db = database_of(session, dbid)
         tc.cCreated = 0
+        tc.tableid = None
+        for item in [*tc.rgcolumncreate, *tc.rgindexcreate]:
+            item.err = 0
         with ddl.ddl_transaction(session):
-            ddl.create_table(session, db, _name(tc.szTableName, "szTableName"),
-                             tc.ulPages, tc.ulDensity)
+            objid = ddl.create_table(session, db, name, tc.ulPages, tc.ulDensity, flags)
             tc.cCreated = 1
             dc = catalog_of(db)
             for cc in tc.rgcolumncreate:
-                table = dc.table(session, tc.szTableName)
+                table = dc.catalog(session).table_by_objid(objid)
                 try:
                     col, warning = ddl.add_column(
                         session, db, table, _column_request(cc.szColumnName, cc, cc.pvDefault))
@@ -156,17 +186,15 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
                 cc.err = warning
                 tc.cCreated += 1
             for ic in tc.rgindexcreate:
-                table = dc.table(session, tc.szTableName)
+                table = dc.catalog(session).table_by_objid(objid)
                 try:
                     ddl.create_index(session, db, table, _index_request(ic))
                 except JetError as exc:
                     ic.err = exc.err
                     raise
-                ic.err = 0
                 tc.cCreated += 1
-            grbit = tc.grbit & (C.JET_bitTableDenyRead | C.JET_bitTableDenyWrite
-                                | C.JET_bitTableReadOnly) or C.JET_bitTableDenyRead
-            cur = open_cursor(session, db, tc.szTableName, grbit)
+            # ESE opens the new table exclusively (fcreate.cxx ErrFILECreateTable).
+            cur = open_cursor(session, db, name, C.JET_bitTableDenyRead)
         tc.tableid = JET_TABLEID(cur.tableid)
 
 
@@ -174,10 +202,16 @@ def JetCreateTableColumnIndex(sesid: JET_SESID | int, dbid: JET_DBID | int,
                               tablecreate: Any) -> None:
     """Create a table with its columns and indexes in one call (``JET_TABLECREATE``).
 
-    Fills ``tableid`` (opened exclusively), ``cCreated``, each ``JET_COLUMNCREATE``'s
-    ``columnid`` and ``err`` (0 or JET_wrnColumnMaxTruncated) and each index's ``err``.
-    On the first failure the item's ``err`` holds the code, the whole creation is
-    undone and the error is raised.
+    Fills ``tableid`` (opened exclusively, JET_bitTableDenyRead), ``cCreated`` (the table,
+    then each column and index made), each ``JET_COLUMNCREATE``'s ``columnid`` and ``err``
+    (0 or JET_wrnColumnMaxTruncated) and each index's ``err`` (0). On the first failure
+    the failing item's ``err`` holds the code, the whole creation is undone (nothing
+    stays in the catalog) and the error is raised.
+
+    ``grbit``: ``JET_bitTableCreateFixedDDL`` / ``ImmutableStructure`` (later DDL gives
+    JET_errFixedDDL unless the table is opened with DenyRead|PermitDDL); template tables
+    (``JET_bitTableCreateTemplateTable``, ``szTemplateTableName``) are not supported
+    (JET_errFeatureNotAvailable); other bits JET_errInvalidGrbit.
     """
     _create_table_column_index(sesid, dbid, tablecreate)
 
@@ -206,15 +240,27 @@ def JetOpenTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str,
                  pvParameters: bytes | None = None, grbit: int = 0) -> JET_TABLEID:
     """Open a cursor on a table, positioned (deferred) on its first record.
 
-    Grbits: ``JET_bitTableReadOnly`` (updates get JET_errPermissionDenied),
+    Grbits: ``JET_bitTableReadOnly`` (updates and DDL get JET_errPermissionDenied),
     ``JET_bitTableDenyRead`` (no other session may open it), ``JET_bitTableDenyWrite``
-    (no other session may open it for writing), and the performance hints (accepted).
+    (no other session may open it for writing), ``JET_bitTablePermitDDL`` (with DenyRead:
+    DDL on a fixed-DDL table), and the performance hints (accepted). JET_errInvalidGrbit
+    for unknown bits, ``JET_bitTableDelete`` / ``JET_bitTableCreate``, PermitDDL without
+    DenyRead, DenyRead with ReadOnly.
     Errors: ``JET_errInvalidGrbit``, ``JET_errInvalidName``, ``JET_errObjectNotFound``,
     ``JET_errTableLocked``, ``JET_errTableInUse``, ``JET_errInvalidDatabaseId``.
     """
     g = _args.grbit(grbit)
     if g & ~OPEN_TABLE_GRBITS:
         raise_error(C.JET_errInvalidGrbit, f"{g:#x}")
+    # ESE: fileopen.cxx ErrIsamOpenTable -- Delete/Create are internal; PermitDDL needs
+    # DenyRead; DenyRead with ReadOnly is refused.
+    if g & (C.JET_bitTableDelete | C.JET_bitTableCreate):
+        raise_error(C.JET_errInvalidGrbit, "internal open grbit")
+    if g & C.JET_bitTablePermitDDL:
+        if not g & C.JET_bitTableDenyRead:
+            raise_error(C.JET_errInvalidGrbit, "JET_bitTablePermitDDL needs JET_bitTableDenyRead")
+    elif g & C.JET_bitTableDenyRead and g & C.JET_bitTableReadOnly:
+        raise_error(C.JET_errInvalidGrbit, "DenyRead with ReadOnly")
     name = _name(szTableName, "szTableName")
     with session_call(sesid) as session:
         cur = _open_for_ddl(session, dbid, name, g)
@@ -285,9 +331,10 @@ def JetAddColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColumnNam
     (cbMax cut to 255) is not raised: read the column back to see the size.
     """
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
+        cur = _ddl_cursor(session, tableid)
         req = _column_request(szColumnName, columndef, pvDefault)
-        col, _warning = ddl.add_column(session, cur.db, cur.table, req)
+        exclusive = bool(cur.grbit & C.JET_bitTableDenyRead)
+        col, _warning = ddl.add_column(session, cur.db, cur.table, req, exclusive)
         _refresh(session, cur)
         return JET_COLUMNID(col.columnid)
 
@@ -311,7 +358,7 @@ def JetDeleteColumn2(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColum
     if g & ~C.JET_bitDeleteColumnIgnoreTemplateColumns:
         raise_error(C.JET_errInvalidGrbit)
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
+        cur = _ddl_cursor(session, tableid)
         ddl.delete_column(session, cur.db, cur.table, _name(szColumnName, "szColumnName"))
         _refresh(session, cur)
 
@@ -322,7 +369,7 @@ def JetRenameColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szName: 
     ``JET_errColumnDuplicate``."""
     _args.grbit(grbit)
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
+        cur = _ddl_cursor(session, tableid)
         ddl.rename_column(session, cur.db, cur.table, _name(szName, "szName"),
                           _name(szNameNew, "szNameNew"))
         _refresh(session, cur)
@@ -360,7 +407,7 @@ def JetCreateIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szIndexNa
 
 def _create_indexes(sesid: Any, tableid: Any, items: Any) -> None:
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
+        cur = _ddl_cursor(session, tableid)
         with ddl.ddl_transaction(session):
             for ic in items:
                 table = catalog_of(cur.db).catalog(session).table_by_objid(cur.table.objid)
@@ -397,7 +444,7 @@ def JetDeleteIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     """Delete a secondary index: ``JET_errIndexNotFound``, ``JET_errIndexMustStay`` (the
     primary index)."""
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
+        cur = _ddl_cursor(session, tableid)
         ddl.delete_index(session, cur.db, cur.table, _name(szIndexName, "szIndexName"))
         _refresh(session, cur)
 

@@ -302,3 +302,27 @@ def test_checksum_helper_matches_the_samples(samples: Path) -> None:
     pgno = 4
     page = raw[(pgno + 1) * CB:(pgno + 2) * CB]
     assert int.from_bytes(page[:8], "little") == checksum_new_format(page, pgno)
+
+
+def test_database_info_misc_of_a_genuine_file(gdir: Path, ses) -> None:
+    # JET_DbInfoMisc on a genuine file comes from its DBFILEHDR (ESE db.cxx
+    # ErrIsamGetDatabaseInfo copies the header fields), not from pyese's header.
+    from pyese.storage.edb.header import read_header
+
+    for path in sorted(gdir.glob("*.edb")):
+        hdr = read_header(path)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                jet.JetAttachDatabase(ses, str(path), RO)
+        except JetError:
+            continue  # damaged-on-purpose samples are covered above
+        dbid = jet.JetOpenDatabase(ses, str(path), None, RO)
+        misc = jet.JetGetDatabaseInfo(ses, dbid, jet.JET_DbInfoMisc)
+        assert misc.cbPageSize == hdr.page_size
+        assert misc.dbstate == hdr.dbstate
+        assert misc.ulVersion == hdr.version
+        assert misc.lgposConsistent.lGeneration == hdr.lgpos_consistent.generation
+        assert jet.JetGetDatabaseInfo(ses, dbid, jet.JET_DbInfoPageSize) == hdr.page_size
+        jet.JetCloseDatabase(ses, dbid)
+        jet.JetDetachDatabase(ses, str(path))

@@ -201,6 +201,8 @@ def _info(level: int, path: str, header: DatabaseHeader, size: int, *,
     if level == C.JET_DbInfoFileType:
         return C.JET_filetypeDatabase
     if level == C.JET_DbInfoMisc:
+        if not isinstance(header, DatabaseHeader):
+            return _misc_genuine(header)
         return _misc(header)
     raise_error(C.JET_errInvalidParameter, f"InfoLevel {level}")
 
@@ -232,6 +234,42 @@ def _signature(raw: bytes | None, filetime: int):
     return JET_SIGNATURE(ulRandom=int.from_bytes(raw[:4], "little"),
                          logtimeCreate=_logtime(filetime) if filetime else JET_LOGTIME(),
                          szComputerName="")
+
+
+def _genuine_logtime(t: object):
+    from pyese.jet.structs import JET_LOGTIME
+
+    if t is None or t.is_null:  # type: ignore[attr-defined]
+        return JET_LOGTIME()
+    ms = t.milliseconds  # type: ignore[attr-defined]
+    return JET_LOGTIME(bSeconds=t.seconds, bMinutes=t.minutes,  # type: ignore[attr-defined]
+                       bHours=t.hours, bDay=t.day, bMonth=t.month,  # type: ignore[attr-defined]
+                       bYear=t.year, bFiller1=(1 if t.utc else 0) | ((ms & 0x7F) << 1),  # type: ignore[attr-defined]
+                       bFiller2=((ms >> 7) & 0x07) << 1)
+
+
+def _misc_genuine(header: object):
+    """JET_DBINFOMISC of a genuine ESE header (storage.edb.header.EdbHeader), as ESE
+    fills it from its DBFILEHDR."""
+    from pyese.jet.structs import JET_DBINFOMISC, JET_LGPOS, JET_SIGNATURE
+
+    h: object = header
+
+    def lg(x: object) -> JET_LGPOS:
+        return JET_LGPOS(ib=x.ib, isec=x.isec, lGeneration=x.generation)  # type: ignore[attr-defined]
+
+    def sig(x: object) -> JET_SIGNATURE:
+        return JET_SIGNATURE(ulRandom=x.random,  # type: ignore[attr-defined]
+                             logtimeCreate=_genuine_logtime(x.create_time),  # type: ignore[attr-defined]
+                             szComputerName=x.computer_name)  # type: ignore[attr-defined]
+
+    return JET_DBINFOMISC(
+        ulVersion=h.version, ulUpdate=h.update_major,  # type: ignore[attr-defined]
+        signDb=sig(h.signature), dbstate=h.dbstate,  # type: ignore[attr-defined]
+        lgposConsistent=lg(h.lgpos_consistent), lgposAttach=lg(h.lgpos_attach),  # type: ignore[attr-defined]
+        lgposDetach=lg(h.lgpos_detach), signLog=sig(h.log_signature),  # type: ignore[attr-defined]
+        cbPageSize=h.page_size,  # type: ignore[attr-defined]
+    )
 
 
 def _misc(header: DatabaseHeader):

@@ -76,6 +76,9 @@ if TYPE_CHECKING:
 
 VERSION_OVERHEAD = 64
 """Bytes one version costs beyond its key and images (ESE's RCE header is of this order)."""
+OPER_WRITE, OPER_DELTA, OPER_READ_LOCK = 0, 1, 2
+"""Operation kinds for conflicts: only deltas with deltas and read locks with read locks
+commute (ESE ver.cxx FVERIWriteConflict)."""
 VER_PAGE_BYTES = 32 * 1024
 """Bytes per JET_paramMaxVerPages unit (ESE: version-store buckets of 32 KiB on 64-bit)."""
 
@@ -116,6 +119,8 @@ class Trx:
     snapshots: dict[int, tuple[Any, int]] = field(default_factory=dict)
     """dbnum -> (file snapshot, apply epoch at open), kept until the transaction ends."""
     nbytes: int = 0
+    has_deltas: bool = False
+    """Escrow deltas were made: the commit turns them into images under commit_lock."""
     applied_epoch: int | None = None
     tree_drops: list[tuple[int, int, int]] = field(default_factory=list)
     """(level, dbnum, objid): trees to empty in the file when the level-0 commit applies
@@ -130,6 +135,12 @@ class Version:
     after: bytes | None
     size: int = 0
     """Bytes charged to the version store for this version."""
+    delta: Any = None
+    """An uncommitted escrow delta (``engine.escrow.EscrowDelta``: ``apply(bytes) -> bytes``)
+    instead of an image; ``before`` is then the base value for readers when no image
+    version precedes it in the chain. Deltas of different transactions commute."""
+    escrow: bool = False
+    """An image version made from escrow deltas at commit: commutes with later deltas."""
 
 
 class Tree:
@@ -156,21 +167,46 @@ def _visible(v: Version, b: int) -> bool:
 
 
 def _resolve(chain: list[Version], trx: Trx | None, b: int) -> tuple[bool, bytes | None]:
-    """(found, value) of a chain for a reader; found False: read the file snapshot."""
+    """(found, value) of a chain for a reader; found False: read the file snapshot.
+
+    Image versions resolve as in invariant 3. Escrow deltas (``v.delta``) of other
+    transactions are never visible (a committed delta becomes an image version); the
+    reader's own deltas newer than its newest own image are applied on top.
+    """
+    own: list[Any] | None = None
     if trx is not None:
         for v in reversed(chain):
             if v.trx is trx:
-                return True, v.after
+                if v.delta is None:
+                    return True, _apply_deltas(v.after, own)
+                if own is None:
+                    own = []
+                own.append(v.delta)
     last: Version | None = None
+    base: Version | None = None
     for v in chain:
+        if v.delta is not None:
+            if last is None and base is None:
+                base = v
+            continue
         if v.trx is trx:
             continue
         if not _visible(v, b):
-            return True, v.before
+            return True, _apply_deltas(v.before, own)
         last = v
     if last is not None:
-        return True, last.after
+        return True, _apply_deltas(last.after, own)
+    if base is not None:
+        return True, _apply_deltas(base.before, own)
     return False, None
+
+
+def _apply_deltas(value: bytes | None, deltas: list[Any] | None) -> bytes | None:
+    """``value`` with escrow deltas (collected newest first) applied oldest first."""
+    if deltas:
+        for d in reversed(deltas):
+            value = d.apply(value)
+    return value
 
 
 class VersionStore:
@@ -270,6 +306,37 @@ class VersionStore:
 
     def _write(self, session: Session, db: Database, objid: int, key: bytes,
                value: bytes | None) -> None:
+        try:
+            self._write_once(session, db, objid, key, value)
+        except JetError as exc:
+            # Over budget: when committed versions wait only for the applier, let it catch
+            # up and retry once (a failed write changed nothing).
+            if exc.err != C.JET_errVersionStoreOutOfMemory or not self.catch_up():
+                raise
+            self._write_once(session, db, objid, key, value)
+
+    def catch_up(self) -> bool:
+        """Wait until every committed transaction is in the database files (flushing the
+        log), then drop the versions readers allow. Returns False when nothing was waiting
+        for the applier (commits without a log are applied at once). Called with no tree
+        lock held (the applier's cleanup takes tree locks). Raises the applier's failure."""
+        with self._lock:
+            pending = [t.lgpos for t in self._committed
+                       if t.applied_epoch is None and t.lgpos is not None]
+        applier = getattr(self.committer, "applier", None)
+        if not pending or applier is None:
+            return False
+        target = max(pending)
+        self._flush(target)
+        if not applier.wait_applied(target) and applier.failed is not None:
+            raise applier.failed
+        with self._cleanup_lock:  # the applier thread's cleanup, if running, has finished
+            pass
+        self.cleanup()
+        return True
+
+    def _write_once(self, session: Session, db: Database, objid: int, key: bytes,
+                    value: bytes | None) -> None:
         if session.level == 0:
             self._write_level0(session, db, objid, key, value)
             return
@@ -307,24 +374,24 @@ class VersionStore:
         with tree.lock:
             chain = tree.chains.get(key)
             self._check_conflict(tree, chain, key, trx)
-            if chain and chain[-1].trx is trx:
+            if chain and chain[-1].trx is trx and chain[-1].delta is None:
                 top = chain[-1]
                 if top.level == level:
                     self._resize(trx, top, value)
                     return
                 before = top.after
+            elif chain and any(v.trx is trx and v.delta is None for v in chain):
+                # own image below own deltas: the value this transaction sees
+                before = _resolve(chain, trx, TRX_MAX)[1]
             else:
+                # The latest committed value (own deltas excluded: other readers take
+                # the first version they must not see's ``before``).
                 found, before = _resolve(chain, None, TRX_MAX) if chain else (False, None)
                 if not found:
                     before = self._file_snapshot(trx, tree.db).get(tree.objid, key)
             size += len(before) if before is not None else 0
             size += len(value) if value is not None else 0
-            with self._lock:
-                if self.nbytes + size > self.max_bytes:
-                    # ESE: ver.cxx ~574; the transaction stays open and may roll back.
-                    raise_error(C.JET_errVersionStoreOutOfMemory,
-                                f"{self.nbytes} bytes of versions in use")
-                self.nbytes += size
+            self._charge(size)
             trx.nbytes += size
             tree.gen += 1
             v = Version(trx, level, before, value, size)
@@ -337,20 +404,41 @@ class VersionStore:
         trx.order.setdefault(tk, None)
         trx.levels[level - 1][tk] = None
 
+    def _charge(self, size: int) -> None:
+        with self._lock:
+            if self.nbytes + size > self.max_bytes:
+                # ESE: ver.cxx ~574; the transaction stays open and may roll back.
+                raise_error(C.JET_errVersionStoreOutOfMemory,
+                            f"{self.nbytes} bytes of versions in use")
+            self.nbytes += size
+
     def _check_conflict(self, tree: Tree, chain: list[Version] | None, key: bytes,
-                        trx: Trx, *, read_lock: bool = False) -> None:
+                        trx: Trx, *, read_lock: bool = False, delta: bool = False) -> None:
+        """ESE ver.cxx FVERIWriteConflict (~4159): JET_errWriteConflict when another
+        transaction has an *active* version of the key (uncommitted, or committed after
+        ``trx`` began: ver.hxx FActiveNotByMe) or a lock on it, unless the new operation
+        commutes with every such one: escrow deltas with deltas, read locks with read
+        locks."""
+        kind = OPER_DELTA if delta else OPER_READ_LOCK if read_lock else OPER_WRITE
         if chain:
-            newest = chain[-1]
-            if newest.trx is not trx:
-                cid = newest.trx.commit_id
-                if cid is None or cid > trx.begin0:
-                    # ESE: ver.cxx FVERIWriteConflict ~4601, ver.hxx FActiveNotByMe
-                    raise_error(C.JET_errWriteConflict)
+            b = trx.begin0
+            for v in chain:
+                if v.trx is trx:
+                    continue
+                cid = v.trx.commit_id
+                if cid is not None and cid <= b:
+                    continue
+                other = OPER_DELTA if (v.delta is not None or v.escrow) else OPER_WRITE
+                if kind == OPER_WRITE or other != kind:
+                    raise_error(C.JET_errWriteConflict)  # ESE: ver.cxx ~4186
         held = tree.locks.get(key)
         if held:
-            for other, (write, _level) in held.items():
-                if other is not trx and (write or not read_lock):
-                    raise_error(C.JET_errWriteConflict)  # ESE: ver.cxx ~4186
+            for other_trx, (write, _level) in held.items():
+                if other_trx is trx:
+                    continue
+                other = OPER_WRITE if write else OPER_READ_LOCK
+                if kind == OPER_WRITE or other != kind:
+                    raise_error(C.JET_errWriteConflict)  # ESE: ver.cxx ~4240
 
     def lock(self, session: Session, db: Database, objid: int, key: bytes,
              write: bool) -> None:
@@ -374,6 +462,96 @@ class VersionStore:
             old = held.get(trx)
             held[trx] = (write or (old is not None and old[0]), session.level)
         trx.locks[session.level - 1].append((tree, key))
+
+    def escrow(self, session: Session, db: Database, objid: int, key: bytes, delta: Any,
+               *, no_rollback: bool = False) -> bytes | None:
+        """JetEscrowUpdate's mechanism: add escrow ``delta`` (``apply(bytes) -> bytes``) to
+        the existing value at ``key``; returns the value before it as ESE's page holds it
+        (the latest committed value with every active delta, or this transaction's own
+        image with its deltas).
+
+        The delta is a version of its own kind (ESE operDelta): concurrent deltas of
+        different transactions commute; a delta conflicts with another transaction's
+        active image version or lock, and an image write or write lock conflicts with
+        another's active delta (JET_errWriteConflict, ver.cxx FVERIWriteConflict). At the
+        level-0 commit, in commit order under ``commit_lock``, the deltas become one image
+        version (the latest committed value plus them): the log records an absolute value,
+        so recovery replays the right sum. ``no_rollback`` (JET_bitEscrowNoRollback) commits
+        the delta at once in an internal transaction of its own, so a rollback keeps it;
+        when this transaction has its own image version of the key the delta joins it.
+        Raises JET_errNotInTransaction at level 0, JET_errTransReadOnly,
+        JET_errPermissionDenied, JET_errWriteConflict, JET_errVersionStoreOutOfMemory.
+        """
+        if session.level == 0:
+            raise_error(C.JET_errNotInTransaction)  # ESE: recupd.cxx ~3728
+        if session.read_only:
+            raise_error(C.JET_errTransReadOnly)
+        if db.read_only:
+            raise_error(C.JET_errPermissionDenied, "database attached read-only")
+        key = bytes(key)
+        trx = self._trx[session.id]
+        tree = self._tree(db, objid)
+        if no_rollback:
+            chain = tree.chains.get(key)
+            if not (chain and any(v.trx is trx and v.delta is None for v in chain[:])):
+                inner = Trx(session, self.instance.new_trx_begin0(False))
+                inner.levels.append({})
+                inner.locks.append([])
+                try:
+                    old = self._add_delta(inner, 1, tree, key, delta)
+                    self._commit0(inner)
+                except BaseException:
+                    self._rollback_level(inner, 1)
+                    self._end(inner)
+                    raise
+                self._end(inner)
+                return old
+        return self._add_delta(trx, session.level, tree, key, delta)
+
+    def _add_delta(self, trx: Trx, level: int, tree: Tree, key: bytes,
+                   delta: Any) -> bytes | None:
+        with tree.lock:
+            chain = tree.chains.get(key)
+            self._check_conflict(tree, chain, key, trx, delta=True)
+            old = self._physical(tree, chain, key, trx)
+            if old is None:
+                raise_error(C.JET_errRecordDeleted)
+            base: bytes | None = None
+            if not chain or all(v.delta is not None for v in chain):
+                # No image version: every reader sees the file's value (invariant 4).
+                base = self._file_snapshot(trx, tree.db).get(tree.objid, key)
+            size = VERSION_OVERHEAD + len(key) + 16
+            self._charge(size)
+            trx.nbytes += size
+            trx.has_deltas = True
+            tree.gen += 1
+            v = Version(trx, level, base, None, size, delta)
+            if chain is None:
+                tree.chains[key] = [v]
+                tree.keys.add(key)
+            else:
+                chain.append(v)
+        tk = (tree, key)
+        trx.order.setdefault(tk, None)
+        trx.levels[level - 1][tk] = None
+        return old
+
+    def _physical(self, tree: Tree, chain: list[Version] | None, key: bytes,
+                  trx: Trx) -> bytes | None:
+        """The value as ESE's page holds it: this transaction's own image with its later
+        deltas, else the latest committed value with every active delta. Under tree.lock."""
+        if chain:
+            if any(v.trx is trx and v.delta is None for v in chain):
+                return _resolve(chain, trx, TRX_MAX)[1]
+            found, value = _resolve(chain, None, TRX_MAX)
+        else:
+            found, value = False, None
+        if not found:
+            value = self._file_snapshot(trx, tree.db).get(tree.objid, key)
+        for v in chain or ():
+            if v.delta is not None and value is not None:
+                value = v.delta.apply(value)
+        return value
 
     def drop_tree_at_commit(self, session: Session, db: Database, objid: int) -> None:
         """Empty tree ``objid`` in the file when this transaction commits at level 0.
@@ -466,9 +644,13 @@ class VersionStore:
             tree, key = tk
             with tree.lock:
                 chain = tree.chains[key]
+                for v in chain:
+                    if v.trx is trx and v.level == level:
+                        v.level = level - 1
                 top = chain[-1]
-                top.level = level - 1
-                if len(chain) >= 2 and chain[-2].trx is trx and chain[-2].level == level - 1:
+                if (len(chain) >= 2 and top.trx is trx and top.delta is None
+                        and top.level == level - 1 and chain[-2].trx is trx
+                        and chain[-2].delta is None and chain[-2].level == level - 1):
                     below = chain.pop(-2)
                     top.before = below.before
                     self._release(trx, below)
@@ -487,6 +669,17 @@ class VersionStore:
         trx.locks[level - 2].extend(locks)
 
     def _commit0(self, trx: Trx) -> LGPOS | None:
+        if trx.has_deltas:
+            with self.commit_lock:
+                lgpos = self._commit0_locked(trx, self._fold_ops(trx))
+        else:
+            lgpos = self._commit0_plain(trx)
+        if lgpos is None and trx.commit_id is not None:
+            # Applied to the files already (no log): droppable once readers allow.
+            self.on_applied(self._applied)
+        return lgpos
+
+    def _commit0_plain(self, trx: Trx) -> LGPOS | None:
         ops: dict[int, list[Op]] = {}
         for tree, key in trx.order:
             chain = tree.chains.get(key)
@@ -496,26 +689,75 @@ class VersionStore:
             op = Op(OP_PUT, tree.objid, key, v.after) if v.after is not None \
                 else Op(OP_DELETE, tree.objid, key)
             ops.setdefault(tree.dbnum, []).append(op)
+        with self.commit_lock:
+            return self._commit0_locked(trx, ops)
+
+    def _fold_ops(self, trx: Trx) -> dict[int, list[Op]]:
+        """The commit's ops when it made escrow deltas (under commit_lock, so in commit
+        order): each key's own deltas become part of an image version whose after-image,
+        an absolute value, is what the log records."""
+        ops: dict[int, list[Op]] = {}
+        for tree, key in trx.order:
+            with tree.lock:
+                chain = tree.chains.get(key)
+                if not chain:
+                    continue
+                mine = [v for v in chain if v.trx is trx]
+                if not mine:
+                    continue  # rolled back
+                deltas = [v for v in mine if v.delta is not None]
+                images = [v for v in mine if v.delta is None]
+                if not deltas:
+                    value = images[-1].after
+                elif images:
+                    img = images[-1]
+                    value = img.after
+                    for v in chain[chain.index(img) + 1:]:
+                        if v.trx is trx and v.delta is not None:
+                            value = v.delta.apply(value)
+                    self._resize_unchecked(trx, img, value)
+                    chain[:] = [v for v in chain if v.trx is not trx or v.delta is None]
+                    for v in deltas:
+                        self._release(trx, v)
+                else:
+                    found, latest = _resolve(chain, None, TRX_MAX)
+                    if not found:
+                        latest = self._file_snapshot(trx, tree.db).get(tree.objid, key)
+                    value = latest
+                    for v in deltas:
+                        value = v.delta.apply(value)
+                    size = VERSION_OVERHEAD + len(key) + len(latest or b"") + len(value or b"")
+                    with self._lock:
+                        self.nbytes += size
+                    trx.nbytes += size
+                    img = Version(trx, 1, latest, value, size, escrow=True)
+                    chain[:] = [v for v in chain if v.trx is not trx] + [img]
+                    for v in deltas:
+                        self._release(trx, v)
+                    tree.gen += 1
+            op = Op(OP_PUT, tree.objid, key, value) if value is not None \
+                else Op(OP_DELETE, tree.objid, key)
+            ops.setdefault(tree.dbnum, []).append(op)
+        return ops
+
+    def _commit0_locked(self, trx: Trx, ops: dict[int, list[Op]]) -> LGPOS | None:
+        """Log the commit and draw its commit id (caller holds commit_lock)."""
         for _level, dbnum, objid in trx.tree_drops:
             ops.setdefault(dbnum, []).append(Op(OP_DELETE_TREE, objid))
         if not ops:
             return None
+        try:
+            lgpos = self.committer.commit(trx.begin0, ops)
+        except JetError as exc:
+            self.on_fatal(exc.err)
+            raise
         inst = self.instance
-        with self.commit_lock:
-            try:
-                lgpos = self.committer.commit(trx.begin0, ops)
-            except JetError as exc:
-                self.on_fatal(exc.err)
-                raise
-            with inst.lock:
-                inst.trx_newest += 4
-                trx.commit_id = inst.trx_newest
-            trx.lgpos = lgpos
-            with self._lock:
-                self._committed.append(trx)
-        if lgpos is None:
-            # Applied to the files already (no log): droppable once readers allow.
-            self.on_applied(self._applied)
+        with inst.lock:
+            inst.trx_newest += 4
+            trx.commit_id = inst.trx_newest
+        trx.lgpos = lgpos
+        with self._lock:
+            self._committed.append(trx)
         return lgpos
 
     def _flush(self, lgpos: LGPOS | None) -> None:
@@ -536,12 +778,24 @@ class VersionStore:
         for tree, key in keys:
             with tree.lock:
                 chain = tree.chains.get(key)
-                if chain and chain[-1].trx is trx and chain[-1].level == level:
-                    v = chain.pop()
-                    self._release(trx, v)
-                    if not chain:
-                        del tree.chains[key]
-                        tree.keys.discard(key)
+                if not chain:
+                    continue
+                top = chain[-1]
+                if top.trx is trx and top.level == level and top.delta is None and not (
+                        trx.has_deltas and any(v.trx is trx and v.level == level
+                                               for v in chain[:-1])):
+                    chain.pop()
+                    self._release(trx, top)
+                else:
+                    gone = [v for v in chain if v.trx is trx and v.level == level]
+                    if not gone:
+                        continue
+                    chain[:] = [v for v in chain if v.trx is not trx or v.level != level]
+                    for v in gone:
+                        self._release(trx, v)
+                if not chain:
+                    del tree.chains[key]
+                    tree.keys.discard(key)
         for tree, key in trx.locks.pop():
             with tree.lock:
                 held = tree.locks.get(key)
@@ -564,6 +818,16 @@ class VersionStore:
             if delta > 0 and self.nbytes + delta > self.max_bytes:
                 raise_error(C.JET_errVersionStoreOutOfMemory,
                             f"{self.nbytes} bytes of versions in use")
+            self.nbytes += delta
+        trx.nbytes += delta
+        v.size += delta
+        v.after = value
+
+    def _resize_unchecked(self, trx: Trx, v: Version, value: bytes | None) -> None:
+        """``_resize`` at commit time: no limit check (a commit cannot fail for it)."""
+        delta = (len(value) if value is not None else 0) - (
+            len(v.after) if v.after is not None else 0)
+        with self._lock:
             self.nbytes += delta
         trx.nbytes += delta
         v.size += delta
@@ -670,10 +934,27 @@ class VersionStore:
         for tree, key in trx.order:
             with tree.lock:
                 chain = tree.chains.get(key)
-                if chain and chain[0].trx is trx:
+                if not chain:
+                    continue
+                if chain[0].trx is trx and (len(chain) == 1 or chain[1].trx is not trx):
                     v = chain.pop(0)
                     self._release(trx, v)
-                    if not chain:
+                    last = v
+                else:
+                    mine = [v for v in chain if v.trx is trx]
+                    if not mine:
+                        continue
+                    chain[:] = [v for v in chain if v.trx is not trx]
+                    for v in mine:
+                        self._release(trx, v)
+                    last = mine[-1]
+                # Deltas now leading the chain read their base from the dropped image
+                # (every reader's file snapshot holds it: invariant 4).
+                for v in chain:
+                    if v.delta is None:
+                        break
+                    v.before = last.after
+                if not chain:
                         del tree.chains[key]
                         if key not in tree.locks:
                             tree.keys.discard(key)
@@ -737,65 +1018,89 @@ class MergedCursor:
     transaction's; at level 0 each move reads the latest committed state.
     """
 
+    __slots__ = ("_vs", "_session", "_db", "_objid", "_key", "_fsnap", "_fcur", "_fnode",
+                 "_fwd")
+
     def __init__(self, vs: VersionStore, session: Session, db: Database, objid: int) -> None:
         self._vs = vs
         self._session = session
         self._db = db
         self._objid = objid
         self._key: bytes | None = None
-
-    # view helpers
-
-    def _view(self) -> tuple[Trx | None, int, Any, bool]:
-        s = self._session
-        trx = self._vs._trx.get(s.id) if s.level else None
-        if trx is not None:
-            return trx, s.trx_begin0, self._vs._file_snapshot(trx, self._db), False
-        return None, TRX_MAX, self._vs._open_snapshot(self._db)[0], True
-
-    def _resolve_key(self, tree: Tree | None, key: bytes, trx: Trx | None, b: int,
-                     snap: Any, file_value: bytes | None, in_file: bool) -> bytes | None:
-        if tree is not None:
-            chain = tree.chains.get(key)
-            if chain:
-                found, value = _resolve(chain[:], trx, b)
-                if found:
-                    return value
-        if in_file:
-            return file_value
-        return snap.get(self._objid, key)
+        # Inside a transaction the file snapshot is fixed until the transaction ends, so
+        # the file cursor of the last step stays valid: a next/prev in the same direction
+        # continues from it instead of seeking again. ``_fnode`` is the file node the file
+        # cursor is on (the first one at or past ``_key`` in direction ``_fwd``; None when
+        # the file ran out); it is only used while ``_fsnap`` is the transaction's snapshot.
+        self._fsnap: Any = None
+        self._fcur: Any = None
+        self._fnode: tuple[bytes, bytes] | None = None
+        self._fwd = True
 
     def _step(self, start: bytes | None, inclusive: bool, forward: bool
               ) -> tuple[bytes, bytes] | None:
-        trx, b, snap, transient = self._view()
-        try:
-            tree = self._vs._trees.get((self._db.dbnum, self._objid))
+        vs = self._vs
+        s = self._session
+        trx = vs._trx.get(s.id) if s.level else None
+        if trx is None:
+            # Level 0: the latest committed state, on a snapshot registered for this step
+            # only (versions applied after it opened are kept until it closes).
+            self._fsnap = self._fcur = self._fnode = None
+            snap = vs._open_snapshot(self._db)[0]
+            try:
+                fcur = snap.cursor(self._objid)
+                fnode = self._file_seek(fcur, start, inclusive, forward)
+                return self._merge(snap, fcur, fnode, None, TRX_MAX, start, inclusive,
+                                   forward)
+            finally:
+                vs._close_snapshot(snap)
+        snap = vs._file_snapshot(trx, self._db)
+        if (self._fsnap is snap and not inclusive and start is not None
+                and start == self._key and forward == self._fwd):
+            fcur = self._fcur
+            fnode = self._fnode
+            if fnode is not None and fnode[0] == start:
+                fnode = fcur.next() if forward else fcur.prev()
+        else:
             fcur = snap.cursor(self._objid)
             fnode = self._file_seek(fcur, start, inclusive, forward)
-            okey = self._ver_seek(tree, start, inclusive, forward)
-            while fnode is not None or okey is not None:
-                if okey is None or (fnode is not None and (
-                        fnode[0] <= okey if forward else fnode[0] >= okey)):
-                    key = fnode[0]  # type: ignore[index]
-                    take_file = True
-                else:
-                    key = okey
-                    take_file = False
-                in_file = fnode is not None and fnode[0] == key
-                value = self._resolve_key(tree, key, trx, b, snap,
-                                          fnode[1] if in_file else None, in_file)  # type: ignore[index]
-                if in_file:
-                    fnode = fcur.next() if forward else fcur.prev()
-                if not take_file or okey == key:
-                    okey = self._ver_seek(tree, key, False, forward)
-                if value is not None:
-                    self._key = key
-                    return key, value
-            self._key = None
-            return None
-        finally:
-            if transient:
-                self._vs._close_snapshot(snap)
+        self._fsnap, self._fcur, self._fwd = snap, fcur, forward
+        return self._merge(snap, fcur, fnode, trx, s.trx_begin0, start, inclusive, forward)
+
+    def _merge(self, snap: Any, fcur: Any, fnode: tuple[bytes, bytes] | None,
+               trx: Trx | None, b: int, start: bytes | None, inclusive: bool,
+               forward: bool) -> tuple[bytes, bytes] | None:
+        """The first visible node from ``start``: the file cursor (on ``fnode``) merged
+        with the version store's keys of the tree. Leaves the file cursor on the node
+        returned (or the first file node past it) and records it in ``_fnode``."""
+        tree = self._vs._trees.get((self._db.dbnum, self._objid))
+        okey = self._ver_seek(tree, start, inclusive, forward)
+        while fnode is not None or okey is not None:
+            if okey is None or (fnode is not None and (
+                    fnode[0] <= okey if forward else fnode[0] >= okey)):
+                key = fnode[0]  # type: ignore[index]
+            else:
+                key = okey
+            in_file = fnode is not None and fnode[0] == key
+            found = False
+            value: bytes | None = None
+            if okey == key and tree is not None:
+                chain = tree.chains.get(key)
+                if chain:
+                    found, value = _resolve(chain[:], trx, b)
+            if not found:
+                value = fnode[1] if in_file else snap.get(self._objid, key)  # type: ignore[index]
+            if value is not None:
+                self._key = key
+                self._fnode = fnode
+                return key, value
+            if in_file:
+                fnode = fcur.next() if forward else fcur.prev()
+            if okey == key:
+                okey = self._ver_seek(tree, key, False, forward)
+        self._key = None
+        self._fnode = None
+        return None
 
     @staticmethod
     def _file_seek(fcur: Any, start: bytes | None, inclusive: bool, forward: bool
@@ -815,8 +1120,8 @@ class MergedCursor:
     @staticmethod
     def _ver_seek(tree: Tree | None, start: bytes | None, inclusive: bool, forward: bool
                   ) -> bytes | None:
-        if tree is None:
-            return None
+        if tree is None or not tree.keys:
+            return None  # no versions: no lock needed (the file snapshot answers)
         with tree.lock:
             keys = tree.keys
             if not keys:

@@ -1,0 +1,34 @@
+"""JET functions for concurrency on records: escrow updates and record locks
+(``engine.escrow``)."""
+
+from __future__ import annotations
+
+from pyese.engine import escrow as E
+from pyese.engine.cursor import cursor_for
+from pyese.engine.gate import session_call
+from pyese.jet import _args
+from pyese.jet.handles import JET_SESID, JET_TABLEID
+
+
+def JetEscrowUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid: int,
+                    pv: bytes, grbit: int = 0) -> bytes:
+    """Add the signed delta ``pv`` (4 or 8 bytes, the column's size) to an escrow column of
+    the current record inside a transaction; returns the previous value. Concurrent escrow
+    updates of one record by several sessions do not conflict. See
+    ``engine.escrow.escrow_update`` for the errors, in ESE's order."""
+    g = _args.grbit(grbit)
+    cid = _args.integer(columnid, "columnid")
+    data = _args.data(pv, "pv")
+    with session_call(sesid) as session:
+        return E.escrow_update(cursor_for(session, tableid), cid, data, g)
+
+
+def JetGetLock(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> None:
+    """Lock the current record (``JET_bitReadLock`` or ``JET_bitWriteLock``) until the
+    transaction ends. See ``engine.escrow.get_lock`` for the errors."""
+    g = _args.grbit(grbit)
+    with session_call(sesid) as session:
+        E.get_lock(cursor_for(session, tableid), g)
+
+
+__all__ = ["JetEscrowUpdate", "JetGetLock"]

@@ -47,7 +47,7 @@ from pyese.engine.session import Session
 from pyese.engine.sysobjects import CatalogIndex
 from pyese.engine.tablescan import RecordView
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
+from pyese.jethdr.errors import JetError, raise_error
 
 DEFERRED, BEFORE, AFTER, ON, VIRTUAL = "deferred", "before", "after", "on", "virtual"
 
@@ -111,7 +111,21 @@ class Cursor:
         if closers:
             closers[-1].append(self.close)
         self.session.end_closers.append(self.close)
+        self.session.rollback_listeners.append(self._after_rollback)
         return self.tableid
+
+    def _after_rollback(self) -> None:
+        """A rollback may have undone DDL this cursor's table definition shows (an index
+        created in the rolled back level): re-read the table from the catalog."""
+        if self.closed:
+            return
+        vs = self.dc.vs
+        if vs is None:
+            return
+        try:
+            self.refresh_table()
+        except JetError:
+            pass
 
     def close(self) -> None:
         """JetCloseTable: forget the handle (a prepared update is cancelled)."""
@@ -119,6 +133,10 @@ class Cursor:
             return
         self.closed = True
         self.update = None
+        try:
+            self.session.rollback_listeners.remove(self._after_rollback)
+        except ValueError:
+            pass
         with _lock:
             CURSORS.pop(self.tableid, None)
         with self.fcb.lock:

@@ -100,6 +100,8 @@ class Session:
         """Per open level: what to close if that level rolls back (cursors opened in it)."""
         self.end_closers: list[Callable[[], None]] = []
         """What JetEndSession closes: open databases and cursors of this session."""
+        self.rollback_listeners: list[Callable[[], None]] = []
+        """Called after each rolled back level (cursors re-read DDL the rollback undid)."""
 
     def __repr__(self) -> str:
         return f"<Session {self.id:#x} level={self.level} ctx={self.context:#x}>"
@@ -300,6 +302,8 @@ class Session:
         if self.level == 0:
             self.must_rollback = False
             self._reset_trx_context()
+        for listener in list(self.rollback_listeners):
+            listener()
 
     # -- ending ------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from pyese.engine.indexentries import IndexEntry, index_entries
 from pyese.engine.logservice import storage_of
 from pyese.engine.longvalue import LongValueReader
 from pyese.engine.record import (
+    VALUE_DEFAULT,
     VALUE_SEPARATED,
     LVRoot,
     RecordImage,
@@ -36,6 +37,7 @@ from pyese.engine.session import LEVEL_USER_MOST, Session
 from pyese.engine.tablescan import RecordView
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.edb.compression import decompress
 
 LV_INTRINSIC_MOST = 1024
 """Long values up to this size stay in the record when it fits (ESE: cbLVIntrinsicMost
@@ -86,8 +88,8 @@ class PreparedUpdate:
         self.bookmark = bookmark
         self.original = original
         self.dirty: set[int] = set()
-        self.lv_values: dict[tuple[int, int], bytes] = {}
-        """(columnid, itag) -> long value set in this update (written at JetUpdate)."""
+        self.owned_lids: set[int] = set()
+        """Long values this update created: referenced by nothing but its copy buffer."""
 
     @property
     def is_insert(self) -> bool:
@@ -174,7 +176,12 @@ def prepare_update(cur: Cursor, prep: int) -> None:
     if prep == C.JET_prepCancel:
         if cur.update is None:
             raise_error(C.JET_errUpdateNotPrepared)
+        upd = cur.update
         cur.update = None
+        if upd.owned_lids:
+            # ESE rolls the update's LV changes back (fldmod prepCancel, ErrVERRollback
+            # of the updateid); pyese frees the long values the update created.
+            free_lvs(cur, sorted(upd.owned_lids))
         return
     if prep not in (PREP_INSERT, PREP_REPLACE, PREP_REPLACE_NOLOCK, PREP_INSERT_COPY,
                     PREP_INSERT_COPY_DELETE, PREP_INSERT_COPY_REPLACE,
@@ -201,76 +208,91 @@ def prepare_update(cur: Cursor, prep: int) -> None:
             _vs(cur).lock(cur.session, cur.db, cur.table.objid, rec.bookmark, True)
         cur.update = PreparedUpdate(prep, image, rec.bookmark, rec.data)
         return
-    # insert copies: separated long values are copied as values
+    # insert copies: each separated long value is copied (chunk by chunk) to a long
+    # value of the copy's own, so that the two records never share one
     upd = PreparedUpdate(prep, image, rec.bookmark, rec.data)
-    for col in cur.table.column_list():
-        if col.is_tagged:
+    cur.update = upd
+    try:
+        for col in cur.table.column_list():
+            if not col.is_long_value:
+                continue
             itag = 1
             while True:
                 data, flags = image.get_ex(col.columnid, itag)
-                if data is None:
+                if data is None or flags & VALUE_DEFAULT:
                     break
                 if flags & VALUE_SEPARATED:
-                    value = rec.get(col.columnid, itag) or b""
-                    upd.lv_values[(col.columnid, itag)] = value
-                    image.set(col.columnid, value[:LV_INTRINSIC_MOST], itag)
+                    reader = LongValueReader(cur.view(), cur.table.lv_objid)
+                    lid = _lv_create(cur, upd, reader.iter_chunks(lid_from_bytes(data)))
+                    image.set_separated(col.columnid, itag, lid)
                 itag += 1
+    except BaseException:
+        cur.update = None
+        free_lvs(cur, sorted(upd.owned_lids))
+        raise
     auto = _special(cur, C.JET_bitColumnAutoincrement)
     if auto is not None and prep != PREP_INSERT_COPY_REPLACE:
         image.set(auto.columnid, _next_autoinc(cur, auto.columnid, auto.coltyp))
-    cur.update = upd
 
 
 # ------------------------------------------------------------------ set column
+
+LV_GRBITS = (C.JET_bitSetAppendLV | C.JET_bitSetOverwriteLV | C.JET_bitSetSizeLV)
+UNIQUE_MV_GRBITS = C.JET_bitSetUniqueMultiValues | C.JET_bitSetUniqueNormalizedMultiValues
 
 
 def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
                itag: int = 1, ib_long_value: int = 0) -> int:
     """JetSetColumn on the copy buffer; returns 0 or JET_wrnColumnMaxTruncated.
 
-    JET_errUpdateNotPrepared; JET_errColumnNotFound; JET_errInvalidColumnType (the
-    autoincrement column, or the version column on a replace); JET_errInvalidBufferSize
-    (a fixed column given the wrong size); JET_errColumnTooBig (a tagged value over cbMax);
-    JET_errNullInvalid (NULL on a NotNULL column); JET_errMultiValuedDuplicate (with
-    JET_bitSetUniqueMultiValues); JET_errBadItagSequence (negative itagSequence).
+    Checks in ESE's order (fldmod ErrIsamSetColumn / ErrFLDSetOneColumn):
+    JET_errUpdateNotPrepared; JET_errColumnNotFound; JET_errInvalidGrbit (unique
+    multi-values with Append/Overwrite/SizeLV, SeparateLV with IntrinsicLV);
+    JET_errInvalidColumnType (the autoincrement column, or the version column on a
+    replace); JET_errBadItagSequence (negative itagSequence); JET_errInvalidBufferSize (a
+    fixed column given the wrong size); JET_errColumnTooBig (a tagged or long value over
+    cbMax); JET_errNullInvalid (NULL on a NotNULL column); JET_errMultiValuedDuplicate;
+    JET_errColumnNoChunk (an OverwriteLV offset past the value's end).
+
+    Long values (``lv.cxx`` ErrLVOpFromGrbit): AppendLV appends, OverwriteLV writes at
+    ``ib_long_value`` (extending), SizeLV resizes (zero fill; 0 is NULL), SizeLV |
+    OverwriteLV writes then truncates to ib + cb. A value over ``LV_INTRINSIC_MOST`` bytes,
+    or any value with SeparateLV, goes to the long-value tree at once, as ESE does; see
+    :func:`_lv_set` for how little is rewritten and how memory stays bounded.
     """
     upd = cur.update
     if upd is None:
         raise_error(C.JET_errUpdateNotPrepared)
     col = cur.table.column_by_id(columnid)
-    if col.grbit & C.JET_bitColumnAutoincrement:
+    if grbit & UNIQUE_MV_GRBITS and grbit & LV_GRBITS:
+        raise_error(C.JET_errInvalidGrbit, "unique multi-values with a long-value operation")
+    if grbit & C.JET_bitSetSeparateLV and grbit & C.JET_bitSetIntrinsicLV:
+        raise_error(C.JET_errInvalidGrbit, "SeparateLV with IntrinsicLV")
+    if col.grbit & C.JET_bitColumnAutoincrement and not (
+            upd.kind == getattr(C, "JET_prepInsertMustSetAutoIncrement", -1)):
         raise_error(C.JET_errInvalidColumnType, "the autoincrement column is set by ESE")
     if col.grbit & C.JET_bitColumnVersion and not upd.is_insert:
         raise_error(C.JET_errInvalidColumnType, "the version column is set by ESE")
     if itag < 0:
         raise_error(C.JET_errBadItagSequence)
+    if col.is_long_value and (grbit & LV_GRBITS or ib_long_value
+                              or data is not None and len(data) > LV_INTRINSIC_MOST
+                              or grbit & C.JET_bitSetSeparateLV):
+        w = _lv_set(cur, upd, col, data, grbit, itag, ib_long_value)
+        upd.dirty.add(col.columnid)
+        return w
+    if grbit & LV_GRBITS or ib_long_value:
+        # ESE applies the long-value operations only to long values: elsewhere the
+        # value is set as given.
+        pass
     value: bytes | None = bytes(data) if data is not None else None
     if value is not None and len(value) == 0 and not grbit & C.JET_bitSetZeroLength:
         value = None
-    if grbit & C.JET_bitSetSizeLV:
-        if not col.is_long_value:
-            raise_error(C.JET_errInvalidParameter, "SizeLV needs a long-value column")
-        size = struct.unpack("<I", (data or b"")[:4].ljust(4, b"\0"))[0]
-        old = _current_value(cur, upd, col.columnid, itag) or b""
-        value = old[:size].ljust(size, b"\0")
-        grbit |= C.JET_bitSetZeroLength
-    elif grbit & (C.JET_bitSetAppendLV | C.JET_bitSetOverwriteLV) or ib_long_value:
-        if not col.is_long_value:
-            raise_error(C.JET_errInvalidParameter, "AppendLV/OverwriteLV need a long value")
-        old = _current_value(cur, upd, col.columnid, itag) or b""
-        piece = bytes(data or b"")
-        if grbit & C.JET_bitSetAppendLV:
-            value = old + piece
-        else:
-            if ib_long_value > len(old):
-                raise_error(C.JET_errColumnNoChunk, f"offset {ib_long_value} > {len(old)}")
-            value = old[:ib_long_value] + piece + old[ib_long_value + len(piece):]
-        if itag == 0:
-            itag = 1
     if value is None:
         if col.grbit & C.JET_bitColumnNotNULL:
             raise_error(C.JET_errNullInvalid, col.name)
-        upd.lv_values.pop((col.columnid, itag), None)
+        if col.is_long_value:
+            _drop_owned(cur, upd, col.columnid, itag)
         upd.image.set(col.columnid, None, itag,
                       revert_to_default=bool(grbit & C.JET_bitSetRevertToDefaultValue))
         upd.dirty.add(col.columnid)
@@ -288,63 +310,190 @@ def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
             raise_error(C.JET_errInvalidBufferSize, col.name)
         value = value[:col.cbMax]
         warning = C.JET_wrnColumnMaxTruncated
-    if grbit & (C.JET_bitSetUniqueMultiValues | C.JET_bitSetUniqueNormalizedMultiValues):
-        n = 1
-        while True:
-            existing = _current_value(cur, upd, col.columnid, n)
-            if existing is None:
-                break
-            if n != itag and existing == value:
-                raise_error(C.JET_errMultiValuedDuplicate, col.name)
-            n += 1
-    if col.is_long_value and (len(value) > LV_INTRINSIC_MOST
-                              or grbit & C.JET_bitSetSeparateLV):
-        count = upd.image.count(col.columnid)
-        real_itag = itag if 1 <= itag <= count else count + 1
-        upd.lv_values[(col.columnid, real_itag)] = value
-        upd.image.set(col.columnid, value[:16], itag)
-    else:
-        if col.is_tagged:
-            count = upd.image.count(col.columnid)
-            real_itag = itag if 1 <= itag <= count else count + 1
-            upd.lv_values.pop((col.columnid, real_itag), None)
-        w = upd.image.set(col.columnid, value, itag)
-        warning = warning or w
+    if grbit & UNIQUE_MV_GRBITS:
+        _check_unique_mv(cur, upd, col, value, itag)
+    if col.is_long_value:
+        _drop_owned(cur, upd, col.columnid, itag)
+    w = upd.image.set(col.columnid, value, itag)
     upd.dirty.add(col.columnid)
-    return warning
+    return warning or w
+
+
+def _check_unique_mv(cur: Cursor, upd: PreparedUpdate, col: Any, value: bytes,
+                     itag: int) -> None:
+    n = 1
+    while True:
+        existing = _current_value(cur, upd, col.columnid, n)
+        if existing is None:
+            return
+        if n != itag and existing == value:
+            raise_error(C.JET_errMultiValuedDuplicate, col.name)
+        n += 1
+
+
+def _real_itag(upd: PreparedUpdate, col: Any, itag: int) -> int:
+    """The value number a set at ``itag`` touches: 0 or past the end appends."""
+    if not col.is_tagged:
+        return 1
+    count = upd.image.count(col.columnid)
+    return itag if 1 <= itag <= count else count + 1
+
+
+def _owned_lid(upd: PreparedUpdate, columnid: int, itag: int) -> int | None:
+    data, flags = upd.image.get_ex(columnid, itag)
+    if data is None or not flags & VALUE_SEPARATED:
+        return None
+    lid = lid_from_bytes(data)
+    return lid if lid in upd.owned_lids else None
+
+
+def _drop_owned(cur: Cursor, upd: PreparedUpdate, columnid: int, itag: int) -> None:
+    """Free the long value this update created at (columnid, itag) before replacing it."""
+    col = cur.table.column_by_id(columnid)
+    lid = _owned_lid(upd, columnid, _real_itag(upd, col, itag)) if itag else None
+    if lid is not None:
+        upd.owned_lids.discard(lid)
+        free_lvs(cur, [lid])
+
+
+def _lv_set(cur: Cursor, upd: PreparedUpdate, col: Any, data: bytes | None, grbit: int,
+            itag: int, ib: int) -> int:
+    """A long-value set that may touch the long-value tree (see :func:`set_column`).
+
+    The update *owns* the long values it created (``upd.owned_lids``): nothing else
+    references them, so they are edited in place, writing only the chunks the operation
+    touches (an append rewrites the last partial chunk and adds new ones). A value the
+    update does not own (the record's, on a replace) is copied chunk by chunk first
+    (copy on write, as ESE does for a shared LV, ``lv.cxx`` JET_wrnCopyLongValue); the
+    old one is freed by JetUpdate when the new record no longer references it. Memory is
+    one chunk plus ``data``. Outside a transaction the chunks are committed in batches
+    (:class:`_LVWriter`) so that a value far larger than the version store fits.
+    """
+    piece = bytes(data) if data is not None else b""
+    real = _real_itag(upd, col, itag)
+    raw, flags = upd.image.get_ex(col.columnid, real) if itag else (None, 0)
+    if raw is not None and flags & VALUE_DEFAULT:
+        raw, flags = None, 0
+    lid: int | None = None
+    intrinsic: bytes | None = None
+    size = 0
+    if raw is not None:
+        if flags & VALUE_SEPARATED:
+            lid = lid_from_bytes(raw)
+            size = _lv_root(cur, lid).size
+        else:
+            intrinsic = _current_value(cur, upd, col.columnid, real) or b""
+            size = len(intrinsic)
+    new_instance = raw is None
+    append = bool(grbit & C.JET_bitSetAppendLV)
+    overwrite = bool(grbit & C.JET_bitSetOverwriteLV)
+    size_lv = bool(grbit & C.JET_bitSetSizeLV)
+    replace = not (append or overwrite or size_lv)
+    # ESE: lv.cxx ErrLVOpFromGrbit -- the operation and its resulting size
+    if size_lv and not overwrite:
+        if len(piece) not in (4, 8) and not (len(piece) == 0):
+            raise_error(C.JET_errInvalidBufferSize, "SizeLV takes a 4-byte size")
+        new_size = int.from_bytes(piece[:4].ljust(4, b"\0"), "little")
+        write_at, write_data, truncate = None, b"", new_size
+    elif append:
+        write_at, write_data, truncate = size, piece, None
+        new_size = size + len(piece)
+    elif overwrite:
+        if ib > size or (new_instance and ib):
+            raise_error(C.JET_errColumnNoChunk, f"offset {ib} past the end ({size})")
+        write_at, write_data = ib, piece
+        truncate = ib + len(piece) if size_lv else None
+        new_size = truncate if truncate is not None else max(size, ib + len(piece))
+    else:
+        write_at, write_data, truncate = 0, piece, None
+        new_size = len(piece)
+        if not piece and not grbit & C.JET_bitSetZeroLength:
+            new_size = -1  # NULL
+    if new_size == 0 and size_lv and not overwrite:
+        new_size = -1  # ESE: SizeLV to 0 is NULL
+    if new_size == 0 and not grbit & C.JET_bitSetZeroLength:
+        if new_instance:
+            return 0  # nothing to set
+        if not (append or overwrite):
+            new_size = -1
+    if new_size < 0:
+        if col.grbit & C.JET_bitColumnNotNULL:
+            raise_error(C.JET_errNullInvalid, col.name)
+        if itag and not new_instance:
+            _drop_owned(cur, upd, col.columnid, real)
+            upd.image.set(col.columnid, None, real, revert_to_default=bool(
+                grbit & C.JET_bitSetRevertToDefaultValue))
+        return 0
+    if col.cbMax and new_size > col.cbMax:
+        raise_error(C.JET_errColumnTooBig, col.name)
+    if grbit & C.JET_bitSetUniqueMultiValues and new_size <= LV_INTRINSIC_MOST:
+        _check_unique_mv(cur, upd, col, piece, itag)
+    separate = (new_size > LV_INTRINSIC_MOST or bool(grbit & C.JET_bitSetSeparateLV)) \
+        and not grbit & C.JET_bitSetIntrinsicLV
+    if not separate:
+        old = intrinsic if intrinsic is not None else (
+            _lv_read(cur, lid, 0, size) if lid is not None else b"")
+        value = piece if replace else _apply_op(old, write_at, write_data, truncate)
+        _drop_owned(cur, upd, col.columnid, real)
+        upd.image.set(col.columnid, value, real)
+        return 0
+    owned = lid is not None and lid in upd.owned_lids
+    if replace:
+        # a whole new value
+        if owned:
+            assert lid is not None
+            _lv_truncate(cur, lid, size, 0)
+            _lv_write_at(cur, lid, 0, 0, write_data)
+            return 0
+        new_lid = _lv_create(cur, upd, [write_data])
+    elif owned:
+        assert lid is not None
+        cur_size = size
+        if write_at is not None and write_data:
+            cur_size = _lv_write_at(cur, lid, cur_size, write_at, write_data)
+        if truncate is not None:
+            _lv_resize(cur, lid, cur_size, truncate)
+        return 0
+    else:
+        # copy on write: the old value (record's or intrinsic), then the operation
+        if lid is not None:
+            source: Any = LongValueReader(cur.view(), cur.table.lv_objid).iter_chunks(lid)
+        else:
+            source = [intrinsic or b""]
+        new_lid = _lv_create(cur, upd, source)
+        cur_size = size
+        if write_at is not None and write_data:
+            cur_size = _lv_write_at(cur, new_lid, cur_size, write_at, write_data)
+        if truncate is not None:
+            _lv_resize(cur, new_lid, cur_size, truncate)
+    upd.image.set_separated(col.columnid, real, new_lid)
+    return 0
+
+
+def _apply_op(old: bytes, at: int | None, data: bytes, truncate: int | None) -> bytes:
+    value = old
+    if at is not None and data:
+        value = value[:at] + data + value[at + len(data):]
+    if truncate is not None:
+        value = value[:truncate].ljust(truncate, b"\0")
+    return value
 
 
 def _current_value(cur: Cursor, upd: PreparedUpdate, columnid: int, itag: int) -> bytes | None:
     """A value as the copy buffer holds it now (long values resolved)."""
-    pending = upd.lv_values.get((columnid, itag))
-    if pending is not None:
-        return pending
     data, flags = upd.image.get_ex(columnid, itag)
     if data is None:
         return None
-    if flags & VALUE_SEPARATED:
-        return LongValueReader(cur.view(), cur.table.lv_objid).read(lid_from_bytes(data))
-    return data
+    return record_view_of(cur, upd.image.to_bytes()).get(columnid, itag)
 
 
 def copy_view(cur: Cursor) -> RecordView:
-    """The copy buffer as a RecordView (JET_bitRetrieveCopy); JET_errNoCurrentRecord?
-    No: ESE reads the copy buffer only when an update is prepared (else
-    JET_errRecordNoCopy... for JetRetrieveColumn with RetrieveCopy it reads the record)."""
+    """The copy buffer as a RecordView (JET_bitRetrieveCopy); JET_errRecordNoCopy without a
+    prepared update."""
     upd = cur.update
     if upd is None:
         raise_error(C.JET_errRecordNoCopy)
-    data = _materialize_preview(cur, upd)
-    return record_view_of(cur, data, upd.bookmark or b"")
-
-
-def _materialize_preview(cur: Cursor, upd: PreparedUpdate) -> bytes:
-    if not upd.lv_values:
-        return upd.image.to_bytes()
-    preview = RecordImage.from_bytes(cur.table.layout, upd.image.to_bytes())
-    for (cid, itag), value in upd.lv_values.items():
-        preview.set(cid, value, itag)
-    return preview.to_bytes()
+    return record_view_of(cur, upd.image.to_bytes(), upd.bookmark or b"")
 
 
 # ------------------------------------------------------------------ update
@@ -368,20 +517,23 @@ def do_update(cur: Cursor) -> bytes:
     if not upd.is_insert and not upd.dirty:
         cur.update = None
         return upd.bookmark or b""
+    later: list[tuple[int, int]] | None = [] if session.level == 0 else None
     with atomic(session):
-        bookmark = _write(cur, upd)
+        bookmark = _write(cur, upd, later)
     cur.update = None
+    if later:
+        free_later(cur, later)
     return bookmark
 
 
-def _write(cur: Cursor, upd: PreparedUpdate) -> bytes:
+def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None) -> bytes:
     table = cur.table
     vs = _vs(cur)
     session, db = cur.session, cur.db
     image = upd.image
     for col in table.column_list():
         if col.grbit & C.JET_bitColumnNotNULL and col.default is None:
-            if image.count(col.columnid) == 0 and (col.columnid, 1) not in upd.lv_values:
+            if image.count(col.columnid) == 0:
                 raise_error(C.JET_errNullInvalid, col.name)
     version = _special(cur, C.JET_bitColumnVersion)
     if version is not None:
@@ -392,12 +544,6 @@ def _write(cur: Cursor, upd: PreparedUpdate) -> bytes:
             old = image.get(version.columnid)
             n = struct.unpack("<i", old)[0] + 1 if old is not None else 1
             image.set(version.columnid, struct.pack("<i", n & 0x7FFFFFFF))
-    # long values: separate the big ones
-    if upd.lv_values:
-        for (cid, itag), value in sorted(upd.lv_values.items()):
-            lid = lv_write(cur, value)
-            image.set_separated(cid, itag, lid)
-        upd.lv_values.clear()
     data = image.to_bytes()
     if len(data) > max_record_size(cur.dc.page_size):
         raise_error(C.JET_errRecordTooBig, f"{len(data)} bytes")
@@ -418,10 +564,10 @@ def _write(cur: Cursor, upd: PreparedUpdate) -> bytes:
             for e in entries_for(cix.index, new_view):
                 _add_entry(vs, cur, cix, e.key, bookmark)
         if upd.kind == PREP_INSERT_COPY_DELETE and upd.bookmark is not None:
-            _delete_record(cur, upd.bookmark, upd.original)
+            _delete_record(cur, upd.bookmark, upd.original, later)
         return bookmark
+    assert upd.bookmark is not None and upd.original is not None
     bookmark = upd.bookmark
-    assert bookmark is not None and upd.original is not None
     old_view = record_view_of(cur, upd.original, bookmark)
     if primary is not None:
         entries = index_entries(primary.index, new_view.values)
@@ -438,13 +584,14 @@ def _write(cur: Cursor, upd: PreparedUpdate) -> bytes:
         cols |= {c.column.columnid for c in cix.index.conditions}
         if not cols & upd.dirty:
             continue
-        old = {e.key for e in entries_for(cix.index, old_view)}
-        new = {e.key for e in entries_for(cix.index, new_view)}
-        for k in old - new:
+        old_keys = {e.key for e in entries_for(cix.index, old_view)}
+        new_keys = {e.key for e in entries_for(cix.index, new_view)}
+        for k in old_keys - new_keys:
             vs.delete(session, db, cix.objid, index_node(cix.index, k, bookmark)[0])
-        for k in sorted(new - old):
+        for k in sorted(new_keys - old_keys):
             _add_entry(vs, cur, cix, k, bookmark)
-    _free_unreferenced_lvs(cur, upd.original, data)
+    for lid in sorted(_lids(cur, upd.original) - _lids(cur, data)):
+        lv_free(cur, lid, later)
     return bookmark
 
 
@@ -492,36 +639,246 @@ def _next_dbk(cur: Cursor) -> bytes:
 # ------------------------------------------------------------------ long values
 
 
-def lv_write(cur: Cursor, value: bytes) -> int:
-    """Store ``value`` in the table's long-value tree as a new LID; returns the LID."""
-    table = cur.table
-    if table.lv_objid is None:
-        raise_error(C.JET_errLVCorrupted, f"table {table.name} has no long-value tree")
-    vs = _vs(cur)
+class _LVWriter:
+    """Writes of one long-value operation, through the version store.
+
+    Inside a transaction every write is a version of the caller's transaction (in a level
+    of its own, so a failure undoes exactly this operation): the operation is bounded by
+    JET_paramMaxVerPages, whose versions hold the chunks until the commit is applied.
+    Outside a transaction the writes are committed in batches of a quarter of the
+    version store, each its own level-0 transaction: the value being written is one no
+    committed record references (a new LID, or chunks whose root is already gone), so
+    the intermediate states are visible to nobody, and memory stays bounded whatever the
+    value's size. ESE reaches the same end differently: its version store holds no LV
+    data for inserted chunks (``ver.cxx`` insert RCEs carry no image).
+    """
+
+    def __init__(self, cur: Cursor) -> None:
+        self.cur = cur
+        self.vs = _vs(cur)
+        table = cur.table
+        if table.lv_objid is None:
+            raise_error(C.JET_errLVCorrupted, f"table {table.name} has no long-value tree")
+        self.objid: int = table.lv_objid
+        self.session = cur.session
+        self.batched = self.session.level == 0
+        self.limit = max(self.vs.max_bytes // 4, 64 * 1024)
+        self.pending = 0
+        self.open = False
+
+    def __enter__(self) -> _LVWriter:
+        self._begin()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if not self.open:
+            return
+        self.open = False
+        if exc_type is not None:
+            if self.session.level > 0:
+                self.session.rollback()
+        else:
+            self.session.commit_transaction()
+
+    def _begin(self) -> None:
+        if not self.open and self.session.level < LEVEL_USER_MOST:
+            self.session.begin_transaction()
+            self.open = True
+
+    def _count(self, n: int) -> None:
+        self.pending += n + VERSION_COST
+        if self.batched and self.pending >= self.limit and self.open:
+            self.session.commit_transaction()
+            self.open = False
+            self.pending = 0
+            if self.vs.nbytes > self.vs.max_bytes // 2:
+                # committed batches wait for the applier: let it catch up before the next
+                # batch opens its file snapshot (which would keep them alive)
+                self.vs.catch_up()
+            self._begin()
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.vs.put(self.session, self.cur.db, self.objid, key, value)
+        self._count(len(value) + len(key))
+
+    def delete(self, key: bytes, before: int) -> None:
+        self.vs.delete(self.session, self.cur.db, self.objid, key)
+        self._count(before + len(key))
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.cur.view().get(self.objid, key)  # type: ignore[no-any-return]
+
+
+VERSION_COST = 64
+"""Bytes a version costs beyond its key and images (for batch sizing)."""
+LV_PIECE = 1 << 20
+"""Bytes generated at a time when a long value grows by zero fill (SizeLV)."""
+
+
+def _lv_root(cur: Cursor, lid: int) -> LVRoot:
+    return LongValueReader(cur.view(), cur.table.lv_objid).root(lid)
+
+
+def _lv_read(cur: Cursor, lid: int, offset: int, size: int) -> bytes:
+    return LongValueReader(cur.view(), cur.table.lv_objid).read(lid, offset, size)
+
+
+def _lv_create(cur: Cursor, upd: PreparedUpdate | None, pieces: Any) -> int:
+    """A new long value holding the concatenation of ``pieces``; returns its LID (owned by
+    ``upd``). On failure what was written is freed."""
     lid = _next_lid(cur)
-    objid = table.lv_objid
-    chunk = lv_chunk_most(cur.dc.page_size)
-    vs.put(cur.session, cur.db, objid, lv_root_key(lid), LVRoot(1, len(value)).to_bytes())
-    for off in range(0, len(value), chunk):
-        vs.put(cur.session, cur.db, objid, lv_chunk_key(lid, off), value[off:off + chunk])
+    if upd is not None:
+        upd.owned_lids.add(lid)
+    size = 0
+    try:
+        with _LVWriter(cur) as w:
+            for piece in pieces:
+                if piece:
+                    size = _lv_write_at(cur, lid, size, size, piece, False, w)
+            w.put(lv_root_key(lid), LVRoot(1, size).to_bytes())
+    except BaseException:
+        if upd is not None:
+            upd.owned_lids.discard(lid)
+        _lv_free_chunks(cur, lid, size)
+        raise
     return lid
 
 
-def lv_free(cur: Cursor, lid: int) -> None:
-    """Delete long value ``lid`` (root and chunks)."""
+def _chunk_at(w: _LVWriter, lid: int, start: int, span: int) -> bytes:
+    """The ``span`` bytes of the chunk at ``start`` (decoded when stored compressed)."""
+    raw = w.get(lv_chunk_key(lid, start))
+    if raw is None:
+        raise_error(C.JET_errLVCorrupted, f"long value {lid:#x}: no chunk at {start}")
+    assert raw is not None
+    if len(raw) < span:
+        raw = decompress(raw)
+        if len(raw) != span:
+            raise_error(C.JET_errDecompressionFailed,
+                        f"long value {lid:#x} chunk {start}: {len(raw)} bytes, expected {span}")
+    return raw[:span]
+
+
+def _set_root_size(w: _LVWriter, lid: int, new_size: int) -> None:
+    old = w.get(lv_root_key(lid))
+    ref = LVRoot.from_bytes(old) if old is not None else LVRoot(1, 0)
+    w.put(lv_root_key(lid), LVRoot(ref.ref_count, new_size, ref.flags).to_bytes())
+
+
+def _lv_write_at(cur: Cursor, lid: int, size: int, offset: int, data: bytes,
+                 root: bool = True, writer: _LVWriter | None = None) -> int:
+    """Write ``data`` at ``offset`` (<= ``size``) of an owned long value, rewriting only the
+    chunks it touches; returns the new size. ``root`` updates the LVROOT's size.
+
+    Keeps the tree's invariant: chunks at multiples of ``lv_chunk_most``, each full but
+    the last (a shorter non-last chunk would read as compressed). A touched chunk is
+    rebuilt from its old bytes around the new ones, so it only grows, and every chunk the
+    write passes over is filled to the chunk size.
+    """
+    if writer is None:
+        with _LVWriter(cur) as w:
+            return _lv_write_at(cur, lid, size, offset, data, root, w)
+    w = writer
+    chunk = lv_chunk_most(cur.dc.page_size)
+    mv = memoryview(data)
+    end = offset + len(data)
+    start = offset - offset % chunk
+    while start < end:
+        lo = max(offset, start) - start
+        hi = min(end, start + chunk) - start
+        piece = bytes(mv[start + lo - offset:start + hi - offset])
+        have = min(chunk, size - start) if start < size else 0
+        if lo == 0 and hi >= have:
+            buf = piece
+        else:
+            old = _chunk_at(w, lid, start, have)
+            buf = old[:lo] + piece + old[hi:]
+        w.put(lv_chunk_key(lid, start), buf)
+        start += chunk
+    new_size = max(size, end)
+    if root and new_size != size:
+        _set_root_size(w, lid, new_size)
+    return new_size
+
+
+def _lv_resize(cur: Cursor, lid: int, size: int, new_size: int) -> None:
+    """Truncate or zero-extend an owned long value to ``new_size`` (the zeros generated
+    ``LV_PIECE`` bytes at a time)."""
+    if new_size < size:
+        _lv_truncate(cur, lid, size, new_size)
+        return
+    if new_size == size:
+        return
+    with _LVWriter(cur) as w:
+        cur_size = size
+        while cur_size < new_size:
+            n = min(LV_PIECE, new_size - cur_size)
+            cur_size = _lv_write_at(cur, lid, cur_size, cur_size, bytes(n), False, w)
+        _set_root_size(w, lid, new_size)
+
+
+def _lv_truncate(cur: Cursor, lid: int, size: int, new_size: int) -> None:
+    """Cut an owned long value to ``new_size`` < ``size``: the chunk holding the new end
+    is shortened (it becomes the last), the chunks past it are deleted."""
+    chunk = lv_chunk_most(cur.dc.page_size)
+    with _LVWriter(cur) as w:
+        tail = new_size % chunk
+        if tail:
+            start = new_size - tail
+            have = min(chunk, size - start)
+            if have != tail:
+                w.put(lv_chunk_key(lid, start), _chunk_at(w, lid, start, have)[:tail])
+        first_gone = -(-new_size // chunk) * chunk
+        for off in range(first_gone, size, chunk):
+            w.delete(lv_chunk_key(lid, off), min(chunk, size - off))
+        _set_root_size(w, lid, new_size)
+
+
+def lv_write(cur: Cursor, value: bytes) -> int:
+    """Store ``value`` in the table's long-value tree as a new LID; returns the LID."""
+    return _lv_create(cur, None, [value])
+
+
+def lv_free(cur: Cursor, lid: int, later: list[tuple[int, int]] | None = None) -> None:
+    """Delete long value ``lid``: its root now, its chunks now or, when ``later`` is given,
+    appended there as (lid, size) for :func:`free_later` once the root's removal commits
+    (ESE likewise deletes an LV whose refcount fell to 0 after the fact, in version
+    cleanup)."""
     table = cur.table
     if table.lv_objid is None:
         return
-    vs = _vs(cur)
-    view = cur.view()
-    root = view.get(table.lv_objid, lv_root_key(lid))
+    root = cur.view().get(table.lv_objid, lv_root_key(lid))
     if root is None:
         return
     size = LVRoot.from_bytes(root).size
+    with _LVWriter(cur) as w:
+        w.delete(lv_root_key(lid), len(root))
+    if later is not None:
+        later.append((lid, size))
+    else:
+        _lv_free_chunks(cur, lid, size)
+
+
+def _lv_free_chunks(cur: Cursor, lid: int, size: int) -> None:
     chunk = lv_chunk_most(cur.dc.page_size)
-    vs.delete(cur.session, cur.db, table.lv_objid, lv_root_key(lid))
-    for off in range(0, size, chunk):
-        vs.delete(cur.session, cur.db, table.lv_objid, lv_chunk_key(lid, off))
+    with _LVWriter(cur) as w:
+        for off in range(0, size, chunk):
+            w.delete(lv_chunk_key(lid, off), chunk)
+
+
+def free_later(cur: Cursor, pending: list[tuple[int, int]]) -> None:
+    """Delete the chunks of long values whose roots are gone (see :func:`lv_free`)."""
+    for lid, size in pending:
+        _lv_free_chunks(cur, lid, size)
+    pending.clear()
+
+
+def free_lvs(cur: Cursor, lids: Any) -> None:
+    """Free long values: chunks deferred past the root's commit outside a transaction."""
+    later: list[tuple[int, int]] | None = [] if cur.session.level == 0 else None
+    for lid in lids:
+        lv_free(cur, lid, later)
+    if later:
+        free_later(cur, later)
 
 
 def _next_lid(cur: Cursor) -> int:
@@ -561,11 +918,6 @@ def _lids(cur: Cursor, data: bytes) -> set[int]:
     return out
 
 
-def _free_unreferenced_lvs(cur: Cursor, old: bytes, new: bytes) -> None:
-    for lid in _lids(cur, old) - _lids(cur, new):
-        lv_free(cur, lid)
-
-
 # ------------------------------------------------------------------ delete
 
 
@@ -578,15 +930,22 @@ def delete_current(cur: Cursor) -> None:
     """
     if cur.update is not None and cur.update.kind == PREP_INSERT_COPY_DELETE:
         raise_error(C.JET_errAlreadyPrepared)
+    upd = cur.update
     cur.update = None
     if cur.read_only:
         raise_error(C.JET_errPermissionDenied, "the table is open read-only")
+    if upd is not None and upd.owned_lids:
+        free_lvs(cur, sorted(upd.owned_lids))
     rec = cur.record_view()
+    later: list[tuple[int, int]] | None = [] if cur.session.level == 0 else None
     with atomic(cur.session):
-        _delete_record(cur, rec.bookmark, rec.data)
+        _delete_record(cur, rec.bookmark, rec.data, later)
+    if later:
+        free_later(cur, later)
 
 
-def _delete_record(cur: Cursor, bookmark: bytes, data: bytes | None) -> None:
+def _delete_record(cur: Cursor, bookmark: bytes, data: bytes | None,
+                   later: list[tuple[int, int]] | None = None) -> None:
     vs = _vs(cur)
     table = cur.table
     if data is None:
@@ -599,8 +958,8 @@ def _delete_record(cur: Cursor, bookmark: bytes, data: bytes | None) -> None:
     for cix in table.secondary_indexes():
         for e in entries_for(cix.index, rec):
             vs.delete(cur.session, cur.db, cix.objid, index_node(cix.index, e.key, bookmark)[0])
-    for lid in _lids(cur, data):
-        lv_free(cur, lid)
+    for lid in sorted(_lids(cur, data)):
+        lv_free(cur, lid, later)
 
 
 def columns_values(rec: RecordView, columnids: Sequence[int]) -> list[list[bytes]]:

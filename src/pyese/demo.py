@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyese.jet as jet
+from pyese.jet.structs import JET_COLUMNCREATE, JET_INDEXCREATE, JET_TABLECREATE
 
 
 @dataclass
@@ -66,20 +67,20 @@ def _open_orders(inst: jet.JET_INSTANCE, path: str, sessions: int
     """Create the orders table; open it in every session of the pool."""
     first = jet.JetBeginSession(inst)
     dbid = jet.JetCreateDatabase(first, path)
-    tc = jet.JET_TABLECREATE(
+    tc = JET_TABLECREATE(
         szTableName="Orders",
         rgcolumncreate=[
-            jet.JET_COLUMNCREATE(szColumnName="Id", coltyp=jet.JET_coltypLong,
+            JET_COLUMNCREATE(szColumnName="Id", coltyp=jet.JET_coltypLong,
                                  grbit=jet.JET_bitColumnNotNULL),
-            jet.JET_COLUMNCREATE(szColumnName="Cents", coltyp=jet.JET_coltypCurrency),
-            jet.JET_COLUMNCREATE(szColumnName="Priced", coltyp=jet.JET_coltypBit),
+            JET_COLUMNCREATE(szColumnName="Cents", coltyp=jet.JET_coltypCurrency),
+            JET_COLUMNCREATE(szColumnName="Priced", coltyp=jet.JET_coltypBit),
         ],
-        rgindexcreate=[jet.JET_INDEXCREATE(szIndexName="ById", szKey="+Id\0\0",
+        rgindexcreate=[JET_INDEXCREATE(szIndexName="ById", szKey="+Id\0\0",
                                            grbit=jet.JET_bitIndexPrimary)],
     )
     jet.JetCreateTableColumnIndex(first, dbid, tc)
     jet.JetCloseTable(first, tc.tableid)
-    columns = {cc.szColumnName: int(cc.columnid) for cc in tc.rgcolumncreate}
+    columns = {str(cc.szColumnName): int(cc.columnid) for cc in tc.rgcolumncreate}
     sesids = [first] + [jet.JetBeginSession(inst) for _ in range(sessions - 1)]
     tables: dict[int, jet.JET_TABLEID] = {}
     for sesid in sesids:
@@ -99,7 +100,8 @@ def _totals(sesid: jet.JET_SESID, tableid: jet.JET_TABLEID, columns: dict[str, i
         return 0, 0, 0
     while True:
         rows += 1
-        cents += struct.unpack("<q", jet.JetRetrieveColumn(sesid, tableid, columns["Cents"]))[0]
+        raw = jet.JetRetrieveColumn(sesid, tableid, columns["Cents"]) or bytes(8)
+        cents += struct.unpack("<q", raw)[0]
         if jet.JetRetrieveColumn(sesid, tableid, columns["Priced"]) == b"\xff":
             priced += 1
         try:

@@ -983,12 +983,18 @@ class VersionStore:
         """Detach: every committed change of ``dbnum`` is in its file; drop its trees."""
         self.cleanup()
         with self._lock:
-            for k in [k for k in self._trees if k[0] == dbnum]:
-                tree = self._trees.pop(k)
-                for chain in tree.chains.values():
+            trees = [self._trees.pop(k) for k in [k for k in self._trees if k[0] == dbnum]]
+        for tree in trees:
+            # Lock order: tree.lock before _lock; a concurrent cleanup may still be
+            # dropping versions of this tree (the applier's callback).
+            with tree.lock:
+                freed = 0
+                for chain in list(tree.chains.values()):
                     for v in chain:
-                        self.nbytes -= v.size
+                        freed += v.size
                         v.size = 0
+            with self._lock:
+                self.nbytes -= freed
 
     def close_session(self, session: Session) -> None:
         """Session end without rollback (dirty term): forget its transaction."""

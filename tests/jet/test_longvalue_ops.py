@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 import tracemalloc
@@ -14,6 +15,8 @@ from pyese.engine.record import LVRoot, lv_parse_key
 from pyese.engine.update import lv_chunk_most
 
 from .helpers import expect
+
+_DB_NUMBERS = itertools.count()
 
 
 def _setup(inst: jet.JET_INSTANCE, cbmax: int = 0) -> tuple:
@@ -160,7 +163,7 @@ def test_lv_ops_match_a_model(inst: jet.JET_INSTANCE, ops: list, replace: bool,
 
 
 def _run_model(s: jet.JET_SESID, ops: list, replace: bool, in_trx: bool) -> None:
-    name = f"m{os.getpid()}_{id(ops)}.edb"
+    name = f"m{os.getpid()}_{next(_DB_NUMBERS)}.edb"  # id() can repeat across examples
     db = jet.JetCreateDatabase(s, name)
     t = jet.JetCreateTable(s, db, "T")
     c = jet.JetAddColumn(s, t, "lv", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLongBinary))

@@ -28,7 +28,7 @@ In tolerant mode a page that fails verification is skipped (reported through the
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -249,14 +249,7 @@ class EdbTreeCursor:
                 break
             n = page.clines
             # first separator > key among lines 0..n-2 (ESE: IlineNDISeekGEQInternal + 1 on ==)
-            seps = frame.cmp_keys
-            lo_i, hi_i = 0, n - 1
-            while lo_i < hi_i:
-                mid = (lo_i + hi_i) // 2
-                if seps[mid] > key:
-                    hi_i = mid
-                else:
-                    lo_i = mid + 1
+            lo_i = bisect_right(frame.cmp_keys, key, 0, n - 1)
             frame.idx = lo_i
             child = self._child(frame, lo_i)
             if child is None:
@@ -296,15 +289,7 @@ class EdbTreeCursor:
                         hi_i = mid
                 frame.idx = lo_i
                 break
-            probe = key + data
-            seps = frame.cmp_keys
-            lo_i, hi_i = 0, page.clines - 1
-            while lo_i < hi_i:
-                mid = (lo_i + hi_i) // 2
-                if seps[mid] > probe:
-                    hi_i = mid
-                else:
-                    lo_i = mid + 1
+            lo_i = bisect_right(frame.cmp_keys, key + data, 0, page.clines - 1)
             frame.idx = lo_i
             child = self._child(frame, lo_i)
             if child is None:

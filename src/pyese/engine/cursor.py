@@ -92,12 +92,38 @@ class Cursor:
         """VIRTUAL: the index key of the virtual position (ESE locOnSeekBM)."""
         self.key_builder = KeyBuilder()
         self.range: IndexRange | None = None
-        self.update: Any = None
-        """The prepared update (engine.update.PreparedUpdate) or None."""
+        level = session.level
+        self._update: Any = None
+        self._last_update: Any = None
+        self.update_level = level
+        """ESE levelPrep: the transaction level the prepared update was prepared at."""
+        self.table_nav_level = level
+        self.index_nav_level = level
+        """ESE levelNavigate of the table's own FUCB and of the secondary index's FUCB: the
+        level of the last navigation (open, move, seek, goto position)."""
+        self.index_open_level = level
+        """ESE levelOpen of the current secondary index's FUCB (set by JetSetCurrentIndex)."""
+        self.table_bookmark: bytes | None = None
+        """BEFORE on a secondary index after a rollback reset the index's FUCB: the record
+        the table's FUCB is still on (reads and JetGetBookmark use it; moves do not)."""
         self.closed = False
         self.tableid = 0
         self.read_only = bool(grbit & C.JET_bitTableReadOnly) or bool(db.read_only)
         self.multi_itag = 1
+
+    @property
+    def update(self) -> Any:
+        """The prepared update (engine.update.PreparedUpdate) or None."""
+        return self._update
+
+    @update.setter
+    def update(self, value: Any) -> None:
+        # A new prepared update takes the session's level; one put back (a failed
+        # JetUpdate keeps its update prepared) keeps the level it was prepared at.
+        if value is not None and value is not self._last_update:
+            self.update_level = self.session.level
+            self._last_update = value
+        self._update = value
 
     # -- handles -------------------------------------------------------------------------
 
@@ -112,13 +138,67 @@ class Cursor:
             closers[-1].append(self.close)
         self.session.end_closers.append(self.close)
         self.session.rollback_listeners.append(self._after_rollback)
+        self.session.commit_listeners.append(self._after_commit)
         return self.tableid
 
+    def _navigated(self) -> None:
+        """Mark a navigation at the session's level (ESE FUCBSetLevelNavigate in dir.cxx
+        ErrDIRDown / ErrDIRNext / ErrDIRPrev / ErrDIRGotoPosition) on the FUCB that moves:
+        the secondary index's when one is current, else the table's."""
+        self.table_bookmark = None
+        if self.on_secondary:
+            self.index_nav_level = self.session.level
+        else:
+            self.table_nav_level = self.session.level
+
+    def _after_commit(self) -> None:
+        """A commit moves this cursor's level marks down to the new level (ESE dir.cxx
+        ErrDIRCommitTransaction: levelOpen, levelPrep and levelNavigate)."""
+        level = self.session.level
+        self.update_level = min(self.update_level, level)
+        self.table_nav_level = min(self.table_nav_level, level)
+        self.index_nav_level = min(self.index_nav_level, level)
+        self.index_open_level = min(self.index_open_level, level)
+
     def _after_rollback(self) -> None:
-        """A rollback may have undone DDL this cursor's table definition shows (an index
-        created in the rolled back level): re-read the table from the catalog."""
+        """What a rolled back level does to this cursor (ESE tm.cxx ErrIsamRollback, then
+        dir.cxx ErrDIRRollback), for the level just rolled back (session level + 1):
+
+        - an update prepared at that level (or deeper) is cancelled;
+        - a secondary index made current at that level is dropped: the cursor goes to
+          the primary index (or DBK order), before the first record, with no key made and
+          no range (ESE ErrRECSetCurrentIndex( NULL ));
+        - a FUCB that navigated (moved, sought, went to a position) at that level is set
+          before the first entry. On the primary index that is the cursor; on a secondary
+          index only the index's FUCB is, so moves start from the first entry while reads
+          still see the record the table's FUCB is on.
+
+        A cursor positioned otherwise keeps its place, even on a record the rollback
+        removed (reads then give JET_errRecordDeleted). Last, the table is re-read from
+        the catalog, since the rollback may have undone DDL (an index created there).
+        """
         if self.closed:
             return
+        rolled = self.session.level + 1
+        if self._update is not None and self.update_level >= rolled:
+            self._update = None
+        if self.on_secondary and self.index_open_level >= rolled:
+            self.index = self.table.primary_index
+            self.range = None
+            self.key_builder.reset()
+            self.park(BEFORE)
+        elif self.on_secondary and self.index_nav_level >= rolled:
+            kept = self.bookmark if self.state == ON else None
+            self.park(BEFORE)
+            self.table_bookmark = kept
+        if self.index_nav_level >= rolled:
+            self.index_nav_level = rolled - 1
+        if self.table_nav_level >= rolled:
+            self.table_nav_level = rolled - 1
+            if self.on_secondary:
+                self.table_bookmark = None
+            else:
+                self.park(BEFORE)
         vs = self.dc.vs
         if vs is None:
             return
@@ -135,6 +215,10 @@ class Cursor:
         self.update = None
         try:
             self.session.rollback_listeners.remove(self._after_rollback)
+        except ValueError:
+            pass
+        try:
+            self.session.commit_listeners.remove(self._after_commit)
         except ValueError:
             pass
         with _lock:
@@ -186,12 +270,14 @@ class Cursor:
     # -- currency ------------------------------------------------------------------------
 
     def set_on(self, node_key: bytes, bookmark: bytes) -> None:
+        self.table_bookmark = None
         self.state = ON
         self.node_key = node_key
         self.bookmark = bookmark
         self.virtual_key = None
 
     def park(self, state: str) -> None:
+        self.table_bookmark = None
         self.state = state
         self.node_key = None
         self.bookmark = None
@@ -210,14 +296,35 @@ class Cursor:
         """The current record: JET_errNoCurrentRecord off a record, JET_errRecordDeleted
         when it has gone (deleted by this session, or by a commit this view sees)."""
         self.resolve_deferred()
-        if self.state != ON:
-            raise_error(C.JET_errNoCurrentRecord)
+        bookmark = self.current_bookmark()
         view = self.view()
-        data = view.get(self.table.objid, self.bookmark)
+        data = view.get(self.table.objid, bookmark)
         if data is None:
             raise_error(C.JET_errRecordDeleted)
         return RecordView(self.table.layout, data,
-                          LongValueReader(view, self.table.lv_objid), self.bookmark or b"")
+                          LongValueReader(view, self.table.lv_objid), bookmark)
+
+    def current_bookmark(self) -> bytes:
+        """The primary bookmark the cursor is on, whether or not the record still exists
+        (ESE dir.hxx ErrDIRGetBookmark only checks locOnCurBM): JET_errNoCurrentRecord
+        off a record."""
+        self.resolve_deferred()
+        if self.state == ON and self.bookmark is not None:
+            return self.bookmark
+        if self.state == BEFORE and self.table_bookmark is not None:
+            return self.table_bookmark
+        raise_error(C.JET_errNoCurrentRecord)
+
+    def require_entry(self, present: bool = False) -> None:
+        """JET_errNoCurrentRecord unless the current index's FUCB is on an entry; with
+        ``present`` also JET_errRecordDeleted when that entry has gone from the view (ESE
+        dir.cxx ErrDIRGet on the index cursor, bt.cxx ErrBTGet): on a secondary index the
+        entry goes when the record is deleted or its indexed columns change."""
+        self.resolve_deferred()
+        if self.state != ON or self.node_key is None:
+            raise_error(C.JET_errNoCurrentRecord)
+        if present and self.view().get(self._tree(), self.node_key) is None:
+            raise_error(C.JET_errRecordDeleted)
 
     def resolve_deferred(self) -> None:
         """A deferred move-first becomes a position on the first entry. On an empty index
@@ -307,6 +414,8 @@ class Cursor:
         JET_bitMoveKeyNE skips the entries that have the key of the one stepped from.
         """
         self.update = None
+        if crow != 0:
+            self._navigated()
         if crow == C.JET_MoveFirst or crow == C.JET_MoveLast:
             self.range = None
             cur = self.view().cursor(self._tree())
@@ -318,6 +427,7 @@ class Cursor:
             self.set_on(*self._entry(node))
             return
         if crow == 0:
+            self.require_entry(present=True)
             self.record_view()
             return
         forward = crow > 0
@@ -376,6 +486,7 @@ class Cursor:
         self.key_builder.reset()
         self.update = None
         self.range = None
+        self._navigated()
         cur = self.view().cursor(self._tree())
         if relation == C.JET_bitSeekGT and self._non_unique:
             kn = normalizer(self.index.index)  # type: ignore[union-attr]
@@ -465,21 +576,34 @@ class Cursor:
                 self.range = None
 
     def index_record_count(self, limit: int) -> int:
-        """JetIndexRecordCount: entries from the current one (inclusive) to the end of the
-        index or of an upper index range, at most ``limit`` when it is not 0. 0 when not
-        on an entry. The position is kept and the range removed (ESE stats.cxx)."""
+        """JetIndexRecordCount (ESE rec.cxx ErrIsamIndexRecordCount, dir.cxx
+        ErrDIRIndexRecordCount): the entries from the current one (inclusive) onwards, to
+        the end of the index or of an upper index range, at most ``limit`` when it is not
+        0, as this session's view sees them.
+
+        A deferred move-first on an empty index counts 0. Off an entry (before the first,
+        after the last, virtual) JET_errNoCurrentRecord; on an entry that has gone
+        (deleted) JET_errRecordDeleted; both keep the range. On success the position is
+        kept and the range removed.
+        """
         self.resolve_deferred()
-        rng, self.range = self.range, None
-        if self.state != ON or self.node_key is None:
+        if self.state == DEFERRED:
             return 0
-        cur = self.view().cursor(self._tree())
+        self.require_entry(present=True)
+        assert self.node_key is not None
+        view = self.view()
+        rng = self.range
+        cur = view.cursor(self._tree())
+        node = cur.seek_ge(self.node_key)
         n = 0
-        node = cur.seek_ge(self.node_key)  # the current entry, or the next if it is gone
-        while node is not None and (not limit or n < limit):
-            if rng is not None and rng.upper and not rng.admits(self.entry_key(node[0])):
+        while node is not None:
+            if n and rng is not None and rng.upper and not rng.admits(self.entry_key(node[0])):
                 break
             n += 1
+            if n == limit:
+                break
             node = cur.next()
+        self.range = None
         return n
 
     # -- positions (ESE rec.cxx ErrIsamGetRecordPosition / ErrIsamGotoPosition) ----------
@@ -509,6 +633,7 @@ class Cursor:
         self.update = None
         self.range = None
         self.key_builder.reset()
+        self._navigated()
         cur = self.view().cursor(self._tree())
         nodes = []
         node = cur.first()
@@ -536,17 +661,28 @@ class Cursor:
             if bm is None:
                 raise_error(C.JET_errNoCurrentRecord)
             ix = self.table.index(name) if name else self.table.primary_index
-            self.index = ix
+            self._switch_index(ix)
             self.range = None
             self.key_builder.reset()
             self.goto_bookmark(bm, max(1, itag))  # type: ignore[arg-type]
             return
         ix = self.table.index(name) if name else self.table.primary_index
         self.update = None
-        self.index = ix
+        self._switch_index(ix)
         self.range = None
         self.key_builder.reset()
         self.park(DEFERRED)
+
+    def _switch_index(self, ix: CatalogIndex | None) -> None:
+        """Make ``ix`` current. A secondary index other than the current one gets a fresh
+        FUCB opened at the session's level (ESE rec.cxx ErrRECSetCurrentIndex: levelOpen
+        and DIRInitOpenedCursor's levelNavigate); the same index keeps its FUCB."""
+        same = (ix is not None and self.index is not None
+                and ix.index.name == self.index.index.name)
+        if ix is not None and not ix.index.is_primary and not same:
+            self.index_open_level = self.session.level
+            self.index_nav_level = self.session.level
+        self.index = ix
 
     def goto_bookmark(self, bookmark: bytes, itag: int = 1) -> None:
         """JetGotoBookmark (ESE rec.cxx ErrRECIGotoBookmark): the record's entry in the

@@ -102,6 +102,8 @@ class Session:
         """What JetEndSession closes: open databases and cursors of this session."""
         self.rollback_listeners: list[Callable[[], None]] = []
         """Called after each rolled back level (cursors re-read DDL the rollback undid)."""
+        self.commit_listeners: list[Callable[[], None]] = []
+        """Called after each committed level (cursors move their level marks down)."""
 
     def __repr__(self) -> str:
         return f"<Session {self.id:#x} level={self.level} ctx={self.context:#x}>"
@@ -259,6 +261,8 @@ class Session:
             self.level_closers[-1].extend(closers)
         if self.level == 0:
             self._reset_trx_context()
+        for listener in list(self.commit_listeners):
+            listener()
 
     def rollback(self, grbit: int = 0) -> None:
         """JetRollback after the gate (ESE tm.cxx ErrIsamRollback, dir.cxx ErrDIRRollback).

@@ -111,11 +111,10 @@ def JetSetIndexRange(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: 
 
 def JetGetBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> bytes:
     """The current record's primary bookmark (even on a secondary index);
-    ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
+    ``JET_errNoCurrentRecord``. A record deleted under the cursor still gives its bookmark
+    (ESE dir.hxx ErrDIRGetBookmark only checks that the cursor is on a node)."""
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        rec = cur.record_view()
-        return rec.bookmark
+        return cursor_for(session, tableid).current_bookmark()
 
 
 def JetGetSecondaryIndexBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -130,6 +129,7 @@ def JetGetSecondaryIndexBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | 
             raise_error(C.JET_errNoCurrentIndex)
         if g:
             raise_error(C.JET_errInvalidGrbit)
+        cur.require_entry(present=True)
         rec = cur.record_view()
         assert cur.node_key is not None
         return cur.entry_key(cur.node_key), rec.bookmark
@@ -168,6 +168,7 @@ def JetRetrieveKey(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: in
         cur = cursor_for(session, tableid)
         if g & C.JET_bitRetrieveCopy:
             return cur.key_builder.key
+        cur.require_entry(present=True)
         cur.record_view()
         assert cur.node_key is not None
         return cur.entry_key(cur.node_key)
@@ -176,7 +177,10 @@ def JetRetrieveKey(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: in
 def JetIndexRecordCount(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                         crecMax: int = 0) -> int:
     """Entries from the current one to the end of the index or range (at most ``crecMax``
-    when not 0). The position is kept; the range is removed (ESE stats.cxx)."""
+    when not 0), as the session's view sees them; 0 on an empty index. The position is
+    kept and the range removed. ``JET_errNoCurrentRecord`` off an entry,
+    ``JET_errRecordDeleted`` when the current entry has gone (ESE dir.cxx
+    ErrDIRIndexRecordCount)."""
     limit = _args.integer(crecMax, "crecMax")
     with session_call(sesid) as session:
         return cursor_for(session, tableid).index_record_count(limit)

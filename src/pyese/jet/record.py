@@ -8,9 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from pyese.engine import update as U
-from pyese.engine.cursor import cursor_for
+from pyese.engine.cursor import ON, cursor_for
 from pyese.engine.gate import session_call
-from pyese.engine.record import VALUE_ENCRYPTED, VALUE_SEPARATED, lid_from_bytes
+from pyese.engine.indexentries import index_entries
+from pyese.engine.keys import FALL_BACK_TO_RECORD, FallBackToRecord, column_from_key, normalizer
+from pyese.engine.record import (
+    VALUE_DEFAULT,
+    VALUE_ENCRYPTED,
+    VALUE_EXPLICIT_NULL,
+    VALUE_SEPARATED,
+    lid_from_bytes,
+)
+from pyese.engine.schema import TAGGED_FIRST
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
 from pyese.jethdr import constants as C
@@ -20,6 +29,9 @@ RETRIEVE_GRBITS = (
     C.JET_bitRetrieveCopy | C.JET_bitRetrieveFromIndex | C.JET_bitRetrieveFromPrimaryBookmark
     | C.JET_bitRetrieveTag | C.JET_bitRetrieveNull | C.JET_bitRetrieveIgnoreDefault
 )
+_COLUMNID_TEMPLATE = 0x80000000
+_FID_MAX = 0xFFFE
+"""ESE FCOLUMNIDValid: only the template bit above the fid, and fidMin <= fid <= fidMax."""
 
 
 def JetPrepareUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int, prep: int) -> None:
@@ -98,10 +110,11 @@ def _record_for(cur: Any, grbit: int) -> Any:
 
 
 def _raw_value(rec: Any, columnid: int, itag: int, grbit: int) -> tuple[bytes | None, int]:
-    """(stored bytes, VALUE_* flags) of value ``itag``: defaults skipped with
-    JET_bitRetrieveIgnoreDefault."""
-    raw, flags = rec.layout.retrieve_ex(
-        rec.data, columnid, itag, use_default=not grbit & C.JET_bitRetrieveIgnoreDefault)
+    """(stored bytes, VALUE_* flags) of value ``itag``. JET_bitRetrieveIgnoreDefault skips
+    the default of a *tagged* column only: ESE's fixed and variable retrieval takes no grbit
+    (fldext.cxx ErrRECRetrieveNonTaggedColumn; tagfld.cxx TAGFIELDS::ErrRetrieveColumn)."""
+    ignore = bool(grbit & C.JET_bitRetrieveIgnoreDefault) and (columnid & 0xFFFF) >= TAGGED_FIRST
+    raw, flags = rec.layout.retrieve_ex(rec.data, columnid, itag, use_default=not ignore)
     return raw, flags
 
 
@@ -127,30 +140,133 @@ def _read_value(rec: Any, columnid: int, itag: int, grbit: int, ib: int,
     return value[ib:end], len(value)
 
 
-def _next_tagged(rec: Any, table: Any, columnid: int) -> int:
-    """The first tagged column after ``columnid`` with a value in the record (0: none)."""
-    for col in sorted(table.column_list(), key=lambda c: c.columnid):
-        if col.is_tagged and col.columnid > columnid:
-            if rec.layout.retrieve_ex(rec.data, col.columnid, 1, use_default=False)[0] \
-                    is not None:
-                return int(col.columnid)
-    return 0
+def _scan_order(rec: Any, table: Any) -> list[Any]:
+    """The table's tagged columns in record order (template columns of a derived table
+    first, then by fid), as TAGFIELDS::ErrScan walks them."""
+    tagged = [c for c in table.column_list() if c.is_tagged]
+    return sorted(tagged, key=lambda c: (not rec.layout.use_derived_bit(c.columnid),
+                                         c.columnid & 0xFFFF))
 
 
-def _nth_tagged(rec: Any, table: Any, n: int) -> tuple[int, int]:
-    """(columnid, itagSequence) of the ``n``-th tagged value of the record (columnid 0
-    retrieval, ``fldext.cxx``): values in columnid order, then itagSequence order."""
-    for col in sorted(table.column_list(), key=lambda c: c.columnid):
-        if not col.is_tagged:
+def _scan_tagged(rec: Any, table: Any, n: int, grbit: int) -> tuple[int, int, bool]:
+    """Columnid 0 retrieval (tagfld.cxx TAGFIELDS::ErrScan): (columnid, itagSequence,
+    explicit NULL) of the record's ``n``-th tagged value, in record order; (0, 0, False)
+    past the end. ``n`` 0 counts instead: (0, count, False). A column absent from the
+    record counts once for its default unless JET_bitRetrieveIgnoreDefault; an explicit
+    NULL (a default overridden) counts only with JET_bitRetrieveNull."""
+    use_default = not grbit & C.JET_bitRetrieveIgnoreDefault
+    nulls = bool(grbit & C.JET_bitRetrieveNull)
+    seen = 0
+    for col in _scan_order(rec, table):
+        cid = int(col.columnid)
+        raw, flags = rec.layout.retrieve_ex(rec.data, cid, 1, use_default=use_default)
+        if raw is None:
+            if nulls and flags & VALUE_EXPLICIT_NULL:
+                seen += 1
+                if seen == n:
+                    return cid, 1, True
             continue
-        count = 0
-        while rec.layout.retrieve_ex(rec.data, col.columnid, count + 1,
-                                     use_default=False)[0] is not None:
-            count += 1
-        if n <= count:
-            return int(col.columnid), n
-        n -= count
-    return 0, 0
+        count = 1
+        if not flags & VALUE_DEFAULT:
+            while rec.layout.retrieve_ex(rec.data, cid, count + 1,
+                                         use_default=False)[0] is not None:
+                count += 1
+        if n and seen < n <= seen + count:
+            return cid, n - seen, False
+        seen += count
+    return (0, seen, False) if n == 0 else (0, 0, False)
+
+
+_FROM_KEY = C.JET_bitRetrieveFromIndex | C.JET_bitRetrieveFromPrimaryBookmark
+
+
+class _FromIndex:
+    """What ESE's ErrRECIRetrieveFromIndex produced: ``fallback`` (errDIRNoShortCircuit:
+    read the record, value ``itag``) or the decoded ``value`` and its ``size``; ``itag`` is
+    None when it was not computed (the caller's itagSequence stands)."""
+
+    __slots__ = ("fallback", "value", "size", "itag")
+
+    def __init__(self, fallback: bool, value: bytes | None = None, size: int = 0,
+                 itag: int | None = None) -> None:
+        self.fallback = fallback
+        self.value = value
+        self.size = size
+        self.itag = itag
+
+
+def _entry_itag(cur: Any, idef: Any, key: bytes, columnid: int) -> int:
+    """itagSequence of ``columnid`` in the index entry ``key`` of the current record: the
+    record's entries are regenerated and matched against the key (fldext.cxx
+    ErrRECIRetrieveFromIndex, ComputeItag). JET_errSecondaryIndexCorrupted if none
+    matches."""
+    rec = cur.record_view()
+    for entry in index_entries(idef, rec.values):
+        if entry.key == key:
+            return entry.itag_of(columnid)
+    raise_error(C.JET_errSecondaryIndexCorrupted, "no record value makes this index entry")
+
+
+def _from_index(cur: Any, cid: int, g: int, ib: int, limit: int | None) -> _FromIndex:
+    """JET_bitRetrieveFromIndex / FromPrimaryBookmark (fldext.cxx ErrRECIRetrieveFromIndex).
+
+    On the clustered index the value is decoded from the primary key (FromIndex and
+    FromPrimaryBookmark alike), or read from the record when the cursor is not on an entry
+    (a deferred move) or the table has no primary index. On a secondary index FromIndex
+    decodes the current entry's key, FromPrimaryBookmark the record's primary key. Text,
+    a column after a Unicode column, a possibly truncated key and binary with cbVarSegMac
+    fall back to the record; the record's value is then the one *this entry* was made from
+    (its itagSequence is recomputed), as it is with JET_bitRetrieveTag.
+    """
+    if g & C.JET_bitRetrieveFromIndex and g & C.JET_bitRetrieveFromPrimaryBookmark:
+        raise_error(C.JET_errInvalidGrbit, "FromIndex with FromPrimaryBookmark")
+    if cid & ~_COLUMNID_TEMPLATE & 0xFFFF0000 or not 1 <= cid & 0xFFFF <= _FID_MAX:
+        raise_error(C.JET_errBadColumnId)
+    table = cur.table
+    if not cur.on_secondary:
+        if cur.state != ON or cur.index is None:
+            # ESE: not locOnCurBM, or a sequential table: go to the record, itag 1
+            return _FromIndex(True, itag=1)
+        ix = cur.index
+        g = C.JET_bitRetrieveFromIndex  # ESE strips RetrieveTag on the clustered index
+        from_primary = False
+    else:
+        from_primary = bool(g & C.JET_bitRetrieveFromPrimaryBookmark)
+        ix = table.primary_index if from_primary else cur.index
+        if ix is None:
+            raise_error(C.JET_errColumnNotFound, "a sequential table has no key columns")
+    idef = ix.index
+    if cid not in {s.column.columnid for s in idef.segments}:
+        raise_error(C.JET_errColumnNotFound, "the column is not in the index")
+    if normalizer(idef).tuples is not None and idef.segments[0].column.columnid == cid:
+        raise_error(C.JET_errIndexTuplesCannotRetrieveFromIndex, "the tuple column")
+    col = table.column_by_id(cid)
+    cur.resolve_deferred()
+    if cur.state != ON:
+        raise_error(C.JET_errNoCurrentRecord)
+    if from_primary:
+        key = cur.bookmark or b""
+    else:
+        key = cur.entry_key(cur.node_key)
+    decoded = column_from_key(idef, key, cid, g)
+    multi = bool(col.grbit & C.JET_bitColumnMultiValued)
+    if decoded is FALL_BACK_TO_RECORD:
+        itag = _entry_itag(cur, cur.index.index, cur.entry_key(cur.node_key), cid) \
+            if multi and cur.on_secondary else 1
+        return _FromIndex(True, itag=itag)
+    assert not isinstance(decoded, FallBackToRecord)
+    itag_out: int | None = None
+    if g & C.JET_bitRetrieveTag:
+        itag_out = 1
+        if multi and decoded is not None and cur.on_secondary:
+            itag_out = _entry_itag(cur, cur.index.index, cur.entry_key(cur.node_key), cid)
+    if decoded is None:
+        return _FromIndex(False, None, 0, itag_out)
+    if col.is_long_value:
+        decoded = decoded[ib:] if ib < len(decoded) else b""
+    size = len(decoded)
+    value = decoded if limit is None else decoded[:limit]
+    return _FromIndex(False, value, size, itag_out)
 
 
 def JetRetrieveColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid: int,
@@ -160,28 +276,43 @@ def JetRetrieveColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, column
     ``JET_bitRetrieveCopy`` when an update is prepared); None is ``JET_wrnColumnNull``.
 
     ``pretinfo`` (``JET_RETINFO``) selects the ``itagSequence`` (1-based; default 1) and an
-    ``ibLongValue`` offset; its ``columnidNextTagged`` is set to the next tagged column
-    holding a value (with columnid 0, the column the value came from). ``cbMax`` (pyese's
-    stand-in for the C buffer size) bounds the bytes returned: a separated long value is
-    then read only as far as needed, so a value of any size can be streamed in pieces.
-    Columnid 0 returns the record's ``itagSequence``-th tagged value.
+    ``ibLongValue`` offset; its ``columnidNextTagged`` is set to the column the value came
+    from (ESE sets it to the columnid; with columnid 0, the column found, 0 past the last).
+    ``cbMax`` (pyese's stand-in for the C buffer size) bounds the bytes returned: a
+    separated long value is then read only as far as needed, so a value of any size can be
+    streamed in pieces.
 
-    Grbits: RetrieveCopy, RetrieveFromIndex / RetrieveFromPrimaryBookmark (the value as
-    the record holds it, which the key was built from; the column must be in the index),
-    RetrieveTag (accepted: the itagSequence is the caller's), RetrieveNull (accepted),
-    RetrieveIgnoreDefault (a column not in the record is NULL, not its default).
+    Columnid 0 returns the record's ``itagSequence``-th tagged value (columns in record
+    order, defaults of absent columns included, ESE TAGFIELDS::ErrScan).
+
+    Grbits (ESE fldext.cxx ErrIsamRetrieveColumn):
+
+    * RetrieveCopy: the copy buffer when an update is prepared.
+    * RetrieveFromIndex: the value decoded from the current index entry's key (on the
+      clustered index, the primary key); the column must be in the index
+      (``JET_errColumnNotFound``). Text, columns after a Unicode column, possibly
+      truncated keys and binary with cbVarSegMac are read from the record instead, taking
+      the multi-value this entry was made from. FromIndex wins over RetrieveCopy. The
+      caller's itagSequence is not used; ibLongValue applies to long-value columns only.
+    * RetrieveFromPrimaryBookmark: the same from the record's primary key.
+    * RetrieveTag: with FromIndex/FromPrimaryBookmark on a secondary index,
+      ``pretinfo.itagSequence`` receives the itagSequence of the multi-value the index
+      entry was made from (1 for a single-valued column); otherwise no effect.
+    * RetrieveNull: with columnid 0, explicit NULLs (a default overridden) are counted
+      and returned as None with ``columnidNextTagged`` set (ESE JET_wrnColumnSetNull).
+    * RetrieveIgnoreDefault: a tagged column not in the record is NULL, not its default
+      (fixed and variable columns are unaffected, as in ESE).
 
     Errors: ``JET_errInvalidGrbit`` (unknown bits; FromIndex with FromPrimaryBookmark),
-    ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``, ``JET_errColumnNotFound``,
-    ``JET_errBadItagSequence`` (itagSequence < 0, or 0 with a columnid),
+    ``JET_errBadColumnId`` (FromIndex with columnid 0 or out of range),
+    ``JET_errColumnNotFound``, ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``,
+    ``JET_errBadItagSequence`` (itagSequence < 1 without FromIndex),
     ``JET_errInvalidParameter`` (negative ibLongValue or cbMax),
-    ``JET_errNoCurrentIndex`` (FromIndex on the clustered index is allowed; see code).
+    ``JET_errIndexTuplesCannotRetrieveFromIndex`` (the tuple column of a tuple index).
     """
     g = _args.grbit(grbit)
     if g & ~RETRIEVE_GRBITS:
         raise_error(C.JET_errInvalidGrbit)
-    if g & C.JET_bitRetrieveFromIndex and g & C.JET_bitRetrieveFromPrimaryBookmark:
-        raise_error(C.JET_errInvalidGrbit, "FromIndex with FromPrimaryBookmark")
     itag, ib = 1, 0
     cid = _args.integer(columnid, "columnid")
     if pretinfo is not None:
@@ -195,77 +326,110 @@ def JetRetrieveColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, column
         raise_error(C.JET_errInvalidParameter, "negative ibLongValue or cbMax")
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
-        value, _size = _retrieve(cur, cid, g, itag, ib, limit, pretinfo)
+        if g & _FROM_KEY:
+            got = _from_index(cur, cid, g, ib, limit)
+            if got.itag is not None and pretinfo is not None and g & C.JET_bitRetrieveTag:
+                pretinfo.itagSequence = got.itag
+            if not got.fallback:
+                return got.value
+            assert got.itag is not None
+            itag = got.itag
+        value, _size, got_cid, _set_null = _retrieve(cur, cid, g, itag, ib, limit)
+        if pretinfo is not None:
+            pretinfo.columnidNextTagged = got_cid
         return value
 
 
-def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int, limit: int | None,
-              pretinfo: Any) -> tuple[bytes | None, int]:
+def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int,
+              limit: int | None) -> tuple[bytes | None, int, int, bool]:
+    """(value, full size, columnid retrieved, explicit NULL) from the record or copy
+    buffer; columnid 0 scans the tagged columns."""
     table = cur.table
     if cid == 0:
         if itag < 1:
             raise_error(C.JET_errBadItagSequence)
         rec = _record_for(cur, g)
-        cid, itag = _nth_tagged(rec, table, itag)
-        if pretinfo is not None:
-            pretinfo.columnidNextTagged = cid
-        if cid == 0:
-            return None, 0
-        return _read_value(rec, cid, itag, g, ib, limit)
+        cid, itag, set_null = _scan_tagged(rec, table, itag, g)
+        if cid == 0 or set_null:
+            return None, 0, cid, set_null
+        value, size = _read_value(rec, cid, itag, g & ~C.JET_bitRetrieveIgnoreDefault, ib,
+                                  limit)
+        return value, size, cid, False
     col = table.column_by_id(cid)
     if itag < 1:
         raise_error(C.JET_errBadItagSequence)
-    if g & (C.JET_bitRetrieveFromIndex | C.JET_bitRetrieveFromPrimaryBookmark):
-        ix = table.primary_index if g & C.JET_bitRetrieveFromPrimaryBookmark else \
-            getattr(cur, "index", None)
-        idef = getattr(ix, "index", None)
-        if idef is not None and col.columnid not in {
-                s.column.columnid for s in idef.segments}:
-            raise_error(C.JET_errColumnNotFound, f"{col.name} is not in the index")
     rec = _record_for(cur, g)
     value, size = _read_value(rec, col.columnid, itag, g, ib, limit)
-    if pretinfo is not None:
-        pretinfo.columnidNextTagged = _next_tagged(rec, table, col.columnid)
-    return value, size
+    return value, size, cid, False
 
 
 def JetRetrieveColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                        pretrievecolumn: Any) -> None:
-    """Retrieve several columns (``JET_RETRIEVECOLUMN`` list). Each item's ``pvData`` (at
-    most ``cbData`` bytes when given), ``cbActual`` (the value's full size),
-    ``columnidNextTagged`` and ``err`` (0, ``JET_wrnColumnNull``, or
-    ``JET_wrnBufferTruncated`` when ``cbData`` cut the value) are set; ``itagSequence`` 0
-    asks for the number of values, returned in ``itagSequence`` (``fldext.cxx``). Errors
-    as :func:`JetRetrieveColumn`, raised for the first failing item."""
-    from pyese.jet.structs import JET_RETINFO, JET_RETRIEVECOLUMN
+    """Retrieve several columns (``JET_RETRIEVECOLUMN`` list; ESE fldext.cxx
+    ErrRECRetrieveColumns). Each item's ``pvData`` (at most ``cbData`` bytes when given),
+    ``cbActual`` (the value's full size), ``columnidNextTagged`` (the column retrieved) and
+    ``err`` (0, ``JET_wrnColumnNull``, ``JET_wrnColumnSetNull`` for an explicit NULL found
+    by a columnid-0 scan with RetrieveNull, or ``JET_wrnBufferTruncated`` when ``cbData``
+    cut the value) are set. ``itagSequence`` 0 asks for the number of values, returned in
+    ``itagSequence``: of the column (its default counts as one value), or with columnid 0
+    of all tagged values in the record. With RetrieveFromIndex the itagSequence is an
+    output: the multi-value the index entry was made from, when it is computed (a record
+    fallback, or RetrieveTag). Grbits and errors as :func:`JetRetrieveColumn`, raised for
+    the first failing item."""
+    from pyese.jet.structs import JET_RETRIEVECOLUMN
 
     items = _args.struct_list(pretrievecolumn, JET_RETRIEVECOLUMN, "pretrievecolumn")
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
         for rc in items:
-            g = _args.grbit(rc.grbit)
-            if g & ~RETRIEVE_GRBITS:
-                raise_error(C.JET_errInvalidGrbit)
-            cid = _args.integer(rc.columnid, "columnid")
-            if rc.itagSequence == 0 and cid != 0:
-                rec = _record_for(cur, g)
-                cur.table.column_by_id(cid)
-                rc.itagSequence = len(rec.values(cid))
-                rc.pvData, rc.cbActual, rc.err = None, 0, 0
-                continue
-            ri = JET_RETINFO(itagSequence=rc.itagSequence, ibLongValue=rc.ibLongValue)
-            limit = None if rc.cbData is None else _args.integer(rc.cbData, "cbData")
-            value, size = _retrieve(cur, cid, g, int(rc.itagSequence), int(rc.ibLongValue),
-                                    limit, ri)
-            rc.columnidNextTagged = ri.columnidNextTagged
-            rc.pvData = value
-            rc.cbActual = size if value is not None else 0
-            if value is None:
-                rc.err = C.JET_wrnColumnNull
-            elif limit is not None and size - rc.ibLongValue > limit:
-                rc.err = C.JET_wrnBufferTruncated
-            else:
-                rc.err = 0
+            _retrieve_one(cur, rc)
+
+
+def _retrieve_one(cur: Any, rc: Any) -> None:
+    """One JET_RETRIEVECOLUMN item of :func:`JetRetrieveColumns`."""
+    g = _args.grbit(rc.grbit)
+    if g & ~RETRIEVE_GRBITS:
+        raise_error(C.JET_errInvalidGrbit)
+    cid = _args.integer(rc.columnid, "columnid")
+    itag = _args.integer(rc.itagSequence, "itagSequence")
+    ib = _args.integer(rc.ibLongValue, "ibLongValue")
+    limit = None if rc.cbData is None else _args.integer(rc.cbData, "cbData")
+    if ib < 0 or (limit is not None and limit < 0):
+        raise_error(C.JET_errInvalidParameter, "negative ibLongValue or cbData")
+    if g & _FROM_KEY:
+        got = _from_index(cur, cid, g, ib, limit)
+        if got.itag is not None:
+            rc.itagSequence = itag = got.itag
+        if not got.fallback:
+            _fill(rc, got.value, got.size, got.size, cid, limit, False)
+            return
+    if itag == 0:
+        rec = _record_for(cur, g)
+        if cid == 0:
+            rc.itagSequence = _scan_tagged(rec, cur.table, 0, g)[1]
+        else:
+            cur.table.column_by_id(cid)
+            rc.itagSequence = len(rec.values(cid))
+        rc.pvData, rc.cbActual, rc.err = None, 0, 0
+        rc.columnidNextTagged = cid
+        return
+    value, size, got_cid, set_null = _retrieve(cur, cid, g, itag, ib, limit)
+    _fill(rc, value, size, size - ib, got_cid, limit, set_null)
+
+
+def _fill(rc: Any, value: bytes | None, size: int, remaining: int, cid: int,
+          limit: int | None, set_null: bool) -> None:
+    rc.columnidNextTagged = cid
+    rc.pvData = value
+    rc.cbActual = size if value is not None else 0
+    if set_null:
+        rc.err = C.JET_wrnColumnSetNull
+    elif value is None:
+        rc.err = C.JET_wrnColumnNull
+    elif limit is not None and remaining > limit:
+        rc.err = C.JET_wrnBufferTruncated
+    else:
+        rc.err = 0
 
 
 def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,

@@ -148,16 +148,16 @@ def test_level0_steps_close_their_snapshots(env: Env) -> None:
     cur = env.cursor(0)
     node = cur.first()
     while node is not None:
-        assert not env.vs._snap_epochs  # registered for the step only
+        assert not env.vs._snaps  # registered for the step only
         node = cur.next()
     assert cur.seek_le(_k(3)) == (_k(3), b"c")
-    assert not env.vs._snap_epochs
+    assert not env.vs._snaps
     s0, _, _ = env.session(0)
     jet.JetBeginTransaction(s0)
     assert cur.first() is not None
-    assert len(env.vs._snap_epochs) == 1  # the transaction's snapshot
+    assert len(env.vs._snaps) == 1  # the transaction's snapshot
     jet.JetCommitTransaction(s0)
-    assert not env.vs._snap_epochs
+    assert not env.vs._snaps
 
 
 OPS = st.lists(st.tuples(st.sampled_from(["put1", "del1", "put0", "del0"]),

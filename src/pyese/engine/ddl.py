@@ -544,6 +544,13 @@ def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) 
         cix = CatalogIndex(table.objid, objid, objid, ix, fidb, fidx,
                            req.density or 80, req.locale_name)
         _put_row(session, db, table.objid, sysobjIndex, objid, cix.to_record(dc.page_size))
+        if ix.is_primary and vs.any_present(db, table.objid):
+            # Another session's uncommitted insert (or one committed after this transaction
+            # began) counts: ESE looks for any node. Checked after the row is written so
+            # that a concurrent insert sees the row (update.check_primary_index) or this
+            # check sees the insert.
+            _delete_row(session, db, table.objid, sysobjIndex, objid)
+            raise_error(C.JET_errTableNotEmpty, table.name)
         if not ix.is_primary:
             reader = TableReader(view, table)
             seen: set[bytes] = set()

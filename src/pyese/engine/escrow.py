@@ -6,20 +6,32 @@ An escrow update adds a signed delta to a fixed Long or LongLong column declared
 (``EscrowDelta``): deltas of different sessions commute (no write conflict between them),
 each reader sees its snapshot plus its own deltas, and the level-0 commit turns them into
 an absolute record value in commit order (so the log and recovery replay the right sum).
-``JET_bitColumnDeleteOnZero`` and ``JET_bitColumnFinalize`` (delete or callback when the
-value reaches zero) are not implemented: the value simply reaches zero.
+
+``JET_bitColumnDeleteOnZero`` (and ``JET_bitColumnFinalize``, whose callback pyese does
+not support: it deletes too): when a level-0 commit folds escrow deltas of such a column
+into a committed value of 0, the record is deleted -- with its index entries and long
+values, logged like any JetDelete -- in an internal transaction of a system session run
+right after the commit (``VersionStore.commit_hooks``). ESE does it in version cleanup of
+the delta RCE (ver.cxx, delta RCEs flagged fDeleteOnZero, set by recupd.cxx
+ErrRECIEscrowUpdate from FFIELDDeleteOnZero / FFIELDFinalize). The delete is skipped when
+the record is gone or no longer reads 0, or when another transaction holds an active
+version of it (its own commit decides again); readers whose snapshot predates the delete
+still see the record. A crash between the commit and the delete leaves the record with 0.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from pyese.engine.cursor import Cursor
+from pyese.engine.fcb import catalog_of
 from pyese.engine.logservice import storage_of
 from pyese.engine.record import RecordImage, RecordLayout
+from pyese.engine.session import Session
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
+from pyese.jethdr.errors import JetError, raise_error
 
 _FORMATS = {4: "<i", 8: "<q"}
 _VARIABLE_MAX = {C.JET_coltypText: 255, C.JET_coltypBinary: 255}
@@ -34,6 +46,8 @@ class EscrowDelta:
     columnid: int
     size: int
     amount: int
+    delete_on_zero: bool = False
+    """The column is JET_bitColumnDeleteOnZero or JET_bitColumnFinalize."""
 
     def value_of(self, record: bytes) -> int:
         raw = self.layout.retrieve(record, self.columnid)
@@ -93,13 +107,54 @@ def escrow_update(cur: Cursor, columnid: int, delta: bytes | None, grbit: int) -
     assert delta is not None
     rec = cur.record_view()
     amount = int(struct.unpack(_FORMATS[cb], delta)[0])
-    d = EscrowDelta(cur.table.layout, col.columnid, cb, amount)
+    on_zero = bool(col.grbit & (C.JET_bitColumnDeleteOnZero | C.JET_bitColumnFinalize))
+    d = EscrowDelta(cur.table.layout, col.columnid, cb, amount, on_zero)
     vs = storage_of(session.instance).vs
     if vs is None:  # no version store: a database attached read-only
         raise_error(C.JET_errPermissionDenied, "database attached read-only")
+    if on_zero and _delete_on_zero not in vs.commit_hooks:
+        vs.commit_hooks.append(_delete_on_zero)
     old = vs.escrow(session, cur.db, cur.table.objid, rec.bookmark, d,
                     no_rollback=bool(grbit & C.JET_bitEscrowNoRollback))
     return struct.pack(_FORMATS[cb], d.value_of(old or b""))
+
+
+def _delete_on_zero(session: Session,
+                    folded: list[tuple[Any, int, bytes, bytes | None, list[Any]]]) -> None:
+    """VersionStore commit hook: delete each record whose DeleteOnZero / Finalize column
+    the commit's deltas brought to a committed 0 (see the module docstring)."""
+    for db, objid, key, value, deltas in folded:
+        if value is None:
+            continue
+        cols = {d.columnid: d for d in deltas if getattr(d, "delete_on_zero", False)}
+        if any(d.value_of(value) == 0 for d in cols.values()):
+            _delete_if_zero(session, db, objid, key, list(cols.values()))
+
+
+def _delete_if_zero(session: Session, db: Any, objid: int, key: bytes,
+                    cols: list[EscrowDelta]) -> None:
+    """Delete record ``key`` of table ``objid`` in a transaction of a system session (ESE's
+    version cleanup runs in a session of its own) if it still reads 0 in such a column.
+    Any JET error (a write conflict with another session's active version, the table
+    deleted meanwhile) leaves the record as it is."""
+    from pyese.engine import update as U
+
+    sys = Session(session.instance)
+    sys.begin_transaction()
+    try:
+        table = catalog_of(db).catalog(sys).table_by_objid(objid)
+        cur = Cursor(sys, db, table, C.JET_bitTableUpdatable)
+        data = cur.view().get(objid, key)
+        if data is None or not any(d.value_of(data) == 0 for d in cols):
+            sys.rollback(C.JET_bitRollbackAll)
+            return
+        U._delete_record(cur, key, data, None)
+        sys.commit_transaction()
+    except JetError:
+        if sys.level > 0:
+            sys.rollback(C.JET_bitRollbackAll)
+    finally:
+        sys.ended = True
 
 
 def get_lock(cur: Cursor, grbit: int) -> None:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pyese.engine.cursor import Cursor
-from pyese.engine.ddl import index_node
+from pyese.engine.ddl import index_node, mso_key
 from pyese.engine.indexentries import IndexEntry, index_entries
 from pyese.engine.logservice import storage_of
 from pyese.engine.longvalue import LongValueReader
@@ -34,6 +34,7 @@ from pyese.engine.record import (
 )
 from pyese.engine.schema import FIXED_SIZES, IndexDef
 from pyese.engine.session import LEVEL_USER_MOST, Session
+from pyese.engine.sysobjects import objidFDPMSO, sysobjIndex
 from pyese.engine.tablescan import RecordView
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
@@ -409,8 +410,10 @@ def _lv_set(cur: Cursor, upd: PreparedUpdate, col: Any, data: bytes | None, grbi
         new_size = len(piece)
         if not piece and not grbit & C.JET_bitSetZeroLength:
             new_size = -1  # NULL
-    if new_size == 0 and size_lv and not overwrite:
-        new_size = -1  # ESE: SizeLV to 0 is NULL
+    if new_size == 0 and size_lv and not overwrite and not grbit & C.JET_bitSetZeroLength:
+        new_size = -1  # ESE: SizeLV to 0 is NULL (SizeLV|ZeroLength: zero-length)
+    if size_lv and overwrite and not piece:
+        new_size = -1  # ESE: SizeLV|OverwriteLV with no data is lvopReplaceWithNull
     if new_size == 0 and not grbit & C.JET_bitSetZeroLength:
         if new_instance:
             return 0  # nothing to set
@@ -535,6 +538,8 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
         if col.grbit & C.JET_bitColumnNotNULL and col.default is None:
             if image.count(col.columnid) == 0:
                 raise_error(C.JET_errNullInvalid, col.name)
+    check_primary_index(cur)  # ESE: recupd.cxx ErrRECIInsert / ErrRECIReplace
+    table = cur.table
     version = _special(cur, C.JET_bitColumnVersion)
     if version is not None:
         if upd.is_insert:
@@ -559,6 +564,10 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
         if view.get(table.objid, bookmark) is not None:
             raise_error(C.JET_errKeyDuplicate, f"table {table.name}: primary key exists")
         _put_new(vs, cur, table.objid, bookmark, data)
+        # Again after the write: a concurrent JetCreateIndex(primary) either sees this
+        # record (JET_errTableNotEmpty) or wrote its index row before this check.
+        if primary is None:
+            check_primary_index(cur, after_write=True)
         new_view.bookmark = bookmark
         for cix in table.secondary_indexes():
             for e in entries_for(cix.index, new_view):
@@ -593,6 +602,42 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     for lid in sorted(_lids(cur, upd.original) - _lids(cur, data)):
         lv_free(cur, lid, later)
     return bookmark
+
+
+def check_primary_index(cur: Cursor, after_write: bool = False) -> None:
+    """ESE fcb.cxx FCB::ErrSetUpdatingAndEnterDML (fWaitOnConflict false), called by
+    insert, replace and delete: JET_errWriteConflictPrimaryIndex when the table's primary
+    index was created by a transaction this session cannot see (another session's
+    uncommitted JetCreateIndex, or one committed after this session's transaction began:
+    ErrFILEIAccessIndex says JET_errIndexNotFound).
+
+    pyese's primary index row in MSysObjects is keyed (table, Index, table objid). When the
+    row is visible to the session but the cursor's table definition predates it (another
+    session created the index and committed since the cursor was opened), the cursor
+    re-reads its table so that the write uses the primary key. ``after_write``: the
+    record was already written without a primary key, so a primary index appearing in
+    any form is the conflict.
+    """
+    if cur.table.primary_index is not None:
+        return
+    vs = _vs(cur)
+    db, objid = cur.db, cur.table.objid
+    _gen, busy = vs.tree_state(db, objidFDPMSO)
+    if after_write:
+        if busy and vs.peek_any(db, objidFDPMSO, mso_key(objid, sysobjIndex, objid)):
+            raise_error(C.JET_errWriteConflictPrimaryIndex, cur.table.name)
+        return
+    if not busy:
+        # No catalog versions: everyone sees the committed catalog (cached).
+        if cur.dc.catalog(cur.session).table_by_objid(objid).primary_index is not None:
+            cur.refresh_table()
+        return
+    key = mso_key(objid, sysobjIndex, objid)
+    if vs.get(cur.session, db, objidFDPMSO, key) is not None:
+        cur.refresh_table()
+        return
+    if vs.peek_any(db, objidFDPMSO, key):
+        raise_error(C.JET_errWriteConflictPrimaryIndex, cur.table.name)
 
 
 def _put_new(vs: Any, cur: Cursor, objid: int, key: bytes, data: bytes) -> None:
@@ -954,6 +999,7 @@ def _delete_record(cur: Cursor, bookmark: bytes, data: bytes | None,
             raise_error(C.JET_errRecordDeleted)
     assert data is not None
     vs.delete(cur.session, cur.db, table.objid, bookmark)
+    check_primary_index(cur)  # ESE: recupd.cxx ErrIsamDelete, after the write lock
     rec = record_view_of(cur, data, bookmark)
     for cix in table.secondary_indexes():
         for e in entries_for(cix.index, rec):

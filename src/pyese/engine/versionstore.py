@@ -56,6 +56,7 @@ _lock, instance.lock.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import threading
 from collections import deque
@@ -80,6 +81,8 @@ OPER_WRITE, OPER_DELTA, OPER_READ_LOCK = 0, 1, 2
 """Operation kinds for conflicts: only deltas with deltas and read locks with read locks
 commute (ESE ver.cxx FVERIWriteConflict)."""
 VER_PAGE_BYTES = 32 * 1024
+TOMBSTONES_PER_TREE = 4096
+"""Past this many tombstones a tree keeps only their newest commit id (``Tree.horizon``)."""
 """Bytes per JET_paramMaxVerPages unit (ESE: version-store buckets of 32 KiB on 64-bit)."""
 
 
@@ -117,14 +120,23 @@ class Trx:
     locks: list[list[tuple[Tree, bytes]]] = field(default_factory=list)
     """Per open level: keys locked at that level (JetGetLock)."""
     snapshots: dict[int, tuple[Any, int]] = field(default_factory=dict)
-    """dbnum -> (file snapshot, apply epoch at open), kept until the transaction ends."""
+    """dbnum -> (file snapshot, the newest apply epoch it may hold), kept until the
+    transaction ends."""
     nbytes: int = 0
     has_deltas: bool = False
     """Escrow deltas were made: the commit turns them into images under commit_lock."""
     applied_epoch: int | None = None
+    overlay: dict[tuple[Tree, bytes], bytes | None] | None = None
+    """(tree, key) -> the value this transaction's snapshot holds, for keys whose committed
+    versions were reclaimed while its file snapshot could not show that value (see
+    ``VersionStore.reclaim``)."""
     tree_drops: list[tuple[int, int, int]] = field(default_factory=list)
     """(level, dbnum, objid): trees to empty in the file when the level-0 commit applies
     (JetDeleteTable, JetDeleteIndex)."""
+    folded: list[tuple[Any, int, bytes, bytes | None, list[Any]]] = field(
+        default_factory=list)
+    """(db, objid, key, committed value, the deltas) of each key whose escrow deltas the
+    level-0 commit folded; handed to ``VersionStore.commit_hooks`` after the commit."""
 
 
 @dataclass(eq=False, slots=True)
@@ -146,7 +158,8 @@ class Version:
 class Tree:
     """The versions of one tree (dbnum, objid): chains by key, keys in order, locks."""
 
-    __slots__ = ("dbnum", "objid", "db", "lock", "chains", "keys", "locks", "gen")
+    __slots__ = ("dbnum", "objid", "db", "lock", "chains", "keys", "locks", "gen",
+                 "tombstones", "horizon", "overlay_refs")
 
     def __init__(self, db: Database, objid: int) -> None:
         self.dbnum = db.dbnum
@@ -159,6 +172,14 @@ class Tree:
         """key -> {trx: (write, level)} for JetGetLock."""
         self.gen = 0
         """Bumped by every new version: readers caching a decoded tree (the catalog) compare it."""
+        self.tombstones: dict[bytes, int] = {}
+        """key -> commit id of the newest reclaimed committed write: what a transaction
+        that began before it must still conflict with (``VersionStore.reclaim``)."""
+        self.horizon = 0
+        """Tombstones folded into one commit id when they grew past TOMBSTONES_PER_TREE: a
+        transaction that began before it conflicts on every key of the tree."""
+        self.overlay_refs: dict[bytes, int] = {}
+        """key -> how many transactions hold it in their overlay (kept in ``keys``)."""
 
 
 def _visible(v: Version, b: int) -> bool:
@@ -166,12 +187,38 @@ def _visible(v: Version, b: int) -> bool:
     return cid is not None and cid < b
 
 
-def _resolve(chain: list[Version], trx: Trx | None, b: int) -> tuple[bool, bytes | None]:
+_NO_PIN: Any = object()
+"""``_resolve``'s ``pinned`` when the reader's overlay does not hold the key."""
+
+
+def _pinned(trx: Trx | None, tree: Tree, key: bytes) -> Any:
+    """The reader's overlay value of ``key`` (``VersionStore.reclaim``), else _NO_PIN."""
+    if trx is None or trx.overlay is None:
+        return _NO_PIN
+    return trx.overlay.get((tree, key), _NO_PIN)
+
+
+def _e_hi(trx: Trx | None, dbnum: int) -> int | None:
+    """The newest apply epoch ``trx``'s open file snapshot of ``dbnum`` may hold."""
+    if trx is None:
+        return None
+    entry = trx.snapshots.get(dbnum)
+    return None if entry is None else entry[1]
+
+
+def _resolve(chain: list[Version], trx: Trx | None, b: int, pinned: Any = _NO_PIN,
+             e_hi: int | None = None) -> tuple[bool, bytes | None]:
     """(found, value) of a chain for a reader; found False: read the file snapshot.
 
     Image versions resolve as in invariant 3. Escrow deltas (``v.delta``) of other
     transactions are never visible (a committed delta becomes an image version); the
-    reader's own deltas newer than its newest own image are applied on top.
+    reader's own deltas newer than its newest own image are applied on top. ``pinned``
+    (the reader's overlay value) replaces everything but the reader's own versions.
+    ``e_hi`` (the newest apply epoch the reader's open file snapshot may hold): when the
+    reader sees no version of the chain and the oldest is surely not in its file
+    snapshot, the file answers. That is the before-image everywhere but after
+    ``VersionStore.reclaim`` dropped versions the reader does not see: the chain's
+    oldest before-image then holds them, the reader's file snapshot does not.
     """
     own: list[Any] | None = None
     if trx is not None:
@@ -182,6 +229,8 @@ def _resolve(chain: list[Version], trx: Trx | None, b: int) -> tuple[bool, bytes
                 if own is None:
                     own = []
                 own.append(v.delta)
+    if pinned is not _NO_PIN:
+        return True, _apply_deltas(pinned, own)
     last: Version | None = None
     base: Version | None = None
     for v in chain:
@@ -192,6 +241,10 @@ def _resolve(chain: list[Version], trx: Trx | None, b: int) -> tuple[bool, bytes
         if v.trx is trx:
             continue
         if not _visible(v, b):
+            if last is None and e_hi is not None and own is None:
+                applied = v.trx.applied_epoch
+                if applied is None or applied > e_hi:
+                    return False, None
             return True, _apply_deltas(v.before, own)
         last = v
     if last is not None:
@@ -230,9 +283,24 @@ class VersionStore:
         self._committed: deque[Trx] = deque()
         self._epoch = 0
         self._applied = LGPOS(0, 0)
-        self._snap_epochs: dict[int, int] = {}
+        self._snaps: dict[int, tuple[int, int, int, int, Trx | None]] = {}
+        """Open file snapshots: id -> (epoch before opening, the highest epoch the snapshot
+        may hold, the reader's b, dbnum, its transaction or None for a one-step read)."""
+        self._inner: dict[int, Trx] = {}
+        """Internal level-0 transactions in flight (an update outside a transaction, a
+        JET_bitEscrowNoRollback delta): id(trx) -> trx."""
+        self._tombstone_heap: list[tuple[int, int, Tree, bytes | None]] = []
+        self._tombstone_seq = itertools.count()
+        self.ntombstones = 0
+        self._cleanup_again = False
+        self._reclaim_at = 0
+        """``nbytes`` after the last reclaim pass (the next runs once it grew by a step)."""
         self._snap_ids = itertools.count()
         self.nbytes = 0
+        self.commit_hooks: list[Callable[[Session, list[Any]], None]] = []
+        """Run after a session's level-0 commit that folded escrow deltas, with
+        ``Trx.folded`` (engine.escrow: JET_bitColumnDeleteOnZero). Errors are ignored: the
+        commit has happened."""
 
     # -- transactions (TransactionObserver) -----------------------------------------------
 
@@ -262,6 +330,12 @@ class VersionStore:
         self._end(trx)
         if lgpos is not None and not lazy:
             self._flush(lgpos)
+        if trx.folded:
+            for hook in list(self.commit_hooks):
+                try:
+                    hook(session, trx.folded)
+                except JetError:
+                    pass
         return lgpos
 
     def on_rollback(self, session: Session, level: int) -> None:
@@ -311,7 +385,10 @@ class VersionStore:
         except JetError as exc:
             # Over budget: when committed versions wait only for the applier, let it catch
             # up and retry once (a failed write changed nothing).
-            if exc.err != C.JET_errVersionStoreOutOfMemory or not self.catch_up():
+            if exc.err != C.JET_errVersionStoreOutOfMemory:
+                raise
+            waited = self.catch_up()
+            if not self.reclaim() and not waited:
                 raise
             self._write_once(session, db, objid, key, value)
 
@@ -355,6 +432,7 @@ class VersionStore:
         trx = Trx(session, self.instance.new_trx_begin0(False))
         trx.levels.append({})
         trx.locks.append([])
+        self._inner[id(trx)] = trx
         try:
             self._add_version(trx, 1, self._tree(db, objid), key, value)
             lgpos = self._commit0(trx)
@@ -388,7 +466,7 @@ class VersionStore:
                 # the first version they must not see's ``before``).
                 found, before = _resolve(chain, None, TRX_MAX) if chain else (False, None)
                 if not found:
-                    before = self._file_snapshot(trx, tree.db).get(tree.objid, key)
+                    before = self._snapshot_value(trx, tree, key)
             size += len(before) if before is not None else 0
             size += len(value) if value is not None else 0
             self._charge(size)
@@ -420,6 +498,9 @@ class VersionStore:
         commutes with every such one: escrow deltas with deltas, read locks with read
         locks."""
         kind = OPER_DELTA if delta else OPER_READ_LOCK if read_lock else OPER_WRITE
+        reclaimed = tree.tombstones.get(key)
+        if (reclaimed is not None and reclaimed > trx.begin0) or tree.horizon > trx.begin0:
+            raise_error(C.JET_errWriteConflict, "committed after this transaction began")
         if chain:
             b = trx.begin0
             for v in chain:
@@ -497,6 +578,7 @@ class VersionStore:
                 inner = Trx(session, self.instance.new_trx_begin0(False))
                 inner.levels.append({})
                 inner.locks.append([])
+                self._inner[id(inner)] = inner
                 try:
                     old = self._add_delta(inner, 1, tree, key, delta)
                     self._commit0(inner)
@@ -519,7 +601,7 @@ class VersionStore:
             base: bytes | None = None
             if not chain or all(v.delta is not None for v in chain):
                 # No image version: every reader sees the file's value (invariant 4).
-                base = self._file_snapshot(trx, tree.db).get(tree.objid, key)
+                base = self._snapshot_value(trx, tree, key)
             size = VERSION_OVERHEAD + len(key) + 16
             self._charge(size)
             trx.nbytes += size
@@ -547,7 +629,7 @@ class VersionStore:
         else:
             found, value = False, None
         if not found:
-            value = self._file_snapshot(trx, tree.db).get(tree.objid, key)
+            value = self._snapshot_value(trx, tree, key)
         for v in chain or ():
             if v.delta is not None and value is not None:
                 value = v.delta.apply(value)
@@ -582,6 +664,22 @@ class VersionStore:
         with tree.lock:
             return list(tree.keys)
 
+    def any_present(self, db: Database, objid: int) -> bool:
+        """Does any key of tree ``objid`` have a newest image version (anyone's, committed
+        or not) holding a value? For JetCreateIndex of a primary index, whose check for
+        records sees other sessions' uncommitted inserts too (pyese.engine.ddl)."""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return False
+        with tree.lock:
+            for chain in tree.chains.values():
+                for v in reversed(chain):
+                    if v.delta is None:
+                        if v.after is not None:
+                            return True
+                        break
+        return False
+
     def all_after_images(self, db: Database, objid: int) -> list[bytes]:
         """Every after-image held for tree ``objid`` (for counters such as autoincrement)."""
         tree = self._trees.get((db.dbnum, objid))
@@ -601,10 +699,13 @@ class VersionStore:
         if tree is not None:
             chain = tree.chains.get(key)
             if chain:
-                found, value = _resolve(chain[:], trx, session.trx_begin0)
+                found, value = _resolve(chain[:], trx, session.trx_begin0,
+                                        _pinned(trx, tree, key), _e_hi(trx, db.dbnum))
                 if found:
                     return value
         if trx is not None:
+            if tree is not None:
+                return self._snapshot_value(trx, tree, key)
             return self._file_snapshot(trx, db).get(objid, key)
         snap = db.snapshot()
         try:
@@ -676,7 +777,7 @@ class VersionStore:
             lgpos = self._commit0_plain(trx)
         if lgpos is None and trx.commit_id is not None:
             # Applied to the files already (no log): droppable once readers allow.
-            self.on_applied(self._applied)
+            self.cleanup()
         return lgpos
 
     def _commit0_plain(self, trx: Trx) -> LGPOS | None:
@@ -722,7 +823,7 @@ class VersionStore:
                 else:
                     found, latest = _resolve(chain, None, TRX_MAX)
                     if not found:
-                        latest = self._file_snapshot(trx, tree.db).get(tree.objid, key)
+                        latest = self._snapshot_value(trx, tree, key)
                     value = latest
                     for v in deltas:
                         value = v.delta.apply(value)
@@ -735,6 +836,9 @@ class VersionStore:
                     for v in deltas:
                         self._release(trx, v)
                     tree.gen += 1
+            if deltas:
+                trx.folded.append((tree.db, tree.objid, key, value,
+                                   [v.delta for v in deltas]))
             op = Op(OP_PUT, tree.objid, key, value) if value is not None \
                 else Op(OP_DELETE, tree.objid, key)
             ops.setdefault(tree.dbnum, []).append(op)
@@ -757,6 +861,11 @@ class VersionStore:
             trx.commit_id = inst.trx_newest
         trx.lgpos = lgpos
         with self._lock:
+            if lgpos is None:
+                # No log: the committer applied the ops already. The epoch moves here,
+                # under commit_lock, so at most one apply is ever ahead of the epoch.
+                self._epoch += 1
+                trx.applied_epoch = self._epoch
             self._committed.append(trx)
         return lgpos
 
@@ -795,7 +904,8 @@ class VersionStore:
                         self._release(trx, v)
                 if not chain:
                     del tree.chains[key]
-                    tree.keys.discard(key)
+                    if key not in tree.overlay_refs:
+                        tree.keys.discard(key)
         for tree, key in trx.locks.pop():
             with tree.lock:
                 held = tree.locks.get(key)
@@ -849,6 +959,8 @@ class VersionStore:
         for snap, _epoch in trx.snapshots.values():
             self._close_snapshot(snap)
         trx.snapshots.clear()
+        self._inner.pop(id(trx), None)
+        self._release_overlay(trx)
         self.cleanup()
 
     # -- file snapshots -------------------------------------------------------------------
@@ -856,28 +968,45 @@ class VersionStore:
     def _file_snapshot(self, trx: Trx, db: Database) -> Any:
         entry = trx.snapshots.get(db.dbnum)
         if entry is None:
-            snap, epoch = self._open_snapshot(db)
-            entry = trx.snapshots[db.dbnum] = (snap, epoch)
+            snap, epoch = self._open_snapshot(db, trx)
+            with self._lock:
+                e_hi = self._snaps[snap._vs_id][1]
+            entry = trx.snapshots[db.dbnum] = (snap, e_hi)
         return entry[0]
 
-    def _open_snapshot(self, db: Database) -> tuple[Any, int]:
-        """A file snapshot registered with the apply epoch read before opening it."""
+    def _snapshot_value(self, trx: Trx, tree: Tree, key: bytes) -> bytes | None:
+        """The value of ``key`` in ``trx``'s snapshot when no version answers: its overlay
+        (reclaimed versions it still sees), else its file snapshot."""
+        overlay = trx.overlay
+        if overlay is not None:
+            tk = (tree, key)
+            if tk in overlay:
+                return overlay[tk]
+        return self._file_snapshot(trx, tree.db).get(tree.objid, key)
+
+    def _open_snapshot(self, db: Database, trx: Trx | None = None) -> tuple[Any, int]:
+        """A file snapshot registered with the apply epochs around its opening: it holds
+        every apply up to the first and none past the second (at most one apply is in
+        flight between a file commit and its ``on_applied``)."""
         with self._lock:
             epoch = self._epoch
             sid = next(self._snap_ids)
-            self._snap_epochs[sid] = epoch
+            b = trx.begin0 if trx is not None else TRX_MAX
+            self._snaps[sid] = (epoch, epoch + 1, b, db.dbnum, trx)
         try:
             snap = db.snapshot()
         except BaseException:
             with self._lock:
-                del self._snap_epochs[sid]
+                del self._snaps[sid]
             raise
+        with self._lock:
+            self._snaps[sid] = (epoch, self._epoch + 1, b, db.dbnum, trx)
         snap._vs_id = sid
         return snap, epoch
 
     def _close_snapshot(self, snap: Any) -> None:
         with self._lock:
-            self._snap_epochs.pop(getattr(snap, "_vs_id", -1), None)
+            self._snaps.pop(getattr(snap, "_vs_id", -1), None)
         try:
             snap.close()
         except JetError:
@@ -896,27 +1025,45 @@ class VersionStore:
         self.cleanup()
 
     def cleanup(self) -> None:
-        """Drop committed versions no reader can need (module docstring, invariant 4)."""
-        if not self._committed or not self._cleanup_lock.acquire(blocking=False):
+        """Drop committed versions no reader can need (module docstring, invariant 4);
+        past three quarters of JET_paramMaxVerPages, also ``reclaim``."""
+        if not self._committed and not self._tombstone_heap:
             return
-        try:
-            oldest_b = self._oldest_begin0()
-            while True:
-                with self._lock:
-                    if not self._committed:
-                        return
-                    trx = self._committed[0]
-                    min_snap = min(self._snap_epochs.values(), default=None)
-                    if (trx.applied_epoch is None or trx.commit_id is None
-                            or trx.commit_id >= oldest_b
-                            or (min_snap is not None and min_snap < trx.applied_epoch)):
-                        return
-                    self._committed.popleft()
-                self._drop(trx)
-        finally:
-            self._cleanup_lock.release()
+        self._cleanup_again = True
+        while self._cleanup_again:
+            # A call that finds another cleanup running leaves it the flag: the running
+            # one goes round again, so an ending reader's release is never missed.
+            if not self._cleanup_lock.acquire(blocking=False):
+                return
+            try:
+                self._cleanup_again = False
+                self._cleanup_pass()
+            finally:
+                self._cleanup_lock.release()
+        high = self.max_bytes * 3 // 4
+        if self.nbytes < high:
+            self._reclaim_at = 0
+        elif self.nbytes > max(high, self._reclaim_at + self.max_bytes // 8):
+            self.reclaim()
 
-    def _oldest_begin0(self) -> int:
+    def _cleanup_pass(self) -> None:
+        oldest_b, oldest_rw = self._oldest_begin0()
+        self._purge_tombstones(oldest_rw)
+        while True:
+            with self._lock:
+                if not self._committed:
+                    return
+                trx = self._committed[0]
+                min_snap = min((e[0] for e in self._snaps.values()), default=None)
+                if (trx.applied_epoch is None or trx.commit_id is None
+                        or trx.commit_id >= oldest_b
+                        or (min_snap is not None and min_snap < trx.applied_epoch)):
+                    return
+                self._committed.popleft()
+            self._drop(trx)
+
+    def _oldest_begin0(self) -> tuple[int, int]:
+        """(the oldest b of any reader, the oldest b of a transaction that may write)."""
         inst = self.instance
         with inst.lock:
             sessions = list(inst.sessions.values())
@@ -925,10 +1072,165 @@ class VersionStore:
             b = s.trx_begin0
             if b < oldest:
                 oldest = b
-        for trx in list(self._trx.values()):
-            if trx.begin0 < oldest:
-                oldest = trx.begin0
-        return oldest
+        oldest_rw = TRX_MAX
+        for trx in list(self._trx.values()) + list(self._inner.values()):
+            b = trx.begin0
+            if b < oldest:
+                oldest = b
+            if b < oldest_rw and not (trx.session.read_only and trx.session.level):
+                oldest_rw = b
+        return oldest, oldest_rw
+
+    def reclaim(self) -> int:
+        """Free the versions a long-running reader would otherwise keep; returns the bytes
+        freed. Called under memory pressure (``cleanup``, and a write that hit
+        JET_errVersionStoreOutOfMemory).
+
+        ``cleanup`` keeps every committed version younger than the oldest open snapshot.
+        Here a key's whole chain of committed, applied image versions goes when every open
+        snapshot can read the key from its database file instead: the file snapshot holds
+        exactly the versions the reader sees (its apply epochs against the versions'). A
+        transaction whose snapshot cannot (it began while the versions it sees were not yet
+        in the file) gets the value it sees in its ``overlay`` first: one value per key,
+        where the chain had one version per write. A transaction that may still write and
+        began before the newest commit of the chain keeps a *tombstone* (key, commit id),
+        so its write still fails with JET_errWriteConflict; read-only transactions
+        (JET_bitTransactionReadOnly) need none. A one-step read in flight blocks the key
+        until it ends. Escrow deltas and uncommitted versions keep their chains.
+        """
+        freed = 0
+        with self._cleanup_lock:
+            with self._lock:
+                committed = list(self._committed)
+                snaps = list(self._snaps.values())
+            readers = list(self._trx.values())
+            _oldest, oldest_rw = self._oldest_begin0()
+            finished: set[int] = set()
+            for trx in committed:
+                if trx.applied_epoch is None or trx.commit_id is None:
+                    break  # applies go in commit order: none later is applied either
+                done = True
+                for tree, key in list(trx.order):
+                    got = self._reclaim_chain(tree, key, snaps, readers, oldest_rw)
+                    if got is None:
+                        done = False
+                    else:
+                        freed += got
+                if done:
+                    finished.add(id(trx))
+            if finished:
+                with self._lock:
+                    self._committed = deque(t for t in self._committed
+                                            if id(t) not in finished)
+            self._reclaim_at = self.nbytes
+        return freed
+
+    def _reclaim_chain(self, tree: Tree, key: bytes, snaps: list[tuple[int, int, int, int,
+                       Trx | None]], readers: list[Trx], oldest_rw: int) -> int | None:
+        """``reclaim`` for one key: bytes freed, or None when the chain must stay."""
+        with tree.lock:
+            chain = tree.chains.get(key)
+            if not chain:
+                return 0
+            commits: list[int] = []
+            applies: list[int] = []
+            for v in chain:
+                cid = v.trx.commit_id
+                aep = v.trx.applied_epoch
+                if cid is None or aep is None or v.delta is not None or v.escrow:
+                    return None
+                commits.append(cid)
+                applies.append(aep)
+            tk = (tree, key)
+            pins: list[tuple[Trx, bytes | None]] = []
+            for e_lo, e_hi, b, dbnum, rtrx in snaps:
+                if dbnum != tree.dbnum or (rtrx is not None and rtrx.overlay is not None
+                                           and tk in rtrx.overlay):
+                    continue
+                seen = sum(1 for c in commits if c < b)
+                if seen == sum(1 for a in applies if a <= e_lo) == sum(
+                        1 for a in applies if a <= e_hi):
+                    continue  # its file snapshot holds exactly what it sees
+                if rtrx is None:
+                    return None  # a one-step read in flight
+                pins.append((rtrx, chain[seen - 1].after if seen else chain[0].before))
+            for rtrx in readers:
+                if tree.dbnum in rtrx.snapshots or (rtrx.overlay is not None
+                                                    and tk in rtrx.overlay):
+                    continue
+                # Its file snapshot, opened later, will hold every version of the chain.
+                seen = sum(1 for c in commits if c < rtrx.begin0)
+                if seen < len(chain):
+                    pins.append((rtrx, chain[seen - 1].after if seen else chain[0].before))
+            pinned_bytes = 0
+            for rtrx, value in pins:
+                if rtrx.overlay is None:
+                    rtrx.overlay = {}
+                if tk in rtrx.overlay:
+                    continue
+                rtrx.overlay[tk] = value
+                tree.overlay_refs[key] = tree.overlay_refs.get(key, 0) + 1
+                pinned_bytes += VERSION_OVERHEAD + len(key) + len(value or b"")
+            newest = commits[-1]
+            if newest > oldest_rw and newest > tree.horizon:
+                old = tree.tombstones.get(key)
+                if old is None or newest > old:
+                    if old is None:
+                        self.ntombstones += 1
+                    tree.tombstones[key] = newest
+                    heapq.heappush(self._tombstone_heap,
+                                   (newest, next(self._tombstone_seq), tree, key))
+                if len(tree.tombstones) > TOMBSTONES_PER_TREE:
+                    # Bounded memory: one commit id for the tree. Writers that began
+                    # before it conflict on any key (stricter than ESE, never looser).
+                    tree.horizon = max(tree.tombstones.values())
+                    self.ntombstones -= len(tree.tombstones)
+                    tree.tombstones.clear()
+                    heapq.heappush(self._tombstone_heap,
+                                   (tree.horizon, next(self._tombstone_seq), tree, None))
+            freed = 0
+            for v in chain:
+                freed += v.size
+                self._release(v.trx, v)
+            del tree.chains[key]
+            if key not in tree.locks and key not in tree.overlay_refs:
+                tree.keys.discard(key)
+        with self._lock:
+            self.nbytes += pinned_bytes
+        return freed - pinned_bytes
+
+    def _purge_tombstones(self, oldest_rw: int) -> None:
+        """Forget tombstones no open writer can conflict with (caller holds _cleanup_lock)."""
+        heap = self._tombstone_heap
+        while heap and heap[0][0] <= oldest_rw:
+            cid, _seq, tree, key = heapq.heappop(heap)
+            with tree.lock:
+                if key is None:
+                    if tree.horizon == cid:
+                        tree.horizon = 0
+                elif tree.tombstones.get(key) == cid:
+                    del tree.tombstones[key]
+                    self.ntombstones -= 1
+
+    def _release_overlay(self, trx: Trx) -> None:
+        """The transaction ended: forget the values reclaim pinned for it."""
+        overlay = trx.overlay
+        if not overlay:
+            return
+        trx.overlay = None
+        freed = 0
+        for (tree, key), value in overlay.items():
+            freed += VERSION_OVERHEAD + len(key) + len(value or b"")
+            with tree.lock:
+                n = tree.overlay_refs.get(key, 0) - 1
+                if n > 0:
+                    tree.overlay_refs[key] = n
+                else:
+                    tree.overlay_refs.pop(key, None)
+                    if key not in tree.chains and key not in tree.locks:
+                        tree.keys.discard(key)
+        with self._lock:
+            self.nbytes -= freed
 
     def _drop(self, trx: Trx) -> None:
         for tree, key in trx.order:
@@ -955,9 +1257,9 @@ class VersionStore:
                         break
                     v.before = last.after
                 if not chain:
-                        del tree.chains[key]
-                        if key not in tree.locks:
-                            tree.keys.discard(key)
+                    del tree.chains[key]
+                    if key not in tree.locks and key not in tree.overlay_refs:
+                        tree.keys.discard(key)
 
     # -- trees and databases ---------------------------------------------------------------
 
@@ -1003,6 +1305,7 @@ class VersionStore:
             for snap, _epoch in trx.snapshots.values():
                 self._close_snapshot(snap)
             trx.snapshots.clear()
+            self._release_overlay(trx)
 
     def close_all_snapshots(self) -> None:
         for trx in list(self._trx.values()):
@@ -1093,7 +1396,12 @@ class MergedCursor:
             if okey == key and tree is not None:
                 chain = tree.chains.get(key)
                 if chain:
-                    found, value = _resolve(chain[:], trx, b)
+                    found, value = _resolve(chain[:], trx, b, _pinned(trx, tree, key),
+                                            _e_hi(trx, self._db.dbnum))
+                else:
+                    pin = _pinned(trx, tree, key)
+                    if pin is not _NO_PIN:
+                        found, value = True, pin
             if not found:
                 value = fnode[1] if in_file else snap.get(self._objid, key)  # type: ignore[index]
             if value is not None:

@@ -303,3 +303,54 @@ def test_rollback_all_applies_every_level(tt: T) -> None:
     assert jet.JetGetCurrentIndex(tt.s, tt.t) == "primary"
     with expect(jet.JET_errUpdateNotPrepared):
         jet.JetUpdate(tt.s, tt.t)
+
+
+# -- (e) bookmark gotos ----------------------------------------------------------------------
+
+def test_goto_bookmark_on_the_primary_index_is_not_navigation(tt: T) -> None:
+    bm20 = (tt.seek(20), jet.JetGetBookmark(tt.s, tt.t))[1]
+    tt.seek(10)
+    jet.JetBeginTransaction(tt.s)
+    # ESE rec.cxx ErrRECIGotoBookmark -> dir.cxx ErrDIRGotoJetBookmark: no
+    # FUCBSetLevelNavigate, so ErrDIRRollback leaves the cursor where it is
+    jet.JetGotoBookmark(tt.s, tt.t, bm20)
+    jet.JetRollback(tt.s)
+    assert tt.id() == 20
+    jet.JetMove(tt.s, tt.t, jet.JET_MoveNext)
+    assert tt.id() == 30
+
+
+def test_goto_bookmark_on_a_secondary_index_navigates_the_index(tt: T) -> None:
+    tt.seek(20)
+    bm20 = jet.JetGetBookmark(tt.s, tt.t)
+    jet.JetSetCurrentIndex(tt.s, tt.t, "ixv")
+    jet.JetMove(tt.s, tt.t, jet.JET_MoveLast)  # navigated at level 0
+    jet.JetBeginTransaction(tt.s)
+    # ESE ErrRECIGotoBookmark seeks the index entry with dir.cxx ErrDIRDownKeyData, which
+    # sets the index FUCB's levelNavigate: the rollback puts the index before its first
+    # entry, while the table's FUCB (ErrDIRGotoJetBookmark) stays on the record
+    jet.JetGotoBookmark(tt.s, tt.t, bm20)
+    assert tt.id() == 20
+    jet.JetRollback(tt.s)
+    assert tt.id() == 20
+    assert jet.JetGetBookmark(tt.s, tt.t) == bm20
+    with expect(jet.JET_errNoCurrentRecord):
+        jet.JetMove(tt.s, tt.t, jet.JET_MovePrevious)
+    jet.JetMove(tt.s, tt.t, jet.JET_MoveNext)
+    assert tt.id() == 10
+
+
+def test_goto_secondary_index_bookmark_is_not_navigation(tt: T) -> None:
+    jet.JetSetCurrentIndex(tt.s, tt.t, "ixv")
+    tt.seek(20)
+    sk, pk = jet.JetGetSecondaryIndexBookmark(tt.s, tt.t)
+    tt.seek(10)
+    jet.JetBeginTransaction(tt.s)
+    # ESE rec.cxx ErrIsamGotoIndexBookmark: ErrDIRGotoJetBookmark on the index FUCB and
+    # ErrBTDeferGotoBookmark on the table's, neither sets levelNavigate
+    jet.JetGotoSecondaryIndexBookmark(tt.s, tt.t, sk, pk)
+    assert tt.id() == 20
+    jet.JetRollback(tt.s)
+    assert tt.id() == 20
+    jet.JetMove(tt.s, tt.t, jet.JET_MoveNext)
+    assert tt.id() == 30

@@ -69,7 +69,6 @@ def test_unique_normalized_multi_values(tb: Tbl) -> None:
     assert rc.itagSequence == 3
 
 
-@pytest.mark.xfail(strict=True, reason="pyese compares UniqueNormalizedMultiValues byte-wise")
 def test_unique_normalized_multi_values_fold_case(tb: Tbl) -> None:
     # ESE tagfld.cxx ErrCheckUniqueNormalizedMultiValues normalizes with the instance's
     # default LCMapString flags (NORM_IGNORECASE among them): "Abc" duplicates "abc"
@@ -79,6 +78,78 @@ def test_unique_normalized_multi_values_fold_case(tb: Tbl) -> None:
     with expect(jet.JET_errMultiValuedDuplicate):
         jet.JetSetColumn(tb.s, tb.t, tb.txt, b"Abc",
                          jet.JET_bitSetUniqueNormalizedMultiValues, add)
+    # the plain flag still compares bytes
+    jet.JetSetColumn(tb.s, tb.t, tb.txt, b"Abc", jet.JET_bitSetUniqueMultiValues, add)
+
+
+def test_unique_normalized_skips_the_value_replaced(tb: Tbl) -> None:
+    # ESE fldmod.cxx ErrRECICheckUniqueLVMultiValues / tagfld.cxx: itagSequenceT !=
+    # itagSequence, the value being replaced is not compared with itself
+    tb.prep(1)
+    norm = jet.JET_bitSetUniqueNormalizedMultiValues
+    for v in (b"abc", b"xyz"):
+        jet.JetSetColumn(tb.s, tb.t, tb.txt, v, 0, jet.JET_SETINFO(itagSequence=0))
+    jet.JetSetColumn(tb.s, tb.t, tb.txt, b"ABC", norm, jet.JET_SETINFO(itagSequence=1))
+    with expect(jet.JET_errMultiValuedDuplicate):
+        jet.JetSetColumn(tb.s, tb.t, tb.txt, b"aBc", norm, jet.JET_SETINFO(itagSequence=2))
+    rc = jet.JET_RETRIEVECOLUMN(columnid=tb.txt, itagSequence=2, grbit=jet.JET_bitRetrieveCopy)
+    jet.JetRetrieveColumns(tb.s, tb.t, [rc])
+    assert tb.copy(tb.txt) == b"ABC" and rc.pvData == b"xyz"
+
+
+def _mv_table(tb: Tbl, name: str, coltyp: int, cp: int = 0) -> int:
+    return jet.JetAddColumn(tb.s, tb.t, name, jet.JET_COLUMNDEF(coltyp=coltyp, cp=cp, grbit=MV))
+
+
+def test_unique_normalized_unicode_and_long_text(tb: Tbl) -> None:
+    # ESE fldmod.cxx ErrRECICheckUniqueNormalizedLVMultiValues: long values too, compared
+    # on the normalized form of their first JET_cbKeyMost_OLD bytes
+    ut = _mv_table(tb, "ut", jet.JET_coltypText, 1200)
+    lt = _mv_table(tb, "lt", jet.JET_coltypLongText, 1200)
+    tb.prep(1)
+    add = jet.JET_SETINFO(itagSequence=0)
+    norm = jet.JET_bitSetUniqueNormalizedMultiValues
+    jet.JetSetColumn(tb.s, tb.t, ut, "Straße".encode("utf-16-le"), 0, add)
+    with expect(jet.JET_errMultiValuedDuplicate):
+        jet.JetSetColumn(tb.s, tb.t, ut, "STRAßE".encode("utf-16-le"), norm, add)
+    jet.JetSetColumn(tb.s, tb.t, lt, "Abc".encode("utf-16-le"), 0, add)
+    with expect(jet.JET_errMultiValuedDuplicate):
+        jet.JetSetColumn(tb.s, tb.t, lt, "aBC".encode("utf-16-le"), norm, add)
+    big = "x" * 3000
+    jet.JetSetColumn(tb.s, tb.t, lt, big.encode("utf-16-le"), 0, add)  # separated
+    with expect(jet.JET_errMultiValuedDuplicateAfterTruncation):
+        # equal in the first 255 bytes, whose sort key does not fit the key space either
+        jet.JetSetColumn(tb.s, tb.t, lt, ("X" * 3000 + "y").encode("utf-16-le"), norm, add)
+    jet.JetSetColumn(tb.s, tb.t, lt, ("X" * 3000 + "y").encode("utf-16-le"),
+                     jet.JET_bitSetUniqueMultiValues, add)  # byte-wise: different
+    with expect(jet.JET_errMultiValuedDuplicate):
+        # byte-wise on long values compares them in full, separated or not
+        jet.JetSetColumn(tb.s, tb.t, lt, big.encode("utf-16-le"),
+                         jet.JET_bitSetUniqueMultiValues, add)
+
+
+def test_unique_normalized_binary_and_fixed(tb: Tbl) -> None:
+    # ESE fldnorm.cxx ErrFLDNormalizeTaggedData: binary and fixed types are normalized too;
+    # their normalization does not fold anything, so only truncation makes a difference
+    bn = _mv_table(tb, "bn", jet.JET_coltypBinary)
+    lg = _mv_table(tb, "lg", jet.JET_coltypLong)
+    tb.prep(1)
+    add = jet.JET_SETINFO(itagSequence=0)
+    norm = jet.JET_bitSetUniqueNormalizedMultiValues
+    jet.JetSetColumn(tb.s, tb.t, bn, b"abc", 0, add)
+    jet.JetSetColumn(tb.s, tb.t, bn, b"ABC", norm, add)
+    with expect(jet.JET_errMultiValuedDuplicate):
+        jet.JetSetColumn(tb.s, tb.t, bn, b"abc", norm, add)
+    # 255 bytes normalize to 32 chunks of 9 bytes: past the 255-byte key space, so two
+    # values equal in their first 226 bytes collide (JET_errMultiValuedDuplicateAfterTruncation)
+    jet.JetSetColumn(tb.s, tb.t, bn, b"k" * 254 + b"1", 0, add)
+    with expect(jet.JET_errMultiValuedDuplicateAfterTruncation):
+        jet.JetSetColumn(tb.s, tb.t, bn, b"k" * 254 + b"2", norm, add)
+    jet.JetSetColumn(tb.s, tb.t, bn, b"k" * 254 + b"2", jet.JET_bitSetUniqueMultiValues, add)
+    jet.JetSetColumn(tb.s, tb.t, lg, L.pack(-5), 0, add)
+    jet.JetSetColumn(tb.s, tb.t, lg, L.pack(5), norm, add)
+    with expect(jet.JET_errMultiValuedDuplicate):
+        jet.JetSetColumn(tb.s, tb.t, lg, L.pack(-5), norm, add)
 
 
 def test_size_lv_zero_with_zero_length_and_overwrite_without_data(tb: Tbl) -> None:

@@ -360,3 +360,79 @@ def test_columnid_next_tagged_is_the_column_retrieved(dflt: tuple) -> None:
     ri = jet.JET_RETINFO(itagSequence=3)
     assert jet.JetRetrieveColumn(s, t, b, 0, ri) is None
     assert ri.columnidNextTagged == b
+
+
+# --- ibLongValue and cbActual; itagSequence of non-tagged columns ----------------------
+
+
+def _rc(col: int, ib: int, cb: int | None = None, itag: int = 1,
+        grbit: int = 0) -> jet.JET_RETRIEVECOLUMN:
+    return jet.JET_RETRIEVECOLUMN(columnid=col, ibLongValue=ib, cbData=cb, itagSequence=itag,
+                                  grbit=grbit)
+
+
+def test_cb_actual_is_what_is_left_after_ib_long_value(tb: Tbl) -> None:
+    # ESE lv.cxx ErrRECRetrieveSLongField: *pcbActual = ulActual - ibGraphic (0 when
+    # ibGraphic >= ulActual, JET_errSuccess); fldext.cxx ErrRECRetrieveColumns offsets an
+    # intrinsic long value the same way before cbActual = dataRetrieved.Cb()
+    big = bytes(range(256)) * 20  # separated
+    tb.insert(1, name="n", lb=big)
+    tb.insert(2, name="m", lb=b"abcdefghij")  # intrinsic
+    tb.index("primary")
+    for pk, value in ((1, big), (2, b"abcdefghij")):
+        jet.JetMakeKey(tb.s, tb.t, L.pack(pk), jet.JET_bitNewKey)
+        jet.JetSeek(tb.s, tb.t, jet.JET_bitSeekEQ)
+        n = len(value)
+        for grbit in (0, jet.JET_bitRetrieveCopy):
+            if grbit:
+                jet.JetPrepareUpdate(tb.s, tb.t, jet.JET_prepReplace)
+            rcs = [_rc(tb.lb, 3, 4, grbit=grbit), _rc(tb.lb, 3, None, grbit=grbit),
+                   _rc(tb.lb, n - 2, 4, grbit=grbit), _rc(tb.lb, n, 4, grbit=grbit),
+                   _rc(tb.lb, n + 100, None, grbit=grbit)]
+            jet.JetRetrieveColumns(tb.s, tb.t, rcs)
+            assert [r.cbActual for r in rcs] == [n - 3, n - 3, 2, 0, 0]
+            assert [r.pvData for r in rcs] == [value[3:7], value[3:], value[-2:], b"", b""]
+            assert [r.err for r in rcs] == [jet.JET_wrnBufferTruncated, 0, 0, 0, 0]
+            ri = jet.JET_RETINFO(ibLongValue=n, itagSequence=1)
+            assert jet.JetRetrieveColumn(tb.s, tb.t, tb.lb, grbit, ri) == b""
+            if grbit:
+                jet.JetPrepareUpdate(tb.s, tb.t, jet.JET_prepCancel)
+
+
+def test_ib_long_value_is_ignored_by_other_columns(tb: Tbl) -> None:
+    # ESE fldext.cxx ErrIsamRetrieveColumn: ibLVOffset is applied only for
+    # wrnRECSeparatedLV / wrnRECIntrinsicLV / wrnRECCompressed (long values)
+    tb.insert(1, name="hello", mvl=(7,))
+    jet.JetMove(tb.s, tb.t, jet.JET_MoveFirst)
+    ri = jet.JET_RETINFO(ibLongValue=4, itagSequence=1)
+    assert jet.JetRetrieveColumn(tb.s, tb.t, tb.name, 0, ri) == u16("hello")
+    rcs = [_rc(tb.name, 4, 2), _rc(tb.mvl, 100), _rc(tb.pk, 2)]
+    jet.JetRetrieveColumns(tb.s, tb.t, rcs)
+    assert [r.pvData for r in rcs] == [u16("h"), L.pack(7), L.pack(1)]
+    assert [r.cbActual for r in rcs] == [10, 4, 4]
+    assert [r.err for r in rcs] == [jet.JET_wrnBufferTruncated, 0, 0]
+
+
+def test_itag_sequence_zero_or_more_on_non_tagged_columns(tb: Tbl) -> None:
+    # ESE fldext.cxx ErrIsamRetrieveColumn: ErrRECRetrieveNonTaggedColumn takes no
+    # itagSequence; ErrRECRetrieveTaggedColumn (rec.hxx) rejects 0 with
+    # JET_errBadItagSequence; columnid 0 with itagSequence 0 is rejected too
+    tb.insert(5, name="x", mvl=(1, 2))
+    jet.JetMove(tb.s, tb.t, jet.JET_MoveFirst)
+    for itag in (0, 2, 9):
+        ri = jet.JET_RETINFO(itagSequence=itag)
+        assert jet.JetRetrieveColumn(tb.s, tb.t, tb.pk, 0, ri) == L.pack(5)
+        assert jet.JetRetrieveColumn(tb.s, tb.t, tb.name, 0, ri) == u16("x")
+    with expect(jet.JET_errBadItagSequence):
+        jet.JetRetrieveColumn(tb.s, tb.t, tb.mvl, 0, jet.JET_RETINFO(itagSequence=0))
+    with expect(jet.JET_errBadItagSequence):
+        jet.JetRetrieveColumn(tb.s, tb.t, 0, 0, jet.JET_RETINFO(itagSequence=0))
+    with expect(jet.JET_errColumnNotFound):  # ErrRECIAccessColumn comes first
+        jet.JetRetrieveColumn(tb.s, tb.t, 0x7F00, 0, jet.JET_RETINFO(itagSequence=0))
+    assert jet.JetRetrieveColumn(tb.s, tb.t, tb.mvl, 0,
+                                 jet.JET_RETINFO(itagSequence=3)) is None
+    rcs = [_rc(tb.pk, 0, itag=2), _rc(tb.pk, 0, itag=0), _rc(tb.mvl, 0, itag=0)]
+    jet.JetRetrieveColumns(tb.s, tb.t, rcs)
+    assert rcs[0].pvData == L.pack(5) and rcs[0].cbActual == 4
+    # itagSequence 0 counts (RECICountColumn)
+    assert (rcs[1].itagSequence, rcs[2].itagSequence) == (1, 2)

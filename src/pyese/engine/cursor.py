@@ -687,6 +687,8 @@ class Cursor:
     def goto_bookmark(self, bookmark: bytes, itag: int = 1) -> None:
         """JetGotoBookmark (ESE rec.cxx ErrRECIGotoBookmark): the record's entry in the
         current index (on a secondary index the entry made from multi-value ``itag``).
+        Reaching an entry of a secondary index is a navigation of the index (a rollback
+        of the level resets it); on the primary index it is not.
 
         JET_errInvalidBookmark (empty), then a prepared update is cancelled, the range
         removed and the key reset; JET_errRecordDeleted (no such record),
@@ -728,6 +730,10 @@ class Cursor:
         if chosen is None:
             self.park(BEFORE)
             raise_error(C.JET_errNoCurrentRecord)
+        # ESE dir.cxx ErrDIRDownKeyData marks the index's FUCB navigated at this level
+        # (FUCBSetLevelNavigate); the table's FUCB went there by ErrDIRGotoJetBookmark,
+        # which does not, nor does a goto on the primary index.
+        self._navigated()
         self.set_on(index_node(ix.index, chosen.key, bookmark)[0], bookmark)
 
     def goto_index_bookmark(self, key: bytes, bookmark: bytes, grbit: int) -> None:

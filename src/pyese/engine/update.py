@@ -20,6 +20,13 @@ from typing import Any
 from pyese.engine.cursor import Cursor
 from pyese.engine.ddl import index_node, mso_key
 from pyese.engine.indexentries import IndexEntry, index_entries
+from pyese.engine.keys import (
+    CB_KEY_MOST_OLD,
+    TextLocale,
+    _fixed_normalizer,
+    normalize_binary,
+    normalize_text,
+)
 from pyese.engine.logservice import storage_of
 from pyese.engine.longvalue import LongValueReader
 from pyese.engine.record import (
@@ -312,7 +319,7 @@ def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
         value = value[:col.cbMax]
         warning = C.JET_wrnColumnMaxTruncated
     if grbit & UNIQUE_MV_GRBITS:
-        _check_unique_mv(cur, upd, col, value, itag)
+        _check_unique_mv(cur, upd, col, value, itag, grbit)
     if col.is_long_value:
         _drop_owned(cur, upd, col.columnid, itag)
     w = upd.image.set(col.columnid, value, itag)
@@ -321,15 +328,61 @@ def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
 
 
 def _check_unique_mv(cur: Cursor, upd: PreparedUpdate, col: Any, value: bytes,
-                     itag: int) -> None:
+                     itag: int, grbit: int) -> None:
+    """JET_bitSetUniqueMultiValues / JET_bitSetUniqueNormalizedMultiValues: compare ``value``
+    with every other value of the column in the copy buffer (all but value ``itag``, the one
+    being replaced).
+
+    Plain: byte for byte (long values in full). Normalized: the key-normalized forms
+    (:func:`normalize_tagged_value`, as ESE ``tagfld.cxx`` ErrCheckUniqueNormalizedMultiValues
+    and ``fldmod.cxx`` ErrRECICheckUniqueNormalizedLVMultiValues do). Raises
+    JET_errMultiValuedDuplicate, or JET_errMultiValuedDuplicateAfterTruncation when the
+    normalized forms are equal and normalization truncated them.
+    """
+    normalized = bool(grbit & C.JET_bitSetUniqueNormalizedMultiValues)
+    mine = normalize_tagged_value(col, value) if normalized else None
     n = 1
     while True:
         existing = _current_value(cur, upd, col.columnid, n)
         if existing is None:
             return
-        if n != itag and existing == value:
-            raise_error(C.JET_errMultiValuedDuplicate, col.name)
+        if n != itag:
+            if mine is None:
+                if existing == value:
+                    raise_error(C.JET_errMultiValuedDuplicate, col.name)
+            else:
+                norm, truncated = normalize_tagged_value(col, existing)
+                if norm == mine[0]:
+                    if truncated or mine[1]:
+                        raise_error(C.JET_errMultiValuedDuplicateAfterTruncation, col.name)
+                    raise_error(C.JET_errMultiValuedDuplicate, col.name)
         n += 1
+
+
+def normalize_tagged_value(col: Any, data: bytes) -> tuple[bytes, bool]:
+    """A column value normalized as ESE ``fldnorm.cxx`` ErrFLDNormalizeTaggedData does for
+    unique multi-value checks: (normalized bytes, truncated).
+
+    The key space is JET_cbKeyMost_OLD (255 bytes); text uses the instance's default
+    LCMapString flags and locale (case, kana type and width folded), binary the chunked
+    binary segment, fixed types their key segment. A long value takes part with its first
+    255 bytes only (ESE reads no more). A zero-length value normalizes to its null segment.
+    """
+    if col.is_long_value:
+        data = data[:CB_KEY_MOST_OLD]
+    if not data:
+        text_or_binary = col.coltyp in (C.JET_coltypText, C.JET_coltypLongText,
+                                        C.JET_coltypBinary, C.JET_coltypLongBinary)
+        return (b"\x40" if text_or_binary else b"\x00"), False
+    if col.coltyp in (C.JET_coltypText, C.JET_coltypLongText):
+        return normalize_text(data, CB_KEY_MOST_OLD, CB_KEY_MOST_OLD, CB_KEY_MOST_OLD + 1,
+                              col.cp or 1252, TextLocale())
+    if col.coltyp in (C.JET_coltypBinary, C.JET_coltypLongBinary):
+        seg, truncated, _ = normalize_binary(data, CB_KEY_MOST_OLD, CB_KEY_MOST_OLD,
+                                             CB_KEY_MOST_OLD + 1, False)
+        return seg, truncated
+    fixed = _fixed_normalizer(col.coltyp, False)
+    return (fixed(data) if fixed is not None else data), False
 
 
 def _real_itag(upd: PreparedUpdate, col: Any, itag: int) -> int:
@@ -427,10 +480,11 @@ def _lv_set(cur: Cursor, upd: PreparedUpdate, col: Any, data: bytes | None, grbi
             upd.image.set(col.columnid, None, real, revert_to_default=bool(
                 grbit & C.JET_bitSetRevertToDefaultValue))
         return 0
+    if grbit & UNIQUE_MV_GRBITS:
+        # ESE fldmod.cxx ErrFLDSetOneColumn checks before ErrRECSetLongField (cbMaxLen)
+        _check_unique_mv(cur, upd, col, piece, itag, grbit)
     if col.cbMax and new_size > col.cbMax:
         raise_error(C.JET_errColumnTooBig, col.name)
-    if grbit & C.JET_bitSetUniqueMultiValues and new_size <= LV_INTRINSIC_MOST:
-        _check_unique_mv(cur, upd, col, piece, itag)
     separate = (new_size > LV_INTRINSIC_MOST or bool(grbit & C.JET_bitSetSeparateLV)) \
         and not grbit & C.JET_bitSetIntrinsicLV
     if not separate:

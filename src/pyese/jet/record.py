@@ -118,26 +118,34 @@ def _raw_value(rec: Any, columnid: int, itag: int, grbit: int) -> tuple[bytes | 
     return raw, flags
 
 
-def _read_value(rec: Any, columnid: int, itag: int, grbit: int, ib: int,
+def _read_value(rec: Any, col: Any, itag: int, grbit: int, ib: int,
                 cb_max: int | None) -> tuple[bytes | None, int]:
-    """(bytes ib .. ib + cb_max of the value, its full size); a separated long value is read
-    chunk by chunk, only the chunks asked for."""
-    raw, flags = _raw_value(rec, columnid, itag, grbit)
+    """(bytes ib .. ib + cb_max of the value, cbActual); a separated long value is read
+    chunk by chunk, only the chunks asked for.
+
+    As ESE ``fldext.cxx`` ErrIsamRetrieveColumn / ErrRECRetrieveColumns: ``ib``
+    (ibLongValue) applies to long values only (intrinsic, separated or compressed) and
+    their cbActual is what is left from ``ib`` (0 when ``ib`` is at or past the end:
+    ``lv.cxx`` ErrRECRetrieveSLongField); other columns ignore it and report their size.
+    """
+    raw, flags = _raw_value(rec, col.columnid, itag, grbit)
     if raw is None:
         return None, 0
+    if not col.is_long_value:
+        ib = 0
     if flags & VALUE_SEPARATED and not flags & VALUE_ENCRYPTED:
         if rec.lv is None:
             raise_error(C.JET_errLVCorrupted, "separated value without a long-value tree")
         lid = lid_from_bytes(raw)
         size = rec.lv.size(lid)
         if ib >= size:
-            return b"", size
-        return rec.lv.read(lid, ib, cb_max), size
-    value = rec.get(columnid, itag) if flags else raw
+            return b"", 0
+        return rec.lv.read(lid, ib, cb_max), size - ib
+    value = rec.get(col.columnid, itag) if flags else raw
     if value is None:
         return None, 0
     end = None if cb_max is None else ib + cb_max
-    return value[ib:end], len(value)
+    return value[ib:end], max(len(value) - ib, 0)
 
 
 def _scan_order(rec: Any, table: Any) -> list[Any]:
@@ -342,8 +350,13 @@ def JetRetrieveColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, column
 
 def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int,
               limit: int | None) -> tuple[bytes | None, int, int, bool]:
-    """(value, full size, columnid retrieved, explicit NULL) from the record or copy
-    buffer; columnid 0 scans the tagged columns."""
+    """(value, cbActual, columnid retrieved, explicit NULL) from the record or copy
+    buffer; columnid 0 scans the tagged columns.
+
+    itagSequence 0 is JET_errBadItagSequence for columnid 0 and for tagged columns (ESE
+    ``fldext.cxx`` ErrIsamRetrieveColumn, ``rec.hxx`` ErrRECRetrieveTaggedColumn); fixed
+    and variable columns ignore the itagSequence (ErrRECRetrieveNonTaggedColumn takes
+    none)."""
     table = cur.table
     if cid == 0:
         if itag < 1:
@@ -352,14 +365,16 @@ def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int,
         cid, itag, set_null = _scan_tagged(rec, table, itag, g)
         if cid == 0 or set_null:
             return None, 0, cid, set_null
-        value, size = _read_value(rec, cid, itag, g & ~C.JET_bitRetrieveIgnoreDefault, ib,
-                                  limit)
+        value, size = _read_value(rec, table.column_by_id(cid), itag,
+                                  g & ~C.JET_bitRetrieveIgnoreDefault, ib, limit)
         return value, size, cid, False
     col = table.column_by_id(cid)
-    if itag < 1:
+    if not col.is_tagged:
+        itag = 1
+    elif itag < 1:
         raise_error(C.JET_errBadItagSequence)
     rec = _record_for(cur, g)
-    value, size = _read_value(rec, col.columnid, itag, g, ib, limit)
+    value, size = _read_value(rec, col, itag, g, ib, limit)
     return value, size, cid, False
 
 
@@ -401,7 +416,7 @@ def _retrieve_one(cur: Any, rc: Any) -> None:
         if got.itag is not None:
             rc.itagSequence = itag = got.itag
         if not got.fallback:
-            _fill(rc, got.value, got.size, got.size, cid, limit, False)
+            _fill(rc, got.value, got.size, cid, limit, False)
             return
     if itag == 0:
         rec = _record_for(cur, g)
@@ -414,19 +429,19 @@ def _retrieve_one(cur: Any, rc: Any) -> None:
         rc.columnidNextTagged = cid
         return
     value, size, got_cid, set_null = _retrieve(cur, cid, g, itag, ib, limit)
-    _fill(rc, value, size, size - ib, got_cid, limit, set_null)
+    _fill(rc, value, size, got_cid, limit, set_null)
 
 
-def _fill(rc: Any, value: bytes | None, size: int, remaining: int, cid: int,
+def _fill(rc: Any, value: bytes | None, cb_actual: int, cid: int,
           limit: int | None, set_null: bool) -> None:
     rc.columnidNextTagged = cid
     rc.pvData = value
-    rc.cbActual = size if value is not None else 0
+    rc.cbActual = cb_actual if value is not None else 0
     if set_null:
         rc.err = C.JET_wrnColumnSetNull
     elif value is None:
         rc.err = C.JET_wrnColumnNull
-    elif limit is not None and remaining > limit:
+    elif limit is not None and cb_actual > limit:
         rc.err = C.JET_wrnBufferTruncated
     else:
         rc.err = 0

@@ -83,9 +83,37 @@ def test_read_locks_coexist_write_lock_waits_for_rollback(bank: Bank) -> None:
     jet.JetRollback(a)
     with expect(jet.JET_errWriteConflict):
         jet.JetGetLock(c, tc, jet.JET_bitWriteLock)
-    jet.JetCommitTransaction(b)  # locks go at the level-0 end
+    jet.JetCommitTransaction(b)  # locks go at the level-0 end...
+    # ...but b's committed read lock is still active for c, which began before b's commit
+    # (ver.hxx FActiveNotByMe; ver.cxx FVERIWriteConflict: only read locks commute)
+    with expect(jet.JET_errWriteConflict):
+        jet.JetGetLock(c, tc, jet.JET_bitWriteLock)
+    jet.JetGetLock(c, tc, jet.JET_bitReadLock)
+    jet.JetRollback(c)
+    jet.JetBeginTransaction(c)
     jet.JetGetLock(c, tc, jet.JET_bitWriteLock)
     jet.JetRollback(c)
+
+
+def test_committed_write_lock_conflicts_with_older_transactions(bank: Bank) -> None:
+    """ESE keeps a committed lock's version until no older transaction is left: for a
+    transaction that began before the commit it is active (ver.hxx FActiveNotByMe)."""
+    a, ta, b, tb = two(bank)
+    jet.JetBeginTransaction(a)  # a's snapshot predates b's commit
+    jet.JetBeginTransaction(b)
+    jet.JetGetLock(b, tb, jet.JET_bitWriteLock)
+    jet.JetCommitTransaction(b)  # a lock only: nothing written
+    for grbit in (jet.JET_bitReadLock, jet.JET_bitWriteLock):
+        with expect(jet.JET_errWriteConflict):
+            jet.JetGetLock(a, ta, grbit)
+    with expect(jet.JET_errWriteConflict):
+        jet.JetPrepareUpdate(a, ta, jet.JET_prepReplace)
+    with expect(jet.JET_errWriteConflict):
+        jet.JetEscrowUpdate(a, ta, bank.cbal, i32(1))
+    jet.JetRollback(a)
+    jet.JetBeginTransaction(a)  # a new snapshot: the lock is history
+    jet.JetGetLock(a, ta, jet.JET_bitWriteLock)
+    jet.JetCommitTransaction(a)
 
 
 def test_write_lock_blocks_every_other_operation(bank: Bank) -> None:
@@ -147,5 +175,9 @@ def test_nested_rollback_releases_only_that_levels_lock(bank: Bank) -> None:
     with expect(jet.JET_errWriteConflict):
         jet.JetGetLock(b, tb, jet.JET_bitReadLock)
     jet.JetCommitTransaction(a)
+    with expect(jet.JET_errWriteConflict):  # committed after b began: still active for b
+        jet.JetGetLock(b, tb, jet.JET_bitReadLock)
+    jet.JetRollback(b)
+    jet.JetBeginTransaction(b)
     jet.JetGetLock(b, tb, jet.JET_bitReadLock)
     jet.JetRollback(b)

@@ -10,12 +10,16 @@ per key for a reader that may still write, so its write conflicts as ESE's would
 from __future__ import annotations
 
 import struct
+import threading
+from collections.abc import Iterator
 
 import pytest
 
 import pyese.jet as jet
+from pyese.engine import logservice
 from pyese.engine.gate import session_call
 from pyese.engine.logservice import storage_of
+from pyese.storage.faults import FaultInjector
 
 from .helpers import expect
 
@@ -82,12 +86,23 @@ class Bank:
 
 
 @pytest.fixture
-def small() -> jet.JET_INSTANCE:
+def faults() -> Iterator[FaultInjector]:
+    injector = FaultInjector()
+    logservice.TEST_FAULTS = injector
+    try:
+        yield injector
+    finally:
+        logservice.TEST_FAULTS = None
+
+
+@pytest.fixture
+def small(faults: FaultInjector) -> Iterator[jet.JET_INSTANCE]:
     inst = jet.JetCreateInstance("long")
     jet.JetSetSystemParameter(inst, 0, jet.JET_paramMaxVerPages, MAX_VER_PAGES)
     jet.JetInit(inst)
     yield inst
-    jet.JetTerm(inst)
+    faults.disarm()
+    jet.JetTerm2(inst, jet.JET_bitTermAbrupt)
 
 
 def version_store(s: jet.JET_SESID):  # noqa: ANN201
@@ -126,26 +141,30 @@ def test_writers_go_on_past_the_limit_while_a_reader_holds_its_snapshot(
             jet.JetPrepareUpdate(r, tr, jet.JET_prepReplace)
     jet.JetCommitTransaction(r)
     vs.catch_up()
+    with vs._cleanup_lock:  # a cleanup on the applier's thread has finished
+        pass
     vs.cleanup()
     assert vs.nbytes == 0 and vs.ntombstones == 0  # reclaimed when the reader ends
     assert all(not t.tombstones and not t.horizon for t in vs._trees.values())
 
 
 def test_reader_begun_before_lazy_commits_were_applied_keeps_what_it_sees(
-        small: jet.JET_INSTANCE) -> None:
-    """The reader's snapshot begins after lazy commits that are not in the file yet:
-    when their versions are reclaimed, the values it sees move into its overlay."""
+        small: jet.JET_INSTANCE, faults: FaultInjector) -> None:
+    """The reader's snapshot begins after commits that are not in the file yet: when
+    their versions are reclaimed, the values it sees move into its overlay."""
     bank = Bank(small)
     r, tr = bank.session()
     w, tw = bank.session()
     vs = version_store(r)
     vs.catch_up()
+    applier = threading.Event()
+    faults.hold("applier.apply", applier)
     for i in range(ROWS):
-        # committed, not yet applied (small: the log buffer does not fill and flush)
-        bank.add(w, tw, i, 5, jet.JET_bitCommitLazyFlush, pad=8)
+        bank.add(w, tw, i, 5, jet.JET_bitCommitLazyFlush, pad=8)  # committed, not applied
     jet.JetBeginTransaction(r)
     seen = bank.balances(r, tr)
     assert seen == {i: 105 for i in range(ROWS)}
+    applier.set()
     for n in range(UPDATES):
         bank.add(w, tw, n % ROWS, 1)
     assert vs.nbytes <= vs.max_bytes
@@ -159,19 +178,25 @@ def test_reader_begun_before_lazy_commits_were_applied_keeps_what_it_sees(
 
 
 def test_overlay_value_is_the_before_image_of_the_readers_own_write(
-        small: jet.JET_INSTANCE) -> None:
+        small: jet.JET_INSTANCE, faults: FaultInjector) -> None:
     bank = Bank(small)
     r, tr = bank.session()
     w, tw = bank.session()
     vs = version_store(r)
     vs.catch_up()
-    bank.add(w, tw, 0, 7, jet.JET_bitCommitLazyFlush)  # account 0: 107, not yet applied
+    applier = threading.Event()
+    faults.hold("applier.apply", applier)
+    bank.add(w, tw, 0, 7)  # account 0: 107, durable, not yet in the database file
     jet.JetBeginTransaction(r)
     assert bank.balances(r, tr)[0] == 107
+    applier.set()
     for n in range(UPDATES):
         bank.add(w, tw, 1 + n % (ROWS - 1), 1)  # never account 0
     vs.catch_up()
     vs.reclaim()
+    with session_call(r) as session:
+        overlay = vs._trx[session.id].overlay
+    assert overlay  # account 0's record (and its long value) pinned for r
     bank.seek(r, tr, 0)
     jet.JetPrepareUpdate(r, tr, jet.JET_prepReplace)
     bal = struct.unpack("<i", jet.JetRetrieveColumn(r, tr, bank.cbal))[0]

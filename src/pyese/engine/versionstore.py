@@ -159,7 +159,7 @@ class Tree:
     """The versions of one tree (dbnum, objid): chains by key, keys in order, locks."""
 
     __slots__ = ("dbnum", "objid", "db", "lock", "chains", "keys", "locks", "gen",
-                 "tombstones", "horizon", "overlay_refs")
+                 "tombstones", "read_tombstones", "horizon", "overlay_refs")
 
     def __init__(self, db: Database, objid: int) -> None:
         self.dbnum = db.dbnum
@@ -175,6 +175,9 @@ class Tree:
         self.tombstones: dict[bytes, int] = {}
         """key -> commit id of the newest reclaimed committed write: what a transaction
         that began before it must still conflict with (``VersionStore.reclaim``)."""
+        self.read_tombstones: dict[bytes, int] = {}
+        """key -> commit id of the newest committed read lock (JetGetLock) on a key no
+        newer tombstone covers: it conflicts with any operation but a read lock."""
         self.horizon = 0
         """Tombstones folded into one commit id when they grew past TOMBSTONES_PER_TREE: a
         transaction that began before it conflicts on every key of the tree."""
@@ -220,6 +223,21 @@ def _resolve(chain: list[Version], trx: Trx | None, b: int, pinned: Any = _NO_PI
     ``VersionStore.reclaim`` dropped versions the reader does not see: the chain's
     oldest before-image then holds them, the reader's file snapshot does not.
     """
+    # Fast path: a chain of other transactions' image versions is in commit order, so
+    # walking it newest first, the first visible version is the answer.
+    i = len(chain) - 1
+    while i >= 0:
+        v = chain[i]
+        if v.delta is not None or v.escrow or v.trx is trx:
+            break  # the general walk below
+        cid = v.trx.commit_id
+        if cid is not None and cid < b:
+            if pinned is not _NO_PIN:
+                return True, pinned
+            if i == len(chain) - 1:
+                return True, v.after
+            return True, chain[i + 1].before  # the first version it must not see
+        i -= 1
     own: list[Any] | None = None
     if trx is not None:
         for v in reversed(chain):
@@ -278,6 +296,7 @@ class VersionStore:
         self.commit_lock = threading.Lock()
         self._lock = threading.Lock()
         self._cleanup_lock = threading.Lock()
+        self._applied_cond = threading.Condition(self._lock)
         self._trees: dict[tuple[int, int], Tree] = {}
         self._trx: dict[int, Trx] = {}  # session id -> open level-0 transaction
         self._committed: deque[Trx] = deque()
@@ -289,7 +308,7 @@ class VersionStore:
         self._inner: dict[int, Trx] = {}
         """Internal level-0 transactions in flight (an update outside a transaction, a
         JET_bitEscrowNoRollback delta): id(trx) -> trx."""
-        self._tombstone_heap: list[tuple[int, int, Tree, bytes | None]] = []
+        self._tombstone_heap: list[tuple[int, int, Tree, bytes | None, bool]] = []
         self._tombstone_seq = itertools.count()
         self.ntombstones = 0
         self._cleanup_again = False
@@ -327,6 +346,13 @@ class VersionStore:
                 self._rollback_level(trx, len(trx.levels))
             self._end(trx)
             raise
+        if any(trx.locks):
+            if trx.commit_id is None:  # locks only: nothing to log, but a commit time
+                inst = self.instance
+                with inst.lock:
+                    inst.trx_newest += 4
+                    trx.commit_id = inst.trx_newest
+            self._entomb_locks(trx)
         self._end(trx)
         if lgpos is not None and not lazy:
             self._flush(lgpos)
@@ -407,7 +433,10 @@ class VersionStore:
         self._flush(target)
         if not applier.wait_applied(target) and applier.failed is not None:
             raise applier.failed
-        with self._cleanup_lock:  # the applier thread's cleanup, if running, has finished
+        with self._lock:  # until the applier's callback (and its cleanup) has run
+            while self._applied < target and applier.failed is None:
+                self._applied_cond.wait(0.1)
+        with self._cleanup_lock:
             pass
         self.cleanup()
         return True
@@ -498,16 +527,23 @@ class VersionStore:
         commutes with every such one: escrow deltas with deltas, read locks with read
         locks."""
         kind = OPER_DELTA if delta else OPER_READ_LOCK if read_lock else OPER_WRITE
+        b = trx.begin0
         reclaimed = tree.tombstones.get(key)
-        if (reclaimed is not None and reclaimed > trx.begin0) or tree.horizon > trx.begin0:
+        if (reclaimed is not None and reclaimed > b) or tree.horizon > b:
             raise_error(C.JET_errWriteConflict, "committed after this transaction began")
+        if kind != OPER_READ_LOCK and tree.read_tombstones.get(key, 0) > b:
+            raise_error(C.JET_errWriteConflict, "read-locked by a transaction committed since")
         if chain:
-            b = trx.begin0
-            for v in chain:
+            # Newest first: below a committed image version this transaction sees, every
+            # version is committed and seen too (an image writer conflicts with any
+            # active version, so none can be older than it).
+            for v in reversed(chain):
                 if v.trx is trx:
                     continue
                 cid = v.trx.commit_id
                 if cid is not None and cid <= b:
+                    if v.delta is None and not v.escrow:
+                        break
                     continue
                 other = OPER_DELTA if (v.delta is not None or v.escrow) else OPER_WRITE
                 if kind == OPER_WRITE or other != kind:
@@ -1023,6 +1059,8 @@ class VersionStore:
                 if trx.applied_epoch is None and (trx.lgpos is None or trx.lgpos <= lgpos):
                     trx.applied_epoch = self._epoch
         self.cleanup()
+        with self._lock:
+            self._applied_cond.notify_all()
 
     def cleanup(self) -> None:
         """Drop committed versions no reader can need (module docstring, invariant 4);
@@ -1171,23 +1209,8 @@ class VersionStore:
                 rtrx.overlay[tk] = value
                 tree.overlay_refs[key] = tree.overlay_refs.get(key, 0) + 1
                 pinned_bytes += VERSION_OVERHEAD + len(key) + len(value or b"")
-            newest = commits[-1]
-            if newest > oldest_rw and newest > tree.horizon:
-                old = tree.tombstones.get(key)
-                if old is None or newest > old:
-                    if old is None:
-                        self.ntombstones += 1
-                    tree.tombstones[key] = newest
-                    heapq.heappush(self._tombstone_heap,
-                                   (newest, next(self._tombstone_seq), tree, key))
-                if len(tree.tombstones) > TOMBSTONES_PER_TREE:
-                    # Bounded memory: one commit id for the tree. Writers that began
-                    # before it conflict on any key (stricter than ESE, never looser).
-                    tree.horizon = max(tree.tombstones.values())
-                    self.ntombstones -= len(tree.tombstones)
-                    tree.tombstones.clear()
-                    heapq.heappush(self._tombstone_heap,
-                                   (tree.horizon, next(self._tombstone_seq), tree, None))
+            if commits[-1] > oldest_rw:
+                self._entomb(tree, key, commits[-1], read_lock=False)
             freed = 0
             for v in chain:
                 freed += v.size
@@ -1199,17 +1222,62 @@ class VersionStore:
             self.nbytes += pinned_bytes
         return freed - pinned_bytes
 
+    def _entomb(self, tree: Tree, key: bytes, cid: int, *, read_lock: bool) -> None:
+        """Remember that commit ``cid`` wrote (or read-locked) ``key`` after its versions
+        or locks are gone, for transactions that began before it (under tree.lock)."""
+        if cid <= tree.horizon:
+            return
+        table = tree.read_tombstones if read_lock else tree.tombstones
+        old = table.get(key)
+        if old is not None and old >= cid:
+            return
+        if old is None:
+            self.ntombstones += 1
+        table[key] = cid
+        heapq.heappush(self._tombstone_heap,
+                       (cid, next(self._tombstone_seq), tree, key, read_lock))
+        if len(tree.tombstones) + len(tree.read_tombstones) > TOMBSTONES_PER_TREE:
+            # Bounded memory: one commit id for the tree. Writers that began before it
+            # conflict on any key (stricter than ESE, never looser).
+            tree.horizon = max([*tree.tombstones.values(), *tree.read_tombstones.values()])
+            self.ntombstones -= len(tree.tombstones) + len(tree.read_tombstones)
+            tree.tombstones.clear()
+            tree.read_tombstones.clear()
+            heapq.heappush(self._tombstone_heap,
+                           (tree.horizon, next(self._tombstone_seq), tree, None, False))
+
+    def _entomb_locks(self, trx: Trx) -> None:
+        """At the level-0 commit: the locks the transaction took on keys it did not write
+        stay as conflicts for transactions that began before the commit, as ESE's
+        committed write-lock and read-lock versions do (ver.cxx FVERIWriteConflict: the
+        newest version is active for them; only read locks commute with read locks)."""
+        cid = trx.commit_id
+        if cid is None or not any(trx.locks) or (len(self._trx) <= 1 and not self._inner):
+            return
+        for level_locks in trx.locks:
+            for tree, key in level_locks:
+                with tree.lock:
+                    held = tree.locks.get(key)
+                    entry = held.get(trx) if held else None
+                    if entry is None:
+                        continue
+                    chain = tree.chains.get(key)
+                    if chain and any(v.trx is trx for v in chain):
+                        continue  # its own version conflicts already
+                    self._entomb(tree, key, cid, read_lock=not entry[0])
+
     def _purge_tombstones(self, oldest_rw: int) -> None:
         """Forget tombstones no open writer can conflict with (caller holds _cleanup_lock)."""
         heap = self._tombstone_heap
         while heap and heap[0][0] <= oldest_rw:
-            cid, _seq, tree, key = heapq.heappop(heap)
+            cid, _seq, tree, key, read_lock = heapq.heappop(heap)
             with tree.lock:
+                table = tree.read_tombstones if read_lock else tree.tombstones
                 if key is None:
                     if tree.horizon == cid:
                         tree.horizon = 0
-                elif tree.tombstones.get(key) == cid:
-                    del tree.tombstones[key]
+                elif table.get(key) == cid:
+                    del table[key]
                     self.ntombstones -= 1
 
     def _release_overlay(self, trx: Trx) -> None:

@@ -76,6 +76,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._armed: dict[str, _Arm] = {}
         self._hits: dict[str, int] = {}
+        self._holds: dict[str, threading.Event] = {}
 
     def arm(self, point: str, exc_factory: ExcFactory, *, after: int = 0, times: int = 1) -> None:
         """Make the hits of ``point`` after the first ``after`` raise ``exc_factory()``,
@@ -84,13 +85,21 @@ class FaultInjector:
             self._armed[point] = _Arm(exc_factory, after, times)
             self._hits[point] = 0
 
+    def hold(self, point: str, release: threading.Event) -> None:
+        """Make every hit of ``point`` wait until ``release`` is set (for tests that need
+        work held back at a point, e.g. the applier, deterministically)."""
+        with self._lock:
+            self._holds[point] = release
+
     def disarm(self, point: str | None = None) -> None:
         """Disarm ``point``, or every point."""
         with self._lock:
             if point is None:
                 self._armed.clear()
+                self._holds.clear()
             else:
                 self._armed.pop(point, None)
+                self._holds.pop(point, None)
 
     def hits(self, point: str) -> int:
         """How many times ``point`` was hit since it was armed."""
@@ -99,8 +108,11 @@ class FaultInjector:
 
     def hit(self, point: str) -> None:
         """Raise the armed exception for ``point`` if its turn has come."""
-        if not self._armed:
+        if not self._armed and not self._holds:
             return
+        release = self._holds.get(point)
+        if release is not None:
+            release.wait()
         with self._lock:
             arm = self._armed.get(point)
             if arm is None:
@@ -119,6 +131,9 @@ class _NoFaults(FaultInjector):
 
     def arm(self, point: str, exc_factory: ExcFactory, *, after: int = 0, times: int = 1) -> None:
         raise TypeError("NO_FAULTS is shared and cannot be armed; make a FaultInjector()")
+
+    def hold(self, point: str, release: threading.Event) -> None:
+        raise TypeError("NO_FAULTS is shared and cannot hold; make a FaultInjector()")
 
     def hit(self, point: str) -> None:
         return

@@ -110,6 +110,12 @@ def version_store(s: jet.JET_SESID):  # noqa: ANN201
         return storage_of(session.instance).vs
 
 
+def overlay_of(vs, s: jet.JET_SESID):  # noqa: ANN001, ANN201
+    """The values reclaim pinned for session ``s``'s open transaction."""
+    with session_call(s) as session:
+        return vs._trx[session.id].overlay
+
+
 @pytest.mark.parametrize("grbit", [0, jet.JET_bitTransactionReadOnly])
 def test_writers_go_on_past_the_limit_while_a_reader_holds_its_snapshot(
         small: jet.JET_INSTANCE, grbit: int) -> None:
@@ -168,8 +174,7 @@ def test_reader_begun_before_lazy_commits_were_applied_keeps_what_it_sees(
     for n in range(UPDATES):
         bank.add(w, tw, n % ROWS, 1)
     assert vs.nbytes <= vs.max_bytes
-    with session_call(r) as session:
-        overlay = vs._trx[session.id].overlay
+    overlay = overlay_of(vs, r)
     # one value per key it sees (the records, and long values freed since)
     assert overlay is not None and len(overlay) >= ROWS
     assert bank.balances(r, tr) == seen
@@ -194,8 +199,7 @@ def test_overlay_value_is_the_before_image_of_the_readers_own_write(
         bank.add(w, tw, 1 + n % (ROWS - 1), 1)  # never account 0
     vs.catch_up()
     vs.reclaim()
-    with session_call(r) as session:
-        overlay = vs._trx[session.id].overlay
+    overlay = overlay_of(vs, r)
     assert overlay  # account 0's record (and its long value) pinned for r
     bank.seek(r, tr, 0)
     jet.JetPrepareUpdate(r, tr, jet.JET_prepReplace)

@@ -427,7 +427,8 @@ class Cursor:
             self.set_on(*self._entry(node))
             return
         if crow == 0:
-            self.require_entry(present=True)
+            # On the primary index the entry is the record: record_view checks it.
+            self.require_entry(present=self.on_secondary)
             self.record_view()
             return
         forward = crow > 0

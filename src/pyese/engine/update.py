@@ -39,7 +39,7 @@ from pyese.engine.record import (
     lv_root_key,
     max_record_size,
 )
-from pyese.engine.schema import FIXED_SIZES, IndexDef
+from pyese.engine.schema import BINARY_TYPES, FIXED_SIZES, TEXT_TYPES, IndexDef
 from pyese.engine.session import LEVEL_USER_MOST, Session
 from pyese.engine.sysobjects import objidFDPMSO, sysobjIndex
 from pyese.engine.tablescan import RecordView
@@ -371,13 +371,12 @@ def normalize_tagged_value(col: Any, data: bytes) -> tuple[bytes, bool]:
     if col.is_long_value:
         data = data[:CB_KEY_MOST_OLD]
     if not data:
-        text_or_binary = col.coltyp in (C.JET_coltypText, C.JET_coltypLongText,
-                                        C.JET_coltypBinary, C.JET_coltypLongBinary)
+        text_or_binary = col.coltyp in TEXT_TYPES or col.coltyp in BINARY_TYPES
         return (b"\x40" if text_or_binary else b"\x00"), False
-    if col.coltyp in (C.JET_coltypText, C.JET_coltypLongText):
+    if col.coltyp in TEXT_TYPES:
         return normalize_text(data, CB_KEY_MOST_OLD, CB_KEY_MOST_OLD, CB_KEY_MOST_OLD + 1,
                               col.cp or 1252, TextLocale())
-    if col.coltyp in (C.JET_coltypBinary, C.JET_coltypLongBinary):
+    if col.coltyp in BINARY_TYPES:
         seg, truncated, _ = normalize_binary(data, CB_KEY_MOST_OLD, CB_KEY_MOST_OLD,
                                              CB_KEY_MOST_OLD + 1, False)
         return seg, truncated

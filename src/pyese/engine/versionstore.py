@@ -201,6 +201,11 @@ def _pinned(trx: Trx | None, tree: Tree, key: bytes) -> Any:
     return trx.overlay.get((tree, key), _NO_PIN)
 
 
+def _overlay_size(key: bytes, value: bytes | None) -> int:
+    """Bytes one overlay entry is charged to the version store."""
+    return VERSION_OVERHEAD + len(key) + len(value or b"")
+
+
 def _e_hi(trx: Trx | None, dbnum: int) -> int | None:
     """The newest apply epoch ``trx``'s open file snapshot of ``dbnum`` may hold."""
     if trx is None:
@@ -1004,9 +1009,7 @@ class VersionStore:
     def _file_snapshot(self, trx: Trx, db: Database) -> Any:
         entry = trx.snapshots.get(db.dbnum)
         if entry is None:
-            snap, epoch = self._open_snapshot(db, trx)
-            with self._lock:
-                e_hi = self._snaps[snap._vs_id][1]
+            snap, e_hi = self._open_snapshot(db, trx)
             entry = trx.snapshots[db.dbnum] = (snap, e_hi)
         return entry[0]
 
@@ -1023,7 +1026,8 @@ class VersionStore:
     def _open_snapshot(self, db: Database, trx: Trx | None = None) -> tuple[Any, int]:
         """A file snapshot registered with the apply epochs around its opening: it holds
         every apply up to the first and none past the second (at most one apply is in
-        flight between a file commit and its ``on_applied``)."""
+        flight between a file commit and its ``on_applied``). Returns (snapshot, the
+        second)."""
         with self._lock:
             epoch = self._epoch
             sid = next(self._snap_ids)
@@ -1036,9 +1040,10 @@ class VersionStore:
                 del self._snaps[sid]
             raise
         with self._lock:
-            self._snaps[sid] = (epoch, self._epoch + 1, b, db.dbnum, trx)
+            e_hi = self._epoch + 1
+            self._snaps[sid] = (epoch, e_hi, b, db.dbnum, trx)
         snap._vs_id = sid
-        return snap, epoch
+        return snap, e_hi
 
     def _close_snapshot(self, snap: Any) -> None:
         with self._lock:
@@ -1208,7 +1213,7 @@ class VersionStore:
                     continue
                 rtrx.overlay[tk] = value
                 tree.overlay_refs[key] = tree.overlay_refs.get(key, 0) + 1
-                pinned_bytes += VERSION_OVERHEAD + len(key) + len(value or b"")
+                pinned_bytes += _overlay_size(key, value)
             if commits[-1] > oldest_rw:
                 self._entomb(tree, key, commits[-1], read_lock=False)
             freed = 0
@@ -1288,7 +1293,7 @@ class VersionStore:
         trx.overlay = None
         freed = 0
         for (tree, key), value in overlay.items():
-            freed += VERSION_OVERHEAD + len(key) + len(value or b"")
+            freed += _overlay_size(key, value)
             with tree.lock:
                 n = tree.overlay_refs.get(key, 0) - 1
                 if n > 0:

@@ -13,6 +13,7 @@ from pyese.engine.gate import session_call
 from pyese.engine.indexentries import index_entries
 from pyese.engine.keys import FALL_BACK_TO_RECORD, FallBackToRecord, column_from_key, normalizer
 from pyese.engine.record import (
+    COLUMNID_TEMPLATE,
     VALUE_DEFAULT,
     VALUE_ENCRYPTED,
     VALUE_EXPLICIT_NULL,
@@ -29,7 +30,6 @@ RETRIEVE_GRBITS = (
     C.JET_bitRetrieveCopy | C.JET_bitRetrieveFromIndex | C.JET_bitRetrieveFromPrimaryBookmark
     | C.JET_bitRetrieveTag | C.JET_bitRetrieveNull | C.JET_bitRetrieveIgnoreDefault
 )
-_COLUMNID_TEMPLATE = 0x80000000
 _FID_MAX = 0xFFFE
 """ESE FCOLUMNIDValid: only the template bit above the fid, and fidMin <= fid <= fidMax."""
 
@@ -228,7 +228,7 @@ def _from_index(cur: Any, cid: int, g: int, ib: int, limit: int | None) -> _From
     """
     if g & C.JET_bitRetrieveFromIndex and g & C.JET_bitRetrieveFromPrimaryBookmark:
         raise_error(C.JET_errInvalidGrbit, "FromIndex with FromPrimaryBookmark")
-    if cid & ~_COLUMNID_TEMPLATE & 0xFFFF0000 or not 1 <= cid & 0xFFFF <= _FID_MAX:
+    if cid & ~COLUMNID_TEMPLATE & 0xFFFF0000 or not 1 <= cid & 0xFFFF <= _FID_MAX:
         raise_error(C.JET_errBadColumnId)
     table = cur.table
     if not cur.on_secondary:

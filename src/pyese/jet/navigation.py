@@ -74,6 +74,8 @@ def JetGetCurrentIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> st
     """The current index's name ("" for a table without a primary index, on DBK order)."""
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalGetCurrentIndex
+            cur.vt.illegal_info(cur, "JetGetCurrentIndex on a temporary table")
         return cur.index.index.name if cur.index is not None else ""
 
 
@@ -125,6 +127,8 @@ def JetGetSecondaryIndexBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | 
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalGetIndexBookmark
+            cur.vt.illegal_info(cur, "JetGetSecondaryIndexBookmark on a temporary table")
         if not cur.on_secondary:
             raise_error(C.JET_errNoCurrentIndex)
         if g:

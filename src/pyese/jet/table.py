@@ -47,6 +47,8 @@ def _ddl_cursor(session: Session, tableid: object) -> Cursor:
     updatable), JET_errFixedDDL (a fixed-DDL table not opened with JET_bitTablePermitDDL).
     """
     cur = cursor_for(session, tableid)
+    if hasattr(cur, "vt"):  # temporary tables: ErrIllegalAddColumn / CreateIndex / ...
+        cur.vt.illegal_info(cur, "DDL on a temporary table")
     cur.refresh_table()
     if cur.read_only:
         raise_error(C.JET_errPermissionDenied, "the cursor is read-only")
@@ -280,6 +282,9 @@ def JetDupCursor(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        vt = getattr(cur, "vt", None)
+        if vt is not None:  # temporary tables (ESE ErrTTSortRetDupCursor / TTBaseDupCursor)
+            return JET_TABLEID(vt.dup_cursor(cur, g))
         new = Cursor(session, cur.db, cur.table, cur.grbit & ~(C.JET_bitTableDenyRead
                                                                 | C.JET_bitTableDenyWrite) | g)
         new.register()

@@ -218,6 +218,9 @@ class SortCursor:
         self._sort_move(crow)
 
     def _sort_move(self, crow: int) -> None:
+        if crow == C.JET_MoveFirst:  # 0x80000000: negative as ESE's LONG
+            self._first()
+            return
         if crow > 0:
             if crow == C.JET_MoveLast:
                 self._last()
@@ -226,9 +229,6 @@ class SortCursor:
                 self._next()
             return
         if crow < 0:
-            if crow == C.JET_MoveFirst:
-                self._first()
-                return
             if not _scrollable(self.tt):
                 illegal("MovePrevious needs JET_bitTTScrollable or JET_bitTTIndexed")
             for _ in range(-crow):

@@ -37,9 +37,10 @@ column values (it bypasses the per-call JET gate, not any rule).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from pyese.engine.cursor import AFTER
 from pyese.engine.record import RecordImage
 from pyese.engine.session import Session
 from pyese.engine.temp.cursor import SORT_INS, MaterializedCursor, SortCursor
@@ -59,6 +60,7 @@ __all__ = [
     "TempTable",
     "insert_rows",
     "open_temp_table",
+    "read_rows",
     "temp_store_of",
 ]
 
@@ -129,14 +131,41 @@ def insert_rows(cur: Any, rows: Iterable[Sequence[bytes | None]],
         layout = tt.schema.table.layout
         cols = [tt.schema.table.column_by_id(c) for c in columnids]
         keyed = tt.schema.key is not None
+        not_null = any(c.grbit & C.JET_bitColumnNotNULL for c in layout.columns.values())
+        key_pos = [list(columnids).index(c) if c in columnids else -1
+                   for c in tt._key_cids] if tt._simple_key else None
         for row in rows:
             image = RecordImage(layout)
             for col, value in zip(cols, row, strict=True):
                 if value is not None:
                     image.set(col.columnid, value)
             data = image.to_bytes()
+            if not_null:
+                ops._check_nulls(cur, _Upd(image))
+            if not keyed:
+                key = b""
+            elif key_pos is not None:
+                key = tt.key_from_values([row[i] if i >= 0 else None for i in key_pos])
+            else:
+                key = tt.sort_key_of(data)
+            sort.insert(key, data)
+            n += 1
+        return n
+    if isinstance(cur, MaterializedCursor) and cur.update is None:
+        tt = cur.tt
+        layout = tt.table.layout
+        cols = [tt.table.column_by_id(c) for c in columnids]
+        for row in rows:
+            image = RecordImage(layout)
+            for col, value in zip(cols, row, strict=True):
+                if value is not None:
+                    image.set(col.columnid, value)
             ops._check_nulls(cur, _Upd(image))
-            sort.insert(tt.sort_key_of(data) if keyed else b"", data)
+            data = image.to_bytes()
+            bookmark = tt.key_of(data)
+            if tt.tree_get(bookmark) is not None:
+                raise_error(C.JET_errKeyDuplicate, "the temporary table has this key")
+            tt.tree_put(cur.session, bookmark, data)
             n += 1
         return n
     for row in rows:
@@ -158,3 +187,53 @@ class _Upd:
 
     def __init__(self, image: RecordImage) -> None:
         self.image = image
+
+
+def read_rows(cur: Any, columnids: Sequence[int]) -> Iterator[tuple[bytes | None, ...]]:
+    """The rows of a temporary table in key order, from its first record: one value per
+    ``columnids`` entry (the first value of each column, ESE's binary form, None = NULL).
+    Moves ``cur`` as JetMove(JET_MoveFirst) and JetMove(JET_MoveNext) would (a sort being
+    filled ends its insert phase; an updatable one is materialized); afterwards the cursor
+    is after the last record. The read path of the Pythonic layer."""
+    from pyese.engine import cursor as cursors
+
+    if not isinstance(cur, SortCursor | MaterializedCursor) or cur.closed:
+        raise_error(C.JET_errInvalidTableId)
+    tableid = cur.tableid
+    try:
+        cur.move(C.JET_MoveFirst)
+    except JetError as exc:
+        if exc.err == C.JET_errNoCurrentRecord:
+            return
+        raise
+    cur = cursors.CURSORS.get(tableid, cur)  # materialized by the move: a new cursor
+    layout = cur.table.layout
+    cids = list(columnids)
+    if isinstance(cur, SortCursor) and cur.spill is None:
+        records = cur.tt.sort.records if cur.tt.sort is not None else []
+        for i in range(len(records)):
+            cur.i = i
+            data = records[i][1]
+            yield tuple(layout.retrieve(data, c) for c in cids)
+        cur.i = len(records)
+        return
+    if isinstance(cur, MaterializedCursor):
+        tt = cur.tt
+        assert tt.file is not None and tt.objid is not None
+        tree = tt.file.cursor(tt.objid)
+        node = tree.first()
+        while node is not None:
+            cur.set_on(node[0], node[0])
+            yield tuple(layout.retrieve(node[1], c) for c in cids)
+            node = tree.next()
+        cur.park(AFTER)
+        return
+    while True:  # a spilled sort, read forward
+        data = cur.record_view().data
+        yield tuple(layout.retrieve(data, c) for c in cids)
+        try:
+            cur.move(1)
+        except JetError as exc:
+            if exc.err == C.JET_errNoCurrentRecord:
+                return
+            raise

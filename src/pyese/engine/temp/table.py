@@ -29,6 +29,7 @@ from typing import Any
 from pyese.engine.catalog import TableDef
 from pyese.engine.fcb import FCB, DatabaseCatalog
 from pyese.engine.indexentries import index_entries
+from pyese.engine.keys import KeyNormalizer, normalizer, retrieve_key
 from pyese.engine.session import Session
 from pyese.engine.tablescan import RecordView
 from pyese.engine.temp.schema import TempSchema
@@ -121,6 +122,10 @@ class TempTable:
         self.cursors: set[Any] = set()
         self.closed = False
         self.scb = False
+        self._kn: KeyNormalizer | None = None
+        self._key_cids: list[int] = []
+        self._simple_key = False
+        self._prepare_keys()
 
     # -- the sort -------------------------------------------------------------------------
 
@@ -194,17 +199,37 @@ class TempTable:
         if primary is None:
             self.dbk += 1
             return _DBK.pack(self.dbk)
+        if self._simple_key:
+            layout = self.table.layout
+            return self.key_from_values([layout.retrieve(data, c) for c in self._key_cids])
         view = RecordView(self.table.layout, data, None)
         entries = index_entries(primary.index, view.values)
         return entries[0].key if entries else b"\x00"
 
     def sort_key_of(self, data: bytes) -> bytes:
-        """A sort record's key (ErrRECRetrieveKeyFromCopyBuffer, base key)."""
+        """A sort record's key (ErrRECRetrieveKeyFromCopyBuffer, the base key: the first
+        value of each key column)."""
         primary = self.schema.key
         assert primary is not None
+        if self._simple_key:
+            layout = self.schema.table.layout
+            return self.key_from_values([layout.retrieve(data, c) for c in self._key_cids])
         view = RecordView(self.schema.table.layout, data, None)
         entries = index_entries(primary.index, view.values)
         return entries[0].key if entries else b"\x00"
+
+    def key_from_values(self, values: list[bytes | None]) -> bytes:
+        """The normalized key of one value per key column (ErrRECIRetrieveKey)."""
+        assert self._kn is not None
+        return retrieve_key(self._kn, values).key
+
+    def _prepare_keys(self) -> None:
+        key = self.schema.key
+        self._kn = normalizer(key.index) if key is not None else None
+        cols = self.schema.key_columns
+        self._key_cids = [c.columnid for c in cols]
+        self._simple_key = key is not None and not any(
+            c.grbit & C.JET_bitColumnMultiValued for c in cols)
 
     def tree_get(self, key: bytes) -> bytes | None:
         assert self.file is not None and self.objid is not None

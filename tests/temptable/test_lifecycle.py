@@ -15,7 +15,7 @@ import pyese.jet as jet
 from pyese.engine.gate import session_call
 from pyese.engine.temp import temp_store_of
 
-from .conftest import insert, key_payload_columns, open_kp, scan
+from .conftest import insert, open_kp, scan
 
 
 def _store(ses):
@@ -183,4 +183,3 @@ def test_a_process_killed_mid_sort_blocks_nothing(tmp_path):
     assert scan(s, t, ids) == [(1, b"p")]  # a fresh temporary database
     jet.JetTerm(inst)
     assert not leftover.exists()
-    assert key_payload_columns()

@@ -3,8 +3,6 @@ order (``sortapi.cxx`` ErrIsamOpenTempTable / ErrSORTTableOpen)."""
 
 from __future__ import annotations
 
-import struct
-
 import pytest
 
 import pyese.jet as jet
@@ -231,4 +229,3 @@ def test_a_long_key_column_sorts_its_values(ses):
             break
         got.append(jet.JetRetrieveColumn(ses, t, c))
     assert got == [b"aa", b"mm", b"zz"]
-    assert struct.calcsize("<i") == 4

@@ -136,6 +136,12 @@ class SortCursor:
     def entry_key(self, node_key: bytes) -> bytes:
         return node_key
 
+    def resolve_deferred(self) -> None:
+        """A sort has no deferred position (ESE's sort FUCB is before-first or on a
+        record); reading one while it is being filled is illegal."""
+        if self.vtname == SORT_INS:
+            illegal("reading a sort before its first move")
+
     def require_entry(self, present: bool = False) -> None:
         if self.vtname == SORT_INS:
             illegal("JetRetrieveKey needs a sorted temporary table")

@@ -67,3 +67,12 @@ def test_default_temp_path_is_tmp_edb_in_the_current_directory(ses, tmp_path):
     with session_call(ses) as s:
         open_temp_table(s, COLS, 0)
     assert (tmp_path / "tmp.edb").exists()  # JET_paramTempPath's default, ESE's "tmp.edb"
+
+
+def test_the_docs_example_runs(ses):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "temptables.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    exec(compile(block, "docs/temptables.md", "exec"), {"sesid": ses})

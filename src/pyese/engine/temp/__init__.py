@@ -155,17 +155,22 @@ def insert_rows(cur: Any, rows: Iterable[Sequence[bytes | None]],
         tt = cur.tt
         layout = tt.table.layout
         cols = [tt.table.column_by_id(c) for c in columnids]
+        not_null = any(c.grbit & C.JET_bitColumnNotNULL for c in layout.columns.values())
+        key_pos = [list(columnids).index(c) if c in columnids else -1
+                   for c in tt._key_cids] if tt._simple_key else None
         for row in rows:
             image = RecordImage(layout)
             for col, value in zip(cols, row, strict=True):
                 if value is not None:
                     image.set(col.columnid, value)
-            ops._check_nulls(cur, _Upd(image))
+            if not_null:
+                ops._check_nulls(cur, _Upd(image))
             data = image.to_bytes()
-            bookmark = tt.key_of(data)
-            if tt.tree_get(bookmark) is not None:
-                raise_error(C.JET_errKeyDuplicate, "the temporary table has this key")
-            tt.tree_put(cur.session, bookmark, data)
+            if key_pos is not None:
+                bookmark = tt.key_from_values([row[i] if i >= 0 else None for i in key_pos])
+            else:
+                bookmark = tt.key_of(data)
+            tt.tree_insert(cur.session, bookmark, data)
             n += 1
         return n
     for row in rows:

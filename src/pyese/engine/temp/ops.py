@@ -172,9 +172,7 @@ def do_update(cur: Any) -> bytes:
         return b""
     if upd.is_insert:
         bookmark = tt.key_of(data)
-        if tt.tree_get(bookmark) is not None:
-            raise_error(C.JET_errKeyDuplicate, "the temporary table has this key")
-        tt.tree_put(cur.session, bookmark, data)
+        tt.tree_insert(cur.session, bookmark, data)
         if upd.kind == C.JET_prepInsertCopyDeleteOriginal and upd.bookmark is not None:
             tt.tree_delete(cur.session, upd.bookmark)
         cur.update = None

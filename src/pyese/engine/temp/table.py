@@ -242,7 +242,18 @@ class TempTable:
         self.file.put(self.objid, key, data)
         if before is None:
             self.c_records += 1
-        self.store.record_undo(session, self._undo(key, before))
+        if session.level:
+            self.store.record_undo(session, self._undo(key, before))
+
+    def tree_insert(self, session: Session, key: bytes, data: bytes) -> None:
+        """Insert a new record: JET_errKeyDuplicate when the key is taken."""
+        assert self.file is not None and self.objid is not None
+        if self.file.get(self.objid, key) is not None:
+            raise_error(C.JET_errKeyDuplicate, "the temporary table has this key")
+        self.file.put(self.objid, key, data)
+        self.c_records += 1
+        if session.level:
+            self.store.record_undo(session, self._undo(key, None))
 
     def tree_delete(self, session: Session, key: bytes) -> None:
         assert self.file is not None and self.objid is not None
@@ -251,7 +262,8 @@ class TempTable:
             return
         self.file.delete(self.objid, key)
         self.c_records -= 1
-        self.store.record_undo(session, self._undo(key, before))
+        if session.level:
+            self.store.record_undo(session, self._undo(key, before))
 
     def _undo(self, key: bytes, before: bytes | None) -> Any:
         def undo() -> None:

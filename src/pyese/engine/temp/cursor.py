@@ -50,6 +50,8 @@ _SEEK_BITS = (C.JET_bitSeekEQ, C.JET_bitSeekLT, C.JET_bitSeekLE, C.JET_bitSeekGE
               C.JET_bitSeekGT)
 _LONG = struct.Struct("<i")
 
+_AFTER_SPILL = 1 << 62
+"""``i`` of a spilled sort's cursor after its last record (its records are not counted)."""
 _FOUND, _LESS, _GREATER = 0, 1, 2
 """ErrSORTSeek's outcomes: JET_errSuccess, wrnNDFoundLess, wrnNDFoundGreater."""
 
@@ -283,7 +285,7 @@ class SortCursor:
             self.spill_rec = self.spill.next() if self.i >= 0 else self.spill.first()
             self.i = max(self.i, 0)
             if self.spill_rec is None:
-                self.i = 1 << 62
+                self.i = _AFTER_SPILL  # after the last record of a spilled sort
                 raise_error(C.JET_errNoCurrentRecord)
             self._check_upper()
             return

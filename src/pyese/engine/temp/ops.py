@@ -276,8 +276,10 @@ def dup_cursor(cur: Any, grbit: int) -> int:
             if getattr(exc, "err", None) != C.JET_errNoCurrentRecord:
                 raise
         return tableid
+    from pyese.engine.cursor import DEFERRED
+
     base = MaterializedCursor(cur.session, cur.tt)
-    base.state = "deferred"
+    base.state = DEFERRED  # ErrIsamDupCursor: deferred to the first record
     return base.register()
 
 

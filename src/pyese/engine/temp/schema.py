@@ -20,7 +20,6 @@ not fit a record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from pyese.engine import keys_text
 from pyese.engine.catalog import TableDef
@@ -128,14 +127,12 @@ def build_schema(columns: list[ColumnRequest], grbit: int, page_size: int, *,
             columnids.append(var)
     cols: dict[int, ColumnDef] = {}
     segments: list[IndexSegment] = []
-    localized = False
     has_lv = False
     for req, cid in zip(columns, columnids, strict=True):
         cp = 0
         if req.coltyp in TEXT_TYPES:
             if req.cp == 1200:
                 cp = 1200
-                localized = True
             elif req.cp in (0, 1252):
                 cp = 1252
             else:
@@ -165,7 +162,6 @@ def build_schema(columns: list[ColumnRequest], grbit: int, page_size: int, *,
                          cbKeyMost=key_most, cbVarSegMac=cb_var_seg_mac or key_most,
                          lcid=lcid or 0x0409, lcmap_flags=flags)
         key = CatalogIndex(objid_table=1, objid=1, pgno_fdp=0, index=index, fidb=0)
-        _ = localized  # ESE marks the index "localized text"; pyese keys need no flag
     table = TableDef(
         name=TEMP_TABLE_NAME, objid=1, pgno_fdp=0, columns=cols,
         indexes=[key] if key is not None else [], lv_objid=None, lv_pgno_fdp=None,
@@ -179,7 +175,3 @@ def build_schema(columns: list[ColumnRequest], grbit: int, page_size: int, *,
     return TempSchema(table=table, columnids=columnids, key=key, has_long_values=has_lv,
                       grbit=grbit, record_most=record_most,
                       key_columns=[s.column for s in segments])
-
-
-def describe(obj: Any) -> str:
-    return repr(obj)

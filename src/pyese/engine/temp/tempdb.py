@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 TEMP_FILE_NAME = "tmp.edb"
 
-Undo = tuple[Callable[[], None], ...]
-
 
 def temp_file_path(temp_path: str) -> str:
     """Where the temporary database lives for a ``JET_paramTempPath`` value."""

@@ -9,16 +9,16 @@ from __future__ import annotations
 import datetime
 import os
 
-from pyese.engine.database import Database, find_attached_anywhere, normalize
-from pyese.engine.gate import session_call
-from pyese.engine.logservice import storage_of
+from pyese.engine.instance.database import Database, find_attached_anywhere, normalize
+from pyese.engine.instance.gate import session_call
+from pyese.engine.instance.logservice import storage_of
 from pyese.jet import _args
 from pyese.jet.handles import JET_DBID, JET_SESID
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage.dbfile import DatabaseFile
-from pyese.storage.dbheader import DatabaseHeader
-from pyese.storage.lgpos import LGPOS
+from pyese.storage.database.dbfile import DatabaseFile
+from pyese.storage.database.dbheader import DatabaseHeader
+from pyese.storage.log.lgpos import LGPOS
 
 _EPOCH_AS_FILETIME = 116444736000000000
 

@@ -1,14 +1,14 @@
 """JET functions for instances and system parameters.
 
-Run modes, the instance table and every error come from ``pyese.engine.instance``; these
+Run modes, the instance table and every error come from ``pyese.engine.instance.instance``; these
 functions validate arguments, pick the mode as ESE does, and call one engine method.
 """
 
 from __future__ import annotations
 
-from pyese.engine import instance as _inst
-from pyese.engine.instance import SYSTEM, Instance
-from pyese.engine.params import definition
+from pyese.engine.instance import instance as _inst
+from pyese.engine.instance.instance import SYSTEM, Instance
+from pyese.engine.instance.params import definition
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE
 from pyese.jethdr import constants as C

@@ -307,7 +307,7 @@ def test_checksum_helper_matches_the_samples(samples: Path) -> None:
 def test_database_info_misc_of_a_genuine_file(gdir: Path, ses) -> None:
     # JET_DbInfoMisc on a genuine file comes from its DBFILEHDR (ESE db.cxx
     # ErrIsamGetDatabaseInfo copies the header fields), not from pyese's header.
-    from pyese.storage.edb.header import read_header
+    from pyese.storage.edb.reader import read_header
 
     for path in sorted(gdir.glob("*.edb")):
         hdr = read_header(path)

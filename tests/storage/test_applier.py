@@ -11,9 +11,9 @@ from crash_child import create_db, db_items
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 from pyese.storage.faults import FaultInjector
+from pyese.storage.lgpos import LGPOS
 from pyese.storage.log.applier import Applier
 from pyese.storage.log.checkpoint import AttachInfo, checkpoint_path, read_checkpoint
-from pyese.storage.log.lgpos import LGPOS
 from pyese.storage.log.log_writer import LogWriter
 from pyese.storage.ops import OP_DELETE, OP_PUT, Op
 

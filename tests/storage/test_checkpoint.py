@@ -10,6 +10,7 @@ import pytest
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 from pyese.storage.faults import FaultInjector
+from pyese.storage.lgpos import LGPOS
 from pyese.storage.log.checkpoint import (
     AttachInfo,
     Checkpoint,
@@ -17,7 +18,6 @@ from pyese.storage.log.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
-from pyese.storage.log.lgpos import LGPOS
 
 CKPT = Checkpoint(LGPOS(7, 4242), b"L" * 16,
                   (AttachInfo(1, "/data/a.edb", b"A" * 16), AttachInfo(3, "/d/ü.edb", b"B" * 16)))

@@ -19,7 +19,7 @@ from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.database.longkeys import DIRECT_MOST, bucket_key, encode_bucket
-from pyese.storage.log.lgpos import LGPOS, LGPOS_MIN
+from pyese.storage.lgpos import LGPOS, LGPOS_MIN
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 
 EDB_DIR = Path("/work/shared/testdata/edb")

@@ -14,7 +14,7 @@ import pytest
 
 from pyese.jethdr import constants as C
 from pyese.storage.database.dbfile import DatabaseFile
-from pyese.storage.log.lgpos import LGPOS
+from pyese.storage.lgpos import LGPOS
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 LONG = b"L" * 520  # long keys: their bucket is rewritten by every batch
@@ -22,7 +22,7 @@ LONG = b"L" * 520  # long keys: their bucket is rewritten by every batch
 CHILD = r"""
 import os, signal, sys
 from pyese.storage.database.dbfile import DatabaseFile
-from pyese.storage.log.lgpos import LGPOS
+from pyese.storage.lgpos import LGPOS
 from pyese.storage.ops import OP_DELETE, OP_PUT, Op
 path, kill_point, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
 LONG = b"L" * 520

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.database.longkeys import DIRECT_MOST, OBJID_MAX
-from pyese.storage.log.lgpos import LGPOS
+from pyese.storage.lgpos import LGPOS
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 from pyese.storage.trees import KEY_MOST
 

@@ -18,7 +18,7 @@ from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.database.dbheader import DatabaseHeader
-from pyese.storage.log.lgpos import LGPOS
+from pyese.storage.lgpos import LGPOS
 
 _EPOCH_AS_FILETIME = 116444736000000000
 

@@ -58,17 +58,20 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from pyese.engine.genuine.snapshot import genuine_snapshot
+from pyese.engine.instance.instance import SYSTEM, Instance
 from pyese.engine.instance.session import Session
+from pyese.engine.schema.catalog import Catalog
+from pyese.engine.transactions.versionstore import VersionStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.edb import EdbFile
 from pyese.storage.edb.header import DAE_MAGIC, PAGE_SIZES
-
-if TYPE_CHECKING:
-    from pyese.engine.instance.logservice import InstanceStorage
+from pyese.storage.log.applier import Applier
+from pyese.storage.log.log_writer import LogWriter
 
 _ATTACHED_LOCK = threading.Lock()
 _ATTACHED: dict[str, int] = {}
@@ -127,8 +130,6 @@ class Database:
     def snapshot(self) -> Any:
         """A TreeSnapshot of the file as applied so far (a genuine file: as it is)."""
         if self.genuine:
-            from pyese.engine.genuine.snapshot import genuine_snapshot
-
             return genuine_snapshot(self)
         return self.file.snapshot()
 
@@ -136,10 +137,22 @@ class Database:
         return f"<Database {self.dbnum} {self.path!r}>"
 
 
+class AttachServices(Protocol):
+    """What attach and detach need of the instance's storage services (``logservice``'s
+    ``InstanceStorage`` is one): passed in, so this module does not import the services
+    that own it. ``applier`` / ``log`` / ``vs`` are None until JetInit started them (and
+    ``applier`` / ``log`` stay None with ``JET_paramRecovery`` off)."""
+
+    instance: Instance
+    applier: Applier | None
+    log: LogWriter | None
+    vs: VersionStore | None
+
+
 class DatabaseTable:
     """The databases one instance has attached."""
 
-    def __init__(self, storage: InstanceStorage) -> None:
+    def __init__(self, storage: AttachServices) -> None:
         self.storage = storage
         self.lock = threading.RLock()
         self.by_dbnum: dict[int, Database] = {}
@@ -409,8 +422,6 @@ def is_genuine_file(path: str) -> bool:
 
 def _check_genuine(db: Database) -> None:
     """Read a genuine file's catalog at attach, and reject truncation (strict mode)."""
-    from pyese.engine.schema.catalog import Catalog
-
     edb: EdbFile = db.file
     strict = not edb.tolerant
     if strict and not edb.whole_pages:
@@ -432,26 +443,36 @@ def _check_genuine(db: Database) -> None:
 
 def find_attached_anywhere(path: str) -> Database | None:
     """The Database of ``path`` if any instance of this process has it attached."""
-    from pyese.engine.instance.instance import SYSTEM
-
     p = normalize(path)
     with SYSTEM.lock:
         instances = list(SYSTEM.instances.values())
     for inst in instances:
-        services = inst.services
-        storage = services.parts.get("storage") if services is not None else None
-        table = getattr(storage, "databases", None)
-        if isinstance(table, DatabaseTable):
+        table = _databases_part(inst)
+        if table is not None:
             db = table.find_attached(p)
             if db is not None:
                 return db
     return None
 
 
+def _databases_part(instance: Instance) -> DatabaseTable | None:
+    """The instance's DatabaseTable (``parts["databases"]``, set by ``logservice`` at
+    JetInit), or None when its services are not running."""
+    services = instance.services
+    table = services.parts.get("databases") if services is not None else None
+    return table if isinstance(table, DatabaseTable) else None
+
+
+def databases_of(instance: Instance) -> DatabaseTable:
+    """The databases ``instance`` has attached; ``JET_errNotInitialized`` before JetInit."""
+    table = _databases_part(instance)
+    if table is None:
+        raise_error(C.JET_errNotInitialized)
+    return table
+
+
 def database_of(session: Session, dbid: object) -> Database:
     """What the catalog and cursors call: the Database behind a session's dbid."""
-    from pyese.engine.instance.logservice import storage_of
-
-    storage = storage_of(session.instance)
-    with storage.databases.lock:
-        return storage.databases.for_session(session, dbid)
+    table = databases_of(session.instance)
+    with table.lock:
+        return table.for_session(session, dbid)

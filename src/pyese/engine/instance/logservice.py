@@ -20,9 +20,9 @@ mark CleanShutdown), drain the applier, close the log with its TERM record; dirt
 (``JET_bitTermDirty``, instance unavailable, or a failure on the clean path) -> close the
 files as they are: the next JetInit recovers. A failed JetInit closes everything it opened.
 
-``parts`` set here: ``"storage"`` (the InstanceStorage), ``"version_store"``,
-``"transaction_observers"`` (appended to), ``"log_signature"``, ``"attached_paths"``,
-``"faults"``.
+``parts`` set here: ``"storage"`` (the InstanceStorage), ``"databases"`` (its
+``DatabaseTable``), ``"version_store"``, ``"transaction_observers"`` (appended to),
+``"log_signature"``, ``"attached_paths"``, ``"faults"``.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from pyese.engine.transactions.versionstore import VER_PAGE_BYTES, VersionStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.faults import NO_FAULTS, FaultInjector
+from pyese.storage.lgpos import LGPOS
 from pyese.storage.log.applier import Applier
 from pyese.storage.log.checkpoint import checkpoint_path
-from pyese.storage.log.lgpos import LGPOS
 from pyese.storage.log.log_writer import LogWriter
 from pyese.storage.log.recovery import RecoveryResult, recover
 from pyese.storage.ops import Op
@@ -239,6 +239,7 @@ def _start(instance: Instance, services: InstanceServices, grbit: int) -> None:
         raise
     assert storage.vs is not None
     services.parts["storage"] = storage
+    services.parts["databases"] = storage.databases
     services.parts["version_store"] = storage.vs
     services.parts["faults"] = faults
     observers = services.parts.get("transaction_observers")

@@ -69,7 +69,7 @@ from sortedcontainers import SortedList
 from pyese.engine.instance.session import TRX_MAX, Session
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage.log.lgpos import LGPOS
+from pyese.storage.lgpos import LGPOS
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 
 if TYPE_CHECKING:

@@ -70,7 +70,7 @@ from pyese.storage.database.dbheader import (
     DatabaseHeader,
     check_image,
 )
-from pyese.storage.log.lgpos import LGPOS, LGPOS_MIN
+from pyese.storage.lgpos import LGPOS, LGPOS_MIN
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 from pyese.storage.trees import KEY_MOST
 

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage.log.lgpos import LGPOS, LGPOS_MIN
+from pyese.storage.lgpos import LGPOS, LGPOS_MIN
 
 MAGIC = b"PYESEDB\x00"
 FORMAT_VERSION = (1, 0)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
-from pyese.storage.log.lgpos import LGPOS
+from pyese.storage.lgpos import LGPOS
 
 MAGIC = b"PYESECHK"
 VERSION = 1

@@ -58,6 +58,7 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pyese.engine.genuine.snapshot import genuine_snapshot
@@ -404,6 +405,48 @@ class DatabaseTable:
     def find_attached(self, path: str) -> Database | None:
         with self.lock:
             return self.by_path.get(normalize(path))
+
+    def info(self, session: Session, dbid: object) -> DatabaseFileInfo:
+        """What JetGetDatabaseInfo reports of an open database (``JET_errInvalidDatabaseId``
+        if ``session`` has not opened ``dbid``)."""
+        with self.lock:
+            db = self.for_session(session, dbid)
+            return DatabaseFileInfo(db.path, db.file.header, db.file.file_size(), db.genuine,
+                                    db.read_only, len(db.opens))
+
+
+@dataclass(frozen=True)
+class DatabaseFileInfo:
+    """A database file's header and size, as JetGetDatabaseInfo / JetGetDatabaseFileInfo
+    report them. ``header`` is a ``storage.database.dbheader.DatabaseHeader``, or for a
+    genuine file (``genuine``) a ``storage.edb.header.EdbHeader``."""
+
+    path: str
+    header: Any
+    size: int
+    genuine: bool = False
+    read_only: bool = False
+    """Attached read-only (reported for an open database only)."""
+    in_use: int = 0
+    """Sessions that have it open (reported for an open database only)."""
+
+
+def file_info(name: str) -> DatabaseFileInfo:
+    """JetGetDatabaseFileInfo's reading: the header of the file at ``name``, attached by some
+    instance of this process or not. Never modifies the file. Errors: those of
+    ``DatabaseFile.open`` read-only (``JET_errFileNotFound``, ``JET_errInvalidPath``,
+    ``JET_errDatabaseCorrupted``, ``JET_errInvalidDatabaseVersion``,
+    ``JET_errFileAccessDenied``)."""
+    attached = find_attached_anywhere(name)
+    if attached is not None:
+        return DatabaseFileInfo(attached.path, attached.file.header, attached.file.file_size(),
+                                attached.genuine)
+    path = normalize(name)
+    file = DatabaseFile.open(path, read_only=True)
+    try:
+        return DatabaseFileInfo(path, file.header, file.file_size())
+    finally:
+        file.close()
 
 
 def is_genuine_file(path: str) -> bool:

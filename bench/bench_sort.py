@@ -40,8 +40,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "src"))
 
 import pyese.jet as jet  # noqa: E402
-from pyese.engine.cursor import cursor_for  # noqa: E402
-from pyese.engine.gate import session_call  # noqa: E402
+from pyese.engine.cursors.cursor import cursor_for  # noqa: E402
+from pyese.engine.instance.gate import session_call  # noqa: E402
 from pyese.engine.temp import insert_rows, read_rows  # noqa: E402
 
 _I = struct.Struct("<i")

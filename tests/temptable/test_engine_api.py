@@ -8,7 +8,7 @@ import struct
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.gate import session_call
+from pyese.engine.instance.gate import session_call
 from pyese.engine.temp import ColumnRequest, insert_rows, open_temp_table, read_rows
 
 _I = struct.Struct("<i")

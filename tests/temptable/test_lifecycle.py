@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.gate import session_call
+from pyese.engine.instance.gate import session_call
 from pyese.engine.temp import temp_store_of
 
 from .conftest import insert, open_kp, scan
@@ -126,7 +126,7 @@ def test_a_second_live_instance_on_the_same_temp_path(tmp_path):
 
 
 def test_records_spilled_to_the_temp_database_when_a_sort_outgrows_memory(ses):
-    from pyese.engine.gate import session_call as call
+    from pyese.engine.instance.gate import session_call as call
     from pyese.engine.temp import open_temp_table
     from pyese.engine.temp.schema import ColumnRequest
 

@@ -318,7 +318,8 @@ def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
         if hasattr(cur, "vt"):  # temporary tables: ErrIsamSortGetTableInfo
-            return cur.vt.get_table_info(cur, level)
+            return JET_OBJECTINFO(objtyp=C.JET_objtypTable,
+                                  cRecord=cur.vt.get_table_info(cur, level))
         if level in (C.JET_TblInfoOLC, C.JET_TblInfoResetOLC, C.JET_TblInfoDumpTable):
             raise_error(C.JET_errFeatureNotAvailable, f"table info level {level}")
         table = _current_table(cur)

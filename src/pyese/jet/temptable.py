@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyese.engine.gate import session_call
+from pyese.engine.instance.gate import session_call
 from pyese.engine.temp import ColumnRequest, open_temp_table
 from pyese.jet import _args
 from pyese.jet.handles import JET_COLUMNID, JET_SESID, JET_TABLEID

@@ -40,14 +40,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from pyese.engine.cursor import AFTER
-from pyese.engine.record import RecordImage
-from pyese.engine.session import Session
-from pyese.engine.temp.cursor import SORT_INS, MaterializedCursor, SortCursor
+from pyese.engine.cursors import cursor as cursors
+from pyese.engine.cursors.cursor import AFTER
+from pyese.engine.instance.session import Session
+from pyese.engine.records.record import RecordImage
+from pyese.engine.temp import ops
+from pyese.engine.temp.cursor import MaterializedCursor, SortCursor
 from pyese.engine.temp.schema import TT_GRBITS, ColumnRequest, build_schema
 from pyese.engine.temp.sort import MEMORY_MOST
 from pyese.engine.temp.table import TempTable
 from pyese.engine.temp.tempdb import TempStore, temp_store_of
+from pyese.engine.temp.vt import SORT_INS
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
@@ -119,8 +122,6 @@ def insert_rows(cur: Any, rows: Iterable[Sequence[bytes | None]],
     into a temporary table: what JetPrepareUpdate(Insert) + JetSetColumn + JetUpdate do per
     row, without the per-call gate. Returns the rows inserted. Same errors as those calls
     (JET_errKeyDuplicate on a materialized table, JET_errNullInvalid, ...)."""
-    from pyese.engine.temp import ops
-
     if not isinstance(cur, SortCursor | MaterializedCursor) or cur.closed:
         raise_error(C.JET_errInvalidTableId)
     n = 0
@@ -200,8 +201,6 @@ def read_rows(cur: Any, columnids: Sequence[int]) -> Iterator[tuple[bytes | None
     Moves ``cur`` as JetMove(JET_MoveFirst) and JetMove(JET_MoveNext) would (a sort being
     filled ends its insert phase; an updatable one is materialized); afterwards the cursor
     is after the last record. The read path of the Pythonic layer."""
-    from pyese.engine import cursor as cursors
-
     if not isinstance(cur, SortCursor | MaterializedCursor) or cur.closed:
         raise_error(C.JET_errInvalidTableId)
     tableid = cur.tableid

@@ -32,17 +32,17 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from pyese.engine import cursor as _cursors
-from pyese.engine.cursor import AFTER, BEFORE, ON, Cursor, IndexRange
-from pyese.engine.keys import KeyBuilder
-from pyese.engine.longvalue import LongValueReader
-from pyese.engine.session import Session
-from pyese.engine.tablescan import RecordView
+from pyese.engine.cursors import cursor as _cursors
+from pyese.engine.cursors.cursor import AFTER, BEFORE, DEFERRED, ON, Cursor, IndexRange
+from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.instance.session import Session
+from pyese.engine.records.keys import KeyBuilder
+from pyese.engine.records.longvalue import LongValueReader
+from pyese.engine.temp import ops
 from pyese.engine.temp.table import TempTable
+from pyese.engine.temp.vt import BASE, SORT_INS, SORT_RET, illegal
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
-
-SORT_INS, SORT_RET, BASE = "TTSortIns", "TTSortRet", "TTBase"
+from pyese.jethdr.errors import JetError, raise_error
 
 _SEEK_ALL = (C.JET_bitSeekEQ | C.JET_bitSeekLT | C.JET_bitSeekLE | C.JET_bitSeekGE
              | C.JET_bitSeekGT)
@@ -54,11 +54,6 @@ _AFTER_SPILL = 1 << 62
 """``i`` of a spilled sort's cursor after its last record (its records are not counted)."""
 _FOUND, _LESS, _GREATER = 0, 1, 2
 """ErrSORTSeek's outcomes: JET_errSuccess, wrnNDFoundLess, wrnNDFoundGreater."""
-
-
-def illegal(what: str = "") -> None:
-    """ESE's ErrIllegal*: the operation is not in this cursor's function table."""
-    raise_error(C.JET_errIllegalOperation, what or "not allowed on this temporary table")
 
 
 def _scrollable(tt: TempTable) -> bool:
@@ -74,8 +69,6 @@ class SortCursor:
     db: Any = None
 
     def __init__(self, session: Session, tt: TempTable, vt: str = SORT_INS) -> None:
-        from pyese.engine.temp import ops
-
         self.session = session
         self.tt = tt
         self.vtname = vt
@@ -444,6 +437,19 @@ class SortCursor:
             raise_error(C.JET_errInvalidBookmark)
         self.i = i
 
+    def dup(self, grbit: int) -> int:
+        """ErrTTSortRetDupCursor: a cursor on the same sort, on its first record."""
+        new = SortCursor(self.session, self.tt, SORT_RET)
+        if self.spill is not None and self.tt.sort is not None:
+            new.spill = self.tt.sort.spilled_cursor()
+        tableid = new.register()
+        try:
+            new._first()
+        except JetError as exc:
+            if exc.err != C.JET_errNoCurrentRecord:
+                raise
+        return tableid
+
     # -- everything else the sort's tables do not have ---------------------------------------
 
     def set_current_index(self, name: Any, grbit: int = 0, itag: int = 1) -> None:
@@ -474,8 +480,6 @@ class MaterializedCursor(Cursor):
     vtname = BASE
 
     def __init__(self, session: Session, tt: TempTable) -> None:
-        from pyese.engine.temp import ops
-
         assert tt.db is not None
         super().__init__(session, tt.db, tt.table, C.JET_bitTableDenyRead)
         self.tt = tt
@@ -532,6 +536,12 @@ class MaterializedCursor(Cursor):
 
     def refresh_table(self) -> None:
         self.table = self.tt.table
+
+    def dup(self, grbit: int) -> int:
+        """ErrTTBaseDupCursor: a cursor on the same table, deferred to its first record."""
+        new = MaterializedCursor(self.session, self.tt)
+        new.state = DEFERRED
+        return new.register()
 
 
 def materialize_cursor(cur: SortCursor) -> MaterializedCursor:

@@ -22,9 +22,10 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from pyese.engine import update as U
-from pyese.engine.record import RecordImage
-from pyese.engine.tablescan import RecordView
+from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.records import update as U
+from pyese.engine.records.record import RecordImage
+from pyese.engine.temp.vt import BASE, SORT_INS, SORT_RET, illegal
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -32,7 +33,6 @@ _LV_OPS = C.JET_bitSetAppendLV | C.JET_bitSetOverwriteLV | C.JET_bitSetSizeLV
 
 
 def _state(cur: Any) -> str:
-    from pyese.engine.temp.cursor import illegal
 
     if getattr(cur, "closed", False):
         raise_error(C.JET_errInvalidTableId)
@@ -49,7 +49,6 @@ def prepare_update(cur: Any, prep: int) -> None:
     current in a sort being filled: the other kinds give JET_errNoCurrentRecord).
     TTBase: Insert, Replace / ReplaceNoLock (no lock: the table is the session's own),
     InsertCopy, Cancel."""
-    from pyese.engine.temp.cursor import SORT_RET, illegal
 
     vt = _state(cur)
     if vt == SORT_RET:
@@ -70,7 +69,6 @@ def prepare_update(cur: Any, prep: int) -> None:
     if prep == C.JET_prepInsert:
         cur.update = U.PreparedUpdate(prep, RecordImage(layout), None, None)
         return
-    from pyese.engine.temp.cursor import SORT_INS
 
     if vt == SORT_INS:
         raise_error(C.JET_errNoCurrentRecord)
@@ -83,7 +81,6 @@ def set_column(cur: Any, columnid: int, data: bytes | None, grbit: int = 0,
                itag: int = 1, ib_long_value: int = 0) -> int:
     """JetSetColumn (ESE ErrIsamSetColumn: TTSortIns and TTBase). Long-value operations
     apply to the value kept in the record; the rest is ``engine.update.set_column``."""
-    from pyese.engine.temp.cursor import SORT_RET, illegal
 
     if _state(cur) == SORT_RET:
         illegal("JetSetColumn on a sorted temporary table")
@@ -152,7 +149,6 @@ def do_update(cur: Any) -> bytes:
     insert, JET_errNullInvalid for a NotNULL column without a value, then the record goes
     into the sort; no bookmark. TTBase: the record is written; returns its bookmark.
     TTSortRet: illegal."""
-    from pyese.engine.temp.cursor import SORT_INS, SORT_RET, illegal
 
     vt = _state(cur)
     if vt == SORT_RET:
@@ -197,7 +193,6 @@ def _check_nulls(cur: Any, upd: Any) -> None:
 
 def delete_current(cur: Any) -> None:
     """JetDelete: TTBase only (ErrIsamDelete); the cursor keeps its place."""
-    from pyese.engine.temp.cursor import BASE, illegal
 
     if _state(cur) != BASE:
         illegal("JetDelete on a sort")
@@ -209,7 +204,6 @@ def delete_current(cur: Any) -> None:
 def escrow_update(cur: Any, columnid: int, delta: bytes, grbit: int) -> bytes:
     """JetEscrowUpdate on a materialized table (ErrIsamEscrowUpdate in vtfndefTTBase): the
     current record's escrow column changes by ``delta``; returns the old value."""
-    from pyese.engine.temp.cursor import BASE, illegal
 
     if _state(cur) != BASE:
         illegal("JetEscrowUpdate on a sort")
@@ -233,13 +227,11 @@ def escrow_update(cur: Any, columnid: int, delta: bytes, grbit: int) -> bytes:
 # ------------------------------------------------------------------ information
 
 
-def get_table_info(cur: Any, level: int) -> Any:
+def get_table_info(cur: Any, level: int) -> int:
     """JetGetTableInfo (ESE ErrIsamSortGetTableInfo, TTSortRet and TTBase): JET_TblInfo
-    only, a JET_OBJECTINFO with the record count (records inserted, or kept after an
-    in-memory sort); other levels JET_errInvalidOperation. TTSortIns: illegal."""
-    from pyese.engine.temp.cursor import SORT_INS, illegal
-    from pyese.jet.structs import JET_OBJECTINFO
-
+    only, whose JET_OBJECTINFO carries nothing but the record count (records inserted, or
+    kept after an in-memory sort), returned here; other levels JET_errInvalidOperation.
+    TTSortIns: illegal."""
     vt = _state(cur)
     if vt == SORT_INS:
         illegal("JetGetTableInfo on a sort being filled")
@@ -247,45 +239,20 @@ def get_table_info(cur: Any, level: int) -> Any:
         raise_error(C.JET_errInvalidOperation, f"table info level {level} on a temporary table")
     tt = cur.tt
     count = tt.sort.c_records if tt.sort is not None else tt.c_records
-    return JET_OBJECTINFO(objtyp=C.JET_objtypTable, cRecord=min(count, 0xFFFFFFFF))
+    return min(int(count), 0xFFFFFFFF)
 
 
 def dup_cursor(cur: Any, grbit: int) -> int:
     """JetDupCursor. TTSortIns: illegal. TTSortRet (ErrTTSortRetDupCursor): a cursor on the
     same sort, on its first record. TTBase (ErrTTBaseDupCursor): a cursor on the same
     table (ErrIsamDupCursor: deferred to its first record). Returns the new tableid."""
-    from pyese.engine.temp.cursor import (
-        SORT_INS,
-        SORT_RET,
-        MaterializedCursor,
-        SortCursor,
-        illegal,
-    )
-
-    vt = _state(cur)
-    if vt == SORT_INS:
+    if _state(cur) == SORT_INS:
         illegal("JetDupCursor on a sort being filled")
-    if vt == SORT_RET:
-        new = SortCursor(cur.session, cur.tt, SORT_RET)
-        if cur.spill is not None:
-            new.spill = cur.tt.sort.spilled_cursor()  # type: ignore[union-attr]
-        tableid = new.register()
-        try:
-            new._first()
-        except Exception as exc:
-            if getattr(exc, "err", None) != C.JET_errNoCurrentRecord:
-                raise
-        return tableid
-    from pyese.engine.cursor import DEFERRED
-
-    base = MaterializedCursor(cur.session, cur.tt)
-    base.state = DEFERRED  # ErrIsamDupCursor: deferred to the first record
-    return base.register()
+    return int(cur.dup(grbit))
 
 
 def illegal_info(cur: Any, what: str) -> None:
     """The column / index information functions (ErrIllegalGetTable*Info)."""
-    from pyese.engine.temp.cursor import illegal
 
     _state(cur)
     illegal(what)

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pyese.engine import keys_text
-from pyese.engine.catalog import TableDef
-from pyese.engine.record import RecordLayout, max_record_size
-from pyese.engine.schema import (
+from pyese.engine.records import keys_text
+from pyese.engine.records.record import RecordLayout, max_record_size
+from pyese.engine.schema.catalog import TableDef
+from pyese.engine.schema.schema import (
     FIXED_FIRST,
     FIXED_LAST,
     FIXED_SIZES,
@@ -38,7 +38,7 @@ from pyese.engine.schema import (
     IndexDef,
     IndexSegment,
 )
-from pyese.engine.sysobjects import CatalogIndex, CatalogTable, TableSchema
+from pyese.engine.schema.sysobjects import CatalogIndex, CatalogTable, TableSchema
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from pyese.storage.tempdb import StableCursor, TempDatabaseFile
+from pyese.storage.database.tempdb import StableCursor, TempDatabaseFile
 
 RECORD_OVERHEAD = 120
 """Bytes a record costs in the list beyond its key and data (tuple and bytes headers)."""

@@ -26,18 +26,18 @@ import dataclasses
 import struct
 from typing import Any
 
-from pyese.engine.catalog import TableDef
-from pyese.engine.fcb import FCB, DatabaseCatalog
-from pyese.engine.indexentries import index_entries
-from pyese.engine.keys import KeyNormalizer, normalizer, retrieve_key
-from pyese.engine.session import Session
-from pyese.engine.tablescan import RecordView
+from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.instance.session import Session
+from pyese.engine.records.indexentries import index_entries
+from pyese.engine.records.keys import KeyNormalizer, normalizer, retrieve_key
+from pyese.engine.schema.catalog import TableDef
+from pyese.engine.schema.fcb import FCB, DatabaseCatalog
 from pyese.engine.temp.schema import TempSchema
 from pyese.engine.temp.sort import Sort
 from pyese.engine.temp.tempdb import TempStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage.tempdb import TempDatabaseFile
+from pyese.storage.database.tempdb import TempDatabaseFile
 
 _DBK = struct.Struct(">I")
 

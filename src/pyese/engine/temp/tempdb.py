@@ -30,14 +30,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pyese.engine.instance import InstanceServices
+from pyese.engine.instance.instance import InstanceServices
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage.tempdb import TempDatabaseFile
+from pyese.storage.database.tempdb import TempDatabaseFile
 
 if TYPE_CHECKING:
-    from pyese.engine.instance import Instance
-    from pyese.engine.session import Session
+    from pyese.engine.instance.instance import Instance
+    from pyese.engine.instance.session import Session
 
 TEMP_FILE_NAME = "tmp.edb"
 

@@ -37,7 +37,7 @@ import lmdb
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage import longkeys as LK
+from pyese.storage.database import longkeys as LK
 
 COMMIT_EVERY = 8192
 """Changes between two commits of the writer transaction."""

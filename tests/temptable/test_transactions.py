@@ -116,3 +116,15 @@ def test_a_temp_table_opened_in_a_committed_transaction_stays(ses):
     insert(ses, t, ids, 1)
     jet.JetCommitTransaction(ses)
     assert [k for k, _ in scan(ses, t, ids)] == [1]
+
+
+def test_materializing_inside_a_transaction_keeps_the_cursor_of_the_outer_level(ses):
+    # the cursor was opened at level 0: materializing it at level 1 (ErrIsamSortMaterialize
+    # only changes its function table) does not make the level-1 rollback close it
+    t, ids = open_kp(ses, jet.JET_bitTTUpdatable)
+    insert(ses, t, ids, 1)
+    jet.JetBeginTransaction(ses)
+    jet.JetMove(ses, t, jet.JET_MoveFirst)
+    insert(ses, t, ids, 2)
+    jet.JetRollback(ses, 0)
+    assert [k for k, _ in scan(ses, t, ids)] == [1]

@@ -329,8 +329,8 @@ class SortCursor:
             self.update = None
             try:
                 target, _moved = self._end_insert()
-            except Exception as exc:
-                if getattr(exc, "err", None) == C.JET_errNoCurrentRecord:
+            except JetError as exc:
+                if exc.err == C.JET_errNoCurrentRecord:
                     raise_error(C.JET_errRecordNotFound)
                 raise
             if target is not self:
@@ -358,8 +358,8 @@ class SortCursor:
         elif outcome == _FOUND:
             try:
                 self._next()
-            except Exception as exc:
-                if getattr(exc, "err", None) == C.JET_errNoCurrentRecord:
+            except JetError as exc:
+                if exc.err == C.JET_errNoCurrentRecord:
                     raise_error(C.JET_errRecordNotFound)
                 raise
         elif outcome == _LESS:
@@ -369,8 +369,8 @@ class SortCursor:
     def _prev_or_not_found(self) -> None:
         try:
             self._sort_move(-1)
-        except Exception as exc:
-            if getattr(exc, "err", None) == C.JET_errNoCurrentRecord:
+        except JetError as exc:
+            if exc.err == C.JET_errNoCurrentRecord:
                 raise_error(C.JET_errRecordNotFound)
             raise
 
@@ -491,20 +491,23 @@ class MaterializedCursor(Cursor):
         self.tt.cursors.add(self)
         return tableid
 
-    def adopt(self, tableid: int) -> None:
-        """Take over the handle of the sort cursor this table was materialized from."""
+    def adopt(self, old: SortCursor) -> None:
+        """Take over the handle of the sort cursor this table was materialized from, and
+        its place in the session: closed with the level it was opened at (ESE keeps the
+        FUCB, only its function table changes)."""
         with _cursors._lock:
-            self.tableid = tableid
-            _cursors.CURSORS[tableid] = self
+            self.tableid = old.tableid
+            _cursors.CURSORS[old.tableid] = self
         with self.fcb.lock:
             self.fcb.cursors.add(self)
         self.tt.cursors.add(self)
-        closers = self.session.level_closers
-        if closers:
-            closers[-1].append(self.close)
-        self.session.end_closers.append(self.close)
-        self.session.rollback_listeners.append(self._after_rollback)
-        self.session.commit_listeners.append(self._after_commit)
+        session = self.session
+        for closers in [*session.level_closers, session.end_closers]:
+            for i, closer in enumerate(closers):
+                if closer == old.close:
+                    closers[i] = self.close
+        session.rollback_listeners.append(self._after_rollback)
+        session.commit_listeners.append(self._after_commit)
 
     def close(self) -> None:
         if self.closed:
@@ -551,15 +554,5 @@ def materialize_cursor(cur: SortCursor) -> MaterializedCursor:
     new = MaterializedCursor(cur.session, tt)
     tt.cursors.discard(cur)
     cur.closed = True
-    _drop_closers(cur)
-    new.adopt(cur.tableid)
+    new.adopt(cur)
     return new
-
-
-def _drop_closers(cur: SortCursor) -> None:
-    session = cur.session
-    for closers in session.level_closers:
-        if cur.close in closers:
-            closers.remove(cur.close)
-    if cur.close in session.end_closers:
-        session.end_closers.remove(cur.close)

@@ -447,6 +447,16 @@ def _fill(rc: Any, value: bytes | None, cb_actual: int, cid: int,
         rc.err = 0
 
 
+def _tag_sequence(value: object) -> list[int]:
+    """A JET_ENUMCOLUMNID's ``rgtagSequence``: a list of ints (ESE's ULONG array; anything
+    else cannot be expressed in C) -> JET_errInvalidParameter."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise_error(C.JET_errInvalidParameter, "rgtagSequence must be a list of int")
+    return [_args.integer(t, "rgtagSequence item") for t in value]
+
+
 def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                         rgEnumColumnId: Any = None, grbit: int = 0) -> list[Any]:
     """The record's column values as ``JET_ENUMCOLUMN`` items (ESE ``fldenum.cxx``).
@@ -477,8 +487,8 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
             wanted = [(c.columnid, []) for c in sorted(table.column_list(),
                                                        key=lambda c: c.columnid)]
         else:
-            wanted = [(table.column_by_id(int(e.columnid)).columnid, list(e.rgtagSequence))
-                      for e in ids]
+            wanted = [(table.column_by_id(_args.integer(e.columnid, "columnid")).columnid,
+                       _tag_sequence(e.rgtagSequence)) for e in ids]
         out: list[Any] = []
         for cid, tags in wanted:
             values: list[tuple[int, bytes]] = []

@@ -53,8 +53,8 @@ def bulk_file(path: Path) -> dict[bytes, bytes]:
     rows = {b"%05d" % i: bytes([i % 251]) * 8000 for i in range(500)}
     db.apply([Op(OP_PUT, 6, k, v) for k, v in rows.items()], LGPOS(1, 100))
     big = [b"big%03d" % i for i in range(60)]
-    db.apply([Op(OP_PUT, 5, k, bytes([n]) * 8000) for n, k in enumerate(big)] + [Op(OP_DELETE, 5, k) for k in big]
-             + [Op(OP_PUT, 6, b"z", b"y")], LGPOS(1, 200))
+    db.apply([Op(OP_PUT, 5, k, bytes([n]) * 8000) for n, k in enumerate(big)]
+             + [Op(OP_DELETE, 5, k) for k in big] + [Op(OP_PUT, 6, b"z", b"y")], LGPOS(1, 200))
     rows[b"z"] = b"y"
     db.set_state(C.JET_dbstateCleanShutdown, log_signature=bytes(16), lgpos=LGPOS(1, 200))
     db.close()
@@ -135,7 +135,8 @@ def test_cut_through_pages_in_use_is_refused_and_never_faults(tmp_path):
     assert "ERR" in outcomes
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(1, 150), st.integers(1, 9000), st.booleans()),
                 min_size=1, max_size=4))
 def test_every_file_lmdb_writes_passes_the_check(tmp_path, batches):

@@ -157,6 +157,9 @@ class Applier:
         with self._cond:
             if self._failed is not None:
                 raise self._failed
+        # advance the checkpoint past the detach: a crash from here on never makes
+        # recovery reopen the detached file (ESE: a clean detach updates the checkpoint)
+        self._write_checkpoint(force=True)
         return lg
 
     # --- observing and waiting ------------------------------------------------------------

@@ -24,7 +24,9 @@ when databases are attached, the attachment block::
                               the chain that proves two files are adjacent (ESE: tmPrevGen)
      48   8  prev end         size of generation - 1's file when it was closed (0: unknown,
                               format 1): an archived file cut short or grown is detected
-     56   4  reserved         zero
+     56   4  preallocated     KiB the file was created with (0: not preallocated, format 1):
+                              a file shorter than this was cut short (ESE's log files are
+                              fixed-size for the same reason)
      60   4  header CRC       zlib.crc32 of bytes 0..59
      64      attachments      (only when header size > 64) ``<H`` count; per database
                               ``<IH16s`` dbnum, path length, database signature, then the
@@ -85,7 +87,7 @@ from pyese.storage.ops import Op
 MAGIC = b"PYESELOG"
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
-FILE_HEADER = struct.Struct("<8sHHI16sQQQ4sI")
+FILE_HEADER = struct.Struct("<8sHHI16sQQQII")
 FILE_HEADER_SIZE = FILE_HEADER.size
 assert FILE_HEADER_SIZE == 64
 RECORD_HEADER = struct.Struct("<IIB")
@@ -175,6 +177,8 @@ class LogFileHeader:
     attached: tuple[AttachInfo, ...] = ()
     """Databases attached when this generation began."""
     version: int = FORMAT_VERSION
+    prealloc_kb: int = 0
+    """KiB the file was preallocated to (zero-filled); 0 when not (format 1)."""
 
     @property
     def size(self) -> int:
@@ -188,7 +192,7 @@ class LogFileHeader:
                         "the attachments do not fit in a log file header")
         body = FILE_HEADER.pack(MAGIC, FORMAT_VERSION, size, self.generation,
                                 self.signature, self.created_ns, self.prev_created_ns,
-                                self.prev_end, bytes(4), 0)
+                                self.prev_end, self.prealloc_kb, 0)
         fixed = body[:-4] + struct.pack("<I", zlib.crc32(body[:-4]))
         if not self.attached:
             return fixed
@@ -207,7 +211,7 @@ class LogFileHeader:
         JET_errBadLogVersion for a format version this code does not read."""
         if len(data) < FILE_HEADER_SIZE:
             raise_error(C.JET_errLogFileCorrupt, f"{where}: header truncated")
-        (magic, version, hsize, gen, sig, created, prev, prev_end, _r,
+        (magic, version, hsize, gen, sig, created, prev, prev_end, prealloc,
          crc) = FILE_HEADER.unpack_from(data)
         if magic != MAGIC:
             raise_error(C.JET_errLogFileCorrupt, f"{where}: not a pyese log file")
@@ -223,7 +227,7 @@ class LogFileHeader:
             raise_error(C.JET_errLogFileCorrupt, f"{where}: header size {hsize}")
         attached = _decode_attachments(data[FILE_HEADER_SIZE:hsize], where) \
             if hsize > FILE_HEADER_SIZE else ()
-        return cls(gen, sig, created, prev, prev_end, attached, version)
+        return cls(gen, sig, created, prev, prev_end, attached, version, prealloc)
 
 
 def header_size(attached: Sequence[AttachInfo]) -> int:

@@ -33,8 +33,11 @@ an earlier, fsynced flush, acknowledged commits may follow it, and recovery must
 write, or a media error that hit exactly those bytes) cannot be told apart and ends the log.
 
 The last generation is the current file ``<base>.log`` if present, otherwise the highest
-archived generation (a crash between archiving the current file and renaming the new one
-in leaves no current file; ``<base>tmp.log`` is never read).
+archived generation: a crash between archiving the current file and renaming the new one
+in leaves no current file, but leaves ``<base>tmp.log`` (which is never read). Archived
+generations without a current file and without ``<base>tmp.log`` mean the current file was
+lost: ``JET_errMissingLogFile`` ("Current log file missing"), never a silent end of the log
+at the last archived generation.
 """
 
 from __future__ import annotations
@@ -120,6 +123,10 @@ class LogReader:
             if prev is not None and hdr.prev_created_ns != prev.created_ns:
                 raise_error(C.JET_errInvalidLogSequence,
                             f"{name} does not follow generation {gen - 1:X}")
+            if hdr.prealloc_kb and os.path.getsize(path) < hdr.prealloc_kb * 1024:
+                raise_error(C.JET_errLogFileCorrupt,
+                            f"{name} is {os.path.getsize(path)} bytes; it was created with "
+                            f"{hdr.prealloc_kb * 1024}")
             if prev is not None and hdr.prev_end:
                 actual = os.path.getsize(self.files[gen - 1])
                 if actual != hdr.prev_end:
@@ -142,6 +149,10 @@ class LogReader:
         generation older than every file present -> JET_errMissingLogFile."""
         if not self.files:
             raise_error(C.JET_errMissingLogFile, "no log files")
+        if self.current_generation is None and not os.path.exists(
+                os.path.join(self.log_path, F.temp_log_name(self.base_name))):
+            raise_error(C.JET_errMissingLogFile,
+                        f"{F.current_log_name(self.base_name)} is missing")
         first, last = self.first_generation, self.last_generation
         assert first is not None and last is not None
         if start is None:
@@ -188,6 +199,8 @@ class LogReader:
                 elif not F.record_crc_ok(data, pos, length, crc):
                     bad = "record checksum mismatch"
             if bad is not None:
+                if _zero_filled(data, pos):
+                    return  # the unused, zero-filled rest of a preallocated file
                 if is_last:
                     self.torn = True
                     return
@@ -220,13 +233,19 @@ class LogReader:
             if end > size or not F.record_crc_ok(data, pos, length, crc):
                 break
             pos = end
-        if pos < size:
+        if pos < size and not _zero_filled(data, pos):
             proof = _durable_flush_after(data, pos, generation)
             if proof is not None:
                 raise_error(C.JET_errLogFileCorrupt,
                             f"{os.path.basename(path)} at offset {pos}: damaged record "
                             f"followed by intact records of a later flush (from {proof})")
         return pos
+
+
+def _zero_filled(data: bytes, pos: int) -> bool:
+    """Whether every byte from ``pos`` on is zero (the unused part of a preallocated file;
+    ESE too reads zero-filled sectors as the end of the log)."""
+    return data.count(0, pos) == len(data) - pos
 
 
 def _durable_flush_after(data: bytes, bad: int, generation: int) -> LGPOS | None:

@@ -57,6 +57,20 @@ from pyese.storage.log_reader import LogReader
 _fdatasync = getattr(os, "fdatasync", os.fsync)
 
 
+def _preallocate(fd: int, size: int) -> None:
+    """Give the file at ``fd`` ``size`` bytes, zero-filled, blocks reserved where the file
+    system can (ENOSPC surfaces here)."""
+    fallocate = getattr(os, "posix_fallocate", None)
+    if fallocate is not None:
+        try:
+            fallocate(fd, 0, size)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+    os.ftruncate(fd, size)
+
+
 def fsync_dir(path: str) -> None:
     """Make a directory's entries (creates, renames, deletes) durable."""
     fd = os.open(path, os.O_RDONLY)
@@ -155,19 +169,29 @@ class LogWriter:
 
     @staticmethod
     def _seal_last(reader: LogReader, last: int, base_name: str, log_path: str) -> int:
-        """Cut the torn tail of the last generation and archive it; return its size.
-        Raises JET_errLogFileCorrupt (and cuts nothing) when the damage is no torn tail."""
+        """Clear the torn tail of the last generation; return its size. The first
+        rollover archives it (renames ``<base>.log``) once the new file is ready, so every
+        crash leaves the current file or ``<base>tmp.log``.
+        A preallocated file keeps its size (the tail is zeroed), a format-1 file is cut.
+        Raises JET_errLogFileCorrupt (and changes nothing) when the damage is no torn tail."""
         path = reader.files[last]
         end = reader.valid_end(last)
-        if os.path.getsize(path) != end:
+        size = os.path.getsize(path)
+        if size != end:
             with open(path, "r+b") as f:
-                f.truncate(end)
+                if reader.header(last).prealloc_kb:
+                    f.seek(end)
+                    tail = f.read()
+                    if tail.count(0) != len(tail):
+                        f.seek(end)
+                        f.write(bytes(len(tail)))
+                else:
+                    f.truncate(end)
+                    size = end
                 f.flush()
                 os.fsync(f.fileno())
-        if path == reader.current_path:
-            os.rename(path, os.path.join(log_path, F.archived_log_name(base_name, last)))
-            fsync_dir(log_path)
-        return end
+        # the current file is archived by the first rollover, once the new file is ready
+        return size
 
     # --- appending ------------------------------------------------------------------------
 
@@ -341,16 +365,22 @@ class LogWriter:
             attached = self._gen_attached.get(gen, ())
             for old in [g for g in self._gen_attached if g < gen]:
                 del self._gen_attached[old]
+        prev_end = self._file_end
+        if self._fd is not None:
+            prev_end = os.fstat(self._fd).st_size
         header = F.LogFileHeader(gen, self.signature, time.time_ns(),
                                  self._file_header.created_ns if gen > 1 else 0,
-                                 prev_end=self._file_end if gen > 1 else 0,
-                                 attached=attached)
+                                 prev_end=prev_end if gen > 1 else 0,
+                                 attached=attached, prealloc_kb=self.file_size // 1024)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             self.faults.hit("log.write")
             raw = header.encode()
             if os.write(fd, raw) != len(raw):
                 raise OSError(errno.EIO, "short write of a log file header")
+            # fixed size, zero-filled (ESE creates every log file at JET_paramLogFileSize):
+            # a file cut short is then visible, and a full disk fails here, not mid-flush
+            _preallocate(fd, max(self.file_size, len(raw)))
             self.faults.hit("log.fsync")
             os.fsync(fd)
         except BaseException:
@@ -359,6 +389,7 @@ class LogWriter:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if os.path.exists(cur):  # also the last file of the previous writer (see open)
             os.rename(cur, os.path.join(self.log_path,
                                         F.archived_log_name(self.base_name, self._file_gen)))
         os.rename(tmp, cur)

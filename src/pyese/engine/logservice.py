@@ -144,7 +144,7 @@ class InstanceStorage:
                     raise_error(C.JET_errInvalidPath, f"{path} does not exist")
                 try:
                     os.makedirs(path, exist_ok=True)
-                except OSError as exc:
+                except (OSError, ValueError) as exc:  # ValueError: NUL or unencodable
                     raise JetError.from_code(C.JET_errInvalidPath, f"{path}: {exc}") from exc
         self.recovery = recover(self.log_path, self.system_path, self.base_name)
         self.log = LogWriter.open(self.log_path, self.base_name,

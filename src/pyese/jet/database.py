@@ -34,6 +34,10 @@ def _filename(value: object, name: str = "szFilename") -> str:
         # path functions report a name the OS rejects as JET_errInvalidPath (os/error.cxx
         # ErrOSErrFromWin32Err: ERROR_INVALID_NAME -> JET_errInvalidPath).
         raise_error(C.JET_errInvalidPath, f"{name} contains a NUL character")
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        raise_error(C.JET_errInvalidPath, f"{name} cannot be encoded for the file system")
     return text
 
 

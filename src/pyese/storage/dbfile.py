@@ -145,8 +145,7 @@ class DatabaseFile:
         spath = os.fspath(path)
         if not spath:
             raise_error(C.JET_errDatabaseInvalidPath, "empty database path")
-        if "\0" in spath:
-            raise_error(C.JET_errInvalidPath, "a NUL character in the database path")
+        _check_path(spath)
         if page_size not in PAGE_SIZES:
             raise_error(C.JET_errInvalidParameter, f"page size {page_size}")
         spath = os.path.abspath(spath)
@@ -217,8 +216,7 @@ class DatabaseFile:
         spath = os.fspath(path)
         if not spath:
             raise_error(C.JET_errDatabaseInvalidPath, "empty database path")
-        if "\0" in spath:
-            raise_error(C.JET_errInvalidPath, "a NUL character in the database path")
+        _check_path(spath)
         spath = os.path.abspath(spath)
         try:
             st = os.stat(spath)
@@ -795,6 +793,17 @@ _DISK_FULL_TEXTS = tuple(os.strerror(e) for e in (errno.ENOSPC, getattr(errno, "
 _WRITE_SLACK_PAGES = 64
 """Pages a write transaction may need besides its data: the copied path to each changed
 leaf, the free-list record, the meta page (an over-estimate on purpose)."""
+
+
+def _check_path(spath: str) -> None:
+    """A path the file system can name at all: no NUL, encodable; JET_errInvalidPath
+    otherwise (os/error.cxx: ERROR_INVALID_NAME -> JET_errInvalidPath)."""
+    if "\0" in spath:
+        raise_error(C.JET_errInvalidPath, "a NUL character in the database path")
+    try:
+        os.fsencode(spath)
+    except UnicodeError:
+        raise_error(C.JET_errInvalidPath, "the database path cannot be encoded")
 
 
 def _raise_lmdb(exc: lmdb.Error, what: str, *, path: str | None = None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 import pyese.jet as jet
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.database.dbfile import DatabaseFile
 from tests.jet.helpers import expect
 
 BAD = "x\0y.edb"

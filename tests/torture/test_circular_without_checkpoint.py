@@ -16,8 +16,8 @@ import pytest
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage import log_format as F
-from pyese.storage.checkpoint import AttachInfo
+from pyese.storage.log import log_format as F
+from pyese.storage.log.checkpoint import AttachInfo
 
 from ._torture import load
 

@@ -22,10 +22,10 @@ import lmdb
 import pytest
 
 import pyese.jet as jet
-from pyese.engine import logservice
+from pyese.engine.instance import logservice
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.faults import FaultInjector
 from pyese.storage.lgpos import LGPOS
 from pyese.storage.ops import OP_PUT, Op

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 import pyese.jet as jet
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.lgpos import LGPOS
 from pyese.storage.ops import OP_DELETE, OP_PUT, Op
 
@@ -95,7 +95,7 @@ _READER = """
 import sys
 sys.path.insert(0, {src!r})
 from pyese.jethdr.errors import JetError
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.database.dbfile import DatabaseFile
 for path in sys.argv[1:]:
     try:
         db = DatabaseFile.open(path, read_only=True)

@@ -22,7 +22,7 @@ import pytest
 import pyese.jet as jet
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage import log_format as F
+from pyese.storage.log import log_format as F
 
 from ._torture import load
 

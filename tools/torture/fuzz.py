@@ -638,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.calls is None and not args.minutes:
         args.calls = 2000
-    from pyese.engine.instance import SYSTEM
+    from pyese.engine.instance.instance import SYSTEM
 
     tally = run(args.seed, minutes=args.minutes, calls=args.calls,
                 verify_every=args.verify_every, hang_seconds=args.hang_seconds)

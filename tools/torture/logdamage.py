@@ -58,7 +58,7 @@ if SRC not in sys.path:
 import pyese.jet as jet  # noqa: E402
 from pyese.jethdr import constants as C  # noqa: E402
 from pyese.jethdr.errors import JetError  # noqa: E402
-from pyese.storage import log_format as F  # noqa: E402
+from pyese.storage.log import log_format as F  # noqa: E402
 
 KINDS = ("truncate", "flip", "zero", "append", "delete")
 TARGETS = ("current", "archived", "checkpoint")
@@ -103,7 +103,7 @@ def child(root: str, *, circular: bool, commits: int, hold_after: int, seed: int
     From row ``hold_after`` on the applier is held (the rows are durable in the log only)."""
     import threading
 
-    from pyese.engine import logservice
+    from pyese.engine.instance import logservice
     from pyese.storage.faults import FaultInjector
 
     inj = logservice.TEST_FAULTS = FaultInjector()

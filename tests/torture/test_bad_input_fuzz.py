@@ -15,9 +15,9 @@ F = load("fuzz")
 
 
 def test_fixed_seed_fuzz(tmp_path):
-    tally = F.run(20261202, calls=1500, workdir=str(tmp_path), verify_every=300,
+    tally = F.run(20261202, calls=1000, workdir=str(tmp_path), verify_every=300,
                   hang_seconds=60)
     print(tally.report())
-    assert tally.calls == 1500 and len(tally.functions) >= 80
-    assert tally.model_commits > 100
+    assert tally.calls == 1000 and len(tally.functions) >= 80
+    assert tally.model_commits > 60
     assert not tally.failed, tally.report()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 
@@ -45,11 +46,23 @@ os._exit(0)
 """
 
 
-def _crash(root) -> str:
-    root.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-c", _CHILD.format(src=L.SRC), str(root)], check=True,
+@pytest.fixture(scope="module")
+def crashed(tmp_path_factory):
+    """One crash, kept aside; each test gets a fresh copy at the path the log names."""
+    root = tmp_path_factory.mktemp("detached")
+    live = root / "d"
+    live.mkdir()
+    subprocess.run([sys.executable, "-c", _CHILD.format(src=L.SRC), str(live)], check=True,
                    timeout=120)
-    return str(root / "s.edb")
+    shutil.copytree(live, root / "store")
+    return live, root / "store"
+
+
+def _crash(crashed) -> str:
+    live, store = crashed
+    shutil.rmtree(live)
+    shutil.copytree(store, live)
+    return str(live / "s.edb")
 
 
 def _digest(path: str) -> str:
@@ -65,23 +78,25 @@ def _init(root) -> None:
 
 
 @pytest.mark.parametrize("lose_checkpoint", [False, True])
-def test_detached_database_is_not_rewritten(tmp_path, lose_checkpoint):
-    s_edb = _crash(tmp_path / "d")
+def test_detached_database_is_not_rewritten(crashed, lose_checkpoint):
+    s_edb = _crash(crashed)
+    live = os.path.dirname(s_edb)
     if lose_checkpoint:  # replay then passes s.edb's ATTACH and DETACH records again
-        os.unlink(tmp_path / "d" / "edb.chk")
+        os.unlink(os.path.join(live, "edb.chk"))
     before = _digest(s_edb)
-    _init(tmp_path / "d")
+    _init(live)
     assert _digest(s_edb) == before
 
 
-def test_detached_database_on_immutable_file_does_not_stop_the_instance(tmp_path):
+def test_detached_database_on_immutable_file_does_not_stop_the_instance(crashed):
     if os.geteuid() != 0:
         pytest.skip("chattr +i needs root")
-    s_edb = _crash(tmp_path / "d")
-    os.unlink(tmp_path / "d" / "edb.chk")
+    s_edb = _crash(crashed)
+    live = os.path.dirname(s_edb)
+    os.unlink(os.path.join(live, "edb.chk"))
     if subprocess.run(["chattr", "+i", s_edb], capture_output=True).returncode != 0:
         pytest.skip("this file system has no immutable attribute")
     try:
-        _init(tmp_path / "d")
+        _init(live)
     finally:
         subprocess.run(["chattr", "-i", s_edb], check=False)

@@ -139,3 +139,38 @@ def test_rows_read_back_through_jet_after_a_clean_recovery(crashed):
         jet.JetTerm(inst)
     except JetError:
         jet.JetTerm2(inst, jet.JET_bitTermAbrupt)
+
+
+def test_log_zeroed_below_what_the_database_applied_is_committed_log_files_missing(tmp_path):
+    """Zeroes through the end of the log look like its end (ESE too reads zero-filled
+    sectors so), but the database already applied those records: the log lost committed
+    records the database holds. ESE derives JET_errCommittedLogFilesMissing from the
+    database header's genCommitted beyond the logs present; pyese compares positions."""
+    from pyese.storage.database.dbfile import DatabaseFile
+    from pyese.storage.log.log_writer import LogWriter
+    from pyese.storage.log.recovery import recover
+    from pyese.storage.ops import OP_PUT, Op
+
+    d = str(tmp_path)
+    db = DatabaseFile.create(os.path.join(d, "a.db"))
+    sig = bytes(db.header.signature)
+    log = LogWriter.open(d)
+    log.append(F.REC_ATTACH, F.encode_attach(1, sig, db.path))
+    log.flush()
+    positions = []
+    for i in range(5):
+        ops = {1: [Op(OP_PUT, 7, b"k%d" % i, b"v")]}
+        positions.append(log.append(F.REC_COMMIT, F.encode_commit(i, ops)))
+        log.flush()
+    db.set_state(C.JET_dbstateDirtyShutdown, log_signature=log.signature, lgpos=positions[0])
+    db.apply([Op(OP_PUT, 7, b"k%d" % i, b"v") for i in range(5)], positions[-1])
+    db.close()
+    log.close(clean=False)
+    path = os.path.join(d, "edb.log")
+    with open(path, "r+b") as f:  # zeroes from the 3rd commit to the end of the file
+        size = os.path.getsize(path)
+        f.seek(positions[1].offset)
+        f.write(bytes(size - positions[1].offset))
+    with pytest.raises(JetError) as ei:
+        recover(d, d)
+    assert ei.value.err == C.JET_errCommittedLogFilesMissing

@@ -1,32 +1,48 @@
-"""Long torture runs: ``python tools/torture.py NAME --seed N --minutes M [options]``.
+"""Long torture runs, one subcommand each: ``python tools/torture.py NAME [options]``.
 
-NAME is a module in tools/torture/ (``logdamage``, ``fuzz``, ...); its ``main(argv)`` gets
-the remaining arguments and its return value is the exit status (non-zero: a failure was
-found). ``python tools/torture.py`` lists the modules.
+    python tools/torture.py                                list the subcommands
+    python tools/torture.py logdamage --seed 7 --minutes 20
+    python tools/torture.py fuzz --seed 7 --minutes 20
+
+Each subcommand is a module ``tools/torture/NAME.py`` with a docstring (its first line is
+the help text), ``add_arguments(parser)`` and ``run(args) -> int`` (the exit status: 0 when
+nothing was found). Run from the project root with ``PYTHONPATH=src``.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
-import os
 import sys
+from pathlib import Path
+from types import ModuleType
 
-HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torture")
+HERE = Path(__file__).resolve().parent / "torture"
+
+
+def load(name: str) -> ModuleType:
+    """The subcommand module ``tools/torture/NAME.py``."""
+    spec = importlib.util.spec_from_file_location(f"pyese_torture_{name}", HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(n[:-3] for n in os.listdir(HERE) if n.endswith(".py") and n[0] != "_")
-    if not argv or argv[0] not in names:
-        print(__doc__.strip())
-        print("modules:", ", ".join(names))
-        return 2
-    spec = importlib.util.spec_from_file_location(f"torture_{argv[0]}",
-                                                  os.path.join(HERE, argv[0] + ".py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return int(module.main(argv[1:]) or 0)
+    names = sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_"))
+    parser = argparse.ArgumentParser(prog="tools/torture.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in names:
+        module = load(name)
+        doc = (module.__doc__ or name).strip()
+        p = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ F = load("fuzz")
 
 
 def test_fixed_seed_fuzz(tmp_path):
-    tally = F.run(20261202, calls=1000, workdir=str(tmp_path), verify_every=300,
+    tally = F.campaign(20261202, calls=1000, workdir=str(tmp_path), verify_every=300,
                   hang_seconds=60)
     print(tally.report())
     assert tally.calls == 1000 and len(tally.functions) >= 80

@@ -17,7 +17,7 @@ L = load("logdamage")
 
 
 def test_fixed_seed_matrix(tmp_path):
-    tally = L.run(20261202, cases=12, workdir=str(tmp_path), cases_per_base=6, commits=40)
+    tally = L.campaign(20261202, cases=12, workdir=str(tmp_path), cases_per_base=6, commits=40)
     print(tally.report())
     assert tally.bases == 2  # one normal, one circular
     assert not tally.failed, tally.report()

@@ -29,8 +29,6 @@ The instance lifecycle of the main instance is off limits (``JetTerm*``, ``JetIn
 session's handles and names; everything else is fair game.
 """
 
-from __future__ import annotations
-
 import argparse
 import faulthandler
 import inspect
@@ -564,7 +562,7 @@ def call_one(name: str, fn: Callable[..., Any], args: list[Any], on_thread: bool
     return box.get("result"), exc
 
 
-def run(seed: int, *, minutes: float = 0.0, calls: int | None = None,
+def campaign(seed: int, *, minutes: float = 0.0, calls: int | None = None,
         verify_every: int = 500, hang_seconds: float = 60.0,
         workdir: str | None = None) -> Tally:
     rnd = random.Random(seed)
@@ -628,23 +626,34 @@ def run(seed: int, *, minutes: float = 0.0, calls: int | None = None,
     return tally
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="torture fuzz", description=__doc__.split("\n")[0])
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of ``tools/torture.py fuzz``."""
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--minutes", type=float, default=0.0)
-    ap.add_argument("--calls", type=int, default=None)
+    ap.add_argument("--calls", type=int, default=None,
+                    help="stop after this many calls (default 2000 without --minutes)")
     ap.add_argument("--verify-every", type=int, default=500)
     ap.add_argument("--hang-seconds", type=float, default=60.0)
-    args = ap.parse_args(argv)
-    if args.calls is None and not args.minutes:
-        args.calls = 2000
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the fuzzer, print the figures; 1 if anything failed."""
+    calls = args.calls
+    if calls is None and not args.minutes:
+        calls = 2000
     from pyese.engine.instance.instance import SYSTEM
 
-    tally = run(args.seed, minutes=args.minutes, calls=args.calls,
-                verify_every=args.verify_every, hang_seconds=args.hang_seconds)
+    tally = campaign(args.seed, minutes=args.minutes, calls=calls,
+                     verify_every=args.verify_every, hang_seconds=args.hang_seconds)
     SYSTEM.reset_for_tests()
     print(tally.report())
     return 1 if tally.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="fuzz", description=__doc__.split("\n")[0])
+    add_arguments(ap)
+    return run(ap.parse_args(argv))
 
 
 if __name__ == "__main__":

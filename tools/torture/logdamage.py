@@ -35,8 +35,6 @@ is judged:
 ``run(...)`` returns the counts; ``main`` prints them and exits 1 on any failure.
 """
 
-from __future__ import annotations
-
 import argparse
 import os
 import random
@@ -336,7 +334,7 @@ class Tally:
         return "\n".join(lines)
 
 
-def run(seed: int, *, minutes: float = 0.0, cases: int | None = None,
+def campaign(seed: int, *, minutes: float = 0.0, cases: int | None = None,
         workdir: str | None = None, cases_per_base: int = 12,
         commits: int = 150) -> Tally:
     """Run the matrix until ``cases`` cases or ``minutes`` have passed (whichever is set
@@ -388,25 +386,37 @@ def run(seed: int, *, minutes: float = 0.0, cases: int | None = None,
     return tally
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="torture logdamage", description=__doc__.split("\n")[0])
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options of ``tools/torture.py logdamage``."""
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--minutes", type=float, default=0.0)
-    ap.add_argument("--cases", type=int, default=None)
-    ap.add_argument("--child", metavar="DIR")
-    ap.add_argument("--circular", action="store_true")
-    ap.add_argument("--commits", type=int, default=150)
-    ap.add_argument("--hold-after", type=int, default=10**9)
+    ap.add_argument("--cases", type=int, default=None,
+                    help="stop after this many cases (default 24 without --minutes)")
+    ap.add_argument("--commits", type=int, default=150, help="commits per crashed base")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the matrix, print the figures; 1 if anything failed."""
+    cases = args.cases
+    if cases is None and not args.minutes:
+        cases = 24
+    tally = campaign(args.seed, minutes=args.minutes, cases=cases, commits=args.commits)
+    print(tally.report())
+    return 1 if tally.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="logdamage", description=__doc__.split("\n")[0])
+    add_arguments(ap)
+    ap.add_argument("--child", metavar="DIR", help=argparse.SUPPRESS)
+    ap.add_argument("--circular", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--hold-after", type=int, default=10**9, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         child(args.child, circular=args.circular, commits=args.commits,
               hold_after=args.hold_after, seed=args.seed)
         return 0
-    if args.cases is None and not args.minutes:
-        args.cases = 24
-    tally = run(args.seed, minutes=args.minutes, cases=args.cases, commits=args.commits)
-    print(tally.report())
-    return 1 if tally.failed else 0
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -92,13 +92,21 @@ class Database(Protocol):
     dbnum: int
     read_only: bool
 
-    def snapshot(self) -> Any: ...
+    def snapshot(self) -> Any:
+        """A read snapshot of the file; for a database the engine writes, its
+        ``applied_lgpos`` is the last applied position the snapshot holds."""
+        ...
 
 
 class Committer(Protocol):
     """Where commits go: the log (through the applier), or straight to the files."""
 
-    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]]) -> LGPOS | None: ...
+    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]],
+               logged: Callable[[LGPOS | None], None]) -> LGPOS | None:
+        """Log (or apply) a commit. ``logged(lgpos)`` must run once the commit has its
+        place in the commit order and before any apply of it is announced
+        (``VersionStore.on_applying``)."""
+        ...
 
     def flush(self, lgpos: LGPOS | None) -> None: ...
 
@@ -126,6 +134,9 @@ class Trx:
     has_deltas: bool = False
     """Escrow deltas were made: the commit turns them into images under commit_lock."""
     applied_epoch: int | None = None
+    """The epoch of the apply that carries this commit to the files, set when that apply
+    is announced (``VersionStore.on_applying``), before any of its file commits; the
+    apply is done once ``applied_epoch <= VersionStore._epoch``."""
     overlay: dict[tuple[Tree, bytes], bytes | None] | None = None
     """(tree, key) -> the value this transaction's snapshot holds, for keys whose committed
     versions were reclaimed while its file snapshot could not show that value (see
@@ -306,10 +317,20 @@ class VersionStore:
         self._trx: dict[int, Trx] = {}  # session id -> open level-0 transaction
         self._committed: deque[Trx] = deque()
         self._epoch = 0
+        """Applies done: the files hold every apply of epoch <= this."""
+        self._announced = 0
+        """Applies announced (``on_applying``): at most one more than ``_epoch``."""
+        self._apply_before: dict[int, dict[int, LGPOS]] = {}
+        """epoch -> {dbnum: the applied position of the file just before that apply}, for
+        the applies a snapshot being opened may or may not hold."""
+        self._opening: dict[int, int] = {}
+        """``_epoch`` when a file snapshot being opened started -> how many are opening."""
         self._applied = LGPOS(0, 0)
         self._snaps: dict[int, tuple[int, int, int, int, Trx | None]] = {}
-        """Open file snapshots: id -> (epoch before opening, the highest epoch the snapshot
-        may hold, the reader's b, dbnum, its transaction or None for a one-step read)."""
+        """Open file snapshots: id -> (the newest epoch surely in the snapshot, the newest
+        epoch it may hold, the reader's b, dbnum, its transaction or None for a one-step
+        read). The two are equal once ``_open_snapshot`` returned (its file holds exactly
+        the applies up to it); while it opens, the second is TRX_MAX."""
         self._inner: dict[int, Trx] = {}
         """Internal level-0 transactions in flight (an update outside a transaction, a
         JET_bitEscrowNoRollback delta): id(trx) -> trx."""
@@ -430,7 +451,8 @@ class VersionStore:
         lock held (the applier's cleanup takes tree locks). Raises the applier's failure."""
         with self._lock:
             pending = [t.lgpos for t in self._committed
-                       if t.applied_epoch is None and t.lgpos is not None]
+                       if (t.applied_epoch is None or t.applied_epoch > self._epoch)
+                       and t.lgpos is not None]
         applier = getattr(self.committer, "applier", None)
         if not pending or applier is None:
             return False
@@ -891,23 +913,26 @@ class VersionStore:
             ops.setdefault(dbnum, []).append(Op(OP_DELETE_TREE, objid))
         if not ops:
             return None
+
+        def logged(lgpos: LGPOS | None) -> None:
+            # In commit order, before the apply that carries it can be announced: the
+            # announcement finds it here and gives it its apply epoch.
+            with self._lock:
+                trx.lgpos = lgpos
+                self._committed.append(trx)
+
         try:
-            lgpos = self.committer.commit(trx.begin0, ops)
+            lgpos = self.committer.commit(trx.begin0, ops, logged)
         except JetError as exc:
+            with self._lock:
+                if self._committed and self._committed[-1] is trx:
+                    self._committed.pop()
             self.on_fatal(exc.err)
             raise
         inst = self.instance
         with inst.lock:
             inst.trx_newest += 4
             trx.commit_id = inst.trx_newest
-        trx.lgpos = lgpos
-        with self._lock:
-            if lgpos is None:
-                # No log: the committer applied the ops already. The epoch moves here,
-                # under commit_lock, so at most one apply is ever ahead of the epoch.
-                self._epoch += 1
-                trx.applied_epoch = self._epoch
-            self._committed.append(trx)
         return lgpos
 
     def _flush(self, lgpos: LGPOS | None) -> None:
@@ -1024,26 +1049,69 @@ class VersionStore:
         return self._file_snapshot(trx, tree.db).get(tree.objid, key)
 
     def _open_snapshot(self, db: Database, trx: Trx | None = None) -> tuple[Any, int]:
-        """A file snapshot registered with the apply epochs around its opening: it holds
-        every apply up to the first and none past the second (at most one apply is in
-        flight between a file commit and its ``on_applied``). Returns (snapshot, the
-        second)."""
+        """A file snapshot registered with the newest apply epoch it holds; returns
+        (snapshot, that epoch). Raises what ``db.snapshot()`` raises.
+
+        Every apply done before the opening is in it and none announced after it; an
+        apply announced in between (in flight: its file commits may come before or after
+        the LMDB read transaction begins) is in it exactly when the snapshot's recorded
+        applied position is past the one the file held just before that apply (applies
+        commit to a file in order, so the first one missing ends the run). An apply that
+        does not write this database changes nothing the snapshot shows and counts as
+        held.
+        """
+        dbnum = db.dbnum
         with self._lock:
-            epoch = self._epoch
+            e_lo = self._epoch
             sid = next(self._snap_ids)
             b = trx.begin0 if trx is not None else TRX_MAX
-            self._snaps[sid] = (epoch, epoch + 1, b, db.dbnum, trx)
+            self._snaps[sid] = (e_lo, TRX_MAX, b, dbnum, trx)
+            self._opening[e_lo] = self._opening.get(e_lo, 0) + 1
         try:
             snap = db.snapshot()
         except BaseException:
             with self._lock:
                 del self._snaps[sid]
+                self._opened(e_lo)
             raise
         with self._lock:
-            e_hi = self._epoch + 1
-            self._snaps[sid] = (epoch, e_hi, b, db.dbnum, trx)
+            e_hi = self._announced
+            uncertain = [(e, self._apply_before[e][dbnum]) for e in range(e_lo + 1, e_hi + 1)
+                         if dbnum in self._apply_before.get(e, ())]
+            self._opened(e_lo)
+        held = e_hi
+        if uncertain:
+            try:
+                in_file = snap.applied_lgpos
+            except BaseException:
+                self._close_snapshot(snap)
+                with self._lock:
+                    self._snaps.pop(sid, None)
+                raise
+            for e, before in uncertain:
+                if in_file <= before:
+                    held = e - 1
+                    break
+        with self._lock:
+            self._snaps[sid] = (held, held, b, dbnum, trx)
         snap._vs_id = sid
-        return snap, e_hi
+        return snap, held
+
+    def _opened(self, e_lo: int) -> None:
+        """A snapshot that began opening at epoch ``e_lo`` is registered (under _lock)."""
+        n = self._opening[e_lo] - 1
+        if n:
+            self._opening[e_lo] = n
+        else:
+            del self._opening[e_lo]
+        self._forget_before()
+
+    def _forget_before(self) -> None:
+        """Drop the file positions of applies no opening snapshot can be unsure of
+        (under _lock)."""
+        keep = min(self._epoch, min(self._opening, default=self._epoch))
+        for e in [e for e in self._apply_before if e <= keep]:
+            del self._apply_before[e]
 
     def _close_snapshot(self, snap: Any) -> None:
         with self._lock:
@@ -1055,14 +1123,35 @@ class VersionStore:
 
     # -- cleanup --------------------------------------------------------------------------
 
-    def on_applied(self, lgpos: LGPOS) -> None:
-        """The applier's callback: every record through ``lgpos`` is in the files."""
+    def on_applying(self, before: dict[int, LGPOS], end: LGPOS | None) -> None:
+        """The applier's (or a committer's that applies at once) announcement, before the
+        first file commit of an apply: it carries every logged commit not yet announced
+        through ``end`` (None: all of them); ``before`` maps each database it writes to
+        the applied position its file holds now. Gives those commits the new epoch."""
         with self._lock:
-            self._epoch += 1
-            self._applied = lgpos
-            for trx in self._committed:
-                if trx.applied_epoch is None and (trx.lgpos is None or trx.lgpos <= lgpos):
-                    trx.applied_epoch = self._epoch
+            self._announced += 1
+            epoch = self._announced
+            self._apply_before[epoch] = dict(before)
+            fresh: list[Trx] = []
+            for trx in reversed(self._committed):  # the unannounced are the newest
+                if trx.applied_epoch is not None:
+                    break
+                fresh.append(trx)
+            for trx in reversed(fresh):
+                if end is not None and trx.lgpos is not None and trx.lgpos > end:
+                    break
+                trx.applied_epoch = epoch
+
+    def on_applied(self, lgpos: LGPOS | None) -> None:
+        """The announced apply is done: every record through ``lgpos`` is in the files.
+        (A caller that did not announce it gets it announced now, without file positions.)"""
+        if self._announced == self._epoch:  # only the caller's thread announces
+            self.on_applying({}, lgpos)
+        with self._lock:
+            self._epoch = self._announced
+            if lgpos is not None:
+                self._applied = lgpos
+            self._forget_before()
         self.cleanup()
         with self._lock:
             self._applied_cond.notify_all()
@@ -1098,7 +1187,8 @@ class VersionStore:
                     return
                 trx = self._committed[0]
                 min_snap = min((e[0] for e in self._snaps.values()), default=None)
-                if (trx.applied_epoch is None or trx.commit_id is None
+                if (trx.applied_epoch is None or trx.applied_epoch > self._epoch
+                        or trx.commit_id is None
                         or trx.commit_id >= oldest_b
                         or (min_snap is not None and min_snap < trx.applied_epoch)):
                     return
@@ -1146,15 +1236,18 @@ class VersionStore:
             with self._lock:
                 committed = list(self._committed)
                 snaps = list(self._snaps.values())
+                applied = self._epoch
             readers = list(self._trx.values())
             _oldest, oldest_rw = self._oldest_begin0()
             finished: set[int] = set()
             for trx in committed:
-                if trx.applied_epoch is None or trx.commit_id is None:
+                if (trx.applied_epoch is None or trx.applied_epoch > applied
+                        or trx.commit_id is None):
                     break  # applies go in commit order: none later is applied either
                 done = True
                 for tree, key in list(trx.order):
-                    got = self._reclaim_chain(tree, key, snaps, readers, oldest_rw)
+                    got = self._reclaim_chain(tree, key, snaps, readers, oldest_rw,
+                                              applied)
                     if got is None:
                         done = False
                     else:
@@ -1169,7 +1262,8 @@ class VersionStore:
         return freed
 
     def _reclaim_chain(self, tree: Tree, key: bytes, snaps: list[tuple[int, int, int, int,
-                       Trx | None]], readers: list[Trx], oldest_rw: int) -> int | None:
+                       Trx | None]], readers: list[Trx], oldest_rw: int,
+                       applied: int) -> int | None:
         """``reclaim`` for one key: bytes freed, or None when the chain must stay."""
         with tree.lock:
             chain = tree.chains.get(key)
@@ -1180,7 +1274,8 @@ class VersionStore:
             for v in chain:
                 cid = v.trx.commit_id
                 aep = v.trx.applied_epoch
-                if cid is None or aep is None or v.delta is not None or v.escrow:
+                if (cid is None or aep is None or aep > applied or v.delta is not None
+                        or v.escrow):
                     return None
                 commits.append(cid)
                 applies.append(aep)

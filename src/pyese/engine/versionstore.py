@@ -59,6 +59,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -84,6 +85,11 @@ VER_PAGE_BYTES = 32 * 1024
 TOMBSTONES_PER_TREE = 4096
 """Past this many tombstones a tree keeps only their newest commit id (``Tree.horizon``)."""
 """Bytes per JET_paramMaxVerPages unit (ESE: version-store buckets of 32 KiB on 64-bit)."""
+THROTTLE_SECONDS = 30.0
+"""Longest a level-0 commit waits for the applier when the versions of commits not yet in
+the files pass a quarter of the version store (``VersionStore._throttle``)."""
+ROOM_SECONDS = 30.0
+"""Longest a write over budget waits for the applier and cleanup to free versions."""
 
 
 class Database(Protocol):
@@ -131,6 +137,9 @@ class Trx:
     """dbnum -> (file snapshot, the newest apply epoch it may hold), kept until the
     transaction ends."""
     nbytes: int = 0
+    logged_bytes: int = 0
+    """``nbytes`` when the commit was logged: counted in ``VersionStore._unapplied_bytes``
+    until its apply is done."""
     has_deltas: bool = False
     """Escrow deltas were made: the commit turns them into images under commit_lock."""
     applied_epoch: int | None = None
@@ -325,6 +334,12 @@ class VersionStore:
         the applies a snapshot being opened may or may not hold."""
         self._opening: dict[int, int] = {}
         """``_epoch`` when a file snapshot being opened started -> how many are opening."""
+        self._applying: list[Trx] = []
+        """The commits the announced apply carries (its epoch is ``_announced``)."""
+        self._unapplied_bytes = 0
+        """Bytes of versions of commits logged but not yet in the files (under _lock)."""
+        self.throttled = 0
+        """Level-0 commits that waited for the applier (``_throttle``)."""
         self._applied = LGPOS(0, 0)
         self._snaps: dict[int, tuple[int, int, int, int, Trx | None]] = {}
         """Open file snapshots: id -> (the newest epoch surely in the snapshot, the newest
@@ -382,6 +397,8 @@ class VersionStore:
         self._end(trx)
         if lgpos is not None and not lazy:
             self._flush(lgpos)
+        if lgpos is not None:
+            self._throttle()
         if trx.folded:
             for hook in list(self.commit_hooks):
                 try:
@@ -432,41 +449,77 @@ class VersionStore:
 
     def _write(self, session: Session, db: Database, objid: int, key: bytes,
                value: bytes | None) -> None:
+        self._with_room(lambda: self._write_once(session, db, objid, key, value))
+
+    def _with_room(self, attempt: Callable[[], Any]) -> Any:
+        """Run ``attempt`` (a write that changes nothing when it fails); over budget, wait
+        for the applier and cleanup to free versions and try again, as long as waiting
+        frees something (committed versions waiting only for the applier, or a cleanup
+        under way) and for at most ROOM_SECONDS: a lagging applier throttles writers, it
+        does not fail them. Raises JET_errVersionStoreOutOfMemory when nothing more can be
+        freed (this transaction's versions, or versions an open snapshot needs)."""
         try:
-            self._write_once(session, db, objid, key, value)
+            return attempt()
         except JetError as exc:
-            # Over budget: when committed versions wait only for the applier, let it catch
-            # up and retry once (a failed write changed nothing).
             if exc.err != C.JET_errVersionStoreOutOfMemory:
                 raise
-            waited = self.catch_up()
-            if not self.reclaim() and not waited:
-                raise
-            self._write_once(session, db, objid, key, value)
+        deadline = time.monotonic() + ROOM_SECONDS
+        while True:
+            before = self.nbytes
+            waited = self.catch_up(timeout=max(0.0, deadline - time.monotonic()))
+            self.reclaim()
+            try:
+                return attempt()
+            except JetError as exc:
+                if exc.err != C.JET_errVersionStoreOutOfMemory:
+                    raise
+                if (not waited and self.nbytes >= before) or time.monotonic() >= deadline:
+                    raise
 
-    def catch_up(self) -> bool:
-        """Wait until every committed transaction is in the database files (flushing the
-        log), then drop the versions readers allow. Returns False when nothing was waiting
-        for the applier (commits without a log are applied at once). Called with no tree
-        lock held (the applier's cleanup takes tree locks). Raises the applier's failure."""
+    def catch_up(self, timeout: float | None = None) -> bool:
+        """Wait (at most ``timeout`` seconds) until every committed transaction is in the
+        database files (flushing the log), then drop the versions readers allow, after
+        any cleanup under way. Returns False when nothing was waiting for the applier
+        (commits without a log are applied at once). Called with no tree lock held (the
+        applier's cleanup takes tree locks). Raises the applier's failure."""
         with self._lock:
             pending = [t.lgpos for t in self._committed
                        if (t.applied_epoch is None or t.applied_epoch > self._epoch)
                        and t.lgpos is not None]
         applier = getattr(self.committer, "applier", None)
-        if not pending or applier is None:
-            return False
-        target = max(pending)
-        self._flush(target)
-        if not applier.wait_applied(target) and applier.failed is not None:
-            raise applier.failed
-        with self._lock:  # until the applier's callback (and its cleanup) has run
-            while self._applied < target and applier.failed is None:
-                self._applied_cond.wait(0.1)
-        with self._cleanup_lock:
+        if pending and applier is not None:
+            target = max(pending)
+            self._flush(target)
+            if not applier.wait_applied(target, timeout) and applier.failed is not None:
+                raise applier.failed
+            end = None if timeout is None else time.monotonic() + timeout
+            with self._lock:  # until the applier's callback (and its cleanup) has run
+                while self._applied < target and applier.failed is None:
+                    if end is not None and time.monotonic() >= end:
+                        break
+                    self._applied_cond.wait(0.1)
+        with self._cleanup_lock:  # a cleanup under way (the applier's) has finished
             pass
         self.cleanup()
-        return True
+        return bool(pending) and applier is not None
+
+    def _throttle(self) -> None:
+        """After a level-0 commit: while the versions of commits not yet in the files
+        pass a quarter of the version store, wait (at most THROTTLE_SECONDS) for the
+        applier to bring them under an eighth. Lazy commits would otherwise run ahead of
+        the applier, and the next transaction's file snapshot, opened before they reach
+        the files, would keep all their versions for its whole life."""
+        if self._unapplied_bytes <= self.max_bytes // 4:
+            return
+        applier = getattr(self.committer, "applier", None)
+        if applier is None:
+            return
+        self.throttled += 1
+        end = time.monotonic() + THROTTLE_SECONDS
+        with self._lock:
+            while (self._unapplied_bytes > self.max_bytes // 8 and applier.failed is None
+                   and time.monotonic() < end):
+                self._applied_cond.wait(0.1)
 
     def _write_once(self, session: Session, db: Database, objid: int, key: bytes,
                     value: bytes | None) -> None:
@@ -501,6 +554,7 @@ class VersionStore:
             session.last_commit_lgpos = lgpos
             if not session.commit_default & C.JET_bitCommitLazyFlush:
                 self._flush(lgpos)
+            self._throttle()
 
     def _add_version(self, trx: Trx, level: int, tree: Tree, key: bytes,
                      value: bytes | None) -> None:
@@ -542,9 +596,15 @@ class VersionStore:
         with self._lock:
             if self.nbytes + size > self.max_bytes:
                 # ESE: ver.cxx ~574; the transaction stays open and may roll back.
-                raise_error(C.JET_errVersionStoreOutOfMemory,
-                            f"{self.nbytes} bytes of versions in use")
+                self._out_of_memory()
             self.nbytes += size
+
+    def _out_of_memory(self) -> None:
+        """Raise JET_errVersionStoreOutOfMemory saying what to do about it."""
+        raise_error(C.JET_errVersionStoreOutOfMemory,
+                    f"{self.nbytes} of {self.max_bytes} bytes of versions in use: commit in "
+                    f"smaller transactions, or raise JET_paramMaxVerPages (now "
+                    f"{self.instance.params.max_ver_pages})")
 
     def _check_conflict(self, tree: Tree, chain: list[Version] | None, key: bytes,
                         trx: Trx, *, read_lock: bool = False, delta: bool = False) -> None:
@@ -643,7 +703,7 @@ class VersionStore:
                 inner.locks.append([])
                 self._inner[id(inner)] = inner
                 try:
-                    old = self._add_delta(inner, 1, tree, key, delta)
+                    old = self._with_room(lambda: self._add_delta(inner, 1, tree, key, delta))
                     self._commit0(inner)
                 except BaseException:
                     self._rollback_level(inner, 1)
@@ -651,7 +711,7 @@ class VersionStore:
                     raise
                 self._end(inner)
                 return old
-        return self._add_delta(trx, session.level, tree, key, delta)
+        return self._with_room(lambda: self._add_delta(trx, session.level, tree, key, delta))
 
     def _add_delta(self, trx: Trx, level: int, tree: Tree, key: bytes,
                    delta: Any) -> bytes | None:
@@ -919,6 +979,8 @@ class VersionStore:
             # announcement finds it here and gives it its apply epoch.
             with self._lock:
                 trx.lgpos = lgpos
+                trx.logged_bytes = trx.nbytes
+                self._unapplied_bytes += trx.nbytes
                 self._committed.append(trx)
 
         try:
@@ -927,6 +989,8 @@ class VersionStore:
             with self._lock:
                 if self._committed and self._committed[-1] is trx:
                     self._committed.pop()
+                    if trx.applied_epoch is None:
+                        self._unapplied_bytes -= trx.logged_bytes
             self.on_fatal(exc.err)
             raise
         inst = self.instance
@@ -992,8 +1056,7 @@ class VersionStore:
             len(v.after) if v.after is not None else 0)
         with self._lock:
             if delta > 0 and self.nbytes + delta > self.max_bytes:
-                raise_error(C.JET_errVersionStoreOutOfMemory,
-                            f"{self.nbytes} bytes of versions in use")
+                self._out_of_memory()
             self.nbytes += delta
         trx.nbytes += delta
         v.size += delta
@@ -1141,6 +1204,7 @@ class VersionStore:
                 if end is not None and trx.lgpos is not None and trx.lgpos > end:
                     break
                 trx.applied_epoch = epoch
+                self._applying.append(trx)
 
     def on_applied(self, lgpos: LGPOS | None) -> None:
         """The announced apply is done: every record through ``lgpos`` is in the files.
@@ -1149,6 +1213,9 @@ class VersionStore:
             self.on_applying({}, lgpos)
         with self._lock:
             self._epoch = self._announced
+            for trx in self._applying:
+                self._unapplied_bytes -= trx.logged_bytes
+            self._applying.clear()
             if lgpos is not None:
                 self._applied = lgpos
             self._forget_before()

@@ -35,23 +35,40 @@ Invariants.
    applied its log record (``on_applied``); (b) every session's b is greater than its C;
    (c) every file snapshot still open was opened after the apply (apply epochs). Then every
    reader that could still look at the key finds the change in its file snapshot.
-5. *Level-0 writes* are their own transaction (ESE opens an internal one, recupd.cxx ~1633).
+5. *Apply epochs are exact.* Every apply (the applier's batch, or a commit applied at once
+   without a log) is announced before its first file commit (``on_applying``): it takes
+   the next epoch, and every logged commit it carries gets that epoch as
+   ``applied_epoch``; ``on_applied`` marks it done (``_epoch``). A commit joins the
+   ``_committed`` queue as it is logged, under the applier's lock (``logged``), so no
+   batch can be announced without it. Each file snapshot is registered with the newest
+   epoch its file holds: the applies done before it opened, plus those announced while it
+   opened whose file commit it caught (its file's ``applied_lgpos`` is past the position
+   the file held before that apply). So for any version, "is it in this reader's file
+   snapshot" has one answer for the life of the snapshot, even while the applier sits
+   between its file commits and ``on_applied`` (issue 12: a reader used to take the
+   file's newer value there, and the version's before-image later).
+6. *Room.* A level-0 commit waits (bounded) while versions of commits not yet in the
+   files pass a quarter of JET_paramMaxVerPages (``_throttle``); a write over the limit
+   waits for the applier and cleanup as long as they free something (``_with_room``)
+   before JET_errVersionStoreOutOfMemory.
+7. *Level-0 writes* are their own transaction (ESE opens an internal one, recupd.cxx ~1633).
 
 Timeline of one key (b1 < C1 < b2)::
 
     session 1:  begin(b1) put(k,v1) ..... commit C1 .............................
     session 2:                  begin(b2=after C1) get(k) -> v1 (C1 < b2)
     session 3:  begin(b3 < C1) ...................................... get(k) -> before of C1
-    applier:                                   apply C1 -> file; on_applied
+    applier:                                   on_applying; C1 -> file; on_applied
     cleanup:                                   drop C1 once b3's transaction ends and
                                                every snapshot older than the apply is closed
 
-Locks. ``commit_lock``: log append + commit id (short: the fsync happens after it).
+Locks. ``commit_lock``: log append + commit id (short: the fsync happens after it); the
+applier's own lock is taken under it (the append), and ``_lock`` under that (``logged``).
 ``tree.lock``: mutations of one tree's chains and sorted key set (conflict check + append is
 one step). Readers copy a chain (atomic under the GIL) and read it without a lock; cursors
 take ``tree.lock`` only to bisect the sorted key set. ``_lock``: the registry of trees,
-the committed queue, open snapshots and the byte count. Order: commit_lock, tree.lock,
-_lock, instance.lock.
+the committed queue, open snapshots, the apply epochs and the byte counts. Order:
+commit_lock, (applier lock,) tree.lock, _lock, instance.lock.
 """
 
 from __future__ import annotations
@@ -134,7 +151,7 @@ class Trx:
     locks: list[list[tuple[Tree, bytes]]] = field(default_factory=list)
     """Per open level: keys locked at that level (JetGetLock)."""
     snapshots: dict[int, tuple[Any, int]] = field(default_factory=dict)
-    """dbnum -> (file snapshot, the newest apply epoch it may hold), kept until the
+    """dbnum -> (file snapshot, the newest apply epoch it holds), kept until the
     transaction ends."""
     nbytes: int = 0
     logged_bytes: int = 0
@@ -227,7 +244,7 @@ def _overlay_size(key: bytes, value: bytes | None) -> int:
 
 
 def _e_hi(trx: Trx | None, dbnum: int) -> int | None:
-    """The newest apply epoch ``trx``'s open file snapshot of ``dbnum`` may hold."""
+    """The newest apply epoch ``trx``'s open file snapshot of ``dbnum`` holds."""
     if trx is None:
         return None
     entry = trx.snapshots.get(dbnum)
@@ -242,7 +259,7 @@ def _resolve(chain: list[Version], trx: Trx | None, b: int, pinned: Any = _NO_PI
     transactions are never visible (a committed delta becomes an image version); the
     reader's own deltas newer than its newest own image are applied on top. ``pinned``
     (the reader's overlay value) replaces everything but the reader's own versions.
-    ``e_hi`` (the newest apply epoch the reader's open file snapshot may hold): when the
+    ``e_hi`` (the newest apply epoch the reader's open file snapshot holds): when the
     reader sees no version of the chain and the oldest is surely not in its file
     snapshot, the file answers. That is the before-image everywhere but after
     ``VersionStore.reclaim`` dropped versions the reader does not see: the chain's

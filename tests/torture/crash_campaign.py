@@ -211,7 +211,8 @@ def run(root: str, seed: int, seconds: float, *, max_rounds: int | None = None) 
     try:
         while time.monotonic() < end and (max_rounds is None or fig.rounds < max_rounds):
             fig.rounds += 1
-            proc = subprocess.Popen([sys.executable, CHILD, root, str(seed), str(camp.next_n)],
+            first = camp.next_n
+            proc = subprocess.Popen([sys.executable, CHILD, root, str(seed), str(first)],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                     env=env)
             deadline = time.monotonic() + 300
@@ -238,6 +239,8 @@ def run(root: str, seed: int, seconds: float, *, max_rounds: int | None = None) 
             if rest and not rest.endswith("\n"):
                 rest = rest[:rest.rfind("\n") + 1]  # a line cut by the kill
             lines += [x.strip() for x in rest.splitlines() if x.strip()]
+            with open(os.path.join(root, "transcript.txt"), "a") as log:
+                log.write(f"round {fig.rounds} first {first}: {' | '.join(lines)}\n")
             worked = False
             recovered = False
             for line in lines:

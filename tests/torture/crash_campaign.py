@@ -154,6 +154,14 @@ class Campaign:
         extra = got[base:]
         k = len(extra)
         if extra != [t.n for t in candidates[:k]]:
+            undone = sorted(set(extra) & {t.n for t in self.pending if t.end == "rollback"})
+            if undone:
+                raise Anomaly(f"rolled-back transactions {undone[:10]} are in the recovered "
+                              f"databases")
+            unknown = sorted(set(extra) - {t.n for t in self.pending})
+            if unknown:
+                raise Anomaly(f"transactions {unknown[:10]} never run since the last check "
+                              f"are in the recovered databases")
             raise Anomaly(f"recovered transactions {extra[:10]} are not a prefix of the "
                           f"committed order {[t.n for t in candidates][:10]}")
         lost = candidates[k:]
@@ -233,7 +241,14 @@ def run(root: str, seed: int, seconds: float, *, max_rounds: int | None = None) 
             finally:
                 if proc.poll() is None:
                     os.kill(proc.pid, signal.SIGKILL)
-                rest, err = proc.communicate()
+                # the child is dead: read what is left through the same buffered
+                # readers (communicate() would skip what readline() already buffered)
+                assert proc.stdout is not None and proc.stderr is not None
+                rest = proc.stdout.read()
+                err = proc.stderr.read()
+                proc.wait()
+                proc.stdout.close()
+                proc.stderr.close()
             if proc.returncode != -signal.SIGKILL:
                 raise RuntimeError(f"child exited {proc.returncode}: {err[-3000:]}")
             if rest and not rest.endswith("\n"):

@@ -10,7 +10,7 @@ from tests.torture import crash_model as M
 
 
 def test_crash_campaign_fixed_seed(tmp_path) -> None:
-    fig = C.run(str(tmp_path), seed=20261202, seconds=14.0, max_rounds=8)
+    fig = C.run(str(tmp_path), seed=20261202, seconds=12.0, max_rounds=7)
     assert not fig.anomalies, fig.anomalies
     if any("JET_errDatabaseCorrupted" in e and "truncated:" in e for e in fig.errors):
         # issue 12 item 2 (storage/database/dbheader.check_image refuses a healthy LMDB

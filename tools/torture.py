@@ -1,12 +1,13 @@
 """Long torture runs, one subcommand each: ``python tools/torture.py NAME [options]``.
 
-    python tools/torture.py                                list the subcommands
-    python tools/torture.py logdamage --seed 7 --minutes 20
-    python tools/torture.py fuzz --seed 7 --minutes 20
+    python tools/torture.py                       list the subcommands
+    python tools/torture.py snapshot --seed 7 --minutes 20
 
-Each subcommand is a module ``tools/torture/NAME.py`` with a docstring (its first line is
-the help text), ``add_arguments(parser)`` and ``run(args) -> int`` (the exit status: 0 when
-nothing was found). Run from the project root with ``PYTHONPATH=src``.
+Each subcommand is a module ``tools/torture/NAME.py`` with a docstring (its first line
+is the help text), ``add_arguments(parser)`` and ``run(args) -> int`` (the exit status:
+0 when nothing was found). Adding one is adding a module; this file does not change.
+Run from the project root; the modules find ``src/`` and ``tests/`` themselves.
+docs/torture.md describes every suite.
 """
 
 from __future__ import annotations

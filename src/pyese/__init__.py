@@ -43,12 +43,12 @@ from pyese._schema import (
 )
 from pyese._table import Row, Table
 from pyese._transaction import Transaction
-from pyese.jethdr.errors import (
+from pyese.jet import (
     ApiError,
     ColumnNotFoundError,
     CorruptionError,
-    DataError,
     DatabaseFileReadOnlyError,
+    DataError,
     FatalError,
     IndexNotFoundError,
     JetError,

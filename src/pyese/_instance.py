@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyese.jet as jet
+from pyese._codec import decode_value
 from pyese._errors import InstanceClosedError
 from pyese._pool import PooledSession, SessionPool
 from pyese._schema import (
@@ -36,7 +37,6 @@ from pyese._schema import (
     column_create,
     index_create,
 )
-from pyese._codec import decode_value
 from pyese.jet.structs import JET_TABLECREATE
 from pyese.jethdr import constants as C
 

@@ -462,7 +462,9 @@ class Table:
         default columns filled in by ESE). ``pyese.KeyDuplicateError`` for a duplicate
         unique key; ``TypeError`` for a value of the wrong type (nothing written)."""
         sets, stored, _ = self._setcolumns(row, False)
-        fill = [c.name for c in self.meta.filled if c.name not in stored]
+        fill = [c.name for c in self.meta.filled
+                if c.name not in stored and not c.grbit & C.JET_bitColumnVersion]
+        after = [c.name for c in self.meta.filled if c.grbit & C.JET_bitColumnVersion]
         tableid = self._tableid
         sesid = self._sesid
         with self._tx.entered():
@@ -476,6 +478,9 @@ class Table:
             except BaseException:
                 self._cancel(tableid)
                 raise
+            if after:  # ESE sets a version column in JetUpdate itself
+                jet.JetGotoBookmark(sesid, tableid, bookmark)
+                stored.update(self._read(tableid, after))
         for c in self.meta.columns.values():
             if c.name not in stored:
                 stored[c.name] = [] if c.multi else None

@@ -242,7 +242,7 @@ class Table:
                     multi.append(col)
                 continue
             data = encode_value(name, col.coltyp, value, col.cp)
-            sets.append(JET_SETCOLUMN(columnid=col.columnid, pvData=data,
+            sets.append(JET_SETCOLUMN(columnid=col.columnid, pvData=data, itagSequence=1,
                                       grbit=_ZERO_LENGTH if data == b"" else 0))
             stored[name] = decode_value(col.coltyp, data, col.cp)
         return sets, stored, multi

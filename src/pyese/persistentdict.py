@@ -333,7 +333,7 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
 
     def _write(self, sesid: Any, tableid: Any, enc: bytes, value: bytes | None,
                exists: bool) -> None:
-        v = JET_SETCOLUMN(columnid=self._cols["v"], pvData=value,
+        v = JET_SETCOLUMN(columnid=self._cols["v"], pvData=value, itagSequence=1,
                           grbit=C.JET_bitSetZeroLength if value == b"" else 0)
         if exists:
             jet.JetPrepareUpdate(sesid, tableid, C.JET_prepReplace)
@@ -341,10 +341,11 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         else:
             kp = index_key(enc)
             jet.JetPrepareUpdate(sesid, tableid, C.JET_prepInsert)
-            sets = [JET_SETCOLUMN(columnid=self._cols["kp"], pvData=kp,
+            sets = [JET_SETCOLUMN(columnid=self._cols["kp"], pvData=kp, itagSequence=1,
                                   grbit=C.JET_bitSetZeroLength if not kp else 0), v]
             if len(enc) > PREFIX:
-                sets.append(JET_SETCOLUMN(columnid=self._cols["k"], pvData=enc))
+                sets.append(JET_SETCOLUMN(columnid=self._cols["k"], pvData=enc,
+                                          itagSequence=1))
         try:
             jet.JetSetColumns(sesid, tableid, sets)
             jet.JetUpdate(sesid, tableid)

@@ -237,3 +237,18 @@ def test_insert_many_splits_to_fit_the_version_store(tmp_path) -> None:
         assert err.value.inserted == 0  # type: ignore[attr-defined]
         with inst.transaction() as tx:
             assert tx.table("t").get(5000) is None  # the failing batch rolled back whole
+
+
+def test_update_replaces_long_and_tagged_values(inst: pyese.Instance) -> None:
+    # JET_SETCOLUMN.itagSequence 0 would add a second instance to a tagged column: the
+    # layer sets instance 1 of a single-valued column.
+    db = inst.open_database("u.edb")
+    db.create_table("t", {"k": pyese.Long, "v": str, "b": bytes},
+                    {"pk": pyese.Index("+k", primary=True)})
+    with inst.transaction() as tx:
+        tx.table("t").insert({"k": 1, "v": "1", "b": b"1"})
+    with inst.transaction() as tx:
+        assert dict(tx.table("t").update(1, {"v": "one", "b": b"x" * 5000})) == {
+            "k": 1, "v": "one", "b": b"x" * 5000}
+    with inst.transaction() as tx:
+        assert dict(tx.table("t").get(1)) == {"k": 1, "v": "one", "b": b"x" * 5000}

@@ -35,6 +35,7 @@ batches (like ManagedEsent's enumerators it sees other threads' later commits).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import math
 import os
@@ -50,7 +51,7 @@ import pyese.jet as jet
 from pyese._codec import decode_value, encode_value
 from pyese._instance import Database, Instance
 from pyese._pool import PooledSession
-from pyese._schema import Column, Coltyp, Index
+from pyese._schema import Coltyp, Column, Index
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
 from pyese.jethdr import constants as C
 
@@ -167,7 +168,7 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
 
     def __init__(self, path: str | os.PathLike[str], *, key_type: type[K] = str,  # type: ignore[assignment]
                  value_type: type[V] = str, lazy: bool = False,  # type: ignore[assignment]
-                 **params: int | str | bool) -> None:
+                 **params: Any) -> None:
         if key_type not in KEY_TYPES:
             raise TypeError(f"key_type must be one of "
                             f"{', '.join(t.__name__ for t in KEY_TYPES)}")
@@ -418,47 +419,11 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
 
     def _items(self, lo: bytes | None, hi: bytes | None, *, values: bool
                ) -> Iterator[tuple[K, V]]:
-        cols = self._cols
-        after: bytes | None = None  # the last kp read, in index order
+        seek = None if lo is None else lo[:PREFIX]  # where the first batch starts
         first = True
         while True:
-            rcs = [JET_RETRIEVECOLUMN(columnid=cols["kp"], itagSequence=1),
-                   JET_RETRIEVECOLUMN(columnid=cols["k"], itagSequence=1)]
-            if values:
-                rcs.append(JET_RETRIEVECOLUMN(columnid=cols["v"], itagSequence=1))
-
-            def batch(ps: PooledSession, tableid: Any) -> tuple[list[tuple[bytes, Any]], bool]:
-                nonlocal after
-                sesid = ps.sesid
-                try:
-                    if first and lo is None:
-                        jet.JetMove(sesid, tableid, C.JET_MoveFirst)
-                    else:
-                        seek = lo[:PREFIX] if first and lo is not None else after
-                        assert seek is not None
-                        jet.JetMakeKey(sesid, tableid, seek, C.JET_bitNewKey | (
-                            C.JET_bitKeyDataZeroLength if not seek else 0))
-                        jet.JetSeek(sesid, tableid,
-                                    C.JET_bitSeekGE if first else C.JET_bitSeekGT)
-                except (jet.RecordNotFoundError, jet.NoCurrentRecordError):
-                    return [], True
-                out: list[tuple[bytes, Any]] = []
-                group: bytes | None = None
-                while True:
-                    jet.JetRetrieveColumns(sesid, tableid, rcs)
-                    kp = rcs[0].pvData or b""
-                    if len(out) >= _BATCH and (len(kp) <= PREFIX or kp[:PREFIX] != group):
-                        return out, False  # stop between groups of long keys only
-                    after = kp
-                    enc = kp if len(kp) <= PREFIX else (rcs[1].pvData or b"")
-                    group = kp[:PREFIX] if len(kp) > PREFIX else None
-                    out.append((enc, rcs[2].pvData if values else None))
-                    try:
-                        jet.JetMove(sesid, tableid, C.JET_MoveNext)
-                    except jet.NoCurrentRecordError:
-                        return out, True
-
-            got, done = self._read_only(batch)
+            got, done, seek = self._read_only(
+                functools.partial(self._batch, seek=seek, first=first, values=values))
             first = False
             got.sort(key=lambda item: item[0])  # only long-key groups move
             for enc, raw in got:
@@ -470,6 +435,42 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
                        self._decode_value(raw) if values else cast(V, None))
             if done:
                 return
+
+    def _batch(self, ps: PooledSession, tableid: Any, *, seek: bytes | None, first: bool,
+               values: bool) -> tuple[list[tuple[bytes, Any]], bool, bytes | None]:
+        """About ``_BATCH`` items from ``seek`` (GE on the first batch, else GT), never
+        stopping inside a group of long keys: (items, done, the last kp read)."""
+        sesid = ps.sesid
+        cols = self._cols
+        rcs = [JET_RETRIEVECOLUMN(columnid=cols["kp"], itagSequence=1),
+               JET_RETRIEVECOLUMN(columnid=cols["k"], itagSequence=1)]
+        if values:
+            rcs.append(JET_RETRIEVECOLUMN(columnid=cols["v"], itagSequence=1))
+        try:
+            if seek is None:
+                jet.JetMove(sesid, tableid, C.JET_MoveFirst)
+            else:
+                jet.JetMakeKey(sesid, tableid, seek, C.JET_bitNewKey | (
+                    C.JET_bitKeyDataZeroLength if not seek else 0))
+                jet.JetSeek(sesid, tableid, C.JET_bitSeekGE if first else C.JET_bitSeekGT)
+        except (jet.RecordNotFoundError, jet.NoCurrentRecordError):
+            return [], True, seek
+        out: list[tuple[bytes, Any]] = []
+        group: bytes | None = None
+        last = seek
+        while True:
+            jet.JetRetrieveColumns(sesid, tableid, rcs)
+            kp = rcs[0].pvData or b""
+            if len(out) >= _BATCH and (len(kp) <= PREFIX or kp[:PREFIX] != group):
+                return out, False, last  # stop between groups of long keys only
+            last = kp
+            enc = kp if len(kp) <= PREFIX else (rcs[1].pvData or b"")
+            group = kp[:PREFIX] if len(kp) > PREFIX else None
+            out.append((enc, rcs[2].pvData if values else None))
+            try:
+                jet.JetMove(sesid, tableid, C.JET_MoveNext)
+            except jet.NoCurrentRecordError:
+                return out, True, last
 
     # -- MutableMapping ----------------------------------------------------------------
 
@@ -544,7 +545,7 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         if len(kp) <= PREFIX:
             yield kp, None
             return
-        group = []
+        group: list[bytes] = []
         while True:  # the smallest of the first group of long keys
             kp = jet.JetRetrieveColumn(sesid, tableid, self._cols["kp"]) or b""
             if len(kp) <= PREFIX or (group and kp[:PREFIX] != group[0][:PREFIX]):

@@ -234,13 +234,14 @@ def bench_dict(n: int, lookups: int, ranges: int) -> None:
                 if label == "random insert":
                     probe = [shuffled[i % n] for i in range(lookups)]
 
-                    def look(d: object = d) -> int:
+                    def look(d: object = d, probe: list[str] = probe) -> int:
                         return sum(1 for k in probe if d[k] == value)  # type: ignore[index]
                     _timed(res, "cached lookup", lookups, look)
                     if isinstance(d, pyese.PersistentDict):
                         starts = [random.Random(4).randrange(n - 10) for _ in range(ranges)]
 
-                        def rq(d: pyese.PersistentDict[str, str] = d) -> None:
+                        def rq(d: pyese.PersistentDict[str, str] = d,
+                               starts: list[int] = starts) -> None:
                             for s in starts:
                                 sum(1 for _ in d.range(keys[s], keys[s + 10]))
                         _timed(res, "range query", ranges, rq)

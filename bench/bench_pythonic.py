@@ -149,7 +149,7 @@ def genuine() -> None:
         Path(path).write_bytes(gzip.decompress(src.read_bytes()))
         edb, snap, catalog = _open(path)
         with edb:
-            tables = [(catalog.table(n), n) for n in catalog.table_names()]
+            tables = [(catalog.table(n), n) for n in catalog.names()]
             counts = {n: sum(1 for _ in TableReader(snap, t).records()) for t, n in tables}
             name = max(counts, key=lambda n: counts[n])
             table = catalog.table(name)

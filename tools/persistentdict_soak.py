@@ -75,7 +75,7 @@ def main() -> int:
                 parts[int(k.split(":")[0])][k] = v
             errors: list[BaseException] = []
 
-            def run(*args: object) -> None:
+            def run(*args: object, errors: list[BaseException] = errors) -> None:
                 try:
                     worker(*args)  # type: ignore[arg-type]
                 except BaseException as exc:

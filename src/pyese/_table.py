@@ -81,8 +81,7 @@ class TableMeta:
     filled: tuple[ColMeta, ...]
     """Columns ESE may fill in at insert: autoincrement, version, escrow, defaults."""
     has_multi: bool
-    _retrieve: dict[tuple[str, ...], tuple[tuple[ColMeta, ...], list[JET_RETRIEVECOLUMN]]] = (
-        field(default_factory=dict))
+    _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, sesid: Any, tableid: Any, name: str) -> TableMeta:
@@ -134,18 +133,15 @@ class TableMeta:
                 f"(indexes: {', '.join(self.indexes) or 'none'})")
         return im
 
-    def projection(self, names: Sequence[str] | None
-                   ) -> tuple[tuple[ColMeta, ...], list[JET_RETRIEVECOLUMN]]:
-        """The columns to read and a reusable ``JET_RETRIEVECOLUMN`` list for them."""
+    def projection(self, names: Sequence[str] | None) -> tuple[ColMeta, ...]:
+        """The columns to read (all, or ``names``), checked; cached per name tuple."""
         key = tuple(self.columns) if names is None else tuple(names)
-        got = self._retrieve.get(key)
+        got = self._projections.get(key)
         if got is None:
             if isinstance(names, str):
                 raise TypeError("columns= is a list of column names, not a str")
-            cols = tuple(self.column(n) for n in key)
-            got = (cols, [JET_RETRIEVECOLUMN(columnid=c.columnid, itagSequence=1)
-                          for c in cols])
-            self._retrieve[key] = got
+            got = tuple(self.column(n) for n in key)
+            self._projections[key] = got  # a benign race: the same value either way
         return got
 
 
@@ -198,6 +194,7 @@ class Table:
         self._tableid = tableid
         self._sesid = tx.sesid
         self._ranges: set[Any] = set()
+        self._rcs: dict[tuple[ColMeta, ...], list[JET_RETRIEVECOLUMN]] = {}
 
     def __repr__(self) -> str:
         return f"<pyese.Table {self.name!r}>"
@@ -272,9 +269,13 @@ class Table:
     def _read(self, tableid: Any, names: Sequence[str] | None, copy: bool = False
               ) -> dict[str, Any]:
         """The current record's values (or the copy buffer's, with ``copy``)."""
-        cols, rcs = self.meta.projection(names)
+        cols = self.meta.projection(names)
         sesid = self._sesid
         if not any(c.multi for c in cols):
+            rcs = self._rcs.get(cols)
+            if rcs is None:  # reused by this table's calls (one thread at a time)
+                rcs = [JET_RETRIEVECOLUMN(columnid=c.columnid, itagSequence=1) for c in cols]
+                self._rcs[cols] = rcs
             g = C.JET_bitRetrieveCopy if copy else 0
             for rc in rcs:
                 rc.grbit = g

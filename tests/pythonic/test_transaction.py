@@ -205,3 +205,43 @@ def test_close_with_open_transaction_rolls_it_back(tmp_path) -> None:
         again.open_database("x.edb")
         with again.transaction() as tx2:
             assert len(tx2.table("t")) == 0
+
+
+def test_sixteen_threads_share_a_pool_of_six_sessions(tmp_path) -> None:
+    with pyese.Instance(tmp_path, max_sessions=6, session_timeout=60) as inst:
+        db = inst.open_database("bank.edb")
+        db.create_table("acct", {"id": pyese.Long, "bal": pyese.Long, "owner": str},
+                        {"pk": pyese.Index("+id", primary=True), "own": "+owner"})
+        with inst.transaction() as tx:
+            for i in range(8):
+                tx.table("acct").insert({"id": i, "bal": 100, "owner": f"o{i % 3}"})
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(16)
+
+        def transfer(tx: pyese.Transaction, a: int, b: int) -> None:
+            t = tx.table("acct")
+            ra, rb = t.get(a), t.get(b)
+            t.update(a, {"bal": ra["bal"] - 1})
+            t.update(b, {"bal": rb["bal"] + 1})
+
+        def work(n: int) -> None:
+            try:
+                barrier.wait()
+                for i in range(12):
+                    a, b = (n + i) % 8, (n * 3 + i + 1) % 8
+                    if a != b:
+                        inst.run(lambda tx: transfer(tx, a, b), retries=1000, lazy=True)
+                    with inst.transaction(read_only=True) as tx:  # a consistent snapshot
+                        assert sum(r["bal"] for r in tx.table("acct").range(
+                            index="own", columns=["bal"])) == 800
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with inst.transaction() as tx:
+            assert sum(r["bal"] for r in tx.table("acct")) == 800

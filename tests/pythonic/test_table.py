@@ -221,17 +221,17 @@ def test_not_null_and_defaults(inst: pyese.Instance) -> None:
 
 
 def test_insert_many_splits_to_fit_the_version_store(tmp_path) -> None:
-    with pyese.Instance(tmp_path, max_ver_pages=2) as inst:  # a tiny version store
+    with pyese.Instance(tmp_path, max_ver_pages=1) as inst:  # a 32 KiB version store
         db = inst.open_database("x.edb")
         db.create_table("t", {"k": pyese.Long, "p": bytes},
                         {"pk": pyese.Index("+k", primary=True)})
         with pytest.raises(pyese.VersionStoreOutOfMemoryError), inst.transaction() as tx:
-            for i in range(3000):
+            for i in range(1200):
                 tx.table("t").insert({"k": i, "p": b"x" * 200})
-        rows = ({"k": i, "p": b"x" * 200} for i in range(3000))
-        assert db.insert_many("t", rows, lazy=True) == 3000
+        rows = ({"k": i, "p": b"x" * 200} for i in range(1200))
+        assert db.insert_many("t", rows, lazy=True) == 1200
         with inst.transaction() as tx:
-            assert len(tx.table("t")) == 3000
+            assert len(tx.table("t")) == 1200
         with pytest.raises(TypeError) as err:
             db.insert_many("t", [{"k": 5000}, {"k": "bad"}])
         assert err.value.inserted == 0  # type: ignore[attr-defined]

@@ -152,15 +152,29 @@ class Row(Mapping[str, Any]):
     an absent name is ``KeyError``. ``bookmark`` is the record's bookmark bytes.
     """
 
-    __slots__ = ("_values", "_bookmark")
+    __slots__ = ("_values", "_bookmark", "_source")
 
-    def __init__(self, values: dict[str, Any], bookmark: bytes | None) -> None:
+    def __init__(self, values: dict[str, Any], bookmark: bytes | None,
+                 source: tuple[Table, tuple[Any, ...]] | None = None) -> None:
         self._values = values
         self._bookmark = bookmark
+        self._source = source
 
     @property
-    def bookmark(self) -> bytes | None:
-        """The record's bookmark (``JetGetBookmark``): give it to ``JetGotoBookmark``."""
+    def bookmark(self) -> bytes:
+        """The record's bookmark (``JetGetBookmark``), for ``JetGotoBookmark``.
+
+        ``insert`` and ``update`` return it with the row. A row read by ``get``,
+        ``find`` or ``range`` from a table with a primary index fetches it on first use
+        (one seek on the primary key: reading it for every row would cost a JET call per
+        row), so use it while the row's transaction is open:
+        ``pyese.TransactionEndedError`` after."""
+        if self._bookmark is None and self._source is not None:
+            table, key = self._source
+            self._bookmark = table._bookmark_of(key)
+            self._source = None
+        if self._bookmark is None:
+            raise LookupError("the record has no bookmark")
         return self._bookmark
 
     def __getitem__(self, key: str) -> Any:
@@ -299,6 +313,26 @@ class Table:
             out[c.name] = vals if c.multi else vals[0]
         return out
 
+    def _row(self, values: dict[str, Any], tableid: Any,
+             hidden: tuple[str, ...] = ()) -> Row:
+        """A Row whose bookmark is fetched on use when the primary key is in ``values``
+        (``hidden``: primary key columns read only for that, dropped from the row)."""
+        pk = self.meta.primary
+        if pk is not None:
+            key = tuple(values[c.name] for c in pk.columns)
+            for name in hidden:
+                del values[name]
+            return Row(values, None, (self, key))
+        return Row(values, jet.JetGetBookmark(self._sesid, tableid))
+
+    def _bookmark_of(self, key: tuple[Any, ...]) -> bytes:
+        """The bookmark of the record with primary key ``key`` (see ``Row.bookmark``)."""
+        im = self.meta.index(None)
+        with self._tx.entered():
+            if not self._seek_eq(self._tableid, im, key):
+                raise KeyError(key)
+            return jet.JetGetBookmark(self._sesid, self._tableid)
+
     def _seek_eq(self, tableid: Any, im: IndexMeta, key: Key) -> bool:
         parts = self._encode_key(im, key)
         self._tx._ps.set_index(tableid, im.name)  # type: ignore[union-attr]
@@ -316,8 +350,7 @@ class Table:
         with self._tx.entered():
             if not self._seek_eq(tableid, im, key):
                 return None
-            values = self._read(tableid, None)
-            return Row(values, jet.JetGetBookmark(self._sesid, tableid))
+            return self._row(self._read(tableid, None), tableid)
 
     def __contains__(self, key: Key) -> bool:
         im = self.meta.index(None)
@@ -405,6 +438,11 @@ class Table:
         tx = self._tx
         sesid = self._sesid
         step = C.JET_MovePrevious if reverse else C.JET_MoveNext
+        hidden: tuple[str, ...] = ()
+        pk = self.meta.primary
+        if columns is not None and pk is not None:
+            hidden = tuple(c.name for c in pk.columns if c.name not in columns)
+            columns = [*columns, *hidden]
         batch_size = 16
         more = True
         try:
@@ -412,8 +450,7 @@ class Table:
                 batch = []
                 with tx.entered():
                     for _ in range(batch_size):
-                        values = self._read(cur, columns)
-                        batch.append(Row(values, jet.JetGetBookmark(sesid, cur)))
+                        batch.append(self._row(self._read(cur, columns), cur, hidden))
                         try:
                             jet.JetMove(sesid, cur, step)
                         except jet.NoCurrentRecordError:
@@ -535,12 +572,11 @@ class Table:
                                                   itagSequence=itag))
                 if sets:
                     jet.JetSetColumns(sesid, tableid, sets)
-                jet.JetUpdate(sesid, tableid)
+                bookmark = jet.JetUpdate(sesid, tableid)
             except BaseException:
                 self._cancel(tableid)
                 raise
-            values = self._read(tableid, None)
-            return Row(values, jet.JetGetBookmark(sesid, tableid))
+            return Row(self._read(tableid, None), bookmark)
 
     def delete(self, key: Key, *, index: str | None = None) -> None:
         """Delete the row whose key equals ``key``; ``KeyError`` when there is none."""

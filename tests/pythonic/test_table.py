@@ -252,3 +252,24 @@ def test_update_replaces_long_and_tagged_values(inst: pyese.Instance) -> None:
             "k": 1, "v": "one", "b": b"x" * 5000}
     with inst.transaction() as tx:
         assert dict(tx.table("t").get(1)) == {"k": 1, "v": "one", "b": b"x" * 5000}
+
+
+def test_bookmarks_of_read_rows(filled: pyese.Instance, inst: pyese.Instance) -> None:
+    with filled.transaction() as tx:
+        t = tx.table("people")
+        ins = t.insert({"name": "eve"})
+        got = t.get(ins["id"])
+        proj = [r for r in t.range(start=ins["id"], columns=["name"])]
+        assert dict(proj[0]) == {"name": "eve"}  # the primary key read for it stays hidden
+        assert got.bookmark == ins.bookmark == proj[0].bookmark
+        assert t.update(ins["id"], {"age": 1}).bookmark == ins.bookmark
+        late = t.get(1)
+    with pytest.raises(pyese.TransactionEndedError):
+        late.bookmark  # fetched on first use, inside the transaction
+    db = inst.open_database("seq.edb")
+    db.create_table("s", {"x": int})  # no primary index: ESE's sequential bookmarks
+    with inst.transaction() as tx:
+        s = tx.table("s", database=db)
+        a = s.insert({"x": 1})
+        rows = list(s)
+    assert rows[0].bookmark == a.bookmark

@@ -142,7 +142,7 @@ def genuine() -> None:
         print("\n== genuine: SRUDB sample not available, skipped ==")
         return
     from pyese.cli import _open, typed_rows
-    from pyese.engine.tablescan import TableReader
+    from pyese.engine.cursors.tablescan import TableReader
 
     with tempfile.TemporaryDirectory(prefix="bench-pythonic-genuine-") as root:
         path = os.path.join(root, "SRUDB.dat")

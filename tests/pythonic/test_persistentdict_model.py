@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import pyese
-from pyese.engine.instance import SYSTEM
+from pyese.engine.instance.instance import SYSTEM
 from pyese.persistentdict import PREFIX
 
 # keys that ESE's folding would confuse, and long keys sharing an indexed prefix

@@ -265,7 +265,7 @@ def test_bookmarks_of_read_rows(filled: pyese.Instance, inst: pyese.Instance) ->
         assert t.update(ins["id"], {"age": 1}).bookmark == ins.bookmark
         late = t.get(1)
     with pytest.raises(pyese.TransactionEndedError):
-        late.bookmark  # fetched on first use, inside the transaction
+        _ = late.bookmark  # fetched on first use, inside the transaction
     db = inst.open_database("seq.edb")
     db.create_table("s", {"x": int})  # no primary index: ESE's sequential bookmarks
     with inst.transaction() as tx:

@@ -230,7 +230,8 @@ def test_sixteen_threads_share_a_pool_of_six_sessions(tmp_path) -> None:
                 for i in range(12):
                     a, b = (n + i) % 8, (n * 3 + i + 1) % 8
                     if a != b:
-                        inst.run(lambda tx: transfer(tx, a, b), retries=1000, lazy=True)
+                        inst.run(lambda tx, a=a, b=b: transfer(tx, a, b), retries=1000,
+                                 lazy=True)
                     with inst.transaction(read_only=True) as tx:  # a consistent snapshot
                         assert sum(r["bal"] for r in tx.table("acct").range(
                             index="own", columns=["bal"])) == 800

@@ -80,11 +80,7 @@ def JetGetSessionParameter(sesid: JET_SESID | int, sesparamid: int) -> int:
     """
     pid = _args.integer(sesparamid, "sesparamid")
     with session_call(sesid) as session:
-        if pid == C.JET_sesparamTransactionLevel:
-            return session.level
-        if pid == C.JET_sesparamCommitDefault:
-            return session.commit_default
-        raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {pid}")
+        return session.get_parameter(pid)
 
 
 def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: int) -> None:
@@ -95,11 +91,7 @@ def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: int) 
     pid = _args.integer(sesparamid, "sesparamid")
     v = _args.integer(value, "value")
     with session_call(sesid) as session:
-        if pid != C.JET_sesparamCommitDefault:
-            raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {pid}")
-        if v & ~(C.JET_bitCommitLazyFlush | C.JET_bitWaitLastLevel0Commit):
-            raise_error(C.JET_errInvalidParameter, "commit default takes JET_bitCommitLazyFlush")
-        session.commit_default = v
+        session.set_parameter(pid, v)
 
 
 def JetSetSessionContext(sesid: JET_SESID | int, ulContext: int) -> None:
@@ -170,13 +162,8 @@ def JetCommitTransaction2(sesid: JET_SESID | int, grbit: int = 0, cmsecDurableCo
     g = _args.grbit(grbit)
     cmsec = _args.integer(cmsecDurableCommit, "cmsecDurableCommit")
     with session_call(sesid) as session:
-        before = session.last_commit_lgpos
-        level = session.level
-        session.commit_transaction(g, cmsec)
-        lgpos = session.last_commit_lgpos
-        if level == 1 and lgpos is not None and lgpos is not before:
-            return _commit_id(session, lgpos)
-        return None
+        lgpos = session.commit_transaction(g, cmsec)
+        return None if lgpos is None else _commit_id(session, lgpos)
 
 
 def _commit_id(session: Session, lgpos: object):

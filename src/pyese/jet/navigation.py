@@ -1,6 +1,6 @@
 """JET functions that move cursors: indexes, moves, keys, seeks, ranges, bookmarks.
 
-See ``engine.cursor`` for the currency rules ESE keeps and the errors.
+See ``engine.cursors.cursor`` for the currency rules ESE keeps and the errors.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def JetGetCurrentIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> st
 def JetMakeKey(sesid: JET_SESID | int, tableid: JET_TABLEID | int, pvData: bytes | None,
                grbit: int = 0) -> None:
     """Add a column value to the search key (``JET_bitNewKey`` starts one); see
-    ``engine.keys.KeyBuilder.add`` for the limit grbits and errors."""
+    ``engine.records.keys.KeyBuilder.add`` for the limit grbits and errors."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
@@ -93,7 +93,7 @@ def JetMakeKey(sesid: JET_SESID | int, tableid: JET_TABLEID | int, pvData: bytes
 def JetSeek(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> int:
     """Seek with the made key; returns 0, ``JET_wrnSeekNotEqual`` or ``JET_wrnUniqueKey``.
     ``JET_errInvalidParameter`` (no seek relation), ``JET_errKeyNotMade``,
-    ``JET_errRecordNotFound``; see ``engine.cursor.Cursor.seek`` for where the cursor
+    ``JET_errRecordNotFound``; see ``engine.cursors.cursor.Cursor.seek`` for where the cursor
     stands afterwards."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:

@@ -25,7 +25,7 @@ RETRIEVE_GRBITS = (
 
 def JetPrepareUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int, prep: int) -> None:
     """Start (or cancel) an update of the cursor's copy buffer; see
-    ``engine.update.prepare_update`` for the kinds and errors."""
+    ``engine.records.update.prepare_update`` for the kinds and errors."""
     p = _args.integer(prep, "prep")
     with session_call(sesid) as session:
         U.prepare_update(cursor_for(session, tableid), p)
@@ -36,7 +36,7 @@ def JetSetColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid: i
     """Set a column in the copy buffer; returns 0 or ``JET_wrnColumnMaxTruncated``.
 
     ``psetinfo`` (``JET_SETINFO``) gives ``itagSequence`` (0 appends a value to a
-    multi-valued column) and ``ibLongValue``. See ``engine.update.set_column``.
+    multi-valued column) and ``ibLongValue``. See ``engine.records.update.set_column``.
     """
     g = _args.grbit(grbit)
     itag = 1
@@ -71,7 +71,7 @@ def JetSetColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
 
 def JetUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> bytes:
     """Write the prepared update; returns the record's bookmark. The cursor does not move
-    (ESE: an inserted record is not made current). See ``engine.update.do_update``."""
+    (ESE: an inserted record is not made current). See ``engine.records.update.do_update``."""
     return JetUpdate2(sesid, tableid, 0)
 
 
@@ -86,7 +86,7 @@ def JetUpdate2(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int = 
 
 def JetDelete(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> None:
     """Delete the current record; the cursor stays on its position (reads then give
-    ``JET_errRecordDeleted``). See ``engine.update.delete_current``."""
+    ``JET_errRecordDeleted``). See ``engine.records.update.delete_current``."""
     with session_call(sesid) as session:
         U.delete_current(cursor_for(session, tableid))
 

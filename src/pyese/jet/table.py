@@ -282,7 +282,7 @@ def JetAddColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColumnNam
                  columndef: Any, pvDefault: bytes | None = None) -> JET_COLUMNID:
     """Add a column (``JET_COLUMNDEF``: coltyp, cbMax, grbit, cp); returns its id.
 
-    See ``engine.ddl.column_def`` for the checks and errors. JET_wrnColumnMaxTruncated
+    See ``engine.schema.ddl.column_def`` for the checks and errors. JET_wrnColumnMaxTruncated
     (cbMax cut to 255) is not raised: read the column back to see the size.
     """
     with session_call(sesid) as session:
@@ -333,7 +333,7 @@ def JetSetColumnDefaultValue(sesid: JET_SESID | int, dbid: JET_DBID | int, szTab
 def JetCreateIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szIndexName: str,
                    grbit: int, szKey: str, lDensity: int = 100) -> None:
     """Create an index from ESE's key string (``"+Name\\0-Age\\0\\0"``), built over the
-    table's existing records. See ``engine.ddl.index_def`` for the checks; a unique index
+    table's existing records. See ``engine.schema.ddl.index_def`` for the checks; a unique index
     over duplicate keys gives ``JET_errKeyDuplicate``; a primary index on a table with
     records ``JET_errTableNotEmpty``."""
     from pyese.jet.structs import JET_INDEXCREATE

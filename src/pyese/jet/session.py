@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.instance import SYSTEM
+from pyese.engine.instance.logservice import commit_id
 from pyese.engine.instance.session import Session
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE, JET_SESID
@@ -169,12 +170,8 @@ def JetCommitTransaction2(sesid: JET_SESID | int, grbit: int = 0, cmsecDurableCo
 def _commit_id(session: Session, lgpos: object):
     from pyese.jet.structs import JET_COMMIT_ID
 
-    services = session.instance.services
-    signature = services.parts.get("log_signature") if services is not None else None
-    generation = getattr(lgpos, "generation", 0)
-    isec = getattr(lgpos, "isec", 0)
-    ib = getattr(lgpos, "ib", 0)
-    commit = JET_COMMIT_ID(reserved=0, commitId=(generation << 32) | (isec << 16) | ib)
+    value, signature = commit_id(session.instance, lgpos)
+    commit = JET_COMMIT_ID(reserved=0, commitId=value)
     if signature is not None:
         commit.signLog = signature  # type: ignore[assignment]
     return commit

@@ -191,6 +191,12 @@ class DatabaseTable:
                 self._unclaim(path)
                 raise
             try:
+                from pyese.storage.backup.trailer import read_trailer
+
+                if read_trailer(path) is not None:
+                    # ESE: db.cxx ~2815, bkinfoFullCur.genLow != 0: a backup copy
+                    raise_error(C.JET_errSoftRecoveryOnBackupDatabase,
+                                f"{path} is a backup copy: restore it first")
                 if file.header.state != C.JET_dbstateCleanShutdown:
                     raise_error(C.JET_errDatabaseDirtyShutdown,
                                 f"{path} is not in a clean-shutdown state")

@@ -227,6 +227,192 @@ def JetStopBackup() -> None:
     JetStopBackupInstance(_one_instance())
 
 
+# -- file backup and restore ---------------------------------------------------------------
+
+
+def _pfn(pfn: object, name: str = "pfnStatus") -> Any:
+    if pfn is not None and not callable(pfn):
+        raise_error(C.JET_errInvalidParameter, f"{name} must be a JET_PFNSTATUS callable")
+    return pfn
+
+
+def _path(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | os.PathLike):
+        raise_error(C.JET_errInvalidParameter, f"{name} must be a str")
+    return str(os.fspath(value))
+
+
+def JetBackupInstance(instance: JET_INSTANCE | int, szBackupPath: str | None,
+                      grbit: int = 0, pfnStatus: JET_PFNSTATUS | None = None) -> None:
+    """Back up the instance's databases and logs into ``szBackupPath`` (full, or
+    ``JET_bitBackupIncremental``; ``JET_bitBackupAtomic`` keeps the previous backup until
+    the new one is complete); no path: only truncate the logs the checkpoint no longer
+    needs. Errors: ``JET_errLoggingDisabled``, ``JET_errInvalidBackup``,
+    ``JET_errBackupInProgress``, ``JET_errInvalidPath``, ``JET_errBackupDirectoryNotEmpty``,
+    ``JET_errMissingFullBackup``, ``JET_errDiskFull`` ... (``engine.backup.filebackup``)."""
+    from pyese.engine.backup.filebackup import backup_instance
+
+    g = _args.grbit(grbit)
+    path = _path(szBackupPath, "szBackupPath")
+    pfn = _pfn(pfnStatus)
+    with _entered(instance) as inst:
+        backup_instance(inst, path, g, pfn)
+
+
+def JetBackup(szBackupPath: str | None, grbit: int = 0,
+              pfnStatus: JET_PFNSTATUS | None = None) -> None:
+    """``JetBackupInstance`` on the one-instance-mode instance."""
+    JetBackupInstance(_one_instance(), szBackupPath, grbit, pfnStatus)
+
+
+def _restore_instance_for(instance: object) -> tuple[Instance, bool]:
+    """The instance a restore runs on; with no handle a hidden one (freed after)."""
+    if instance is None or instance == 0 or instance == _inst.INSTANCE_NIL:
+        with SYSTEM.lock:
+            if SYSTEM.mode == _inst.MODE_ONE and SYSTEM.instances:
+                raise_error(C.JET_errAlreadyInitialized)
+            hidden = Instance(SYSTEM, SYSTEM.next_instance_id(), None, None,
+                              SYSTEM.params.copy())
+        return hidden, True
+    return SYSTEM.find_instance(instance), False
+
+
+def JetRestoreInstance(instance: JET_INSTANCE | int | None, sz: str,
+                       szDest: str | None = None, pfn: JET_PFNSTATUS | None = None) -> None:
+    """Restore the backup in ``sz`` (or its ``new``/``old``) with the instance's log and
+    system paths: databases to ``szDest`` (their original paths when None), then redo of the
+    backup's logs and of the newer logs in the log directory. ``JET_errAlreadyInitialized``
+    for a running instance; ``JET_errRestoreInProgress`` for the instance's calls meanwhile;
+    ``JET_errFileNotFound``, ``JET_errPatchFileMissing``, ``JET_errGivenLogFile*``,
+    ``JET_errExistingLogFile*``, ``JET_errRestoreOfNonBackupDatabase``,
+    ``JET_errDatabasePatchFileMismatch``, ``JET_errStartingRestoreLogTooHigh``,
+    ``JET_errEndingRestoreLogTooLow`` (``engine.backup.restore``)."""
+    from pyese.engine.backup.restore import restore_instance
+
+    src = _path(sz, "sz")
+    if not src:
+        raise_error(C.JET_errInvalidParameter, "sz must name the backup directory")
+    dest = _path(szDest, "szDest")
+    callback = _pfn(pfn, "pfn")
+    inst, _hidden = _restore_instance_for(instance)
+    restore_instance(inst, src, dest, callback, faults=_test_faults())
+
+
+def JetRestore(szSource: str, pfn: JET_PFNSTATUS | None = None) -> None:
+    """``JetRestoreInstance`` with no instance (a hidden one) and original paths."""
+    JetRestoreInstance(None, szSource, None, pfn)
+
+
+def JetRestore2(sz: str, szDest: str | None = None, pfn: JET_PFNSTATUS | None = None) -> None:
+    """``JetRestoreInstance`` with no instance (a hidden one)."""
+    JetRestoreInstance(None, sz, szDest, pfn)
+
+
+def _test_faults() -> Any:
+    from pyese.engine import logservice
+    from pyese.storage.faults import NO_FAULTS
+
+    return logservice.TEST_FAULTS if logservice.TEST_FAULTS is not None else NO_FAULTS
+
+
+_restore_counter = [0]
+
+
+def JetExternalRestore2(szCheckpointFilePath: str, szLogPath: str, rgrstmap: list | None,
+                        szBackupLogPath: str, pLogInfo: JET_LOGINFO,
+                        szTargetInstanceName: str | None = None,
+                        szTargetInstanceLogPath: str | None = None,
+                        szTargetInstanceCheckpointPath: str | None = None,
+                        pfn: JET_PFNSTATUS | None = None) -> int:
+    """Restore databases a streaming backup wrote (each at ``szNewDatabaseName`` of its
+    ``JET_RSTMAP``) with the logs in ``szBackupLogPath`` over ``pLogInfo``'s range, rolling
+    forward into ``szLogPath`` (or the named target instance's log path). Returns 0, or
+    ``JET_wrnTargetInstanceRunning`` when the target instance runs (its logs are then left
+    alone). Errors (ESE ``jetapi.cxx`` ~18434-18900): ``JET_errInvalidParameter`` (no
+    ``JET_LOGINFO``; a target log path without its checkpoint path or the reverse; a target
+    name and a target log path), ``JET_errRunningInOneInstanceMode``,
+    ``JET_errBadRestoreTargetInstance``, then the restore's errors."""
+    if not isinstance(pLogInfo, JET_LOGINFO):
+        raise_error(C.JET_errInvalidParameter, "pLogInfo must be a JET_LOGINFO")
+    return _external_restore(szCheckpointFilePath, szLogPath, rgrstmap, szBackupLogPath,
+                             pLogInfo.ulGenLow, pLogInfo.ulGenHigh, szTargetInstanceName,
+                             szTargetInstanceLogPath, szTargetInstanceCheckpointPath, pfn,
+                             pLogInfo.szBaseName or None)
+
+
+def JetExternalRestore(szCheckpointFilePath: str, szLogPath: str, rgrstmap: list | None,
+                       szBackupLogPath: str, genLow: int, genHigh: int,
+                       pfn: JET_PFNSTATUS | None = None) -> int:
+    """``JetExternalRestore2`` with the range given as numbers (0: the range found)."""
+    return _external_restore(szCheckpointFilePath, szLogPath, rgrstmap, szBackupLogPath,
+                             _args.integer(genLow, "genLow"), _args.integer(genHigh, "genHigh"),
+                             None, None, None, pfn, None)
+
+
+def _external_restore(chk: object, log: object, rgrstmap: list | None, backup_log: object,
+                      low: int, high: int, target_name: object, target_log: object,
+                      target_chk: object, pfn: object, base: str | None) -> int:
+    from pyese.engine.backup.restore import RestoreItem, RestorePaths, run_restore
+    from pyese.engine.logservice import resolve_path
+
+    chk_path = _path(chk, "szCheckpointFilePath")
+    log_path = _path(log, "szLogPath")
+    backup_path = _path(backup_log, "szBackupLogPath")
+    tname = _path(target_name, "szTargetInstanceName")
+    tlog = _path(target_log, "szTargetInstanceLogPath")
+    tchk = _path(target_chk, "szTargetInstanceCheckpointPath")
+    callback = _pfn(pfn, "pfn")
+    if (tlog is None) != (tchk is None):
+        raise_error(C.JET_errInvalidParameter, "target log and checkpoint paths go together")
+    if tname is not None and tlog is not None:
+        raise_error(C.JET_errInvalidParameter, "a target instance name or its paths, not both")
+    if not backup_path or not log_path:
+        raise_error(C.JET_errInvalidParameter, "szBackupLogPath and szLogPath are required")
+    if low < 0 or high < 0 or (low and high and low > high):
+        raise_error(C.JET_errInvalidParameter, "genLow/genHigh")
+    items = []
+    for m in rgrstmap or []:
+        old = getattr(m, "szDatabaseName", None)
+        new = getattr(m, "szNewDatabaseName", None) or old
+        if not isinstance(new, str) or not new:
+            raise_error(C.JET_errInvalidParameter, "each JET_RSTMAP needs a database name")
+        items.append(RestoreItem(os.path.abspath(new), os.path.abspath(new)))
+    if not items:
+        raise_error(C.JET_errInvalidParameter, "rgrstmap names no database")
+    with SYSTEM.lock:
+        if SYSTEM.mode == _inst.MODE_ONE:
+            raise_error(C.JET_errRunningInOneInstanceMode)  # ESE: jetapi.cxx ~18480
+        warning = 0
+        rollforward = True
+        if tname is not None:
+            target = next((i for i in SYSTEM.instances.values() if i.name == tname), None)
+            if target is None:
+                raise_error(C.JET_errBadRestoreTargetInstance, repr(tname))
+            if target.initialized:
+                warning = C.JET_wrnTargetInstanceRunning
+                rollforward = False
+            else:
+                log_path = resolve_path(target.params.log_file_path)
+                chk_path = resolve_path(target.params.system_path)
+        elif tlog is not None:
+            log_path, chk_path = tlog, tchk
+        _restore_counter[0] = (_restore_counter[0] + 1) % 10000
+        name = f"Restore{_restore_counter[0]:04d}"
+        hidden = Instance(SYSTEM, SYSTEM.next_instance_id(), name, None, SYSTEM.params.copy())
+    base_name = base or hidden.params.base_name
+    paths = RestorePaths(resolve_path(log_path), resolve_path(chk_path or log_path), base_name)
+    hidden.begin_restore()
+    try:
+        run_restore(hidden, paths, os.path.abspath(backup_path), items, low=low or None,
+                    high=high or None, pfn=callback, rollforward=rollforward,
+                    faults=_test_faults())
+    finally:
+        hidden.end_restore()
+    return warning
+
+
 __all__ = [
     "JET_HANDLE",
     "JET_LOGINFO",
@@ -252,5 +438,12 @@ __all__ = [
     "JetEndExternalBackupInstance",
     "JetEndExternalBackupInstance2",
     "JetStopBackup",
+    "JetBackup",
+    "JetBackupInstance",
+    "JetRestore",
+    "JetRestore2",
+    "JetRestoreInstance",
+    "JetExternalRestore",
+    "JetExternalRestore2",
     "JetStopBackupInstance",
 ]

@@ -162,17 +162,18 @@ def JetGetDatabaseFileInfo(szDatabaseName: str, InfoLevel: int):
     name = _filename(szDatabaseName, "szDatabaseName")
     attached = find_attached_anywhere(name)
     if attached is not None:
-        return _info(level, attached.path, attached.file.header, attached.file.file_size())
+        return _info(level, attached.path, attached.file.header, attached.file.file_size(),
+                     file=attached.file)
     path = normalize(name)
     file = DatabaseFile.open(path, read_only=True)
     try:
-        return _info(level, path, file.header, file.file_size())
+        return _info(level, path, file.header, file.file_size(), file=file)
     finally:
         file.close()
 
 
 def _info(level: int, path: str, header: DatabaseHeader, size: int, *,
-          db: Database | None = None, in_use: int = 0):
+          db: Database | None = None, in_use: int = 0, file: object = None):
     pages = max(1, size // header.page_size) if size else 0
     if level == C.JET_DbInfoFilename:
         return path
@@ -203,7 +204,9 @@ def _info(level: int, path: str, header: DatabaseHeader, size: int, *,
     if level == C.JET_DbInfoMisc:
         if not isinstance(header, DatabaseHeader):
             return _misc_genuine(header)
-        return _misc(header)
+        if file is None and db is not None:
+            file = db.file
+        return _misc(header, file if isinstance(file, DatabaseFile) else None, path)
     raise_error(C.JET_errInvalidParameter, f"InfoLevel {level}")
 
 
@@ -272,10 +275,31 @@ def _misc_genuine(header: object):
     )
 
 
-def _misc(header: DatabaseHeader):
-    from pyese.jet.structs import JET_DBINFOMISC
+def _bkinfo(b: object):
+    from pyese.jet.structs import JET_BKINFO
 
-    return JET_DBINFOMISC(
+    return JET_BKINFO(lgposMark=_lgpos(b.mark), logtimeMark=_logtime(b.mark_time),  # type: ignore[attr-defined]
+                      genLow=b.gen_low, genHigh=b.gen_high)  # type: ignore[attr-defined]
+
+
+def _misc(header: DatabaseHeader, file: DatabaseFile | None = None, path: str | None = None):
+    """JET_DBINFOMISC4 (a JET_DBINFOMISC) of a pyese header, with the backup fields
+    (``storage.backup``): ``bkinfoFullPrev/IncPrev/CopyPrev/DiffPrev`` from the file,
+    ``bkinfoFullCur`` from a backup copy's trailer."""
+    from pyese.jet.structs import JET_DBINFOMISC4
+    from pyese.storage.backup.bkinfo import BackupFields, read_fields
+    from pyese.storage.backup.trailer import read_trailer
+
+    fields = read_fields(file) if file is not None else BackupFields()
+    trailer = read_trailer(path) if path is not None else None
+    cur = _bkinfo(trailer.full_cur) if trailer is not None else _bkinfo(BackupFields().full_prev)
+    return JET_DBINFOMISC4(
+        bkinfoFullPrev=_bkinfo(fields.full_prev),
+        bkinfoIncPrev=_bkinfo(fields.inc_prev),
+        bkinfoCopyPrev=_bkinfo(fields.copy_prev),
+        bkinfoDiffPrev=_bkinfo(fields.diff_prev),
+        bkinfoFullCur=cur,
+        genMaxRequired=header.applied_lgpos.generation,
         ulVersion=0x620,
         ulUpdate=header.format_version[1],
         signDb=_signature(header.signature, header.creation_time),

@@ -176,16 +176,10 @@ def JetGetTruncateLogInfoInstance(instance: JET_INSTANCE | int) -> list[str]:
 def JetTruncateLogInstance(instance: JET_INSTANCE | int) -> None:
     """Delete the logs no backup or recovery needs any more. ``JET_errInvalidBackupSequence``
     (a file open, or JetGetLogInfo not called), ``JET_errLogFileNotCopied`` (a listed log
-    not read to its end and closed). Outside a streaming backup: as ``JetBackupInstance``
-    with no path (truncate what the checkpoint no longer needs)."""
+    not read to its end and closed), ``JET_errNoBackup`` outside a streaming backup (ESE
+    ``bk`` 3502; ``JetBackupInstance`` with no path is the truncate-only call)."""
     with _entered(instance) as inst:
-        ctx = _bk.backup_of(inst)
-        if not ctx.running:
-            from pyese.engine.backup.filebackup import truncate_only
-
-            truncate_only(inst)
-            return
-        ctx.truncate_log()
+        _bk.backup_of(inst).truncate_log()
 
 
 def JetTruncateLog() -> None:

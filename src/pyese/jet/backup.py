@@ -407,6 +407,110 @@ def _external_restore(chk: object, log: object, rgrstmap: list | None, backup_lo
     return warning
 
 
+# -- OS snapshot ---------------------------------------------------------------------------
+
+
+def _snapid(value: object) -> int:
+    v = getattr(value, "value", value)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise_error(C.JET_errOSSnapshotInvalidSnapId)
+    return v
+
+
+def _infos(instances: list[Instance]) -> list:
+    from pyese.jet.structs import JET_INSTANCE_INFO
+
+    out = []
+    for inst in instances:
+        services = inst.services
+        attached = services.parts.get("attached_paths") if services is not None else None
+        files = list(attached()) if callable(attached) else []
+        out.append(JET_INSTANCE_INFO(hInstanceId=JET_INSTANCE(inst.id),
+                                     szInstanceName=inst.name, szDatabaseFileName=files,
+                                     szDatabaseDisplayName=[""] * len(files),
+                                     szDatabaseSLVFileName_Obsolete=[""] * len(files)))
+    return out
+
+
+def JetOSSnapshotPrepare(grbit: int = 0) -> JET_OSSNAPID:
+    """Start an OS snapshot session (every running instance unless
+    ``JET_bitExplicitPrepare``). ``JET_errInvalidGrbit``, ``JET_errNotInitialized``,
+    ``JET_errOSSnapshotNotAllowed`` (an instance running a backup or in another snapshot)."""
+    from pyese.engine.backup import snapshot
+
+    return JET_OSSNAPID(snapshot.prepare(_args.grbit(grbit)))
+
+
+def JetOSSnapshotPrepareInstance(snapId: JET_OSSNAPID | int, instance: JET_INSTANCE | int,
+                                 grbit: int = 0) -> None:
+    """Add an instance to a session in its prepare state."""
+    from pyese.engine.backup import snapshot
+
+    g = _args.grbit(grbit)
+    sid = _snapid(snapId)
+    snapshot.prepare_instance(sid, SYSTEM.find_instance(instance), g)
+
+
+def JetOSSnapshotFreeze(snapId: JET_OSSNAPID | int, grbit: int = 0) -> list:
+    """Freeze the session's instances: no log, database or checkpoint write until Thaw
+    (commits wait). Returns a ``JET_INSTANCE_INFO`` per frozen instance."""
+    from pyese.engine.backup import snapshot
+
+    g = _args.grbit(grbit)
+    return _infos(snapshot.freeze(_snapid(snapId), g))
+
+
+def JetOSSnapshotThaw(snapId: JET_OSSNAPID | int, grbit: int = 0) -> None:
+    """Resume writes; ``JET_errOSSnapshotTimeOut`` if the freeze outlived
+    ``JET_paramOSSnapshotTimeout``. Without ``JET_bitContinueAfterThaw`` the session ends."""
+    from pyese.engine.backup import snapshot
+
+    g = _args.grbit(grbit)
+    snapshot.thaw(_snapid(snapId), g)
+
+
+def JetOSSnapshotGetFreezeInfo(snapId: JET_OSSNAPID | int, grbit: int = 0) -> list:
+    """The session's instances as ``JET_INSTANCE_INFO``."""
+    from pyese.engine.backup import snapshot
+
+    g = _args.grbit(grbit)
+    return _infos(snapshot.get_freeze_info(_snapid(snapId), g))
+
+
+def JetOSSnapshotTruncateLog(snapId: JET_OSSNAPID | int, grbit: int = 0) -> None:
+    """After Thaw: delete the logs the checkpoint no longer needs, for every instance."""
+    from pyese.engine.backup import snapshot
+
+    g = _args.grbit(grbit)
+    snapshot.truncate_log(_snapid(snapId), None, g)
+
+
+def JetOSSnapshotTruncateLogInstance(snapId: JET_OSSNAPID | int, instance: JET_INSTANCE | int,
+                                     grbit: int = 0) -> None:
+    """``JetOSSnapshotTruncateLog`` for one instance of the session."""
+    from pyese.engine.backup import snapshot
+
+    g = _args.grbit(grbit)
+    snapshot.truncate_log(_snapid(snapId), SYSTEM.find_instance(instance), g)
+
+
+def JetOSSnapshotEnd(snapId: JET_OSSNAPID | int, grbit: int = 0) -> None:
+    """End the session (``JET_bitAbortSnapshot``: abort; from Freeze it thaws first); a
+    normal end after Thaw records the snapshot in the database headers."""
+    from pyese.engine.backup import snapshot
+
+    g = _args.grbit(grbit)
+    snapshot.end(_snapid(snapId), g)
+
+
+def JetOSSnapshotAbort(snapId: JET_OSSNAPID | int, grbit: int = 0) -> None:
+    """``JetOSSnapshotEnd(snapId, JET_bitAbortSnapshot)``; grbit must be 0."""
+    g = _args.grbit(grbit)
+    if g:
+        raise_error(C.JET_errInvalidGrbit)
+    JetOSSnapshotEnd(snapId, C.JET_bitAbortSnapshot)
+
+
 __all__ = [
     "JET_HANDLE",
     "JET_LOGINFO",
@@ -439,5 +543,14 @@ __all__ = [
     "JetRestoreInstance",
     "JetExternalRestore",
     "JetExternalRestore2",
+    "JetOSSnapshotPrepare",
+    "JetOSSnapshotPrepareInstance",
+    "JetOSSnapshotFreeze",
+    "JetOSSnapshotThaw",
+    "JetOSSnapshotGetFreezeInfo",
+    "JetOSSnapshotTruncateLog",
+    "JetOSSnapshotTruncateLogInstance",
+    "JetOSSnapshotEnd",
+    "JetOSSnapshotAbort",
     "JetStopBackupInstance",
 ]

@@ -86,6 +86,7 @@ class LogWriter:
         self._append_pos = LGPOS(generation, F.FILE_HEADER_SIZE)
         self._flushed = LGPOS(generation - 1, 0) if generation > 1 else LGPOS(0, 0)
         self._leader = False
+        self._frozen = False
         self._failed: JetError | None = None
         self._closed = False
         self._listeners: list[Callable[[LGPOS], None]] = []
@@ -235,7 +236,7 @@ class LogWriter:
                     raise self._failed
                 if self._flushed >= target:
                     return self._flushed
-                if not self._leader:
+                if not self._leader and not self._frozen:
                     break
                 self._cond.wait()
             self._leader = True
@@ -313,6 +314,22 @@ class LogWriter:
         self._fd = fd
         self._file_gen = gen
         self._file_header = header
+
+    # --- OS snapshot freeze ---------------------------------------------------------------
+
+    def freeze(self) -> None:
+        """Stop writing log files (an OS snapshot's freeze): wait for the flush under way,
+        then hold every later flush (committers wait) until ``thaw``."""
+        with self._lock:
+            self._frozen = True
+            while self._leader:
+                self._cond.wait()
+
+    def thaw(self) -> None:
+        """Let flushes run again after ``freeze``."""
+        with self._lock:
+            self._frozen = False
+            self._cond.notify_all()
 
     # --- circular logging and shutdown ----------------------------------------------------
 

@@ -75,10 +75,10 @@ def describe(path: str) -> dict[str, Any] | None:
     if head == b"PYESELOG":
         from pyese.storage import log_format as F
 
-        h = F.read_file_header(path)
-        return {"file": path, "kind": "pyese log file", "generation": h.generation,
-                "log signature": h.signature.hex(), "created (ns)": h.created_ns,
-                "previous generation created (ns)": h.prev_created_ns}
+        lh = F.read_file_header(path)
+        return {"file": path, "kind": "pyese log file", "generation": lh.generation,
+                "log signature": lh.signature.hex(), "created (ns)": lh.created_ns,
+                "previous generation created (ns)": lh.prev_created_ns}
     if head == b"PYESECHK":
         from pyese.storage.checkpoint import read_checkpoint
 
@@ -103,12 +103,12 @@ def describe(path: str) -> dict[str, Any] | None:
     from pyese.storage.backup.trailer import read_trailer
     from pyese.storage.dbfile import DatabaseFile
 
-    f = DatabaseFile.open(path, read_only=True)
+    dbf = DatabaseFile.open(path, read_only=True)
     try:
-        h = f.header
-        fields = read_fields(f)
+        h = dbf.header
+        fields = read_fields(dbf)
     finally:
-        f.close()
+        dbf.close()
     trailer = read_trailer(path)
     out: dict[str, Any] = {
         "file": path,

@@ -54,11 +54,11 @@ JET_PFNSTATUS = Callable[[Any, int, int, Any], int]
 # -- instance resolution -------------------------------------------------------------------
 
 
-def _one_instance() -> Instance:
+def _one_instance() -> JET_INSTANCE:
     with SYSTEM.lock:
         if SYSTEM.mode == _inst.MODE_MULTI:
             raise_error(C.JET_errRunningInMultiInstanceMode)  # ESE: jetapi.cxx ~2971
-    return SYSTEM.find_instance(None)
+    return JET_INSTANCE(SYSTEM.find_instance(None).id)
 
 
 @contextmanager
@@ -108,7 +108,8 @@ def JetGetAttachInfo() -> list[str]:
     return JetGetAttachInfoInstance(_one_instance())
 
 
-def JetOpenFileInstance(instance: JET_INSTANCE | int, szFileName: str) -> tuple[JET_HANDLE, int, int]:
+def JetOpenFileInstance(instance: JET_INSTANCE | int,
+                        szFileName: str) -> tuple[JET_HANDLE, int, int]:
     """Open a database (before JetGetLogInfo) or a log (after) for reading:
     ``(hfFile, ulFileSizeLow, ulFileSizeHigh)``. ``JET_errInvalidParameter`` (empty name),
     ``JET_errDatabaseNotFound`` (not an attached database: the backup goes on),

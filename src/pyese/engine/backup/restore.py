@@ -41,8 +41,12 @@ from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage import log_format as F
 from pyese.storage.backup.copy import copy_file, write_durably
-from pyese.storage.backup.logchain import LogSet, check_backup_set, generation_range, \
-    rollforward_logs
+from pyese.storage.backup.logchain import (
+    LogSet,
+    check_backup_set,
+    generation_range,
+    rollforward_logs,
+)
 from pyese.storage.backup.replay import Target, replay
 from pyese.storage.backup.trailer import Trailer, read_trailer
 from pyese.storage.checkpoint import Checkpoint, checkpoint_path, write_checkpoint

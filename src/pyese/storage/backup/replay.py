@@ -83,10 +83,10 @@ def replay(log_path: str, base: str, signature: bytes, start_gen: int,
                 pending_ops = 0
         elif rec.rectype == F.REC_ATTACH:
             dbnum, sig, _path = F.decode_attach(rec.payload)
-            t = by_sig.get(sig)
-            if t is not None and rec.lgpos > t.baseline:
-                _flush(t)
-                t.dbnum = dbnum
+            found = by_sig.get(sig)
+            if found is not None and rec.lgpos > found.baseline:
+                _flush(found)
+                found.dbnum = dbnum
         elif rec.rectype == F.REC_DETACH:
             dbnum = F.decode_detach(rec.payload)
             for t in targets:

@@ -105,6 +105,8 @@ def JetGetAttachInfoInstance(instance: JET_INSTANCE | int) -> list[str]:
 
 
 def JetGetAttachInfo() -> list[str]:
+    """``JetGetAttachInfoInstance`` on the one-instance-mode instance
+    (``JET_errRunningInMultiInstanceMode`` in multi-instance mode)."""
     return JetGetAttachInfoInstance(_one_instance())
 
 
@@ -124,6 +126,8 @@ def JetOpenFileInstance(instance: JET_INSTANCE | int,
 
 
 def JetOpenFile(szFileName: str) -> tuple[JET_HANDLE, int, int]:
+    """``JetOpenFileInstance`` on the one-instance-mode instance
+    (``JET_errRunningInMultiInstanceMode`` in multi-instance mode)."""
     return JetOpenFileInstance(_one_instance(), szFileName)
 
 
@@ -136,6 +140,8 @@ def JetReadFileInstance(instance: JET_INSTANCE | int, hfFile: JET_HANDLE | int) 
 
 
 def JetReadFile(hfFile: JET_HANDLE | int) -> bytes:
+    """``JetReadFileInstance`` on the one-instance-mode instance
+    (``JET_errRunningInMultiInstanceMode`` in multi-instance mode)."""
     return JetReadFileInstance(_one_instance(), hfFile)
 
 
@@ -147,6 +153,8 @@ def JetCloseFileInstance(instance: JET_INSTANCE | int, hfFile: JET_HANDLE | int)
 
 
 def JetCloseFile(hfFile: JET_HANDLE | int) -> None:
+    """``JetCloseFileInstance`` on the one-instance-mode instance
+    (``JET_errRunningInMultiInstanceMode`` in multi-instance mode)."""
     JetCloseFileInstance(_one_instance(), hfFile)
 
 
@@ -165,6 +173,8 @@ def JetGetLogInfoInstance2(instance: JET_INSTANCE | int) -> tuple[list[str], JET
 
 
 def JetGetLogInfo() -> list[str]:
+    """``JetGetLogInfoInstance`` on the one-instance-mode instance
+    (``JET_errRunningInMultiInstanceMode`` in multi-instance mode)."""
     return JetGetLogInfoInstance(_one_instance())
 
 
@@ -184,6 +194,8 @@ def JetTruncateLogInstance(instance: JET_INSTANCE | int) -> None:
 
 
 def JetTruncateLog() -> None:
+    """``JetTruncateLogInstance`` on the one-instance-mode instance
+    (``JET_errRunningInMultiInstanceMode`` in multi-instance mode)."""
     JetTruncateLogInstance(_one_instance())
 
 
@@ -202,10 +214,13 @@ def JetEndExternalBackupInstance2(instance: JET_INSTANCE | int, grbit: int) -> N
 
 
 def JetEndExternalBackupInstance(instance: JET_INSTANCE | int) -> None:
+    """``JetEndExternalBackupInstance2(instance, JET_bitBackupEndNormal)`` (api 18179)."""
     JetEndExternalBackupInstance2(instance, C.JET_bitBackupEndNormal)
 
 
 def JetEndExternalBackup() -> None:
+    """``JetEndExternalBackupInstance`` on the one-instance-mode instance
+    (``JET_errRunningInMultiInstanceMode`` in multi-instance mode)."""
     JetEndExternalBackupInstance(_one_instance())
 
 
@@ -219,6 +234,8 @@ def JetStopBackupInstance(instance: JET_INSTANCE | int) -> None:
 
 
 def JetStopBackup() -> None:
+    """``JetStopBackupInstance`` on the one-instance-mode instance
+    (``JET_errRunningInMultiInstanceMode`` in multi-instance mode)."""
     JetStopBackupInstance(_one_instance())
 
 

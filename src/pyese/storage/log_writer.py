@@ -87,6 +87,8 @@ class LogWriter:
         self._flushed = LGPOS(generation - 1, 0) if generation > 1 else LGPOS(0, 0)
         self._leader = False
         self._frozen = False
+        self.keep_from: int | None = None
+        """Circular logging keeps the generations from here on (a running backup's)."""
         self._failed: JetError | None = None
         self._closed = False
         self._listeners: list[Callable[[LGPOS], None]] = []
@@ -334,10 +336,14 @@ class LogWriter:
     # --- circular logging and shutdown ----------------------------------------------------
 
     def truncate_before(self, lgpos: LGPOS) -> list[int]:
-        """Delete archived generations wholly before ``lgpos``; return their numbers."""
+        """Delete archived generations wholly before ``lgpos``; return their numbers.
+        Never one at or after ``keep_from`` (set while a backup needs its logs)."""
         removed = []
+        limit = lgpos.generation
+        if self.keep_from is not None:
+            limit = min(limit, self.keep_from)
         for gen, path in sorted(F.list_archived(self.log_path, self.base_name).items()):
-            if gen >= lgpos.generation:
+            if gen >= limit:
                 break
             try:
                 os.unlink(path)

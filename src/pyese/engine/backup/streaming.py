@@ -125,6 +125,12 @@ class BackupContext:
         self.files.clear()
         self.running = False
         self.state = STATE_NONE
+        try:
+            log = self.storage.log
+        except JetError:
+            log = None
+        if log is not None:
+            log.keep_from = None
 
     def _close_file(self, f: _OpenFile) -> None:
         if f.stream is not None:
@@ -203,6 +209,9 @@ class BackupContext:
             else:
                 self.copy_mic = self._checkpoint_gen()
                 self.state = STATE_DATABASES
+            # circular logging must not delete what this backup will copy (ESE keeps
+            # them while m_fBackupInProgress)
+            st.log.keep_from = self.copy_mic
 
     def _check_incremental(self, oldest: int) -> None:
         """ESE ``bk`` 802-895: a previous full backup of every database, no gap after it."""

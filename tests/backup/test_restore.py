@@ -389,3 +389,41 @@ def test_external_restore_subset(tmp_path):
     assert os.listdir(tmp_path / "only") == ["b.db"] or "a.db" not in os.listdir(tmp_path / "only")
     r = make_instance(str(tmp_path / "t"), "r")
     assert open_db(r, str(tmp_path / "only" / "b.db")).rows() == {2: b"b"}
+
+
+def test_replay_follows_detach_and_reattach_inside_the_range(tmp_path):
+    """A database detached and attached again during the backup's log range under the same
+    number, which another database used (and committed under) meanwhile: replay follows the
+    ATTACH/DETACH records, so the other database's commits never reach it."""
+    inst = make_instance(str(tmp_path / "inst"), log_kb=64)
+    a = create_db(inst, str(tmp_path / "inst" / "a.db"))
+    a.put(1, b"a1")
+    jet.JetBeginExternalBackupInstance(inst, 0)  # genLow fixed here
+    close_db(a)
+    s = jet.JetBeginSession(inst)
+    jet.JetDetachDatabase(s, str(tmp_path / "inst" / "a.db"))
+    b = create_db(inst, str(tmp_path / "inst" / "b.db"))  # takes a's number
+    b.put(1, b"not a's")
+    close_db(b)
+    jet.JetDetachDatabase(s, str(tmp_path / "inst" / "b.db"))
+    a2 = open_db(inst, str(tmp_path / "inst" / "a.db"))  # a again, the same number
+    a2.put(2, b"a2")
+    os.makedirs(tmp_path / "bk")
+    from .helpers import _copy
+
+    for path in jet.JetGetAttachInfoInstance(inst):
+        name = os.path.basename(path)
+        _copy(inst, path, str(tmp_path / "bk" / name))
+        open(tmp_path / "bk" / (name + ".pat"), "wb").close()
+    for name in jet.JetGetLogInfoInstance(inst):
+        _copy(inst, name, str(tmp_path / "bk" / os.path.basename(name)))
+    jet.JetEndExternalBackupInstance(inst)
+    a2.put(3, b"a3")
+    close_db(a2)
+    jet.JetEndSession(s, 0)
+    jet.JetTerm(inst)
+    os.remove(tmp_path / "inst" / "a.db")
+    r = make_instance(str(tmp_path / "inst"), "r", init=False)
+    jet.JetRestoreInstance(r, str(tmp_path / "bk"))
+    jet.JetInit(r)
+    assert open_db(r, str(tmp_path / "inst" / "a.db")).rows() == {1: b"a1", 2: b"a2", 3: b"a3"}

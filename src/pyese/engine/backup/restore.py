@@ -172,7 +172,9 @@ def run_restore(instance: Instance, paths: RestorePaths, set_dir: str,
     try:
         for item, trailer in zip(items, trailers, strict=True):
             db = DatabaseFile.open(item.dest)
-            targets.append(Target(db, trailer.db_signature, trailer.dbnum,
+            # attached before the set's first generation: its number held all along
+            known = db.header.attach_lgpos.generation < lo
+            targets.append(Target(db, trailer.db_signature, trailer.dbnum if known else None,
                                   db.header.applied_lgpos))
         end = replay(paths.log_path, paths.base_name, logs.signature, lo, targets,
                      progress=lambda g: _notify(pfn, C.JET_sntProgress,

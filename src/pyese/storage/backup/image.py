@@ -32,8 +32,8 @@ from typing import Any
 
 from pyese.storage.backup.trailer import Trailer, padded
 
-CHUNK = 1 << 20
-"""Bytes per ``read`` (ESE's ``JET_paramBackupChunkSize`` is in pages; 1 MiB here)."""
+CHUNK = 4 << 20
+"""Bytes per ``read`` (ESE's ``JET_paramBackupChunkSize`` is in pages; 4 MiB here)."""
 
 
 class ImageStream:

@@ -3,15 +3,16 @@
 Soft recovery (``storage.recovery``) finds databases by the paths their ATTACH records
 name. A restore puts them elsewhere (``szDest``, a ``JET_RSTMAP``), and the backup's logs
 may begin after the database was attached. So this replay identifies each database by its
-signature (``signDb``) and starts from what its backup trailer says: the database's
-number in the log at the snapshot (``dbnum``) and the position its image is consistent at
-(the header's ``applied_lgpos``). For each restored database, records at or before that
-position are skipped; after it:
+signature (``signDb``). Its number in the log at the start of the replay is the one its
+backup trailer gives when the database was attached before the backup's first generation
+(the number cannot have changed since), else none until its ATTACH record is read. The
+position its image is consistent at (the header's ``applied_lgpos``) is its baseline.
 
-- COMMIT: the ops of its current number are applied (batched, one LMDB transaction and
-  ``applied_lgpos`` per batch, so a replay killed at any point can simply run again);
-- DETACH of its number: it is no longer attached (its number may be reused by another);
-- ATTACH with its signature: it is attached again, under the number the record gives.
+- ATTACH with its signature: it is attached under the number the record gives;
+- DETACH of its number: it is no longer attached (the number may go to another database);
+- COMMIT after its baseline: the ops of its current number are applied (batched, one LMDB
+  transaction and ``applied_lgpos`` per batch, so a replay killed at any point can simply
+  run again).
 
 At the end every restored database is marked CleanShutdown at the end of the log, with
 the log's signature, as ESE leaves restored databases (``lu`` "leaves every restored
@@ -84,13 +85,13 @@ def replay(log_path: str, base: str, signature: bytes, start_gen: int,
         elif rec.rectype == F.REC_ATTACH:
             dbnum, sig, _path = F.decode_attach(rec.payload)
             found = by_sig.get(sig)
-            if found is not None and rec.lgpos > found.baseline:
+            if found is not None:
                 _flush(found)
                 found.dbnum = dbnum
         elif rec.rectype == F.REC_DETACH:
             dbnum = F.decode_detach(rec.payload)
             for t in targets:
-                if t.dbnum == dbnum and rec.lgpos > t.baseline:
+                if t.dbnum == dbnum:
                     _flush(t)
                     t.dbnum = None
     if reader.end_lgpos is not None:

@@ -392,22 +392,30 @@ def test_external_restore_subset(tmp_path):
 
 
 def test_replay_follows_detach_and_reattach_inside_the_range(tmp_path):
-    """A database detached and attached again during the backup's log range under the same
-    number, which another database used (and committed under) meanwhile: replay follows the
-    ATTACH/DETACH records, so the other database's commits never reach it."""
+    """A database detached before the backup's first generation and attached again inside
+    its range under the same number, which another database committed under meanwhile:
+    replay starts it unattached and follows the ATTACH records, so the other database's
+    commits never reach it."""
     inst = make_instance(str(tmp_path / "inst"), log_kb=64)
     a = create_db(inst, str(tmp_path / "inst" / "a.db"))
     a.put(1, b"a1")
-    jet.JetBeginExternalBackupInstance(inst, 0)  # genLow fixed here
     close_db(a)
     s = jet.JetBeginSession(inst)
     jet.JetDetachDatabase(s, str(tmp_path / "inst" / "a.db"))
     b = create_db(inst, str(tmp_path / "inst" / "b.db"))  # takes a's number
+    jet.JetBeginExternalBackupInstance(inst, 0)  # an aborted backup rolls the log
+    jet.JetGetLogInfoInstance(inst)
+    jet.JetEndExternalBackupInstance2(inst, C.JET_bitBackupEndAbort)
+    b.put(100, b"b")
+    from pyese.engine.instance import SYSTEM
+    from pyese.engine.logservice import storage_of
+
+    storage_of(SYSTEM.find_instance(inst)).applier.drain()  # checkpoint in the new generation
+    jet.JetBeginExternalBackupInstance(inst, 0)  # genLow: after a's detach
     b.put(1, b"not a's")
     close_db(b)
     jet.JetDetachDatabase(s, str(tmp_path / "inst" / "b.db"))
-    a2 = open_db(inst, str(tmp_path / "inst" / "a.db"))  # a again, the same number
-    a2.put(2, b"a2")
+    a2 = open_db(inst, str(tmp_path / "inst" / "a.db"))  # a again (idle), the same number
     os.makedirs(tmp_path / "bk")
     from .helpers import _copy
 
@@ -415,10 +423,12 @@ def test_replay_follows_detach_and_reattach_inside_the_range(tmp_path):
         name = os.path.basename(path)
         _copy(inst, path, str(tmp_path / "bk" / name))
         open(tmp_path / "bk" / (name + ".pat"), "wb").close()
-    for name in jet.JetGetLogInfoInstance(inst):
+    names, info = jet.JetGetLogInfoInstance2(inst)
+    for name in names:
         _copy(inst, name, str(tmp_path / "bk" / os.path.basename(name)))
     jet.JetEndExternalBackupInstance(inst)
-    a2.put(3, b"a3")
+    assert info.ulGenLow > 1
+    a2.put(2, b"a2")
     close_db(a2)
     jet.JetEndSession(s, 0)
     jet.JetTerm(inst)
@@ -426,4 +436,4 @@ def test_replay_follows_detach_and_reattach_inside_the_range(tmp_path):
     r = make_instance(str(tmp_path / "inst"), "r", init=False)
     jet.JetRestoreInstance(r, str(tmp_path / "bk"))
     jet.JetInit(r)
-    assert open_db(r, str(tmp_path / "inst" / "a.db")).rows() == {1: b"a1", 2: b"a2", 3: b"a3"}
+    assert open_db(r, str(tmp_path / "inst" / "a.db")).rows() == {1: b"a1", 2: b"a2"}

@@ -6,7 +6,9 @@ Measures, in one run:
    JetReadFile of the database into a file, JetGetLogInfo and the logs, JetTruncateLog,
    JetEndExternalBackup) as bytes per second, against ``cp`` of the same files (the
    database file and the log files) into another directory; ratio pyese / cp;
-2. the writers' durable commit rate during the backup against their rate without it;
+   ``JetBackupInstance`` (the engine copies, with ``copy_file_range``) the same way;
+2. the writers' durable commit rate during the backup against their rate without it
+   (and during ``cp``, for scale);
 3. restore time (JetRestoreInstance of that backup into a fresh directory) against the
    backup time.
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import struct
 import subprocess
 import tempfile
@@ -141,78 +144,103 @@ def streaming_backup(inst, db: str, dest: str) -> int:
     return total
 
 
+def measured(inst, db: str, writers: int, key: int, work) -> tuple[float, float, object]:
+    """Run ``work()`` while ``writers`` threads commit: (seconds, their commits/s, result)."""
+    w = Writers(inst, db, writers, key)
+    w.start()
+    time.sleep(0.5)
+    c0, t0 = w.total(), time.perf_counter()
+    result = work()
+    took = time.perf_counter() - t0
+    rate = (w.total() - c0) / took
+    w.finish()
+    return took, rate, result
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size-mib", type=int, default=200)
     ap.add_argument("--writers", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of each copy (medians)")
     ap.add_argument("--baseline-seconds", type=float, default=5.0)
     ap.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
     args = ap.parse_args()
     root = tempfile.mkdtemp(prefix="bench_backup_", dir=args.dir)
+    med = statistics.median
     try:
         src = os.path.join(root, "inst")
         os.makedirs(src)
         t0 = time.perf_counter()
         db = build(src, args.size_mib << 20)
         print(f"database: {os.path.getsize(db) / 2**20:,.0f} MiB built in "
-              f"{time.perf_counter() - t0:.0f} s")
+              f"{time.perf_counter() - t0:.0f} s; {args.writers} writers; medians of "
+              f"{args.rounds} rounds")
         inst = instance(src, "bench")
         s = jet.JetBeginSession(inst)
         jet.JetAttachDatabase(s, db)
+        _t, rate_alone, _r = measured(inst, db, args.writers, 100_000_000,
+                                      lambda: time.sleep(args.baseline_seconds))
+        key = 200_000_000
+        cp_t, cp_r, bk_t, bk_r, fb_t, fb_r = [], [], [], [], [], []
+        cp_bytes = nbytes = fb_bytes = 0
+        for rnd in range(args.rounds):
+            # cp of the same files (database + logs), fsynced: the speed reference (its
+            # copy is not consistent while writers commit)
+            files = [db] + [os.path.join(src, n) for n in os.listdir(src) if n.endswith(".log")]
+            cp_dest = os.path.join(root, f"cp{rnd}")
+            os.makedirs(cp_dest)
 
-        # writers alone
-        w = Writers(inst, db, args.writers, 100_000_000)
-        w.start()
-        time.sleep(0.5)
-        c0, t0 = w.total(), time.perf_counter()
-        time.sleep(args.baseline_seconds)
-        rate_alone = (w.total() - c0) / (time.perf_counter() - t0)
-        w.finish()
+            def cp(files=files, cp_dest=cp_dest) -> int:
+                subprocess.run(["cp", *files, cp_dest], check=True)
+                subprocess.run(["sync", "-f", cp_dest], check=False)
+                return sum(os.path.getsize(f) for f in files)
 
-        # cp of the same files (database + logs), fsynced, as the reference, while the
-        # writers commit too (cp's copy is not consistent: it is the speed reference)
-        cp_dest = os.path.join(root, "cp")
-        os.makedirs(cp_dest)
-        files = [db] + [os.path.join(src, n) for n in os.listdir(src) if n.endswith(".log")]
-        w = Writers(inst, db, args.writers, 300_000_000)
-        w.start()
-        time.sleep(0.5)
-        c0, t0 = w.total(), time.perf_counter()
-        subprocess.run(["cp", *files, cp_dest], check=True)
-        subprocess.run(["sync", "-f", cp_dest], check=False)
-        cp_time = time.perf_counter() - t0
-        rate_cp = (w.total() - c0) / cp_time
-        w.finish()
-        cp_bytes = sum(os.path.getsize(f) for f in files)
-
-        # the streaming backup, while the writers commit
-        w = Writers(inst, db, args.writers, 200_000_000)
-        w.start()
-        time.sleep(0.5)
-        c0, t0 = w.total(), time.perf_counter()
-        nbytes = streaming_backup(inst, db, os.path.join(root, "bk"))
-        bk_time = time.perf_counter() - t0
-        rate_during = (w.total() - c0) / bk_time
-        w.finish()
+            t, r, cp_bytes = measured(inst, db, args.writers, key, cp)
+            cp_t.append(t)
+            cp_r.append(r)
+            shutil.rmtree(cp_dest)
+            key += 10_000_000
+            dest = os.path.join(root, f"bk{rnd}")
+            t, r, nbytes = measured(inst, db, args.writers, key,
+                                    lambda dest=dest: streaming_backup(inst, db, dest))
+            bk_t.append(t)
+            bk_r.append(r)
+            key += 10_000_000
+            fdest = os.path.join(root, f"fb{rnd}")
+            os.makedirs(fdest)
+            t, r, _ = measured(inst, db, args.writers, key,
+                               lambda fdest=fdest: jet.JetBackupInstance(inst, fdest))
+            fb_t.append(t)
+            fb_r.append(r)
+            fb_bytes = sum(os.path.getsize(os.path.join(fdest, n)) for n in os.listdir(fdest))
+            shutil.rmtree(fdest)
+            key += 10_000_000
+            if rnd + 1 < args.rounds:
+                shutil.rmtree(dest)
         jet.JetEndSession(s, 0)
         jet.JetTerm(inst)
 
-        # restore into a fresh directory
+        last = os.path.join(root, f"bk{args.rounds - 1}")
         r = instance(os.path.join(root, "restored"), "restore", init=False)
         t0 = time.perf_counter()
-        jet.JetRestoreInstance(r, os.path.join(root, "bk"), os.path.join(root, "restored"))
+        jet.JetRestoreInstance(r, last, os.path.join(root, "restored"))
         rs_time = time.perf_counter() - t0
 
-        bk_tp = nbytes / bk_time
-        cp_tp = cp_bytes / cp_time
-        print(f"streaming backup: {nbytes / 2**20:,.0f} MiB in {bk_time:.2f} s = "
-              f"{bk_tp / 2**20:,.0f} MiB/s   cp: {cp_bytes / 2**20:,.0f} MiB in {cp_time:.2f} s"
-              f" = {cp_tp / 2**20:,.0f} MiB/s   ratio {bk_tp / cp_tp:.2f}")
-        print(f"{args.writers} writers, durable commits/s: alone {rate_alone:,.0f}, during the "
-              f"backup {rate_during:,.0f}   ratio {rate_during / rate_alone:.2f}   (during cp: "
-              f"{rate_cp:,.0f}, ratio {rate_cp / rate_alone:.2f})")
-        print(f"restore: {rs_time:.2f} s against the backup's {bk_time:.2f} s   ratio "
-              f"{rs_time / bk_time:.2f}")
+        cp_tp = cp_bytes / med(cp_t)
+        bk_tp = nbytes / med(bk_t)
+        fb_tp = fb_bytes / med(fb_t)
+        print(f"cp + sync:          {cp_bytes / 2**20:,.0f} MiB in {med(cp_t):.2f} s = "
+              f"{cp_tp / 2**20:,.0f} MiB/s; writers {med(cp_r):,.0f}/s")
+        print(f"streaming backup:   {nbytes / 2**20:,.0f} MiB in {med(bk_t):.2f} s = "
+              f"{bk_tp / 2**20:,.0f} MiB/s   ratio to cp {bk_tp / cp_tp:.2f}")
+        print(f"JetBackupInstance:  {fb_bytes / 2**20:,.0f} MiB in {med(fb_t):.2f} s = "
+              f"{fb_tp / 2**20:,.0f} MiB/s   ratio to cp {fb_tp / cp_tp:.2f}")
+        print(f"writers' durable commits/s: alone {rate_alone:,.0f}; during the streaming "
+              f"backup {med(bk_r):,.0f} (ratio {med(bk_r) / rate_alone:.2f}); during "
+              f"JetBackupInstance {med(fb_r):,.0f} ({med(fb_r) / rate_alone:.2f}); during cp "
+              f"{med(cp_r):,.0f} ({med(cp_r) / rate_alone:.2f})")
+        print(f"restore: {rs_time:.2f} s against the streaming backup's {med(bk_t):.2f} s   "
+              f"ratio {rs_time / med(bk_t):.2f}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -437,3 +437,26 @@ def test_replay_follows_detach_and_reattach_inside_the_range(tmp_path):
     jet.JetRestoreInstance(r, str(tmp_path / "bk"))
     jet.JetInit(r)
     assert open_db(r, str(tmp_path / "inst" / "a.db")).rows() == {1: b"a1", 2: b"a2"}
+
+
+def test_foreign_files_are_refused_and_nothing_is_lost(env):
+    inst, db, tmp = env
+    jet.JetBackupInstance(inst, str(tmp / "bk"))
+    expected = db.rows()
+    _term(inst, db)
+    r = make_instance(str(tmp / "r"), "r", init=False)
+    # a file named like a log that is none
+    shutil.copytree(tmp / "bk", tmp / "junklog")
+    last = max(F.list_archived(str(tmp / "junklog"), "edb"))
+    (tmp / "junklog" / f"edb{last + 1:05X}.log").write_bytes(os.urandom(4096))
+    with expect(C.JET_errLogFileCorrupt):
+        jet.JetRestoreInstance(r, str(tmp / "junklog"), str(tmp / "r"))
+    # a .pat whose database is no database
+    shutil.copytree(tmp / "bk", tmp / "junkdb")
+    (tmp / "junkdb" / "a.db").write_bytes(os.urandom(65536))
+    with expect(C.JET_errDatabaseCorrupted):
+        jet.JetRestoreInstance(r, str(tmp / "junkdb"), str(tmp / "r"))
+    assert not (tmp / "r" / "a.db").exists()  # nothing written before the checks passed
+    jet.JetRestoreInstance(r, str(tmp / "bk"), str(tmp / "r"))
+    jet.JetInit(r)
+    assert open_db(r, str(tmp / "r" / "a.db")).rows() == expected

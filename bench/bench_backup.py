@@ -199,13 +199,13 @@ def main() -> None:
             cp_t.append(t)
             cp_r.append(r)
             shutil.rmtree(cp_dest)
-            key += 10_000_000
+            key += 100_000_000
             dest = os.path.join(root, f"bk{rnd}")
             t, r, nbytes = measured(inst, db, args.writers, key,
                                     lambda dest=dest: streaming_backup(inst, db, dest))
             bk_t.append(t)
             bk_r.append(r)
-            key += 10_000_000
+            key += 100_000_000
             fdest = os.path.join(root, f"fb{rnd}")
             os.makedirs(fdest)
             t, r, _ = measured(inst, db, args.writers, key,
@@ -214,7 +214,7 @@ def main() -> None:
             fb_r.append(r)
             fb_bytes = sum(os.path.getsize(os.path.join(fdest, n)) for n in os.listdir(fdest))
             shutil.rmtree(fdest)
-            key += 10_000_000
+            key += 100_000_000
             if rnd + 1 < args.rounds:
                 shutil.rmtree(dest)
         jet.JetEndSession(s, 0)

@@ -73,21 +73,21 @@ def describe(path: str) -> dict[str, Any] | None:
     except OSError:
         return None
     if head == b"PYESELOG":
-        from pyese.storage import log_format as F
+        from pyese.storage.log import log_format as F
 
         lh = F.read_file_header(path)
         return {"file": path, "kind": "pyese log file", "generation": lh.generation,
                 "log signature": lh.signature.hex(), "created (ns)": lh.created_ns,
                 "previous generation created (ns)": lh.prev_created_ns}
     if head == b"PYESECHK":
-        from pyese.storage.checkpoint import read_checkpoint
+        from pyese.storage.log.checkpoint import read_checkpoint
 
         ck = read_checkpoint(path)
         assert ck is not None
         return {"file": path, "kind": "pyese checkpoint", "checkpoint": _lg(ck.lgpos),
                 "log signature": ck.log_signature.hex(),
                 "attached": [f"{a.dbnum}: {a.path}" for a in ck.attached]}
-    from pyese.storage.dbheader import check_image
+    from pyese.storage.database.dbheader import check_image
 
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -101,7 +101,7 @@ def describe(path: str) -> dict[str, Any] | None:
         os.close(fd)
     from pyese.storage.backup.bkinfo import read_fields
     from pyese.storage.backup.trailer import read_trailer
-    from pyese.storage.dbfile import DatabaseFile
+    from pyese.storage.database.dbfile import DatabaseFile
 
     dbf = DatabaseFile.open(path, read_only=True)
     try:
@@ -166,7 +166,7 @@ def _instance(instance_dir: str, name: str) -> Any:
 
 
 def _database_files(instance_dir: str) -> list[str]:
-    from pyese.storage.dbheader import check_image
+    from pyese.storage.database.dbheader import check_image
 
     out = []
     for name in sorted(os.listdir(instance_dir)):
@@ -190,7 +190,7 @@ def _database_files(instance_dir: str) -> list[str]:
 def _cmd_backup(args: argparse.Namespace) -> int:
     from pyese import jet
     from pyese.engine.backup.filebackup import backup_instance
-    from pyese.engine.instance import SYSTEM
+    from pyese.engine.instance.instance import SYSTEM
 
     if not os.path.isdir(args.instance_dir):
         print(f"pyese: {args.instance_dir} is not a directory", file=sys.stderr)

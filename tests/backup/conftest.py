@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyese.engine import logservice
+from pyese.engine.instance import logservice
 
 
 @pytest.fixture(autouse=True)

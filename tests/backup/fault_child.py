@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from pyese import jet  # noqa: E402
-from pyese.engine import logservice  # noqa: E402
+from pyese.engine.instance import logservice  # noqa: E402
 from pyese.jethdr import constants as C  # noqa: E402
 from pyese.storage.faults import FaultInjector  # noqa: E402
 from tests.backup.helpers import make_instance, open_db  # noqa: E402

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 import pyese.jet as jet
-from pyese.engine import logservice
+from pyese.engine.instance import logservice
 from pyese.jethdr import constants as C
 from pyese.storage.faults import FaultInjector
 

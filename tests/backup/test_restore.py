@@ -14,7 +14,7 @@ import pytest
 
 import pyese.jet as jet
 from pyese.jethdr import constants as C
-from pyese.storage import log_format as F
+from pyese.storage.log import log_format as F
 
 from .helpers import close_db, create_db, expect, make_instance, open_db, stream_backup
 
@@ -53,8 +53,8 @@ def test_round_trip_as_managed_esent(env):
     assert all(p[0] == C.JET_snpRestore and p[2].cunitDone <= p[2].cunitTotal
                for p in progress)
     jet.JetInit(r)
-    from pyese.engine.instance import SYSTEM
-    from pyese.engine.logservice import storage_of
+    from pyese.engine.instance.instance import SYSTEM
+    from pyese.engine.instance.logservice import storage_of
 
     rec = storage_of(SYSTEM.find_instance(r)).recovery
     assert rec is not None and rec.records_replayed == 0  # nothing replayed twice
@@ -247,6 +247,10 @@ def _wide_backup(tmp):
     jet.JetBeginExternalBackupInstance(inst, 0)
     for n in range(12):
         db.put(n, bytes(12000))
+    from pyese.engine.instance.instance import SYSTEM
+    from pyese.engine.instance.logservice import storage_of
+
+    storage_of(SYSTEM.find_instance(inst)).applier.drain()  # the image holds every put
     from .helpers import _copy
 
     _copy(inst, str(tmp / "w" / "a.db"), str(tmp / "ws" / "a.db"))
@@ -359,7 +363,7 @@ def test_external_restore(env):
 
 def test_external_restore_one_instance_mode(env):
     tmp = _backed_up(env)
-    from pyese.engine.instance import SYSTEM
+    from pyese.engine.instance.instance import SYSTEM
 
     SYSTEM.reset_for_tests()
     os.chdir(tmp)
@@ -407,8 +411,8 @@ def test_replay_follows_detach_and_reattach_inside_the_range(tmp_path):
     jet.JetGetLogInfoInstance(inst)
     jet.JetEndExternalBackupInstance2(inst, C.JET_bitBackupEndAbort)
     b.put(100, b"b")
-    from pyese.engine.instance import SYSTEM
-    from pyese.engine.logservice import storage_of
+    from pyese.engine.instance.instance import SYSTEM
+    from pyese.engine.instance.logservice import storage_of
 
     storage_of(SYSTEM.find_instance(inst)).applier.drain()  # checkpoint in the new generation
     jet.JetBeginExternalBackupInstance(inst, 0)  # genLow: after a's detach

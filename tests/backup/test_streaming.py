@@ -212,7 +212,7 @@ def test_get_log_info_rolls_once(env):
 
 
 def _current_generation(path) -> int:
-    from pyese.storage import log_format as F
+    from pyese.storage.log import log_format as F
 
     return F.read_file_header(str(path / "edb.log")).generation
 
@@ -246,7 +246,7 @@ def test_truncation_keeps_what_recovery_needs(env):
             db.put(100 * (round_ + 1) + n, b"r")
         stream_backup(inst, str(tmp / f"b{round_}"))
     # a dirty stop: recovery must still find every log it needs
-    from pyese.engine.instance import SYSTEM
+    from pyese.engine.instance.instance import SYSTEM
 
     SYSTEM.find_instance(inst).force_shutdown()
     SYSTEM.reset_for_tests()
@@ -366,7 +366,7 @@ def test_logs_gone_between_incrementals(env):
     # a truncate-only call deletes the logs the checkpoint no longer needs, including
     # those an incremental backup would have needed
     jet.JetBackupInstance(inst, None)
-    from pyese.storage import log_format as F
+    from pyese.storage.log import log_format as F
 
     gens = F.list_archived(str(tmp / "inst"), "edb")
     full_high = _misc(str(tmp / "inst" / "a.db")).bkinfoFullPrev.genHigh

@@ -17,11 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pyese.engine import instance as _inst
+from pyese.engine.backup import snapshot
 from pyese.engine.backup import streaming as _bk
-from pyese.engine.instance import SYSTEM, Instance
+from pyese.engine.backup.filebackup import backup_instance
+from pyese.engine.backup.restore import RestoreItem, RestorePaths, restore_instance, run_restore
+from pyese.engine.instance import instance as _inst
+from pyese.engine.instance.instance import SYSTEM, Instance
+from pyese.engine.instance.logservice import resolve_path
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE, JET_OSSNAPID, _Handle
+from pyese.jet.structs import JET_INSTANCE_INFO
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -242,10 +247,18 @@ def JetStopBackup() -> None:
 # -- file backup and restore ---------------------------------------------------------------
 
 
-def _pfn(pfn: object, name: str = "pfnStatus") -> Any:
-    if pfn is not None and not callable(pfn):
+def _pfn(pfn: object, name: str = "pfnStatus") -> Callable[[int, int, int, int], Any] | None:
+    """The engine's status function for a ``JET_PFNSTATUS``: it builds the ``JET_SNPROG``
+    and hands back what the callback returns."""
+    if pfn is None:
+        return None
+    if not callable(pfn):
         raise_error(C.JET_errInvalidParameter, f"{name} must be a JET_PFNSTATUS callable")
-    return pfn
+
+    def status(snp: int, snt: int, done: int, total: int) -> Any:
+        return pfn(None, snp, snt, JET_SNPROG(cunitDone=done, cunitTotal=total))
+
+    return status
 
 
 def _path(value: object, name: str) -> str | None:
@@ -264,8 +277,6 @@ def JetBackupInstance(instance: JET_INSTANCE | int, szBackupPath: str | None,
     needs. Errors: ``JET_errLoggingDisabled``, ``JET_errInvalidBackup``,
     ``JET_errBackupInProgress``, ``JET_errInvalidPath``, ``JET_errBackupDirectoryNotEmpty``,
     ``JET_errMissingFullBackup``, ``JET_errDiskFull`` ... (``engine.backup.filebackup``)."""
-    from pyese.engine.backup.filebackup import backup_instance
-
     g = _args.grbit(grbit)
     path = _path(szBackupPath, "szBackupPath")
     pfn = _pfn(pfnStatus)
@@ -301,15 +312,13 @@ def JetRestoreInstance(instance: JET_INSTANCE | int | None, sz: str,
     ``JET_errExistingLogFile*``, ``JET_errRestoreOfNonBackupDatabase``,
     ``JET_errDatabasePatchFileMismatch``, ``JET_errStartingRestoreLogTooHigh``,
     ``JET_errEndingRestoreLogTooLow`` (``engine.backup.restore``)."""
-    from pyese.engine.backup.restore import restore_instance
-
     src = _path(sz, "sz")
     if not src:
         raise_error(C.JET_errInvalidParameter, "sz must name the backup directory")
     dest = _path(szDest, "szDest")
     callback = _pfn(pfn, "pfn")
     inst, _hidden = _restore_instance_for(instance)
-    restore_instance(inst, src, dest, callback, faults=_test_faults())
+    restore_instance(inst, src, dest, callback)
 
 
 def JetRestore(szSource: str, pfn: JET_PFNSTATUS | None = None) -> None:
@@ -320,13 +329,6 @@ def JetRestore(szSource: str, pfn: JET_PFNSTATUS | None = None) -> None:
 def JetRestore2(sz: str, szDest: str | None = None, pfn: JET_PFNSTATUS | None = None) -> None:
     """``JetRestoreInstance`` with no instance (a hidden one)."""
     JetRestoreInstance(None, sz, szDest, pfn)
-
-
-def _test_faults() -> Any:
-    from pyese.engine import logservice
-    from pyese.storage.faults import NO_FAULTS
-
-    return logservice.TEST_FAULTS if logservice.TEST_FAULTS is not None else NO_FAULTS
 
 
 _restore_counter = [0]
@@ -366,9 +368,6 @@ def JetExternalRestore(szCheckpointFilePath: str, szLogPath: str, rgrstmap: list
 def _external_restore(chk: object, log: object, rgrstmap: list | None, backup_log: object,
                       low: int, high: int, target_name: object, target_log: object,
                       target_chk: object, pfn: object, base: str | None) -> int:
-    from pyese.engine.backup.restore import RestoreItem, RestorePaths, run_restore
-    from pyese.engine.logservice import resolve_path
-
     chk_path = _path(chk, "szCheckpointFilePath")
     log_path = _path(log, "szLogPath")
     backup_path = _path(backup_log, "szBackupLogPath")
@@ -418,8 +417,7 @@ def _external_restore(chk: object, log: object, rgrstmap: list | None, backup_lo
     hidden.begin_restore()
     try:
         run_restore(hidden, paths, os.path.abspath(backup_path), items, low=low or None,
-                    high=high or None, pfn=callback, rollforward=rollforward,
-                    faults=_test_faults())
+                    high=high or None, pfn=callback, rollforward=rollforward)
     finally:
         hidden.end_restore()
     return warning
@@ -436,8 +434,6 @@ def _snapid(value: object) -> int:
 
 
 def _infos(instances: list[Instance]) -> list:
-    from pyese.jet.structs import JET_INSTANCE_INFO
-
     out = []
     for inst in instances:
         services = inst.services
@@ -454,16 +450,12 @@ def JetOSSnapshotPrepare(grbit: int = 0) -> JET_OSSNAPID:
     """Start an OS snapshot session (every running instance unless
     ``JET_bitExplicitPrepare``). ``JET_errInvalidGrbit``, ``JET_errNotInitialized``,
     ``JET_errOSSnapshotNotAllowed`` (an instance running a backup or in another snapshot)."""
-    from pyese.engine.backup import snapshot
-
     return JET_OSSNAPID(snapshot.prepare(_args.grbit(grbit)))
 
 
 def JetOSSnapshotPrepareInstance(snapId: JET_OSSNAPID | int, instance: JET_INSTANCE | int,
                                  grbit: int = 0) -> None:
     """Add an instance to a session in its prepare state."""
-    from pyese.engine.backup import snapshot
-
     g = _args.grbit(grbit)
     sid = _snapid(snapId)
     snapshot.prepare_instance(sid, SYSTEM.find_instance(instance), g)
@@ -472,8 +464,6 @@ def JetOSSnapshotPrepareInstance(snapId: JET_OSSNAPID | int, instance: JET_INSTA
 def JetOSSnapshotFreeze(snapId: JET_OSSNAPID | int, grbit: int = 0) -> list:
     """Freeze the session's instances: no log, database or checkpoint write until Thaw
     (commits wait). Returns a ``JET_INSTANCE_INFO`` per frozen instance."""
-    from pyese.engine.backup import snapshot
-
     g = _args.grbit(grbit)
     return _infos(snapshot.freeze(_snapid(snapId), g))
 
@@ -481,24 +471,18 @@ def JetOSSnapshotFreeze(snapId: JET_OSSNAPID | int, grbit: int = 0) -> list:
 def JetOSSnapshotThaw(snapId: JET_OSSNAPID | int, grbit: int = 0) -> None:
     """Resume writes; ``JET_errOSSnapshotTimeOut`` if the freeze outlived
     ``JET_paramOSSnapshotTimeout``. Without ``JET_bitContinueAfterThaw`` the session ends."""
-    from pyese.engine.backup import snapshot
-
     g = _args.grbit(grbit)
     snapshot.thaw(_snapid(snapId), g)
 
 
 def JetOSSnapshotGetFreezeInfo(snapId: JET_OSSNAPID | int, grbit: int = 0) -> list:
     """The session's instances as ``JET_INSTANCE_INFO``."""
-    from pyese.engine.backup import snapshot
-
     g = _args.grbit(grbit)
     return _infos(snapshot.get_freeze_info(_snapid(snapId), g))
 
 
 def JetOSSnapshotTruncateLog(snapId: JET_OSSNAPID | int, grbit: int = 0) -> None:
     """After Thaw: delete the logs the checkpoint no longer needs, for every instance."""
-    from pyese.engine.backup import snapshot
-
     g = _args.grbit(grbit)
     snapshot.truncate_log(_snapid(snapId), None, g)
 
@@ -506,8 +490,6 @@ def JetOSSnapshotTruncateLog(snapId: JET_OSSNAPID | int, grbit: int = 0) -> None
 def JetOSSnapshotTruncateLogInstance(snapId: JET_OSSNAPID | int, instance: JET_INSTANCE | int,
                                      grbit: int = 0) -> None:
     """``JetOSSnapshotTruncateLog`` for one instance of the session."""
-    from pyese.engine.backup import snapshot
-
     g = _args.grbit(grbit)
     snapshot.truncate_log(_snapid(snapId), SYSTEM.find_instance(instance), g)
 
@@ -515,8 +497,6 @@ def JetOSSnapshotTruncateLogInstance(snapId: JET_OSSNAPID | int, instance: JET_I
 def JetOSSnapshotEnd(snapId: JET_OSSNAPID | int, grbit: int = 0) -> None:
     """End the session (``JET_bitAbortSnapshot``: abort; from Freeze it thaws first); a
     normal end after Thaw records the snapshot in the database headers."""
-    from pyese.engine.backup import snapshot
-
     g = _args.grbit(grbit)
     snapshot.end(_snapid(snapId), g)
 

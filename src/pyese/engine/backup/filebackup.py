@@ -37,11 +37,14 @@ from collections.abc import Callable
 from typing import Any
 
 from pyese.engine.backup.streaming import BackupContext, backup_of, delete_logs
-from pyese.engine.instance import Instance
+from pyese.engine.instance.instance import Instance
+from pyese.engine.instance.logservice import storage_of
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.backup.copy import copy_file, fsync_dir, write_durably
-from pyese.storage.faults import FaultInjector, jet_error_from_os
+from pyese.storage.backup.logchain import verify_log
+from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
+from pyese.storage.log import log_format as F
 
 PATCH_EXT = ".pat"
 MAX_PATH = 260
@@ -50,44 +53,38 @@ MAX_PATH = 260
 def _faults(instance: Instance) -> FaultInjector:
     services = instance.services
     f = services.parts.get("faults") if services is not None else None
-    from pyese.storage.faults import NO_FAULTS
-
     return f if isinstance(f, FaultInjector) else NO_FAULTS
 
 
 def truncate_only(instance: Instance) -> list[str]:
     """Delete the logs the checkpoint no longer needs (none with circular logging)."""
-    from pyese.engine.logservice import storage_of
-
     st = storage_of(instance)
     if st.log is None or st.log.circular or st.applier is None:
         return []
     ck = st.applier.checkpoint_lgpos
     if ck is None:
         return []
-    from pyese.storage import log_format as F
-
     gens = F.list_archived(st.log_path, st.base_name)
     if not gens:
         return []
     return delete_logs(st, min(gens), ck.generation)
 
 
-def _status(pfn: Callable[..., Any] | None, snt: int, done: int) -> None:
-    if pfn is None:
-        return
-    from pyese.jet.backup import JET_SNPROG
+StatusFn = Callable[[int, int, int, int], Any]
+"""``status(snp, snt, cunitDone, cunitTotal)``: the jet layer turns it into a
+``JET_PFNSTATUS`` call with a ``JET_SNPROG``."""
 
-    pfn(None, C.JET_snpBackup, snt, JET_SNPROG(cunitDone=done, cunitTotal=100))
+
+def _status(status: StatusFn | None, snt: int, done: int) -> None:
+    if status is not None:
+        status(C.JET_snpBackup, snt, done, 100)
 
 
 def backup_instance(instance: Instance, path: str | None, grbit: int,
-                    pfn: Callable[..., Any] | None = None,
+                    pfn: StatusFn | None = None,
                     progress: Callable[[str, int, int], Any] | None = None) -> None:
     """JetBackupInstance (see the module docstring). ``progress(name, done, total)`` is a
     pyese extra for the command line (bytes of the file being copied)."""
-    from pyese.engine.logservice import storage_of
-
     st = storage_of(instance)
     if not st.recovery_on:
         raise_error(C.JET_errLoggingDisabled)
@@ -175,8 +172,6 @@ def _copy_database(ctx: BackupContext, dbpath: str, dest: str, faults: FaultInje
 
 def _copy_log(ctx: BackupContext, name: str, dest: str, faults: FaultInjector,
               progress: Callable[[str, int, int], Any] | None) -> None:
-    from pyese.storage.backup.logchain import verify_log
-
     base = os.path.basename(name)
     handle, _low, _high = ctx.open_file(name)
     try:

@@ -36,10 +36,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pyese.engine.instance import Instance
+from pyese.engine.instance import logservice
+from pyese.engine.instance.instance import Instance
+from pyese.engine.instance.logservice import resolve_path
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage import log_format as F
 from pyese.storage.backup.copy import copy_file, write_durably
 from pyese.storage.backup.logchain import (
     LogSet,
@@ -49,9 +50,10 @@ from pyese.storage.backup.logchain import (
 )
 from pyese.storage.backup.replay import Target, replay
 from pyese.storage.backup.trailer import Trailer, read_trailer
-from pyese.storage.checkpoint import Checkpoint, checkpoint_path, write_checkpoint
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.faults import NO_FAULTS, FaultInjector
+from pyese.storage.log import log_format as F
+from pyese.storage.log.checkpoint import Checkpoint, checkpoint_path, write_checkpoint
 
 PATCH_EXT = ".pat"
 
@@ -129,23 +131,32 @@ def check_database(path: str, logs: LogSet) -> Trailer:
     return trailer
 
 
-def _notify(pfn: Callable[..., Any] | None, snt: int, done: int, total: int) -> None:
-    if pfn is None:
-        return
-    from pyese.jet.backup import JET_SNPROG
+StatusFn = Callable[[int, int, int, int], Any]
+"""``status(snp, snt, cunitDone, cunitTotal) -> int``: the jet layer turns it into a
+``JET_PFNSTATUS`` call with a ``JET_SNPROG`` and hands back its result."""
 
-    rc = pfn(None, C.JET_snpRestore, snt, JET_SNPROG(cunitDone=min(done, total),
-                                                     cunitTotal=total))
+
+def _notify(status: StatusFn | None, snt: int, done: int, total: int) -> None:
+    if status is None:
+        return
+    rc = status(C.JET_snpRestore, snt, min(done, total), total)
     if isinstance(rc, int) and rc < 0:
         raise_error(rc, "stopped by the status callback")
 
 
+def default_faults() -> FaultInjector:
+    """The fault injector tests installed (``logservice.TEST_FAULTS``), else none."""
+    return logservice.TEST_FAULTS if logservice.TEST_FAULTS is not None else NO_FAULTS
+
+
 def run_restore(instance: Instance, paths: RestorePaths, set_dir: str,
                 items: list[RestoreItem], *, low: int | None = None,
-                high: int | None = None, pfn: Callable[..., Any] | None = None,
-                rollforward: bool = True, faults: FaultInjector = NO_FAULTS,
+                high: int | None = None, pfn: StatusFn | None = None,
+                rollforward: bool = True, faults: FaultInjector | None = None,
                 progress: Callable[[str, int, int], Any] | None = None) -> None:
     """Steps 3-8 of the module docstring, the instance already locked for the restore."""
+    if faults is None:
+        faults = default_faults()
     rng = generation_range(set_dir, paths.base_name)
     if rng is None:
         raise_error(C.JET_errFileNotFound, f"no log files in {set_dir}")
@@ -222,16 +233,14 @@ def _place_image(item: RestoreItem, trailer: Trailer, faults: FaultInjector,
 
 
 def instance_paths(instance: Instance) -> RestorePaths:
-    from pyese.engine.logservice import resolve_path
-
     p = instance.params
     return RestorePaths(resolve_path(p.log_file_path), resolve_path(p.system_path),
                         p.base_name)
 
 
 def restore_instance(instance: Instance, backup_dir: str, dest_dir: str | None,
-                     pfn: Callable[..., Any] | None = None, *,
-                     faults: FaultInjector = NO_FAULTS,
+                     pfn: StatusFn | None = None, *,
+                     faults: FaultInjector | None = None,
                      progress: Callable[[str, int, int], Any] | None = None) -> None:
     """JetRestoreInstance (see the module docstring)."""
     instance.begin_restore()

@@ -32,7 +32,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyese.engine.instance import SYSTEM, Instance
+from pyese.engine.instance.instance import SYSTEM, Instance
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -274,7 +274,7 @@ def _term_check(instance: Instance, services: Any, grbit: int) -> None:
 
 
 def register() -> None:
-    from pyese.engine.instance import InstanceServices
+    from pyese.engine.instance.instance import InstanceServices
 
     if _term_check not in InstanceServices.on_term_check:
         InstanceServices.on_term_check.append(_term_check)

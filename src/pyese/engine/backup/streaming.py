@@ -41,15 +41,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pyese.engine.instance import Instance
+from pyese.engine.instance.instance import Instance
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage import log_format as F
 from pyese.storage.backup import bkinfo as BK
 from pyese.storage.backup.image import CHUNK, ImageStream
 from pyese.storage.backup.logchain import verify_log
 from pyese.storage.backup.trailer import Trailer
 from pyese.storage.lgpos import LGPOS
+from pyese.storage.log import log_format as F
 
 STATE_NONE = "none"
 STATE_DATABASES = "databases"
@@ -78,7 +78,7 @@ class _OpenFile:
 
 
 def storage_for_backup(instance: Instance) -> Any:
-    from pyese.engine.logservice import storage_of
+    from pyese.engine.instance.logservice import storage_of
 
     return storage_of(instance)
 
@@ -512,7 +512,7 @@ def _term_check(instance: Instance, services: Any, grbit: int) -> None:
 
 
 def register() -> None:
-    from pyese.engine.instance import InstanceServices
+    from pyese.engine.instance.instance import InstanceServices
 
     if _term_check not in InstanceServices.on_term_check:
         InstanceServices.on_term_check.append(_term_check)

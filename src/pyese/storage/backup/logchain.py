@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage import log_format as F
+from pyese.storage.log import log_format as F
 
 
 @dataclass(frozen=True)

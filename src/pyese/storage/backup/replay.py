@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyese.jethdr import constants as C
-from pyese.storage import log_format as F
 from pyese.storage.lgpos import LGPOS
-from pyese.storage.log_reader import LogReader
+from pyese.storage.log import log_format as F
+from pyese.storage.log.log_reader import LogReader
 from pyese.storage.ops import Op
 
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 from pyese.storage.backup.bkinfo import BkInfo
-from pyese.storage.dbheader import PAGE_SIZES
+from pyese.storage.database.dbheader import PAGE_SIZES
 from pyese.storage.lgpos import LGPOS
 
 MAGIC = b"PYESEBKT"

@@ -44,11 +44,11 @@ from typing import Any, NamedTuple
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage import log_format as F
-from pyese.storage.checkpoint import AttachInfo, Checkpoint, write_checkpoint
 from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
 from pyese.storage.lgpos import LGPOS
-from pyese.storage.log_writer import LogWriter
+from pyese.storage.log import log_format as F
+from pyese.storage.log.checkpoint import AttachInfo, Checkpoint, write_checkpoint
+from pyese.storage.log.log_writer import LogWriter
 from pyese.storage.ops import Op
 
 _COMMIT, _ATTACH, _DETACH = 1, 2, 3

@@ -31,8 +31,8 @@ from typing import NamedTuple
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage import log_format as F
 from pyese.storage.lgpos import LGPOS
+from pyese.storage.log import log_format as F
 
 
 class LogRecord(NamedTuple):

@@ -20,9 +20,9 @@ mark CleanShutdown), drain the applier, close the log with its TERM record; dirt
 (``JET_bitTermDirty``, instance unavailable, or a failure on the clean path) -> close the
 files as they are: the next JetInit recovers. A failed JetInit closes everything it opened.
 
-``parts`` set here: ``"storage"`` (the InstanceStorage), ``"version_store"``,
-``"transaction_observers"`` (appended to), ``"log_signature"``, ``"attached_paths"``,
-``"faults"``.
+``parts`` set here: ``"storage"`` (the InstanceStorage), ``"databases"`` (its
+``DatabaseTable``), ``"version_store"``, ``"transaction_observers"`` (appended to),
+``"log_signature"``, ``"attached_paths"``, ``"faults"``.
 """
 
 from __future__ import annotations
@@ -32,18 +32,18 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from pyese.engine.database import DatabaseTable
-from pyese.engine.instance import Instance, InstanceServices
-from pyese.engine.versionstore import VER_PAGE_BYTES, VersionStore
+from pyese.engine.instance.database import DatabaseTable
+from pyese.engine.instance.instance import Instance, InstanceServices
+from pyese.engine.transactions.versionstore import VER_PAGE_BYTES, VersionStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage.applier import Applier
-from pyese.storage.checkpoint import checkpoint_path
 from pyese.storage.faults import NO_FAULTS, FaultInjector
 from pyese.storage.lgpos import LGPOS
-from pyese.storage.log_writer import LogWriter
+from pyese.storage.log.applier import Applier
+from pyese.storage.log.checkpoint import checkpoint_path
+from pyese.storage.log.log_writer import LogWriter
+from pyese.storage.log.recovery import RecoveryResult, recover
 from pyese.storage.ops import Op
-from pyese.storage.recovery import RecoveryResult, recover
 
 TEST_FAULTS: FaultInjector | None = None
 """Tests set a FaultInjector here; each JetInit after that passes it to the log and applier."""
@@ -239,6 +239,7 @@ def _start(instance: Instance, services: InstanceServices, grbit: int) -> None:
         raise
     assert storage.vs is not None
     services.parts["storage"] = storage
+    services.parts["databases"] = storage.databases
     services.parts["version_store"] = storage.vs
     services.parts["faults"] = faults
     observers = services.parts.get("transaction_observers")

@@ -27,18 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from pyese.engine.catalog import TableDef
-from pyese.engine.keys import make_key
-from pyese.engine.longvalue import LongValueReader
-from pyese.engine.record import (
+from pyese.engine.records.keys import make_key
+from pyese.engine.records.longvalue import LongValueReader
+from pyese.engine.records.record import (
     VALUE_COMPRESSED,
     VALUE_ENCRYPTED,
     VALUE_SEPARATED,
     RecordLayout,
     lid_from_bytes,
 )
-from pyese.engine.schema import TAGGED_FIRST
-from pyese.engine.sysobjects import CatalogIndex
+from pyese.engine.schema.catalog import TableDef
+from pyese.engine.schema.schema import TAGGED_FIRST
+from pyese.engine.schema.sysobjects import CatalogIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 from pyese.storage.edb.compression import decompress

@@ -47,7 +47,7 @@ import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from pyese.engine.schema import (
+from pyese.engine.schema.schema import (
     FIXED_FIRST,
     TAGGED_FIRST,
     VAR_FIRST,

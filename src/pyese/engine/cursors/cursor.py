@@ -38,14 +38,15 @@ import itertools
 import threading
 from typing import Any
 
-from pyese.engine.catalog import TableDef
-from pyese.engine.ddl import node_index_key, seek_node_key
-from pyese.engine.fcb import DatabaseCatalog, catalog_of
-from pyese.engine.keys import KeyBuilder, normalizer
-from pyese.engine.longvalue import LongValueReader
-from pyese.engine.session import Session
-from pyese.engine.sysobjects import CatalogIndex
-from pyese.engine.tablescan import RecordView
+from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.instance.session import Session
+from pyese.engine.records.indexentries import index_entries
+from pyese.engine.records.keys import KeyBuilder, normalizer
+from pyese.engine.records.longvalue import LongValueReader
+from pyese.engine.schema.catalog import TableDef
+from pyese.engine.schema.ddl import check_name, index_node, node_index_key, seek_node_key
+from pyese.engine.schema.fcb import DatabaseCatalog, catalog_of
+from pyese.engine.schema.sysobjects import CatalogIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
@@ -710,14 +711,11 @@ class Cursor:
         if not self.on_secondary:
             self.set_on(bookmark, bookmark)
             return
-        from pyese.engine.ddl import index_node
-        from pyese.engine.update import entries_for
-
         ix = self.index
         assert ix is not None
         rec = RecordView(self.table.layout, data, LongValueReader(view, self.table.lv_objid),
                          bookmark)
-        entries = entries_for(ix.index, rec)
+        entries = index_entries(ix.index, rec.values)
         chosen = None
         for e in entries:
             if itag in e.itags:
@@ -757,8 +755,6 @@ class Cursor:
         self.update = None
         self.range = None
         self.key_builder.reset()
-        from pyese.engine.ddl import index_node
-
         node_key = index_node(ix, key, bookmark)[0]
         found = self.view().get(self._tree(), node_key)
         if found is None:
@@ -817,8 +813,6 @@ def open_cursor(session: Session, db: Any, name: str, grbit: int) -> Cursor:
     ESE: DenyRead excludes every other cursor, DenyWrite excludes other writers),
     JET_errTableInUse (DenyRead/DenyWrite asked while another session has it open).
     """
-    from pyese.engine.ddl import check_name
-
     name = check_name(name)
     dc = catalog_of(db)
     table = dc.table(session, name)

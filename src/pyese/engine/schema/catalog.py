@@ -2,7 +2,7 @@
 
 ESE keeps the schema in the catalog table ``MSysObjects`` (objid 2, ``cat.cxx``): one row
 per table, column, index, long-value tree and callback, clustered by (ObjidTable, Type,
-Id). :func:`pyese.engine.sysobjects.read_catalog` decodes the rows; this module turns
+Id). :func:`pyese.engine.schema.sysobjects.read_catalog` decodes the rows; this module turns
 them into what readers and cursors need:
 
 - tables by name (case-insensitive, as ESE's ``Name`` index compares catalog names
@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pyese.engine.record import COLUMNID_TEMPLATE, RecordLayout
-from pyese.engine.schema import ColumnDef
-from pyese.engine.sysobjects import (
+from pyese.engine.records.record import COLUMNID_TEMPLATE, RecordLayout
+from pyese.engine.schema.schema import ColumnDef
+from pyese.engine.schema.sysobjects import (
     CatalogIndex,
     TableSchema,
     objidFDPMSO,

@@ -30,8 +30,8 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pyese.engine.record import RecordImage, RecordLayout
-from pyese.engine.schema import (
+from pyese.engine.records.record import RecordImage, RecordLayout
+from pyese.engine.schema.schema import (
     ColumnDef,
     ConditionalColumn,
     IndexDef,

@@ -21,7 +21,7 @@ ErrFLDNormalizeTextSegment):
 * ASCII text (cp 1252): bytes up to the first NUL with only a..z upper-cased, then
   ``00``. If it does not fit, (space - 1) bytes are kept and the next source byte minus
   0x20 (ESE's "broken toupper") is written with no terminator.
-* Unicode text (cp 1200): the sort key of :mod:`pyese.engine.keys_text`.
+* Unicode text (cp 1200): the sort key of :mod:`pyese.engine.records.keys_text`.
 * A descending segment has every byte, header included, XOR'ed with 0xFF.
 
 Key size: segments are appended up to ``cbKeyMost``. ``cbVarSegMac`` (when smaller than
@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from pyese.engine import keys_text
-from pyese.engine.schema import (
+from pyese.engine.records import keys_text
+from pyese.engine.schema.schema import (
     FIXED_SIZES,
     IndexDef,
     IndexSegment,

@@ -29,13 +29,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pyese.engine.catalog import TableDef
-from pyese.engine.fcb import DatabaseCatalog, catalog_of
-from pyese.engine.indexentries import index_entries
-from pyese.engine.keys import make_key
-from pyese.engine.logservice import storage_of
-from pyese.engine.record import max_record_size
-from pyese.engine.schema import (
+from pyese.engine.cursors.tablescan import TableReader
+from pyese.engine.instance.logservice import storage_of
+from pyese.engine.instance.session import Session
+from pyese.engine.records.indexentries import index_entries
+from pyese.engine.records.keys import make_key
+from pyese.engine.records.record import max_record_size
+from pyese.engine.schema.catalog import TableDef
+from pyese.engine.schema.fcb import DatabaseCatalog, catalog_of
+from pyese.engine.schema.schema import (
     FIXED_FIRST,
     FIXED_LAST,
     FIXED_SIZES,
@@ -50,8 +52,7 @@ from pyese.engine.schema import (
     IndexDef,
     IndexSegment,
 )
-from pyese.engine.session import Session
-from pyese.engine.sysobjects import (
+from pyese.engine.schema.sysobjects import (
     MSO_INDEXES,
     CatalogColumn,
     CatalogIndex,
@@ -67,7 +68,6 @@ from pyese.engine.sysobjects import (
     sysobjLongValue,
     sysobjTable,
 )
-from pyese.engine.tablescan import TableReader
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 

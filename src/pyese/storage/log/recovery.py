@@ -57,10 +57,11 @@ from typing import Any
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage import log_format as F
-from pyese.storage.checkpoint import AttachInfo, checkpoint_path, read_checkpoint
+from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.lgpos import LGPOS, LGPOS_MIN
-from pyese.storage.log_reader import LogReader
+from pyese.storage.log import log_format as F
+from pyese.storage.log.checkpoint import AttachInfo, checkpoint_path, read_checkpoint
+from pyese.storage.log.log_reader import LogReader
 from pyese.storage.ops import Op
 
 
@@ -96,8 +97,6 @@ class _Attached:
 
 
 def _default_open(path: str, *, read_only: bool = False) -> Any:
-    from pyese.storage.dbfile import DatabaseFile
-
     return DatabaseFile.open(path, read_only=read_only)
 
 

@@ -66,14 +66,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sortedcontainers import SortedList
 
-from pyese.engine.session import TRX_MAX, Session
+from pyese.engine.instance.session import TRX_MAX, Session
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.lgpos import LGPOS
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 
 if TYPE_CHECKING:
-    from pyese.engine.instance import Instance
+    from pyese.engine.instance.instance import Instance
 
 VERSION_OVERHEAD = 64
 """Bytes one version costs beyond its key and images (ESE's RCE header is of this order)."""
@@ -708,7 +708,7 @@ class VersionStore:
     def any_present(self, db: Database, objid: int) -> bool:
         """Does any key of tree ``objid`` have a newest image version (anyone's, committed
         or not) holding a value? For JetCreateIndex of a primary index, whose check for
-        records sees other sessions' uncommitted inserts too (pyese.engine.ddl)."""
+        records sees other sessions' uncommitted inserts too (pyese.engine.schema.ddl)."""
         tree = self._trees.get((db.dbnum, objid))
         if tree is None:
             return False

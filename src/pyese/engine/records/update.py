@@ -17,19 +17,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from pyese.engine.cursor import Cursor
-from pyese.engine.ddl import index_node, mso_key
-from pyese.engine.indexentries import IndexEntry, index_entries
-from pyese.engine.keys import (
+from pyese.engine.cursors.cursor import Cursor
+from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.instance.logservice import storage_of
+from pyese.engine.instance.session import LEVEL_USER_MOST, Session
+from pyese.engine.records.indexentries import IndexEntry, index_entries
+from pyese.engine.records.keys import (
     CB_KEY_MOST_OLD,
     TextLocale,
     _fixed_normalizer,
     normalize_binary,
     normalize_text,
 )
-from pyese.engine.logservice import storage_of
-from pyese.engine.longvalue import LongValueReader
-from pyese.engine.record import (
+from pyese.engine.records.longvalue import LongValueReader
+from pyese.engine.records.record import (
     VALUE_DEFAULT,
     VALUE_SEPARATED,
     LVRoot,
@@ -39,10 +40,9 @@ from pyese.engine.record import (
     lv_root_key,
     max_record_size,
 )
-from pyese.engine.schema import BINARY_TYPES, FIXED_SIZES, TEXT_TYPES, IndexDef
-from pyese.engine.session import LEVEL_USER_MOST, Session
-from pyese.engine.sysobjects import objidFDPMSO, sysobjIndex
-from pyese.engine.tablescan import RecordView
+from pyese.engine.schema.ddl import index_node, mso_key
+from pyese.engine.schema.schema import BINARY_TYPES, FIXED_SIZES, TEXT_TYPES, IndexDef
+from pyese.engine.schema.sysobjects import objidFDPMSO, sysobjIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.edb.compression import decompress

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pyese.engine.keys import (
+from pyese.engine.records.keys import (
     NULL_FIRST_SEG,
     NULL_KEY,
     NULL_SEG,
@@ -38,7 +38,7 @@ from pyese.engine.keys import (
     normalizer,
     retrieve_key_itags,
 )
-from pyese.engine.schema import IndexDef
+from pyese.engine.schema.schema import IndexDef
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 

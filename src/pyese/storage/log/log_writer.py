@@ -39,10 +39,10 @@ from collections.abc import Callable
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage import log_format as F
 from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
 from pyese.storage.lgpos import LGPOS
-from pyese.storage.log_reader import LogReader
+from pyese.storage.log import log_format as F
+from pyese.storage.log.log_reader import LogReader
 
 _fdatasync = getattr(os, "fdatasync", os.fsync)
 

@@ -58,17 +58,23 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from pyese.engine.session import Session
+from pyese.engine.genuine.snapshot import genuine_snapshot
+from pyese.engine.instance.instance import SYSTEM, Instance
+from pyese.engine.instance.session import Session
+from pyese.engine.schema.catalog import Catalog
+from pyese.engine.transactions.versionstore import VersionStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.backup.bkinfo import BackupFields, BkInfo, read_fields
+from pyese.storage.backup.trailer import read_trailer
+from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.edb import EdbFile
 from pyese.storage.edb.header import DAE_MAGIC, PAGE_SIZES
-
-if TYPE_CHECKING:
-    from pyese.engine.logservice import InstanceStorage
+from pyese.storage.log.applier import Applier
+from pyese.storage.log.log_writer import LogWriter
 
 _ATTACHED_LOCK = threading.Lock()
 _ATTACHED: dict[str, int] = {}
@@ -127,8 +133,6 @@ class Database:
     def snapshot(self) -> Any:
         """A TreeSnapshot of the file as applied so far (a genuine file: as it is)."""
         if self.genuine:
-            from pyese.engine.genuine import genuine_snapshot
-
             return genuine_snapshot(self)
         return self.file.snapshot()
 
@@ -136,10 +140,22 @@ class Database:
         return f"<Database {self.dbnum} {self.path!r}>"
 
 
+class AttachServices(Protocol):
+    """What attach and detach need of the instance's storage services (``logservice``'s
+    ``InstanceStorage`` is one): passed in, so this module does not import the services
+    that own it. ``applier`` / ``log`` / ``vs`` are None until JetInit started them (and
+    ``applier`` / ``log`` stay None with ``JET_paramRecovery`` off)."""
+
+    instance: Instance
+    applier: Applier | None
+    log: LogWriter | None
+    vs: VersionStore | None
+
+
 class DatabaseTable:
     """The databases one instance has attached."""
 
-    def __init__(self, storage: InstanceStorage) -> None:
+    def __init__(self, storage: AttachServices) -> None:
         self.storage = storage
         self.lock = threading.RLock()
         self.by_dbnum: dict[int, Database] = {}
@@ -191,8 +207,6 @@ class DatabaseTable:
                 self._unclaim(path)
                 raise
             try:
-                from pyese.storage.backup.trailer import read_trailer
-
                 if read_trailer(path) is not None:
                     # ESE: db.cxx ~2815, bkinfoFullCur.genLow != 0: a backup copy
                     raise_error(C.JET_errSoftRecoveryOnBackupDatabase,
@@ -398,6 +412,67 @@ class DatabaseTable:
         with self.lock:
             return self.by_path.get(normalize(path))
 
+    def info(self, session: Session, dbid: object) -> DatabaseFileInfo:
+        """What JetGetDatabaseInfo reports of an open database (``JET_errInvalidDatabaseId``
+        if ``session`` has not opened ``dbid``)."""
+        with self.lock:
+            db = self.for_session(session, dbid)
+            return DatabaseFileInfo(db.path, db.file.header, db.file.file_size(), db.genuine,
+                                    db.read_only, len(db.opens),
+                                    None if db.genuine else backup_info(db.file, db.path))
+
+
+@dataclass(frozen=True)
+class DatabaseFileInfo:
+    """A database file's header and size, as JetGetDatabaseInfo / JetGetDatabaseFileInfo
+    report them. ``header`` is a ``storage.database.dbheader.DatabaseHeader``, or for a
+    genuine file (``genuine``) a ``storage.edb.header.EdbHeader``."""
+
+    path: str
+    header: Any
+    size: int
+    genuine: bool = False
+    read_only: bool = False
+    """Attached read-only (reported for an open database only)."""
+    in_use: int = 0
+    """Sessions that have it open (reported for an open database only)."""
+    backup: BackupInfo | None = None
+    """The backup fields of a pyese database file (None for a genuine one)."""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """A database file's backup fields (``storage.backup.bkinfo``) and, for a backup copy,
+    its ``bkinfoFullCur`` (from the trailer, ``storage.backup.trailer``)."""
+
+    fields: BackupFields
+    full_cur: BkInfo | None
+
+
+def backup_info(file: DatabaseFile, path: str) -> BackupInfo:
+    trailer = read_trailer(path)
+    return BackupInfo(read_fields(file), trailer.full_cur if trailer is not None else None)
+
+
+def file_info(name: str) -> DatabaseFileInfo:
+    """JetGetDatabaseFileInfo's reading: the header of the file at ``name``, attached by some
+    instance of this process or not. Never modifies the file. Errors: those of
+    ``DatabaseFile.open`` read-only (``JET_errFileNotFound``, ``JET_errInvalidPath``,
+    ``JET_errDatabaseCorrupted``, ``JET_errInvalidDatabaseVersion``,
+    ``JET_errFileAccessDenied``)."""
+    attached = find_attached_anywhere(name)
+    if attached is not None:
+        return DatabaseFileInfo(attached.path, attached.file.header, attached.file.file_size(),
+                                attached.genuine, backup=None if attached.genuine
+                                else backup_info(attached.file, attached.path))
+    path = normalize(name)
+    file = DatabaseFile.open(path, read_only=True)
+    try:
+        return DatabaseFileInfo(path, file.header, file.file_size(),
+                                backup=backup_info(file, path))
+    finally:
+        file.close()
+
 
 def is_genuine_file(path: str) -> bool:
     """Does the file at ``path`` carry a genuine ESE database header (primary or shadow)?
@@ -415,8 +490,6 @@ def is_genuine_file(path: str) -> bool:
 
 def _check_genuine(db: Database) -> None:
     """Read a genuine file's catalog at attach, and reject truncation (strict mode)."""
-    from pyese.engine.catalog import Catalog
-
     edb: EdbFile = db.file
     strict = not edb.tolerant
     if strict and not edb.whole_pages:
@@ -438,26 +511,36 @@ def _check_genuine(db: Database) -> None:
 
 def find_attached_anywhere(path: str) -> Database | None:
     """The Database of ``path`` if any instance of this process has it attached."""
-    from pyese.engine.instance import SYSTEM
-
     p = normalize(path)
     with SYSTEM.lock:
         instances = list(SYSTEM.instances.values())
     for inst in instances:
-        services = inst.services
-        storage = services.parts.get("storage") if services is not None else None
-        table = getattr(storage, "databases", None)
-        if isinstance(table, DatabaseTable):
+        table = _databases_part(inst)
+        if table is not None:
             db = table.find_attached(p)
             if db is not None:
                 return db
     return None
 
 
+def _databases_part(instance: Instance) -> DatabaseTable | None:
+    """The instance's DatabaseTable (``parts["databases"]``, set by ``logservice`` at
+    JetInit), or None when its services are not running."""
+    services = instance.services
+    table = services.parts.get("databases") if services is not None else None
+    return table if isinstance(table, DatabaseTable) else None
+
+
+def databases_of(instance: Instance) -> DatabaseTable:
+    """The databases ``instance`` has attached; ``JET_errNotInitialized`` before JetInit."""
+    table = _databases_part(instance)
+    if table is None:
+        raise_error(C.JET_errNotInitialized)
+    return table
+
+
 def database_of(session: Session, dbid: object) -> Database:
     """What the catalog and cursors call: the Database behind a session's dbid."""
-    from pyese.engine.logservice import storage_of
-
-    storage = storage_of(session.instance)
-    with storage.databases.lock:
-        return storage.databases.for_session(session, dbid)
+    table = databases_of(session.instance)
+    with table.lock:
+        return table.for_session(session, dbid)

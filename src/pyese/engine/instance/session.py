@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from pyese.engine.instance import Instance
+from pyese.engine.instance.instance import SYSTEM, Instance
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
@@ -376,3 +376,14 @@ class Session:
             "ulTrxContext": self.trx_context,
             "ulFlags": 0,
         }
+
+
+def find_session(sesid: object) -> Session:
+    """The live session a handle names (``System.find_session``, typed as a ``Session``).
+
+    Raises ``JET_errInvalidSesid`` for a handle that names no live session.
+    """
+    session = SYSTEM.find_session(sesid)
+    if not isinstance(session, Session):
+        raise_error(C.JET_errInvalidSesid)
+    return session

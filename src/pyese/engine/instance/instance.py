@@ -25,14 +25,11 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from pyese.engine.params import ParamSet, coerce, definition
+from pyese.engine.instance.params import ParamSet, coerce, definition
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-
-if TYPE_CHECKING:
-    from pyese.engine.session import Session
 
 MODE_NONE = "none"
 MODE_ONE = "one-instance"
@@ -44,6 +41,25 @@ API_TERMINATING = "terminating"
 API_RESTORING = "restoring"
 
 INSTANCE_NIL = 0xFFFFFFFFFFFFFFFF
+
+
+class SessionEntry(Protocol):
+    """What the instance and session tables need of a session (``session.Session`` is one).
+
+    The tables hold sessions without importing their module: ``session`` builds on this one
+    (a session belongs to an instance), so the dependency points one way only.
+    """
+
+    id: int
+    procid: int
+    in_api: int
+    """Threads inside a JET call with this session (JetTerm waits for 0)."""
+    level: int
+    """Transaction level (a clean JetTerm refuses a session with an open transaction)."""
+    trx_begin0: int
+    """Snapshot of the level-0 transaction (the version store's oldest reader)."""
+
+    def destroy(self, *, rollback: bool) -> None: ...
 
 
 class System:
@@ -58,7 +74,7 @@ class System:
         self.params = ParamSet()
         self._ids = itertools.count(1)
         # Session handles are never reused, so a stale handle stays invalid.
-        self.sessions: dict[int, Session] = {}
+        self.sessions: dict[int, SessionEntry] = {}
         self._sesids = itertools.count(0x1000)
 
     def next_instance_id(self) -> int:
@@ -89,8 +105,11 @@ class System:
                 raise_error(C.JET_errInvalidParameter, "not a live instance handle")
             return found
 
-    def find_session(self, sesid: object) -> Session:
-        """The live session a handle names; ``JET_errInvalidSesid`` otherwise."""
+    def find_session(self, sesid: object) -> SessionEntry:
+        """The live session a handle names; ``JET_errInvalidSesid`` otherwise.
+
+        Callers that need the full session use ``session.find_session``.
+        """
         key = _handle_value(sesid)
         if key is None or key == 0 or key == 0xFFFFFFFFFFFFFFFF:
             raise_error(C.JET_errInvalidSesid)
@@ -187,7 +206,7 @@ class Instance:
         self.paused_bits = 0
         self.unavailable_err: int | None = None
         self.api_state = API_FREE
-        self.sessions: dict[int, Session] = {}
+        self.sessions: dict[int, SessionEntry] = {}
         self.api_calls = 0
         """Instance-level API calls under way (JetBeginSession, ...): JetTerm waits for them."""
         self.trx_newest = 0
@@ -444,7 +463,7 @@ class Instance:
 
     # -- sessions -----------------------------------------------------------------
 
-    def register_session(self, session: Session) -> None:
+    def register_session(self, session: SessionEntry) -> None:
         """Add a session; ``JET_errOutOfSessions`` past ``JET_paramMaxSessions``."""
         with self.lock:
             if len(self.sessions) >= self.params.max_sessions:
@@ -459,7 +478,7 @@ class Instance:
             with self.system.lock:
                 self.system.sessions[session.id] = session
 
-    def unregister_session(self, session: Session) -> None:
+    def unregister_session(self, session: SessionEntry) -> None:
         with self.lock:
             self.sessions.pop(session.id, None)
             with self.system.lock:

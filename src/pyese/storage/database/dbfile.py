@@ -60,8 +60,8 @@ import lmdb
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage import longkeys as LK
-from pyese.storage.dbheader import (
+from pyese.storage.database import longkeys as LK
+from pyese.storage.database.dbheader import (
     FORMAT_VERSION,
     HEADER_DB,
     HEADER_KEY,

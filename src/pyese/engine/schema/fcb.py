@@ -25,13 +25,14 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from pyese.engine.catalog import Catalog, TableDef
-from pyese.engine.session import Session
-from pyese.engine.sysobjects import objidFDPMSO
-from pyese.engine.view import SessionView
+from pyese.engine.instance.logservice import storage_of
+from pyese.engine.instance.session import Session
+from pyese.engine.schema.catalog import Catalog, TableDef
+from pyese.engine.schema.sysobjects import objidFDPMSO
+from pyese.engine.transactions.view import SessionView
 
 if TYPE_CHECKING:
-    from pyese.engine.versionstore import VersionStore
+    from pyese.engine.transactions.versionstore import VersionStore
 
 OBJID_FIRST_USER = 5
 """ESE's system objects take the first objids (system root 1, MSysObjects 2, its shadow 3)."""
@@ -127,8 +128,6 @@ def catalog_of(db: Any) -> DatabaseCatalog:
     """The DatabaseCatalog of an attached engine ``Database`` (made on first use)."""
     dc = getattr(db, "catalog", None)
     if dc is None:
-        from pyese.engine.logservice import storage_of
-
         storage = storage_of(db.instance)
         # a genuine .edb is read straight from its pages, never through the version store
         vs = None if getattr(db, "genuine", False) else storage.vs

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from pyese.engine.instance import SYSTEM
-from pyese.engine.session import Session
+from pyese.engine.instance.session import Session, find_session
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -59,7 +58,7 @@ class SessionCall:
         self._session: Session | None = None
 
     def __enter__(self) -> Session:
-        session = SYSTEM.find_session(self._sesid)
+        session = find_session(self._sesid)
         _check_session_entry(session, self._ignore_stop)
         if not session.try_enter():
             raise_error(C.JET_errSessionSharingViolation)  # ESE: jetapi.cxx ~4230

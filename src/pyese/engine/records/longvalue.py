@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pyese.engine.record import LVRoot, lv_chunk_key, lv_parse_key, lv_root_key
+from pyese.engine.records.record import LVRoot, lv_chunk_key, lv_parse_key, lv_root_key
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 from pyese.storage.edb.compression import decompress

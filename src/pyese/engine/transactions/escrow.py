@@ -25,11 +25,12 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from pyese.engine.cursor import Cursor
-from pyese.engine.fcb import catalog_of
-from pyese.engine.logservice import storage_of
-from pyese.engine.record import RecordImage, RecordLayout
-from pyese.engine.session import Session
+from pyese.engine.cursors.cursor import Cursor
+from pyese.engine.instance.logservice import storage_of
+from pyese.engine.instance.session import Session
+from pyese.engine.records import update as U
+from pyese.engine.records.record import RecordImage, RecordLayout
+from pyese.engine.schema.fcb import catalog_of
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
@@ -137,8 +138,6 @@ def _delete_if_zero(session: Session, db: Any, objid: int, key: bytes,
     version cleanup runs in a session of its own) if it still reads 0 in such a column.
     Any JET error (a write conflict with another session's active version, the table
     deleted meanwhile) leaves the record as it is."""
-    from pyese.engine import update as U
-
     sys = Session(session.instance)
     sys.begin_transaction()
     try:

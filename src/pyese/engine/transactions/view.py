@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from pyese.engine.session import Session
+from pyese.engine.instance.session import Session
 from pyese.storage.trees import TreeCursor
 
 if TYPE_CHECKING:
-    from pyese.engine.versionstore import VersionStore
+    from pyese.engine.transactions.versionstore import VersionStore
 
 
 class SessionView:

@@ -187,6 +187,23 @@ def _database_files(instance_dir: str) -> list[str]:
     return out
 
 
+def _in_use(path: str) -> bool:
+    """Does another opener hold the database file (``DatabaseFile``'s flock)?"""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
     from pyese import jet
     from pyese.engine.backup.filebackup import backup_instance
@@ -197,6 +214,11 @@ def _cmd_backup(args: argparse.Namespace) -> int:
         return 1
     dbs = [os.path.abspath(d) for d in args.database] if args.database \
         else _database_files(args.instance_dir)
+    busy = [d for d in dbs if _in_use(d)]
+    if busy:
+        print(f"pyese: {busy[0]} is open in a running instance: back it up from that process "
+              "(JetBackupInstance or the streaming backup calls)", file=sys.stderr)
+        return 1
     os.makedirs(args.dest, exist_ok=True)
     inst = _instance(args.instance_dir, "pyese-backup")
     jet.JetInit(inst)

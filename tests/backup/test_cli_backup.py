@@ -61,3 +61,12 @@ def test_errors_are_one_line(tmp_path, capsys):
     assert main(["restore", str(tmp_path / "nothing"), str(tmp_path / "inst")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("pyese: JET_errFileNotFound") and err.count("\n") == 1
+
+
+def test_backup_refuses_a_live_instance(tmp_path, capsys):
+    inst = make_instance(str(tmp_path / "inst"))
+    db = create_db(inst, str(tmp_path / "inst" / "a.db"))
+    db.put(1, b"x")
+    assert main(["backup", str(tmp_path / "inst"), str(tmp_path / "bk")]) == 1
+    assert "running instance" in capsys.readouterr().err
+    assert not (tmp_path / "bk").exists()

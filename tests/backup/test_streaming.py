@@ -389,3 +389,28 @@ def test_circular_logging_keeps_the_backups_logs(tmp_path):
     for name in names:
         _read_all(inst, name)
     jet.JetEndExternalBackupInstance(inst)
+
+
+def test_truncation_keeps_logs_of_a_database_not_in_the_backup(tmp_path):
+    """bk 649-733: DeleteMac = min(..., bkinfoFullPrev.genHigh) of every attached database the
+    full backup did not copy: one never backed up (genHigh 0) keeps every log."""
+    inst = make_instance(str(tmp_path / "inst"))
+    a = create_db(inst, str(tmp_path / "inst" / "a.db"))
+    b = create_db(inst, str(tmp_path / "inst" / "b.db"))
+    for n in range(3):
+        a.put(n, b"a")
+        b.put(n, b"b")
+        jet.JetBeginExternalBackupInstance(inst, 0)
+        jet.JetGetLogInfoInstance(inst)
+        jet.JetEndExternalBackupInstance2(inst, C.JET_bitBackupEndAbort)
+    a.put(9, b"a")
+    jet.JetBeginExternalBackupInstance(inst, 0)
+    _read_all(inst, str(tmp_path / "inst" / "a.db"))  # b.db is not copied
+    for name in jet.JetGetLogInfoInstance(inst):
+        _read_all(inst, name)
+    assert jet.JetGetTruncateLogInfoInstance(inst) == []
+    jet.JetTruncateLogInstance(inst)
+    jet.JetEndExternalBackupInstance(inst)
+    from pyese.storage.log import log_format as F
+
+    assert min(F.list_archived(str(tmp_path / "inst"), "edb")) == 1

@@ -369,14 +369,14 @@ class BackupContext:
         oldest = self._oldest_log()
         delete_mac = min(self._checkpoint_gen(), self.copy_mac)
         if not self.incremental:
+            # ESE bk 649-733: every attached database this backup did not copy keeps the
+            # logs after its last full backup (genHigh 0, never backed up: keeps them all)
             for db in self._logged_databases():
                 if db.path in self.copied_dbs:
                     continue
-                prev = BK.read_fields(db.file).full_prev
-                if prev.gen_low:
-                    delete_mac = min(delete_mac, prev.gen_high)
-        self.delete_mic = oldest
-        self.delete_mac = max(oldest, delete_mac)
+                delete_mac = min(delete_mac, BK.read_fields(db.file).full_prev.gen_high)
+        self.delete_mac = delete_mac
+        self.delete_mic = min(delete_mac, oldest)
 
     def get_truncate_log_info(self) -> list[str]:
         """JetGetTruncateLogInfoInstance: the logs TruncateLog would delete."""

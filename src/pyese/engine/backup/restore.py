@@ -41,7 +41,7 @@ from pyese.engine.instance.instance import Instance
 from pyese.engine.instance.logservice import resolve_path
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage.backup.copy import copy_file, write_durably
+from pyese.storage.backup.copy import copy_file, fsync_dir, write_durably
 from pyese.storage.backup.logchain import (
     LogSet,
     check_backup_set,
@@ -174,10 +174,19 @@ def run_restore(instance: Instance, paths: RestorePaths, set_dir: str,
     for item, trailer in zip(items, trailers, strict=True):
         _place_image(item, trailer, faults, progress)
     if not same_dir:
+        current = os.path.join(paths.log_path, F.current_log_name(paths.base_name))
+        current_gen = F.read_file_header(current).generation \
+            if os.path.exists(current) else None
         for gen in range(lo, hi + 1):
             dest = os.path.join(paths.log_path, F.archived_log_name(paths.base_name, gen))
-            if not os.path.exists(dest):
+            if gen != current_gen and not os.path.exists(dest):
                 copy_file(logs.files[gen], dest, faults=faults)
+        if current_gen is None:
+            # a log stream ends with its current file: the set's last generation becomes
+            # <base>.log (the next JetInit archives it and starts the next generation)
+            last = os.path.join(paths.log_path, F.archived_log_name(paths.base_name, hi))
+            os.replace(last, current)
+            fsync_dir(paths.log_path)
     _notify(pfn, C.JET_sntProgress, 1, total)
     targets = []
     try:

@@ -123,17 +123,20 @@ def rollforward_logs(log_dir: str, base: str, backup: LogSet) -> list[tuple[int,
 
 def verify_log(path: str) -> None:
     """Check a whole archived log before it is streamed: a damaged header or record ->
-    ``JET_errLogReadVerifyFailure`` (ESE verifies log checksums as a backup reads them)."""
+    ``JET_errLogReadVerifyFailure`` (ESE verifies log checksums as a backup reads them).
+    The records end at the file's end or where the zero-filled, preallocated rest begins."""
     try:
         with open(path, "rb") as f:
             data = f.read()
-        F.LogFileHeader.decode(data, os.path.basename(path))
+        hdr = F.LogFileHeader.decode(data, os.path.basename(path))
     except OSError as exc:
         raise_error(C.JET_errLogReadVerifyFailure, f"{path}: {exc}")
     except Exception as exc:  # noqa: BLE001 - any header problem is a verify failure
         raise_error(C.JET_errLogReadVerifyFailure, f"{path}: {exc}")
-    pos, size = F.FILE_HEADER_SIZE, len(data)
+    pos, size = hdr.size, len(data)
     while pos < size:
+        if data.count(0, pos) == size - pos:
+            return  # the unused rest of a preallocated file
         if pos + F.RECORD_HEADER_SIZE > size:
             raise_error(C.JET_errLogReadVerifyFailure, f"{path}: truncated record at {pos}")
         crc, length, _t = F.RECORD_HEADER.unpack_from(data, pos)

@@ -3,10 +3,12 @@
 Soft recovery (``storage.recovery``) finds databases by the paths their ATTACH records
 name. A restore puts them elsewhere (``szDest``, a ``JET_RSTMAP``), and the backup's logs
 may begin after the database was attached. So this replay identifies each database by its
-signature (``signDb``). Its number in the log at the start of the replay is the one its
-backup trailer gives when the database was attached before the backup's first generation
-(the number cannot have changed since), else none until its ATTACH record is read. The
-position its image is consistent at (the header's ``applied_lgpos``) is its baseline.
+signature (``signDb``). Its number in the log at the start of the replay is the one the
+first generation's header lists for it (the databases attached when the generation began,
+as ESE's log file header carries them), or none until its ATTACH record is read. Logs of
+format 1 carry no attachments: then the number its backup trailer gives is used when the
+database was attached before the first generation. The position its image is consistent
+at (the header's ``applied_lgpos``) is its baseline.
 
 - ATTACH with its signature: it is attached under the number the record gives;
 - DETACH of its number: it is no longer attached (the number may go to another database);
@@ -59,6 +61,13 @@ def replay(log_path: str, base: str, signature: bytes, start_gen: int,
     return the end of the log. ``progress(generation)`` is called as each generation
     starts. The databases are left CleanShutdown at the end and flushed."""
     reader = LogReader(log_path, base, signature=signature)
+    first = reader.header(start_gen)
+    if first.version >= 2:
+        # the generation's header lists the databases attached when it began (ESE's
+        # LGFILEHDR attach info): the authoritative numbers at the start of the replay
+        for t in targets:
+            t.dbnum = next((a.dbnum for a in first.attached if a.signature == t.signature),
+                           None)
     by_sig = {t.signature: t for t in targets}
     pending_ops = 0
     gen_seen = 0

@@ -8,6 +8,7 @@ its subclasses (one per code, one per ESE category).
 
 from typing import TYPE_CHECKING
 
+from pyese.jet.backup import *
 from pyese.jet.database import *
 from pyese.jet.escrow import *
 from pyese.jet.handles import *

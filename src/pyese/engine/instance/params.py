@@ -72,6 +72,7 @@ _DEFS = [
     _p("JET_paramIndexTuplesLengthMin", INTEGER, 3),
     _p("JET_paramEnableAdvanced", BOOLEAN, 0, is_global=True, maximum=1),
     _p("JET_paramConfiguration", INTEGER, 0, is_global=True),
+    _p("JET_paramOSSnapshotTimeout", INTEGER, 70000, is_global=True),  # ESE sp 98, ms
 ]
 
 PARAMS: dict[int, ParamDef] = {d.paramid: d for d in _DEFS}
@@ -93,6 +94,7 @@ HONOURED = frozenset(
         "JET_paramCreatePathIfNotExist",
         "JET_paramMaxInstances",
         "JET_paramMaxTransactionSize",
+        "JET_paramOSSnapshotTimeout",
     )
 )
 """Parameters whose value changes what the engine does."""

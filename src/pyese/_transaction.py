@@ -26,16 +26,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 import pyese.jet as jet
 from pyese._errors import InstanceClosedError, TransactionEndedError
 from pyese._pool import PooledSession
+from pyese._protocols import DatabaseHandle, InstanceHandle
+from pyese._table import Table
 from pyese.jethdr import constants as C
-
-if TYPE_CHECKING:
-    from pyese._instance import Database, Instance
-    from pyese._table import Table
 
 _contexts = itertools.count((os.getpid() & 0xFFFF) << 32 | 1)
 
@@ -43,7 +40,7 @@ _contexts = itertools.count((os.getpid() & 0xFFFF) << 32 | 1)
 class Transaction:
     """A transaction of an :class:`~pyese.Instance` (begun by ``inst.transaction()``)."""
 
-    def __init__(self, instance: Instance, ps: PooledSession, *, lazy: bool,
+    def __init__(self, instance: InstanceHandle, ps: PooledSession, *, lazy: bool,
                  read_only: bool) -> None:
         self.instance = instance
         self.lazy = lazy
@@ -113,14 +110,12 @@ class Transaction:
 
     # -- tables ------------------------------------------------------------------------
 
-    def table(self, name: str, *, database: Database | None = None) -> Table:
+    def table(self, name: str, *, database: DatabaseHandle | None = None) -> Table:
         """The table ``name`` (an open cursor, closed with the transaction).
 
         ``database`` may be omitted when the instance has one database open.
         ``JET_errObjectNotFound`` names the tables that exist.
         """
-        from pyese._table import Table
-
         db = database if database is not None else self.instance._default_database()
         key = (db.filename, name)
         t = self._tables.get(key)

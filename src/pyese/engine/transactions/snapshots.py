@@ -1,0 +1,231 @@
+"""Snapshot reads: a transaction's file snapshots, and reading a key through them.
+
+A reader's view of a key is its chain resolved for its b (``versions.read_versions``) or, when
+no version answers, the database file. Inside a transaction the file is read through one
+LMDB read snapshot per database, opened on first need and kept until the level-0 end
+(``_file_snapshot``); a read outside a transaction opens one for the step only.
+
+Every file snapshot is registered (``_snaps``) with the newest apply epoch its file holds,
+so that ``reclaim`` knows which committed versions it still needs and ``_resolve`` knows
+when the file itself answers for versions the reader does not see.
+
+Invariants.
+
+1. *A snapshot's epoch is fixed.* ``_open_snapshot`` registers the snapshot before it
+   opens with (epoch done, TRX_MAX) and, once open, with exactly the newest epoch its file
+   holds: the applies done before it began, plus those announced meanwhile whose file
+   commit it caught (its ``applied_lgpos`` is past the position the file held before that
+   apply: ``applies`` invariant 2). Applies commit to a file in order, so the first one
+   missing ends the run; an apply that does not write this database counts as held. So
+   "is this version in this reader's file snapshot" has one answer for the life of the
+   snapshot, even while the applier sits between its file commits and ``on_applied``.
+2. *The overlay first.* A transaction's ``overlay`` (values ``reclaim`` pinned for it)
+   answers before its file snapshot (``_snapshot_value``), and before every version but
+   its own (``_pinned``).
+3. A snapshot is unregistered before it is closed (``_close_snapshot``); closing errors
+   are ignored (the snapshot is gone either way).
+
+Locks. ``_snaps`` and ``_snap_ids`` are guarded by the store's ``_lock``, as are the
+epoch fields read here; ``db.snapshot()`` and ``snap.applied_lgpos`` run outside it.
+Reads take no tree lock (they resolve a copy of the chain).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from pyese.engine.instance.session import TRX_MAX, Session
+from pyese.engine.transactions.applies import ApplyBookkeeping
+from pyese.engine.transactions.versions import (
+    Database,
+    Tree,
+    Trx,
+    read_versions,
+)
+from pyese.jethdr.errors import JetError
+
+
+class SnapshotReads(ApplyBookkeeping):
+    """File snapshots registered by apply epoch, and the reads through them."""
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        self._snaps: dict[int, tuple[int, int, int, int, Trx | None]] = {}
+        """Open file snapshots: id -> (the newest epoch surely in the snapshot, the newest
+        epoch it may hold, the reader's b, dbnum, its transaction or None for a one-step
+        read). The two are equal once ``_open_snapshot`` returned (its file holds exactly
+        the applies up to it); while it opens, the second is TRX_MAX."""
+        self._snap_ids = itertools.count()
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, session: Session, db: Database, objid: int, key: bytes) -> bytes | None:
+        """The value of ``key`` in the session's snapshot (None: absent)."""
+        key = bytes(key)
+        trx = self._trx.get(session.id) if session.level else None
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is not None:
+            found, value = read_versions(tree, key, trx, session.trx_begin0)
+            if found:
+                return value
+        if trx is not None:
+            if tree is not None:
+                return self._snapshot_value(trx, tree, key)
+            return self._file_snapshot(trx, db).get(objid, key)
+        snap = db.snapshot()
+        try:
+            return snap.get(objid, key)
+        finally:
+            snap.close()
+
+    def peek_any(self, db: Database, objid: int, key: bytes) -> bool:
+        """Does any version (anyone's, committed or not) or the file hold ``key``?
+
+        For unique-index checks: a concurrent uncommitted insert counts, so the second
+        inserter gets JET_errKeyDuplicate (ESE bt.cxx ~5716).
+        """
+        key = bytes(key)
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is not None:
+            chain = tree.chains.get(key)
+            if chain:
+                return any(v.after is not None or v.before is not None for v in chain[:])
+        snap = db.snapshot()
+        try:
+            return snap.get(objid, key) is not None
+        finally:
+            snap.close()
+
+    def tree_state(self, db: Database, objid: int) -> tuple[int, bool]:
+        """(generation, has versions) of a tree: a cache of the tree's decoded content
+        built from the file is valid while the generation is unchanged and no version
+        exists."""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return 0, False
+        return tree.gen, bool(tree.chains)
+
+    def all_keys(self, db: Database, objid: int) -> list[bytes]:
+        """Every key with a version in tree ``objid`` (anyone's, committed or not)."""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return []
+        with tree.lock:
+            return list(tree.keys)
+
+    def any_present(self, db: Database, objid: int) -> bool:
+        """Does any key of tree ``objid`` have a newest image version (anyone's, committed
+        or not) holding a value? For JetCreateIndex of a primary index, whose check for
+        records sees other sessions' uncommitted inserts too (pyese.engine.schema.ddl)."""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return False
+        with tree.lock:
+            for chain in tree.chains.values():
+                for v in reversed(chain):
+                    if v.delta is None:
+                        if v.after is not None:
+                            return True
+                        break
+        return False
+
+    def all_after_images(self, db: Database, objid: int) -> list[bytes]:
+        """Every after-image held for tree ``objid`` (for counters such as autoincrement)."""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return []
+        with tree.lock:
+            return [v.after for chain in tree.chains.values() for v in chain
+                    if v.after is not None]
+
+    # -- file snapshots -------------------------------------------------------------------
+
+    def _file_snapshot(self, trx: Trx, db: Database) -> Any:
+        entry = trx.snapshots.get(db.dbnum)
+        if entry is None:
+            snap, e_hi = self._open_snapshot(db, trx)
+            entry = trx.snapshots[db.dbnum] = (snap, e_hi)
+        return entry[0]
+
+    def _snapshot_value(self, trx: Trx, tree: Tree, key: bytes) -> bytes | None:
+        """The value of ``key`` in ``trx``'s snapshot when no version answers: its overlay
+        (reclaimed versions it still sees), else its file snapshot."""
+        overlay = trx.overlay
+        if overlay is not None:
+            tk = (tree, key)
+            if tk in overlay:
+                return overlay[tk]
+        return self._file_snapshot(trx, tree.db).get(tree.objid, key)
+
+    def _open_snapshot(self, db: Database, trx: Trx | None = None) -> tuple[Any, int]:
+        """A file snapshot registered with the newest apply epoch it holds; returns
+        (snapshot, that epoch). Raises what ``db.snapshot()`` raises.
+
+        Every apply done before the opening is in it and none announced after it; an
+        apply announced in between (in flight: its file commits may come before or after
+        the LMDB read transaction begins) is in it exactly when the snapshot's recorded
+        applied position is past the one the file held just before that apply (applies
+        commit to a file in order, so the first one missing ends the run). An apply that
+        does not write this database changes nothing the snapshot shows and counts as
+        held.
+        """
+        dbnum = db.dbnum
+        with self._lock:
+            e_lo = self._epoch
+            sid = next(self._snap_ids)
+            b = trx.begin0 if trx is not None else TRX_MAX
+            self._snaps[sid] = (e_lo, TRX_MAX, b, dbnum, trx)
+            self._opening[e_lo] = self._opening.get(e_lo, 0) + 1
+        try:
+            snap = db.snapshot()
+        except BaseException:
+            with self._lock:
+                del self._snaps[sid]
+                self._opened(e_lo)
+            raise
+        with self._lock:
+            e_hi = self._announced
+            uncertain = [(e, self._apply_before[e][dbnum]) for e in range(e_lo + 1, e_hi + 1)
+                         if dbnum in self._apply_before.get(e, ())]
+            self._opened(e_lo)
+        held = e_hi
+        if uncertain:
+            try:
+                in_file = snap.applied_lgpos
+            except BaseException:
+                self._close_snapshot(snap)
+                with self._lock:
+                    self._snaps.pop(sid, None)
+                raise
+            for e, before in uncertain:
+                if in_file <= before:
+                    held = e - 1
+                    break
+        with self._lock:
+            self._snaps[sid] = (held, held, b, dbnum, trx)
+        snap._vs_id = sid
+        return snap, held
+
+    def _opened(self, e_lo: int) -> None:
+        """A snapshot that began opening at epoch ``e_lo`` is registered (under _lock)."""
+        n = self._opening[e_lo] - 1
+        if n:
+            self._opening[e_lo] = n
+        else:
+            del self._opening[e_lo]
+        self._forget_before()
+
+    def _close_snapshot(self, snap: Any) -> None:
+        with self._lock:
+            self._snaps.pop(getattr(snap, "_vs_id", -1), None)
+        try:
+            snap.close()
+        except JetError:
+            pass
+
+    def close_all_snapshots(self) -> None:
+        for trx in list(self._trx.values()):
+            for snap, _epoch in trx.snapshots.values():
+                self._close_snapshot(snap)
+            trx.snapshots.clear()

@@ -12,10 +12,6 @@ from tests.torture import crash_model as M
 def test_crash_campaign_fixed_seed(tmp_path) -> None:
     fig = C.run(str(tmp_path), seed=20261202, seconds=12.0, max_rounds=7)
     assert not fig.anomalies, fig.anomalies
-    if any("JET_errDatabaseCorrupted" in e and "truncated:" in e for e in fig.errors):
-        # issue 12 item 2 (storage/database/dbheader.check_image refuses a healthy LMDB
-        # file with an unwritten tail), fixed on another branch: drop this once merged
-        pytest.xfail("issue 12 item 2: a healthy database refused as truncated")
     assert not fig.errors, fig.errors
     assert fig.rounds >= 3 and fig.verified >= 2
     assert fig.acked_durable >= 1 and fig.lost_durable == 0

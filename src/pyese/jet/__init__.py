@@ -1,6 +1,6 @@
 """pyese.jet: the JET API, one Python function per ESE function.
 
-Names, constants and error codes are ESE's, letter for letter (see ``API.md``): the C
+Names, constants and error codes are ESE's, letter for letter (``docs/api-contract.md``): the C
 signature in the same order, out-parameters returned, buffer sizes dropped. Column values
 are bytes in ESE's binary form. Every negative ``JET_ERR`` raises ``JetError`` or one of
 its subclasses (one per code, one per ESE category).
@@ -8,6 +8,7 @@ its subclasses (one per code, one per ESE category).
 
 from typing import TYPE_CHECKING
 
+from pyese.jet.backup import *
 from pyese.jet.database import *
 from pyese.jet.escrow import *
 from pyese.jet.handles import *
@@ -18,6 +19,7 @@ from pyese.jet.record import *
 from pyese.jet.session import *
 from pyese.jet.structs import *
 from pyese.jet.table import *
+from pyese.jet.temptable import *
 from pyese.jethdr.constants import *
 from pyese.jethdr.errors import *
 from pyese.jethdr.errors import (

@@ -157,7 +157,7 @@ class InstanceStorage:
                     raise_error(C.JET_errInvalidPath, f"{path} does not exist")
                 try:
                     os.makedirs(path, exist_ok=True)
-                except OSError as exc:
+                except (OSError, ValueError) as exc:  # ValueError: NUL or unencodable
                     raise JetError.from_code(C.JET_errInvalidPath, f"{path}: {exc}") from exc
         self.recovery = recover(self.log_path, self.system_path, self.base_name)
         self.log = LogWriter.open(self.log_path, self.base_name,
@@ -241,6 +241,18 @@ def storage_of(instance: Instance) -> InstanceStorage:
     if not isinstance(storage, InstanceStorage):
         raise_error(C.JET_errNotInitialized)
     return storage
+
+
+def commit_id(instance: Instance, lgpos: object) -> tuple[int, object | None]:
+    """What JetCommitTransaction2 reports of a logged level-0 commit at ``lgpos``: its commit
+    id (``generation << 32 | isec << 16 | ib``) and the instance's log signature (a
+    ``LogSignature``; None without a log)."""
+    services = instance.services
+    signature = services.parts.get("log_signature") if services is not None else None
+    generation = getattr(lgpos, "generation", 0)
+    isec = getattr(lgpos, "isec", 0)
+    ib = getattr(lgpos, "ib", 0)
+    return (generation << 32) | (isec << 16) | ib, signature
 
 
 def _start(instance: Instance, services: InstanceServices, grbit: int) -> None:

@@ -19,7 +19,8 @@ An apply in flight is announced: before the first file commit of a batch the thr
 applied position its file holds just before (a read snapshot of that file holds this batch
 exactly when its recorded applied position is past it) and ``end`` is the batch's last
 position. Readers use it to know, for each file snapshot, whether the batch is in it
-(``engine.versionstore``: the in-flight window between a file commit and ``on_applied``).
+(``engine.transactions.versionstore``: the in-flight window between a file commit and
+``on_applied``).
 ``commit(..., logged)`` calls ``logged(lgpos)`` under the applier's lock right after the
 append, so a commit is known to the engine before any batch holding it is announced.
 
@@ -105,6 +106,8 @@ class Applier:
         self._applied = start_pos
         self._failed: JetError | None = None
         self._stopping = False
+        self._frozen = False
+        self._busy = False
         self._ckpt_state: tuple[LGPOS, tuple[AttachInfo, ...]] = (start_pos, ())
         self._ckpt_written: LGPOS | None = None
         self._dbs: dict[int, tuple[AttachInfo, Any]] = {}
@@ -174,6 +177,9 @@ class Applier:
         with self._cond:
             if self._failed is not None:
                 raise self._failed
+        # advance the checkpoint past the detach: a crash from here on never makes
+        # recovery reopen the detached file (ESE: a clean detach updates the checkpoint)
+        self._write_checkpoint(force=True)
         return lg
 
     # --- observing and waiting ------------------------------------------------------------
@@ -232,6 +238,22 @@ class Applier:
         if err is not None:
             raise err
 
+    # --- OS snapshot freeze ---------------------------------------------------------------
+
+    def freeze(self) -> None:
+        """Stop writing database files and the checkpoint (an OS snapshot's freeze): wait
+        for the batch under way, then hold the thread until ``thaw``. ``_frozen`` and
+        ``_busy`` (a batch taken and not yet checkpointed) are guarded by ``_lock``."""
+        with self._cond:
+            self._frozen = True
+            self._cond.wait_for(lambda: not self._busy or self._failed is not None
+                                or not self._thread.is_alive())
+
+    def thaw(self) -> None:
+        with self._cond:
+            self._frozen = False
+            self._cond.notify_all()
+
     # --- the thread -----------------------------------------------------------------------
 
     def _on_flushed(self, _lgpos: LGPOS) -> None:
@@ -249,9 +271,15 @@ class Applier:
         while True:
             flush_to: LGPOS | None = None
             with self._cond:
+                if self._busy:  # the previous batch is applied and checkpointed
+                    self._busy = False
+                    self._cond.notify_all()
                 while True:
                     if self._failed is not None:
                         return
+                    if self._frozen and not self._stopping:  # an OS snapshot's freeze
+                        self._cond.wait()
+                        continue
                     if self._queue:
                         flushed = self._log.flushed_lgpos
                         if self._queue[0].lgpos <= flushed:
@@ -267,6 +295,7 @@ class Applier:
                     q = self._queue
                     while q and q[0].lgpos <= flushed and len(batch) < self._batch_records:
                         batch.append(q.popleft())
+                    self._busy = True
             if flush_to is not None:
                 try:
                     self._log.flush(flush_to)

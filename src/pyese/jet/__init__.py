@@ -19,6 +19,7 @@ from pyese.jet.record import *
 from pyese.jet.session import *
 from pyese.jet.structs import *
 from pyese.jet.table import *
+from pyese.jet.temptable import *
 from pyese.jethdr.constants import *
 from pyese.jethdr.errors import *
 from pyese.jethdr.errors import (

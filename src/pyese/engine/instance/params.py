@@ -51,6 +51,7 @@ _DEFS = [
     _p("JET_paramMaxVerPages", INTEGER, 64, locked_after_init=True, minimum=1),
     _p("JET_paramPreferredVerPages", INTEGER, 0, locked_after_init=True),
     _p("JET_paramMaxTemporaryTables", INTEGER, 20, locked_after_init=True),
+    _p("JET_paramEnableTempTableVersioning", BOOLEAN, 1, locked_after_init=True, maximum=1),
     _p("JET_paramLogFileSize", INTEGER, 5120, locked_after_init=True, minimum=16),
     _p("JET_paramLogBuffers", INTEGER, 126, locked_after_init=True),
     _p("JET_paramCommitDefault", INTEGER, 0),

@@ -304,6 +304,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         trees = dict(SYSTEM_TREES)
         if catalog is not None:
             trees.update(catalog.trees)
+            for fid, rows in sorted(catalog.unknown_columns.items()):
+                print(f"  note: catalog column {fid} is not in ESE's catalog description "
+                      f"known to pyese ({rows} rows carry it); skipped")
         nodes: dict[int, int] = {}
         for objid in sorted(trees):
             try:

@@ -875,7 +875,21 @@ def _text_padding(cb: int, cp: int, cb_used: int) -> bytes:
     return b" " * cb
 
 
-def _decode_tagged(layout: RecordLayout, data: bytes, ib_tagged: int, n: int) -> list[TaggedEntry]:
+def decode_tagged_entries(
+    layout: RecordLayout, data: bytes, ib_tagged: int, n: int, unknown: list[int]
+) -> list[TaggedEntry]:
+    """The tagged entries of columns ``layout`` knows; other column ids go to ``unknown``.
+
+    Raises ValueError on a malformed tagged area (the caller maps it to
+    JET_errDatabaseCorrupted).
+    """
+    return _decode_tagged(layout, data, ib_tagged, n, unknown)
+
+
+def _decode_tagged(
+    layout: RecordLayout, data: bytes, ib_tagged: int, n: int,
+    unknown: list[int] | None = None,
+) -> list[TaggedEntry]:
     small = layout.small_page
     mask = layout._ib_mask
     first_ib = _U16.unpack_from(data, ib_tagged + 2)[0] & mask
@@ -885,12 +899,21 @@ def _decode_tagged(layout: RecordLayout, data: bytes, ib_tagged: int, n: int) ->
     raw = [_TAGFLD.unpack_from(data, ib_tagged + 4 * i) for i in range(ctag)]
     entries: list[TaggedEntry] = []
     for i, (fid, ib) in enumerate(raw):
-        if fid < TAGGED_FIRST or fid not in layout.columns:
-            raise ValueError(f"TAGFLD for unknown column {fid}")
         start = ib_tagged + (ib & mask)
         end = ib_tagged + (raw[i + 1][1] & mask) if i + 1 < ctag else n
-        if end < start or end > n:
+        if end < start or end > n or start < ib_tagged + first_ib:
             raise ValueError("TAGFLD offsets out of order")
+        if fid < TAGGED_FIRST:
+            raise ValueError(f"TAGFLD for non-tagged column {fid}")
+        if fid not in layout.columns:
+            if unknown is None:
+                raise ValueError(f"TAGFLD for unknown column {fid}")
+            unknown.append(fid)
+            continue
+        if start == end and not (small and ib & TAGFLD_NULL_SMALL) and (
+            not small or ib & TAGFLD_EXTENDED_INFO_SMALL
+        ):
+            raise ValueError("TAGFLD header byte past its data")
         e = TaggedEntry(fid, bool(ib & TAGFLD_DERIVED))
         if small and ib & TAGFLD_NULL_SMALL:
             if end != start:

@@ -452,13 +452,13 @@ def _decode_mso(
             raise ValueError("variable offsets out of order")
         if not off & VAR_NULL_BIT:
             fid = VAR_FIRST + i
-            col = cols.get(fid)
-            if col is None:
+            vcol = cols.get(fid)
+            if vcol is None:
                 unknown.append(fid)
             else:
                 raw = data[ib_var_data + prev : ib_var_data + end]
-                values[col.name] = (
-                    raw.decode("latin-1") if col.coltyp == C.JET_coltypText else raw
+                values[vcol.name] = (
+                    raw.decode("latin-1") if vcol.coltyp == C.JET_coltypText else raw
                 )
         prev = end
     ib_tagged = ib_var_data + prev

@@ -97,6 +97,9 @@ class EdbFile:
         self.tolerant = tolerant
         self.skipped_pages: list[SkippedPage] = []
         self._skipped_set: set[int] = set()
+        self.corrected_pages: dict[int, int] = {}
+        """pgno -> bit offset ESE's ECC corrected in memory when the page was read
+        (``checksumu.cxx`` ChecksumAndPossiblyFixPage); the file itself is never written."""
         self._cache: OrderedDict[int, Page] = OrderedDict()
         self._cache_pages = max(8, cache_pages)
         self._lock = threading.Lock()
@@ -176,6 +179,8 @@ class EdbFile:
         page = Page(buf, pgno, verify=verify)
         if verify:
             with self._lock:
+                if page.corrected_bit is not None:
+                    self.corrected_pages[pgno] = page.corrected_bit
                 self._cache[pgno] = page
                 while len(self._cache) > self._cache_pages:
                     self._cache.popitem(last=False)

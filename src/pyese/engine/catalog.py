@@ -137,6 +137,8 @@ class Catalog:
         self._by_objid = {t.objid: t for t in self._tables}
         self.trees = trees
         """objid -> pgnoFDP of every tree the catalog names (tables, indexes, LV trees)."""
+        self.lost_pages: list[object] = []
+        """Catalog pages tolerant mode skipped (``SkippedPage``): tables may be missing."""
         self.unknown_columns: dict[int, int] = dict(unknown_columns or {})
         """Catalog column id -> number of rows carrying it, for the columns rgcdescMSO
         does not define (a later Windows' additions), skipped when reading."""

@@ -182,7 +182,10 @@ class DatabaseTable:
         with self.lock:
             if path in self.by_path:
                 return C.JET_wrnDatabaseAttached
-            if is_genuine_file(path):
+            if is_genuine_file(path) or not _is_pyese_file(path):
+                # one opener, one verdict: whatever is not pyese's own format is judged by
+                # the genuine-file reader, as the CLI judges it (an empty or foreign file:
+                # JET_errReadVerifyFailure "not an ESE database")
                 return self._attach_genuine(path, grbit)
             self._claim(path)
             try:
@@ -202,10 +205,6 @@ class DatabaseTable:
             return 0
 
     def _attach_genuine(self, path: str, grbit: int) -> int:
-        if not grbit & C.JET_bitDbReadOnly:
-            raise_error(C.JET_errDatabaseFileReadOnly,
-                        f"{path} is a genuine ESE database: pyese attaches it read-only only "
-                        "(JET_bitDbReadOnly)")
         tolerant = bool(grbit & JET_bitDbPyeseTolerant)
         self._claim(path)
         try:
@@ -213,6 +212,12 @@ class DatabaseTable:
         except BaseException:
             self._unclaim(path)
             raise
+        if not grbit & C.JET_bitDbReadOnly:
+            edb.close()
+            self._unclaim(path)
+            raise_error(C.JET_errDatabaseFileReadOnly,
+                        f"{path} is a genuine ESE database: pyese attaches it read-only only "
+                        "(JET_bitDbReadOnly)")
         try:
             db = self._attach_file(path, edb, read_only=True)
         except BaseException:
@@ -407,27 +412,31 @@ def is_genuine_file(path: str) -> bool:
     return any(head[off + 4:off + 8] == magic for off in (0, *PAGE_SIZES))
 
 
-def _check_genuine(db: Database) -> None:
-    """Read a genuine file's catalog at attach, and reject truncation (strict mode)."""
-    from pyese.engine.catalog import Catalog
+def _is_pyese_file(path: str) -> bool:
+    """Is ``path`` missing (the ordinary open reports it) or in pyese's own format (an LMDB
+    file: ``storage.dbheader``)? Only reads."""
+    from pyese.storage.dbheader import LMDB_MAGIC
 
-    edb: EdbFile = db.file
-    strict = not edb.tolerant
-    if strict and not edb.whole_pages:
-        raise_error(C.JET_errDatabaseCorrupted,
-                    f"{db.path}: truncated ({edb.file_size()} bytes is not a whole number of "
-                    f"{edb.page_size}-byte pages)")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(20)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return len(head) >= 20 and int.from_bytes(head[16:20], "little") == LMDB_MAGIC
+
+
+def _check_genuine(db: Database) -> None:
+    """Read a genuine file's catalog at attach (``engine.genuine.load_catalog``: the verdict
+    the CLI gives too). Damage local to one table fails that table when it is read."""
+    from pyese.engine.genuine import load_catalog
+
     snap = db.snapshot()
     try:
-        catalog = Catalog.load(snap, db.page_size)
+        load_catalog(db.file, snap)
     finally:
         snap.close()
-    if strict:
-        for objid, pgno in sorted(catalog.trees.items()):
-            if pgno > edb.page_count:
-                raise_error(C.JET_errDatabaseCorrupted,
-                            f"{db.path}: truncated (tree {objid} has its root at page {pgno}, "
-                            f"the file ends at page {edb.page_count})")
 
 
 def find_attached_anywhere(path: str) -> Database | None:

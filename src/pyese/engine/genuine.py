@@ -32,7 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pyese.jethdr.errors import JetError
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.edb import EdbFile
 from pyese.storage.edb.btree import EdbTreeCursor
 from pyese.storage.trees import TreeCursor
@@ -142,7 +143,11 @@ class GenuineSnapshot:
             return known
         edb = self._edb
         try:
-            flag = edb.read_page(edb.pgno_fdp(objid)).non_unique_keys
+            pgno = edb.pgno_fdp(objid)
+            if not 1 <= pgno <= edb.page_count:  # the verdict the tree walk gives
+                raise_error(C.JET_errDatabaseCorrupted,
+                            f"tree {objid}: pgnoFDP {pgno} is beyond the file")
+            flag = edb.read_page(pgno).non_unique_keys
         except JetError:
             if not edb.tolerant:
                 raise
@@ -178,6 +183,42 @@ class GenuineSnapshot:
 
     def close(self) -> None:
         self._snap.close()
+
+
+CATALOG_UNREADABLE = "the catalog (MSysObjects) is unreadable"
+
+
+def load_catalog(edb: EdbFile, snapshot: Any) -> Any:
+    """The catalog of a genuine file: the one verdict the CLI and the JET API share.
+
+    Strict mode raises what reading ``MSysObjects`` raises, the detail saying it is the
+    catalog that is unreadable (the code is ESE's: ``JET_errReadVerifyFailure``,
+    ``JET_errDatabaseCorrupted`` ...). Damage elsewhere (a table's tree, a truncated tail,
+    a file that is not a whole number of pages) is not looked at here: it fails the table
+    that reads it, and only that table.
+
+    Tolerant mode: pages of the catalog that fail verification are skipped; the catalog's
+    ``lost_pages`` lists them (its tables may be incomplete). When no user table survives,
+    ``JET_errDatabaseCorrupted`` says the catalog is unreadable rather than letting every
+    table lookup fail with "no table".
+    """
+    from pyese.engine.catalog import Catalog
+
+    before = len(edb.skipped_pages)
+    try:
+        catalog = Catalog.load(snapshot, edb.page_size)
+    except JetError as err:
+        raise_error(err.err, f"{CATALOG_UNREADABLE}: {err.detail or err}")
+        raise AssertionError from err  # pragma: no cover
+    lost = edb.skipped_pages[before:]
+    if lost:
+        catalog.lost_pages = list(lost)
+        if all(t.objid <= 7 or t.name.startswith("MSys") for t in catalog):
+            pages = ", ".join(str(sp.pgno) for sp in lost)
+            raise_error(C.JET_errDatabaseCorrupted,
+                        f"{CATALOG_UNREADABLE}: pages {pages} failed verification and no "
+                        "table could be recovered from it")
+    return catalog
 
 
 def genuine_snapshot(db: Any) -> GenuineSnapshot:

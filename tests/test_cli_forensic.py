@@ -232,3 +232,62 @@ def test_ecc_corrected_page_is_reported(edb_dir: Path, tmp_path: Path, capsys) -
     assert "page 31: one flipped bit (bit 8001) corrected" in err
     rc, out, _ = _run(capsys, "check", str(path))
     assert rc == EXIT_CLEAN and "corrected by ECC" in out
+
+
+def _node_tag(raw: bytearray, pgno: int, iline: int) -> int:
+    """File offset of line ``iline``'s TAG on small page ``pgno``."""
+    page = Page(bytes(raw[(pgno + 1) * CB:(pgno + 2) * CB]), pgno)
+    itag = page.ctag_reserved + iline
+    return (pgno + 1) * CB + CB - 4 * (itag + 1)
+
+
+def test_deleted_records_are_surfaced_marked(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    # node.hxx fNDDeleted: on small pages the node flags are the top 3 bits of TAG.ib
+    raw = bytearray((edb_dir / "basic.edb").read_bytes())
+    with EdbFile.open(edb_dir / "basic.edb") as edb:
+        t = Catalog.load(edb.snapshot(), edb.page_size).table("basic")
+        leaf = next(p.pgno for p in edb.tree_pages(t.objid) if p.is_leaf)
+    off = _node_tag(raw, leaf, 0)
+    ib = struct.unpack_from("<H", raw, off + 2)[0]
+    struct.pack_into("<H", raw, off + 2, ib | (0x2 << 13))
+    page = bytearray(raw[(leaf + 1) * CB:(leaf + 2) * CB])
+    reseal_page(page, leaf)
+    raw[(leaf + 1) * CB:(leaf + 2) * CB] = page
+    path = tmp_path / "deleted.edb"
+    path.write_bytes(raw)
+    rc, out, _ = _run(capsys, "dump", str(path), "basic")
+    assert rc == 0 and len(_jsonl(out)) == 1  # ESE hides it
+    rc, out, _ = _run(capsys, "dump", "--deleted", str(path), "basic")
+    rows = _jsonl(out)
+    assert [r["_record"] for r in rows] == ["deleted", "live"]
+    rc, out, _ = _run(capsys, "dump", str(edb_dir / "basic.edb"), "basic")
+    assert [{k: v for k, v in r.items() if k != "_record"} for r in rows] == _jsonl(out)
+    rc, out, _ = _run(capsys, "dump", "--deleted", "--format", "csv", str(path), "basic")
+    assert out.splitlines()[0].endswith(",_record") and out.splitlines()[1].endswith(",deleted")
+
+
+def test_orphaned_leaves_are_carved_in_tolerant_mode(edb_dir: Path, tmp_path: Path,
+                                                       capsys) -> None:
+    src = edb_dir / SRUDB
+    name = "{5C8CF1C7-7257-4F13-B223-970EF5939312}"
+    rc, out, _ = _run(capsys, "dump", str(src), name)
+    expected = _jsonl(out)
+    with EdbFile.open(src) as edb:
+        t = Catalog.load(edb.snapshot(), edb.page_size).table(name)
+        parents = [p.pgno for p in edb.tree_pages(t.objid) if not p.is_leaf]
+    assert parents
+    raw = bytearray(src.read_bytes())
+    for pgno in parents:  # every internal page lost: the leaves are orphans
+        raw[(pgno + 1) * CB:(pgno + 2) * CB] = bytes(CB)
+    path = tmp_path / "orphans.dat"
+    path.write_bytes(raw)
+    rc, out, err = _run(capsys, "dump", str(path), name)
+    assert rc == 1 and "--tolerant" in err
+    rc, out, err = _run(capsys, "dump", "--tolerant", str(path), name)
+    rows = _jsonl(out)
+    assert rc == 0 and {r["_record"] for r in rows} == {"carved"}
+    assert len(rows) == len(expected) == 4038
+    strip = [{k: v for k, v in r.items() if k != "_record"} for r in rows]
+    key = lambda r: (r["AutoIncId"],)  # noqa: E731
+    assert sorted(strip, key=key) == sorted(expected, key=key)
+    assert f"skipped page {parents[0]}" in err

@@ -190,14 +190,16 @@ def typed_rows(
     reader: Any, columns: list[Any], *, filetime: frozenset[str] = frozenset(),
     tolerant: bool = False, on_skip: Callable[[str], None] | None = None,
     keep_nuls: bool = True, utf16: frozenset[str] = frozenset(),
-    views: Iterator[Any] | None = None,
+    views: Iterator[Any] | None = None, mark: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Records of a :class:`TableReader` as {column name: typed value} (lists when multi).
 
     ``filetime`` columns become UTC datetimes; text loses its trailing NULs unless
     ``keep_nuls``; ``utf16`` binary columns are decoded as UTF-16LE. ``views`` replaces the
-    full scan (a seek's records). In tolerant mode a record that raises a JetError is
-    skipped and reported through ``on_skip``.
+    full scan (a seek's records). ``mark`` adds the column ``_record``: "live", "deleted"
+    (a node ESE flag-deleted and has not cleaned up yet) or "carved" (read from an orphaned
+    leaf page). In tolerant mode a record that raises a JetError is skipped and reported
+    through ``on_skip``.
     """
     from pyese.values import filetime_to_datetime, to_python
 
@@ -223,6 +225,8 @@ def typed_rows(
                     row[col.name] = vals if vals else None
                 else:
                     row[col.name] = vals[0] if vals else None
+            if mark:
+                row[MARK] = getattr(view, "status", "live")
         except JetError as err:
             if not tolerant:
                 raise
@@ -230,6 +234,10 @@ def typed_rows(
                 on_skip(f"skipped record {view.bookmark.hex()}: {err}")
             continue
         yield row
+
+
+MARK = "_record"
+"""The column ``--deleted`` and tolerant dumps add: live, deleted or carved."""
 
 
 def _utc(v: Any) -> Any:
@@ -263,12 +271,12 @@ class Progress:
 
 
 def write_rows(out: IO[str], fmt: str, columns: list[Any], rows: Iterator[dict[str, Any]],
-               limit: int | None, progress: Progress) -> int:
+               limit: int | None, progress: Progress, *, mark: bool = False) -> int:
     """Write rows as CSV (header first) or JSON lines; returns the number written."""
     writer = None
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([c.name for c in columns])
+        writer.writerow([c.name for c in columns] + ([MARK] if mark else []))
     n = 0
     for row in rows:
         if limit is not None and n >= limit:
@@ -283,6 +291,50 @@ def write_rows(out: IO[str], fmt: str, columns: list[Any], rows: Iterator[dict[s
         progress.tick()
     progress.done()
     return n
+
+
+# ---------------------------------------------------------------- deleted and carved records
+
+
+def record_views(edb: Any, table: Any, reader: Any, *, deleted: bool,
+                 carve: bool) -> Iterator[Any]:
+    """The table's records in key order, each with ``status`` live / deleted / carved.
+
+    ``deleted``: nodes ESE flag-deleted but has not removed yet (``fNDDeleted``; ESE and
+    libesedb hide them) come too, marked. ``carve`` (tolerant mode): when the walk skipped
+    pages, the table's leaf pages the walk did not reach (found by objidFDP and page flags:
+    ``EdbFile.carve_leaves``) are read after it, their records marked carved.
+    """
+    from pyese.engine.tablescan import RecordView
+    from pyese.storage.edb.btree import EdbTreeCursor
+
+    class Marked(RecordView):
+        __slots__ = ("status",)
+        status: str
+
+    def view(key: bytes, data: bytes, status: str) -> Any:
+        v = Marked(reader.layout, data, reader.lv, key)
+        v.status = status
+        return v
+
+    skipped = len(edb.skipped_pages)
+    visited: set[int] = set()
+    cur = EdbTreeCursor(edb, table.objid, table.pgno_fdp, include_deleted=deleted)
+    kd = cur.first()
+    while kd is not None:
+        node = cur.current_node
+        pgno = cur.current_pgno
+        if pgno is not None:
+            visited.add(pgno)
+        yield view(kd[0], kd[1], "deleted" if node is not None and node.deleted else "live")
+        kd = cur.next()
+    if not carve or len(edb.skipped_pages) == skipped:
+        return
+    for page in edb.carve_leaves(table.objid, visited):
+        for node in page.nodes():
+            if node.deleted and not deleted:
+                continue
+            yield view(node.key, node.data, "carved")
 
 
 # ---------------------------------------------------------------- seeks
@@ -339,6 +391,9 @@ def add_dump_options(p: argparse.ArgumentParser) -> None:
                    help="keep the trailing NULs ESE stores in text values")
     p.add_argument("--decode-utf16", action="append", metavar="COLUMN", default=[],
                    help="show this binary column as UTF-16LE text (repeatable)")
+    p.add_argument("--deleted", action="store_true",
+                   help="also records ESE has flag-deleted but not yet removed; a column "
+                        f"{MARK} marks each record live, deleted or carved")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="say how --where finds its records (seek or scan)")
     p.set_defaults(func=cmd_dump)
@@ -402,11 +457,15 @@ def cmd_dump(args: argparse.Namespace) -> int:
             else:
                 base_views = views
                 views = (v for v in base_views if value in v.values(col.columnid))
+        mark = bool(args.deleted or args.tolerant)
+        if views is None and mark:
+            views = record_views(edb, table, reader, deleted=args.deleted,
+                                 carve=args.tolerant)
         rows = typed_rows(reader, columns, tolerant=args.tolerant, on_skip=_err,
-                          views=views, **opts)
+                          views=views, mark=mark, **opts)
         try:
             write_rows(sys.stdout, args.format, columns, rows, args.limit,
-                       Progress(sys.stderr, table.name))
+                       Progress(sys.stderr, table.name), mark=mark)
         except JetError as err:
             if is_damage(err) and not args.tolerant:
                 raise_error(err.err, f"{err.detail or ''} (hint: --tolerant skips damaged "
@@ -464,6 +523,8 @@ def add_export_command(sub: Any) -> None:
     p.add_argument("--tolerant", action="store_true",
                    help="skip damaged pages and records (reported) and tables that fail")
     p.add_argument("--keep-nuls", action="store_true")
+    p.add_argument("--deleted", action="store_true",
+                   help=f"also flag-deleted records, marked in a column {MARK}")
     p.add_argument("--system", action="store_true",
                    help="also export the catalog tables (MSysObjects ...)")
     p.set_defaults(func=cmd_export)
@@ -485,12 +546,16 @@ def cmd_export(args: argparse.Namespace) -> int:
                 continue
             path = out_dir / f"{export_name(table.name, used)}.{args.format}"
             columns, opts = _dump_setup(args, table)
-            rows = typed_rows(TableReader(snap, table), columns, tolerant=args.tolerant,
-                              on_skip=_err, **opts)
+            reader = TableReader(snap, table)
+            mark = bool(args.tolerant or args.deleted)
+            views = (record_views(edb, table, reader, deleted=args.deleted,
+                                  carve=args.tolerant) if mark else None)
+            rows = typed_rows(reader, columns, tolerant=args.tolerant, on_skip=_err,
+                              views=views, mark=mark, **opts)
             progress = Progress(sys.stderr, table.name, force=True)
             try:
                 with open(path, "w", encoding="utf-8", newline="") as fh:
-                    n = write_rows(fh, args.format, columns, rows, None, progress)
+                    n = write_rows(fh, args.format, columns, rows, None, progress, mark=mark)
             except JetError as err:
                 failed += 1
                 _err(f"table {table.name}: {error_line(err)}")

@@ -40,13 +40,19 @@ the same engine, read-only (``docs/architecture/genuine.md``):
   and a Python :class:`DirtyShutdownWarning`: ESE would demand recovery
   (``JET_errDatabaseDirtyShutdown``), which needs the logs pyese does not have; what it
   reads is the pages as they are on disk, possibly missing the last transactions;
-- strict (default): the catalog is read at attach, so a page of it failing its checksum
-  gives ``JET_errReadVerifyFailure``, a file that is not a whole number of pages or whose
-  trees' root pages lie beyond its end gives ``JET_errDatabaseCorrupted`` ("truncated");
-  pages failing later give ``JET_errReadVerifyFailure`` to the read that touches them;
+- strict (default): the catalog is read at attach (``engine.genuine.load_catalog``, the
+  verdict the CLI gives too), so a page of it failing its checksum gives
+  ``JET_errReadVerifyFailure``; damage elsewhere (a truncated tail, a tree whose root lies
+  beyond the end of the file) fails the table that reads it, with
+  ``JET_errDatabaseCorrupted``; pages failing later give ``JET_errReadVerifyFailure`` to
+  the read that touches them; a file in neither pyese's format nor ESE's gives
+  ``JET_errReadVerifyFailure`` "not an ESE database";
 - :data:`JET_bitDbPyeseTolerant` (a pyese attach bit, unused by ESE) skips pages that fail
   verification instead (the trees read as if those pages were absent; the file's
   ``skipped_pages`` lists them).
+- :data:`JET_bitDbPyeseShowDeleted` (a pyese forensic attach bit, not ESE's) makes the
+  table and index trees show nodes ESE has flag-deleted but not yet removed, as if live
+  (ESE hides them; the CLI's ``dump --deleted`` marks which they are).
 
 Locks: ``DatabaseTable.lock`` guards the tables below and the open counts; file I/O
 (create, attach, detach) happens under it too: those calls are rare and must be serial.
@@ -78,12 +84,18 @@ JET_bitDbPyeseTolerant = 0x00100000
 attach bits end at 0x2000, ``bitDbOpenForRecovery``; this one is unused there)."""
 
 
+JET_bitDbPyeseShowDeleted = 0x00200000
+"""pyese forensic attach bit for genuine ``.edb`` files (not ESE's): flag-deleted nodes of
+table and index trees are read as records (the catalog's never)."""
+
+
 class DirtyShutdownWarning(UserWarning):
     """A genuine database not in clean-shutdown state was attached read-only as it is."""
 
 
 ATTACH_GRBITS = (
-    JET_bitDbPyeseTolerant | C.JET_bitDbReadOnly | C.JET_bitDbDeleteCorruptIndexes
+    JET_bitDbPyeseTolerant | JET_bitDbPyeseShowDeleted | C.JET_bitDbReadOnly
+    | C.JET_bitDbDeleteCorruptIndexes
     | C.JET_bitDbRebuildCorruptIndexes
     | C.JET_bitDbDeleteUnicodeIndexes | C.JET_bitDbUpgrade
     | C.JET_bitDbEnableBackgroundMaintenance | C.JET_bitDbPurgeCacheOnAttach
@@ -208,7 +220,8 @@ class DatabaseTable:
         tolerant = bool(grbit & JET_bitDbPyeseTolerant)
         self._claim(path)
         try:
-            edb = EdbFile.open(path, tolerant=tolerant)
+            edb = EdbFile.open(path, tolerant=tolerant,
+                               include_deleted=bool(grbit & JET_bitDbPyeseShowDeleted))
         except BaseException:
             self._unclaim(path)
             raise

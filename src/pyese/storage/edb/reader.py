@@ -86,7 +86,7 @@ class EdbFile:
     """
 
     def __init__(self, f: BinaryIO, header: EdbHeader, *, tolerant: bool,
-                 cache_pages: int) -> None:
+                 cache_pages: int, include_deleted: bool = False) -> None:
         self._f = f
         self._fd = f.fileno()
         self.header = header
@@ -95,6 +95,9 @@ class EdbFile:
         self.page_count = max(0, size // self.page_size - CPG_DB_RESERVED)
         """Last pgno of the file (ESE's pgnoLast from the file size)."""
         self.tolerant = tolerant
+        self.include_deleted = include_deleted
+        """Tree walks return flag-deleted nodes too (a pyese forensic extension: ESE hides
+        them); ``EdbTreeCursor.current_node.deleted`` marks them."""
         self.skipped_pages: list[SkippedPage] = []
         self._skipped_set: set[int] = set()
         self.corrected_pages: dict[int, int] = {}
@@ -108,7 +111,7 @@ class EdbFile:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, tolerant: bool = False,
-             cache_pages: int = DEFAULT_CACHE_PAGES) -> EdbFile:
+             cache_pages: int = DEFAULT_CACHE_PAGES, include_deleted: bool = False) -> EdbFile:
         """Open the ESE database at ``path`` read-only and elect its header.
 
         Raises ``JET_errFileNotFound``, ``JET_errFileAccessDenied``, ``JET_errInvalidPath``,
@@ -119,7 +122,8 @@ class EdbFile:
         f = open_readonly(path)
         try:
             header = elect_header(f.read(2 * PAGE_SIZES[-1]))
-            return cls(f, header, tolerant=tolerant, cache_pages=cache_pages)
+            return cls(f, header, tolerant=tolerant, cache_pages=cache_pages,
+                       include_deleted=include_deleted)
         except BaseException:
             f.close()
             raise
@@ -239,6 +243,16 @@ class EdbFile:
                 for node in page.nodes():
                     if include_deleted or not node.deleted:
                         yield node
+
+    def carve_leaves(self, objid: int, skip: set[int]) -> Iterator[Page]:
+        """Leaf pages of tree ``objid`` found by scanning the file, except the pgnos in
+        ``skip``: what survives of a tree whose internal pages are lost (a truncated or
+        damaged copy). A page qualifies by its header: ``objidFDP`` = objid, ``fPageLeaf``,
+        not a space-tree page, and it verifies. Reads every page once (bounded memory)."""
+        for pgno, page in self.iterate_pages():
+            if (isinstance(page, Page) and page.objid == objid and page.is_leaf
+                    and not page.is_space_tree and not page.is_empty and pgno not in skip):
+                yield page
 
     def tree_pages(self, objid: int) -> Iterator[Page]:
         """Every page of a tree, parents first (debugging)."""

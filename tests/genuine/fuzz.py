@@ -221,7 +221,7 @@ def read_file(path: Path, *, tolerant: bool, objid: int | None = None, start: by
     """
     from itertools import islice
 
-    from pyese.cli import typed_rows
+    from pyese.cli_forensic import record_views, typed_rows
 
     try:
         edb = EdbFile.open(path, tolerant=tolerant, cache_pages=64)
@@ -243,9 +243,10 @@ def read_file(path: Path, *, tolerant: bool, objid: int | None = None, start: by
             try:
                 reader = TableReader(snap, table)
                 first = start if objid == table.objid else b""
-                if tolerant:
+                if tolerant:  # the dump path with deleted nodes and carving
+                    views = record_views(edb, table, reader, deleted=True, carve=True)
                     rows = typed_rows(reader, table.column_list(), tolerant=True,
-                                      on_skip=skips.append)
+                                      on_skip=skips.append, views=views, mark=True)
                     for _row in islice(rows, limit):
                         pass
                 else:

@@ -2,12 +2,14 @@
 
 Subcommands: ``demo`` (the session-context demo), and for genuine ESE database files,
 read-only through the engine's catalog and record code: ``info`` (the database header,
-``esentutl /mh``), ``tables`` (schema), ``dump`` (a table as CSV or JSON lines, streaming)
-and ``check`` (integrity: every tree walked, every page verified, every record decoded).
+``esentutl /mh``), ``tables`` (schema), ``dump`` (a table as CSV or JSON lines, streaming),
+``export`` (every table to a directory) and ``check`` (integrity: every tree walked, every
+page verified, every record decoded). The forensic commands and options (export, seeks,
+deleted and carved records, check's verdicts) live in :mod:`pyese.cli_forensic`.
 
-Errors print one line, ``pyese: JET_errXxx (code): meaning [detail]``, and exit 1 (check
-also exits 1 when it finds problems); usage errors exit 2. Progress goes to stderr only
-when stderr is a terminal.
+Errors print one line, ``pyese: JET_errXxx (code): meaning [detail]``, and exit 1; check
+exits 0 clean, 3 dirty but verified, 1 damaged; usage errors exit 2. Progress goes to
+stderr only when stderr is a terminal (export always reports it).
 """
 
 from __future__ import annotations

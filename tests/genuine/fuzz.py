@@ -11,7 +11,10 @@ in one place and reads it as a user would:
   re-sealed with a valid checksum so the damage reaches the node and record parsers;
 - ``page``: bytes of a page header or TAG array, re-sealed;
 - ``header``: bytes of the database header, re-sealed or not;
-- ``rot``: one bit flipped anywhere, not re-sealed (what ECC correction sees).
+- ``rot``: one bit flipped anywhere, not re-sealed (what ECC correction sees);
+- ``jet``: a node or page damaged as above, then read through the JET API (attach strict
+  and tolerant, every table, ``JetMove`` through it, ``JetEnumerateColumns`` of each
+  record, every secondary index walked).
 
 Then the file is opened, the catalog loaded, and every record of every table (or the tables
 of the damaged tree) read through ``typed_rows`` (the ``dump`` path) and every secondary
@@ -42,7 +45,7 @@ from pyese.storage.edb.checksum import (
 )
 from pyese.values import to_python
 
-KINDS = ("record", "node", "page", "header", "rot")
+KINDS = ("record", "node", "page", "header", "rot", "jet")
 
 
 def reseal_page(page: bytearray, pgno: int) -> None:
@@ -261,6 +264,57 @@ def read_file(path: Path, *, tolerant: bool, objid: int | None = None, start: by
             yield from skips
 
 
+def read_jet(path: Path, *, tolerant: bool, limit: int = 50) -> Iterator[str]:
+    """Read a file through the JET API; yields a line per JetError met."""
+    import warnings
+
+    import pyese.jet as jet
+    from pyese.engine.database import JET_bitDbPyeseTolerant
+
+    inst = jet.JetCreateInstance(f"fuzz{random.getrandbits(32):x}")
+    jet.JetInit(inst)
+    try:
+        s = jet.JetBeginSession(inst)
+        grbit = jet.JET_bitDbReadOnly | (JET_bitDbPyeseTolerant if tolerant else 0)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                jet.JetAttachDatabase(s, str(path), grbit)
+            db = jet.JetOpenDatabase(s, str(path))
+        except JetError as err:
+            yield f"attach: {err.err}"
+            return
+        names = [t for t in jet.JetGetObjectInfo(s, db, jet.JET_objtypTable, None, None,
+                                                 jet.JET_ObjInfoListNoStats)]
+        for name in names:
+            try:
+                t = jet.JetOpenTable(s, db, name.objectname, None,
+                                     jet.JET_bitTableReadOnly)
+            except JetError as err:
+                yield f"open: {err.err}"
+                continue
+            try:
+                indexes = [None] + sorted({ix.indexname for ix in jet.JetGetTableIndexInfo(
+                    s, t, None, jet.JET_IdxInfoList) if ix.indexname})
+                for ix in indexes:
+                    if ix is not None:
+                        jet.JetSetCurrentIndex(s, t, ix)
+                    try:
+                        jet.JetMove(s, t, jet.JET_MoveFirst)
+                        for _ in range(limit):
+                            jet.JetEnumerateColumns(s, t)
+                            jet.JetMove(s, t, jet.JET_MoveNext)
+                    except JetError as err:
+                        if err.err != jet.JET_errNoCurrentRecord:
+                            yield f"read: {err.err}"
+            except JetError as err:
+                yield f"table: {err.err}"
+            finally:
+                jet.JetCloseTable(s, t)
+    finally:
+        jet.JetTerm(inst)
+
+
 @dataclass
 class Outcome:
     """What one case did: ``finding`` is set for anything but a JetError."""
@@ -307,13 +361,17 @@ def run_case(rng: random.Random, samples: list[Sample], kind: str | None = None,
                     except JetError:
                         out.jet_errors += 1
             return out
-        raw, pgno = damage_file(rng, s, kind)
+        raw, pgno = damage_file(rng, s, "node" if kind == "jet" and rng.random() < 0.6
+                                else ("page" if kind == "jet" else kind))
         tmp = scratch or _scratch(s.name)
         tmp.write_bytes(raw)
         objid, start = None, b""
         if pgno is not None:  # read the damaged tree from the damaged page's first key on
             objid, start = _first_key(s, pgno)
         for tolerant in (False, True):
+            if kind == "jet":
+                out.jet_errors += sum(1 for _ in read_jet(tmp, tolerant=tolerant))
+                continue
             out.jet_errors += sum(1 for _ in read_file(tmp, tolerant=tolerant, objid=objid,
                                                        start=start))
     except JetError:

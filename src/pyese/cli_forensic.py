@@ -201,30 +201,47 @@ def typed_rows(
     leaf page). In tolerant mode a record that raises a JetError is skipped and reported
     through ``on_skip``.
     """
+    from pyese.engine.record import VALUE_COMPRESSED, VALUE_ENCRYPTED, VALUE_SEPARATED
+    from pyese.engine.schema import TAGGED_FIRST
     from pyese.values import filetime_to_datetime, to_python
 
+    special = VALUE_COMPRESSED | VALUE_ENCRYPTED | VALUE_SEPARATED
     conv = []
     for col in columns:
         multi = bool(col.grbit & C.JET_bitColumnMultiValued)
         name = col.name.lower()
-        conv.append((col, multi, name in filetime, name in utf16))
+        post = "ft" if name in filetime else "u16" if name in utf16 else (
+            "nul" if not keep_nuls and col.coltyp in (C.JET_coltypText, C.JET_coltypLongText)
+            else "")
+        tagged = (col.columnid & 0xFFFF) >= TAGGED_FIRST
+        conv.append((col.name, col.columnid, col.coltyp, col.cp, multi, tagged, post))
     for view in reader.records() if views is None else views:
         try:
             row: dict[str, Any] = {}
-            for col, multi, ft, u16 in conv:
-                vals = [to_python(col.coltyp, b, col.cp) for b in view.values(col.columnid)]
-                if ft:
+            retrieve = view.layout.retrieve_ex
+            data = view.data
+            for cname, cid, coltyp, cp, multi, tagged, post in conv:
+                if tagged:
+                    raws = view.values(cid)
+                else:  # one value: straight from the record (RecordView.get without a call)
+                    raw, flags = retrieve(data, cid)
+                    if raw is None:
+                        raws = []
+                    else:
+                        raws = [view._resolve(raw, flags) if flags & special else raw]
+                vals = [to_python(coltyp, b, cp) for b in raws]
+                if post == "ft":
                     vals = [_utc(filetime_to_datetime(v)) if isinstance(v, int) else v
                             for v in vals]
-                elif u16:
+                elif post == "u16":
                     vals = [v.decode("utf-16-le", "replace").rstrip("\x00")
                             if isinstance(v, bytes) else v for v in vals]
-                elif not keep_nuls:
-                    vals = [v.rstrip("\x00") if isinstance(v, str) else v for v in vals]
+                elif post == "nul":
+                    vals = [v.rstrip("\x00") for v in vals]
                 if multi or len(vals) > 1:
-                    row[col.name] = vals if vals else None
+                    row[cname] = vals if vals else None
                 else:
-                    row[col.name] = vals[0] if vals else None
+                    row[cname] = vals[0] if vals else None
             if mark:
                 row[MARK] = getattr(view, "status", "live")
         except JetError as err:

@@ -13,9 +13,9 @@ import pytest
 
 from pyese.cli import main
 from pyese.cli_forensic import EXIT_CLEAN, EXIT_DAMAGED, EXIT_DIRTY_VERIFIED, typed_rows
-from pyese.engine.catalog import Catalog
-from pyese.engine.record import RecordImage
-from pyese.engine.tablescan import TableReader
+from pyese.engine.cursors.tablescan import TableReader
+from pyese.engine.records.record import RecordImage
+from pyese.engine.schema.catalog import Catalog
 from pyese.storage.edb import EdbFile, Page
 from tests.genuine.fuzz import reseal_header, reseal_page
 from tests.genuine.samples import SAMPLES_DIR, gunzip_real_world, gunzip_samples

@@ -17,7 +17,7 @@ Commands and options registered into :mod:`pyese.cli`'s parser:
   0 clean, 3 dirty shutdown but everything verified, 1 damaged (or an error), 2 usage.
 
 Every file is opened by :func:`open_database` (the verdict the JET API gives too:
-``engine.genuine.load_catalog``). Errors print one line, ``pyese: ...``.
+``engine.genuine.opener.load_catalog``). Errors print one line, ``pyese: ...``.
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ def is_damage(err: JetError) -> bool:
 def open_database(path: str, *, tolerant: bool = False) -> tuple[Any, Any, Any]:
     """(EdbFile, snapshot, Catalog) of a genuine file, warnings on stderr.
 
-    Raises what ``EdbFile.open`` and ``engine.genuine.load_catalog`` raise: the verdict the
+    Raises what ``EdbFile.open`` and ``engine.genuine.opener.load_catalog`` raise: the verdict the
     JET API gives for the same file.
     """
-    from pyese.engine.genuine import load_catalog
+    from pyese.engine.genuine.opener import load_catalog
     from pyese.storage.edb import EdbFile
 
     edb = EdbFile.open(path, tolerant=tolerant)
@@ -201,8 +201,8 @@ def typed_rows(
     leaf page). In tolerant mode a record that raises a JetError is skipped and reported
     through ``on_skip``.
     """
-    from pyese.engine.record import VALUE_COMPRESSED, VALUE_ENCRYPTED, VALUE_SEPARATED
-    from pyese.engine.schema import TAGGED_FIRST
+    from pyese.engine.records.record import VALUE_COMPRESSED, VALUE_ENCRYPTED, VALUE_SEPARATED
+    from pyese.engine.schema.schema import TAGGED_FIRST
     from pyese.values import filetime_to_datetime, to_python
 
     special = VALUE_COMPRESSED | VALUE_ENCRYPTED | VALUE_SEPARATED
@@ -322,7 +322,7 @@ def record_views(edb: Any, table: Any, reader: Any, *, deleted: bool,
     pages, the table's leaf pages the walk did not reach (found by objidFDP and page flags:
     ``EdbFile.carve_leaves``) are read after it, their records marked carved.
     """
-    from pyese.engine.tablescan import RecordView
+    from pyese.engine.cursors.tablescan import RecordView
     from pyese.storage.edb.btree import EdbTreeCursor
 
     class Marked(RecordView):
@@ -361,7 +361,7 @@ def _index_views(reader: Any, ix: Any, values: list[bytes]) -> Iterator[Any]:
     """Records whose first ``len(values)`` key columns of index ``ix`` equal ``values``:
     one seek to the normalized key prefix, then the entries that share it (checked
     against the values themselves, since a normalized key is not always unique)."""
-    from pyese.engine.keys import make_key
+    from pyese.engine.records.keys import make_key
 
     idef = ix.index
     if len(values) > len(idef.segments):
@@ -440,7 +440,7 @@ def _dump_setup(args: argparse.Namespace, table: Any) -> tuple[list[Any], dict[s
 
 def cmd_dump(args: argparse.Namespace) -> int:
     """``pyese dump FILE TABLE``: one table to stdout (CSV or JSON lines)."""
-    from pyese.engine.tablescan import TableReader
+    from pyese.engine.cursors.tablescan import TableReader
 
     edb, snap, catalog = open_database(args.file, tolerant=args.tolerant)
     with edb:
@@ -549,7 +549,7 @@ def add_export_command(sub: Any) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``pyese export FILE DIR``: every table to its own file; exit 1 if a table failed."""
-    from pyese.engine.tablescan import TableReader
+    from pyese.engine.cursors.tablescan import TableReader
 
     out_dir = Path(args.dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -620,8 +620,8 @@ def _leaf_chain(edb: Any, objid: int, first_leaf: int) -> str | None:
 def cmd_check(args: argparse.Namespace) -> int:
     """``pyese check FILE``: verify everything; exit 0 clean, 3 dirty but verified, 1 damaged.
     """
-    from pyese.engine.record import RecordImage
-    from pyese.engine.tablescan import TableReader
+    from pyese.engine.cursors.tablescan import TableReader
+    from pyese.engine.records.record import RecordImage
     from pyese.storage.edb import SYSTEM_TREES, EdbFile
 
     problems: list[str] = []
@@ -652,7 +652,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         snap = edb.snapshot()
         catalog = None
         try:
-            from pyese.engine.genuine import load_catalog
+            from pyese.engine.genuine.opener import load_catalog
 
             catalog = load_catalog(edb, snap)
         except JetError as err:

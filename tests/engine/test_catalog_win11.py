@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.catalog import Catalog
-from pyese.engine.record import CB_RECORD_HEADER
-from pyese.engine.sysobjects import (
+from pyese.engine.cursors.tablescan import TableReader
+from pyese.engine.records.record import CB_RECORD_HEADER
+from pyese.engine.schema.catalog import Catalog
+from pyese.engine.schema.sysobjects import (
     MSO_COLUMNS,
     decode_row,
     encode_row,
@@ -32,7 +33,6 @@ from pyese.engine.sysobjects import (
     sysobjColumn,
     sysobjTable,
 )
-from pyese.engine.tablescan import TableReader
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 from pyese.storage.edb import EdbFile

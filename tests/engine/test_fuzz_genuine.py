@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from pyese.cli import typed_rows
-from pyese.engine.catalog import Catalog
-from pyese.engine.record import LID64_FLAG, lv_root_key
-from pyese.engine.tablescan import TableReader
+from pyese.engine.cursors.tablescan import TableReader
+from pyese.engine.records.record import LID64_FLAG, lv_root_key
+from pyese.engine.schema.catalog import Catalog
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 from pyese.storage.edb import EdbFile

@@ -31,9 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyese.engine.catalog import Catalog, TableDef
-from pyese.engine.record import RecordImage
-from pyese.engine.tablescan import RecordView, TableReader
+from pyese.engine.cursors.tablescan import RecordView, TableReader
+from pyese.engine.records.record import RecordImage
+from pyese.engine.schema.catalog import Catalog, TableDef
 from pyese.jethdr.errors import JetError
 from pyese.storage.edb import EdbFile, Page
 from pyese.storage.edb.checksum import (
@@ -269,7 +269,7 @@ def read_jet(path: Path, *, tolerant: bool, limit: int = 50) -> Iterator[str]:
     import warnings
 
     import pyese.jet as jet
-    from pyese.engine.database import JET_bitDbPyeseTolerant
+    from pyese.engine.instance.database import JET_bitDbPyeseTolerant
 
     inst = jet.JetCreateInstance(f"fuzz{random.getrandbits(32):x}")
     jet.JetInit(inst)

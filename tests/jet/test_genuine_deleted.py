@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.catalog import Catalog
-from pyese.engine.database import JET_bitDbPyeseShowDeleted
+from pyese.engine.instance.database import JET_bitDbPyeseShowDeleted
+from pyese.engine.schema.catalog import Catalog
 from pyese.storage.edb import EdbFile, Page
 from tests.genuine.fuzz import reseal_page
 from tests.genuine.samples import SAMPLES_DIR

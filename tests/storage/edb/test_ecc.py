@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pyese.engine.catalog import Catalog
-from pyese.engine.tablescan import TableReader
+from pyese.engine.cursors.tablescan import TableReader
+from pyese.engine.schema.catalog import Catalog
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 from pyese.storage.edb import EdbFile, Page

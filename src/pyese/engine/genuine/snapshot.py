@@ -1,0 +1,190 @@
+"""A genuine ESE ``.edb`` file as the engine's trees: the physical backend's last adapter.
+
+The engine reads every database through the :class:`pyese.storage.trees.TreeSnapshot`
+contract, in ESE's logical format. A genuine file already stores that format, with one
+physical difference the engine must not see: a non-unique secondary index.
+
+- pyese's own files store a non-unique index entry as one node whose key is unique by
+  itself: the index key with each 00 byte escaped as 00 01, then 00 00, then the primary
+  bookmark (``engine.ddl.index_node``); the cursor positions itself by that node key.
+- ESE stores the entry as key = index key (repeated for every record with that key) and
+  data = primary bookmark, ordered by key then data (``CmpKeyData``, pages flagged
+  ``fPageNonUniqueKeys``).
+
+:class:`GenuineSnapshot` presents each non-unique tree of the file in pyese's encoding: a node
+(key, bookmark) reads as ``(index_node key, bookmark)``, and a seek to an encoded key is a
+seek by (key, bookmark) in the genuine tree (``EdbTreeCursor.seek_ge_kd``: one descent,
+even among millions of equal keys). The order is the same (escaping preserves bytewise order
+and ``00 00`` sorts below any escaped byte), so the cursor (``engine.cursor``), which keeps
+its position as a node key, moves among duplicates exactly as it does on pyese's files, and
+``JetSeek`` / ``JetSetIndexRange`` / ``JetGotoBookmark`` need no second code path.
+
+Unique trees (the table trees, unique secondary indexes, long-value trees, the catalog) are
+passed through as they are: their layout is the same in both backends. Whether a tree is
+non-unique is read from its root page's ``fPageNonUniqueKeys`` flag, which ESE sets exactly
+on the pages of trees without a unique key (``FFCBUnique``).
+
+Nothing here writes: the snapshot is a read-only view of an immutable file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.edb import EdbFile
+from pyese.storage.edb.btree import EdbTreeCursor
+from pyese.storage.trees import TreeCursor
+
+
+def encode_node_key(key: bytes, bookmark: bytes) -> bytes:
+    """pyese's node key of a non-unique index entry (as ``ddl.index_node``)."""
+    return key.replace(b"\x00", b"\x00\x01") + b"\x00\x00" + bookmark
+
+
+def split_node_key(probe: bytes) -> tuple[bytes, bytes | None]:
+    """(index key, bookmark or None) of an encoded node key or of a seek prefix.
+
+    None: the probe has no ``00 00`` terminator, so it is an index-key prefix and every
+    entry whose key is >= the decoded key sorts at or after it. A 00 followed by a byte
+    above 01 (never made by the encoder) sorts after every key that starts with the
+    decoded bytes + 00: the decoded key + 01 is the least key at or after it.
+    """
+    out = bytearray()
+    i = 0
+    n = len(probe)
+    while i < n:
+        b = probe[i]
+        if b:
+            out.append(b)
+            i += 1
+            continue
+        if i + 1 >= n:  # a lone trailing 00: every entry with this key is after it
+            return bytes(out), None
+        nxt = probe[i + 1]
+        if nxt == 0:
+            return bytes(out), probe[i + 2:]
+        if nxt == 1:
+            out.append(0)
+            i += 2
+            continue
+        return bytes(out) + b"\x01", None
+    return bytes(out), None
+
+
+class NonUniqueCursor:
+    """A :class:`TreeCursor` over a genuine non-unique tree, in pyese's node encoding."""
+
+    __slots__ = ("_cur",)
+
+    def __init__(self, cur: EdbTreeCursor) -> None:
+        self._cur = cur
+
+    @staticmethod
+    def _enc(kd: tuple[bytes, bytes] | None) -> tuple[bytes, bytes] | None:
+        if kd is None:
+            return None
+        return encode_node_key(kd[0], kd[1]), kd[1]
+
+    def first(self) -> tuple[bytes, bytes] | None:
+        return self._enc(self._cur.first())
+
+    def last(self) -> tuple[bytes, bytes] | None:
+        return self._enc(self._cur.last())
+
+    def next(self) -> tuple[bytes, bytes] | None:
+        return self._enc(self._cur.next())
+
+    def prev(self) -> tuple[bytes, bytes] | None:
+        return self._enc(self._cur.prev())
+
+    def seek_ge(self, key: bytes) -> tuple[bytes, bytes] | None:
+        """First entry whose encoded node key is >= ``key``."""
+        ikey, bookmark = split_node_key(key)
+        if bookmark is None:
+            return self._enc(self._cur.seek_ge(ikey))
+        return self._enc(self._cur.seek_ge_kd(ikey, bookmark))
+
+    def seek_le(self, key: bytes) -> tuple[bytes, bytes] | None:
+        """Last entry whose encoded node key is <= ``key``."""
+        node = self.seek_ge(key)
+        if node is not None and node[0] == key:
+            return node
+        return self.prev() if node is not None else self.last()
+
+
+class GenuineSnapshot:
+    """A :class:`TreeSnapshot` of a genuine file as the engine reads it (module docstring).
+
+    ``non_unique`` is the owner's cache objid -> bool (shared by every snapshot of a file).
+    """
+
+    __slots__ = ("_edb", "_snap", "_non_unique")
+
+    def __init__(self, edb: EdbFile, non_unique: dict[int, bool]) -> None:
+        self._edb = edb
+        self._snap = edb.snapshot()
+        self._non_unique = non_unique
+
+    def map_tree(self, objid: int, pgno_fdp: int) -> None:
+        self._snap.map_tree(objid, pgno_fdp)
+
+    def is_non_unique(self, objid: int) -> bool:
+        """Is tree ``objid`` a non-unique tree (its root page says so)?
+
+        Raises what reading the root raises (``JET_errReadVerifyFailure`` and others) unless
+        the file is tolerant, where an unreadable root counts as unique (the tree then reads
+        as empty).
+        """
+        known = self._non_unique.get(objid)
+        if known is not None:
+            return known
+        edb = self._edb
+        try:
+            pgno = edb.pgno_fdp(objid)
+            if not 1 <= pgno <= edb.page_count:  # the verdict the tree walk gives
+                raise_error(C.JET_errDatabaseCorrupted,
+                            f"tree {objid}: pgnoFDP {pgno} is beyond the file")
+            flag = edb.read_page(pgno).non_unique_keys
+        except JetError:
+            if not edb.tolerant:
+                raise
+            return False
+        self._non_unique[objid] = flag
+        return flag
+
+    def cursor(self, objid: int) -> TreeCursor:
+        cur = self._snap.cursor(objid)
+        if self.is_non_unique(objid):
+            return NonUniqueCursor(cur)
+        return cur
+
+    def get(self, objid: int, key: bytes) -> bytes | None:
+        """Data of the entry whose (encoded) node key equals ``key``, or None."""
+        node = self.cursor(objid).seek_ge(key)
+        if node is None or node[0] != key:
+            return None
+        return node[1]
+
+    def iterate(self, objid: int, start: bytes = b"",
+                stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """Entries with start <= node key < stop, in key order."""
+        cur = self.cursor(objid)
+        node = cur.seek_ge(start)
+        while node is not None and (stop is None or node[0] < stop):
+            yield node
+            node = cur.next()
+
+    def max_objid(self) -> int:
+        """The largest objid the file's header records (``objidLast``)."""
+        return int(self._edb.header.objid_last)
+
+    def close(self) -> None:
+        self._snap.close()
+
+
+def genuine_snapshot(db: Any) -> GenuineSnapshot:
+    """The snapshot of an attached genuine database (``engine.database.Database``)."""
+    return GenuineSnapshot(db.file, db.non_unique_trees)

@@ -26,6 +26,7 @@ import argparse
 import csv
 import datetime as _dt
 import json
+import math
 import re
 import sys
 import uuid
@@ -136,7 +137,7 @@ def json_value(v: Any) -> Any:
         return v.isoformat()
     if isinstance(v, uuid.UUID):
         return str(v)
-    if isinstance(v, float) and v != v or v in (float("inf"), float("-inf")):
+    if isinstance(v, float) and not math.isfinite(v):
         return repr(v)
     return v
 

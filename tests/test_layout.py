@@ -9,8 +9,8 @@ pyese's layers, top to bottom (``docs/architecture/README.md``)::
     ESE's header             pyese.jethdr                          jethdr
 
 Inside ``storage`` the parts are ordered too: the shared vocabulary (``trees``, ``ops``,
-``lgpos``, ``faults``) < ``edb`` < ``database`` < ``log``; a part imports the vocabulary, itself
-and the parts before it.
+``lgpos``, ``faults``) < ``edb`` < ``database`` < ``log`` < ``backup``; a part imports the
+vocabulary, itself and the parts before it.
 
 Every import counts, wherever it is written: at module level, inside a function, under
 ``if TYPE_CHECKING:``. A function-level import is not a way around a circle, it is the same
@@ -37,7 +37,7 @@ ALLOWED = {
     "jet": {"jet", "engine", "jethdr"},
     "pythonic": set(LAYERS),
 }
-STORAGE_PARTS = {"edb": 1, "database": 2, "log": 3}
+STORAGE_PARTS = {"edb": 1, "database": 2, "log": 3, "backup": 4}
 """Storage parts in order; any other storage module is the shared vocabulary (rank 0)."""
 
 
@@ -281,3 +281,22 @@ def test_checker_refuses_dynamic_imports(tmp_path):
     })
     _, dynamic = import_edges(module_names(src))
     assert len(dynamic) == 1 and dynamic[0].endswith("a.py:2")
+
+
+# -- the docs name what the folders hold ------------------------------------------------
+
+
+def test_architecture_docs_name_every_subpackage_and_module():
+    docs = SRC.parent / "docs" / "architecture"
+    overview = (docs / "README.md").read_text(encoding="utf-8")
+    pages = "\n".join(p.read_text(encoding="utf-8") for p in sorted(docs.glob("*.md")))
+    missing = []
+    for layer in ("engine", "storage"):
+        for pkg in sorted(p for p in (SRC / "pyese" / layer).iterdir()
+                          if (p / "__init__.py").exists()):
+            if f"{pkg.name}/" not in overview:
+                missing.append(f"README.md lacks {layer}/{pkg.name}/")
+            for module in sorted(pkg.glob("*.py")):
+                if module.stem != "__init__" and module.stem not in pages:
+                    missing.append(f"no page names {layer}/{pkg.name}/{module.name}")
+    assert missing == []

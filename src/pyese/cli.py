@@ -34,7 +34,12 @@ def _err(msg: str) -> None:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from pyese.cli_backup import info
     from pyese.storage.edb import read_header
+
+    own = info(args.file, args.json)  # pyese's own files (database, backup copy, log)
+    if own is not None:
+        return own
 
     hdr = read_header(args.file, allow_temp=True)
     if args.json:
@@ -225,6 +230,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(func=_cmd_check)
     forensic.add_export_command(sub)
+
+    from pyese.cli_backup import add_subcommands
+
+    add_subcommands(sub)
     return parser
 
 

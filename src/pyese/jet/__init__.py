@@ -1,11 +1,14 @@
 """pyese.jet: the JET API, one Python function per ESE function.
 
-Names, constants and error codes are ESE's, letter for letter (see ``API.md``): the C
+Names, constants and error codes are ESE's, letter for letter (``docs/api-contract.md``): the C
 signature in the same order, out-parameters returned, buffer sizes dropped. Column values
 are bytes in ESE's binary form. Every negative ``JET_ERR`` raises ``JetError`` or one of
 its subclasses (one per code, one per ESE category).
 """
 
+from typing import TYPE_CHECKING
+
+from pyese.jet.backup import *
 from pyese.jet.database import *
 from pyese.jet.escrow import *
 from pyese.jet.handles import *
@@ -16,6 +19,7 @@ from pyese.jet.record import *
 from pyese.jet.session import *
 from pyese.jet.structs import *
 from pyese.jet.table import *
+from pyese.jet.temptable import *
 from pyese.jethdr.constants import *
 from pyese.jethdr.errors import *
 from pyese.jethdr.errors import (
@@ -28,10 +32,5 @@ from pyese.jethdr.errors import (
 
 globals().update(ERROR_CLASSES)
 
-
-def __getattr__(name: str) -> type[JetError]:
-    """Error classes are made from ESE's table at import; this tells type checkers so."""
-    try:
-        return ERROR_CLASSES[name]
-    except KeyError:
-        raise AttributeError(name) from None
+if TYPE_CHECKING:  # the classes made above, spelled out (tools/gen_jet_static.py)
+    from pyese.jet._error_classes import *

@@ -1,7 +1,8 @@
 """JET functions for database files: create, attach, detach, open, close, information.
 
 Each function enters the gate, checks its arguments as ESE's ``jetapi.cxx`` does, and calls
-the instance's ``engine.database.DatabaseTable`` (see there for the errors and their order).
+the instance's ``engine.instance.database.DatabaseTable`` (see there for the errors and their
+order).
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ def _filename(value: object, name: str = "szFilename") -> str:
     text = os.fspath(value)
     if not isinstance(text, str) or not text:
         raise_error(C.JET_errDatabaseInvalidPath, f"{name} is empty")
+    if "\0" in text:
+        # A C caller cannot pass a NUL inside a name; no file system accepts one. ESE's
+        # path functions report a name the OS rejects as JET_errInvalidPath (os/error.cxx
+        # ErrOSErrFromWin32Err: ERROR_INVALID_NAME -> JET_errInvalidPath).
+        raise_error(C.JET_errInvalidPath, f"{name} contains a NUL character")
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        raise_error(C.JET_errInvalidPath, f"{name} cannot be encoded for the file system")
     return text
 
 
@@ -67,9 +77,10 @@ def JetAttachDatabase(sesid: JET_SESID | int, szFilename: str, grbit: int = 0) -
     ``JET_errFileAccessDenied`` (held by another process), ``JET_errDatabaseDirtyShutdown``
     (a dirty file this instance's log could not recover), ``JET_errDatabaseCorrupted``
     (not a database), ``JET_errInvalidDatabaseVersion`` (another format). A genuine Windows
-    ``.edb`` attaches read-only only (see ``engine.database``: ``JET_errDatabaseFileReadOnly``
-    without ``JET_bitDbReadOnly``, ``JET_wrnDatabaseRepaired`` when not cleanly shut down,
-    ``engine.database.JET_bitDbPyeseTolerant`` to skip damaged pages).
+    ``.edb`` attaches read-only only (see ``engine.instance.database``:
+    ``JET_errDatabaseFileReadOnly`` without ``JET_bitDbReadOnly``, ``JET_wrnDatabaseRepaired``
+    when not cleanly shut down,
+    ``engine.instance.database.JET_bitDbPyeseTolerant`` to skip damaged pages).
     """
     return JetAttachDatabase2(sesid, szFilename, 0, grbit)
 
@@ -186,7 +197,7 @@ def _info(level: int, info: DatabaseFileInfo):
     if level == C.JET_DbInfoMisc:
         if info.genuine:
             return _misc_genuine(header)
-        return _misc(header)
+        return _misc(header, info.backup)
     raise_error(C.JET_errInvalidParameter, f"InfoLevel {level}")
 
 
@@ -255,10 +266,23 @@ def _misc_genuine(header: object):
     )
 
 
-def _misc(header: Any):
-    from pyese.jet.structs import JET_DBINFOMISC
+def _bkinfo(b: Any):
+    from pyese.jet.structs import JET_BKINFO
 
-    return JET_DBINFOMISC(
+    if b is None:
+        return JET_BKINFO()
+    return JET_BKINFO(lgposMark=_lgpos(b.mark), logtimeMark=_logtime(b.mark_time),
+                      genLow=b.gen_low, genHigh=b.gen_high)
+
+
+def _misc(header: Any, backup: Any = None):
+    """JET_DBINFOMISC4 (a JET_DBINFOMISC) of a pyese header, with the backup fields
+    (``engine.instance.database.BackupInfo``): ``bkinfoFullPrev/IncPrev/CopyPrev/DiffPrev``
+    from the file, ``bkinfoFullCur`` from a backup copy's trailer."""
+    from pyese.jet.structs import JET_DBINFOMISC4
+
+    fields = backup.fields if backup is not None else None
+    return JET_DBINFOMISC4(
         ulVersion=0x620,
         ulUpdate=header.format_version[1],
         signDb=_signature(header.signature, header.creation_time),
@@ -268,6 +292,12 @@ def _misc(header: Any):
         lgposDetach=_lgpos(header.detach_lgpos),
         signLog=_signature(header.log_signature, 0),
         cbPageSize=header.page_size,
+        bkinfoFullPrev=_bkinfo(fields.full_prev if fields else None),
+        bkinfoIncPrev=_bkinfo(fields.inc_prev if fields else None),
+        bkinfoCopyPrev=_bkinfo(fields.copy_prev if fields else None),
+        bkinfoDiffPrev=_bkinfo(fields.diff_prev if fields else None),
+        bkinfoFullCur=_bkinfo(backup.full_cur if backup is not None else None),
+        genMaxRequired=header.applied_lgpos.generation,
     )
 
 

@@ -13,7 +13,7 @@ ErrIsamDetachDatabase, ErrDBOpenDatabase):
 - attach of a file this instance has attached -> ``JET_wrnDatabaseAttached`` (a warning);
   attached by another instance of the process -> ``JET_errDatabaseSharingViolation``
   (db.cxx FMP::ErrNewAndWriteLatch); create of an attached file -> ``JET_errDatabaseDuplicate``;
-- the file's own errors come from ``storage.dbfile`` (``JET_errFileNotFound``,
+- the file's own errors come from ``storage.database.dbfile`` (``JET_errFileNotFound``,
   ``JET_errInvalidPath``, ``JET_errFileAccessDenied`` when another process holds it,
   ``JET_errDatabaseFileReadOnly``, ``JET_errDatabaseCorrupted``,
   ``JET_errInvalidDatabaseVersion``); a file not in CleanShutdown ->
@@ -74,6 +74,8 @@ from pyese.engine.instance.session import Session
 from pyese.engine.transactions.versionstore import VersionStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.backup.bkinfo import BackupFields, BkInfo, read_fields
+from pyese.storage.backup.trailer import read_trailer
 from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.database.dbheader import LMDB_MAGIC
 from pyese.storage.edb import EdbFile
@@ -130,13 +132,13 @@ class Database:
         self.genuine = isinstance(file, EdbFile)
         """A genuine ESE file: read-only, read straight from its pages (no version store)."""
         self.non_unique_trees: dict[int, bool] = {}
-        """Genuine files: objid -> is the tree non-unique (``engine.genuine``)."""
+        """Genuine files: objid -> is the tree non-unique (``engine.genuine.snapshot``)."""
         self.dbnum = dbnum
         self.read_only = read_only
         self.instance = instance
         self.page_size: int = file.header.page_size
         self.catalog: Any = None
-        """The DatabaseCatalog (``engine.fcb.catalog_of``), made on first use."""
+        """The DatabaseCatalog (``engine.schema.fcb.catalog_of``), made on first use."""
         self.exclusive_session: int | None = None
         self.opens: dict[int, int] = {}
         """session id -> open count (ESE's rgcdbOpen)."""
@@ -221,6 +223,10 @@ class DatabaseTable:
                 self._unclaim(path)
                 raise
             try:
+                if read_trailer(path) is not None:
+                    # ESE: db.cxx ~2815, bkinfoFullCur.genLow != 0: a backup copy
+                    raise_error(C.JET_errSoftRecoveryOnBackupDatabase,
+                                f"{path} is a backup copy: restore it first")
                 if file.header.state != C.JET_dbstateCleanShutdown:
                     raise_error(C.JET_errDatabaseDirtyShutdown,
                                 f"{path} is not in a clean-shutdown state")
@@ -431,7 +437,8 @@ class DatabaseTable:
         with self.lock:
             db = self.for_session(session, dbid)
             return DatabaseFileInfo(db.path, db.file.header, db.file.file_size(), db.genuine,
-                                    db.read_only, len(db.opens))
+                                    db.read_only, len(db.opens),
+                                    None if db.genuine else backup_info(db.file, db.path))
 
 
 @dataclass(frozen=True)
@@ -448,6 +455,22 @@ class DatabaseFileInfo:
     """Attached read-only (reported for an open database only)."""
     in_use: int = 0
     """Sessions that have it open (reported for an open database only)."""
+    backup: BackupInfo | None = None
+    """The backup fields of a pyese database file (None for a genuine one)."""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """A database file's backup fields (``storage.backup.bkinfo``) and, for a backup copy,
+    its ``bkinfoFullCur`` (from the trailer, ``storage.backup.trailer``)."""
+
+    fields: BackupFields
+    full_cur: BkInfo | None
+
+
+def backup_info(file: DatabaseFile, path: str) -> BackupInfo:
+    trailer = read_trailer(path)
+    return BackupInfo(read_fields(file), trailer.full_cur if trailer is not None else None)
 
 
 def file_info(name: str) -> DatabaseFileInfo:
@@ -459,11 +482,13 @@ def file_info(name: str) -> DatabaseFileInfo:
     attached = find_attached_anywhere(name)
     if attached is not None:
         return DatabaseFileInfo(attached.path, attached.file.header, attached.file.file_size(),
-                                attached.genuine)
+                                attached.genuine, backup=None if attached.genuine
+                                else backup_info(attached.file, attached.path))
     path = normalize(name)
     file = DatabaseFile.open(path, read_only=True)
     try:
-        return DatabaseFileInfo(path, file.header, file.file_size())
+        return DatabaseFileInfo(path, file.header, file.file_size(),
+                                backup=backup_info(file, path))
     finally:
         file.close()
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,9 +79,10 @@ class LogCommitter:
         self.log = log
         self.applier: Applier | None = None
 
-    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]]) -> LGPOS | None:
+    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]],
+               logged: Callable[[LGPOS | None], None]) -> LGPOS | None:
         assert self.applier is not None
-        return self.applier.commit(trxid, ops_by_dbnum)
+        return self.applier.commit(trxid, ops_by_dbnum, logged)
 
     def flush(self, lgpos: LGPOS | None) -> None:
         self.log.flush(lgpos)
@@ -94,12 +96,21 @@ class DirectCommitter:
 
     def __init__(self, databases: DatabaseTable) -> None:
         self.databases = databases
+        self.vs: VersionStore | None = None
+        """Told of each apply before and after its file commits (as the applier does)."""
 
-    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]]) -> LGPOS | None:
-        for dbnum, ops in ops_by_dbnum.items():
-            db = self.databases.by_dbnum[dbnum]
-            hdr = db.file.header.applied_lgpos
-            db.file.apply(ops, LGPOS(hdr.generation, hdr.offset + 1))
+    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]],
+               logged: Callable[[LGPOS | None], None]) -> LGPOS | None:
+        assert self.vs is not None
+        logged(None)
+        files = {dbnum: self.databases.by_dbnum[dbnum].file for dbnum in ops_by_dbnum}
+        self.vs.on_applying({d: f.header.applied_lgpos for d, f in files.items()}, None)
+        try:
+            for dbnum, ops in ops_by_dbnum.items():
+                hdr = files[dbnum].header.applied_lgpos
+                files[dbnum].apply(ops, LGPOS(hdr.generation, hdr.offset + 1))
+        finally:
+            self.vs.on_applied(None)
         return None
 
     def flush(self, lgpos: LGPOS | None) -> None:
@@ -134,8 +145,10 @@ class InstanceStorage:
         p = inst.params
         max_bytes = (p.max_ver_pages + 2) * VER_PAGE_BYTES  # ESE: jetapi.cxx ~5145
         if not self.recovery_on:
-            self.vs = VersionStore(inst, DirectCommitter(self.databases), max_bytes=max_bytes,
+            direct = DirectCommitter(self.databases)
+            self.vs = VersionStore(inst, direct, max_bytes=max_bytes,
                                    on_fatal=inst.set_unavailable)
+            direct.vs = self.vs
             return
         self._claim_paths()
         for path in (self.system_path, self.log_path):
@@ -144,7 +157,7 @@ class InstanceStorage:
                     raise_error(C.JET_errInvalidPath, f"{path} does not exist")
                 try:
                     os.makedirs(path, exist_ok=True)
-                except OSError as exc:
+                except (OSError, ValueError) as exc:  # ValueError: NUL or unencodable
                     raise JetError.from_code(C.JET_errInvalidPath, f"{path}: {exc}") from exc
         self.recovery = recover(self.log_path, self.system_path, self.base_name)
         self.log = LogWriter.open(self.log_path, self.base_name,
@@ -154,7 +167,8 @@ class InstanceStorage:
         self.vs = VersionStore(inst, committer, max_bytes=max_bytes,
                                on_fatal=inst.set_unavailable)
         self.applier = Applier(self.log, checkpoint_path(self.system_path, self.base_name),
-                               on_applied=self.vs.on_applied, circular=p.circular_log,
+                               on_applied=self.vs.on_applied,
+                               on_applying=self.vs.on_applying, circular=p.circular_log,
                                faults=self.faults)
         committer.applier = self.applier
 
@@ -227,6 +241,18 @@ def storage_of(instance: Instance) -> InstanceStorage:
     if not isinstance(storage, InstanceStorage):
         raise_error(C.JET_errNotInitialized)
     return storage
+
+
+def commit_id(instance: Instance, lgpos: object) -> tuple[int, object | None]:
+    """What JetCommitTransaction2 reports of a logged level-0 commit at ``lgpos``: its commit
+    id (``generation << 32 | isec << 16 | ib``) and the instance's log signature (a
+    ``LogSignature``; None without a log)."""
+    services = instance.services
+    signature = services.parts.get("log_signature") if services is not None else None
+    generation = getattr(lgpos, "generation", 0)
+    isec = getattr(lgpos, "isec", 0)
+    ib = getattr(lgpos, "ib", 0)
+    return (generation << 32) | (isec << 16) | ib, signature
 
 
 def _start(instance: Instance, services: InstanceServices, grbit: int) -> None:

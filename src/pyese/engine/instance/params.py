@@ -51,6 +51,7 @@ _DEFS = [
     _p("JET_paramMaxVerPages", INTEGER, 64, locked_after_init=True, minimum=1),
     _p("JET_paramPreferredVerPages", INTEGER, 0, locked_after_init=True),
     _p("JET_paramMaxTemporaryTables", INTEGER, 20, locked_after_init=True),
+    _p("JET_paramEnableTempTableVersioning", BOOLEAN, 1, locked_after_init=True, maximum=1),
     _p("JET_paramLogFileSize", INTEGER, 5120, locked_after_init=True, minimum=16),
     _p("JET_paramLogBuffers", INTEGER, 126, locked_after_init=True),
     _p("JET_paramCommitDefault", INTEGER, 0),
@@ -71,6 +72,7 @@ _DEFS = [
     _p("JET_paramIndexTuplesLengthMin", INTEGER, 3),
     _p("JET_paramEnableAdvanced", BOOLEAN, 0, is_global=True, maximum=1),
     _p("JET_paramConfiguration", INTEGER, 0, is_global=True),
+    _p("JET_paramOSSnapshotTimeout", INTEGER, 70000, is_global=True),  # ESE sp 98, ms
 ]
 
 PARAMS: dict[int, ParamDef] = {d.paramid: d for d in _DEFS}
@@ -92,6 +94,7 @@ HONOURED = frozenset(
         "JET_paramCreatePathIfNotExist",
         "JET_paramMaxInstances",
         "JET_paramMaxTransactionSize",
+        "JET_paramOSSnapshotTimeout",
     )
 )
 """Parameters whose value changes what the engine does."""

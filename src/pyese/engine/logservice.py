@@ -37,6 +37,7 @@ from pyese.engine.instance import Instance, InstanceServices
 from pyese.engine.versionstore import VER_PAGE_BYTES, VersionStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage import threadstats
 from pyese.storage.applier import Applier
 from pyese.storage.checkpoint import checkpoint_path
 from pyese.storage.faults import NO_FAULTS, FaultInjector
@@ -100,6 +101,7 @@ class DirectCommitter:
             db = self.databases.by_dbnum[dbnum]
             hdr = db.file.header.applied_lgpos
             db.file.apply(ops, LGPOS(hdr.generation, hdr.offset + 1))
+        threadstats.charge_commit(sum(len(ops) for ops in ops_by_dbnum.values()), None)
         return None
 
     def flush(self, lgpos: LGPOS | None) -> None:

@@ -24,8 +24,8 @@ A row's fields are the ``JET_*LIST`` fields without their ``columnid`` prefix
 
 Deleted fixed and variable columns (kept in the catalog with coltyp Nil, as ESE keeps
 their slot) are never shown. Statistics (``cRecord``, ``cPage``, ``cKey``, ``cEntry``) are
-ESE's catalog statistics, which only ``JetComputeStats`` updates: pyese does not keep them,
-so they are 0 as on a fresh ESE table.
+ESE's catalog statistics, which only ``JetComputeStats`` updates (``pyese.engine.stats``):
+0 on a table it never ran on, as on a fresh ESE table; the ``...NoStats`` levels give 0.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from pyese.engine.fcb import catalog_of
 from pyese.engine.gate import session_call
 from pyese.engine.schema import ColumnDef
 from pyese.engine.session import Session
-from pyese.engine.sysobjects import CatalogIndex
+from pyese.engine.sysobjects import CatalogIndex, decode_stats
 from pyese.jet import _args
 from pyese.jet.handles import JET_DBID, JET_SESID, JET_TABLEID
 from pyese.jet.structs import (
@@ -284,7 +284,7 @@ def JetGetColumnInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: 
 # ------------------------------------------------------------------ tables
 
 
-def _object_info(table: TableDef, updatable: bool) -> JET_OBJECTINFO:
+def _object_info(table: TableDef, updatable: bool, stats: bool = True) -> JET_OBJECTINFO:
     flags = 0
     if table.flags & C.JET_bitObjectTableFixedDDL:
         flags |= C.JET_bitObjectTableFixedDDL
@@ -295,7 +295,9 @@ def _object_info(table: TableDef, updatable: bool) -> JET_OBJECTINFO:
     grbit = C.JET_bitTableInfoBookmark | C.JET_bitTableInfoRollback
     if updatable:
         grbit |= C.JET_bitTableInfoUpdatable
-    return JET_OBJECTINFO(objtyp=C.JET_objtypTable, grbit=grbit, flags=flags)
+    items, _keys, pages, _when = decode_stats(table.schema.table.stats if stats else None)
+    return JET_OBJECTINFO(objtyp=C.JET_objtypTable, grbit=grbit, flags=flags,
+                          cRecord=items, cPage=pages)
 
 
 def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -362,15 +364,16 @@ def JetGetObjectInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, objtyp: int,
             if not obj_name:
                 raise_error(C.JET_errObjectNotFound, "no object name")
             table = catalog.table(obj_name)
-            return _object_info(table, not db.read_only)
+            return _object_info(table, not db.read_only, level == C.JET_ObjInfo)
         if level in (C.JET_ObjInfoList, C.JET_ObjInfoListNoStats):
             if otyp not in (C.JET_objtypNil, C.JET_objtypTable):
                 raise_error(C.JET_errInvalidParameter, f"objtyp {otyp}")
             rows = []
             for table in catalog:
-                info = _object_info(table, not db.read_only)
+                info = _object_info(table, not db.read_only, level == C.JET_ObjInfoList)
                 rows.append(JET_OBJECTLIST_ROW(objectname=table.name, grbit=info.grbit,
-                                               flags=info.flags))
+                                               flags=info.flags, cRecord=info.cRecord,
+                                               cPage=info.cPage))
             rows.sort(key=lambda r: r.objectname.upper())
             return rows
         raise_error(C.JET_errInvalidParameter, f"object info level {level}")
@@ -383,9 +386,12 @@ def _index_rows(table: TableDef, cix: CatalogIndex) -> list[JET_INDEXLIST_ROW]:
     ix = cix.index
     rows = []
     n = len(ix.segments)
+    raw = table.schema.table.stats if cix.objid == table.objid else cix.stats
+    entries, keys, pages, _when = decode_stats(raw)
     for i, seg in enumerate(ix.segments):
         rows.append(JET_INDEXLIST_ROW(
             indexname=ix.name, grbitIndex=_index_grbit(cix), cColumn=n, iColumn=i,
+            cKey=keys, cEntry=entries, cPage=pages,
             columnid=seg.column.columnid, coltyp=seg.column.coltyp, Cp=seg.column.cp,
             grbitColumn=C.JET_bitKeyDescending if seg.descending else C.JET_bitKeyAscending,
             columnname=seg.column.name, LCMapFlags=ix.lcmap_flags,

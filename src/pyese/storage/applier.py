@@ -45,6 +45,7 @@ from typing import Any, NamedTuple
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage import log_format as F
+from pyese.storage import threadstats
 from pyese.storage.checkpoint import AttachInfo, Checkpoint, write_checkpoint
 from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
 from pyese.storage.lgpos import LGPOS
@@ -121,6 +122,7 @@ class Applier:
             self._queue.append(_Entry(_COMMIT, lg, ops_by_dbnum))
             self._submitted = lg
             self._cond.notify_all()
+        threadstats.charge_commit(sum(len(ops) for ops in ops_by_dbnum.values()), len(payload))
         return lg
 
     def attach(self, dbnum: int, path: str, db: Any) -> LGPOS:

@@ -84,11 +84,6 @@ NOT_YET_BUILT: dict[str, str] = {
     "JetSetLS": "local storage (issue 17 item 5)",
     "JetGetLS": "local storage (issue 17 item 5)",
     "JetSetCursorFilter": "cursor filters (issue 17 item 6)",
-    "JetSetTableSequential": "hints (issue 17 item 3)",
-    "JetResetTableSequential": "hints (issue 17 item 3)",
-    "JetPrereadKeys": "hints (issue 17 item 3)",
-    "JetPrereadIndexRanges": "hints (issue 17 item 3)",
-    "JetIdle": "hints (issue 17 item 3)",
 }
 """Public functions still missing, each with where it will come from."""
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyese.engine.params import ParamSet, coerce, definition
 from pyese.jethdr import constants as C
@@ -261,7 +261,7 @@ class Instance:
         with self.lock:
             self.params.set(paramid, value)
 
-    def get_param(self, paramid: int) -> int | str:
+    def get_param(self, paramid: int) -> Any:
         definition(paramid)
         with self.lock:
             self._check_param_entry()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pyese.engine import instance as _inst
 from pyese.engine.instance import SYSTEM, Instance
-from pyese.engine.params import definition
+from pyese.engine.params import computed_value, definition
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
+from pyese.jethdr.errors import error_name, raise_error
 
 
 def _handle(inst: Instance) -> JET_INSTANCE:
@@ -232,19 +232,46 @@ def JetSetSystemParameter(
 
 
 def JetGetSystemParameter(
-    instance: JET_INSTANCE | int | None, sesid: object, paramid: int
-) -> tuple[int, str | None]:
+    instance: JET_INSTANCE | int | None, sesid: object, paramid: int, lParam: int = 0
+) -> tuple[object, str | None]:
     """A parameter's value as ``(lParam, szParam)``: string parameters come back in szParam.
 
+    ESE's default until the parameter is set (``engine.sysparam_table``). Computed and
+    read-only parameters come from the engine: ``JET_paramKeyMost``,
+    ``JET_paramLVChunkSizeMost`` and ``JET_paramRecordSizeMost`` for the page size,
+    ``JET_paramMaxColtyp``, ``JET_paramTransactionLevel`` (the level of ``sesid``, 0
+    without one) and ``JET_paramErrorToString``, which reads the error code from
+    ``lParam`` (C: ``*plParam`` is in/out) and returns ``(err, "JET_errX, meaning")``.
     ``JET_errInvalidParameter`` for an id ESE does not define.
     """
     pid = _args.integer(paramid, "paramid")
-    definition(pid)
+    d = definition(pid)
     inst = _instance_of(instance, sesid)
+    if pid == C.JET_paramTransactionLevel:
+        level = SYSTEM.find_session(sesid).level if sesid not in (None, 0) else 0
+        return level, None
+    if pid == C.JET_paramErrorToString:
+        err = _args.integer(lParam, "lParam")
+        return err, f"{error_name(err)}, {_meaning(err)}"
+    page_size = inst.params.page_size if inst is not None else SYSTEM.params.page_size
+    computed = computed_value(d, page_size)
+    if computed is not None:
+        return computed, None
     value = inst.get_param(pid) if inst is not None else SYSTEM.params.get(pid)
     if isinstance(value, str):
         return 0, value
-    return int(value), None
+    if value is None or callable(value):
+        return value, None
+    return int(value), None  # type: ignore[call-overload]
+
+
+def _meaning(err: int) -> str:
+    from pyese.jethdr._errtable import ERRORS
+
+    for code, _name, _cat, _kind, meaning in ERRORS:
+        if code == err:
+            return meaning
+    return "Unknown Error"
 
 
 __all__ = [

@@ -79,10 +79,6 @@ NOT_YET_BUILT: dict[str, str] = {
     "JetGrowDatabase": "database size (issue 17 item 7)",
     "JetSetDatabaseSize": "database size (issue 17 item 7)",
     "JetResizeDatabase": "database size (issue 17 item 7)",
-    "JetRegisterCallback": "callbacks (issue 17 item 5)",
-    "JetUnregisterCallback": "callbacks (issue 17 item 5)",
-    "JetSetLS": "local storage (issue 17 item 5)",
-    "JetGetLS": "local storage (issue 17 item 5)",
     "JetSetCursorFilter": "cursor filters (issue 17 item 6)",
 }
 """Public functions still missing, each with where it will come from."""

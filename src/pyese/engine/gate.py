@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from pyese.engine import callbacks
 from pyese.engine.instance import SYSTEM
 from pyese.engine.session import Session
 from pyese.jethdr import constants as C
@@ -61,6 +62,8 @@ class SessionCall:
     def __enter__(self) -> Session:
         session = SYSTEM.find_session(self._sesid)
         _check_session_entry(session, self._ignore_stop)
+        if callbacks.reentrant(session):
+            return session  # ESE lets a callback call back in with its session
         if not session.try_enter():
             raise_error(C.JET_errSessionSharingViolation)  # ESE: jetapi.cxx ~4230
         if session.instance.term_in_progress:

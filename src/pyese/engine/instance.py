@@ -121,7 +121,7 @@ class System:
             if not self.instances:
                 self.mode = MODE_NONE
 
-    def set_global_param(self, paramid: int, lParam: int, szParam: str | None) -> None:
+    def set_global_param(self, paramid: int, lParam: object, szParam: str | None) -> None:
         d = definition(paramid)
         value = coerce(d, lParam, szParam)
         with self.lock:
@@ -242,7 +242,7 @@ class Instance:
 
     # -- parameters ---------------------------------------------------------------
 
-    def set_param(self, paramid: int, lParam: int, szParam: str | None) -> None:
+    def set_param(self, paramid: int, lParam: object, szParam: str | None) -> None:
         """Set a parameter of this instance (ESE ErrAPIEnterWithoutInit then the table rules).
 
         Raises ``JET_errRestoreInProgress`` during a restore, ``JET_errInitInProgress``

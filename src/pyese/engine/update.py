@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from pyese.engine import callbacks
 from pyese.engine.cursor import Cursor
 from pyese.engine.ddl import index_node, mso_key
 from pyese.engine.indexentries import IndexEntry, index_entries
@@ -574,8 +575,18 @@ def do_update(cur: Cursor) -> bytes:
         cur.update = None
         return upd.bookmark or b""
     later: list[tuple[int, int]] | None = [] if session.level == 0 else None
+    hooked = callbacks.has_callbacks(cur)  # ESE: recupd.cxx, JET_cbtypBefore/After*
+    if hooked:
+        callbacks.fire(cur, C.JET_cbtypBeforeInsert if upd.is_insert
+                       else C.JET_cbtypBeforeReplace)
+        upd = cur.update
+        if upd is None:
+            raise_error(C.JET_errUpdateNotPrepared)
     with atomic(session):
         bookmark = _write(cur, upd, later)
+        if hooked:
+            callbacks.fire(cur, C.JET_cbtypAfterInsert if upd.is_insert
+                           else C.JET_cbtypAfterReplace)
     cur.update = None
     if later:
         free_later(cur, later)
@@ -1036,8 +1047,13 @@ def delete_current(cur: Cursor) -> None:
         free_lvs(cur, sorted(upd.owned_lids))
     rec = cur.record_view()
     later: list[tuple[int, int]] | None = [] if cur.session.level == 0 else None
+    hooked = callbacks.has_callbacks(cur)
+    if hooked:
+        callbacks.fire(cur, C.JET_cbtypBeforeDelete)
     with atomic(cur.session):
         _delete_record(cur, rec.bookmark, rec.data, later)
+        if hooked:
+            callbacks.fire(cur, C.JET_cbtypAfterDelete)
     if later:
         free_later(cur, later)
 

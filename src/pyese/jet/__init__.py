@@ -6,6 +6,7 @@ are bytes in ESE's binary form. Every negative ``JET_ERR`` raises ``JetError`` o
 its subclasses (one per code, one per ESE category).
 """
 
+from pyese.jet.callbacks import *
 from pyese.jet.database import *
 from pyese.jet.escrow import *
 from pyese.jet.handles import *

@@ -211,7 +211,7 @@ def JetSetSystemParameter(
     instance: JET_INSTANCE | int | None,
     sesid: object,
     paramid: int,
-    lParam: int = 0,
+    lParam: object = 0,
     szParam: str | None = None,
 ) -> None:
     """Set a system parameter of an instance (or the global defaults with ``instance=None``).
@@ -222,7 +222,8 @@ def JetSetSystemParameter(
     ``JetInit``; ``JET_errRestoreInProgress`` during a restore.
     """
     pid = _args.integer(paramid, "paramid")
-    if not isinstance(lParam, int):
+    pointer = definition(pid).kind == "pointer"
+    if not isinstance(lParam, int) and not (pointer and (lParam is None or callable(lParam))):
         raise_error(C.JET_errInvalidParameter, "lParam must be an int")
     inst = _instance_of(instance, sesid)
     if inst is None:

@@ -16,8 +16,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
 from pyese import jet  # noqa: E402
-from pyese.engine.database import database_of  # noqa: E402
-from pyese.engine.instance import SYSTEM  # noqa: E402
+from pyese.engine.instance.database import database_of  # noqa: E402
+from pyese.engine.instance.instance import SYSTEM  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
 VALUE = b"v" * 100

@@ -22,8 +22,8 @@ DEFAULT_DIR = Path("/work/shared/testdata/edb")
 
 def _pyese(path: Path) -> int:
     from pyese.cli import typed_rows
-    from pyese.engine.catalog import Catalog
-    from pyese.engine.tablescan import TableReader
+    from pyese.engine.cursors.tablescan import TableReader
+    from pyese.engine.schema.catalog import Catalog
     from pyese.storage.edb import EdbFile
 
     n = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyese.engine.instance import SYSTEM, InstanceServices
+from pyese.engine.instance.instance import SYSTEM, InstanceServices
 
 
 @pytest.fixture(autouse=True)

@@ -54,7 +54,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _open(path: str, tolerant: bool = False) -> tuple[Any, Any, Any]:
-    from pyese.engine.catalog import Catalog
+    from pyese.engine.schema.catalog import Catalog
     from pyese.storage.edb import EdbFile
 
     edb = EdbFile.open(path, tolerant=tolerant)
@@ -236,7 +236,7 @@ def typed_rows(
 
 
 def _cmd_dump(args: argparse.Namespace) -> int:
-    from pyese.engine.tablescan import TableReader
+    from pyese.engine.cursors.tablescan import TableReader
 
     edb, snap, catalog = _open(args.file, tolerant=args.tolerant)
     with edb:
@@ -281,9 +281,9 @@ def _cmd_dump(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from pyese.engine.catalog import Catalog
-    from pyese.engine.record import RecordImage
-    from pyese.engine.tablescan import TableReader
+    from pyese.engine.cursors.tablescan import TableReader
+    from pyese.engine.records.record import RecordImage
+    from pyese.engine.schema.catalog import Catalog
     from pyese.storage.edb import SYSTEM_TREES, EdbFile
 
     problems: list[str] = []

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pyese.engine.catalog import Catalog
-from pyese.engine.indexentries import index_entries
-from pyese.engine.tablescan import TableReader
+from pyese.engine.cursors.tablescan import TableReader
+from pyese.engine.records.indexentries import index_entries
+from pyese.engine.schema.catalog import Catalog
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 from pyese.storage.edb import EdbFile

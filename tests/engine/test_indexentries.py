@@ -6,9 +6,9 @@ import struct
 
 import pytest
 
-from pyese.engine.indexentries import index_entries
-from pyese.engine.keys import make_key
-from pyese.engine.schema import ColumnDef, ConditionalColumn, IndexDef, IndexSegment
+from pyese.engine.records.indexentries import index_entries
+from pyese.engine.records.keys import make_key
+from pyese.engine.schema.schema import ColumnDef, ConditionalColumn, IndexDef, IndexSegment
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 

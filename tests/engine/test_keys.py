@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyese.engine.keys import (
+from pyese.engine.records.keys import (
     FALL_BACK_TO_RECORD,
     column_from_key,
     make_key,
@@ -17,7 +17,7 @@ from pyese.engine.keys import (
     normalize_binary,
     retrieve_key,
 )
-from pyese.engine.schema import ColumnDef, IndexDef, IndexSegment
+from pyese.engine.schema.schema import ColumnDef, IndexDef, IndexSegment
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 

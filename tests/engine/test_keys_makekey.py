@@ -6,8 +6,8 @@ import struct
 
 import pytest
 
-from pyese.engine.keys import KeyBuilder, make_key
-from pyese.engine.schema import ColumnDef, IndexDef, IndexSegment
+from pyese.engine.records.keys import KeyBuilder, make_key
+from pyese.engine.schema.schema import ColumnDef, IndexDef, IndexSegment
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyese.engine import keys_text as T
+from pyese.engine.records import keys_text as T
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 

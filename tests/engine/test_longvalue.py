@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pyese.engine.longvalue import LongValueReader
-from pyese.engine.record import LVRoot, lv_chunk_key, lv_root_key
+from pyese.engine.records.longvalue import LongValueReader
+from pyese.engine.records.record import LVRoot, lv_chunk_key, lv_root_key
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 

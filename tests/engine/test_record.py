@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyese.engine import record as R
-from pyese.engine.record import RecordImage, RecordLayout
-from pyese.engine.schema import ColumnDef
+from pyese.engine.records import record as R
+from pyese.engine.records.record import RecordImage, RecordLayout
+from pyese.engine.schema.schema import ColumnDef
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 

@@ -3,8 +3,8 @@
 import pytest
 from genuine_records import SAMPLES
 
-from pyese.engine.record import VALUE_EXPLICIT_NULL, RecordImage, RecordLayout
-from pyese.engine.sysobjects import decode_row, mso_layout, read_catalog
+from pyese.engine.records.record import VALUE_EXPLICIT_NULL, RecordImage, RecordLayout
+from pyese.engine.schema.sysobjects import decode_row, mso_layout, read_catalog
 from pyese.jethdr import constants as C
 
 SYSTEM_ROWS = SAMPLES["basic"]["catalog"]

@@ -3,8 +3,8 @@
 import pytest
 from genuine_records import SAMPLES
 
-from pyese.engine import sysobjects as S
-from pyese.engine.record import RecordImage
+from pyese.engine.records.record import RecordImage
+from pyese.engine.schema import sysobjects as S
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 

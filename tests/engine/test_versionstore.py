@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyese import jet
-from pyese.engine.database import database_of
-from pyese.engine.instance import SYSTEM
-from pyese.engine.versionstore import VersionStore
+from pyese.engine.instance.database import database_of
+from pyese.engine.instance.instance import SYSTEM
+from pyese.engine.transactions.versionstore import VersionStore
 
 OBJ = 7
 

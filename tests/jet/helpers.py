@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pyese.engine.instance import InstanceServices
+from pyese.engine.instance.instance import InstanceServices
 from pyese.jethdr.errors import JetError
 
 WAIT = 10.0

@@ -136,8 +136,8 @@ def test_read_only_file_and_read_only_attach(ses):
         assert jet.JetAttachDatabase(s, path, jet.JET_bitDbReadOnly) == 0
         dbid = jet.JetOpenDatabase(s, path)
         assert jet.JetGetDatabaseInfo(s, dbid, jet.JET_DbInfoOptions) == jet.JET_bitDbReadOnly
-        from pyese.engine.database import database_of
-        from pyese.engine.instance import SYSTEM
+        from pyese.engine.instance.database import database_of
+        from pyese.engine.instance.instance import SYSTEM
 
         session = SYSTEM.find_session(s)
         vs = session.instance.services.parts["version_store"]
@@ -167,8 +167,8 @@ def test_dirty_database_and_recovery(tmp_path):
     s = jet.JetBeginSession(a)
     path = str(tmp_path / "d.db")
     dbid = jet.JetCreateDatabase(s, path)
-    from pyese.engine.database import database_of
-    from pyese.engine.instance import SYSTEM
+    from pyese.engine.instance.database import database_of
+    from pyese.engine.instance.instance import SYSTEM
 
     session = SYSTEM.find_session(s)
     vs = session.instance.services.parts["version_store"]

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.catalog import Catalog
-from pyese.engine.database import DirtyShutdownWarning, JET_bitDbPyeseTolerant
+from pyese.engine.instance.database import DirtyShutdownWarning, JET_bitDbPyeseTolerant
+from pyese.engine.schema.catalog import Catalog
 from pyese.jethdr.errors import JetError
 from pyese.storage.edb import EdbFile
 from pyese.storage.edb.checksum import checksum_new_format, checksum_old_format
@@ -205,7 +205,7 @@ def test_bad_page_fails_the_read_that_touches_it_and_tolerant_mode_skips_it(
     assert _scan(ses, t) == 0
     jet.JetSetCurrentIndex(ses, t, "IxShort")
     assert _scan(ses, t) == 1
-    from pyese.engine.database import find_attached_anywhere
+    from pyese.engine.instance.database import find_attached_anywhere
 
     attached = find_attached_anywhere(str(path))
     assert attached is not None
@@ -307,7 +307,7 @@ def test_checksum_helper_matches_the_samples(samples: Path) -> None:
 def test_database_info_misc_of_a_genuine_file(gdir: Path, ses) -> None:
     # JET_DbInfoMisc on a genuine file comes from its DBFILEHDR (ESE db.cxx
     # ErrIsamGetDatabaseInfo copies the header fields), not from pyese's header.
-    from pyese.storage.edb.header import read_header
+    from pyese.storage.edb.reader import read_header
 
     for path in sorted(gdir.glob("*.edb")):
         hdr = read_header(path)

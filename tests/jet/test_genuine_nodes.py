@@ -1,4 +1,4 @@
-"""Genuine non-unique index trees as the engine's cursor sees them (engine/genuine.py).
+"""Genuine non-unique index trees as the engine's cursor sees them (engine/genuine/snapshot.py).
 
 ESE stores a non-unique secondary index entry as key = index key (repeated), data = primary
 bookmark, ordered by (key, data) (``CmpKeyData``); pyese's cursor works on its own node
@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyese.engine.catalog import Catalog
-from pyese.engine.ddl import index_node, node_index_key, seek_node_key
-from pyese.engine.genuine import NonUniqueCursor, encode_node_key, split_node_key
+from pyese.engine.genuine.snapshot import NonUniqueCursor, encode_node_key, split_node_key
+from pyese.engine.schema.catalog import Catalog
+from pyese.engine.schema.ddl import index_node, node_index_key, seek_node_key
 from pyese.storage.edb import EdbFile
 from tests.genuine.samples import SAMPLES, SAMPLES_DIR, gunzip_samples
 

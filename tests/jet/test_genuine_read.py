@@ -208,7 +208,7 @@ def test_index_entries_are_the_genuine_nodes(inst, edb_dir: Path) -> None:
             # the last entry, moving backwards from the end
             jet.JetMove(s, t, jet.JET_MoveLast)
             assert jet.JetRetrieveKey(s, t) == by_api[name][-1][0]
-    from pyese.engine.catalog import Catalog
+    from pyese.engine.schema.catalog import Catalog
 
     with EdbFile.open(path) as edb:
         catalog = Catalog.load(edb.snapshot(), edb.page_size)

@@ -8,9 +8,9 @@ import struct
 import pytest
 
 import pyese.jet as jet
-from pyese.engine import hints as engine_hints
-from pyese.engine.cursor import cursor_for
-from pyese.engine.instance import SYSTEM
+from pyese.engine.cursors import hints as engine_hints
+from pyese.engine.cursors.cursor import cursor_for
+from pyese.engine.instance.instance import SYSTEM
 
 from .helpers import expect
 
@@ -189,7 +189,7 @@ def test_idle_grbits_as_managed_esent_sees_them(s):
 
 
 def test_idle_compact_cleans_versions_a_reader_no_longer_needs(inst, s, t):
-    from pyese.engine.logservice import storage_of
+    from pyese.engine.instance.logservice import storage_of
 
     vs = storage_of(SYSTEM.find_session(s).instance).vs
     reader = jet.JetBeginSession(inst)
@@ -213,7 +213,7 @@ def test_idle_compact_cleans_versions_a_reader_no_longer_needs(inst, s, t):
 
 
 def test_idle_status_reports_a_half_full_version_store(inst, s, t):
-    from pyese.engine.logservice import storage_of
+    from pyese.engine.instance.logservice import storage_of
 
     vs = storage_of(SYSTEM.find_session(s).instance).vs
     old = vs.max_bytes

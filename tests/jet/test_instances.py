@@ -10,7 +10,7 @@ import os
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.instance import SYSTEM
+from pyese.engine.instance.instance import SYSTEM
 
 from .helpers import expect
 
@@ -162,7 +162,7 @@ class TestInitTerm:
             jet.JetStopServiceInstance(inst)
 
     def test_failed_init_frees_the_instance(self):
-        from pyese.engine.instance import InstanceServices
+        from pyese.engine.instance.instance import InstanceServices
 
         def broken(instance, services, grbit):
             raise jet.JetError.from_code(jet.JET_errDiskIO, "simulated")

@@ -14,8 +14,8 @@ import struct
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.gate import session_call
-from pyese.engine.logservice import storage_of
+from pyese.engine.instance.gate import session_call
+from pyese.engine.instance.logservice import storage_of
 
 from .helpers import expect
 

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 import pytest
 
 import pyese.jet as jet
-from pyese.engine import logservice
-from pyese.engine.gate import session_call
-from pyese.engine.logservice import storage_of
+from pyese.engine.instance import logservice
+from pyese.engine.instance.gate import session_call
+from pyese.engine.instance.logservice import storage_of
 from pyese.storage.faults import FaultInjector
 
 from .helpers import expect

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pyese.jet as jet
-from pyese.engine.record import LVRoot, lv_parse_key
-from pyese.engine.update import lv_chunk_most
+from pyese.engine.records.record import LVRoot, lv_parse_key
+from pyese.engine.records.update import lv_chunk_most
 
 from .helpers import expect
 
@@ -29,7 +29,7 @@ def _setup(inst: jet.JET_INSTANCE, cbmax: int = 0) -> tuple:
 
 
 def _lv_nodes(t: object) -> int:
-    from pyese.engine.cursor import CURSORS
+    from pyese.engine.cursors.cursor import CURSORS
 
     cur = CURSORS[int(t)]
     return len(list(cur.view().iterate(cur.table.lv_objid)))
@@ -38,7 +38,7 @@ def _lv_nodes(t: object) -> int:
 def _check_lv_tree(t: object) -> None:
     """The LV-tree invariant: per LID a root, chunks at 0, C, 2C, ... each C bytes but the
     last, which holds the rest of the root's size (a shorter chunk reads as compressed)."""
-    from pyese.engine.cursor import CURSORS
+    from pyese.engine.cursors.cursor import CURSORS
 
     cur = CURSORS[int(t)]
     chunk = lv_chunk_most(cur.dc.page_size)

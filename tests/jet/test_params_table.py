@@ -10,9 +10,9 @@ import struct
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.instance import SYSTEM
-from pyese.engine.logservice import storage_of
-from pyese.engine.params import HONOURED
+from pyese.engine.instance.instance import SYSTEM
+from pyese.engine.instance.logservice import storage_of
+from pyese.engine.instance.params import HONOURED
 
 from .helpers import expect
 

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.instance import SYSTEM
+from pyese.engine.instance.instance import SYSTEM
 
 from .helpers import WAIT, expect, run_in_thread, start_thread
 

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.instance import SYSTEM
+from pyese.engine.instance.instance import SYSTEM
 
 from .helpers import WAIT, expect, start_thread
 

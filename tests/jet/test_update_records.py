@@ -234,7 +234,7 @@ def test_record_too_big(inst: jet.JET_INSTANCE) -> None:
 
 
 def test_level0_durable_and_rollback_leaves_no_trace(inst: jet.JET_INSTANCE) -> None:
-    from pyese.engine.cursor import CURSORS
+    from pyese.engine.cursors.cursor import CURSORS
 
     s, t, c = _setup(inst)
     cl = jet.JetAddColumn(s, t, "lv", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLongBinary))

@@ -10,8 +10,8 @@ import os
 import sys
 
 from pyese import jet
-from pyese.engine.database import database_of
-from pyese.engine.instance import SYSTEM
+from pyese.engine.instance.database import database_of
+from pyese.engine.instance.instance import SYSTEM
 
 OBJ = 9
 

@@ -11,8 +11,8 @@ import subprocess
 import sys
 
 from pyese import jet
-from pyese.engine.database import database_of
-from pyese.engine.instance import SYSTEM
+from pyese.engine.instance.database import database_of
+from pyese.engine.instance.instance import SYSTEM
 
 CHILD = os.path.join(os.path.dirname(__file__), "crash_engine_child.py")
 OBJ = 9

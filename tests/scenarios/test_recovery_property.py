@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyese import jet
-from pyese.engine import logservice
-from pyese.engine.database import database_of
-from pyese.engine.instance import SYSTEM
+from pyese.engine.instance import logservice
+from pyese.engine.instance.database import database_of
+from pyese.engine.instance.instance import SYSTEM
 from pyese.storage.faults import FaultInjector
-from pyese.storage.log_format import FILE_HEADER_SIZE
+from pyese.storage.log.log_format import FILE_HEADER_SIZE
 
 OBJ = 4
 KEYS = [b"k%d" % i for i in range(5)]

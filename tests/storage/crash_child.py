@@ -8,7 +8,7 @@ prints ``ack <i>``. The parent SIGKILLs it at a moment of its choosing, recovers
 checks that every acknowledged commit is in both databases and nothing partial.
 
 As a module: ``create_db``/``open_db``/``db_items`` give the log tests real database
-files (``pyese.storage.dbfile.DatabaseFile``).
+files (``pyese.storage.database.dbfile.DatabaseFile``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "src"))
 
-from pyese.storage.dbfile import DatabaseFile  # noqa: E402
+from pyese.storage.database.dbfile import DatabaseFile  # noqa: E402
 from pyese.storage.ops import OP_DELETE, OP_PUT, Op  # noqa: E402
 
 OBJID = 7
@@ -46,10 +46,10 @@ def db_items(path: str, objid: int = OBJID) -> dict[bytes, bytes]:
 
 
 def main() -> None:
-    from pyese.storage.applier import Applier
-    from pyese.storage.checkpoint import checkpoint_path
-    from pyese.storage.log_writer import LogWriter
-    from pyese.storage.recovery import recover
+    from pyese.storage.log.applier import Applier
+    from pyese.storage.log.checkpoint import checkpoint_path
+    from pyese.storage.log.log_writer import LogWriter
+    from pyese.storage.log.recovery import recover
 
     d, first, count, _seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     recover(d, d, open_database=open_db)

@@ -10,11 +10,11 @@ from crash_child import create_db, db_items
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage.applier import Applier
-from pyese.storage.checkpoint import AttachInfo, checkpoint_path, read_checkpoint
 from pyese.storage.faults import FaultInjector
 from pyese.storage.lgpos import LGPOS
-from pyese.storage.log_writer import LogWriter
+from pyese.storage.log.applier import Applier
+from pyese.storage.log.checkpoint import AttachInfo, checkpoint_path, read_checkpoint
+from pyese.storage.log.log_writer import LogWriter
 from pyese.storage.ops import OP_DELETE, OP_PUT, Op
 
 OBJ = 7

@@ -9,15 +9,15 @@ import pytest
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage.checkpoint import (
+from pyese.storage.faults import FaultInjector
+from pyese.storage.lgpos import LGPOS
+from pyese.storage.log.checkpoint import (
     AttachInfo,
     Checkpoint,
     checkpoint_path,
     read_checkpoint,
     write_checkpoint,
 )
-from pyese.storage.faults import FaultInjector
-from pyese.storage.lgpos import LGPOS
 
 CKPT = Checkpoint(LGPOS(7, 4242), b"L" * 16,
                   (AttachInfo(1, "/data/a.edb", b"A" * 16), AttachInfo(3, "/d/ü.edb", b"B" * 16)))

@@ -12,7 +12,7 @@ import sys
 import pytest
 from crash_child import db_items
 
-from pyese.storage.recovery import recover
+from pyese.storage.log.recovery import recover
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "crash_child.py")
 

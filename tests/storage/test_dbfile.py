@@ -1,4 +1,4 @@
-"""pyese.storage.dbfile: creating, opening, locking, header state, snapshots, integrity."""
+"""pyese.storage.database.dbfile: creating, opening, locking, header state, snapshots, integrity."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import pytest
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.database.dbfile import DatabaseFile
+from pyese.storage.database.longkeys import DIRECT_MOST, bucket_key, encode_bucket
 from pyese.storage.lgpos import LGPOS, LGPOS_MIN
-from pyese.storage.longkeys import DIRECT_MOST, bucket_key, encode_bucket
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 
 EDB_DIR = Path("/work/shared/testdata/edb")
@@ -200,7 +200,7 @@ def test_open_from_another_process_is_denied_while_open(db_path):
     make_db(db_path)
     code = (
         "import sys\n"
-        "from pyese.storage.dbfile import DatabaseFile\n"
+        "from pyese.storage.database.dbfile import DatabaseFile\n"
         "from pyese.jethdr.errors import JetError\n"
         "try:\n"
         "    DatabaseFile.open(sys.argv[1]).close()\n"

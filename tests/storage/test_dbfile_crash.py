@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pyese.jethdr import constants as C
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.lgpos import LGPOS
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -21,7 +21,7 @@ LONG = b"L" * 520  # long keys: their bucket is rewritten by every batch
 
 CHILD = r"""
 import os, signal, sys
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.lgpos import LGPOS
 from pyese.storage.ops import OP_DELETE, OP_PUT, Op
 path, kill_point, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pyese.storage.dbfile import DatabaseFile
+from pyese.storage.database.dbfile import DatabaseFile
+from pyese.storage.database.longkeys import DIRECT_MOST, OBJID_MAX
 from pyese.storage.lgpos import LGPOS
-from pyese.storage.longkeys import DIRECT_MOST, OBJID_MAX
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 from pyese.storage.trees import KEY_MOST
 

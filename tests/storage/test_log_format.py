@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage import log_format as F
+from pyese.storage.log import log_format as F
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 
 

@@ -11,11 +11,11 @@ import pytest
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage import log_format as F
 from pyese.storage.faults import FaultInjector
 from pyese.storage.lgpos import LGPOS
-from pyese.storage.log_reader import LogReader
-from pyese.storage.log_writer import LogWriter
+from pyese.storage.log import log_format as F
+from pyese.storage.log.log_reader import LogReader
+from pyese.storage.log.log_writer import LogWriter
 
 
 def payloads(reader, start=None, rectype=F.REC_COMMIT):

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
-from pyese.storage import log_format as F
-from pyese.storage.checkpoint import AttachInfo, Checkpoint, checkpoint_path, write_checkpoint
 from pyese.storage.lgpos import LGPOS
-from pyese.storage.log_reader import LogReader
-from pyese.storage.log_writer import LogWriter
+from pyese.storage.log import log_format as F
+from pyese.storage.log.checkpoint import AttachInfo, Checkpoint, checkpoint_path, write_checkpoint
+from pyese.storage.log.log_reader import LogReader
+from pyese.storage.log.log_writer import LogWriter
+from pyese.storage.log.recovery import recover
 from pyese.storage.ops import OP_DELETE, OP_PUT, Op
-from pyese.storage.recovery import recover
 
 OBJ = 7
 

@@ -1,5 +1,5 @@
 """JET functions for callbacks and local storage: JetRegisterCallback,
-JetUnregisterCallback, JetSetLS, JetGetLS (``pyese.engine.callbacks``).
+JetUnregisterCallback, JetSetLS, JetGetLS (``pyese.engine.cursors.callbacks``).
 
 A ``JET_CALLBACK`` is any Python callable ``(sesid, dbid, tableid, cbtyp, pvArg1,
 pvArg2, pvContext, ulUnused) -> int``; ``pvContext`` is any Python object, handed back
@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pyese.engine import callbacks as engine_callbacks
-from pyese.engine.cursor import cursor_for
-from pyese.engine.gate import session_call
+from pyese.engine.cursors import callbacks as engine_callbacks
+from pyese.engine.cursors.cursor import cursor_for
+from pyese.engine.instance.gate import session_call
 from pyese.jet import _args
-from pyese.jet.handles import JET_SESID, JET_TABLEID
+from pyese.jet.handles import JET_DBID, JET_SESID, JET_TABLEID
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -24,6 +24,13 @@ JET_LSNil = engine_callbacks.JET_LSNil
 """jethdr.w: ``~(JET_LS)0``."""
 
 _LS_MAX = 0xFFFFFFFFFFFFFFFF
+
+
+def _handles(sesid: int, dbid: int, tableid: int) -> tuple[JET_SESID, JET_DBID, JET_TABLEID]:
+    return JET_SESID(sesid), JET_DBID(dbid), JET_TABLEID(tableid)
+
+
+engine_callbacks.handles = _handles  # callbacks receive the JET layer's handle objects
 
 
 def JetRegisterCallback(sesid: JET_SESID | int, tableid: JET_TABLEID | int, cbtyp: int,

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import datetime
 import os
+from typing import Any
 
-from pyese.engine.database import Database, find_attached_anywhere, normalize
-from pyese.engine.gate import session_call
-from pyese.engine.logservice import storage_of
+from pyese.engine.instance.database import DatabaseFileInfo, databases_of, file_info
+from pyese.engine.instance.gate import session_call
 from pyese.jet import _args
 from pyese.jet.handles import JET_DBID, JET_SESID
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage.dbfile import DatabaseFile
-from pyese.storage.dbheader import DatabaseHeader
-from pyese.storage.lgpos import LGPOS
 
 _EPOCH_AS_FILETIME = 116444736000000000
 
@@ -54,7 +51,7 @@ def JetCreateDatabase2(sesid: JET_SESID | int, szFilename: str, cpgDatabaseSizeM
     with session_call(sesid) as session:
         if g & C.JET_bitDbReadOnly:
             raise_error(C.JET_errInvalidGrbit, "a database cannot be created read-only")
-        db = storage_of(session.instance).databases.create(session, name, g)
+        db = databases_of(session.instance).create(session, name, g)
         return JET_DBID(db.dbnum)
 
 
@@ -84,7 +81,7 @@ def JetAttachDatabase2(sesid: JET_SESID | int, szFilename: str, cpgDatabaseSizeM
     _args.integer(cpgDatabaseSizeMax, "cpgDatabaseSizeMax")
     name = _filename(szFilename)
     with session_call(sesid) as session:
-        return storage_of(session.instance).databases.attach(session, name, g)
+        return databases_of(session.instance).attach(session, name, g)
 
 
 def JetDetachDatabase(sesid: JET_SESID | int, szFilename: str | None) -> None:
@@ -102,7 +99,7 @@ def JetDetachDatabase2(sesid: JET_SESID | int, szFilename: str | None, grbit: in
     _args.grbit(grbit)
     name = None if szFilename is None else _filename(szFilename)
     with session_call(sesid, ignore_stop_service=True) as session:
-        storage_of(session.instance).databases.detach(session, name)
+        databases_of(session.instance).detach(session, name)
 
 
 def JetOpenDatabase(sesid: JET_SESID | int, szFilename: str, szConnect: str | None = None,
@@ -120,7 +117,7 @@ def JetOpenDatabase(sesid: JET_SESID | int, szFilename: str, szConnect: str | No
     with session_call(sesid) as session:
         if g & ~(C.JET_bitDbReadOnly | C.JET_bitDbExclusive):
             raise_error(C.JET_errInvalidGrbit)
-        db = storage_of(session.instance).databases.open(session, name, g)
+        db = databases_of(session.instance).open(session, name, g)
         return JET_DBID(db.dbnum)
 
 
@@ -129,7 +126,7 @@ def JetCloseDatabase(sesid: JET_SESID | int, dbid: JET_DBID | int, grbit: int = 
     it. Allowed after ``JetStopServiceInstance``."""
     _args.grbit(grbit)
     with session_call(sesid, ignore_stop_service=True) as session:
-        storage_of(session.instance).databases.close(session, dbid)
+        databases_of(session.instance).close(session, dbid)
 
 
 def JetGetDatabaseInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, InfoLevel: int):
@@ -140,13 +137,7 @@ def JetGetDatabaseInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, InfoLevel: 
     ``JET_errInvalidParameter`` for another level."""
     level = _args.integer(InfoLevel, "InfoLevel") & ~C.JET_DbInfoUseCachedResult
     with session_call(sesid) as session:
-        storage = storage_of(session.instance)
-        with storage.databases.lock:
-            db = storage.databases.for_session(session, dbid)
-            header = db.file.header
-            size = db.file.file_size()
-            in_use = len(db.opens)
-        return _info(level, db.path, header, size, db=db, in_use=in_use)
+        return _info(level, databases_of(session.instance).info(session, dbid))
 
 
 def JetGetDatabaseFileInfo(szDatabaseName: str, InfoLevel: int):
@@ -160,19 +151,11 @@ def JetGetDatabaseFileInfo(szDatabaseName: str, InfoLevel: int):
     """
     level = _args.integer(InfoLevel, "InfoLevel") & ~C.JET_DbInfoUseCachedResult
     name = _filename(szDatabaseName, "szDatabaseName")
-    attached = find_attached_anywhere(name)
-    if attached is not None:
-        return _info(level, attached.path, attached.file.header, attached.file.file_size())
-    path = normalize(name)
-    file = DatabaseFile.open(path, read_only=True)
-    try:
-        return _info(level, path, file.header, file.file_size())
-    finally:
-        file.close()
+    return _info(level, file_info(name))
 
 
-def _info(level: int, path: str, header: DatabaseHeader, size: int, *,
-          db: Database | None = None, in_use: int = 0):
+def _info(level: int, info: DatabaseFileInfo):
+    path, header, size, in_use = info.path, info.header, info.size, info.in_use
     pages = max(1, size // header.page_size) if size else 0
     if level == C.JET_DbInfoFilename:
         return path
@@ -183,7 +166,7 @@ def _info(level: int, path: str, header: DatabaseHeader, size: int, *,
     if level == C.JET_DbInfoLCID:
         return 1033
     if level == C.JET_DbInfoOptions:
-        return C.JET_bitDbReadOnly if db is not None and db.read_only else 0
+        return C.JET_bitDbReadOnly if info.read_only else 0
     if level == C.JET_DbInfoTransactions:
         return 7  # levelUserMost
     if level == C.JET_DbInfoVersion:
@@ -201,13 +184,13 @@ def _info(level: int, path: str, header: DatabaseHeader, size: int, *,
     if level == C.JET_DbInfoFileType:
         return C.JET_filetypeDatabase
     if level == C.JET_DbInfoMisc:
-        if not isinstance(header, DatabaseHeader):
+        if info.genuine:
             return _misc_genuine(header)
         return _misc(header)
     raise_error(C.JET_errInvalidParameter, f"InfoLevel {level}")
 
 
-def _lgpos(lg: LGPOS):
+def _lgpos(lg: Any):
     from pyese.jet.structs import JET_LGPOS
 
     return JET_LGPOS(ib=lg.ib, isec=lg.isec, lGeneration=lg.generation)
@@ -272,7 +255,7 @@ def _misc_genuine(header: object):
     )
 
 
-def _misc(header: DatabaseHeader):
+def _misc(header: Any):
     from pyese.jet.structs import JET_DBINFOMISC
 
     return JET_DBINFOMISC(

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from pyese.engine import escrow as E
-from pyese.engine.cursor import cursor_for
-from pyese.engine.gate import session_call
+from pyese.engine.cursors.cursor import cursor_for
+from pyese.engine.instance.gate import session_call
+from pyese.engine.transactions import escrow as E
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
 

@@ -1,5 +1,5 @@
 """JET functions that give the engine hints, and JetIdle: JetSetTableSequential,
-JetResetTableSequential, JetPrereadKeys, JetPrereadIndexRanges (``pyese.engine.hints``).
+JetResetTableSequential, JetPrereadKeys, JetPrereadIndexRanges (``pyese.engine.cursors.hints``).
 
 Shapes (the signature rule of ``API.md``): ``JetPrereadKeys(sesid, tableid, rgpvKeys,
 grbit) -> int`` takes the keys as a list of bytes (``rgcbKeys`` and ``ckeys`` are their
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pyese.engine import hints as engine_hints
-from pyese.engine import stats as engine_stats
-from pyese.engine.cursor import cursor_for
-from pyese.engine.gate import session_call
-from pyese.engine.logservice import storage_of
+from pyese.engine.cursors import hints as engine_hints
+from pyese.engine.cursors.cursor import cursor_for
+from pyese.engine.instance.gate import session_call
+from pyese.engine.instance.logservice import storage_of
+from pyese.engine.schema import stats as engine_stats
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
 from pyese.jet.structs import JET_INDEX_RANGE

@@ -34,15 +34,15 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from pyese.engine import ddl
-from pyese.engine.catalog import TableDef
-from pyese.engine.cursor import Cursor, cursor_for
-from pyese.engine.database import database_of
-from pyese.engine.fcb import catalog_of
-from pyese.engine.gate import session_call
-from pyese.engine.schema import ColumnDef
-from pyese.engine.session import Session
-from pyese.engine.sysobjects import CatalogIndex, decode_stats
+from pyese.engine.cursors.cursor import Cursor, cursor_for
+from pyese.engine.instance.database import database_of
+from pyese.engine.instance.gate import session_call
+from pyese.engine.instance.session import Session
+from pyese.engine.schema import ddl
+from pyese.engine.schema.catalog import TableDef
+from pyese.engine.schema.fcb import catalog_of
+from pyese.engine.schema.schema import ColumnDef
+from pyese.engine.schema.sysobjects import CatalogIndex, decode_stats
 from pyese.jet import _args
 from pyese.jet.handles import JET_DBID, JET_SESID, JET_TABLEID
 from pyese.jet.structs import (

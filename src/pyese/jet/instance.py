@@ -1,14 +1,15 @@
 """JET functions for instances and system parameters.
 
-Run modes, the instance table and every error come from ``pyese.engine.instance``; these
+Run modes, the instance table and every error come from ``pyese.engine.instance.instance``; these
 functions validate arguments, pick the mode as ESE does, and call one engine method.
 """
 
 from __future__ import annotations
 
-from pyese.engine import instance as _inst
-from pyese.engine.instance import SYSTEM, Instance
-from pyese.engine.params import computed_value, definition
+from pyese.engine.instance import instance as _inst
+from pyese.engine.instance.instance import SYSTEM, Instance
+from pyese.engine.instance.params import computed_value, definition
+from pyese.engine.instance.session import find_session
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE
 from pyese.jethdr import constants as C
@@ -200,7 +201,7 @@ def _instance_of(instance: object, sesid: object) -> Instance | None:
     if instance is not None and instance != 0 and instance != _inst.INSTANCE_NIL:
         return SYSTEM.find_instance(instance)
     if sesid is not None and sesid != 0:
-        return SYSTEM.find_session(sesid).instance
+        return find_session(sesid).instance
     with SYSTEM.lock:
         if SYSTEM.mode == _inst.MODE_ONE and SYSTEM.instances:
             return next(iter(SYSTEM.instances.values()))
@@ -249,7 +250,7 @@ def JetGetSystemParameter(
     d = definition(pid)
     inst = _instance_of(instance, sesid)
     if pid == C.JET_paramTransactionLevel:
-        level = SYSTEM.find_session(sesid).level if sesid not in (None, 0) else 0
+        level = find_session(sesid).level if sesid not in (None, 0) else 0
         return level, None
     if pid == C.JET_paramErrorToString:
         err = _args.integer(lParam, "lParam")

@@ -5,8 +5,8 @@ See ``engine.cursor`` for the currency rules ESE keeps and the errors.
 
 from __future__ import annotations
 
-from pyese.engine.cursor import cursor_for
-from pyese.engine.gate import session_call
+from pyese.engine.cursors.cursor import cursor_for
+from pyese.engine.instance.gate import session_call
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
 from pyese.jet.structs import JET_INDEXRANGE, JET_RECPOS

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyese.engine import update as U
-from pyese.engine.cursor import ON, cursor_for
-from pyese.engine.gate import session_call
-from pyese.engine.indexentries import index_entries
-from pyese.engine.keys import FALL_BACK_TO_RECORD, FallBackToRecord, column_from_key, normalizer
-from pyese.engine.record import (
+from pyese.engine.cursors.cursor import ON, cursor_for
+from pyese.engine.instance.gate import session_call
+from pyese.engine.records import update as U
+from pyese.engine.records.indexentries import index_entries
+from pyese.engine.records.keys import (
+    FALL_BACK_TO_RECORD,
+    FallBackToRecord,
+    column_from_key,
+    normalizer,
+)
+from pyese.engine.records.record import (
     COLUMNID_TEMPLATE,
     VALUE_DEFAULT,
     VALUE_ENCRYPTED,
@@ -20,7 +25,7 @@ from pyese.engine.record import (
     VALUE_SEPARATED,
     lid_from_bytes,
 )
-from pyese.engine.schema import TAGGED_FIRST
+from pyese.engine.schema.schema import TAGGED_FIRST
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
 from pyese.jethdr import constants as C

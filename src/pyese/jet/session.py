@@ -1,15 +1,15 @@
 """JET functions for sessions, session contexts and transactions.
 
-Each function enters the gate (``pyese.engine.gate``), which applies ESE's checks in
+Each function enters the gate (``pyese.engine.instance.gate``), which applies ESE's checks in
 ESE's order, then calls one method of the session. The calls that ESE lets through after
 ``JetStopServiceInstance`` (``fIgnoreStopService``) say so in their docstrings.
 """
 
 from __future__ import annotations
 
-from pyese.engine.gate import session_call
-from pyese.engine.instance import SYSTEM
-from pyese.engine.session import Session
+from pyese.engine.instance.gate import session_call
+from pyese.engine.instance.instance import SYSTEM
+from pyese.engine.instance.session import Session
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE, JET_SESID
 from pyese.jethdr import constants as C

@@ -3,7 +3,7 @@ counters, instance information, cursor information, error information, record co
 catalog statistics.
 
 Each validates its arguments, enters the gate and calls one engine function
-(``pyese.engine.stats``, ``pyese.storage.threadstats``). Output buffers are return values
+(``pyese.engine.schema.stats``, ``pyese.storage.threadstats``). Output buffers are return values
 (the signature rule of ``API.md``): ``JetGetThreadStats()`` returns a ``JET_THREADSTATS4``,
 ``JetGetInstanceMiscInfo`` a ``JET_SIGNATURE`` or ``JET_CHECKPOINTINFO``, and
 ``JetGetErrorInfo`` a ``JET_ERRINFOBASIC``.
@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyese.engine import stats as engine_stats
-from pyese.engine.cursor import cursor_for
-from pyese.engine.gate import session_call
-from pyese.engine.instance import SYSTEM
-from pyese.engine.logservice import storage_of
+from pyese.engine.cursors.cursor import cursor_for
+from pyese.engine.instance.gate import session_call
+from pyese.engine.instance.instance import SYSTEM
+from pyese.engine.schema import stats as engine_stats
 from pyese.jet import _args
 from pyese.jet.database import _signature
 from pyese.jet.handles import JET_INSTANCE, JET_SESID, JET_TABLEID
@@ -26,8 +25,6 @@ from pyese.jet.structs import JET_LOGTIME, JET_SIGNATURE, JET_THREADSTATS4
 from pyese.jethdr import constants as C
 from pyese.jethdr._errtable import ERRORS
 from pyese.jethdr.errors import CATEGORY_CLASSES, JetError, raise_error
-from pyese.storage import threadstats
-from pyese.storage.checkpoint import checkpoint_path, read_checkpoint
 
 # JET_ERRCAT (jethdr.w, an enum, so not in the generated constants): ESE's error
 # categories, most general first.
@@ -97,7 +94,7 @@ def JetGetThreadStats() -> JET_THREADSTATS4:
     """The calling thread's cumulative counters (``pyese.storage.threadstats``): nodes
     referenced, nodes dirtied by its commits, log records and bytes its commits appended.
     Take two readings and subtract them. No errors (ESE's only one is a short buffer)."""
-    return JET_THREADSTATS4(**threadstats.reading())
+    return JET_THREADSTATS4(**engine_stats.thread_stats())
 
 
 def _level(value: object, name: str = "InfoLevel") -> int:
@@ -118,18 +115,14 @@ def JetGetInstanceMiscInfo(instance: JET_INSTANCE | int | None, InfoLevel: int) 
     inst = SYSTEM.find_instance(instance)
     inst.enter()
     try:
-        storage = storage_of(inst)
         if level == C.JET_InstanceMiscInfoLogSignature:
-            sig = storage.log_signature
-            return _signature(sig.raw, 0) if sig is not None else JET_SIGNATURE()
+            raw = engine_stats.log_signature(inst)
+            return _signature(raw, 0) if raw is not None else JET_SIGNATURE()
         if level == C.JET_InstanceMiscInfoCheckpoint:
-            log = storage.log
-            if log is None:
+            gens = engine_stats.checkpoint_generations(inst)
+            if gens is None:
                 return JET_CHECKPOINTINFO()
-            gen_max = log.appended_lgpos.generation
-            ckpt = read_checkpoint(checkpoint_path(storage.system_path, storage.base_name))
-            gen_min = ckpt.lgpos.generation if ckpt is not None else gen_max
-            return JET_CHECKPOINTINFO(genMin=min(gen_min, gen_max) or 1, genMax=gen_max)
+            return JET_CHECKPOINTINFO(genMin=gens[0], genMax=gens[1])
         raise_error(C.JET_errInvalidParameter, f"InfoLevel {level}")
     finally:
         inst.leave()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyese.engine import ddl
-from pyese.engine.cursor import Cursor, cursor_for, open_cursor
-from pyese.engine.database import database_of
-from pyese.engine.fcb import catalog_of
-from pyese.engine.gate import session_call
-from pyese.engine.session import Session
+from pyese.engine.cursors.cursor import Cursor, cursor_for, open_cursor
+from pyese.engine.instance.database import database_of
+from pyese.engine.instance.gate import session_call
+from pyese.engine.instance.session import Session
+from pyese.engine.schema import ddl
+from pyese.engine.schema.fcb import catalog_of
 from pyese.jet import _args
 from pyese.jet.handles import JET_COLUMNID, JET_DBID, JET_SESID, JET_TABLEID
 from pyese.jethdr import constants as C

@@ -5,7 +5,7 @@ secondary index, each long-value tree) as a B-tree named by its object id (``obj
 whose nodes are (key, data) pairs ordered by the key's bytes. ``storage`` knows nothing
 about tables or records: it keeps these trees. Two backends implement the contract:
 
-- ``pyese.storage.dbfile``: pyese's own database files (LMDB underneath), read and write;
+- ``pyese.storage.database.dbfile``: pyese's own database files (LMDB underneath), read and write;
 - ``pyese.storage.edb``: genuine ESE ``.edb`` pages written by Windows, read-only.
 
 The engine gives trees their meaning, in ESE's logical format (record layout, normalized

@@ -11,9 +11,9 @@ column decompression. The engine gives the trees their meaning (catalog, records
 
 from pyese.storage.edb.btree import EdbTreeCursor
 from pyese.storage.edb.compression import compression_scheme, decompress
-from pyese.storage.edb.header import EdbHeader, elect_header, read_header
+from pyese.storage.edb.header import EdbHeader, elect_header
 from pyese.storage.edb.page import Node, Page
-from pyese.storage.edb.reader import SYSTEM_TREES, EdbFile, EdbSnapshot, SkippedPage
+from pyese.storage.edb.reader import SYSTEM_TREES, EdbFile, EdbSnapshot, SkippedPage, read_header
 
 __all__ = [
     "EdbFile", "EdbHeader", "EdbSnapshot", "EdbTreeCursor", "Node", "Page", "SYSTEM_TREES",

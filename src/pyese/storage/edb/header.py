@@ -29,7 +29,6 @@ the primary reported bad. Then (``ErrDBReadHeaderCheckConsistency``) the magic m
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -327,15 +326,3 @@ def elect_header(buf: bytes) -> EdbHeader:
         raise_error(C.JET_errInvalidDatabaseVersion, f"format version 0x{hdr.version:x}")
     return hdr
 
-
-def read_header(path: str | os.PathLike[str]) -> EdbHeader:
-    """Read and elect the database header of the ESE file at ``path`` (read-only).
-
-    Raises ``JET_errFileNotFound`` / ``JET_errFileAccessDenied`` / ``JET_errInvalidPath`` for
-    the file itself, and what :func:`elect_header` raises.
-    """
-    from pyese.storage.edb.reader import open_readonly
-
-    with open_readonly(path) as f:
-        buf = f.read(2 * PAGE_SIZES[-1])
-    return elect_header(buf)

@@ -78,6 +78,17 @@ def open_readonly(path: str | os.PathLike[str]) -> BinaryIO:
         raise_error(C.JET_errDiskIO, f"{os.fspath(path)!s}: {exc}")
 
 
+def read_header(path: str | os.PathLike[str]) -> EdbHeader:
+    """Read and elect the database header of the ESE file at ``path`` (read-only).
+
+    Raises ``JET_errFileNotFound`` / ``JET_errFileAccessDenied`` / ``JET_errInvalidPath`` for
+    the file itself, and what :func:`elect_header` raises.
+    """
+    with open_readonly(path) as f:
+        buf = f.read(2 * PAGE_SIZES[-1])
+    return elect_header(buf)
+
+
 class EdbFile:
     """A genuine ESE database file, read-only.
 

@@ -1,0 +1,269 @@
+"""System parameters (ESE's ``sysparamtable``): ids, kinds, defaults, scope and locks.
+
+Every ``JET_param*`` id of ESE's header is known. ``pyese.engine.instance.sysparam_table`` holds
+ESE's table row for each (``sysparamtable.g.cxx``): ``JetGetSystemParameter`` returns
+ESE's default until the parameter is set, and ``JetSetSystemParameter`` checks the value
+against ESE's range. Four groups behave differently:
+
+- *computed* parameters (ESE's CUSTOM_PARAM with ``IllegalSet``) and *read-only* ones
+  (READONLY_PARAM) come from the engine: ``JET_paramKeyMost``,
+  ``JET_paramLVChunkSizeMost``, ``JET_paramRecordSizeMost`` follow the page size,
+  ``JET_paramMaxColtyp`` is ``JET_coltypMax``, ``JET_paramTransactionLevel`` is the
+  session's level, ``JET_paramErrorToString`` names an error. Setting one gives
+  ``JET_errInvalidParameter``;
+- *folder* and *path* parameters (``JET_paramSystemPath``, ``JET_paramLogFilePath``,
+  ``JET_paramTempPath``, ...) keep the full path of what was set, a folder with its
+  trailing separator, as ESE does (the default ``".\\"`` reads back as set);
+- ids ESE retired (ILLEGAL_PARAM) give ``JET_errInvalidParameter``, like unknown ids;
+- the rest are kept and returned. ``HONOURED`` lists the ones whose value changes what
+  pyese does; the others are accepted and kept because they tune parts pyese does not
+  have (a buffer cache, event logging, flighting, ...).
+
+Defaults ESE computes from build constants (``JET_paramMaxCoalesceReadSize`` and
+friends, ``JET_paramEnableShrinkDatabase``, ``JET_paramStageFlighting``,
+``JET_paramPersistedLostFlushDetection``) read back 0; pointers (``JET_paramPrintFunction``)
+and ESE's live cache counters (``JET_paramCacheSize``, ``...Requests``, ``...Hits``) are 0
+because pyese has no such function or cache.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from pyese.engine.instance.sysparam_table import ILLEGAL_IDS, KEY_MOST, LV_CHUNK_SIZE, ROWS
+from pyese.engine.records.record import max_record_size
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import raise_error
+
+STRING = "string"
+INTEGER = "integer"
+BOOLEAN = "boolean"
+POINTER = "pointer"
+_STRING_KINDS = ("string", "folder", "path")
+_UNBOUNDED = 0xFFFFFFFFFFFFFFFF
+"""ESE's -1 maximum: the largest JET_API_PTR."""
+
+
+@dataclass(frozen=True)
+class ParamDef:
+    """One system parameter: id, kind, default, scope, locks and range (ESE's row)."""
+
+    paramid: int
+    name: str
+    kind: str
+    default: object
+    is_global: bool = False
+    locked_after_init: bool = False
+    minimum: int = 0
+    maximum: int = 0x7FFFFFFF
+    how: str = "normal"
+    """normal, ignored, readonly, computed or custom (see ``sysparam_table``)."""
+    locked_after_global_init: bool = False
+
+    @property
+    def read_only(self) -> bool:
+        return self.how in ("readonly", "computed")
+
+    @property
+    def is_string(self) -> bool:
+        return self.kind in _STRING_KINDS
+
+
+def _from_row(row: tuple) -> ParamDef | None:  # type: ignore[type-arg]
+    name, how, kind, flags, minimum, maximum, default = row
+    paramid = getattr(C, name, None)
+    if paramid is None:
+        return None
+    if isinstance(default, int) and default < 0:
+        default &= _UNBOUNDED
+    return ParamDef(paramid, name, kind, default, is_global="G" in flags,
+                    locked_after_init="i" in flags, minimum=minimum,
+                    maximum=_UNBOUNDED if maximum is None else maximum, how=how,
+                    locked_after_global_init="g" in flags)
+
+
+PARAMS: dict[int, ParamDef] = {
+    d.paramid: d for d in (_from_row(r) for r in ROWS) if d is not None
+}
+
+HONOURED = frozenset(
+    getattr(C, n)
+    for n in (
+        "JET_paramSystemPath",
+        "JET_paramLogFilePath",
+        "JET_paramBaseName",
+        "JET_paramMaxSessions",
+        "JET_paramMaxVerPages",
+        "JET_paramLogFileSize",
+        "JET_paramCommitDefault",
+        "JET_paramCircularLog",
+        "JET_paramRecovery",
+        "JET_paramDatabasePageSize",
+        "JET_paramCreatePathIfNotExist",
+        "JET_paramMaxInstances",
+    )
+)
+"""Parameters whose value changes what the engine does (each pinned by
+``tests/jet/test_params_table.py``)."""
+
+
+def _known_ids() -> dict[int, str]:
+    ids: dict[int, str] = {}
+    for name in dir(C):
+        if name.startswith("JET_param") and not name.endswith("MaxValueInvalid"):
+            value = getattr(C, name)
+            if isinstance(value, int) and 0 <= value < C.JET_paramMaxValueInvalid:
+                ids.setdefault(value, name)
+    return ids
+
+
+KNOWN_IDS = _known_ids()
+
+
+def definition(paramid: int) -> ParamDef:
+    """The definition of ``paramid``; ``JET_errInvalidParameter`` if ESE has no such id
+    (or retired it)."""
+    if not isinstance(paramid, int) or isinstance(paramid, bool):
+        raise_error(C.JET_errInvalidParameter, "paramid must be an int")
+    d = PARAMS.get(paramid)
+    if d is not None:
+        return d
+    name = KNOWN_IDS.get(paramid)
+    if name is None or paramid in ILLEGAL_IDS:
+        raise_error(C.JET_errInvalidParameter, f"unknown system parameter id {paramid}")
+    return ParamDef(paramid, name, INTEGER, 0, maximum=_UNBOUNDED)
+
+
+def full_path(value: str, folder: bool) -> str:
+    """ESE's path completion for folder and path parameters: the absolute path, a folder
+    with its trailing separator. Windows separators are accepted on any OS."""
+    if not value:
+        return value
+    text = value.replace("\\", "/") if os.sep == "/" else value
+    trailing = text.endswith(("/", os.sep))
+    full = os.path.abspath(text)
+    if folder or trailing:
+        full = full.rstrip(os.sep) + os.sep
+    return full
+
+
+def coerce(d: ParamDef, lParam: object, szParam: str | None) -> object:
+    """Validate a value for ``d``; ``JET_errInvalidParameter`` when the parameter cannot be
+    set (read-only or computed), or the value is out of range or of the wrong kind."""
+    if d.read_only:
+        raise_error(C.JET_errInvalidParameter, f"{d.name} is read-only")
+    if d.is_string:
+        if szParam is None or not isinstance(szParam, str):
+            raise_error(C.JET_errInvalidParameter, f"{d.name} takes a string (szParam)")
+        if d.paramid == C.JET_paramBaseName and len(szParam) != 3:
+            # ESE: sysparam.cxx, base names are exactly three characters
+            raise_error(C.JET_errInvalidParameter, "JET_paramBaseName must be 3 characters")
+        if d.paramid == C.JET_paramRecovery and szParam.lower() not in ("on", "off"):
+            raise_error(C.JET_errInvalidParameter, 'JET_paramRecovery is "on" or "off"')
+        if len(szParam) > max(d.maximum, len(d.default) if isinstance(d.default, str) else 0):
+            raise_error(C.JET_errInvalidParameter, f"{d.name} is at most {d.maximum} long")
+        if d.kind in ("folder", "path"):
+            return full_path(szParam, d.kind == "folder")
+        return szParam
+    if d.kind == POINTER:
+        if lParam is None or callable(lParam):
+            return lParam
+    if isinstance(lParam, bool):
+        lParam = int(lParam)
+    if not isinstance(lParam, int):
+        raise_error(C.JET_errInvalidParameter, f"{d.name} takes an integer (lParam)")
+    if lParam < 0:
+        lParam &= _UNBOUNDED  # C passes a JET_API_PTR
+    if d.kind == BOOLEAN:
+        return 1 if lParam else 0
+    if lParam < d.minimum or lParam > d.maximum:
+        raise_error(
+            C.JET_errInvalidParameter,
+            f"{d.name} = {lParam} is outside {d.minimum}..{d.maximum}",
+        )
+    if d.kind == "blocksize" and lParam & (lParam - 1):
+        raise_error(C.JET_errInvalidParameter, f"{d.name} must be a power of two")
+    return lParam
+
+
+def computed_value(d: ParamDef, page_size: int) -> int | None:
+    """The engine's value of a computed or read-only parameter for ``page_size``, or None
+    when the parameter is not one of those that depend on nothing else."""
+    if d.paramid == C.JET_paramKeyMost:
+        return KEY_MOST.get(page_size, C.JET_cbKeyMostMost)
+    if d.paramid == C.JET_paramLVChunkSizeMost:
+        return LV_CHUNK_SIZE.get(page_size, 0)
+    if d.paramid == C.JET_paramRecordSizeMost:
+        return max_record_size(page_size)
+    if d.how in ("readonly", "computed") and isinstance(d.default, int):
+        return d.default
+    return None
+
+
+class ParamSet:
+    """A set of parameter values (the global set, or one instance's copy of it)."""
+
+    def __init__(self, values: dict[int, object] | None = None) -> None:
+        self._values: dict[int, object] = dict(values or {})
+
+    def get(self, paramid: int) -> Any:
+        if paramid in self._values:
+            return self._values[paramid]
+        return definition(paramid).default
+
+    def set(self, paramid: int, value: object) -> None:
+        self._values[paramid] = value
+
+    def copy(self) -> ParamSet:
+        return ParamSet(self._values)
+
+    # Typed accessors for the parameters the engine honours.
+    @property
+    def max_sessions(self) -> int:
+        return int(self.get(C.JET_paramMaxSessions))
+
+    @property
+    def max_ver_pages(self) -> int:
+        return int(self.get(C.JET_paramMaxVerPages))
+
+    @property
+    def system_path(self) -> str:
+        return str(self.get(C.JET_paramSystemPath))
+
+    @property
+    def log_file_path(self) -> str:
+        return str(self.get(C.JET_paramLogFilePath))
+
+    @property
+    def temp_path(self) -> str:
+        return str(self.get(C.JET_paramTempPath))
+
+    @property
+    def base_name(self) -> str:
+        return str(self.get(C.JET_paramBaseName))
+
+    @property
+    def circular_log(self) -> bool:
+        return bool(self.get(C.JET_paramCircularLog))
+
+    @property
+    def recovery(self) -> bool:
+        return str(self.get(C.JET_paramRecovery)).lower() != "off"
+
+    @property
+    def log_file_size_kb(self) -> int:
+        return int(self.get(C.JET_paramLogFileSize))
+
+    @property
+    def commit_default(self) -> int:
+        return int(self.get(C.JET_paramCommitDefault))
+
+    @property
+    def create_path_if_not_exist(self) -> bool:
+        return bool(self.get(C.JET_paramCreatePathIfNotExist))
+
+    @property
+    def page_size(self) -> int:
+        return int(self.get(C.JET_paramDatabasePageSize))

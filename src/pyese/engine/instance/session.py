@@ -1,0 +1,389 @@
+"""Sessions (ESE's PIB): the thread model, session contexts and transaction levels.
+
+ESE binds a *transaction* to one thread, not a session. What a session carries:
+
+- ``in_api``: how many threads are inside a JET call with it. The gate raises it from 0
+  to 1 atomically; a second thread finds 1 and gets ``JET_errSessionSharingViolation`` at
+  once (it never waits). ESE: ``jetapi.cxx`` APICALL_SESID::FEnter.
+- ``context`` / ``context_thread``: the session context of ``JetSetSessionContext``, set by
+  an atomic compare-and-swap from "none" (so of N racing threads exactly one wins) and
+  reset only by the thread that set it. ESE: ``pib.hxx`` PIB::ErrSetSessionContext,
+  ErrResetSessionContext.
+- ``level`` (0..7) and the *transaction context* fixed by the level-0 begin: the session
+  context if one is set then ("context model"), else the calling thread ("thread model").
+  Nested begin, commit and rollback check it (``pib.hxx`` FPIBCheckTrxContext) and fail
+  with ``JET_errSessionSharingViolation`` from anywhere else::
+
+      thread A: SetSessionContext(X)  Begin  ResetSessionContext
+      thread B:                                              SetSessionContext(X)  Commit  Reset
+                                                             (allowed: context X, set by B)
+
+All of it is guarded by ``self.lock`` (never held across a JET call's work), so the
+check-then-act steps are atomic under real threads, not only under the GIL.
+
+Transaction work (versions, logging) is done by the instance's transaction observers
+(``TransactionObserver``), which later layers register; the session only keeps the
+levels, the contexts and ESE's checks, in ESE's order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from pyese.engine.instance.instance import SYSTEM, Instance
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+
+LEVEL_USER_MOST = 7
+"""Deepest transaction level a user may open (ESE ``daeconst.hxx`` levelUserMost)."""
+
+CONTEXT_NULL = 0
+CONTEXT_UNUSABLE = 0xFFFFFFFFFFFFFFFF
+"""ESE's dwPIBSessionContextUnusable (~0): set while the session is being ended."""
+
+TRX_MAX = 0xFFFFFFFFFFFFFFFF
+"""trxBegin0 outside a transaction: every committed change is visible."""
+
+COMMIT_GRBITS = (
+    C.JET_bitCommitLazyFlush
+    | C.JET_bitWaitLastLevel0Commit
+    | C.JET_bitWaitAllLevel0Commit
+    | C.JET_bitForceNewLog
+    | C.JET_bitCommitRedoCallback
+)
+COMMIT_ALONE = (C.JET_bitWaitLastLevel0Commit, C.JET_bitWaitAllLevel0Commit, C.JET_bitForceNewLog)
+
+
+class TransactionObserver(Protocol):
+    """What a layer that keeps transactional state implements (the version store, the log).
+
+    ``commit`` returns the log position of a logged level-0 commit, or None.
+    """
+
+    def on_begin(self, session: Session, level: int) -> None: ...
+
+    def on_commit(self, session: Session, level: int, lazy: bool) -> object | None: ...
+
+    def on_rollback(self, session: Session, level: int) -> None: ...
+
+    def wait_commit(self, session: Session, grbit: int) -> None: ...
+
+
+class Session:
+    """One ESE session (PIB). Created by ``JetBeginSession``; see the module docstring."""
+
+    def __init__(self, instance: Instance) -> None:
+        # Fixed after construction:
+        self.instance = instance
+        self.id = instance.system.next_sesid()
+        self.lock = threading.Lock()
+        self.procid = 0
+        # Guarded by self.lock:
+        self.in_api = 0
+        self.api_thread = 0
+        self.context = CONTEXT_NULL
+        self.context_thread = 0
+        # Owned by the thread inside the API (in_api == 1):
+        self.level = 0
+        self.trx_context_is_session_context = False
+        self.trx_context = 0
+        self.trx_begin0 = TRX_MAX
+        self.read_only = False
+        self.commit_default = instance.params.commit_default
+        self.last_commit_lgpos: object | None = None
+        self.must_rollback = False
+        self.rollback_failure: int | None = None
+        self.ended = False
+        self.level_closers: list[list[Callable[[], None]]] = []
+        """Per open level: what to close if that level rolls back (cursors opened in it)."""
+        self.end_closers: list[Callable[[], None]] = []
+        """What JetEndSession closes: open databases and cursors of this session."""
+        self.rollback_listeners: list[Callable[[], None]] = []
+        """Called after each rolled back level (cursors re-read DDL the rollback undid)."""
+        self.commit_listeners: list[Callable[[], None]] = []
+        """Called after each committed level (cursors move their level marks down)."""
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id:#x} level={self.level} ctx={self.context:#x}>"
+
+    # -- the gate's part ------------------------------------------------------------
+
+    def try_enter(self) -> bool:
+        """Atomic 0 -> 1 of ``in_api`` (ESE AtomicIncrement of m_cInJetAPI); False if busy."""
+        with self.lock:
+            if self.in_api:
+                return False
+            self.in_api = 1
+            self.api_thread = threading.get_ident()
+            return True
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_api = 0
+            self.api_thread = 0
+        inst = self.instance
+        if inst.term_in_progress:
+            with inst.lock:
+                inst.api_idle.notify_all()
+
+    # -- session contexts -------------------------------------------------------------
+
+    def set_context(self, ctx: int) -> None:
+        """JetSetSessionContext: attach ``ctx`` to the session, recording the calling thread.
+
+        Raises ``JET_errInvalidParameter`` for 0 or ~0 (pib.cxx ~946) and
+        ``JET_errSessionContextAlreadySet`` if any context is set, even the same one by
+        the same thread (pib.hxx ~1328). A failed call changes nothing.
+        """
+        if ctx == CONTEXT_NULL or ctx == CONTEXT_UNUSABLE:
+            raise_error(C.JET_errInvalidParameter, "session context may not be 0 or ~0")
+        with self.lock:
+            if self.context != CONTEXT_NULL:
+                raise_error(C.JET_errSessionContextAlreadySet)
+            self.context = ctx
+            self.context_thread = threading.get_ident()
+
+    def reset_context(self) -> None:
+        """JetResetSessionContext: only the thread that set the context may clear it.
+
+        Raises ``JET_errSessionContextNotSetByThisThread`` when no context is set or another
+        thread set it (pib.hxx ~1353).
+        """
+        with self.lock:
+            if (
+                self.context in (CONTEXT_NULL, CONTEXT_UNUSABLE)
+                or self.context_thread != threading.get_ident()
+            ):
+                raise_error(C.JET_errSessionContextNotSetByThisThread)
+            self.context = CONTEXT_NULL
+            self.context_thread = 0
+
+    # -- transaction context -----------------------------------------------------------
+
+    def _set_trx_context(self) -> None:
+        """ESE PIBSetTrxContext: at the level-0 begin, bind to the context or the thread."""
+        with self.lock:
+            if self.context not in (CONTEXT_NULL, CONTEXT_UNUSABLE):
+                self.trx_context_is_session_context = True
+                self.trx_context = self.context
+            else:
+                self.trx_context_is_session_context = False
+                self.trx_context = threading.get_ident()
+
+    def check_trx_context(self) -> bool:
+        """ESE FPIBCheckTrxContext: may the calling thread act on this transaction?"""
+        me = threading.get_ident()
+        with self.lock:
+            if self.trx_context_is_session_context:
+                return self.context == self.trx_context and self.context_thread == me
+            return self.trx_context == me
+
+    def _reset_trx_context(self) -> None:
+        self.trx_context_is_session_context = False
+        self.trx_context = 0
+        self.trx_begin0 = TRX_MAX
+        self.read_only = False
+
+    # -- transactions ------------------------------------------------------------------
+
+    def _observers(self) -> list[TransactionObserver]:
+        services = self.instance.services
+        if services is None:
+            return []
+        observers = services.parts.get("transaction_observers")
+        return observers if isinstance(observers, list) else []
+
+    def begin_transaction(self, grbit: int = 0) -> None:
+        """JetBeginTransaction(2/3) after the gate (ESE tm.cxx ErrIsamBeginTransaction, dir.cxx
+        ErrDIRBeginTransaction).
+
+        Order: ``JET_errTransTooDeep`` past level 7; ``JET_errRollbackError`` after a failed
+        rollback; at level 0 the transaction context and the snapshot (trxBegin0) are taken
+        and ``JET_bitTransactionReadOnly`` noted (other bits are ignored, as ESE does);
+        at level > 0 ``JET_errSessionSharingViolation`` from a thread or context other than
+        the transaction's.
+        """
+        if self.level >= LEVEL_USER_MOST:
+            raise_error(C.JET_errTransTooDeep)  # ESE: tm.cxx ~1717
+        if self.rollback_failure is not None:
+            raise_error(C.JET_errRollbackError)
+        if self.level == 0:
+            self._set_trx_context()
+            self.read_only = bool(grbit & C.JET_bitTransactionReadOnly)
+            self.trx_begin0 = self.instance.new_trx_begin0(self.read_only)
+        elif not self.check_trx_context():
+            raise_error(C.JET_errSessionSharingViolation)  # ESE: dir.cxx ~1874
+        self.level += 1
+        self.level_closers.append([])
+        for observer in self._observers():
+            observer.on_begin(self, self.level)
+
+    def commit_transaction(self, grbit: int = 0, cmsec_durable_commit: int = 0) -> None:
+        """JetCommitTransaction(2) after the gate, with ESE's checks in ESE's order.
+
+        ``JET_errInvalidGrbit`` for unknown bits or a Wait*/ForceNewLog bit combined with
+        anything; those bits work at level 0 (wait for this session's last level-0 commit,
+        or the whole log, to be durable). Then ``JET_errNotInTransaction`` at level 0,
+        ``JET_errMustRollback``, ``JET_errInvalidParameter`` for a durable commit with a
+        ``cmsecDurableCommit``, ``JET_errSessionSharingViolation`` from the wrong thread or
+        context. A level-0 commit makes the changes visible to others and durable (unless
+        lazy: ``JET_bitCommitLazyFlush`` or the session's commit default).
+        """
+        if grbit & ~COMMIT_GRBITS:
+            raise_error(C.JET_errInvalidGrbit)  # ESE: jetapi.cxx ~6071
+        for alone in COMMIT_ALONE:
+            if grbit & alone and grbit != alone:
+                raise_error(C.JET_errInvalidGrbit)  # ESE: tm.cxx ~1788
+        if grbit in COMMIT_ALONE:
+            for observer in self._observers():
+                observer.wait_commit(self, grbit)
+            return
+        if self.level == 0:
+            raise_error(C.JET_errNotInTransaction)  # ESE: tm.cxx ~1834
+        if self.must_rollback:
+            raise_error(C.JET_errMustRollback)
+        lazy = bool((grbit | self.commit_default) & C.JET_bitCommitLazyFlush)
+        if not lazy and cmsec_durable_commit:
+            raise_error(C.JET_errInvalidParameter)  # ESE: dir.cxx ~1920
+        if not self.check_trx_context():
+            raise_error(C.JET_errSessionSharingViolation)  # ESE: dir.cxx ~1932
+        level = self.level
+        for observer in self._observers():
+            lgpos = observer.on_commit(self, level, lazy)
+            if lgpos is not None:
+                self.last_commit_lgpos = lgpos
+        self.level -= 1
+        closers = self.level_closers.pop()
+        if self.level_closers:
+            # Cursors opened at an inner level now belong to the parent (dir.cxx ~2097).
+            self.level_closers[-1].extend(closers)
+        if self.level == 0:
+            self._reset_trx_context()
+        for listener in list(self.commit_listeners):
+            listener()
+
+    def rollback(self, grbit: int = 0) -> None:
+        """JetRollback after the gate (ESE tm.cxx ErrIsamRollback, dir.cxx ErrDIRRollback).
+
+        ``JET_errInvalidGrbit`` for bits other than RollbackAll / RollbackRedoCallback;
+        ``JET_errNotInTransaction`` at level 0. Each step first closes the cursors opened at
+        the level, then checks the transaction context (``JET_errSessionSharingViolation``),
+        then undoes exactly that level; ``JET_bitRollbackAll`` repeats down to level 0.
+        """
+        if grbit & ~(C.JET_bitRollbackAll | C.JET_bitRollbackRedoCallback):
+            raise_error(C.JET_errInvalidGrbit)
+        if self.level == 0:
+            raise_error(C.JET_errNotInTransaction)  # ESE: tm.cxx ~1898
+        while True:
+            self._close_level_cursors()
+            if not self.check_trx_context():
+                raise_error(C.JET_errSessionSharingViolation)  # ESE: dir.cxx ~2228
+            self._rollback_one_level()
+            if not grbit & C.JET_bitRollbackAll or self.level == 0:
+                break
+
+    def _close_level_cursors(self) -> None:
+        closers = self.level_closers[-1] if self.level_closers else []
+        while closers:
+            closer = closers.pop()
+            closer()
+
+    def _rollback_one_level(self) -> None:
+        level = self.level
+        for observer in reversed(self._observers()):
+            try:
+                observer.on_rollback(self, level)
+            except JetError as exc:
+                # ESE: ver.cxx ~7429, a failed undo makes the instance unavailable.
+                self.rollback_failure = exc.err
+                self.instance.set_unavailable(exc.err)
+                raise
+        self.level -= 1
+        if self.level_closers:
+            self.level_closers.pop()
+        if self.level == 0:
+            self.must_rollback = False
+            self._reset_trx_context()
+        for listener in list(self.rollback_listeners):
+            listener()
+
+    # -- ending ------------------------------------------------------------------------
+
+    def end(self) -> None:
+        """JetEndSession after the gate (ESE tm.cxx ErrIsamEndSession).
+
+        Marks the context unusable with a compare-and-swap (``JET_errSessionInUse`` if a
+        context is set, even by the caller); rolls back any open transaction (with the
+        context model any thread may; with the thread model only the transaction's thread,
+        else ``JET_errSessionSharingViolation``); closes the session's databases and
+        cursors; frees the session. On any error the session stays usable.
+        """
+        with self.lock:
+            if self.context != CONTEXT_NULL:
+                raise_error(C.JET_errSessionInUse)  # ESE: tm.cxx ~105
+            self.context = CONTEXT_UNUSABLE
+        try:
+            if self.level > 0:
+                if self.trx_context_is_session_context:
+                    with self.lock:
+                        # ESE makes the trx context match so that any thread can end it.
+                        self.context = self.trx_context
+                        self.context_thread = threading.get_ident()
+                self.rollback(C.JET_bitRollbackAll)
+        except BaseException:
+            with self.lock:
+                self.context = CONTEXT_NULL
+                self.context_thread = 0
+            raise
+        self._close_all()
+        self.ended = True
+        self.instance.unregister_session(self)
+
+    def destroy(self, *, rollback: bool) -> None:
+        """End the session without ESE's checks (instance termination)."""
+        if rollback:
+            while self.level > 0:
+                try:
+                    self._close_level_cursors()
+                    self._rollback_one_level()
+                except JetError:
+                    break
+        self.level = 0
+        self.level_closers.clear()
+        self._close_all()
+        self.ended = True
+        self.instance.unregister_session(self)
+
+    def _close_all(self) -> None:
+        while self.end_closers:
+            closer = self.end_closers.pop()
+            try:
+                closer()
+            except JetError:
+                pass
+
+    # -- information ----------------------------------------------------------------
+
+    def info(self) -> dict[str, int]:
+        """The fields of JET_SESSIONINFO (ESE tm.cxx ErrIsamGetSessionInfo)."""
+        trx_begin0 = 0 if self.trx_begin0 == TRX_MAX else self.trx_begin0
+        return {
+            "ulTrxBegin0": trx_begin0 & 0xFFFFFFFF,
+            "ulTrxLevel": self.level,
+            "ulProcid": self.procid,
+            "ulTrxContext": self.trx_context,
+            "ulFlags": 0,
+        }
+
+
+def find_session(sesid: object) -> Session:
+    """The live session a handle names (``System.find_session``, typed as a ``Session``).
+
+    Raises ``JET_errInvalidSesid`` for a handle that names no live session.
+    """
+    session = SYSTEM.find_session(sesid)
+    if not isinstance(session, Session):
+        raise_error(C.JET_errInvalidSesid)
+    return session

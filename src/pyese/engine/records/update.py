@@ -1,0 +1,1081 @@
+"""Record updates: prepare, set columns, update, delete (ESE ``recupd.cxx``, ``fldmod.cxx``).
+
+A cursor's *prepared update* (``PreparedUpdate``) is ESE's copy buffer: the record being
+built, in ESE's record layout (``RecordImage``). ``JetUpdate`` turns it into writes through
+the version store: the record at its primary key (or a new DBK), one node per secondary
+index entry (``ddl.index_node``), and long values too big for the record in the table's
+long-value tree (``lv_write``). A replace touches only the index entries that change and
+frees long values the record no longer references; a delete removes all of them.
+
+Errors (ESE's codes, in its order): see each function.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pyese.engine.cursors import callbacks
+from pyese.engine.cursors.cursor import Cursor
+from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.instance.logservice import storage_of
+from pyese.engine.instance.session import LEVEL_USER_MOST, Session
+from pyese.engine.records.indexentries import IndexEntry, index_entries
+from pyese.engine.records.keys import (
+    CB_KEY_MOST_OLD,
+    TextLocale,
+    _fixed_normalizer,
+    normalize_binary,
+    normalize_text,
+)
+from pyese.engine.records.longvalue import LongValueReader
+from pyese.engine.records.record import (
+    VALUE_DEFAULT,
+    VALUE_SEPARATED,
+    LVRoot,
+    RecordImage,
+    lid_from_bytes,
+    lv_chunk_key,
+    lv_root_key,
+    max_record_size,
+)
+from pyese.engine.schema.ddl import index_node, mso_key
+from pyese.engine.schema.schema import BINARY_TYPES, FIXED_SIZES, TEXT_TYPES, IndexDef
+from pyese.engine.schema.sysobjects import objidFDPMSO, sysobjIndex
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.edb.compression import decompress
+
+LV_INTRINSIC_MOST = 1024
+"""Long values up to this size stay in the record when it fits (ESE: cbLVIntrinsicMost
+order of magnitude); larger ones go to the long-value tree."""
+
+PREP_INSERT = C.JET_prepInsert
+PREP_REPLACE = C.JET_prepReplace
+PREP_REPLACE_NOLOCK = C.JET_prepReplaceNoLock
+PREP_INSERT_COPY = C.JET_prepInsertCopy
+PREP_INSERT_COPY_DELETE = C.JET_prepInsertCopyDeleteOriginal
+PREP_INSERT_COPY_REPLACE = C.JET_prepInsertCopyReplaceOriginal
+
+
+@contextmanager
+def atomic(session: Session) -> Iterator[None]:
+    """Run one JET call's writes in a transaction level of their own, so that a failure
+    undoes exactly them (ESE wraps updates the same way, recupd.cxx ~1633). At the deepest
+    user level the writes join the caller's level."""
+    if session.level >= LEVEL_USER_MOST:
+        yield
+        return
+    session.begin_transaction()
+    try:
+        yield
+    except BaseException:
+        if session.level > 0:
+            session.rollback()
+        raise
+    session.commit_transaction()
+
+
+def _vs(cur: Cursor) -> Any:
+    return storage_of(cur.session.instance).vs
+
+
+def lv_chunk_most(page_size: int) -> int:
+    """Bytes per long-value chunk: a page less ESE's node overhead."""
+    return page_size - 128
+
+
+class PreparedUpdate:
+    """A cursor's copy buffer (see the module docstring)."""
+
+    def __init__(self, kind: int, image: RecordImage, bookmark: bytes | None,
+                 original: bytes | None) -> None:
+        self.kind = kind
+        self.image = image
+        self.bookmark = bookmark
+        self.original = original
+        self.dirty: set[int] = set()
+        self.owned_lids: set[int] = set()
+        """Long values this update created: referenced by nothing but its copy buffer."""
+
+    @property
+    def is_insert(self) -> bool:
+        return self.kind in (PREP_INSERT, PREP_INSERT_COPY, PREP_INSERT_COPY_DELETE,
+                             PREP_INSERT_COPY_REPLACE)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def record_view_of(cur: Cursor, data: bytes, bookmark: bytes = b"") -> RecordView:
+    view = cur.view()
+    return RecordView(cur.table.layout, data, LongValueReader(view, cur.table.lv_objid),
+                      bookmark)
+
+
+def entries_for(ix: IndexDef, rec: RecordView) -> list[IndexEntry]:
+    """The index entries of ``rec`` in index ``ix``."""
+    return index_entries(ix, rec.values)
+
+
+def _next_autoinc(cur: Cursor, col_id: int, coltyp: int) -> bytes:
+    fcb = cur.fcb
+    with fcb.lock:
+        if fcb.autoinc_last is None:
+            last = 0
+            snap = cur.db.snapshot()
+            try:
+                layout = cur.table.layout
+                for _key, data in snap.iterate(cur.table.objid):
+                    v = layout.retrieve(data, col_id)
+                    if v is not None:
+                        last = max(last, _int_of(v, coltyp))
+            finally:
+                snap.close()
+            vs = _vs(cur)
+            for value in vs.all_after_images(cur.db, cur.table.objid):
+                v = cur.table.layout.retrieve(value, col_id)
+                if v is not None:
+                    last = max(last, _int_of(v, coltyp))
+            fcb.autoinc_last = last
+        fcb.autoinc_last += 1
+        n = fcb.autoinc_last
+    return _pack_int(n, coltyp)
+
+
+def _int_of(v: bytes, coltyp: int) -> int:
+    if coltyp == C.JET_coltypLong:
+        return int(struct.unpack("<i", v)[0])
+    if coltyp == C.JET_coltypUnsignedLongLong:
+        return int(struct.unpack("<Q", v)[0])
+    return int(struct.unpack("<q", v)[0])
+
+
+def _pack_int(n: int, coltyp: int) -> bytes:
+    if coltyp == C.JET_coltypLong:
+        return struct.pack("<i", n)
+    if coltyp == C.JET_coltypUnsignedLongLong:
+        return struct.pack("<Q", n)
+    return struct.pack("<q", n)
+
+
+def _special(cur: Cursor, bit: int) -> Any:
+    for col in cur.table.column_list():
+        if col.grbit & bit:
+            return col
+    return None
+
+
+# ------------------------------------------------------------------ prepare
+
+
+def prepare_update(cur: Cursor, prep: int) -> None:
+    """JetPrepareUpdate (ESE fldmod ErrIsamPrepareUpdate).
+
+    Insert: the default record, with the autoincrement value allocated now. Replace:
+    the current record, write-locked inside a transaction (JET_errWriteConflict when
+    another session has it). ReplaceNoLock: the same without the lock. InsertCopy*: a
+    copy with a new autoincrement value. Cancel: JET_errUpdateNotPrepared without one.
+    JET_errAlreadyPrepared when an update is prepared; JET_errNoCurrentRecord /
+    JET_errRecordDeleted for the replace and copy kinds; JET_errPermissionDenied on a
+    read-only cursor; JET_errInvalidParameter for an unknown kind.
+    """
+    if prep == C.JET_prepCancel:
+        if cur.update is None:
+            raise_error(C.JET_errUpdateNotPrepared)
+        upd = cur.update
+        cur.update = None
+        if upd.owned_lids:
+            # ESE rolls the update's LV changes back (fldmod prepCancel, ErrVERRollback
+            # of the updateid); pyese frees the long values the update created.
+            free_lvs(cur, sorted(upd.owned_lids))
+        return
+    if prep not in (PREP_INSERT, PREP_REPLACE, PREP_REPLACE_NOLOCK, PREP_INSERT_COPY,
+                    PREP_INSERT_COPY_DELETE, PREP_INSERT_COPY_REPLACE,
+                    C.JET_prepInsertMustSetAutoIncrement if hasattr(
+                        C, "JET_prepInsertMustSetAutoIncrement") else PREP_INSERT):
+        raise_error(C.JET_errInvalidParameter, f"prep {prep}")
+    if cur.update is not None:
+        raise_error(C.JET_errAlreadyPrepared)
+    if cur.read_only:
+        raise_error(C.JET_errPermissionDenied, "the table is open read-only")
+    layout = cur.table.layout
+    if prep == PREP_INSERT or prep == getattr(C, "JET_prepInsertMustSetAutoIncrement", -1):
+        image = RecordImage(layout)
+        upd = PreparedUpdate(prep, image, None, None)
+        auto = _special(cur, C.JET_bitColumnAutoincrement)
+        if auto is not None and prep == PREP_INSERT:
+            image.set(auto.columnid, _next_autoinc(cur, auto.columnid, auto.coltyp))
+        cur.update = upd
+        return
+    rec = cur.record_view()
+    image = RecordImage.from_bytes(layout, rec.data)
+    if prep in (PREP_REPLACE, PREP_REPLACE_NOLOCK):
+        if prep == PREP_REPLACE and cur.session.level > 0:
+            _vs(cur).lock(cur.session, cur.db, cur.table.objid, rec.bookmark, True)
+        cur.update = PreparedUpdate(prep, image, rec.bookmark, rec.data)
+        return
+    # insert copies: each separated long value is copied (chunk by chunk) to a long
+    # value of the copy's own, so that the two records never share one
+    upd = PreparedUpdate(prep, image, rec.bookmark, rec.data)
+    cur.update = upd
+    try:
+        for col in cur.table.column_list():
+            if not col.is_long_value:
+                continue
+            itag = 1
+            while True:
+                data, flags = image.get_ex(col.columnid, itag)
+                if data is None or flags & VALUE_DEFAULT:
+                    break
+                if flags & VALUE_SEPARATED:
+                    reader = LongValueReader(cur.view(), cur.table.lv_objid)
+                    lid = _lv_create(cur, upd, reader.iter_chunks(lid_from_bytes(data)))
+                    image.set_separated(col.columnid, itag, lid)
+                itag += 1
+    except BaseException:
+        cur.update = None
+        free_lvs(cur, sorted(upd.owned_lids))
+        raise
+    auto = _special(cur, C.JET_bitColumnAutoincrement)
+    if auto is not None and prep != PREP_INSERT_COPY_REPLACE:
+        image.set(auto.columnid, _next_autoinc(cur, auto.columnid, auto.coltyp))
+
+
+# ------------------------------------------------------------------ set column
+
+LV_GRBITS = (C.JET_bitSetAppendLV | C.JET_bitSetOverwriteLV | C.JET_bitSetSizeLV)
+UNIQUE_MV_GRBITS = C.JET_bitSetUniqueMultiValues | C.JET_bitSetUniqueNormalizedMultiValues
+
+
+def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
+               itag: int = 1, ib_long_value: int = 0) -> int:
+    """JetSetColumn on the copy buffer; returns 0 or JET_wrnColumnMaxTruncated.
+
+    Checks in ESE's order (fldmod ErrIsamSetColumn / ErrFLDSetOneColumn):
+    JET_errUpdateNotPrepared; JET_errColumnNotFound; JET_errInvalidGrbit (unique
+    multi-values with Append/Overwrite/SizeLV, SeparateLV with IntrinsicLV);
+    JET_errInvalidColumnType (the autoincrement column, or the version column on a
+    replace); JET_errBadItagSequence (negative itagSequence); JET_errInvalidBufferSize (a
+    fixed column given the wrong size); JET_errColumnTooBig (a tagged or long value over
+    cbMax); JET_errNullInvalid (NULL on a NotNULL column); JET_errMultiValuedDuplicate;
+    JET_errColumnNoChunk (an OverwriteLV offset past the value's end).
+
+    Long values (``lv.cxx`` ErrLVOpFromGrbit): AppendLV appends, OverwriteLV writes at
+    ``ib_long_value`` (extending), SizeLV resizes (zero fill; 0 is NULL), SizeLV |
+    OverwriteLV writes then truncates to ib + cb. A value over ``LV_INTRINSIC_MOST`` bytes,
+    or any value with SeparateLV, goes to the long-value tree at once, as ESE does; see
+    :func:`_lv_set` for how little is rewritten and how memory stays bounded.
+    """
+    upd = cur.update
+    if upd is None:
+        raise_error(C.JET_errUpdateNotPrepared)
+    col = cur.table.column_by_id(columnid)
+    if grbit & UNIQUE_MV_GRBITS and grbit & LV_GRBITS:
+        raise_error(C.JET_errInvalidGrbit, "unique multi-values with a long-value operation")
+    if grbit & C.JET_bitSetSeparateLV and grbit & C.JET_bitSetIntrinsicLV:
+        raise_error(C.JET_errInvalidGrbit, "SeparateLV with IntrinsicLV")
+    if col.grbit & C.JET_bitColumnAutoincrement and not (
+            upd.kind == getattr(C, "JET_prepInsertMustSetAutoIncrement", -1)):
+        raise_error(C.JET_errInvalidColumnType, "the autoincrement column is set by ESE")
+    if col.grbit & C.JET_bitColumnVersion and not upd.is_insert:
+        raise_error(C.JET_errInvalidColumnType, "the version column is set by ESE")
+    if itag < 0:
+        raise_error(C.JET_errBadItagSequence)
+    if col.is_long_value and (grbit & LV_GRBITS or ib_long_value
+                              or data is not None and len(data) > LV_INTRINSIC_MOST
+                              or grbit & C.JET_bitSetSeparateLV):
+        w = _lv_set(cur, upd, col, data, grbit, itag, ib_long_value)
+        upd.dirty.add(col.columnid)
+        return w
+    if grbit & LV_GRBITS or ib_long_value:
+        # ESE applies the long-value operations only to long values: elsewhere the
+        # value is set as given.
+        pass
+    value: bytes | None = bytes(data) if data is not None else None
+    if value is not None and len(value) == 0 and not grbit & C.JET_bitSetZeroLength:
+        value = None
+    if value is None:
+        if col.grbit & C.JET_bitColumnNotNULL:
+            raise_error(C.JET_errNullInvalid, col.name)
+        if col.is_long_value:
+            _drop_owned(cur, upd, col.columnid, itag)
+        upd.image.set(col.columnid, None, itag,
+                      revert_to_default=bool(grbit & C.JET_bitSetRevertToDefaultValue))
+        upd.dirty.add(col.columnid)
+        return 0
+    warning = 0
+    if col.coltyp in FIXED_SIZES and len(value) != FIXED_SIZES[col.coltyp]:
+        raise_error(C.JET_errInvalidBufferSize, f"{col.name} needs {FIXED_SIZES[col.coltyp]}")
+    if col.is_long_value:
+        if col.cbMax and len(value) > col.cbMax:
+            raise_error(C.JET_errColumnTooBig, col.name)
+    elif len(value) > col.cbMax:
+        if col.is_tagged:
+            raise_error(C.JET_errColumnTooBig, col.name)
+        if col.is_fixed:
+            raise_error(C.JET_errInvalidBufferSize, col.name)
+        value = value[:col.cbMax]
+        warning = C.JET_wrnColumnMaxTruncated
+    if grbit & UNIQUE_MV_GRBITS:
+        _check_unique_mv(cur, upd, col, value, itag, grbit)
+    if col.is_long_value:
+        _drop_owned(cur, upd, col.columnid, itag)
+    w = upd.image.set(col.columnid, value, itag)
+    upd.dirty.add(col.columnid)
+    return warning or w
+
+
+def _check_unique_mv(cur: Cursor, upd: PreparedUpdate, col: Any, value: bytes,
+                     itag: int, grbit: int) -> None:
+    """JET_bitSetUniqueMultiValues / JET_bitSetUniqueNormalizedMultiValues: compare ``value``
+    with every other value of the column in the copy buffer (all but value ``itag``, the one
+    being replaced).
+
+    Plain: byte for byte (long values in full). Normalized: the key-normalized forms
+    (:func:`normalize_tagged_value`, as ESE ``tagfld.cxx`` ErrCheckUniqueNormalizedMultiValues
+    and ``fldmod.cxx`` ErrRECICheckUniqueNormalizedLVMultiValues do). Raises
+    JET_errMultiValuedDuplicate, or JET_errMultiValuedDuplicateAfterTruncation when the
+    normalized forms are equal and normalization truncated them.
+    """
+    normalized = bool(grbit & C.JET_bitSetUniqueNormalizedMultiValues)
+    mine = normalize_tagged_value(col, value) if normalized else None
+    n = 1
+    while True:
+        existing = _current_value(cur, upd, col.columnid, n)
+        if existing is None:
+            return
+        if n != itag:
+            if mine is None:
+                if existing == value:
+                    raise_error(C.JET_errMultiValuedDuplicate, col.name)
+            else:
+                norm, truncated = normalize_tagged_value(col, existing)
+                if norm == mine[0]:
+                    if truncated or mine[1]:
+                        raise_error(C.JET_errMultiValuedDuplicateAfterTruncation, col.name)
+                    raise_error(C.JET_errMultiValuedDuplicate, col.name)
+        n += 1
+
+
+def normalize_tagged_value(col: Any, data: bytes) -> tuple[bytes, bool]:
+    """A column value normalized as ESE ``fldnorm.cxx`` ErrFLDNormalizeTaggedData does for
+    unique multi-value checks: (normalized bytes, truncated).
+
+    The key space is JET_cbKeyMost_OLD (255 bytes); text uses the instance's default
+    LCMapString flags and locale (case, kana type and width folded), binary the chunked
+    binary segment, fixed types their key segment. A long value takes part with its first
+    255 bytes only (ESE reads no more). A zero-length value normalizes to its null segment.
+    """
+    if col.is_long_value:
+        data = data[:CB_KEY_MOST_OLD]
+    if not data:
+        text_or_binary = col.coltyp in TEXT_TYPES or col.coltyp in BINARY_TYPES
+        return (b"\x40" if text_or_binary else b"\x00"), False
+    if col.coltyp in TEXT_TYPES:
+        return normalize_text(data, CB_KEY_MOST_OLD, CB_KEY_MOST_OLD, CB_KEY_MOST_OLD + 1,
+                              col.cp or 1252, TextLocale())
+    if col.coltyp in BINARY_TYPES:
+        seg, truncated, _ = normalize_binary(data, CB_KEY_MOST_OLD, CB_KEY_MOST_OLD,
+                                             CB_KEY_MOST_OLD + 1, False)
+        return seg, truncated
+    fixed = _fixed_normalizer(col.coltyp, False)
+    return (fixed(data) if fixed is not None else data), False
+
+
+def _real_itag(upd: PreparedUpdate, col: Any, itag: int) -> int:
+    """The value number a set at ``itag`` touches: 0 or past the end appends."""
+    if not col.is_tagged:
+        return 1
+    count = upd.image.count(col.columnid)
+    return itag if 1 <= itag <= count else count + 1
+
+
+def _owned_lid(upd: PreparedUpdate, columnid: int, itag: int) -> int | None:
+    data, flags = upd.image.get_ex(columnid, itag)
+    if data is None or not flags & VALUE_SEPARATED:
+        return None
+    lid = lid_from_bytes(data)
+    return lid if lid in upd.owned_lids else None
+
+
+def _drop_owned(cur: Cursor, upd: PreparedUpdate, columnid: int, itag: int) -> None:
+    """Free the long value this update created at (columnid, itag) before replacing it."""
+    col = cur.table.column_by_id(columnid)
+    lid = _owned_lid(upd, columnid, _real_itag(upd, col, itag)) if itag else None
+    if lid is not None:
+        upd.owned_lids.discard(lid)
+        free_lvs(cur, [lid])
+
+
+def _lv_set(cur: Cursor, upd: PreparedUpdate, col: Any, data: bytes | None, grbit: int,
+            itag: int, ib: int) -> int:
+    """A long-value set that may touch the long-value tree (see :func:`set_column`).
+
+    The update *owns* the long values it created (``upd.owned_lids``): nothing else
+    references them, so they are edited in place, writing only the chunks the operation
+    touches (an append rewrites the last partial chunk and adds new ones). A value the
+    update does not own (the record's, on a replace) is copied chunk by chunk first
+    (copy on write, as ESE does for a shared LV, ``lv.cxx`` JET_wrnCopyLongValue); the
+    old one is freed by JetUpdate when the new record no longer references it. Memory is
+    one chunk plus ``data``. Outside a transaction the chunks are committed in batches
+    (:class:`_LVWriter`) so that a value far larger than the version store fits.
+    """
+    piece = bytes(data) if data is not None else b""
+    real = _real_itag(upd, col, itag)
+    raw, flags = upd.image.get_ex(col.columnid, real) if itag else (None, 0)
+    if raw is not None and flags & VALUE_DEFAULT:
+        raw, flags = None, 0
+    lid: int | None = None
+    intrinsic: bytes | None = None
+    size = 0
+    if raw is not None:
+        if flags & VALUE_SEPARATED:
+            lid = lid_from_bytes(raw)
+            size = _lv_root(cur, lid).size
+        else:
+            intrinsic = _current_value(cur, upd, col.columnid, real) or b""
+            size = len(intrinsic)
+    new_instance = raw is None
+    append = bool(grbit & C.JET_bitSetAppendLV)
+    overwrite = bool(grbit & C.JET_bitSetOverwriteLV)
+    size_lv = bool(grbit & C.JET_bitSetSizeLV)
+    replace = not (append or overwrite or size_lv)
+    # ESE: lv.cxx ErrLVOpFromGrbit -- the operation and its resulting size
+    if size_lv and not overwrite:
+        if len(piece) not in (4, 8) and not (len(piece) == 0):
+            raise_error(C.JET_errInvalidBufferSize, "SizeLV takes a 4-byte size")
+        new_size = int.from_bytes(piece[:4].ljust(4, b"\0"), "little")
+        write_at, write_data, truncate = None, b"", new_size
+    elif append:
+        write_at, write_data, truncate = size, piece, None
+        new_size = size + len(piece)
+    elif overwrite:
+        if ib > size or (new_instance and ib):
+            raise_error(C.JET_errColumnNoChunk, f"offset {ib} past the end ({size})")
+        write_at, write_data = ib, piece
+        truncate = ib + len(piece) if size_lv else None
+        new_size = truncate if truncate is not None else max(size, ib + len(piece))
+    else:
+        write_at, write_data, truncate = 0, piece, None
+        new_size = len(piece)
+        if not piece and not grbit & C.JET_bitSetZeroLength:
+            new_size = -1  # NULL
+    if new_size == 0 and size_lv and not overwrite and not grbit & C.JET_bitSetZeroLength:
+        new_size = -1  # ESE: SizeLV to 0 is NULL (SizeLV|ZeroLength: zero-length)
+    if size_lv and overwrite and not piece:
+        new_size = -1  # ESE: SizeLV|OverwriteLV with no data is lvopReplaceWithNull
+    if new_size == 0 and not grbit & C.JET_bitSetZeroLength:
+        if new_instance:
+            return 0  # nothing to set
+        if not (append or overwrite):
+            new_size = -1
+    if new_size < 0:
+        if col.grbit & C.JET_bitColumnNotNULL:
+            raise_error(C.JET_errNullInvalid, col.name)
+        if itag and not new_instance:
+            _drop_owned(cur, upd, col.columnid, real)
+            upd.image.set(col.columnid, None, real, revert_to_default=bool(
+                grbit & C.JET_bitSetRevertToDefaultValue))
+        return 0
+    if grbit & UNIQUE_MV_GRBITS:
+        # ESE fldmod.cxx ErrFLDSetOneColumn checks before ErrRECSetLongField (cbMaxLen)
+        _check_unique_mv(cur, upd, col, piece, itag, grbit)
+    if col.cbMax and new_size > col.cbMax:
+        raise_error(C.JET_errColumnTooBig, col.name)
+    separate = (new_size > LV_INTRINSIC_MOST or bool(grbit & C.JET_bitSetSeparateLV)) \
+        and not grbit & C.JET_bitSetIntrinsicLV
+    if not separate:
+        old = intrinsic if intrinsic is not None else (
+            _lv_read(cur, lid, 0, size) if lid is not None else b"")
+        value = piece if replace else _apply_op(old, write_at, write_data, truncate)
+        _drop_owned(cur, upd, col.columnid, real)
+        upd.image.set(col.columnid, value, real)
+        return 0
+    owned = lid is not None and lid in upd.owned_lids
+    if replace:
+        # a whole new value
+        if owned:
+            assert lid is not None
+            _lv_truncate(cur, lid, size, 0)
+            _lv_write_at(cur, lid, 0, 0, write_data)
+            return 0
+        new_lid = _lv_create(cur, upd, [write_data])
+    elif owned:
+        assert lid is not None
+        cur_size = size
+        if write_at is not None and write_data:
+            cur_size = _lv_write_at(cur, lid, cur_size, write_at, write_data)
+        if truncate is not None:
+            _lv_resize(cur, lid, cur_size, truncate)
+        return 0
+    else:
+        # copy on write: the old value (record's or intrinsic), then the operation
+        if lid is not None:
+            source: Any = LongValueReader(cur.view(), cur.table.lv_objid).iter_chunks(lid)
+        else:
+            source = [intrinsic or b""]
+        new_lid = _lv_create(cur, upd, source)
+        cur_size = size
+        if write_at is not None and write_data:
+            cur_size = _lv_write_at(cur, new_lid, cur_size, write_at, write_data)
+        if truncate is not None:
+            _lv_resize(cur, new_lid, cur_size, truncate)
+    upd.image.set_separated(col.columnid, real, new_lid)
+    return 0
+
+
+def _apply_op(old: bytes, at: int | None, data: bytes, truncate: int | None) -> bytes:
+    value = old
+    if at is not None and data:
+        value = value[:at] + data + value[at + len(data):]
+    if truncate is not None:
+        value = value[:truncate].ljust(truncate, b"\0")
+    return value
+
+
+def _current_value(cur: Cursor, upd: PreparedUpdate, columnid: int, itag: int) -> bytes | None:
+    """A value as the copy buffer holds it now (long values resolved)."""
+    data, flags = upd.image.get_ex(columnid, itag)
+    if data is None:
+        return None
+    return record_view_of(cur, upd.image.to_bytes()).get(columnid, itag)
+
+
+def copy_view(cur: Cursor) -> RecordView:
+    """The copy buffer as a RecordView (JET_bitRetrieveCopy); JET_errRecordNoCopy without a
+    prepared update."""
+    upd = cur.update
+    if upd is None:
+        raise_error(C.JET_errRecordNoCopy)
+    return record_view_of(cur, upd.image.to_bytes(), upd.bookmark or b"")
+
+
+# ------------------------------------------------------------------ update
+
+
+def do_update(cur: Cursor) -> bytes:
+    """JetUpdate: write the prepared record; returns its bookmark.
+
+    Insert: JET_errNullInvalid (a NotNULL column without value or default), the primary
+    key from the record (JET_errKeyDuplicate if it exists; JET_errNullKeyDisallowed),
+    then the secondary index entries (JET_errKeyDuplicate on a unique index). Replace:
+    JET_errRecordPrimaryChanged when the primary key changed; the version column is
+    incremented; only changed index entries are rewritten. JET_errRecordTooBig when the
+    record does not fit a page. On any error the update stays prepared and nothing is
+    written (the writes run in a transaction level of their own).
+    """
+    upd = cur.update
+    if upd is None:
+        raise_error(C.JET_errUpdateNotPrepared)
+    session = cur.session
+    if not upd.is_insert and not upd.dirty:
+        cur.update = None
+        return upd.bookmark or b""
+    later: list[tuple[int, int]] | None = [] if session.level == 0 else None
+    hooked = callbacks.has_callbacks(cur)  # ESE: recupd.cxx, JET_cbtypBefore/After*
+    if hooked:
+        callbacks.fire(cur, C.JET_cbtypBeforeInsert if upd.is_insert
+                       else C.JET_cbtypBeforeReplace)
+        upd = cur.update
+        if upd is None:
+            raise_error(C.JET_errUpdateNotPrepared)
+    with atomic(session):
+        bookmark = _write(cur, upd, later)
+        if hooked:
+            callbacks.fire(cur, C.JET_cbtypAfterInsert if upd.is_insert
+                           else C.JET_cbtypAfterReplace)
+    cur.update = None
+    if later:
+        free_later(cur, later)
+    return bookmark
+
+
+def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None) -> bytes:
+    table = cur.table
+    vs = _vs(cur)
+    session, db = cur.session, cur.db
+    image = upd.image
+    for col in table.column_list():
+        if col.grbit & C.JET_bitColumnNotNULL and col.default is None:
+            if image.count(col.columnid) == 0:
+                raise_error(C.JET_errNullInvalid, col.name)
+    check_primary_index(cur)  # ESE: recupd.cxx ErrRECIInsert / ErrRECIReplace
+    table = cur.table
+    version = _special(cur, C.JET_bitColumnVersion)
+    if version is not None:
+        if upd.is_insert:
+            if image.get(version.columnid) is None:
+                image.set(version.columnid, struct.pack("<i", 0))
+        else:
+            old = image.get(version.columnid)
+            n = struct.unpack("<i", old)[0] + 1 if old is not None else 1
+            image.set(version.columnid, struct.pack("<i", n & 0x7FFFFFFF))
+    data = image.to_bytes()
+    if len(data) > max_record_size(cur.dc.page_size):
+        raise_error(C.JET_errRecordTooBig, f"{len(data)} bytes")
+    new_view = record_view_of(cur, data)
+    primary = table.primary_index
+    if upd.is_insert:
+        if primary is not None:
+            entries = index_entries(primary.index, new_view.values)
+            bookmark = entries[0].key if entries else b"\x00"
+        else:
+            bookmark = _next_dbk(cur)
+        view = cur.view()
+        if view.get(table.objid, bookmark) is not None:
+            raise_error(C.JET_errKeyDuplicate, f"table {table.name}: primary key exists")
+        _put_new(vs, cur, table.objid, bookmark, data)
+        # Again after the write: a concurrent JetCreateIndex(primary) either sees this
+        # record (JET_errTableNotEmpty) or wrote its index row before this check.
+        if primary is None:
+            check_primary_index(cur, after_write=True)
+        new_view.bookmark = bookmark
+        for cix in table.secondary_indexes():
+            for e in entries_for(cix.index, new_view):
+                _add_entry(vs, cur, cix, e.key, bookmark)
+        if upd.kind == PREP_INSERT_COPY_DELETE and upd.bookmark is not None:
+            _delete_record(cur, upd.bookmark, upd.original, later)
+        return bookmark
+    assert upd.bookmark is not None and upd.original is not None
+    bookmark = upd.bookmark
+    old_view = record_view_of(cur, upd.original, bookmark)
+    if primary is not None:
+        entries = index_entries(primary.index, new_view.values)
+        new_key = entries[0].key if entries else b"\x00"
+        if new_key != bookmark:
+            raise_error(C.JET_errRecordPrimaryChanged)
+    view = cur.view()
+    if view.get(table.objid, bookmark) is None:
+        raise_error(C.JET_errRecordDeleted)
+    vs.put(session, db, table.objid, bookmark, data)
+    new_view.bookmark = bookmark
+    for cix in table.secondary_indexes():
+        cols = {s.column.columnid for s in cix.index.segments}
+        cols |= {c.column.columnid for c in cix.index.conditions}
+        if not cols & upd.dirty:
+            continue
+        old_keys = {e.key for e in entries_for(cix.index, old_view)}
+        new_keys = {e.key for e in entries_for(cix.index, new_view)}
+        for k in old_keys - new_keys:
+            vs.delete(session, db, cix.objid, index_node(cix.index, k, bookmark)[0])
+        for k in sorted(new_keys - old_keys):
+            _add_entry(vs, cur, cix, k, bookmark)
+    for lid in sorted(_lids(cur, upd.original) - _lids(cur, data)):
+        lv_free(cur, lid, later)
+    return bookmark
+
+
+def check_primary_index(cur: Cursor, after_write: bool = False) -> None:
+    """ESE fcb.cxx FCB::ErrSetUpdatingAndEnterDML (fWaitOnConflict false), called by
+    insert, replace and delete: JET_errWriteConflictPrimaryIndex when the table's primary
+    index was created by a transaction this session cannot see (another session's
+    uncommitted JetCreateIndex, or one committed after this session's transaction began:
+    ErrFILEIAccessIndex says JET_errIndexNotFound).
+
+    pyese's primary index row in MSysObjects is keyed (table, Index, table objid). When the
+    row is visible to the session but the cursor's table definition predates it (another
+    session created the index and committed since the cursor was opened), the cursor
+    re-reads its table so that the write uses the primary key. ``after_write``: the
+    record was already written without a primary key, so a primary index appearing in
+    any form is the conflict.
+    """
+    if cur.table.primary_index is not None:
+        return
+    vs = _vs(cur)
+    db, objid = cur.db, cur.table.objid
+    _gen, busy = vs.tree_state(db, objidFDPMSO)
+    if after_write:
+        if busy and vs.peek_any(db, objidFDPMSO, mso_key(objid, sysobjIndex, objid)):
+            raise_error(C.JET_errWriteConflictPrimaryIndex, cur.table.name)
+        return
+    if not busy:
+        # No catalog versions: everyone sees the committed catalog (cached).
+        if cur.dc.catalog(cur.session).table_by_objid(objid).primary_index is not None:
+            cur.refresh_table()
+        return
+    key = mso_key(objid, sysobjIndex, objid)
+    if vs.get(cur.session, db, objidFDPMSO, key) is not None:
+        cur.refresh_table()
+        return
+    if vs.peek_any(db, objidFDPMSO, key):
+        raise_error(C.JET_errWriteConflictPrimaryIndex, cur.table.name)
+
+
+def _put_new(vs: Any, cur: Cursor, objid: int, key: bytes, data: bytes) -> None:
+    try:
+        vs.put(cur.session, cur.db, objid, key, data)
+    except JetError as exc:
+        if exc.err == C.JET_errWriteConflict and _other_has(vs, cur, objid, key):
+            raise_error(C.JET_errKeyDuplicate, "another session inserted this key")
+        raise
+
+
+def _other_has(vs: Any, cur: Cursor, objid: int, key: bytes) -> bool:
+    return bool(vs.peek_any(cur.db, objid, key))
+
+
+def _add_entry(vs: Any, cur: Cursor, cix: Any, key: bytes, bookmark: bytes) -> None:
+    node_key, node_data = index_node(cix.index, key, bookmark)
+    if cix.index.is_unique:
+        existing = cur.view().get(cix.objid, node_key)
+        if existing is not None and existing != bookmark:
+            raise_error(C.JET_errKeyDuplicate, f"index {cix.index.name!r}")
+    _put_new(vs, cur, cix.objid, node_key, node_data)
+
+
+def _next_dbk(cur: Cursor) -> bytes:
+    fcb = cur.fcb
+    with fcb.lock:
+        if fcb.dbk_last is None:
+            last = 0
+            snap = cur.db.snapshot()
+            try:
+                node = snap.cursor(cur.table.objid).last()
+                if node is not None:
+                    last = int.from_bytes(node[0][:4], "big")
+            finally:
+                snap.close()
+            for key in _vs(cur).all_keys(cur.db, cur.table.objid):
+                last = max(last, int.from_bytes(key[:4], "big"))
+            fcb.dbk_last = last
+        fcb.dbk_last += 1
+        return fcb.dbk_last.to_bytes(4, "big")
+
+
+# ------------------------------------------------------------------ long values
+
+
+class _LVWriter:
+    """Writes of one long-value operation, through the version store.
+
+    Inside a transaction every write is a version of the caller's transaction (in a level
+    of its own, so a failure undoes exactly this operation): the operation is bounded by
+    JET_paramMaxVerPages, whose versions hold the chunks until the commit is applied.
+    Outside a transaction the writes are committed in batches of a quarter of the
+    version store, each its own level-0 transaction: the value being written is one no
+    committed record references (a new LID, or chunks whose root is already gone), so
+    the intermediate states are visible to nobody, and memory stays bounded whatever the
+    value's size. ESE reaches the same end differently: its version store holds no LV
+    data for inserted chunks (``ver.cxx`` insert RCEs carry no image).
+    """
+
+    def __init__(self, cur: Cursor) -> None:
+        self.cur = cur
+        self.vs = _vs(cur)
+        table = cur.table
+        if table.lv_objid is None:
+            raise_error(C.JET_errLVCorrupted, f"table {table.name} has no long-value tree")
+        self.objid: int = table.lv_objid
+        self.session = cur.session
+        self.batched = self.session.level == 0
+        self.limit = max(self.vs.max_bytes // 4, 64 * 1024)
+        self.pending = 0
+        self.open = False
+
+    def __enter__(self) -> _LVWriter:
+        self._begin()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if not self.open:
+            return
+        self.open = False
+        if exc_type is not None:
+            if self.session.level > 0:
+                self.session.rollback()
+        else:
+            self.session.commit_transaction()
+
+    def _begin(self) -> None:
+        if not self.open and self.session.level < LEVEL_USER_MOST:
+            self.session.begin_transaction()
+            self.open = True
+
+    def _count(self, n: int) -> None:
+        self.pending += n + VERSION_COST
+        if self.batched and self.pending >= self.limit and self.open:
+            self.session.commit_transaction()
+            self.open = False
+            self.pending = 0
+            if self.vs.nbytes > self.vs.max_bytes // 2:
+                # committed batches wait for the applier: let it catch up before the next
+                # batch opens its file snapshot (which would keep them alive)
+                self.vs.catch_up()
+            self._begin()
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.vs.put(self.session, self.cur.db, self.objid, key, value)
+        self._count(len(value) + len(key))
+
+    def delete(self, key: bytes, before: int) -> None:
+        self.vs.delete(self.session, self.cur.db, self.objid, key)
+        self._count(before + len(key))
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.cur.view().get(self.objid, key)  # type: ignore[no-any-return]
+
+
+VERSION_COST = 64
+"""Bytes a version costs beyond its key and images (for batch sizing)."""
+LV_PIECE = 1 << 20
+"""Bytes generated at a time when a long value grows by zero fill (SizeLV)."""
+
+
+def _lv_root(cur: Cursor, lid: int) -> LVRoot:
+    return LongValueReader(cur.view(), cur.table.lv_objid).root(lid)
+
+
+def _lv_read(cur: Cursor, lid: int, offset: int, size: int) -> bytes:
+    return LongValueReader(cur.view(), cur.table.lv_objid).read(lid, offset, size)
+
+
+def _lv_create(cur: Cursor, upd: PreparedUpdate | None, pieces: Any) -> int:
+    """A new long value holding the concatenation of ``pieces``; returns its LID (owned by
+    ``upd``). On failure what was written is freed."""
+    lid = _next_lid(cur)
+    if upd is not None:
+        upd.owned_lids.add(lid)
+    size = 0
+    try:
+        with _LVWriter(cur) as w:
+            for piece in pieces:
+                if piece:
+                    size = _lv_write_at(cur, lid, size, size, piece, False, w)
+            w.put(lv_root_key(lid), LVRoot(1, size).to_bytes())
+    except BaseException:
+        if upd is not None:
+            upd.owned_lids.discard(lid)
+        _lv_free_chunks(cur, lid, size)
+        raise
+    return lid
+
+
+def _chunk_at(w: _LVWriter, lid: int, start: int, span: int) -> bytes:
+    """The ``span`` bytes of the chunk at ``start`` (decoded when stored compressed)."""
+    raw = w.get(lv_chunk_key(lid, start))
+    if raw is None:
+        raise_error(C.JET_errLVCorrupted, f"long value {lid:#x}: no chunk at {start}")
+    assert raw is not None
+    if len(raw) < span:
+        raw = decompress(raw)
+        if len(raw) != span:
+            raise_error(C.JET_errDecompressionFailed,
+                        f"long value {lid:#x} chunk {start}: {len(raw)} bytes, expected {span}")
+    return raw[:span]
+
+
+def _set_root_size(w: _LVWriter, lid: int, new_size: int) -> None:
+    old = w.get(lv_root_key(lid))
+    ref = LVRoot.from_bytes(old) if old is not None else LVRoot(1, 0)
+    w.put(lv_root_key(lid), LVRoot(ref.ref_count, new_size, ref.flags).to_bytes())
+
+
+def _lv_write_at(cur: Cursor, lid: int, size: int, offset: int, data: bytes,
+                 root: bool = True, writer: _LVWriter | None = None) -> int:
+    """Write ``data`` at ``offset`` (<= ``size``) of an owned long value, rewriting only the
+    chunks it touches; returns the new size. ``root`` updates the LVROOT's size.
+
+    Keeps the tree's invariant: chunks at multiples of ``lv_chunk_most``, each full but
+    the last (a shorter non-last chunk would read as compressed). A touched chunk is
+    rebuilt from its old bytes around the new ones, so it only grows, and every chunk the
+    write passes over is filled to the chunk size.
+    """
+    if writer is None:
+        with _LVWriter(cur) as w:
+            return _lv_write_at(cur, lid, size, offset, data, root, w)
+    w = writer
+    chunk = lv_chunk_most(cur.dc.page_size)
+    mv = memoryview(data)
+    end = offset + len(data)
+    start = offset - offset % chunk
+    while start < end:
+        lo = max(offset, start) - start
+        hi = min(end, start + chunk) - start
+        piece = bytes(mv[start + lo - offset:start + hi - offset])
+        have = min(chunk, size - start) if start < size else 0
+        if lo == 0 and hi >= have:
+            buf = piece
+        else:
+            old = _chunk_at(w, lid, start, have)
+            buf = old[:lo] + piece + old[hi:]
+        w.put(lv_chunk_key(lid, start), buf)
+        start += chunk
+    new_size = max(size, end)
+    if root and new_size != size:
+        _set_root_size(w, lid, new_size)
+    return new_size
+
+
+def _lv_resize(cur: Cursor, lid: int, size: int, new_size: int) -> None:
+    """Truncate or zero-extend an owned long value to ``new_size`` (the zeros generated
+    ``LV_PIECE`` bytes at a time)."""
+    if new_size < size:
+        _lv_truncate(cur, lid, size, new_size)
+        return
+    if new_size == size:
+        return
+    with _LVWriter(cur) as w:
+        cur_size = size
+        while cur_size < new_size:
+            n = min(LV_PIECE, new_size - cur_size)
+            cur_size = _lv_write_at(cur, lid, cur_size, cur_size, bytes(n), False, w)
+        _set_root_size(w, lid, new_size)
+
+
+def _lv_truncate(cur: Cursor, lid: int, size: int, new_size: int) -> None:
+    """Cut an owned long value to ``new_size`` < ``size``: the chunk holding the new end
+    is shortened (it becomes the last), the chunks past it are deleted."""
+    chunk = lv_chunk_most(cur.dc.page_size)
+    with _LVWriter(cur) as w:
+        tail = new_size % chunk
+        if tail:
+            start = new_size - tail
+            have = min(chunk, size - start)
+            if have != tail:
+                w.put(lv_chunk_key(lid, start), _chunk_at(w, lid, start, have)[:tail])
+        first_gone = -(-new_size // chunk) * chunk
+        for off in range(first_gone, size, chunk):
+            w.delete(lv_chunk_key(lid, off), min(chunk, size - off))
+        _set_root_size(w, lid, new_size)
+
+
+def lv_write(cur: Cursor, value: bytes) -> int:
+    """Store ``value`` in the table's long-value tree as a new LID; returns the LID."""
+    return _lv_create(cur, None, [value])
+
+
+def lv_free(cur: Cursor, lid: int, later: list[tuple[int, int]] | None = None) -> None:
+    """Delete long value ``lid``: its root now, its chunks now or, when ``later`` is given,
+    appended there as (lid, size) for :func:`free_later` once the root's removal commits
+    (ESE likewise deletes an LV whose refcount fell to 0 after the fact, in version
+    cleanup)."""
+    table = cur.table
+    if table.lv_objid is None:
+        return
+    root = cur.view().get(table.lv_objid, lv_root_key(lid))
+    if root is None:
+        return
+    size = LVRoot.from_bytes(root).size
+    with _LVWriter(cur) as w:
+        w.delete(lv_root_key(lid), len(root))
+    if later is not None:
+        later.append((lid, size))
+    else:
+        _lv_free_chunks(cur, lid, size)
+
+
+def _lv_free_chunks(cur: Cursor, lid: int, size: int) -> None:
+    chunk = lv_chunk_most(cur.dc.page_size)
+    with _LVWriter(cur) as w:
+        for off in range(0, size, chunk):
+            w.delete(lv_chunk_key(lid, off), chunk)
+
+
+def free_later(cur: Cursor, pending: list[tuple[int, int]]) -> None:
+    """Delete the chunks of long values whose roots are gone (see :func:`lv_free`)."""
+    for lid, size in pending:
+        _lv_free_chunks(cur, lid, size)
+    pending.clear()
+
+
+def free_lvs(cur: Cursor, lids: Any) -> None:
+    """Free long values: chunks deferred past the root's commit outside a transaction."""
+    later: list[tuple[int, int]] | None = [] if cur.session.level == 0 else None
+    for lid in lids:
+        lv_free(cur, lid, later)
+    if later:
+        free_later(cur, later)
+
+
+def _next_lid(cur: Cursor) -> int:
+    fcb = cur.fcb
+    with fcb.lock:
+        last = getattr(fcb, "lid_last", None)
+        if last is None:
+            last = 0
+            snap = cur.db.snapshot()
+            try:
+                node = snap.cursor(cur.table.lv_objid).last()
+                if node is not None:
+                    last = int.from_bytes(node[0][:4], "big") & 0x7FFFFFFF
+            finally:
+                snap.close()
+            for key in _vs(cur).all_keys(cur.db, cur.table.lv_objid):
+                last = max(last, int.from_bytes(key[:4], "big") & 0x7FFFFFFF)
+        last += 1
+        fcb.lid_last = last  # type: ignore[attr-defined]
+        return int(last)
+
+
+def _lids(cur: Cursor, data: bytes) -> set[int]:
+    out: set[int] = set()
+    image = RecordImage.from_bytes(cur.table.layout, data)
+    for col in cur.table.column_list():
+        if not col.is_long_value:
+            continue
+        itag = 1
+        while True:
+            value, flags = image.get_ex(col.columnid, itag)
+            if value is None:
+                break
+            if flags & VALUE_SEPARATED:
+                out.add(lid_from_bytes(value))
+            itag += 1
+    return out
+
+
+# ------------------------------------------------------------------ delete
+
+
+def delete_current(cur: Cursor) -> None:
+    """JetDelete: the current record, its index entries and long values.
+
+    Cancels a prepared update (JET_errAlreadyPrepared for InsertCopyDeleteOriginal);
+    JET_errNoCurrentRecord; JET_errRecordDeleted; JET_errPermissionDenied (read-only);
+    JET_errWriteConflict when another session changed or locked the record.
+    """
+    if cur.update is not None and cur.update.kind == PREP_INSERT_COPY_DELETE:
+        raise_error(C.JET_errAlreadyPrepared)
+    upd = cur.update
+    cur.update = None
+    if cur.read_only:
+        raise_error(C.JET_errPermissionDenied, "the table is open read-only")
+    if upd is not None and upd.owned_lids:
+        free_lvs(cur, sorted(upd.owned_lids))
+    rec = cur.record_view()
+    later: list[tuple[int, int]] | None = [] if cur.session.level == 0 else None
+    hooked = callbacks.has_callbacks(cur)
+    if hooked:
+        callbacks.fire(cur, C.JET_cbtypBeforeDelete)
+    with atomic(cur.session):
+        _delete_record(cur, rec.bookmark, rec.data, later)
+        if hooked:
+            callbacks.fire(cur, C.JET_cbtypAfterDelete)
+    if later:
+        free_later(cur, later)
+
+
+def _delete_record(cur: Cursor, bookmark: bytes, data: bytes | None,
+                   later: list[tuple[int, int]] | None = None) -> None:
+    vs = _vs(cur)
+    table = cur.table
+    if data is None:
+        data = cur.view().get(table.objid, bookmark)
+        if data is None:
+            raise_error(C.JET_errRecordDeleted)
+    assert data is not None
+    vs.delete(cur.session, cur.db, table.objid, bookmark)
+    check_primary_index(cur)  # ESE: recupd.cxx ErrIsamDelete, after the write lock
+    rec = record_view_of(cur, data, bookmark)
+    for cix in table.secondary_indexes():
+        for e in entries_for(cix.index, rec):
+            vs.delete(cur.session, cur.db, cix.objid, index_node(cix.index, e.key, bookmark)[0])
+    for lid in sorted(_lids(cur, data)):
+        lv_free(cur, lid, later)
+
+
+def columns_values(rec: RecordView, columnids: Sequence[int]) -> list[list[bytes]]:
+    return [rec.values(c) for c in columnids]

@@ -1,0 +1,728 @@
+"""The catalog table ``MSysObjects`` as ESE defines it (``cat.cxx`` rgcdescMSO, ``cat.hxx``).
+
+One catalog row per object, clustered by (ObjidTable, Type, Id):
+
+==========  =====================================================================
+Type        row
+==========  =====================================================================
+1 table     Id = objid, ColtypOrPgnoFDP = pgnoFDP, SpaceUsage = density,
+            PagesOrLocale = initial pages, Flags = JET_bitObject*, RootFlag = 1,
+            TemplateTable = template name
+2 column    Id = columnid, ColtypOrPgnoFDP = coltyp, SpaceUsage = cbMax,
+            Flags = FIELDFLAG (ffield*), PagesOrLocale = code page,
+            RecordOffset = fixed offset, DefaultValue
+3 index     Id = objid, ColtypOrPgnoFDP = pgnoFDP, SpaceUsage = density,
+            Flags = IDBFLAG | IDXFLAG << 16, PagesOrLocale = LCID, LCMapFlags,
+            KeyMost, VarSegMac, KeyFldIDs / ConditionalColumns (IDXSEG: u8 flags
+            0x80 template / 0x40 descending / 0x20 must-be-null, u8 0, u16 fid LE),
+            TupleLimits (5 x u32), LocaleName (UTF-16LE)
+4 LV tree   Id = objid, ColtypOrPgnoFDP = pgnoFDP, Name = "LV"
+5 callback  Name = "CB", TemplateTable = callback name
+==========  =====================================================================
+
+Decoding reads genuine Windows catalogs; encoding writes the columns ESE writes, so a
+genuine ESE accepts the rows.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pyese.engine.records.record import RecordImage, RecordLayout
+from pyese.engine.schema.schema import (
+    ColumnDef,
+    ConditionalColumn,
+    IndexDef,
+    IndexSegment,
+)
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import raise_error
+
+SZ_MSO = "MSysObjects"
+SZ_MSO_SHADOW = "MSysObjectsShadow"
+SZ_LV_ROOT = "LV"
+SZ_TABLE_CALLBACK = "CB"
+
+# SYSOBJ (daedef.hxx)
+sysobjNil = 0
+sysobjTable = 1
+sysobjColumn = 2
+sysobjIndex = 3
+sysobjLongValue = 4
+sysobjCallback = 5
+sysobjSLVAvail = 6
+sysobjSLVOwnerMap = 7
+
+objidSystemRoot = 1
+objidFDPMSO = 2
+objidFDPMSOShadow = 3
+pgnoFDPMSO = 4
+pgnoFDPMSOShadow = 24
+
+# column ids (cat.hxx fidMSO_*)
+fidMSO_ObjidTable = 1
+fidMSO_Type = 2
+fidMSO_Id = 3
+fidMSO_Coltyp = fidMSO_PgnoFDP = 4
+fidMSO_SpaceUsage = 5
+fidMSO_Flags = 6
+fidMSO_Pages = fidMSO_Localization = 7
+fidMSO_RootFlag = 8
+fidMSO_RecordOffset = 9
+fidMSO_LCMapFlags = 10
+fidMSO_KeyMost = 11
+fidMSO_LVChunkMax = 12
+fidMSO_Name = 128
+fidMSO_Stats = 129
+fidMSO_TemplateTable = fidMSO_Callback = 130
+fidMSO_DefaultValue = 131
+fidMSO_KeyFldIDs = 132
+fidMSO_VarSegMac = 133
+fidMSO_ConditionalColumns = 134
+fidMSO_TupleLimits = 135
+fidMSO_Version = 136
+fidMSO_SortID = 137
+fidMSO_CallbackData = 256
+fidMSO_CallbackDependencies = 257
+fidMSO_SeparateLVThreshold = 258
+fidMSO_SpaceHints = 259
+fidMSO_SpaceLVDeferredHints = 260
+fidMSO_LocaleName = 261
+
+_NN = C.JET_bitColumnNotNULL
+_TG = C.JET_bitColumnTagged
+
+
+def _col(fid: int, name: str, coltyp: int, grbit: int = 0) -> ColumnDef:
+    text = coltyp in (C.JET_coltypText, C.JET_coltypLongText)
+    return ColumnDef(fid, name, coltyp, 0, grbit, 1252 if text else 0)
+
+
+MSO_COLUMNS: tuple[ColumnDef, ...] = (
+    _col(fidMSO_ObjidTable, "ObjidTable", C.JET_coltypLong, _NN),
+    _col(fidMSO_Type, "Type", C.JET_coltypShort, _NN),
+    _col(fidMSO_Id, "Id", C.JET_coltypLong, _NN),
+    _col(fidMSO_Name, "Name", C.JET_coltypText, _NN),
+    _col(fidMSO_Coltyp, "ColtypOrPgnoFDP", C.JET_coltypLong, _NN),
+    _col(fidMSO_SpaceUsage, "SpaceUsage", C.JET_coltypLong, _NN),
+    _col(fidMSO_Flags, "Flags", C.JET_coltypLong, _NN),
+    _col(fidMSO_Pages, "PagesOrLocale", C.JET_coltypLong, _NN),
+    _col(fidMSO_Stats, "Stats", C.JET_coltypBinary),
+    _col(fidMSO_RootFlag, "RootFlag", C.JET_coltypBit),
+    _col(fidMSO_TemplateTable, "TemplateTable", C.JET_coltypText),
+    _col(fidMSO_RecordOffset, "RecordOffset", C.JET_coltypShort),
+    _col(fidMSO_DefaultValue, "DefaultValue", C.JET_coltypBinary),
+    _col(fidMSO_KeyFldIDs, "KeyFldIDs", C.JET_coltypBinary),
+    _col(fidMSO_VarSegMac, "VarSegMac", C.JET_coltypBinary),
+    _col(fidMSO_ConditionalColumns, "ConditionalColumns", C.JET_coltypBinary),
+    _col(fidMSO_LCMapFlags, "LCMapFlags", C.JET_coltypLong),
+    _col(fidMSO_KeyMost, "KeyMost", C.JET_coltypUnsignedShort),
+    _col(fidMSO_TupleLimits, "TupleLimits", C.JET_coltypBinary),
+    _col(fidMSO_Version, "Version", C.JET_coltypBinary),
+    _col(fidMSO_SortID, "SortID", C.JET_coltypBinary),
+    _col(fidMSO_CallbackData, "CallbackData", C.JET_coltypLongBinary, _TG),
+    _col(fidMSO_CallbackDependencies, "CallbackDependencies", C.JET_coltypLongBinary, _TG),
+    _col(fidMSO_SeparateLVThreshold, "SeparateLV", C.JET_coltypLongBinary, _TG),
+    _col(fidMSO_SpaceHints, "SpaceHints", C.JET_coltypLongBinary, _TG),
+    _col(fidMSO_SpaceLVDeferredHints, "SpaceDeferredLVHints", C.JET_coltypLongBinary, _TG),
+    _col(fidMSO_LocaleName, "LocaleName", C.JET_coltypLongBinary, _TG),
+    _col(fidMSO_LVChunkMax, "LVChunkMax", C.JET_coltypLong),
+)
+"""rgcdescMSO, in ESE's order (the iMSO_* indexes of cat.hxx)."""
+
+MSO_COLUMNS_BY_ID: dict[int, ColumnDef] = {c.columnid: c for c in MSO_COLUMNS}
+MSO_COLUMNS_BY_NAME: dict[str, ColumnDef] = {c.name: c for c in MSO_COLUMNS}
+
+
+def _seg(*names: str) -> tuple[IndexSegment, ...]:
+    return tuple(IndexSegment(MSO_COLUMNS_BY_NAME[n]) for n in names)
+
+
+MSO_INDEXES: tuple[IndexDef, ...] = (
+    IndexDef(
+        "Id",
+        _seg("ObjidTable", "Type", "Id"),
+        C.JET_bitIndexPrimary | C.JET_bitIndexDisallowNull,
+    ),
+    IndexDef(
+        "Name",
+        _seg("ObjidTable", "Type", "Name"),
+        C.JET_bitIndexUnique | C.JET_bitIndexDisallowNull,
+    ),
+    IndexDef(
+        "RootObjects",
+        _seg("RootFlag", "Name"),
+        C.JET_bitIndexUnique | C.JET_bitIndexIgnoreFirstNull,
+    ),
+)
+"""rgidescMSO: primary (ObjidTable, Type, Id), Name, RootObjects."""
+
+# FIELDFLAG (fcb.hxx / tdb.hxx)
+ffieldNotNull = 0x0001
+ffieldVersion = 0x0002
+ffieldAutoincrement = 0x0004
+ffieldMultivalued = 0x0008
+ffieldDefault = 0x0010
+ffieldEscrowUpdate = 0x0020
+ffieldFinalize = 0x0040
+ffieldUserDefinedDefault = 0x0080
+ffieldTemplateColumnESE98 = 0x0100
+ffieldDeleteOnZero = 0x0200
+ffieldPrimaryIndexPlaceholder = 0x0800
+ffieldCompressed = 0x1000
+ffieldEncrypted = 0x2000
+
+_FFIELD_TO_GRBIT = (
+    (ffieldNotNull, C.JET_bitColumnNotNULL),
+    (ffieldVersion, C.JET_bitColumnVersion),
+    (ffieldAutoincrement, C.JET_bitColumnAutoincrement),
+    (ffieldMultivalued, C.JET_bitColumnMultiValued),
+    (ffieldEscrowUpdate, C.JET_bitColumnEscrowUpdate),
+    (ffieldFinalize, C.JET_bitColumnFinalize),
+    (ffieldUserDefinedDefault, C.JET_bitColumnUserDefinedDefault),
+    (ffieldDeleteOnZero, C.JET_bitColumnDeleteOnZero),
+    (ffieldCompressed, C.JET_bitColumnCompressed),
+)
+
+# IDBFLAG / IDXFLAG (idb.hxx)
+fidbUnique = 0x0001
+fidbAllowAllNulls = 0x0002
+fidbAllowFirstNull = 0x0004
+fidbAllowSomeNulls = 0x0008
+fidbNoNullSeg = 0x0010
+fidbPrimary = 0x0020
+fidbLocaleSet = 0x0040
+fidbMultivalued = 0x0080
+fidbTemplateIndex = 0x0100
+fidbDerivedIndex = 0x0200
+fidbLocalizedText = 0x0400
+fidbSortNullsHigh = 0x0800
+fidbCrossProduct = 0x2000
+fidbDisallowTruncation = 0x4000
+fidbNestedTable = 0x8000
+fIDXExtendedColumns = 0x0001
+fIDXDotNetGuid = 0x0002
+
+fIDXSEGTemplateColumn = 0x80
+fIDXSEGDescending = 0x40
+fIDXSEGMustBeNull = 0x20
+
+_MSO_LAYOUTS: dict[int, RecordLayout] = {}
+
+
+def mso_layout(page_size: int = 4096) -> RecordLayout:
+    """The record layout of MSysObjects for a page size (cached)."""
+    layout = _MSO_LAYOUTS.get(page_size)
+    if layout is None:
+        layout = _MSO_LAYOUTS[page_size] = RecordLayout(MSO_COLUMNS_BY_ID, page_size)
+    return layout
+
+
+def grbit_from_ffield(ffield: int) -> int:
+    """JET_bitColumn* grbits of a catalog FIELDFLAG (storage class comes from the id)."""
+    return sum(g for f, g in _FFIELD_TO_GRBIT if ffield & f)
+
+
+def ffield_from_column(column: ColumnDef) -> int:
+    """FIELDFLAG persisted for a column (ffieldDefault when it has a default)."""
+    ffield = sum(f for f, g in _FFIELD_TO_GRBIT if column.grbit & g)
+    if column.default is not None:
+        ffield |= ffieldDefault
+    return ffield
+
+
+def idbflag_from_grbit(grbit: int, *, multivalued: bool = False, unicode: bool = False) -> int:
+    """IDBFLAG for JET_bitIndex* grbits (fcreate.cxx: nulls allowed unless Ignore*)."""
+    f = 0
+    if grbit & (C.JET_bitIndexUnique | C.JET_bitIndexPrimary):
+        f |= fidbUnique
+    if grbit & C.JET_bitIndexPrimary:
+        f |= fidbPrimary
+    if grbit & C.JET_bitIndexDisallowNull:
+        f |= fidbNoNullSeg
+    else:
+        if not grbit & (C.JET_bitIndexIgnoreNull | C.JET_bitIndexIgnoreAnyNull):
+            f |= fidbAllowAllNulls
+        if not grbit & C.JET_bitIndexIgnoreAnyNull:
+            f |= fidbAllowSomeNulls
+        if not grbit & C.JET_bitIndexIgnoreFirstNull:
+            f |= fidbAllowFirstNull
+    if grbit & C.JET_bitIndexSortNullsHigh:
+        f |= fidbSortNullsHigh
+    if grbit & C.JET_bitIndexUnicode:
+        f |= fidbLocaleSet
+    if grbit & C.JET_bitIndexCrossProduct:
+        f |= fidbCrossProduct
+    if grbit & C.JET_bitIndexDisallowTruncation:
+        f |= fidbDisallowTruncation
+    if grbit & C.JET_bitIndexNestedTable:
+        f |= fidbNestedTable
+    if multivalued:
+        f |= fidbMultivalued
+    if unicode:
+        f |= fidbLocalizedText
+    return f
+
+
+def grbit_from_idbflag(fidb: int, fidx: int = 0) -> int:
+    """JET_bitIndex* grbits recovered from a catalog's IDBFLAG and IDXFLAG."""
+    g = 0
+    if fidb & fidbPrimary:
+        g |= C.JET_bitIndexPrimary
+    elif fidb & fidbUnique:
+        g |= C.JET_bitIndexUnique
+    if fidb & fidbNoNullSeg:
+        g |= C.JET_bitIndexDisallowNull
+    else:
+        if not fidb & fidbAllowSomeNulls:
+            g |= C.JET_bitIndexIgnoreAnyNull
+        elif not fidb & fidbAllowAllNulls:
+            g |= C.JET_bitIndexIgnoreNull
+        if not fidb & fidbAllowFirstNull:
+            g |= C.JET_bitIndexIgnoreFirstNull
+    for flag, bit in (
+        (fidbSortNullsHigh, C.JET_bitIndexSortNullsHigh),
+        (fidbLocaleSet, C.JET_bitIndexUnicode),
+        (fidbCrossProduct, C.JET_bitIndexCrossProduct),
+        (fidbDisallowTruncation, C.JET_bitIndexDisallowTruncation),
+        (fidbNestedTable, C.JET_bitIndexNestedTable),
+    ):
+        if fidb & flag:
+            g |= bit
+    if fidx & fIDXDotNetGuid:
+        g |= C.JET_bitIndexDotNetGuid
+    return g
+
+
+def encode_idxsegs(items: Iterable[tuple[int, int]]) -> bytes:
+    """IDXSEGs (extended format) from (columnid, IDXSEG flags) pairs."""
+    out = bytearray()
+    for columnid, flags in items:
+        if columnid & 0x80000000:
+            flags |= fIDXSEGTemplateColumn
+        out += struct.pack("<BBH", flags, 0, columnid & 0xFFFF)
+    return bytes(out)
+
+
+def decode_idxsegs(data: bytes | None, extended: bool = True) -> list[tuple[int, int]]:
+    """(columnid, IDXSEG flags) pairs; legacy (non-extended) catalogs store signed fids.
+
+    Raises JET_errDatabaseCorrupted on a length that is not a whole number of segments.
+    """
+    if not data:
+        return []
+    out: list[tuple[int, int]] = []
+    if extended:
+        if len(data) % 4:
+            raise_error(C.JET_errDatabaseCorrupted, "KeyFldIDs is not a list of IDXSEGs")
+        for flags, _, fid in struct.iter_unpack("<BBH", data):
+            columnid = fid | (0x80000000 if flags & fIDXSEGTemplateColumn else 0)
+            out.append((columnid, flags & ~fIDXSEGTemplateColumn))
+        return out
+    if len(data) % 2:
+        raise_error(C.JET_errDatabaseCorrupted, "KeyFldIDs is not a list of fids")
+    for (fid,) in struct.iter_unpack("<h", data):
+        out.append((abs(fid), fIDXSEGDescending if fid < 0 else 0))
+    return out
+
+
+# ---------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    """A decoded MSysObjects row: every column present, by name."""
+
+    objid_table: int
+    sysobj: int
+    id: int
+    name: str
+    values: dict[str, bytes | int | str]
+
+    def get(self, name: str, default: bytes | int | str | None = None) -> bytes | int | str | None:
+        return self.values.get(name, default)
+
+
+def _unpack_fixed(col: ColumnDef, raw: bytes) -> int:
+    if col.coltyp == C.JET_coltypBit:
+        return 1 if raw[0] else 0
+    if col.coltyp == C.JET_coltypShort:
+        return struct.unpack("<h", raw)[0]
+    if col.coltyp == C.JET_coltypUnsignedShort:
+        return struct.unpack("<H", raw)[0]
+    return struct.unpack("<i", raw)[0]
+
+
+def decode_row(data: bytes, page_size: int = 4096) -> CatalogRow:
+    """Decode one MSysObjects record.  JET_errDatabaseCorrupted if malformed."""
+    img = RecordImage.from_bytes(mso_layout(page_size), data)
+    values: dict[str, bytes | int | str] = {}
+    for col in MSO_COLUMNS:
+        raw = img.get(col.columnid)
+        if raw is None:
+            continue
+        if col.is_fixed:
+            values[col.name] = _unpack_fixed(col, raw)
+        elif col.coltyp == C.JET_coltypText:
+            values[col.name] = raw.decode("latin-1")
+        else:
+            values[col.name] = raw
+    for req in ("ObjidTable", "Type", "Id", "Name"):
+        if req not in values:
+            raise_error(C.JET_errDatabaseCorrupted, f"catalog row without {req}")
+    return CatalogRow(
+        int(values["ObjidTable"]),
+        int(values["Type"]),
+        int(values["Id"]),
+        str(values["Name"]),
+        values,
+    )
+
+
+def encode_row(values: dict[str, bytes | int | str | None], page_size: int = 4096) -> bytes:
+    """Build an MSysObjects record from column values by name (None / absent = NULL).
+
+    Sets columns in rgcdescMSO order starting from an empty record, as ESE's
+    ErrCATIInsert does.  Raises JET_errColumnNotFound for an unknown column name.
+    """
+    img = RecordImage(mso_layout(page_size))
+    for col in MSO_COLUMNS:
+        v = values.get(col.name)
+        if v is None:
+            continue
+        if col.is_fixed:
+            iv = int(v)  # type: ignore[arg-type]
+            if col.coltyp == C.JET_coltypBit:
+                raw = b"\xff" if iv else b"\x00"
+            elif col.coltyp == C.JET_coltypShort:
+                raw = struct.pack("<h", iv)
+            elif col.coltyp == C.JET_coltypUnsignedShort:
+                raw = struct.pack("<H", iv)
+            else:
+                raw = struct.pack("<I", iv & 0xFFFFFFFF)
+        elif isinstance(v, str):
+            raw = v.encode("latin-1")
+        else:
+            raw = bytes(v)  # type: ignore[arg-type]
+        img.set(col.columnid, raw)
+    unknown = set(values) - set(MSO_COLUMNS_BY_NAME)
+    if unknown:
+        raise_error(C.JET_errColumnNotFound, f"not an MSysObjects column: {sorted(unknown)}")
+    return img.to_bytes()
+
+
+# ---------------------------------------------------------------- objects
+
+
+@dataclass(frozen=True)
+class CatalogTable:
+    """A table row (sysobjTable)."""
+
+    objid: int
+    pgno_fdp: int
+    name: str
+    flags: int = 0
+    pages: int = 1
+    density: int = 80
+    template_table: str | None = None
+    lv_chunk_max: int | None = None
+    stats: bytes | None = None
+    """The Stats column: ESE's SR (cItems, cKeys, cPages, dtWhenRun), see ``decode_stats``."""
+
+    def to_record(self, page_size: int = 4096) -> bytes:
+        return encode_row(
+            {
+                "ObjidTable": self.objid,
+                "Type": sysobjTable,
+                "Id": self.objid,
+                "Name": self.name,
+                "ColtypOrPgnoFDP": self.pgno_fdp,
+                "SpaceUsage": self.density,
+                "Flags": self.flags,
+                "PagesOrLocale": self.pages,
+                "RootFlag": 1,
+                "TemplateTable": self.template_table,
+                "LVChunkMax": self.lv_chunk_max,
+                "Stats": self.stats,
+            },
+            page_size,
+        )
+
+
+@dataclass(frozen=True)
+class CatalogColumn:
+    """A column row (sysobjColumn); ``ffield`` is the persisted FIELDFLAG."""
+
+    objid_table: int
+    column: ColumnDef
+    ffield: int
+    record_offset: int | None = None
+
+    def to_record(self, page_size: int = 4096) -> bytes:
+        col = self.column
+        return encode_row(
+            {
+                "ObjidTable": self.objid_table,
+                "Type": sysobjColumn,
+                "Id": col.columnid,
+                "Name": col.name,
+                "ColtypOrPgnoFDP": col.coltyp,
+                "SpaceUsage": col.cbMax,
+                "Flags": self.ffield,
+                "PagesOrLocale": col.cp,
+                "RecordOffset": self.record_offset,
+                "DefaultValue": col.default,
+            },
+            page_size,
+        )
+
+
+@dataclass(frozen=True)
+class CatalogIndex:
+    """An index row (sysobjIndex); ``fidb``/``fidx`` are the persisted flags."""
+
+    objid_table: int
+    objid: int
+    pgno_fdp: int
+    index: IndexDef
+    fidb: int
+    fidx: int = fIDXExtendedColumns
+    density: int = 80
+    locale_name: str | None = None
+    sort_id: bytes | None = None  # SortID: the sort GUID of a Unicode index
+    version: bytes | None = None  # Version: NLS sort version of a Unicode index
+    stats: bytes | None = None  # Stats: ESE's SR, see ``decode_stats``
+
+    def to_record(self, page_size: int = 4096) -> bytes:
+        ix = self.index
+        segs = encode_idxsegs(
+            (s.column.columnid, fIDXSEGDescending if s.descending else 0) for s in ix.segments
+        )
+        conds = encode_idxsegs(
+            (c.column.columnid, fIDXSEGMustBeNull if c.must_be_null else 0) for c in ix.conditions
+        )
+        tuple_limits = struct.pack("<5I", *ix.tuple_limits) if ix.tuple_limits else None
+        return encode_row(
+            {
+                "ObjidTable": self.objid_table,
+                "Type": sysobjIndex,
+                "Id": self.objid,
+                "Name": ix.name,
+                "ColtypOrPgnoFDP": self.pgno_fdp,
+                "SpaceUsage": self.density,
+                "Flags": self.fidb | (self.fidx << 16),
+                "PagesOrLocale": ix.lcid,
+                "LCMapFlags": ix.lcmap_flags,
+                "KeyMost": ix.cbKeyMost if ix.cbKeyMost != C.JET_cbKeyMostMin else None,
+                "KeyFldIDs": segs,
+                "VarSegMac": struct.pack("<H", ix.cbVarSegMac) if ix.cbVarSegMac else None,
+                "ConditionalColumns": conds or None,
+                "TupleLimits": tuple_limits,
+                "Version": self.version,
+                "SortID": self.sort_id,
+                "LocaleName": self.locale_name.encode("utf-16-le") if self.locale_name else None,
+                "Stats": self.stats,
+            },
+            page_size,
+        )
+
+
+@dataclass(frozen=True)
+class CatalogLongValue:
+    """The long-value tree row (sysobjLongValue) of a table."""
+
+    objid_table: int
+    objid: int
+    pgno_fdp: int
+    density: int = 100
+    pages: int = 0
+    flags: int = 0
+
+    def to_record(self, page_size: int = 4096) -> bytes:
+        return encode_row(
+            {
+                "ObjidTable": self.objid_table,
+                "Type": sysobjLongValue,
+                "Id": self.objid,
+                "Name": SZ_LV_ROOT,
+                "ColtypOrPgnoFDP": self.pgno_fdp,
+                "SpaceUsage": self.density,
+                "Flags": self.flags,
+                "PagesOrLocale": self.pages,
+            },
+            page_size,
+        )
+
+
+@dataclass
+class TableSchema:
+    """A table with its columns, indexes and long-value tree, as read from a catalog."""
+
+    table: CatalogTable
+    columns: dict[int, ColumnDef] = field(default_factory=dict)
+    indexes: list[CatalogIndex] = field(default_factory=list)
+    long_value: CatalogLongValue | None = None
+    column_rows: list[CatalogColumn] = field(default_factory=list)
+
+
+def table_from_row(row: CatalogRow) -> CatalogTable:
+    tmpl = row.get("TemplateTable")
+    chunk = row.get("LVChunkMax")
+    return CatalogTable(
+        row.id,
+        int(row.get("ColtypOrPgnoFDP", 0)),  # type: ignore[arg-type]
+        row.name,
+        int(row.get("Flags", 0)) & 0xFFFFFFFF,  # type: ignore[arg-type]
+        int(row.get("PagesOrLocale", 0)),  # type: ignore[arg-type]
+        int(row.get("SpaceUsage", 0)),  # type: ignore[arg-type]
+        str(tmpl) if tmpl is not None else None,
+        int(chunk) if chunk is not None else None,  # type: ignore[arg-type]
+        _bytes_or_none(row.get("Stats")),
+    )
+
+
+def column_from_row(row: CatalogRow) -> CatalogColumn:
+    """ColumnDef of a column row: coltyp, cbMax = SpaceUsage, grbit from Flags, cp."""
+    ffield = int(row.get("Flags", 0)) & 0xFFFFFFFF  # type: ignore[arg-type]
+    coltyp = int(row.get("ColtypOrPgnoFDP", 0))  # type: ignore[arg-type]
+    columnid = row.id & 0xFFFFFFFF
+    grbit = grbit_from_ffield(ffield)
+    fid = columnid & 0xFFFF
+    if fid >= 256:
+        grbit |= C.JET_bitColumnTagged
+    elif fid < 128:
+        grbit |= C.JET_bitColumnFixed
+    default = row.get("DefaultValue")
+    ro = row.get("RecordOffset")
+    return CatalogColumn(
+        row.objid_table,
+        ColumnDef(
+            columnid,
+            row.name,
+            coltyp,
+            int(row.get("SpaceUsage", 0)),  # type: ignore[arg-type]
+            grbit,
+            int(row.get("PagesOrLocale", 0)),  # type: ignore[arg-type]
+            bytes(default) if isinstance(default, bytes) else None,  # type: ignore[arg-type]
+        ),
+        ffield,
+        int(ro) if ro is not None else None,  # type: ignore[arg-type]
+    )
+
+
+def index_from_row(row: CatalogRow, columns: dict[int, ColumnDef]) -> CatalogIndex:
+    """IndexDef of an index row, resolving KeyFldIDs against ``columns``.
+
+    Raises JET_errDatabaseCorrupted if a key column is not in ``columns``.
+    """
+    flags = int(row.get("Flags", 0)) & 0xFFFFFFFF  # type: ignore[arg-type]
+    fidb, fidx = flags & 0xFFFF, flags >> 16
+    extended = bool(fidx & fIDXExtendedColumns)
+
+    def resolve(columnid: int) -> ColumnDef:
+        col = columns.get(columnid) or columns.get(columnid & 0xFFFF)
+        if col is None:
+            raise_error(C.JET_errDatabaseCorrupted, f"index {row.name}: no column {columnid:#x}")
+        return col  # type: ignore[return-value]
+
+    segs = tuple(
+        IndexSegment(resolve(cid), bool(f & fIDXSEGDescending))
+        for cid, f in decode_idxsegs(row.get("KeyFldIDs"), extended)  # type: ignore[arg-type]
+    )
+    conds = tuple(
+        ConditionalColumn(resolve(cid), bool(f & fIDXSEGMustBeNull))
+        for cid, f in decode_idxsegs(row.get("ConditionalColumns"), extended)  # type: ignore[arg-type]
+    )
+    tl = row.get("TupleLimits")
+    tuple_limits = None
+    if isinstance(tl, bytes):
+        vals = list(struct.unpack_from(f"<{len(tl) // 4}I", tl)) + [1, 0]
+        tuple_limits = tuple(vals[:5])
+    vsm = row.get("VarSegMac")
+    locale = row.get("LocaleName")
+    key_most = row.get("KeyMost")
+    ix = IndexDef(
+        row.name,
+        segs,
+        grbit_from_idbflag(fidb, fidx) | (C.JET_bitIndexTuples if tuple_limits else 0),
+        int(key_most) if key_most is not None else C.JET_cbKeyMostMin,  # type: ignore[arg-type]
+        struct.unpack_from("<H", vsm)[0] if isinstance(vsm, bytes) and len(vsm) >= 2 else 0,
+        int(row.get("PagesOrLocale", 0)),  # type: ignore[arg-type]
+        int(row.get("LCMapFlags", 0)) & 0xFFFFFFFF,  # type: ignore[arg-type]
+        conds,
+        tuple_limits,  # type: ignore[arg-type]
+    )
+    return CatalogIndex(
+        row.objid_table,
+        row.id,
+        int(row.get("ColtypOrPgnoFDP", 0)),  # type: ignore[arg-type]
+        ix,
+        fidb,
+        fidx,
+        int(row.get("SpaceUsage", 0)),  # type: ignore[arg-type]
+        locale.decode("utf-16-le") if isinstance(locale, bytes) else None,
+        _bytes_or_none(row.get("SortID")),
+        _bytes_or_none(row.get("Version")),
+        _bytes_or_none(row.get("Stats")),
+    )
+
+
+def _bytes_or_none(v: object) -> bytes | None:
+    return bytes(v) if isinstance(v, bytes) else None
+
+
+_SR = struct.Struct("<IIId")
+
+
+def encode_stats(items: int, keys: int, pages: int, when: float) -> bytes:
+    """ESE's SR (daedef.hxx), the Stats column of a table or index row: entries (cItems),
+    distinct keys (cKeys), pages (cPages) and when JetComputeStats ran (a DATESERIAL)."""
+    clamp = 0xFFFFFFFF
+    return _SR.pack(min(items, clamp), min(keys, clamp), min(pages, clamp), when)
+
+
+def decode_stats(raw: bytes | None) -> tuple[int, int, int, float]:
+    """(cItems, cKeys, cPages, dtWhenRun) of a Stats value; zeros when never computed."""
+    if raw is None or len(raw) < _SR.size:
+        return (0, 0, 0, 0.0)
+    items, keys, pages, when = _SR.unpack_from(raw)
+    return (items, keys, pages, when)
+
+
+def read_catalog(records: Iterable[bytes], page_size: int = 4096) -> dict[str, TableSchema]:
+    """Schemas of every table from MSysObjects records in primary-key order.
+
+    Raises JET_errDatabaseCorrupted if a row precedes its table row.
+    """
+    by_objid: dict[int, TableSchema] = {}
+    pending_indexes: list[CatalogRow] = []
+    for data in records:
+        row = decode_row(data, page_size)
+        if row.sysobj == sysobjTable:
+            by_objid[row.objid_table] = TableSchema(table_from_row(row))
+            continue
+        schema = by_objid.get(row.objid_table)
+        if schema is None:
+            raise_error(C.JET_errDatabaseCorrupted, f"catalog row {row.name} without its table")
+            continue
+        if row.sysobj == sysobjColumn:
+            cc = column_from_row(row)
+            schema.columns[cc.column.columnid] = cc.column
+            schema.column_rows.append(cc)
+        elif row.sysobj == sysobjIndex:
+            pending_indexes.append(row)
+        elif row.sysobj == sysobjLongValue:
+            schema.long_value = CatalogLongValue(
+                row.objid_table,
+                row.id,
+                int(row.get("ColtypOrPgnoFDP", 0)),  # type: ignore[arg-type]
+                int(row.get("SpaceUsage", 0)),  # type: ignore[arg-type]
+                int(row.get("PagesOrLocale", 0)),  # type: ignore[arg-type]
+                int(row.get("Flags", 0)) & 0xFFFFFFFF,  # type: ignore[arg-type]
+            )
+    for row in pending_indexes:
+        schema = by_objid[row.objid_table]
+        schema.indexes.append(index_from_row(row, schema.columns))
+    return {s.table.name: s for s in by_objid.values()}

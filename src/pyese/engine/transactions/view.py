@@ -1,0 +1,88 @@
+"""A session's view of one attached database, as a :class:`TreeSnapshot`.
+
+Readers that work on any snapshot (the catalog loader, ``TableReader``, the long-value
+reader, cursors) read a pyese database through this view: the database file merged with
+the version store as the session must see it (its transaction's snapshot plus its own
+changes, or the latest committed state outside a transaction). A database without a
+version store (a genuine ``.edb`` attached read-only) is read straight from its file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pyese.engine.instance.session import Session
+from pyese.storage import threadstats
+from pyese.storage.threadstats import PAGE_REFERENCED
+from pyese.storage.trees import TreeCursor
+
+if TYPE_CHECKING:
+    from pyese.engine.transactions.versionstore import VersionStore
+
+
+class SessionView:
+    """TreeSnapshot over ``vs`` for ``session`` on database ``db``; ``close`` is a no-op."""
+
+    __slots__ = ("vs", "session", "db")
+
+    def __init__(self, vs: VersionStore, session: Session, db: Any) -> None:
+        self.vs = vs
+        self.session = session
+        self.db = db
+
+    def get(self, objid: int, key: bytes) -> bytes | None:
+        threadstats.charge(PAGE_REFERENCED)
+        return self.vs.get(self.session, self.db, objid, key)
+
+    def cursor(self, objid: int) -> TreeCursor:
+        return _CountingCursor(self.vs.cursor(self.session, self.db, objid))
+
+    def iterate(
+        self, objid: int, start: bytes = b"", stop: bytes | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
+        cur = self.cursor(objid)
+        node = cur.seek_ge(start)
+        while node is not None and (stop is None or node[0] < stop):
+            yield node
+            node = cur.next()
+
+    def close(self) -> None:
+        return None
+
+
+class _CountingCursor:
+    """A TreeCursor that charges each positioning to the thread's ``cPageReferenced``
+    (``pyese.storage.threadstats``: JetGetThreadStats)."""
+
+    __slots__ = ("_cur",)
+
+    def __init__(self, cur: TreeCursor) -> None:
+        self._cur = cur
+
+    def first(self) -> tuple[bytes, bytes] | None:
+        threadstats.charge(PAGE_REFERENCED)
+        return self._cur.first()
+
+    def last(self) -> tuple[bytes, bytes] | None:
+        threadstats.charge(PAGE_REFERENCED)
+        return self._cur.last()
+
+    def seek_ge(self, key: bytes) -> tuple[bytes, bytes] | None:
+        threadstats.charge(PAGE_REFERENCED)
+        return self._cur.seek_ge(key)
+
+    def seek_le(self, key: bytes) -> tuple[bytes, bytes] | None:
+        threadstats.charge(PAGE_REFERENCED)
+        return self._cur.seek_le(key)
+
+    def next(self) -> tuple[bytes, bytes] | None:
+        threadstats.charge(PAGE_REFERENCED)
+        return self._cur.next()
+
+    def prev(self) -> tuple[bytes, bytes] | None:
+        threadstats.charge(PAGE_REFERENCED)
+        return self._cur.prev()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._cur, name)

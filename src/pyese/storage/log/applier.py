@@ -1,0 +1,333 @@
+"""From "committed in the log" to "durable in the database files", and the checkpoint.
+
+The engine logs through the applier so that the log order and the apply order are one::
+
+    commit(trxid, ops_by_dbnum) -> lgpos     append COMMIT, queue its redo
+    attach(dbnum, path, db)     -> lgpos     append ATTACH, flush, queue
+    detach(dbnum)               -> lgpos     append DETACH, flush, wait until applied
+
+A background thread takes queued records in log order, **only those at or before the
+log's flushed position** (the WAL rule: a lazily committed change must not reach a
+database file before its log record is durable, or a crash could keep one half of a
+two-database transaction). It groups the ops of many records into one
+``DatabaseFile.apply(ops, lgpos)`` per database (one LMDB write transaction, which also
+records the database's applied position), then calls ``on_applied(lgpos)`` so the engine
+can drop in-memory versions up to ``lgpos``.
+
+With ``force_flush`` (default) the thread flushes the log itself when queued records are
+not yet durable, so lazy commits reach the databases within one group flush; otherwise
+it waits for someone else's flush (a flush listener wakes it).
+
+Checkpoint. After a batch, every record through the batch's last position is durable in
+every attached database, so that position (with the attachments as of it) is a valid
+checkpoint. It is written when the log generation changed or ``checkpoint_bytes`` of log
+passed since the last one, and on ``drain``; with circular logging, archived generations
+wholly before it are then deleted.
+
+Errors: the first failure (a ``db.apply`` I/O error -> JET_errDiskFull / JET_errDiskIO, a
+log flush failure, a checkpoint write failure) stops the thread; ``failed`` holds the
+JetError and ``commit``/``attach``/``detach``/``drain`` raise it.
+
+Locking: ``self._lock`` (``self._cond``) guards ``_queue``, ``_submitted``, ``_applied``,
+``_failed``, ``_stopping``, ``_ckpt_state``; appends to the log happen under it so queue
+order is log order (lock order: applier lock, then log writer lock). ``_dbs`` (dbnum ->
+attachment and open database) belongs to the applier thread. ``_ckpt_lock`` serialises
+checkpoint writes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage import threadstats
+from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
+from pyese.storage.lgpos import LGPOS
+from pyese.storage.log import log_format as F
+from pyese.storage.log.checkpoint import AttachInfo, Checkpoint, write_checkpoint
+from pyese.storage.log.log_writer import LogWriter
+from pyese.storage.ops import Op
+
+_COMMIT, _ATTACH, _DETACH = 1, 2, 3
+
+
+class _Entry(NamedTuple):
+    kind: int
+    lgpos: LGPOS
+    ops: Mapping[int, Sequence[Op]] | None = None
+    info: AttachInfo | None = None
+    db: Any = None
+
+
+class Applier:
+    """Applies committed redo to the attached databases and keeps the checkpoint.
+
+    ``log``: the instance's LogWriter; ``checkpoint_file``: path of ``<base>.chk``.
+    ``on_applied(lgpos)``: called on the applier thread after each batch.
+    On construction a checkpoint at ``log.start_lgpos`` with nothing attached is written
+    (recovery has just made every database consistent).
+    """
+
+    def __init__(self, log: LogWriter, checkpoint_file: str, *,
+                 on_applied: Callable[[LGPOS], None] | None = None,
+                 circular: bool | None = None, checkpoint_bytes: int = 4 << 20,
+                 force_flush: bool = True, batch_records: int = 4096,
+                 faults: FaultInjector = NO_FAULTS, start: bool = True) -> None:
+        self._log = log
+        self._checkpoint_file = checkpoint_file
+        self._on_applied = on_applied
+        self._circular = log.circular if circular is None else circular
+        self._checkpoint_bytes = checkpoint_bytes
+        self._force_flush = force_flush
+        self._batch_records = batch_records
+        self._faults = faults
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._ckpt_lock = threading.Lock()
+        self._queue: deque[_Entry] = deque()
+        start_pos = log.start_lgpos
+        self._submitted = start_pos
+        self._applied = start_pos
+        self._failed: JetError | None = None
+        self._stopping = False
+        self._ckpt_state: tuple[LGPOS, tuple[AttachInfo, ...]] = (start_pos, ())
+        self._ckpt_written: LGPOS | None = None
+        self._dbs: dict[int, tuple[AttachInfo, Any]] = {}
+        self.batches = 0
+        self._write_checkpoint(force=True)
+        log.add_flush_listener(self._on_flushed)
+        self._thread = threading.Thread(target=self._run, name="pyese-applier", daemon=True)
+        if start:
+            self._thread.start()
+
+    def start(self) -> None:
+        """Start the background thread (when constructed with ``start=False``)."""
+        self._thread.start()
+
+    # --- submitting -----------------------------------------------------------------------
+
+    def commit(self, trxid: int, ops_by_dbnum: Mapping[int, Sequence[Op]]) -> LGPOS:
+        """Log a committed transaction's redo (not flushed) and queue it; return its
+        position. The caller flushes for a durable commit (``log.flush(lgpos)``) and must
+        not mutate ``ops_by_dbnum`` afterwards. Raises the applier's or the log's failure."""
+        payload = F.encode_commit(trxid, ops_by_dbnum)
+        with self._cond:
+            if self._failed is not None:
+                raise self._failed
+            lg = self._log.append(F.REC_COMMIT, payload)
+            self._queue.append(_Entry(_COMMIT, lg, ops_by_dbnum))
+            self._submitted = lg
+            self._cond.notify_all()
+        threadstats.charge_commit(sum(len(ops) for ops in ops_by_dbnum.values()), len(payload))
+        return lg
+
+    def attach(self, dbnum: int, path: str, db: Any) -> LGPOS:
+        """Log (durably) that database ``db`` (a DatabaseFile at ``path``) is attached as
+        ``dbnum``, then mark it DirtyShutdown with this log's signature (which restarts its
+        applied position if it belonged to another log). Commits made after this returns
+        may touch ``dbnum``."""
+        info = AttachInfo(dbnum, path, bytes(db.header.signature))
+        payload = F.encode_attach(dbnum, info.signature, path)
+        with self._cond:
+            if self._failed is not None:
+                raise self._failed
+            lg = self._log.append(F.REC_ATTACH, payload)
+            self._queue.append(_Entry(_ATTACH, lg, info=info, db=db))
+            self._submitted = lg
+            self._cond.notify_all()
+        self._log.flush(lg)
+        # ESE: db.cxx, attach marks the header dirty; positions now belong to this log
+        db.set_state(C.JET_dbstateDirtyShutdown, log_signature=self._log.signature, lgpos=lg)
+        return lg
+
+    def detach(self, dbnum: int, *, timeout: float | None = None) -> LGPOS:
+        """Log (durably) that ``dbnum`` is detached and wait until every earlier record is
+        applied to it; the caller may then mark the file clean and close it."""
+        with self._cond:
+            if self._failed is not None:
+                raise self._failed
+            lg = self._log.append(F.REC_DETACH, F.encode_detach(dbnum))
+            self._queue.append(_Entry(_DETACH, lg, info=AttachInfo(dbnum, "", b"")))
+            self._submitted = lg
+            self._cond.notify_all()
+        self._log.flush(lg)
+        self.wait_applied(lg, timeout=timeout)
+        with self._cond:
+            if self._failed is not None:
+                raise self._failed
+        return lg
+
+    # --- observing and waiting ------------------------------------------------------------
+
+    @property
+    def failed(self) -> JetError | None:
+        return self._failed
+
+    @property
+    def applied_lgpos(self) -> LGPOS:
+        """Every queued record at or before this position is durable in its databases."""
+        with self._lock:
+            return self._applied
+
+    @property
+    def checkpoint_lgpos(self) -> LGPOS | None:
+        """Position of the last checkpoint written."""
+        return self._ckpt_written
+
+    def wait_applied(self, lgpos: LGPOS, timeout: float | None = None) -> bool:
+        """Wait until ``lgpos`` is applied (True) or the applier failed / timed out (False)."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._applied >= lgpos or self._failed is not None, timeout
+            ) and self._failed is None
+
+    def drain(self) -> LGPOS:
+        """Flush the log, wait until everything queued is applied, write a checkpoint;
+        return the applied position. Raises the applier's failure."""
+        with self._cond:
+            target = self._submitted
+            if self._failed is not None:
+                raise self._failed
+        self._log.flush(target)
+        with self._cond:
+            self._cond.wait_for(lambda: self._applied >= target or self._failed is not None)
+            if self._failed is not None:
+                raise self._failed
+        self._write_checkpoint(force=True)
+        return target
+
+    def close(self, *, drain: bool = True) -> None:
+        """Stop the thread (after draining, unless ``drain=False``). Raises the failure
+        if draining was asked for and the applier has failed."""
+        err: JetError | None = None
+        if drain:
+            try:
+                self.drain()
+            except JetError as exc:
+                err = exc
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join()
+        if err is not None:
+            raise err
+
+    # --- the thread -----------------------------------------------------------------------
+
+    def _on_flushed(self, _lgpos: LGPOS) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _fail(self, exc: BaseException) -> None:
+        err = exc if isinstance(exc, JetError) else jet_error_from_os(exc, log=False)
+        with self._cond:
+            if self._failed is None:
+                self._failed = err
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            flush_to: LGPOS | None = None
+            with self._cond:
+                while True:
+                    if self._failed is not None:
+                        return
+                    if self._queue:
+                        flushed = self._log.flushed_lgpos
+                        if self._queue[0].lgpos <= flushed:
+                            break
+                        if self._force_flush:
+                            flush_to = self._queue[-1].lgpos
+                            break
+                    elif self._stopping:
+                        return
+                    self._cond.wait()
+                batch: list[_Entry] = []
+                if flush_to is None:
+                    q = self._queue
+                    while q and q[0].lgpos <= flushed and len(batch) < self._batch_records:
+                        batch.append(q.popleft())
+            if flush_to is not None:
+                try:
+                    self._log.flush(flush_to)
+                except BaseException as exc:
+                    self._fail(exc)
+                    return
+                continue
+            try:
+                self._apply_batch(batch)
+            except BaseException as exc:
+                self._fail(exc)
+                return
+            end = batch[-1].lgpos
+            attached = tuple(info for info, _db in self._dbs.values())
+            with self._cond:
+                self._applied = end
+                self._ckpt_state = (end, attached)
+                self.batches += 1
+                self._cond.notify_all()
+            try:
+                if self._on_applied is not None:
+                    self._on_applied(end)
+                self._write_checkpoint(force=False)
+            except BaseException as exc:
+                self._fail(exc)
+                return
+
+    def _apply_batch(self, batch: list[_Entry]) -> None:
+        pending: dict[int, list[Op]] = {}
+        last: dict[int, LGPOS] = {}
+        for e in batch:
+            if e.kind == _COMMIT:
+                assert e.ops is not None
+                for dbnum, ops in e.ops.items():
+                    if dbnum not in self._dbs:
+                        raise_error(C.JET_errInvalidParameter,
+                                    f"commit {e.lgpos} touches database {dbnum}, not attached")
+                    lst = pending.get(dbnum)
+                    if lst is None:
+                        pending[dbnum] = list(ops)
+                    else:
+                        lst.extend(ops)
+                    last[dbnum] = e.lgpos
+            else:
+                self._apply_pending(pending, last)
+                pending, last = {}, {}
+                assert e.info is not None
+                if e.kind == _ATTACH:
+                    self._dbs[e.info.dbnum] = (e.info, e.db)
+                else:
+                    self._dbs.pop(e.info.dbnum, None)
+        self._apply_pending(pending, last)
+
+    def _apply_pending(self, pending: dict[int, list[Op]], last: dict[int, LGPOS]) -> None:
+        for dbnum, ops in pending.items():
+            db = self._dbs[dbnum][1]
+            try:
+                self._faults.hit("applier.apply")
+                db.apply(ops, last[dbnum])
+            except OSError as exc:
+                raise jet_error_from_os(exc, log=False, detail=f"apply to database {dbnum}") \
+                    from exc
+
+    def _write_checkpoint(self, *, force: bool) -> None:
+        with self._ckpt_lock:
+            with self._lock:
+                lgpos, attached = self._ckpt_state
+            prev = self._ckpt_written
+            if prev is not None and lgpos <= prev:
+                return
+            if not force and prev is not None and lgpos.generation == prev.generation \
+                    and lgpos.offset - prev.offset < self._checkpoint_bytes:
+                return
+            write_checkpoint(self._checkpoint_file,
+                             Checkpoint(lgpos, self._log.signature, attached),
+                             faults=self._faults)
+            self._ckpt_written = lgpos
+            if self._circular:
+                self._log.truncate_before(lgpos)

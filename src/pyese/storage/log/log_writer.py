@@ -1,0 +1,347 @@
+"""Appending to the write-ahead log: buffered appends, group-commit flushes, rollover.
+
+``append`` encodes a record into an in-memory buffer and returns its log position; it
+does no I/O. ``flush(upto)`` makes every record through ``upto`` durable (``os.write`` then
+fdatasync). Flushes are shared (group commit): the first thread to need a flush becomes
+the *leader*, takes everything appended so far, writes and fsyncs it without holding the
+lock; threads arriving meanwhile append and wait on the condition; when the leader
+finishes, one of them leads the next round for all of them. One fsync covers a group.
+
+Generations. ``append`` assigns positions, so it decides rollover: a record that would
+take the current generation past ``file_size`` starts the next generation (a generation
+always holds at least one record). The buffer is a list of segments, one per
+generation. When the leader reaches a segment of a new generation it fsyncs the old
+file, writes the new header to ``<base>tmp.log``, fsyncs it, renames ``<base>.log`` to
+``<base>XXXXX.log`` and ``<base>tmp.log`` to ``<base>.log``, then fsyncs the directory
+(ESE creates the next log as edbtmp.log too). Every crash point leaves a readable stream:
+the archived file is complete; a half-made tmp file is ignored.
+
+Opening (``LogWriter.open``) always starts a new generation after the last one present,
+as ESE starts a new log after recovery: a torn tail of the last generation is cut off
+(it was never acknowledged), the file is archived, and an INIT record is flushed.
+
+Failure. The first failed write or fsync makes the writer *failed*: that JetError
+(``JET_errLogDiskFull`` for ENOSPC, ``JET_errLogWriteFail`` otherwise) is raised by every
+later ``append`` and ``flush``; the engine turns it into instance-unavailable (ESE:
+``LOG::SetNoMoreLogWrite``). Records flushed before stay durable and readable.
+
+Circular logging: ``truncate_before(lgpos)`` deletes archived generations wholly before
+``lgpos`` (the checkpoint); the applier calls it after each checkpoint when circular.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
+from pyese.storage.lgpos import LGPOS
+from pyese.storage.log import log_format as F
+from pyese.storage.log.log_reader import LogReader
+
+_fdatasync = getattr(os, "fdatasync", os.fsync)
+
+
+def fsync_dir(path: str) -> None:
+    """Make a directory's entries (creates, renames, deletes) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LogWriter:
+    """The appending end of one instance's log stream. Thread-safe.
+
+    Fixed after construction: ``log_path``, ``base_name``, ``signature``, ``file_size``,
+    ``circular``, ``faults``.
+    Guarded by ``self._lock`` (``self._cond`` waits on it): ``_segments`` (closed
+    generations' unflushed bytes), ``_buf``/``_buf_gen`` (the generation being appended),
+    ``_append_pos``, ``_flushed``, ``_leader`` (a flush is in progress), ``_failed``,
+    ``_closed``, ``fsync_count``, ``flush_count``.
+    Owned by the flush leader (one thread at a time): ``_fd``, ``_file_gen``,
+    ``_file_header``.
+    """
+
+    def __init__(self, log_path: str, base_name: str, *, signature: bytes, generation: int,
+                 prev_created_ns: int, file_size_kb: int, circular: bool,
+                 faults: FaultInjector) -> None:
+        self.log_path = log_path
+        self.base_name = base_name
+        self.signature = signature
+        self.file_size = max(int(file_size_kb), 1) * 1024
+        self.circular = circular
+        self.faults = faults
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._segments: list[tuple[int, bytearray]] = []
+        self._buf_gen = generation
+        self._buf = bytearray()
+        self._append_pos = LGPOS(generation, F.FILE_HEADER_SIZE)
+        self._flushed = LGPOS(generation - 1, 0) if generation > 1 else LGPOS(0, 0)
+        self._leader = False
+        self._failed: JetError | None = None
+        self._closed = False
+        self._listeners: list[Callable[[LGPOS], None]] = []
+        self.fsync_count = 0
+        self.flush_count = 0
+        self._fd: int | None = None
+        self._file_gen = generation - 1
+        self._file_header = F.LogFileHeader(generation - 1, signature, prev_created_ns, 0)
+        # the new generation's file is created by the first flush (as any rollover)
+        self._segments.append((generation, bytearray()))
+        self._buf_gen = generation
+        self.start_lgpos = self._append_pos
+
+    # --- opening --------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, log_path: str, base_name: str = F.DEFAULT_BASE_NAME, *,
+             file_size_kb: int = F.DEFAULT_LOG_FILE_SIZE_KB, circular: bool = False,
+             faults: FaultInjector = NO_FAULTS) -> LogWriter:
+        """Start a new generation after the last one in ``log_path`` (generation 1 and a new
+        random signature if there is none), write an INIT record and flush it.
+
+        Run recovery first: a torn tail of the last generation is truncated here.
+        Raises the reader's errors for a damaged last header, and JET_errLogWriteFail /
+        JET_errLogDiskFull if the new file cannot be made.
+        """
+        try:
+            os.makedirs(log_path, exist_ok=True)
+            tmp = os.path.join(log_path, F.temp_log_name(base_name))
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        except OSError as exc:
+            raise jet_error_from_os(exc, log=True, detail=log_path) from exc
+        reader = LogReader(log_path, base_name)
+        last = reader.last_generation
+        if last is None:
+            signature = secrets.token_bytes(F.SIGNATURE_SIZE)
+            generation, prev_created = 1, 0
+        else:
+            hdr = F.read_file_header(reader.files[last])
+            signature, generation, prev_created = hdr.signature, last + 1, hdr.created_ns
+            try:
+                cls._seal_last(reader, last, base_name, log_path)
+            except OSError as exc:
+                raise jet_error_from_os(exc, log=True, detail="sealing last log") from exc
+        writer = cls(log_path, base_name, signature=signature, generation=generation,
+                     prev_created_ns=prev_created, file_size_kb=file_size_kb,
+                     circular=circular, faults=faults)
+        writer.append(F.REC_INIT, F.encode_init(time.time_ns()))
+        writer.flush()
+        writer.start_lgpos = writer.flushed_lgpos
+        return writer
+
+    @staticmethod
+    def _seal_last(reader: LogReader, last: int, base_name: str, log_path: str) -> None:
+        """Cut the torn tail of the last generation and archive it."""
+        path = reader.files[last]
+        end = reader.valid_end(last)
+        if os.path.getsize(path) != end:
+            with open(path, "r+b") as f:
+                f.truncate(end)
+                f.flush()
+                os.fsync(f.fileno())
+        if path == reader.current_path:
+            os.rename(path, os.path.join(log_path, F.archived_log_name(base_name, last)))
+            fsync_dir(log_path)
+
+    # --- appending ------------------------------------------------------------------------
+
+    def append(self, rectype: int, payload: bytes) -> LGPOS:
+        """Buffer one record; return its log position (its end). No I/O.
+
+        Raises the writer's failure if it has failed, JET_errTermInProgress once closed,
+        JET_errInvalidParameter for a payload over 2 GiB.
+        """
+        if len(payload) > F.MAX_PAYLOAD:
+            raise_error(C.JET_errInvalidParameter, "log record too large")
+        rec = F.encode_record(rectype, payload)
+        n = len(rec)
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            if self._closed:
+                raise_error(C.JET_errTermInProgress, "log writer closed")
+            gen, off = self._append_pos.generation, self._append_pos.offset
+            if off + n > self.file_size and off > F.FILE_HEADER_SIZE:
+                self._segments.append((self._buf_gen, self._buf))
+                gen += 1
+                off = F.FILE_HEADER_SIZE
+                self._buf_gen = gen
+                self._buf = bytearray()
+                self._segments.append((gen, bytearray()))  # marks the rollover point
+            self._buf += rec
+            pos = self._append_pos = LGPOS(gen, off + n)
+            return pos
+
+    def new_generation(self) -> LGPOS:
+        """Close the current generation (if it holds records) and flush, so the next
+        record starts a new file (JET_bitForceNewLog). Returns the flushed position."""
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            gen, off = self._append_pos.generation, self._append_pos.offset
+            if off > F.FILE_HEADER_SIZE:
+                self._segments.append((self._buf_gen, self._buf))
+                self._buf_gen = gen + 1
+                self._buf = bytearray()
+                self._segments.append((gen + 1, bytearray()))
+                self._append_pos = LGPOS(gen + 1, F.FILE_HEADER_SIZE)
+        return self.flush()
+
+    # --- flushing -------------------------------------------------------------------------
+
+    @property
+    def flushed_lgpos(self) -> LGPOS:
+        """Every record ending at or before this position is durable."""
+        with self._lock:
+            return self._flushed
+
+    @property
+    def appended_lgpos(self) -> LGPOS:
+        """End of the last record appended."""
+        with self._lock:
+            return self._append_pos
+
+    @property
+    def failed(self) -> JetError | None:
+        """The error that failed the writer, or None."""
+        return self._failed
+
+    def add_flush_listener(self, callback: Callable[[LGPOS], None]) -> None:
+        """Call ``callback(flushed_lgpos)`` after each flush that advanced (on the leader's
+        thread, outside the lock)."""
+        with self._lock:
+            self._listeners.append(callback)
+
+    def flush(self, upto: LGPOS | None = None) -> LGPOS:
+        """Make every record through ``upto`` (default: all appended) durable; return the
+        flushed position. Concurrent callers share writes and fsyncs.
+
+        Raises JET_errLogDiskFull / JET_errLogWriteFail on an I/O failure (and forever after).
+        """
+        with self._lock:
+            target = self._append_pos if upto is None else upto
+            while True:
+                if self._failed is not None:
+                    raise self._failed
+                if self._flushed >= target:
+                    return self._flushed
+                if not self._leader:
+                    break
+                self._cond.wait()
+            self._leader = True
+            segments = self._segments
+            segments.append((self._buf_gen, self._buf))
+            self._segments = []
+            self._buf = bytearray()
+            end = self._append_pos
+            listeners = list(self._listeners)
+        try:
+            self._write_segments(segments)
+        except BaseException as exc:
+            err = jet_error_from_os(exc, log=True, detail="log flush")
+            with self._lock:
+                self._failed = err
+                self._leader = False
+                self._cond.notify_all()
+            raise err from exc
+        with self._lock:
+            self._flushed = end
+            self._leader = False
+            self.flush_count += 1
+            self.fsync_count += 1
+            self._cond.notify_all()
+        for cb in listeners:
+            cb(end)
+        return end
+
+    def _write_segments(self, segments: list[tuple[int, bytearray]]) -> None:
+        for gen, data in segments:
+            if gen != self._file_gen:
+                self._roll(gen)
+            if data:
+                self._write(data)
+        self.faults.hit("log.fsync")
+        assert self._fd is not None
+        _fdatasync(self._fd)
+
+    def _write(self, data: bytearray) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            self.faults.hit("log.write")
+            n = os.write(self._fd, view)
+            view = view[n:]
+
+    def _roll(self, gen: int) -> None:
+        """Make ``gen`` the current file (leader only)."""
+        self.faults.hit("log.rollover")
+        cur = os.path.join(self.log_path, F.current_log_name(self.base_name))
+        tmp = os.path.join(self.log_path, F.temp_log_name(self.base_name))
+        if self._fd is not None:
+            self.faults.hit("log.fsync")
+            _fdatasync(self._fd)
+            with self._lock:
+                self.fsync_count += 1
+        header = F.LogFileHeader(gen, self.signature, time.time_ns(),
+                                 self._file_header.created_ns if gen > 1 else 0)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            self.faults.hit("log.write")
+            os.write(fd, header.encode())
+            self.faults.hit("log.fsync")
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            os.rename(cur, os.path.join(self.log_path,
+                                        F.archived_log_name(self.base_name, self._file_gen)))
+        os.rename(tmp, cur)
+        fsync_dir(self.log_path)
+        self._fd = fd
+        self._file_gen = gen
+        self._file_header = header
+
+    # --- circular logging and shutdown ----------------------------------------------------
+
+    def truncate_before(self, lgpos: LGPOS) -> list[int]:
+        """Delete archived generations wholly before ``lgpos``; return their numbers."""
+        removed = []
+        for gen, path in sorted(F.list_archived(self.log_path, self.base_name).items()):
+            if gen >= lgpos.generation:
+                break
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            removed.append(gen)
+        return removed
+
+    def close(self, *, clean: bool = True) -> None:
+        """Shut down: with ``clean``, append a TERM record and flush; then close the file.
+        A failed writer just closes its file. Idempotent."""
+        if clean and self._failed is None:
+            with self._lock:
+                closed = self._closed
+            if not closed:
+                self.append(F.REC_TERM, b"")
+                self.flush()
+        with self._lock:
+            self._closed = True
+            while self._leader:
+                self._cond.wait()
+            fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)

@@ -1,0 +1,263 @@
+"""Soft recovery: bring every database the log knows about up to the end of the log.
+
+ESE's ``ErrLGSoftStart`` (``_log/logredo.cxx``) replays the log from the checkpoint, then
+undoes transactions that never committed, and leaves the databases consistent. pyese logs
+only committed transactions (one COMMIT record holds all of a transaction's changes, for
+every database it touched), so there is nothing to undo: redo alone yields exactly the
+committed prefix of the log.
+
+Invariants this relies on:
+
+1. *WAL.* A change reaches a database file only after the log record holding it is
+   durable (the applier's rule). So a database never holds a change the log lacks.
+2. *Checkpoint.* Every change logged before the checkpoint is durable in every database
+   attached at that moment (the applier writes the checkpoint after applying).
+3. *Idempotent redo, ordered.* Ops store or delete whole values. Replaying every record
+   from any point at or before a database's true state, in log order, ends in the same
+   state. Each database also records the position of the last record applied to it
+   (``header.applied_lgpos``, written in the same LMDB transaction as the changes), so
+   records at or before it are skipped: replay runs twice with the same result.
+
+Timeline::
+
+    gen 1                      gen 2                 gen 3 (edb.log)
+    |INIT|ATTACH 1|C|C|C|...   |C|C|DETACH 1|C|...   |C|C|C|...|torn
+                    ^ checkpoint                              ^ end of log
+                    replay from here ------------------------>
+
+The walk:
+
+- no checkpoint and no log files: a fresh instance (``fresh``);
+- no checkpoint: start at the first generation present; a checkpoint but no log, or a
+  checkpoint older than every log present -> ``JET_errMissingLogFile``; a checkpoint of
+  another log stream -> ``JET_errBadCheckpointSignature``;
+- the checkpoint's attachments, then each ATTACH record, open a database. A file that is
+  missing, or whose signature is not the logged one, is *deferred*: never touched, its
+  records skipped (ESE: ``ErrLGRICheckAttachedDb`` -> ``redoattachDefer``). A DETACH of a
+  deferred database clears it. If a deferred database is still attached at the end of the
+  log, recovery fails with ``JET_errAttachedDatabaseMismatch`` (ESE: logredo.cxx,
+  ``ErrLGIAttachedDatabaseMismatch``), unless ``ignore_missing_db``
+  (``JET_bitReplayIgnoreMissingDB``: "continue recovery of the available databases",
+  Microsoft's "Extensible Storage Engine Files" page);
+- COMMIT ops are gathered per database and applied in batches (one ``apply`` each);
+- a DETACH and the end of the log mark the database CleanShutdown at that position.
+
+Errors from the log reader (``JET_errLogFileCorrupt``, ``JET_errMissingLogFile``,
+``JET_errBadLogSignature``, ``JET_errInvalidLogSequence``) and from the checkpoint
+(``JET_errCheckpointCorrupt``) propagate before or while replaying; replay is idempotent,
+so a recovery that stopped on an error can run again once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import raise_error
+from pyese.storage.database.dbfile import DatabaseFile
+from pyese.storage.lgpos import LGPOS, LGPOS_MIN
+from pyese.storage.log import log_format as F
+from pyese.storage.log.checkpoint import AttachInfo, checkpoint_path, read_checkpoint
+from pyese.storage.log.log_reader import LogReader
+from pyese.storage.ops import Op
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    """What recovery found and did."""
+
+    fresh: bool
+    """No checkpoint and no log files: nothing to recover."""
+    log_signature: bytes | None
+    start_lgpos: LGPOS | None
+    end_lgpos: LGPOS
+    """End of the last intact record (the new log starts after it)."""
+    torn: bool
+    """The last generation ended in a torn or damaged record (cut off)."""
+    clean_end: bool
+    """The last record is TERM: the instance had shut down cleanly."""
+    attached: tuple[AttachInfo, ...]
+    """Databases attached at the end of the log, recovered and marked clean."""
+    skipped: tuple[AttachInfo, ...] = ()
+    """Attached at the end but missing or mismatched (only with ignore_missing_db)."""
+    records_replayed: int = 0
+    ops_applied: int = 0
+
+
+@dataclass
+class _Attached:
+    info: AttachInfo
+    db: Any  # None when deferred
+    baseline: LGPOS = LGPOS_MIN
+    pending: list[Op] = field(default_factory=list)
+    pending_lgpos: LGPOS | None = None
+
+
+def _default_open(path: str, *, read_only: bool = False) -> Any:
+    return DatabaseFile.open(path, read_only=read_only)
+
+
+class _Replay:
+    def __init__(self, signature: bytes, open_database: Callable[..., Any], read_only: bool,
+                 batch_ops: int) -> None:
+        self.signature = signature
+        self.open_database = open_database
+        self.read_only = read_only
+        self.batch_ops = batch_ops
+        self.dbs: dict[int, _Attached] = {}
+        self.pending_ops = 0
+        self.ops_applied = 0
+
+    def attach(self, info: AttachInfo) -> None:
+        old = self.dbs.pop(info.dbnum, None)
+        if old is not None:
+            self.finish(old, None)
+        db = None
+        if os.path.exists(info.path):
+            db = self.open_database(info.path, read_only=self.read_only)
+            if bytes(db.header.signature) != info.signature:
+                db.close()
+                db = None
+        entry = _Attached(info, db)
+        if db is not None:
+            hdr = db.header
+            if hdr.log_signature is not None and bytes(hdr.log_signature) == self.signature:
+                entry.baseline = hdr.applied_lgpos
+            elif not self.read_only:
+                # positions of another log mean nothing here: restart them (the attach was
+                # logged before the header was updated, then the process died)
+                db.set_state(C.JET_dbstateDirtyShutdown, log_signature=self.signature)
+        self.dbs[info.dbnum] = entry
+
+    def commit(self, lgpos: LGPOS, ops_by_dbnum: dict[int, list[Op]]) -> None:
+        for dbnum, ops in ops_by_dbnum.items():
+            entry = self.dbs.get(dbnum)
+            if entry is None:
+                raise_error(C.JET_errLogFileCorrupt,
+                            f"record {lgpos} changes database {dbnum}, which is not attached")
+            if entry.db is None or lgpos <= entry.baseline:
+                continue
+            entry.pending.extend(ops)
+            entry.pending_lgpos = lgpos
+            self.pending_ops += len(ops)
+        if self.pending_ops >= self.batch_ops:
+            self.apply_all()
+
+    def apply(self, entry: _Attached) -> None:
+        if entry.pending and entry.pending_lgpos is not None:
+            if not self.read_only:
+                entry.db.apply(entry.pending, entry.pending_lgpos)
+            self.ops_applied += len(entry.pending)
+            self.pending_ops -= len(entry.pending)
+        entry.pending = []
+        entry.pending_lgpos = None
+
+    def apply_all(self) -> None:
+        for entry in self.dbs.values():
+            self.apply(entry)
+        self.pending_ops = 0
+
+    def finish(self, entry: _Attached, lgpos: LGPOS | None) -> None:
+        """Apply what is pending, mark clean at ``lgpos`` (if given), close."""
+        if entry.db is None:
+            return
+        self.apply(entry)
+        if lgpos is not None and not self.read_only:
+            entry.db.set_state(C.JET_dbstateCleanShutdown, log_signature=self.signature,
+                               lgpos=lgpos)
+        entry.db.close()
+        entry.db = None
+
+    def detach(self, dbnum: int, lgpos: LGPOS) -> None:
+        entry = self.dbs.pop(dbnum, None)
+        if entry is not None:
+            self.finish(entry, lgpos)
+
+    def close_all(self) -> None:
+        for entry in self.dbs.values():
+            if entry.db is not None:
+                entry.db.close()
+                entry.db = None
+
+
+def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAME, *,
+            open_database: Callable[..., Any] | None = None, read_only: bool = False,
+            ignore_missing_db: bool = False, batch_ops: int = 20000) -> RecoveryResult:
+    """Replay the log in ``log_path`` from the checkpoint in ``system_path`` into the
+    databases it names; see the module docstring for the walk and the errors.
+
+    ``open_database(path, read_only=...)`` opens a database file (default
+    ``DatabaseFile.open``). ``read_only``: touch nothing, only report.
+    Never modifies log files.
+    """
+    opener = open_database or _default_open
+    ckpt = read_checkpoint(checkpoint_path(system_path, base_name))
+    reader = LogReader(log_path, base_name,
+                       signature=ckpt.log_signature if ckpt is not None else None)
+    if not reader.files:
+        if ckpt is None:
+            return RecoveryResult(True, None, None, LGPOS_MIN, False, False, ())
+        raise_error(C.JET_errMissingLogFile,
+                    f"checkpoint at {ckpt.lgpos} but no log files in {log_path}")
+    if ckpt is not None:
+        start = ckpt.lgpos
+        start_file = reader.files.get(start.generation)
+        if start_file is not None:
+            if F.read_file_header(start_file).signature != ckpt.log_signature:
+                raise_error(C.JET_errBadCheckpointSignature,
+                            "checkpoint belongs to another log stream")
+    else:
+        first = reader.first_generation
+        assert first is not None
+        start = LGPOS(first, F.FILE_HEADER_SIZE)
+    records = reader.records(start)
+    replay: _Replay | None = None
+    n = 0
+    last_type: int | None = None
+    try:
+        for rec in records:
+            if replay is None:
+                assert reader.signature is not None
+                replay = _Replay(reader.signature, opener, read_only, batch_ops)
+                for info in (ckpt.attached if ckpt is not None else ()):
+                    replay.attach(info)
+            n += 1
+            last_type = rec.rectype
+            if rec.rectype == F.REC_COMMIT:
+                _trx, ops = F.decode_commit(rec.payload)
+                replay.commit(rec.lgpos, ops)
+            elif rec.rectype == F.REC_ATTACH:
+                replay.apply_all()
+                dbnum, sig, path = F.decode_attach(rec.payload)
+                replay.attach(AttachInfo(dbnum, path, sig))
+            elif rec.rectype == F.REC_DETACH:
+                replay.apply_all()
+                replay.detach(F.decode_detach(rec.payload), rec.lgpos)
+            elif rec.rectype not in (F.REC_INIT, F.REC_TERM):
+                raise_error(C.JET_errLogFileCorrupt,
+                            f"unknown record type {rec.rectype} at {rec.start}")
+        if replay is None:
+            assert reader.signature is not None
+            replay = _Replay(reader.signature, opener, read_only, batch_ops)
+            for info in (ckpt.attached if ckpt is not None else ()):
+                replay.attach(info)
+        end = reader.end_lgpos or start
+        replay.apply_all()
+        deferred = tuple(e.info for e in replay.dbs.values() if e.db is None)
+        if deferred and not ignore_missing_db:
+            names = ", ".join(d.path for d in deferred)
+            raise_error(C.JET_errAttachedDatabaseMismatch,
+                        f"missing or mismatched database(s) attached in the log: {names}")
+        attached = tuple(e.info for e in replay.dbs.values() if e.db is not None)
+        for entry in list(replay.dbs.values()):
+            replay.finish(entry, end)
+    finally:
+        if replay is not None:
+            replay.close_all()
+    return RecoveryResult(
+        fresh=False, log_signature=reader.signature, start_lgpos=start, end_lgpos=end,
+        torn=reader.torn, clean_end=(last_type == F.REC_TERM), attached=attached,
+        skipped=deferred, records_replayed=n, ops_applied=replay.ops_applied)

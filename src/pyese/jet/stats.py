@@ -83,7 +83,7 @@ class JET_CHECKPOINTINFO:
 
 def JetGetVersion(sesid: JET_SESID | int) -> int:
     """The engine's version as ESE packs it: major << 28 | minor << 24 | build << 8 |
-    build minor. pyese reports 10.0.10240.0 (``engine.stats.ENGINE_VERSION``).
+    build minor. pyese reports 10.0.10240.0 (``engine.schema.stats.ENGINE_VERSION``).
 
     Raises the session gate's errors (``JET_errInvalidSesid``, ...)."""
     with session_call(sesid):
@@ -198,7 +198,7 @@ def JetIndexRecordCount2(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
 def JetComputeStats(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> None:
     """Count the cursor's table (records, and each secondary index's entries and distinct
     keys) and store the counts in the catalog, where ``JetGetTableInfo(JET_TblInfo)``,
-    ``JetGetObjectInfo`` and ``JET_IdxInfoList`` read them (``engine.stats``).
+    ``JetGetObjectInfo`` and ``JET_IdxInfoList`` read them (``engine.schema.stats``).
 
     ``JET_errInvalidTableId``; ``JET_errPermissionDenied`` on a database attached
     read-only; ``JET_errTransReadOnly`` in a read-only transaction;

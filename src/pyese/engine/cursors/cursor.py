@@ -798,7 +798,7 @@ _AFTER_BOOKMARKS = b"\x00\x00" + b"\xff" * (C.JET_cbBookmarkMost + 2)
 
 
 CLOSE_HOOKS: list[Callable[[Cursor], None]] = []
-"""Run when a cursor closes (engine.callbacks frees its local storage here)."""
+"""Run when a cursor closes (engine.cursors.callbacks frees its local storage here)."""
 
 
 def cursor_for(session: Session, tableid: object) -> Cursor:

@@ -79,7 +79,6 @@ NOT_YET_BUILT: dict[str, str] = {
     "JetGrowDatabase": "database size (issue 17 item 7)",
     "JetSetDatabaseSize": "database size (issue 17 item 7)",
     "JetResizeDatabase": "database size (issue 17 item 7)",
-    "JetSetCursorFilter": "cursor filters (issue 17 item 6)",
 }
 """Public functions still missing, each with where it will come from."""
 

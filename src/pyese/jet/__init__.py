@@ -9,6 +9,7 @@ its subclasses (one per code, one per ESE category).
 from pyese.jet.callbacks import *
 from pyese.jet.database import *
 from pyese.jet.escrow import *
+from pyese.jet.filters import *
 from pyese.jet.handles import *
 from pyese.jet.hints import *
 from pyese.jet.info import *

@@ -72,7 +72,6 @@ NOT_YET_BUILT: dict[str, str] = {
     "JetOSSnapshotTruncateLog": _SNAP,
     "JetOSSnapshotTruncateLogInstance": _SNAP,
     # issue 17, items not reached this session (see docs/api-rest.md, "What is left")
-    "JetCompact": "compaction (issue 17 item 7)",
     "JetDefragment": "online defragmentation (issue 17 item 7)",
     "JetDefragment2": "online defragmentation (issue 17 item 7)",
     "JetDefragment3": "online defragmentation (issue 17 item 7)",

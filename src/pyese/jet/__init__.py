@@ -7,6 +7,7 @@ its subclasses (one per code, one per ESE category).
 """
 
 from pyese.jet.callbacks import *
+from pyese.jet.compact import *
 from pyese.jet.database import *
 from pyese.jet.escrow import *
 from pyese.jet.filters import *

@@ -39,6 +39,7 @@ from collections.abc import Callable
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage import portable
 from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
 from pyese.storage.lgpos import LGPOS
 from pyese.storage.log import log_format as F
@@ -49,11 +50,7 @@ _fdatasync = getattr(os, "fdatasync", os.fsync)
 
 def fsync_dir(path: str) -> None:
     """Make a directory's entries (creates, renames, deletes) durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    portable.fsync_dir(path)
 
 
 class LogWriter:

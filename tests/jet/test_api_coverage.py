@@ -75,9 +75,6 @@ NOT_YET_BUILT: dict[str, str] = {
     "JetDefragment": "online defragmentation (issue 17 item 7)",
     "JetDefragment2": "online defragmentation (issue 17 item 7)",
     "JetDefragment3": "online defragmentation (issue 17 item 7)",
-    "JetGrowDatabase": "database size (issue 17 item 7)",
-    "JetSetDatabaseSize": "database size (issue 17 item 7)",
-    "JetResizeDatabase": "database size (issue 17 item 7)",
 }
 """Public functions still missing, each with where it will come from."""
 

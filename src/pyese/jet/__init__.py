@@ -18,6 +18,7 @@ from pyese.jet.instance import *
 from pyese.jet.navigation import *
 from pyese.jet.record import *
 from pyese.jet.session import *
+from pyese.jet.space import *
 from pyese.jet.stats import *
 from pyese.jet.structs import *
 from pyese.jet.table import *

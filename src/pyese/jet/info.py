@@ -400,7 +400,12 @@ def _index_rows(table: TableDef, cix: CatalogIndex) -> list[JET_INDEXLIST_ROW]:
 
 
 def _index_grbit(cix: CatalogIndex) -> int:
-    return cix.index.grbit
+    """ESE reports a primary index as Primary|Unique (its FIDB flags: a primary index is
+    unique)."""
+    grbit = cix.index.grbit
+    if grbit & C.JET_bitIndexPrimary:
+        grbit |= C.JET_bitIndexUnique
+    return grbit
 
 
 def _index_key_string(cix: CatalogIndex) -> str:

@@ -428,6 +428,33 @@ class DatabaseFile:
         self._check_open()
         return os.fstat(self._fd).st_size
 
+    def space(self) -> tuple[int, int]:
+        """(bytes the file holds, bytes of those LMDB holds free for reuse): the pages up
+        to LMDB's last page that no tree (nor the header, nor the two meta pages) uses."""
+        self._check_open()
+        with self._env.begin() as txn:
+            stats = [txn.stat(self._trees), txn.stat(self._hdrdb), self._env.stat()]
+        info = self._env.info()
+        psize = stats[-1]["psize"]
+        used = 2 + sum(st["branch_pages"] + st["leaf_pages"] + st["overflow_pages"]
+                       for st in stats)
+        free = max(0, info["last_pgno"] + 1 - used) * psize
+        return os.fstat(self._fd).st_size, free
+
+    def extend_to(self, nbytes: int) -> int:
+        """Make the file at least ``nbytes`` long (ESE's JetGrowDatabase preallocation:
+        LMDB writes into the zeroed tail later); returns its length. Never shrinks."""
+        self._check_writable()
+        with self._write_lock:
+            size = os.fstat(self._fd).st_size
+            if nbytes > size:
+                try:
+                    os.ftruncate(self._fd, nbytes)
+                except OSError as exc:
+                    _raise_os(exc, self.path)
+                size = nbytes
+            return size
+
     # -- integrity ------------------------------------------------------------------
 
     def check(self) -> list[str]:

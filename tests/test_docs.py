@@ -45,3 +45,28 @@ def test_docstrings_name_errors_they_raise():
     # STYLE.md: docstrings state the contract and the JET errors
     for name in ("JetSetSessionContext", "JetCommitTransaction", "JetTerm2", "JetBeginSession"):
         assert "JET_err" in getattr(jet, name).__doc__
+
+
+def _run_page(page: str, tmp_path: Path, monkeypatch) -> None:
+    """Run every python block of a docs page, in order, in one namespace."""
+    monkeypatch.chdir(tmp_path)
+    blocks = python_blocks((ROOT / "docs" / page).read_text(encoding="utf-8"))
+    assert blocks, f"{page} has python examples"
+    namespace: dict = {"__name__": page}
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"{page} block {i + 1}", "exec"), namespace)
+    for value in namespace.values():  # close what a failing page left open
+        close = getattr(value, "close", None)
+        if type(value).__name__ in ("Instance", "PersistentDict") and callable(close):
+            close()
+
+
+def test_guide_runs(tmp_path, monkeypatch, capsys):
+    _run_page("guide.md", tmp_path, monkeypatch)
+    out = capsys.readouterr().out
+    assert "did you mean maxverpages" in out and "no row 99" in out
+    assert "expects int, not str" in out and "'nmae'" in out
+
+
+def test_migration_page_runs(tmp_path, monkeypatch):
+    _run_page("from-sqlite3-and-managedesent.md", tmp_path, monkeypatch)

@@ -20,7 +20,7 @@ from pyese.engine.instance import logservice
 from pyese.engine.instance.database import database_of
 from pyese.engine.instance.instance import SYSTEM
 from pyese.storage.faults import FaultInjector
-from pyese.storage.log.log_format import FILE_HEADER_SIZE
+from pyese.storage.log.log_format import read_file_header
 
 OBJ = 4
 KEYS = [b"k%d" % i for i in range(5)]
@@ -105,12 +105,14 @@ def _run(root, transactions, cut):
     # at or before the flush of the last durable call, or already applied to a database
     # (WAL: applied implies flushed), must stay.
     size = os.path.getsize(current)
-    low = FILE_HEADER_SIZE
+    low = read_file_header(current).size
     for lg in (durable_flushed, applier.applied_lgpos):
         if lg.generation == generation:
             low = max(low, lg.offset)
     keep = low + int((size - low) * cut)
-    os.truncate(current, keep)
+    with open(current, "r+b") as f:  # torn: the preallocated file keeps its size
+        f.seek(keep)
+        f.write(bytes(size - keep))
     inst, sesid, session, vs, dbs = start(root, "r")
     got = read_all(vs, session, dbs)
     assert got in states[last_durable:]

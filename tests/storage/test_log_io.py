@@ -75,11 +75,10 @@ def test_reopen_starts_new_generation_and_keeps_signature(tmp_path):
 
 
 def _log_with_tail(tmp_path):
-    log = LogWriter.open(str(tmp_path))
+    log = LogWriter.open(str(tmp_path), file_size_kb=64)
     log.append(F.REC_COMMIT, b"first")
-    good = log.append(F.REC_COMMIT, b"second")
-    log.flush()
-    last_start = good
+    log.append(F.REC_COMMIT, b"second")
+    last_start = log.flush()  # the end of this flush (its FLUSH record): the last flush's start
     log.append(F.REC_COMMIT, b"the last record" * 3)
     log.flush()
     log.close(clean=False)
@@ -90,8 +89,10 @@ def test_torn_tail_at_every_byte_stops_cleanly(tmp_path):
     last_start = _log_with_tail(tmp_path)
     path = tmp_path / "edb.log"
     full = path.read_bytes()
-    for cut in range(last_start.offset, len(full)):
-        path.write_bytes(full[:cut])
+    end = len(full.rstrip(b"\0"))  # the file is preallocated: records, then zeros
+    # up to the end of the last COMMIT record; its flush's FLUSH record follows it
+    for cut in range(last_start.offset, end - F.FLUSH_RECORD_SIZE):
+        path.write_bytes(full[:cut] + bytes(len(full) - cut))  # torn: zeros from ``cut``
         reader = LogReader(str(tmp_path))
         assert payloads(reader) == [b"first", b"second"], cut
         assert reader.end_lgpos == last_start
@@ -104,7 +105,7 @@ def test_damaged_last_record_is_a_torn_tail(tmp_path):
     last_start = _log_with_tail(tmp_path)
     path = tmp_path / "edb.log"
     full = bytearray(path.read_bytes())
-    for at in range(last_start.offset, len(full)):
+    for at in range(last_start.offset, len(full.rstrip(b"\0")) - F.FLUSH_RECORD_SIZE):
         data = bytearray(full)
         data[at] ^= 0x40
         path.write_bytes(bytes(data))
@@ -116,9 +117,14 @@ def test_damaged_last_record_is_a_torn_tail(tmp_path):
 def test_writer_reopen_cuts_torn_tail_before_archiving(tmp_path):
     last_start = _log_with_tail(tmp_path)
     path = tmp_path / "edb.log"
-    path.write_bytes(path.read_bytes()[:-3])
+    full = path.read_bytes()
+    end = len(full.rstrip(b"\0")) - F.FLUSH_RECORD_SIZE - 3  # torn inside the last record
+    path.write_bytes(full[:end] + bytes(len(full) - end))
     log = LogWriter.open(str(tmp_path))
-    assert os.path.getsize(tmp_path / "edb00001.log") == last_start.offset
+    sealed = (tmp_path / "edb00001.log").read_bytes()
+    cut = last_start.offset
+    assert len(sealed) == len(full) and sealed[:cut] == full[:cut]
+    assert sealed.count(0, cut) == len(sealed) - cut  # the torn tail is zeroed
     log.append(F.REC_COMMIT, b"after")
     log.close()
     reader = LogReader(str(tmp_path))
@@ -311,7 +317,8 @@ def test_new_generation_and_truncate_before(tmp_path):
     log = LogWriter.open(str(tmp_path))
     log.append(F.REC_COMMIT, b"g1")
     pos = log.new_generation()
-    assert pos == LGPOS(2, F.FILE_HEADER_SIZE)  # the new file exists and is durable
+    # the new file exists and is durable (holding the flush's FLUSH record)
+    assert pos == LGPOS(2, F.FILE_HEADER_SIZE + F.FLUSH_RECORD_SIZE)
     assert os.path.exists(tmp_path / "edb00001.log")
     assert log.append(F.REC_COMMIT, b"g2").generation == 2
     log.new_generation()

@@ -6,6 +6,8 @@ are bytes in ESE's binary form. Every negative ``JET_ERR`` raises ``JetError`` o
 its subclasses (one per code, one per ESE category).
 """
 
+from typing import TYPE_CHECKING
+
 from pyese.jet.callbacks import *
 from pyese.jet.compact import *
 from pyese.jet.database import *
@@ -34,10 +36,5 @@ from pyese.jethdr.errors import (
 
 globals().update(ERROR_CLASSES)
 
-
-def __getattr__(name: str) -> type[JetError]:
-    """Error classes are made from ESE's table at import; this tells type checkers so."""
-    try:
-        return ERROR_CLASSES[name]
-    except KeyError:
-        raise AttributeError(name) from None
+if TYPE_CHECKING:  # the classes made above, spelled out (tools/gen_jet_static.py)
+    from pyese.jet._error_classes import *

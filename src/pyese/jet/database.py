@@ -32,6 +32,15 @@ def _filename(value: object, name: str = "szFilename") -> str:
     text = os.fspath(value)
     if not isinstance(text, str) or not text:
         raise_error(C.JET_errDatabaseInvalidPath, f"{name} is empty")
+    if "\0" in text:
+        # A C caller cannot pass a NUL inside a name; no file system accepts one. ESE's
+        # path functions report a name the OS rejects as JET_errInvalidPath (os/error.cxx
+        # ErrOSErrFromWin32Err: ERROR_INVALID_NAME -> JET_errInvalidPath).
+        raise_error(C.JET_errInvalidPath, f"{name} contains a NUL character")
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        raise_error(C.JET_errInvalidPath, f"{name} cannot be encoded for the file system")
     return text
 
 

@@ -6,6 +6,8 @@ functions validate arguments, pick the mode as ESE does, and call one engine met
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyese.engine.instance import instance as _inst
 from pyese.engine.instance.instance import SYSTEM, Instance
 from pyese.engine.instance.params import computed_value, definition
@@ -235,7 +237,7 @@ def JetSetSystemParameter(
 
 def JetGetSystemParameter(
     instance: JET_INSTANCE | int | None, sesid: object, paramid: int, lParam: int = 0
-) -> tuple[object, str | None]:
+) -> tuple[Any, str | None]:
     """A parameter's value as ``(lParam, szParam)``: string parameters come back in szParam.
 
     ESE's default until the parameter is set (``engine.sysparam_table``). Computed and

@@ -107,11 +107,19 @@ def JetDelete(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> None:
         U.delete_current(cursor_for(session, tableid))
 
 
-def _record_for(cur: Any, grbit: int) -> Any:
-    """The copy buffer (RetrieveCopy with a prepared update) or the current record."""
-    if grbit & C.JET_bitRetrieveCopy and cur.update is not None:
-        return U.copy_view(cur)
-    return cur.record_view()
+def _record_for(cur: Any, grbit: int, memo: dict[bool, Any] | None = None) -> Any:
+    """The copy buffer (RetrieveCopy with a prepared update) or the current record.
+
+    ``memo`` keeps the record for the rest of one JetRetrieveColumns call, so that every
+    column of the call comes from the one record, read once (ESE fldext.cxx
+    ErrRECRetrieveColumns reads them all under one latch of the record's page)."""
+    copy = bool(grbit & C.JET_bitRetrieveCopy and cur.update is not None)
+    if memo is not None and copy in memo:
+        return memo[copy]
+    rec = U.copy_view(cur) if copy else cur.record_view()
+    if memo is not None:
+        memo[copy] = rec
+    return rec
 
 
 def _raw_value(rec: Any, columnid: int, itag: int, grbit: int) -> tuple[bytes | None, int]:
@@ -353,8 +361,8 @@ def JetRetrieveColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, column
         return value
 
 
-def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int,
-              limit: int | None) -> tuple[bytes | None, int, int, bool]:
+def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int, limit: int | None,
+              memo: dict[bool, Any] | None = None) -> tuple[bytes | None, int, int, bool]:
     """(value, cbActual, columnid retrieved, explicit NULL) from the record or copy
     buffer; columnid 0 scans the tagged columns.
 
@@ -366,7 +374,7 @@ def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int,
     if cid == 0:
         if itag < 1:
             raise_error(C.JET_errBadItagSequence)
-        rec = _record_for(cur, g)
+        rec = _record_for(cur, g, memo)
         cid, itag, set_null = _scan_tagged(rec, table, itag, g)
         if cid == 0 or set_null:
             return None, 0, cid, set_null
@@ -378,7 +386,7 @@ def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int,
         itag = 1
     elif itag < 1:
         raise_error(C.JET_errBadItagSequence)
-    rec = _record_for(cur, g)
+    rec = _record_for(cur, g, memo)
     value, size = _read_value(rec, col, itag, g, ib, limit)
     return value, size, cid, False
 
@@ -401,11 +409,12 @@ def JetRetrieveColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     items = _args.struct_list(pretrievecolumn, JET_RETRIEVECOLUMN, "pretrievecolumn")
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        memo: dict[bool, Any] = {}
         for rc in items:
-            _retrieve_one(cur, rc)
+            _retrieve_one(cur, rc, memo)
 
 
-def _retrieve_one(cur: Any, rc: Any) -> None:
+def _retrieve_one(cur: Any, rc: Any, memo: dict[bool, Any] | None = None) -> None:
     """One JET_RETRIEVECOLUMN item of :func:`JetRetrieveColumns`."""
     g = _args.grbit(rc.grbit)
     if g & ~RETRIEVE_GRBITS:
@@ -424,7 +433,7 @@ def _retrieve_one(cur: Any, rc: Any) -> None:
             _fill(rc, got.value, got.size, cid, limit, False)
             return
     if itag == 0:
-        rec = _record_for(cur, g)
+        rec = _record_for(cur, g, memo)
         if cid == 0:
             rc.itagSequence = _scan_tagged(rec, cur.table, 0, g)[1]
         else:
@@ -433,7 +442,7 @@ def _retrieve_one(cur: Any, rc: Any) -> None:
         rc.pvData, rc.cbActual, rc.err = None, 0, 0
         rc.columnidNextTagged = cid
         return
-    value, size, got_cid, set_null = _retrieve(cur, cid, g, itag, ib, limit)
+    value, size, got_cid, set_null = _retrieve(cur, cid, g, itag, ib, limit, memo)
     _fill(rc, value, size, got_cid, limit, set_null)
 
 
@@ -450,6 +459,16 @@ def _fill(rc: Any, value: bytes | None, cb_actual: int, cid: int,
         rc.err = C.JET_wrnBufferTruncated
     else:
         rc.err = 0
+
+
+def _tag_sequence(value: object) -> list[int]:
+    """A JET_ENUMCOLUMNID's ``rgtagSequence``: a list of ints (ESE's ULONG array; anything
+    else cannot be expressed in C) -> JET_errInvalidParameter."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise_error(C.JET_errInvalidParameter, "rgtagSequence must be a list of int")
+    return [_args.integer(t, "rgtagSequence item") for t in value]
 
 
 def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -482,8 +501,8 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
             wanted = [(c.columnid, []) for c in sorted(table.column_list(),
                                                        key=lambda c: c.columnid)]
         else:
-            wanted = [(table.column_by_id(int(e.columnid)).columnid, list(e.rgtagSequence))
-                      for e in ids]
+            wanted = [(table.column_by_id(_args.integer(e.columnid, "columnid")).columnid,
+                       _tag_sequence(e.rgtagSequence)) for e in ids]
         out: list[Any] = []
         for cid, tags in wanted:
             values: list[tuple[int, bytes]] = []

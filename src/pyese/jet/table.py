@@ -153,7 +153,7 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
                                     JET_TABLECREATE4), "tablecreate")
     grbit = _args.grbit(tc.grbit)
     _args.struct_list(tc.rgcolumncreate, JET_COLUMNCREATE, "rgcolumncreate")
-    _args.struct_list(tc.rgindexcreate, object, "rgindexcreate")
+    _args.struct_list(tc.rgindexcreate, _index_create_types(), "rgindexcreate")
     _args.integer(tc.ulPages, "ulPages")
     _args.integer(tc.ulDensity, "ulDensity")
     if grbit & ~TABLE_CREATE_GRBITS:
@@ -408,6 +408,12 @@ def JetCreateIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szIndexNa
     _create_indexes(sesid, tableid, [ic])
 
 
+def _index_create_types() -> tuple[type, ...]:
+    from pyese.jet.structs import JET_INDEXCREATE, JET_INDEXCREATE3
+
+    return (JET_INDEXCREATE, JET_INDEXCREATE3)
+
+
 def _create_indexes(sesid: Any, tableid: Any, items: Any) -> None:
     with session_call(sesid) as session:
         cur = _ddl_cursor(session, tableid)
@@ -427,19 +433,22 @@ def JetCreateIndex2(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                     pindexcreate: Any) -> None:
     """Create the indexes of a list of ``JET_INDEXCREATE`` (all or none); each ``err``
     is set."""
-    _create_indexes(sesid, tableid, _args.struct_list(pindexcreate, object, "pindexcreate"))
+    _create_indexes(sesid, tableid,
+                    _args.struct_list(pindexcreate, _index_create_types(), "pindexcreate"))
 
 
 def JetCreateIndex3(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                     pindexcreate: Any) -> None:
     """``JetCreateIndex2`` with ``JET_INDEXCREATE2`` (space hints accepted)."""
-    _create_indexes(sesid, tableid, _args.struct_list(pindexcreate, object, "pindexcreate"))
+    _create_indexes(sesid, tableid,
+                    _args.struct_list(pindexcreate, _index_create_types(), "pindexcreate"))
 
 
 def JetCreateIndex4(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                     pindexcreate: Any) -> None:
     """``JetCreateIndex2`` with ``JET_INDEXCREATE3`` (locale names)."""
-    _create_indexes(sesid, tableid, _args.struct_list(pindexcreate, object, "pindexcreate"))
+    _create_indexes(sesid, tableid,
+                    _args.struct_list(pindexcreate, _index_create_types(), "pindexcreate"))
 
 
 def JetDeleteIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int,

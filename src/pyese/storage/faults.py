@@ -16,6 +16,7 @@ Points used by pyese.storage:
 ``checkpoint.write``   before the checkpoint's temporary file is written
 ``checkpoint.fsync``   before the checkpoint's temporary file is fsynced
 ``applier.apply``      before the applier hands a batch to ``DatabaseFile.apply``
+``applier.applied``    after a batch's file commits, before ``on_applied``
 ``db.apply``           (``dbfile``) before a database write transaction commits
 =====================  ==========================================================
 

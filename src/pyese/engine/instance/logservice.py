@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,9 +80,10 @@ class LogCommitter:
         self.log = log
         self.applier: Applier | None = None
 
-    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]]) -> LGPOS | None:
+    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]],
+               logged: Callable[[LGPOS | None], None]) -> LGPOS | None:
         assert self.applier is not None
-        return self.applier.commit(trxid, ops_by_dbnum)
+        return self.applier.commit(trxid, ops_by_dbnum, logged)
 
     def flush(self, lgpos: LGPOS | None) -> None:
         self.log.flush(lgpos)
@@ -95,12 +97,21 @@ class DirectCommitter:
 
     def __init__(self, databases: DatabaseTable) -> None:
         self.databases = databases
+        self.vs: VersionStore | None = None
+        """Told of each apply before and after its file commits (as the applier does)."""
 
-    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]]) -> LGPOS | None:
-        for dbnum, ops in ops_by_dbnum.items():
-            db = self.databases.by_dbnum[dbnum]
-            hdr = db.file.header.applied_lgpos
-            db.file.apply(ops, LGPOS(hdr.generation, hdr.offset + 1))
+    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]],
+               logged: Callable[[LGPOS | None], None]) -> LGPOS | None:
+        assert self.vs is not None
+        logged(None)
+        files = {dbnum: self.databases.by_dbnum[dbnum].file for dbnum in ops_by_dbnum}
+        self.vs.on_applying({d: f.header.applied_lgpos for d, f in files.items()}, None)
+        try:
+            for dbnum, ops in ops_by_dbnum.items():
+                hdr = files[dbnum].header.applied_lgpos
+                files[dbnum].apply(ops, LGPOS(hdr.generation, hdr.offset + 1))
+        finally:
+            self.vs.on_applied(None)
         threadstats.charge_commit(sum(len(ops) for ops in ops_by_dbnum.values()), None)
         return None
 
@@ -136,8 +147,10 @@ class InstanceStorage:
         p = inst.params
         max_bytes = (p.max_ver_pages + 2) * VER_PAGE_BYTES  # ESE: jetapi.cxx ~5145
         if not self.recovery_on:
-            self.vs = VersionStore(inst, DirectCommitter(self.databases), max_bytes=max_bytes,
+            direct = DirectCommitter(self.databases)
+            self.vs = VersionStore(inst, direct, max_bytes=max_bytes,
                                    on_fatal=inst.set_unavailable)
+            direct.vs = self.vs
             return
         self._claim_paths()
         for path in (self.system_path, self.log_path):
@@ -146,7 +159,7 @@ class InstanceStorage:
                     raise_error(C.JET_errInvalidPath, f"{path} does not exist")
                 try:
                     os.makedirs(path, exist_ok=True)
-                except OSError as exc:
+                except (OSError, ValueError) as exc:  # ValueError: NUL or unencodable
                     raise JetError.from_code(C.JET_errInvalidPath, f"{path}: {exc}") from exc
         self.recovery = recover(self.log_path, self.system_path, self.base_name)
         self.log = LogWriter.open(self.log_path, self.base_name,
@@ -156,7 +169,8 @@ class InstanceStorage:
         self.vs = VersionStore(inst, committer, max_bytes=max_bytes,
                                on_fatal=inst.set_unavailable)
         self.applier = Applier(self.log, checkpoint_path(self.system_path, self.base_name),
-                               on_applied=self.vs.on_applied, circular=p.circular_log,
+                               on_applied=self.vs.on_applied,
+                               on_applying=self.vs.on_applying, circular=p.circular_log,
                                faults=self.faults)
         committer.applier = self.applier
 

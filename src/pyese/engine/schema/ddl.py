@@ -107,6 +107,11 @@ def check_name(name: object) -> str:
     for ch in name:
         if ord(ch) < 0x20 or ch in _INVALID_NAME_CHARS:
             raise_error(C.JET_errInvalidName, repr(name))
+        if ord(ch) > 0xFF:
+            # the catalog keeps names in one byte per character; ESE converts a wide name
+            # to its code page and fails with JET_errUnicodeTranslationFail when a
+            # character has no mapping (os/string.cxx: ERROR_NO_UNICODE_TRANSLATION)
+            raise_error(C.JET_errUnicodeTranslationFail, repr(name))
     return name.rstrip(" ")
 
 

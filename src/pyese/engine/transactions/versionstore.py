@@ -35,23 +35,40 @@ Invariants.
    applied its log record (``on_applied``); (b) every session's b is greater than its C;
    (c) every file snapshot still open was opened after the apply (apply epochs). Then every
    reader that could still look at the key finds the change in its file snapshot.
-5. *Level-0 writes* are their own transaction (ESE opens an internal one, recupd.cxx ~1633).
+5. *Apply epochs are exact.* Every apply (the applier's batch, or a commit applied at once
+   without a log) is announced before its first file commit (``on_applying``): it takes
+   the next epoch, and every logged commit it carries gets that epoch as
+   ``applied_epoch``; ``on_applied`` marks it done (``_epoch``). A commit joins the
+   ``_committed`` queue as it is logged, under the applier's lock (``logged``), so no
+   batch can be announced without it. Each file snapshot is registered with the newest
+   epoch its file holds: the applies done before it opened, plus those announced while it
+   opened whose file commit it caught (its file's ``applied_lgpos`` is past the position
+   the file held before that apply). So for any version, "is it in this reader's file
+   snapshot" has one answer for the life of the snapshot, even while the applier sits
+   between its file commits and ``on_applied`` (issue 12: a reader used to take the
+   file's newer value there, and the version's before-image later).
+6. *Room.* A level-0 commit waits (bounded) while versions of commits not yet in the
+   files pass a quarter of JET_paramMaxVerPages (``_throttle``); a write over the limit
+   waits for the applier and cleanup as long as they free something (``_with_room``)
+   before JET_errVersionStoreOutOfMemory.
+7. *Level-0 writes* are their own transaction (ESE opens an internal one, recupd.cxx ~1633).
 
 Timeline of one key (b1 < C1 < b2)::
 
     session 1:  begin(b1) put(k,v1) ..... commit C1 .............................
     session 2:                  begin(b2=after C1) get(k) -> v1 (C1 < b2)
     session 3:  begin(b3 < C1) ...................................... get(k) -> before of C1
-    applier:                                   apply C1 -> file; on_applied
+    applier:                                   on_applying; C1 -> file; on_applied
     cleanup:                                   drop C1 once b3's transaction ends and
                                                every snapshot older than the apply is closed
 
-Locks. ``commit_lock``: log append + commit id (short: the fsync happens after it).
+Locks. ``commit_lock``: log append + commit id (short: the fsync happens after it); the
+applier's own lock is taken under it (the append), and ``_lock`` under that (``logged``).
 ``tree.lock``: mutations of one tree's chains and sorted key set (conflict check + append is
 one step). Readers copy a chain (atomic under the GIL) and read it without a lock; cursors
 take ``tree.lock`` only to bisect the sorted key set. ``_lock``: the registry of trees,
-the committed queue, open snapshots and the byte count. Order: commit_lock, tree.lock,
-_lock, instance.lock.
+the committed queue, open snapshots, the apply epochs and the byte counts. Order:
+commit_lock, (applier lock,) tree.lock, _lock, instance.lock.
 """
 
 from __future__ import annotations
@@ -59,6 +76,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -84,6 +102,11 @@ VER_PAGE_BYTES = 32 * 1024
 TOMBSTONES_PER_TREE = 4096
 """Past this many tombstones a tree keeps only their newest commit id (``Tree.horizon``)."""
 """Bytes per JET_paramMaxVerPages unit (ESE: version-store buckets of 32 KiB on 64-bit)."""
+THROTTLE_SECONDS = 30.0
+"""Longest a level-0 commit waits for the applier when the versions of commits not yet in
+the files pass a quarter of the version store (``VersionStore._throttle``)."""
+ROOM_SECONDS = 30.0
+"""Longest a write over budget waits for the applier and cleanup to free versions."""
 
 
 class Database(Protocol):
@@ -92,13 +115,21 @@ class Database(Protocol):
     dbnum: int
     read_only: bool
 
-    def snapshot(self) -> Any: ...
+    def snapshot(self) -> Any:
+        """A read snapshot of the file; for a database the engine writes, its
+        ``applied_lgpos`` is the last applied position the snapshot holds."""
+        ...
 
 
 class Committer(Protocol):
     """Where commits go: the log (through the applier), or straight to the files."""
 
-    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]]) -> LGPOS | None: ...
+    def commit(self, trxid: int, ops_by_dbnum: dict[int, list[Op]],
+               logged: Callable[[LGPOS | None], None]) -> LGPOS | None:
+        """Log (or apply) a commit. ``logged(lgpos)`` must run once the commit has its
+        place in the commit order and before any apply of it is announced
+        (``VersionStore.on_applying``)."""
+        ...
 
     def flush(self, lgpos: LGPOS | None) -> None: ...
 
@@ -120,12 +151,18 @@ class Trx:
     locks: list[list[tuple[Tree, bytes]]] = field(default_factory=list)
     """Per open level: keys locked at that level (JetGetLock)."""
     snapshots: dict[int, tuple[Any, int]] = field(default_factory=dict)
-    """dbnum -> (file snapshot, the newest apply epoch it may hold), kept until the
+    """dbnum -> (file snapshot, the newest apply epoch it holds), kept until the
     transaction ends."""
     nbytes: int = 0
+    logged_bytes: int = 0
+    """``nbytes`` when the commit was logged: counted in ``VersionStore._unapplied_bytes``
+    until its apply is done."""
     has_deltas: bool = False
     """Escrow deltas were made: the commit turns them into images under commit_lock."""
     applied_epoch: int | None = None
+    """The epoch of the apply that carries this commit to the files, set when that apply
+    is announced (``VersionStore.on_applying``), before any of its file commits; the
+    apply is done once ``applied_epoch <= VersionStore._epoch``."""
     overlay: dict[tuple[Tree, bytes], bytes | None] | None = None
     """(tree, key) -> the value this transaction's snapshot holds, for keys whose committed
     versions were reclaimed while its file snapshot could not show that value (see
@@ -207,7 +244,7 @@ def _overlay_size(key: bytes, value: bytes | None) -> int:
 
 
 def _e_hi(trx: Trx | None, dbnum: int) -> int | None:
-    """The newest apply epoch ``trx``'s open file snapshot of ``dbnum`` may hold."""
+    """The newest apply epoch ``trx``'s open file snapshot of ``dbnum`` holds."""
     if trx is None:
         return None
     entry = trx.snapshots.get(dbnum)
@@ -222,7 +259,7 @@ def _resolve(chain: list[Version], trx: Trx | None, b: int, pinned: Any = _NO_PI
     transactions are never visible (a committed delta becomes an image version); the
     reader's own deltas newer than its newest own image are applied on top. ``pinned``
     (the reader's overlay value) replaces everything but the reader's own versions.
-    ``e_hi`` (the newest apply epoch the reader's open file snapshot may hold): when the
+    ``e_hi`` (the newest apply epoch the reader's open file snapshot holds): when the
     reader sees no version of the chain and the oldest is surely not in its file
     snapshot, the file answers. That is the before-image everywhere but after
     ``VersionStore.reclaim`` dropped versions the reader does not see: the chain's
@@ -306,10 +343,26 @@ class VersionStore:
         self._trx: dict[int, Trx] = {}  # session id -> open level-0 transaction
         self._committed: deque[Trx] = deque()
         self._epoch = 0
+        """Applies done: the files hold every apply of epoch <= this."""
+        self._announced = 0
+        """Applies announced (``on_applying``): at most one more than ``_epoch``."""
+        self._apply_before: dict[int, dict[int, LGPOS]] = {}
+        """epoch -> {dbnum: the applied position of the file just before that apply}, for
+        the applies a snapshot being opened may or may not hold."""
+        self._opening: dict[int, int] = {}
+        """``_epoch`` when a file snapshot being opened started -> how many are opening."""
+        self._applying: list[Trx] = []
+        """The commits the announced apply carries (its epoch is ``_announced``)."""
+        self._unapplied_bytes = 0
+        """Bytes of versions of commits logged but not yet in the files (under _lock)."""
+        self.throttled = 0
+        """Level-0 commits that waited for the applier (``_throttle``)."""
         self._applied = LGPOS(0, 0)
         self._snaps: dict[int, tuple[int, int, int, int, Trx | None]] = {}
-        """Open file snapshots: id -> (epoch before opening, the highest epoch the snapshot
-        may hold, the reader's b, dbnum, its transaction or None for a one-step read)."""
+        """Open file snapshots: id -> (the newest epoch surely in the snapshot, the newest
+        epoch it may hold, the reader's b, dbnum, its transaction or None for a one-step
+        read). The two are equal once ``_open_snapshot`` returned (its file holds exactly
+        the applies up to it); while it opens, the second is TRX_MAX."""
         self._inner: dict[int, Trx] = {}
         """Internal level-0 transactions in flight (an update outside a transaction, a
         JET_bitEscrowNoRollback delta): id(trx) -> trx."""
@@ -361,6 +414,8 @@ class VersionStore:
         self._end(trx)
         if lgpos is not None and not lazy:
             self._flush(lgpos)
+        if lgpos is not None:
+            self._throttle()
         if trx.folded:
             for hook in list(self.commit_hooks):
                 try:
@@ -411,40 +466,77 @@ class VersionStore:
 
     def _write(self, session: Session, db: Database, objid: int, key: bytes,
                value: bytes | None) -> None:
+        self._with_room(lambda: self._write_once(session, db, objid, key, value))
+
+    def _with_room(self, attempt: Callable[[], Any]) -> Any:
+        """Run ``attempt`` (a write that changes nothing when it fails); over budget, wait
+        for the applier and cleanup to free versions and try again, as long as waiting
+        frees something (committed versions waiting only for the applier, or a cleanup
+        under way) and for at most ROOM_SECONDS: a lagging applier throttles writers, it
+        does not fail them. Raises JET_errVersionStoreOutOfMemory when nothing more can be
+        freed (this transaction's versions, or versions an open snapshot needs)."""
         try:
-            self._write_once(session, db, objid, key, value)
+            return attempt()
         except JetError as exc:
-            # Over budget: when committed versions wait only for the applier, let it catch
-            # up and retry once (a failed write changed nothing).
             if exc.err != C.JET_errVersionStoreOutOfMemory:
                 raise
-            waited = self.catch_up()
-            if not self.reclaim() and not waited:
-                raise
-            self._write_once(session, db, objid, key, value)
+        deadline = time.monotonic() + ROOM_SECONDS
+        while True:
+            before = self.nbytes
+            waited = self.catch_up(timeout=max(0.0, deadline - time.monotonic()))
+            self.reclaim()
+            try:
+                return attempt()
+            except JetError as exc:
+                if exc.err != C.JET_errVersionStoreOutOfMemory:
+                    raise
+                if (not waited and self.nbytes >= before) or time.monotonic() >= deadline:
+                    raise
 
-    def catch_up(self) -> bool:
-        """Wait until every committed transaction is in the database files (flushing the
-        log), then drop the versions readers allow. Returns False when nothing was waiting
-        for the applier (commits without a log are applied at once). Called with no tree
-        lock held (the applier's cleanup takes tree locks). Raises the applier's failure."""
+    def catch_up(self, timeout: float | None = None) -> bool:
+        """Wait (at most ``timeout`` seconds) until every committed transaction is in the
+        database files (flushing the log), then drop the versions readers allow, after
+        any cleanup under way. Returns False when nothing was waiting for the applier
+        (commits without a log are applied at once). Called with no tree lock held (the
+        applier's cleanup takes tree locks). Raises the applier's failure."""
         with self._lock:
             pending = [t.lgpos for t in self._committed
-                       if t.applied_epoch is None and t.lgpos is not None]
+                       if (t.applied_epoch is None or t.applied_epoch > self._epoch)
+                       and t.lgpos is not None]
         applier = getattr(self.committer, "applier", None)
-        if not pending or applier is None:
-            return False
-        target = max(pending)
-        self._flush(target)
-        if not applier.wait_applied(target) and applier.failed is not None:
-            raise applier.failed
-        with self._lock:  # until the applier's callback (and its cleanup) has run
-            while self._applied < target and applier.failed is None:
-                self._applied_cond.wait(0.1)
-        with self._cleanup_lock:
+        if pending and applier is not None:
+            target = max(pending)
+            self._flush(target)
+            if not applier.wait_applied(target, timeout) and applier.failed is not None:
+                raise applier.failed
+            end = None if timeout is None else time.monotonic() + timeout
+            with self._lock:  # until the applier's callback (and its cleanup) has run
+                while self._applied < target and applier.failed is None:
+                    if end is not None and time.monotonic() >= end:
+                        break
+                    self._applied_cond.wait(0.1)
+        with self._cleanup_lock:  # a cleanup under way (the applier's) has finished
             pass
         self.cleanup()
-        return True
+        return bool(pending) and applier is not None
+
+    def _throttle(self) -> None:
+        """After a level-0 commit: while the versions of commits not yet in the files
+        pass a quarter of the version store, wait (at most THROTTLE_SECONDS) for the
+        applier to bring them under an eighth. Lazy commits would otherwise run ahead of
+        the applier, and the next transaction's file snapshot, opened before they reach
+        the files, would keep all their versions for its whole life."""
+        if self._unapplied_bytes <= self.max_bytes // 4:
+            return
+        applier = getattr(self.committer, "applier", None)
+        if applier is None:
+            return
+        self.throttled += 1
+        end = time.monotonic() + THROTTLE_SECONDS
+        with self._lock:
+            while (self._unapplied_bytes > self.max_bytes // 8 and applier.failed is None
+                   and time.monotonic() < end):
+                self._applied_cond.wait(0.1)
 
     def _write_once(self, session: Session, db: Database, objid: int, key: bytes,
                     value: bytes | None) -> None:
@@ -479,6 +571,7 @@ class VersionStore:
             session.last_commit_lgpos = lgpos
             if not session.commit_default & C.JET_bitCommitLazyFlush:
                 self._flush(lgpos)
+            self._throttle()
 
     def _add_version(self, trx: Trx, level: int, tree: Tree, key: bytes,
                      value: bytes | None) -> None:
@@ -520,9 +613,15 @@ class VersionStore:
         with self._lock:
             if self.nbytes + size > self.max_bytes:
                 # ESE: ver.cxx ~574; the transaction stays open and may roll back.
-                raise_error(C.JET_errVersionStoreOutOfMemory,
-                            f"{self.nbytes} bytes of versions in use")
+                self._out_of_memory()
             self.nbytes += size
+
+    def _out_of_memory(self) -> None:
+        """Raise JET_errVersionStoreOutOfMemory saying what to do about it."""
+        raise_error(C.JET_errVersionStoreOutOfMemory,
+                    f"{self.nbytes} of {self.max_bytes} bytes of versions in use: commit in "
+                    f"smaller transactions, or raise JET_paramMaxVerPages (now "
+                    f"{self.instance.params.max_ver_pages})")
 
     def _check_conflict(self, tree: Tree, chain: list[Version] | None, key: bytes,
                         trx: Trx, *, read_lock: bool = False, delta: bool = False) -> None:
@@ -621,7 +720,7 @@ class VersionStore:
                 inner.locks.append([])
                 self._inner[id(inner)] = inner
                 try:
-                    old = self._add_delta(inner, 1, tree, key, delta)
+                    old = self._with_room(lambda: self._add_delta(inner, 1, tree, key, delta))
                     self._commit0(inner)
                 except BaseException:
                     self._rollback_level(inner, 1)
@@ -629,7 +728,7 @@ class VersionStore:
                     raise
                 self._end(inner)
                 return old
-        return self._add_delta(trx, session.level, tree, key, delta)
+        return self._with_room(lambda: self._add_delta(trx, session.level, tree, key, delta))
 
     def _add_delta(self, trx: Trx, level: int, tree: Tree, key: bytes,
                    delta: Any) -> bytes | None:
@@ -903,23 +1002,30 @@ class VersionStore:
             ops.setdefault(dbnum, []).append(Op(OP_DELETE_TREE, objid))
         if not ops:
             return None
+
+        def logged(lgpos: LGPOS | None) -> None:
+            # In commit order, before the apply that carries it can be announced: the
+            # announcement finds it here and gives it its apply epoch.
+            with self._lock:
+                trx.lgpos = lgpos
+                trx.logged_bytes = trx.nbytes
+                self._unapplied_bytes += trx.nbytes
+                self._committed.append(trx)
+
         try:
-            lgpos = self.committer.commit(trx.begin0, ops)
+            lgpos = self.committer.commit(trx.begin0, ops, logged)
         except JetError as exc:
+            with self._lock:
+                if self._committed and self._committed[-1] is trx:
+                    self._committed.pop()
+                    if trx.applied_epoch is None:
+                        self._unapplied_bytes -= trx.logged_bytes
             self.on_fatal(exc.err)
             raise
         inst = self.instance
         with inst.lock:
             inst.trx_newest += 4
             trx.commit_id = inst.trx_newest
-        trx.lgpos = lgpos
-        with self._lock:
-            if lgpos is None:
-                # No log: the committer applied the ops already. The epoch moves here,
-                # under commit_lock, so at most one apply is ever ahead of the epoch.
-                self._epoch += 1
-                trx.applied_epoch = self._epoch
-            self._committed.append(trx)
         return lgpos
 
     def _flush(self, lgpos: LGPOS | None) -> None:
@@ -979,8 +1085,7 @@ class VersionStore:
             len(v.after) if v.after is not None else 0)
         with self._lock:
             if delta > 0 and self.nbytes + delta > self.max_bytes:
-                raise_error(C.JET_errVersionStoreOutOfMemory,
-                            f"{self.nbytes} bytes of versions in use")
+                self._out_of_memory()
             self.nbytes += delta
         trx.nbytes += delta
         v.size += delta
@@ -1036,26 +1141,69 @@ class VersionStore:
         return self._file_snapshot(trx, tree.db).get(tree.objid, key)
 
     def _open_snapshot(self, db: Database, trx: Trx | None = None) -> tuple[Any, int]:
-        """A file snapshot registered with the apply epochs around its opening: it holds
-        every apply up to the first and none past the second (at most one apply is in
-        flight between a file commit and its ``on_applied``). Returns (snapshot, the
-        second)."""
+        """A file snapshot registered with the newest apply epoch it holds; returns
+        (snapshot, that epoch). Raises what ``db.snapshot()`` raises.
+
+        Every apply done before the opening is in it and none announced after it; an
+        apply announced in between (in flight: its file commits may come before or after
+        the LMDB read transaction begins) is in it exactly when the snapshot's recorded
+        applied position is past the one the file held just before that apply (applies
+        commit to a file in order, so the first one missing ends the run). An apply that
+        does not write this database changes nothing the snapshot shows and counts as
+        held.
+        """
+        dbnum = db.dbnum
         with self._lock:
-            epoch = self._epoch
+            e_lo = self._epoch
             sid = next(self._snap_ids)
             b = trx.begin0 if trx is not None else TRX_MAX
-            self._snaps[sid] = (epoch, epoch + 1, b, db.dbnum, trx)
+            self._snaps[sid] = (e_lo, TRX_MAX, b, dbnum, trx)
+            self._opening[e_lo] = self._opening.get(e_lo, 0) + 1
         try:
             snap = db.snapshot()
         except BaseException:
             with self._lock:
                 del self._snaps[sid]
+                self._opened(e_lo)
             raise
         with self._lock:
-            e_hi = self._epoch + 1
-            self._snaps[sid] = (epoch, e_hi, b, db.dbnum, trx)
+            e_hi = self._announced
+            uncertain = [(e, self._apply_before[e][dbnum]) for e in range(e_lo + 1, e_hi + 1)
+                         if dbnum in self._apply_before.get(e, ())]
+            self._opened(e_lo)
+        held = e_hi
+        if uncertain:
+            try:
+                in_file = snap.applied_lgpos
+            except BaseException:
+                self._close_snapshot(snap)
+                with self._lock:
+                    self._snaps.pop(sid, None)
+                raise
+            for e, before in uncertain:
+                if in_file <= before:
+                    held = e - 1
+                    break
+        with self._lock:
+            self._snaps[sid] = (held, held, b, dbnum, trx)
         snap._vs_id = sid
-        return snap, e_hi
+        return snap, held
+
+    def _opened(self, e_lo: int) -> None:
+        """A snapshot that began opening at epoch ``e_lo`` is registered (under _lock)."""
+        n = self._opening[e_lo] - 1
+        if n:
+            self._opening[e_lo] = n
+        else:
+            del self._opening[e_lo]
+        self._forget_before()
+
+    def _forget_before(self) -> None:
+        """Drop the file positions of applies no opening snapshot can be unsure of
+        (under _lock)."""
+        keep = min(self._epoch, min(self._opening, default=self._epoch))
+        for e in [e for e in self._apply_before if e <= keep]:
+            del self._apply_before[e]
 
     def _close_snapshot(self, snap: Any) -> None:
         with self._lock:
@@ -1067,14 +1215,39 @@ class VersionStore:
 
     # -- cleanup --------------------------------------------------------------------------
 
-    def on_applied(self, lgpos: LGPOS) -> None:
-        """The applier's callback: every record through ``lgpos`` is in the files."""
+    def on_applying(self, before: dict[int, LGPOS], end: LGPOS | None) -> None:
+        """The applier's (or a committer's that applies at once) announcement, before the
+        first file commit of an apply: it carries every logged commit not yet announced
+        through ``end`` (None: all of them); ``before`` maps each database it writes to
+        the applied position its file holds now. Gives those commits the new epoch."""
         with self._lock:
-            self._epoch += 1
-            self._applied = lgpos
-            for trx in self._committed:
-                if trx.applied_epoch is None and (trx.lgpos is None or trx.lgpos <= lgpos):
-                    trx.applied_epoch = self._epoch
+            self._announced += 1
+            epoch = self._announced
+            self._apply_before[epoch] = dict(before)
+            fresh: list[Trx] = []
+            for trx in reversed(self._committed):  # the unannounced are the newest
+                if trx.applied_epoch is not None:
+                    break
+                fresh.append(trx)
+            for trx in reversed(fresh):
+                if end is not None and trx.lgpos is not None and trx.lgpos > end:
+                    break
+                trx.applied_epoch = epoch
+                self._applying.append(trx)
+
+    def on_applied(self, lgpos: LGPOS | None) -> None:
+        """The announced apply is done: every record through ``lgpos`` is in the files.
+        (A caller that did not announce it gets it announced now, without file positions.)"""
+        if self._announced == self._epoch:  # only the caller's thread announces
+            self.on_applying({}, lgpos)
+        with self._lock:
+            self._epoch = self._announced
+            for trx in self._applying:
+                self._unapplied_bytes -= trx.logged_bytes
+            self._applying.clear()
+            if lgpos is not None:
+                self._applied = lgpos
+            self._forget_before()
         self.cleanup()
         with self._lock:
             self._applied_cond.notify_all()
@@ -1110,7 +1283,8 @@ class VersionStore:
                     return
                 trx = self._committed[0]
                 min_snap = min((e[0] for e in self._snaps.values()), default=None)
-                if (trx.applied_epoch is None or trx.commit_id is None
+                if (trx.applied_epoch is None or trx.applied_epoch > self._epoch
+                        or trx.commit_id is None
                         or trx.commit_id >= oldest_b
                         or (min_snap is not None and min_snap < trx.applied_epoch)):
                     return
@@ -1158,15 +1332,18 @@ class VersionStore:
             with self._lock:
                 committed = list(self._committed)
                 snaps = list(self._snaps.values())
+                applied = self._epoch
             readers = list(self._trx.values())
             _oldest, oldest_rw = self._oldest_begin0()
             finished: set[int] = set()
             for trx in committed:
-                if trx.applied_epoch is None or trx.commit_id is None:
+                if (trx.applied_epoch is None or trx.applied_epoch > applied
+                        or trx.commit_id is None):
                     break  # applies go in commit order: none later is applied either
                 done = True
                 for tree, key in list(trx.order):
-                    got = self._reclaim_chain(tree, key, snaps, readers, oldest_rw)
+                    got = self._reclaim_chain(tree, key, snaps, readers, oldest_rw,
+                                              applied)
                     if got is None:
                         done = False
                     else:
@@ -1181,7 +1358,8 @@ class VersionStore:
         return freed
 
     def _reclaim_chain(self, tree: Tree, key: bytes, snaps: list[tuple[int, int, int, int,
-                       Trx | None]], readers: list[Trx], oldest_rw: int) -> int | None:
+                       Trx | None]], readers: list[Trx], oldest_rw: int,
+                       applied: int) -> int | None:
         """``reclaim`` for one key: bytes freed, or None when the chain must stay."""
         with tree.lock:
             chain = tree.chains.get(key)
@@ -1192,7 +1370,8 @@ class VersionStore:
             for v in chain:
                 cid = v.trx.commit_id
                 aep = v.trx.applied_epoch
-                if cid is None or aep is None or v.delta is not None or v.escrow:
+                if (cid is None or aep is None or aep > applied or v.delta is not None
+                        or v.escrow):
                     return None
                 commits.append(cid)
                 applies.append(aep)

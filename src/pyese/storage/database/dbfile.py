@@ -145,6 +145,7 @@ class DatabaseFile:
         spath = os.fspath(path)
         if not spath:
             raise_error(C.JET_errDatabaseInvalidPath, "empty database path")
+        _check_path(spath)
         if page_size not in PAGE_SIZES:
             raise_error(C.JET_errInvalidParameter, f"page size {page_size}")
         spath = os.path.abspath(spath)
@@ -215,6 +216,7 @@ class DatabaseFile:
         spath = os.fspath(path)
         if not spath:
             raise_error(C.JET_errDatabaseInvalidPath, "empty database path")
+        _check_path(spath)
         spath = os.path.abspath(spath)
         try:
             st = os.stat(spath)
@@ -340,7 +342,7 @@ class DatabaseFile:
             try:
                 self._env.sync(True)
             except lmdb.Error as exc:
-                _raise_lmdb(exc, "flush")
+                _raise_lmdb(exc, "flush", path=self.path, need=self._write_need(()))
 
     def _commit(self, ops: Sequence[Op], header: DatabaseHeader, what: str, durable: bool) -> None:
         self._grow_if_idle()
@@ -355,15 +357,21 @@ class DatabaseFile:
             except lmdb.MapFullError:
                 self._grow(waiting=True)
             except lmdb.Error as exc:
-                _raise_lmdb(exc, what)
+                _raise_lmdb(exc, what, path=self.path, need=self._write_need(ops))
         self._header = header
         self._fault(f"{what}.after_commit")
         if durable:
             try:
                 self._env.sync(True)
             except lmdb.Error as exc:
-                _raise_lmdb(exc, what)
+                _raise_lmdb(exc, what, path=self.path, need=self._write_need(ops))
             self._fault(f"{what}.after_flush")
+
+    def _write_need(self, ops: Sequence[Op]) -> int:
+        """Bytes a write transaction of ``ops`` may write (see ``_raise_lmdb``)."""
+        psize = self._env.stat()["psize"]
+        data = sum(len(op.key) + len(op.value or b"") for op in ops)
+        return 2 * data + _WRITE_SLACK_PAGES * psize
 
     def _grow_if_idle(self) -> None:
         info = self._env.info()
@@ -803,15 +811,59 @@ def _raise_os(exc: OSError, path: str) -> NoReturn:
     raise JetError.from_code(code, f"{path}: {exc.strerror}") from exc
 
 
-def _raise_lmdb(exc: lmdb.Error, what: str) -> NoReturn:
+_DISK_FULL_TEXTS = tuple(os.strerror(e) for e in (errno.ENOSPC, getattr(errno, "EDQUOT",
+                                                                           errno.ENOSPC)))
+_WRITE_SLACK_PAGES = 64
+"""Pages a write transaction may need besides its data: the copied path to each changed
+leaf, the free-list record, the meta page (an over-estimate on purpose)."""
+
+
+def _check_path(spath: str) -> None:
+    """A path the file system can name at all: no NUL, encodable; JET_errInvalidPath
+    otherwise (os/error.cxx: ERROR_INVALID_NAME -> JET_errInvalidPath)."""
+    if "\0" in spath:
+        raise_error(C.JET_errInvalidPath, "a NUL character in the database path")
+    try:
+        os.fsencode(spath)
+    except UnicodeError:
+        raise_error(C.JET_errInvalidPath, "the database path cannot be encoded")
+
+
+def _raise_lmdb(exc: lmdb.Error, what: str, *, path: str | None = None,
+                need: int = 0) -> NoReturn:
+    """Raise the JetError for LMDB's error ``exc`` during ``what``.
+
+    Disk full. ESE reports a full volume as JET_errDiskFull (os/error.cxx
+    ErrOSErrFromWin32Err: ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL). LMDB reports it two
+    ways: ENOSPC from a write that wrote nothing (py-lmdb's DiskError), or EIO when the
+    write was short (mdb_page_flush turns a partial pwrite into EIO, and on a full volume
+    the last write is usually partial). So an EIO from a write (``path`` given) is a full
+    disk when the file system holding ``path`` has less room left than the transaction
+    needed (``need`` bytes): then JET_errDiskFull, else JET_errDiskIO. LMDB's map-full
+    (MDB_MAP_FULL) is another thing: the mapping, not the disk, is full; it is grown
+    before we get here, and an ungrowable map is JET_errOutOfDatabaseSpace.
+    """
     if isinstance(exc, lmdb.MapFullError):
         code = C.JET_errOutOfDatabaseSpace
     elif isinstance(exc, lmdb.ReadersFullError):
         code = C.JET_errOutOfSessions
     elif isinstance(exc, lmdb.CorruptedError | lmdb.PageNotFoundError | lmdb.InvalidError):
         code = C.JET_errDatabaseCorrupted
-    elif isinstance(exc, lmdb.DiskError):
+    elif isinstance(exc, lmdb.DiskError) or any(t in str(exc) for t in _DISK_FULL_TEXTS):
+        code = C.JET_errDiskFull
+    elif path is not None and _volume_full(path, need):
         code = C.JET_errDiskFull
     else:
         code = C.JET_errDiskIO
     raise JetError.from_code(code, f"{what}: {exc}") from exc
+
+
+def _volume_full(path: str, need: int) -> bool:
+    """Whether the file system holding ``path`` has fewer than ``need`` bytes free (for
+    this process: root may use the blocks reserved for it)."""
+    try:
+        st = os.statvfs(os.path.dirname(path) or ".")
+    except OSError:
+        return False
+    blocks = st.f_bfree if os.geteuid() == 0 else st.f_bavail
+    return blocks * st.f_frsize < need

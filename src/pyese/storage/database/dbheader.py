@@ -30,8 +30,11 @@ meta page it finds; mapping pages past the end of a truncated file faults the pr
 this order: not empty; not a genuine ESE database (``ulMagic`` 0x89ABCDEF at offset 4);
 LMDB's magic 0xBEEFC0DE and data version 1 in both meta pages (64-bit layout: page header
 16 bytes, ``mm_magic`` at 16, ``mm_version`` at 20, page size in ``mm_dbs[FREE].md_pad`` at
-40, the roots at 80 and 128, ``mm_last_pg`` at 136, ``mm_txnid`` at 144); and the file holds
-every page the newer meta page uses. Only then may LMDB open the file.
+40, the roots at 80 and 128, ``mm_last_pg`` at 136, ``mm_txnid`` at 144); the roots inside the
+file; and every page the newer meta page counts (up to ``mm_last_pg``) either inside the file
+or on LMDB's free list (a page allocated and freed in one write transaction is never written,
+so a healthy file may end early; see ``_check_unwritten_tail``). Only then may LMDB open the
+file.
 
 Errors, chosen as ESE's ``ErrDBReadHeaderCheckConsistency`` (db.cxx) chooses them: a header
 that is not a database header -> ``JET_errDatabaseCorrupted`` (-1206, "Non database file or
@@ -44,6 +47,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pyese.jethdr import constants as C
@@ -82,6 +86,19 @@ _OFF_MAIN_ROOT = 128
 _OFF_LAST_PG = 136
 _OFF_TXNID = 144
 _META_MIN = 152
+_NUM_METAS = 2
+_PAGE_HDR = 16
+_NODE_HDR = 8
+_OFF_LOWER = 12
+_P_BRANCH = 0x01
+_P_LEAF = 0x02
+_F_BIGDATA = 0x01
+_F_SUBDATA = 0x02
+_MDB_DB_SIZE = 48
+_MDB_DB_ROOT = 40
+_MAX_DEPTH = 32
+_MAX_UNWRITTEN = 1 << 24
+"""More pages past the end than this is no unwritten tail: a truncated or hostile file."""
 _MIN_PSIZE = 512
 _MAX_PSIZE = 65536
 
@@ -195,14 +212,130 @@ def check_image(fd: int) -> None:
     meta1 = _meta(os.pread(fd, _META_MIN, psize), "meta page 1")
     newest = meta0 if meta0["txnid"] >= meta1["txnid"] else meta1
     last = newest["last_pg"]
-    if (last + 1) * psize > size:
-        raise_error(
-            C.JET_errDatabaseCorrupted,
-            f"truncated: {size} bytes, the database uses {(last + 1) * psize}",
-        )
+    in_file = size // psize
+    if in_file < _NUM_METAS:
+        raise_error(C.JET_errDatabaseCorrupted, f"truncated: {size} bytes")
     for root in ("free_root", "main_root"):
-        if newest[root] != _P_INVALID and not 2 <= newest[root] <= last:
+        if newest[root] != _P_INVALID and not _NUM_METAS <= newest[root] <= last:
             raise_error(C.JET_errDatabaseCorrupted, f"LMDB {root} page {newest[root]}")
+        if newest[root] != _P_INVALID and newest[root] >= in_file:
+            raise_error(C.JET_errDatabaseCorrupted,
+                        f"truncated: {size} bytes, the {root} page is {newest[root]}")
+    if last >= in_file:
+        _check_unwritten_tail(fd, psize, in_file, last, newest["free_root"],
+                              newest["main_root"], size)
+
+
+def _check_unwritten_tail(fd: int, psize: int, in_file: int, last: int, free_root: int,
+                          main_root: int, size: int) -> None:
+    """Pages ``in_file``..``last`` lie past the end of the file: accept only if every one of
+    them is on LMDB's free list (raise JET_errDatabaseCorrupted otherwise).
+
+    LMDB counts in ``mm_last_pg`` every page a write transaction allocated, but writes only
+    the pages still in use at commit: a page allocated and freed again in the same
+    transaction goes on the free list unwritten, so a healthy file may end before its last
+    page. LMDB never reads a free page (it writes one before reusing it), so such a tail is
+    harmless; a tail holding any page in use is a truncated file (reading it would fault):
+    the named databases' roots (read from the main tree) must lie inside the file too.
+    The free list is LMDB's FREE_DBI tree: keys are transaction ids, values ID lists
+    (``count, pgno...``, 64-bit), big ones in overflow pages; every page of that tree must
+    itself be inside the file.
+    """
+    missing = last - in_file + 1
+    if missing > _MAX_UNWRITTEN:
+        raise_error(C.JET_errDatabaseCorrupted,
+                    f"truncated: {size} bytes, the database uses {(last + 1) * psize}")
+    free: set[int] = set()
+    if free_root != _P_INVALID:
+        for idl in _free_lists(fd, psize, in_file, free_root):
+            free.update(p for p in idl if p >= in_file)
+    if main_root != _P_INVALID:
+        for sub in _named_roots(fd, psize, in_file, main_root):
+            if sub >= in_file:
+                raise_error(C.JET_errDatabaseCorrupted,
+                            f"truncated: {size} bytes, a named database's root is page {sub}")
+    gone = next((p for p in range(in_file, last + 1) if p not in free), None)
+    if gone is not None:
+        raise_error(C.JET_errDatabaseCorrupted,
+                    f"truncated: {size} bytes, page {gone} is in use "
+                    f"(the database uses {(last + 1) * psize})")
+
+
+def _read_page(fd: int, psize: int, in_file: int, pgno: int, count: int = 1) -> bytes:
+    if not _NUM_METAS <= pgno or pgno + count > in_file:
+        raise_error(C.JET_errDatabaseCorrupted, f"LMDB free list names page {pgno}")
+    data = os.pread(fd, psize * count, pgno * psize)
+    if len(data) != psize * count:
+        raise_error(C.JET_errDatabaseCorrupted, f"LMDB page {pgno}: short read")
+    return data
+
+
+def _leaf_nodes(fd: int, psize: int, in_file: int, root: int) -> Iterator[tuple[int, bytes]]:
+    """(node flags, data) of every leaf node of the LMDB tree rooted at ``root``, reading
+    pages with ``pread``; a big value is read from its overflow pages. Every page visited
+    must lie inside the file (``in_file`` pages), or JET_errDatabaseCorrupted."""
+    stack = [(root, 0)]
+    seen: set[int] = set()
+    while stack:
+        pgno, depth = stack.pop()
+        if pgno in seen or depth > _MAX_DEPTH or len(seen) > in_file:
+            raise_error(C.JET_errDatabaseCorrupted, f"LMDB tree loops at page {pgno}")
+        seen.add(pgno)
+        page = _read_page(fd, psize, in_file, pgno)
+        flags, lower = struct.unpack_from("<HH", page, _OFF_FLAGS)
+        nkeys = (lower - _PAGE_HDR) // 2
+        if lower < _PAGE_HDR or _PAGE_HDR + 2 * nkeys > psize:
+            raise_error(C.JET_errDatabaseCorrupted, f"LMDB page {pgno}: bad lower bound")
+        if not flags & (_P_BRANCH | _P_LEAF):
+            raise_error(C.JET_errDatabaseCorrupted, f"LMDB page {pgno}: not a tree page")
+        for k in range(nkeys):
+            (off,) = struct.unpack_from("<H", page, _PAGE_HDR + 2 * k)
+            if off + _NODE_HDR > psize:
+                raise_error(C.JET_errDatabaseCorrupted, f"LMDB page {pgno}: bad node")
+            lo, hi, nflags, ksize = struct.unpack_from("<HHHH", page, off)
+            if flags & _P_BRANCH:
+                stack.append((lo | hi << 16 | nflags << 32, depth + 1))
+                continue
+            dsize = lo | hi << 16
+            dstart = off + _NODE_HDR + ksize
+            if nflags & _F_BIGDATA:
+                if dstart + 8 > psize:
+                    raise_error(C.JET_errDatabaseCorrupted, f"LMDB page {pgno}: bad node")
+                (ovpg,) = struct.unpack_from("<Q", page, dstart)
+                first = _read_page(fd, psize, in_file, ovpg)
+                (npages,) = struct.unpack_from("<I", first, _OFF_LOWER)
+                if npages < 1 or dsize > npages * psize:
+                    raise_error(C.JET_errDatabaseCorrupted, f"LMDB overflow page {ovpg}")
+                data = _read_page(fd, psize, in_file, ovpg, npages)[_PAGE_HDR:_PAGE_HDR + dsize]
+            else:
+                data = page[dstart:dstart + dsize]
+            if len(data) != dsize:
+                raise_error(C.JET_errDatabaseCorrupted, f"LMDB page {pgno}: bad node")
+            yield nflags, data
+
+
+def _free_lists(fd: int, psize: int, in_file: int, root: int) -> list[list[int]]:
+    """Every ID list of the free-list tree rooted at ``root`` (page numbers)."""
+    out: list[list[int]] = []
+    for _flags, data in _leaf_nodes(fd, psize, in_file, root):
+        ids = struct.unpack(f"<{len(data) // 8}Q", data[:len(data) // 8 * 8])
+        if len(data) % 8 or not ids or ids[0] != len(ids) - 1:
+            raise_error(C.JET_errDatabaseCorrupted, "LMDB free list: bad ID list")
+        out.append(list(ids[1:]))
+    return out
+
+
+def _named_roots(fd: int, psize: int, in_file: int, root: int) -> list[int]:
+    """Root pages of the named databases (``header``, ``trees``) listed in the main tree."""
+    roots = []
+    for flags, data in _leaf_nodes(fd, psize, in_file, root):
+        if flags & _F_SUBDATA:
+            if len(data) != _MDB_DB_SIZE:
+                raise_error(C.JET_errDatabaseCorrupted, "LMDB named database record")
+            (sub,) = struct.unpack_from("<Q", data, _MDB_DB_ROOT)
+            if sub != _P_INVALID:
+                roots.append(sub)
+    return roots
 
 
 def _meta(page: bytes, what: str) -> dict[str, int]:

@@ -14,6 +14,15 @@ two-database transaction). It groups the ops of many records into one
 records the database's applied position), then calls ``on_applied(lgpos)`` so the engine
 can drop in-memory versions up to ``lgpos``.
 
+An apply in flight is announced: before the first file commit of a batch the thread calls
+``on_applying(before, end)``, where ``before`` maps each database the batch writes to the
+applied position its file holds just before (a read snapshot of that file holds this batch
+exactly when its recorded applied position is past it) and ``end`` is the batch's last
+position. Readers use it to know, for each file snapshot, whether the batch is in it
+(``engine.versionstore``: the in-flight window between a file commit and ``on_applied``).
+``commit(..., logged)`` calls ``logged(lgpos)`` under the applier's lock right after the
+append, so a commit is known to the engine before any batch holding it is announced.
+
 With ``force_flush`` (default) the thread flushes the log itself when queued records are
 not yet durable, so lazy commits reach the databases within one group flush; otherwise
 it waits for someone else's flush (a flush listener wakes it).
@@ -67,19 +76,22 @@ class Applier:
     """Applies committed redo to the attached databases and keeps the checkpoint.
 
     ``log``: the instance's LogWriter; ``checkpoint_file``: path of ``<base>.chk``.
-    ``on_applied(lgpos)``: called on the applier thread after each batch.
+    ``on_applying(before, end)``: called on the applier thread before each batch's file
+    commits; ``on_applied(lgpos)``: after them.
     On construction a checkpoint at ``log.start_lgpos`` with nothing attached is written
     (recovery has just made every database consistent).
     """
 
     def __init__(self, log: LogWriter, checkpoint_file: str, *,
                  on_applied: Callable[[LGPOS], None] | None = None,
+                 on_applying: Callable[[dict[int, LGPOS], LGPOS], None] | None = None,
                  circular: bool | None = None, checkpoint_bytes: int = 4 << 20,
                  force_flush: bool = True, batch_records: int = 4096,
                  faults: FaultInjector = NO_FAULTS, start: bool = True) -> None:
         self._log = log
         self._checkpoint_file = checkpoint_file
         self._on_applied = on_applied
+        self._on_applying = on_applying
         self._circular = log.circular if circular is None else circular
         self._checkpoint_bytes = checkpoint_bytes
         self._force_flush = force_flush
@@ -110,10 +122,13 @@ class Applier:
 
     # --- submitting -----------------------------------------------------------------------
 
-    def commit(self, trxid: int, ops_by_dbnum: Mapping[int, Sequence[Op]]) -> LGPOS:
+    def commit(self, trxid: int, ops_by_dbnum: Mapping[int, Sequence[Op]],
+               logged: Callable[[LGPOS], None] | None = None) -> LGPOS:
         """Log a committed transaction's redo (not flushed) and queue it; return its
-        position. The caller flushes for a durable commit (``log.flush(lgpos)``) and must
-        not mutate ``ops_by_dbnum`` afterwards. Raises the applier's or the log's failure."""
+        position. ``logged(lgpos)`` runs under the applier's lock once it is queued, before
+        the thread can take it (it must not call the applier). The caller flushes for a
+        durable commit (``log.flush(lgpos)``) and must not mutate ``ops_by_dbnum``
+        afterwards. Raises the applier's or the log's failure."""
         payload = F.encode_commit(trxid, ops_by_dbnum)
         with self._cond:
             if self._failed is not None:
@@ -121,6 +136,8 @@ class Applier:
             lg = self._log.append(F.REC_COMMIT, payload)
             self._queue.append(_Entry(_COMMIT, lg, ops_by_dbnum))
             self._submitted = lg
+            if logged is not None:
+                logged(lg)
             self._cond.notify_all()
         threadstats.charge_commit(sum(len(ops) for ops in ops_by_dbnum.values()), len(payload))
         return lg
@@ -159,6 +176,9 @@ class Applier:
         with self._cond:
             if self._failed is not None:
                 raise self._failed
+        # advance the checkpoint past the detach: a crash from here on never makes
+        # recovery reopen the detached file (ESE: a clean detach updates the checkpoint)
+        self._write_checkpoint(force=True)
         return lg
 
     # --- observing and waiting ------------------------------------------------------------
@@ -259,12 +279,15 @@ class Applier:
                     self._fail(exc)
                     return
                 continue
+            end = batch[-1].lgpos
             try:
+                if self._on_applying is not None:
+                    self._on_applying(self._positions_before(batch), end)
                 self._apply_batch(batch)
+                self._faults.hit("applier.applied")
             except BaseException as exc:
                 self._fail(exc)
                 return
-            end = batch[-1].lgpos
             attached = tuple(info for info, _db in self._dbs.values())
             with self._cond:
                 self._applied = end
@@ -278,6 +301,23 @@ class Applier:
             except BaseException as exc:
                 self._fail(exc)
                 return
+
+    def _positions_before(self, batch: list[_Entry]) -> dict[int, LGPOS]:
+        """dbnum -> the applied position its file holds before ``batch``, for each
+        database the batch writes."""
+        files = {dbnum: db for dbnum, (_info, db) in self._dbs.items()}
+        before: dict[int, LGPOS] = {}
+        for e in batch:
+            if e.kind == _ATTACH:
+                assert e.info is not None
+                files.setdefault(e.info.dbnum, e.db)
+            elif e.kind == _COMMIT:
+                assert e.ops is not None
+                for dbnum in e.ops:
+                    db = files.get(dbnum)
+                    if dbnum not in before and db is not None:
+                        before[dbnum] = db.header.applied_lgpos
+        return before
 
     def _apply_batch(self, batch: list[_Entry]) -> None:
         pending: dict[int, list[Op]] = {}

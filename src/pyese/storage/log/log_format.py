@@ -10,19 +10,32 @@ Files (ESE: ``inc/daeconst.hxx``, ``_log/log.cxx``)::
     <log_path>/<base>tmp.log        the next generation while it is being created
     <system_path>/<base>.chk        the checkpoint (see checkpoint.py)
 
-File header (``FILE_HEADER_SIZE`` = 64 bytes, little-endian)::
+File header: a fixed part (``FILE_HEADER_SIZE`` = 64 bytes, little-endian), then, in format 2
+when databases are attached, the attachment block::
 
     off size field
       0   8  magic            b"PYESELOG"
-      8   2  version          FORMAT_VERSION
-     10   2  header size      64
+      8   2  version          FORMAT_VERSION (2; format 1 files are still read)
+     10   2  header size      64 + the attachment block's size: the first record's offset
      12   4  generation       this file's generation (1, 2, ...)
      16  16  log signature    random per log stream; every generation of a stream shares it
      32   8  created (ns)     creation time of this generation, time.time_ns()
      40   8  prev created     "created" of generation - 1 (0 for the stream's first file):
                               the chain that proves two files are adjacent (ESE: tmPrevGen)
-     48  12  reserved         zero
+     48   8  prev end         size of generation - 1's file when it was closed (0: unknown,
+                              format 1): an archived file cut short or grown is detected
+     56   4  preallocated     KiB the file was created with (0: not preallocated, format 1):
+                              a file shorter than this was cut short (ESE's log files are
+                              fixed-size for the same reason)
      60   4  header CRC       zlib.crc32 of bytes 0..59
+     64      attachments      (only when header size > 64) ``<H`` count; per database
+                              ``<IH16s`` dbnum, path length, database signature, then the
+                              UTF-8 path; then ``<I`` zlib.crc32 of the block
+
+The attachments are the databases attached when the generation began (after every record of
+the generations before it), as ESE's ``LGFILEHDR`` carries its attach info (``rgbAttach``):
+recovery can start at any generation, with or without the checkpoint (circular logging
+deletes the generations that held the ATTACH records).
 
 Records follow the header back to back until the end of the file::
 
@@ -36,9 +49,12 @@ A record's log position (LGPOS) is (generation, offset of the byte just *after* 
 position a reader resumes from, the value ``LogWriter.append`` returns, and the value a
 database records as applied. A checkpoint is always such a boundary.
 
-A record whose header or payload is incomplete, or whose CRC does not match, ends the log
-when it is in the last generation (a torn write at the crash); in an archived generation
-it is corruption.
+Damage. In an archived generation any bad record is corruption (archived files were
+fsynced whole). In the last generation only the final flush can be torn: a flush writes
+its records and a FLUSH record naming where the flush began, then fsyncs; the next flush
+starts only after that fsync. So an intact FLUSH record *after* a damaged record, naming a
+start beyond it, proves the damaged record was durable: corruption. Otherwise the damage
+is a torn tail and the log ends before it (see ``log_reader``).
 
 Payloads (little-endian):
 
@@ -49,6 +65,8 @@ Payloads (little-endian):
 - ``REC_COMMIT`` ``<QH`` trx id, database count; per database ``<HI`` dbnum, op count; per
   op ``<BIHI`` kind, objid, key length, value length (``NO_VALUE`` for ``None``), then the
   key bytes and the value bytes.
+- ``REC_FLUSH`` ``<QQ`` generation, offset: the position where the flush that wrote this
+  record began (format 2; readers skip it: it carries no change).
 """
 
 from __future__ import annotations
@@ -62,11 +80,14 @@ from dataclasses import dataclass
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
+from pyese.storage.lgpos import LGPOS
+from pyese.storage.log.checkpoint import AttachInfo
 from pyese.storage.ops import Op
 
 MAGIC = b"PYESELOG"
-FORMAT_VERSION = 1
-FILE_HEADER = struct.Struct("<8sHHI16sQQ12sI")
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+FILE_HEADER = struct.Struct("<8sHHI16sQQQII")
 FILE_HEADER_SIZE = FILE_HEADER.size
 assert FILE_HEADER_SIZE == 64
 RECORD_HEADER = struct.Struct("<IIB")
@@ -78,8 +99,10 @@ REC_TERM = 2
 REC_ATTACH = 3
 REC_DETACH = 4
 REC_COMMIT = 5
+REC_FLUSH = 6
 REC_NAMES = {REC_INIT: "INIT", REC_TERM: "TERM", REC_ATTACH: "ATTACH", REC_DETACH: "DETACH",
-             REC_COMMIT: "COMMIT"}
+             REC_COMMIT: "COMMIT", REC_FLUSH: "FLUSH"}
+MAX_HEADER_SIZE = 0xFFFF
 
 MAX_PAYLOAD = 0x7FFF_FFFF
 NO_VALUE = 0xFFFF_FFFF
@@ -136,41 +159,119 @@ def list_archived(log_path: str, base: str) -> dict[int, str]:
 
 # --- file header ------------------------------------------------------------------------
 
+_ATTACH_COUNT = struct.Struct("<H")
+_HDR_ATTACH = struct.Struct("<IH16s")
+_BLOCK_CRC = struct.Struct("<I")
+
+
 @dataclass(frozen=True)
 class LogFileHeader:
-    """The header of one generation's file."""
+    """The header of one generation's file (layout in the module docstring)."""
 
     generation: int
     signature: bytes
     created_ns: int
     prev_created_ns: int
+    prev_end: int = 0
+    """Size of generation - 1's file when it was closed; 0 when unknown (format 1)."""
+    attached: tuple[AttachInfo, ...] = ()
+    """Databases attached when this generation began."""
+    version: int = FORMAT_VERSION
+    prealloc_kb: int = 0
+    """KiB the file was preallocated to (zero-filled); 0 when not (format 1)."""
+
+    @property
+    def size(self) -> int:
+        """Bytes of the header: the offset of the generation's first record."""
+        return header_size(self.attached)
 
     def encode(self) -> bytes:
-        body = FILE_HEADER.pack(MAGIC, FORMAT_VERSION, FILE_HEADER_SIZE, self.generation,
+        size = self.size
+        if size > MAX_HEADER_SIZE:
+            raise_error(C.JET_errTooManyAttachedDatabases,
+                        "the attachments do not fit in a log file header")
+        body = FILE_HEADER.pack(MAGIC, FORMAT_VERSION, size, self.generation,
                                 self.signature, self.created_ns, self.prev_created_ns,
-                                bytes(12), 0)
-        return body[:-4] + struct.pack("<I", zlib.crc32(body[:-4]))
+                                self.prev_end, self.prealloc_kb, 0)
+        fixed = body[:-4] + struct.pack("<I", zlib.crc32(body[:-4]))
+        if not self.attached:
+            return fixed
+        parts = [_ATTACH_COUNT.pack(len(self.attached))]
+        for a in self.attached:
+            raw = os.fsencode(a.path)
+            parts.append(_HDR_ATTACH.pack(a.dbnum, len(raw), a.signature))
+            parts.append(raw)
+        block = b"".join(parts)
+        return fixed + block + _BLOCK_CRC.pack(zlib.crc32(block))
 
     @classmethod
     def decode(cls, data: bytes, where: str = "log file") -> LogFileHeader:
-        """Parse a header. Raises JET_errLogFileCorrupt for a short, foreign or damaged
-        header, JET_errBadLogVersion for another format version."""
+        """Parse a header (``data`` holds at least ``size`` bytes for the attachments).
+        Raises JET_errLogFileCorrupt for a short, foreign or damaged header,
+        JET_errBadLogVersion for a format version this code does not read."""
         if len(data) < FILE_HEADER_SIZE:
             raise_error(C.JET_errLogFileCorrupt, f"{where}: header truncated")
-        magic, version, hsize, gen, sig, created, prev, _r, crc = FILE_HEADER.unpack_from(data)
+        (magic, version, hsize, gen, sig, created, prev, prev_end, prealloc,
+         crc) = FILE_HEADER.unpack_from(data)
         if magic != MAGIC:
             raise_error(C.JET_errLogFileCorrupt, f"{where}: not a pyese log file")
         if zlib.crc32(data[:FILE_HEADER_SIZE - 4]) != crc:
             raise_error(C.JET_errLogFileCorrupt, f"{where}: header checksum mismatch")
-        if version != FORMAT_VERSION or hsize != FILE_HEADER_SIZE:
+        if version not in READABLE_VERSIONS:
             raise_error(C.JET_errBadLogVersion, f"{where}: log format version {version}")
-        return cls(gen, sig, created, prev)
+        if version == 1:
+            if hsize != FILE_HEADER_SIZE:
+                raise_error(C.JET_errBadLogVersion, f"{where}: format 1 header size {hsize}")
+            return cls(gen, sig, created, prev, 0, (), 1)
+        if hsize < FILE_HEADER_SIZE:
+            raise_error(C.JET_errLogFileCorrupt, f"{where}: header size {hsize}")
+        attached = _decode_attachments(data[FILE_HEADER_SIZE:hsize], where) \
+            if hsize > FILE_HEADER_SIZE else ()
+        return cls(gen, sig, created, prev, prev_end, attached, version, prealloc)
+
+
+def header_size(attached: Sequence[AttachInfo]) -> int:
+    """Size of a format-2 header carrying ``attached``."""
+    if not attached:
+        return FILE_HEADER_SIZE
+    return (FILE_HEADER_SIZE + _ATTACH_COUNT.size + _BLOCK_CRC.size
+            + sum(_HDR_ATTACH.size + len(os.fsencode(a.path)) for a in attached))
+
+
+def _decode_attachments(block: bytes, where: str) -> tuple[AttachInfo, ...]:
+    bad = f"{where}: header attachments damaged"
+    if len(block) < _ATTACH_COUNT.size + _BLOCK_CRC.size:
+        raise_error(C.JET_errLogFileCorrupt, bad)
+    body, (crc,) = block[:-_BLOCK_CRC.size], _BLOCK_CRC.unpack_from(block, len(block) - 4)
+    if zlib.crc32(body) != crc:
+        raise_error(C.JET_errLogFileCorrupt, bad)
+    (n,) = _ATTACH_COUNT.unpack_from(body)
+    pos = _ATTACH_COUNT.size
+    out = []
+    try:
+        for _ in range(n):
+            dbnum, plen, dbsig = _HDR_ATTACH.unpack_from(body, pos)
+            pos += _HDR_ATTACH.size
+            raw = body[pos:pos + plen]
+            pos += plen
+            if len(raw) != plen:
+                raise_error(C.JET_errLogFileCorrupt, bad)
+            out.append(AttachInfo(dbnum, os.fsdecode(raw), dbsig))
+    except struct.error:
+        raise_error(C.JET_errLogFileCorrupt, bad)
+    if pos != len(body):
+        raise_error(C.JET_errLogFileCorrupt, bad)
+    return tuple(out)
 
 
 def read_file_header(path: str) -> LogFileHeader:
     """Read and check the header of the log file at ``path`` (errors as ``decode``)."""
     with open(path, "rb") as f:
         data = f.read(FILE_HEADER_SIZE)
+        if len(data) == FILE_HEADER_SIZE:
+            hsize = struct.unpack_from("<H", data, 10)[0]
+            if hsize > FILE_HEADER_SIZE:
+                data += f.read(hsize - FILE_HEADER_SIZE)
     return LogFileHeader.decode(data, os.path.basename(path))
 
 
@@ -222,6 +323,21 @@ def decode_attach(payload: bytes) -> tuple[int, bytes, str]:
     if len(raw) != n or len(payload) != _ATTACH.size + n:
         raise_error(C.JET_errLogFileCorrupt, "ATTACH record: bad path length")
     return dbnum, sig, os.fsdecode(raw)
+
+
+_FLUSH = struct.Struct("<QQ")
+FLUSH_RECORD_SIZE = RECORD_HEADER_SIZE + _FLUSH.size
+FLUSH_SIGNATURE = _LEN_TYPE.pack(_FLUSH.size, REC_FLUSH)
+"""Bytes 4..8 of every FLUSH record (length and type): what a reader looks for after damage."""
+
+
+def encode_flush(start: LGPOS) -> bytes:
+    return _FLUSH.pack(start.generation, start.offset)
+
+
+def decode_flush(payload: bytes) -> LGPOS:
+    gen, off = _unpack(_FLUSH, payload, "FLUSH")
+    return LGPOS(gen, off)
 
 
 def encode_detach(dbnum: int) -> bytes:

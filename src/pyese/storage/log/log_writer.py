@@ -27,10 +27,19 @@ later ``append`` and ``flush``; the engine turns it into instance-unavailable (E
 
 Circular logging: ``truncate_before(lgpos)`` deletes archived generations wholly before
 ``lgpos`` (the checkpoint); the applier calls it after each checkpoint when circular.
+
+Flush marks and headers (format 2). Each flush that writes records appends, as its last
+record, a FLUSH record naming where it began (``_flushed`` before it): the reader's proof
+that damage before a later flush is corruption, not a torn write. Each generation's header
+records the size its predecessor's file had when it was closed and the databases attached
+when the generation began; ``append`` tracks ATTACH/DETACH records in log order
+(``_attached``) and fixes a generation's attachments, hence its header size and first
+record offset, when it starts the generation.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import threading
@@ -43,9 +52,24 @@ from pyese.storage import portable
 from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
 from pyese.storage.lgpos import LGPOS
 from pyese.storage.log import log_format as F
+from pyese.storage.log.checkpoint import AttachInfo
 from pyese.storage.log.log_reader import LogReader
 
 _fdatasync = getattr(os, "fdatasync", os.fsync)
+
+
+def _preallocate(fd: int, size: int) -> None:
+    """Give the file at ``fd`` ``size`` bytes, zero-filled, blocks reserved where the file
+    system can (ENOSPC surfaces here)."""
+    fallocate = getattr(os, "posix_fallocate", None)
+    if fallocate is not None:
+        try:
+            fallocate(fd, 0, size)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+    os.ftruncate(fd, size)
 
 
 def fsync_dir(path: str) -> None:
@@ -68,7 +92,7 @@ class LogWriter:
 
     def __init__(self, log_path: str, base_name: str, *, signature: bytes, generation: int,
                  prev_created_ns: int, file_size_kb: int, circular: bool,
-                 faults: FaultInjector) -> None:
+                 faults: FaultInjector, prev_end: int = 0) -> None:
         self.log_path = log_path
         self.base_name = base_name
         self.signature = signature
@@ -78,6 +102,8 @@ class LogWriter:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._segments: list[tuple[int, bytearray]] = []
+        self._attached: dict[int, AttachInfo] = {}
+        self._gen_attached: dict[int, tuple[AttachInfo, ...]] = {generation: ()}
         self._buf_gen = generation
         self._buf = bytearray()
         self._append_pos = LGPOS(generation, F.FILE_HEADER_SIZE)
@@ -91,6 +117,7 @@ class LogWriter:
         self._fd: int | None = None
         self._file_gen = generation - 1
         self._file_header = F.LogFileHeader(generation - 1, signature, prev_created_ns, 0)
+        self._file_end = prev_end
         # the new generation's file is created by the first flush (as any rollover)
         self._segments.append((generation, bytearray()))
         self._buf_gen = generation
@@ -118,6 +145,7 @@ class LogWriter:
             raise jet_error_from_os(exc, log=True, detail=log_path) from exc
         reader = LogReader(log_path, base_name)
         last = reader.last_generation
+        prev_end = 0
         if last is None:
             signature = secrets.token_bytes(F.SIGNATURE_SIZE)
             generation, prev_created = 1, 0
@@ -125,30 +153,42 @@ class LogWriter:
             hdr = F.read_file_header(reader.files[last])
             signature, generation, prev_created = hdr.signature, last + 1, hdr.created_ns
             try:
-                cls._seal_last(reader, last, base_name, log_path)
+                prev_end = cls._seal_last(reader, last, base_name, log_path)
             except OSError as exc:
                 raise jet_error_from_os(exc, log=True, detail="sealing last log") from exc
         writer = cls(log_path, base_name, signature=signature, generation=generation,
                      prev_created_ns=prev_created, file_size_kb=file_size_kb,
-                     circular=circular, faults=faults)
+                     circular=circular, faults=faults, prev_end=prev_end)
         writer.append(F.REC_INIT, F.encode_init(time.time_ns()))
         writer.flush()
         writer.start_lgpos = writer.flushed_lgpos
         return writer
 
     @staticmethod
-    def _seal_last(reader: LogReader, last: int, base_name: str, log_path: str) -> None:
-        """Cut the torn tail of the last generation and archive it."""
+    def _seal_last(reader: LogReader, last: int, base_name: str, log_path: str) -> int:
+        """Clear the torn tail of the last generation; return its size. The first
+        rollover archives it (renames ``<base>.log``) once the new file is ready, so every
+        crash leaves the current file or ``<base>tmp.log``.
+        A preallocated file keeps its size (the tail is zeroed), a format-1 file is cut.
+        Raises JET_errLogFileCorrupt (and changes nothing) when the damage is no torn tail."""
         path = reader.files[last]
         end = reader.valid_end(last)
-        if os.path.getsize(path) != end:
+        size = os.path.getsize(path)
+        if size != end:
             with open(path, "r+b") as f:
-                f.truncate(end)
+                if reader.header(last).prealloc_kb:
+                    f.seek(end)
+                    tail = f.read()
+                    if tail.count(0) != len(tail):
+                        f.seek(end)
+                        f.write(bytes(len(tail)))
+                else:
+                    f.truncate(end)
+                    size = end
                 f.flush()
                 os.fsync(f.fileno())
-        if path == reader.current_path:
-            os.rename(path, os.path.join(log_path, F.archived_log_name(base_name, last)))
-            fsync_dir(log_path)
+        # the current file is archived by the first rollover, once the new file is ready
+        return size
 
     # --- appending ------------------------------------------------------------------------
 
@@ -161,23 +201,49 @@ class LogWriter:
         if len(payload) > F.MAX_PAYLOAD:
             raise_error(C.JET_errInvalidParameter, "log record too large")
         rec = F.encode_record(rectype, payload)
-        n = len(rec)
+        info: AttachInfo | int | None = None
+        if rectype == F.REC_ATTACH:
+            dbnum, dbsig, path = F.decode_attach(payload)
+            info = AttachInfo(dbnum, path, dbsig)
+        elif rectype == F.REC_DETACH:
+            info = F.decode_detach(payload)
         with self._lock:
             if self._failed is not None:
                 raise self._failed
             if self._closed:
                 raise_error(C.JET_errTermInProgress, "log writer closed")
-            gen, off = self._append_pos.generation, self._append_pos.offset
-            if off + n > self.file_size and off > F.FILE_HEADER_SIZE:
-                self._segments.append((self._buf_gen, self._buf))
-                gen += 1
-                off = F.FILE_HEADER_SIZE
-                self._buf_gen = gen
-                self._buf = bytearray()
-                self._segments.append((gen, bytearray()))  # marks the rollover point
-            self._buf += rec
-            pos = self._append_pos = LGPOS(gen, off + n)
+            pos = self._append_locked(rec)
+            if isinstance(info, AttachInfo):
+                self._attached[info.dbnum] = info
+            elif info is not None:
+                self._attached.pop(info, None)
             return pos
+
+    def _append_locked(self, rec: bytes) -> LGPOS:
+        """Buffer encoded record ``rec`` (caller holds the lock); start the next generation
+        first if ``rec`` would take this one past ``file_size``."""
+        n = len(rec)
+        gen, off = self._append_pos.generation, self._append_pos.offset
+        if off + n > self.file_size and off > self._first_offset(gen):
+            self._segments.append((self._buf_gen, self._buf))
+            gen += 1
+            off = self._start_generation_locked(gen)
+            self._buf_gen = gen
+            self._buf = bytearray()
+            self._segments.append((gen, bytearray()))  # marks the rollover point
+        self._buf += rec
+        pos = self._append_pos = LGPOS(gen, off + n)
+        return pos
+
+    def _first_offset(self, gen: int) -> int:
+        return F.header_size(self._gen_attached.get(gen, ()))
+
+    def _start_generation_locked(self, gen: int) -> int:
+        """Fix generation ``gen``'s attachments (those attached now); return the offset of
+        its first record (its header size)."""
+        attached = tuple(sorted(self._attached.values(), key=lambda a: a.dbnum))
+        self._gen_attached[gen] = attached
+        return F.header_size(attached)
 
     def new_generation(self) -> LGPOS:
         """Close the current generation (if it holds records) and flush, so the next
@@ -186,12 +252,12 @@ class LogWriter:
             if self._failed is not None:
                 raise self._failed
             gen, off = self._append_pos.generation, self._append_pos.offset
-            if off > F.FILE_HEADER_SIZE:
+            if off > self._first_offset(gen):
                 self._segments.append((self._buf_gen, self._buf))
                 self._buf_gen = gen + 1
                 self._buf = bytearray()
                 self._segments.append((gen + 1, bytearray()))
-                self._append_pos = LGPOS(gen + 1, F.FILE_HEADER_SIZE)
+                self._append_pos = LGPOS(gen + 1, self._start_generation_locked(gen + 1))
         return self.flush()
 
     # --- flushing -------------------------------------------------------------------------
@@ -236,6 +302,8 @@ class LogWriter:
                     break
                 self._cond.wait()
             self._leader = True
+            if self._append_pos > self._flushed and (self._buf or self._segments):
+                self._append_locked(F.encode_record(F.REC_FLUSH, F.encode_flush(self._flushed)))
             segments = self._segments
             segments.append((self._buf_gen, self._buf))
             self._segments = []
@@ -278,6 +346,7 @@ class LogWriter:
             self.faults.hit("log.write")
             n = os.write(self._fd, view)
             view = view[n:]
+            self._file_end += n
 
     def _roll(self, gen: int) -> None:
         """Make ``gen`` the current file (leader only)."""
@@ -289,12 +358,26 @@ class LogWriter:
             _fdatasync(self._fd)
             with self._lock:
                 self.fsync_count += 1
+        with self._lock:
+            attached = self._gen_attached.get(gen, ())
+            for old in [g for g in self._gen_attached if g < gen]:
+                del self._gen_attached[old]
+        prev_end = self._file_end
+        if self._fd is not None:
+            prev_end = os.fstat(self._fd).st_size
         header = F.LogFileHeader(gen, self.signature, time.time_ns(),
-                                 self._file_header.created_ns if gen > 1 else 0)
+                                 self._file_header.created_ns if gen > 1 else 0,
+                                 prev_end=prev_end if gen > 1 else 0,
+                                 attached=attached, prealloc_kb=self.file_size // 1024)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             self.faults.hit("log.write")
-            os.write(fd, header.encode())
+            raw = header.encode()
+            if os.write(fd, raw) != len(raw):
+                raise OSError(errno.EIO, "short write of a log file header")
+            # fixed size, zero-filled (ESE creates every log file at JET_paramLogFileSize):
+            # a file cut short is then visible, and a full disk fails here, not mid-flush
+            _preallocate(fd, max(self.file_size, len(raw)))
             self.faults.hit("log.fsync")
             os.fsync(fd)
         except BaseException:
@@ -303,6 +386,7 @@ class LogWriter:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if os.path.exists(cur):  # also the last file of the previous writer (see open)
             os.rename(cur, os.path.join(self.log_path,
                                         F.archived_log_name(self.base_name, self._file_gen)))
         os.rename(tmp, cur)
@@ -310,6 +394,7 @@ class LogWriter:
         self._fd = fd
         self._file_gen = gen
         self._file_header = header
+        self._file_end = len(raw)
 
     # --- circular logging and shutdown ----------------------------------------------------
 

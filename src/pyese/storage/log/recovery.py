@@ -28,7 +28,10 @@ Timeline::
 The walk:
 
 - no checkpoint and no log files: a fresh instance (``fresh``);
-- no checkpoint: start at the first generation present; a checkpoint but no log, or a
+- no checkpoint: start at the first generation present, with the databases its header
+  lists as attached (format 2: every generation's header carries the attachments, as
+  ESE's LGFILEHDR does, so circular logging that deleted the ATTACH records loses
+  nothing); a checkpoint but no log, or a
   checkpoint older than every log present -> ``JET_errMissingLogFile``; a checkpoint of
   another log stream -> ``JET_errBadCheckpointSignature``;
 - the checkpoint's attachments, then each ATTACH record, open a database. A file that is
@@ -39,8 +42,17 @@ The walk:
   ``ErrLGIAttachedDatabaseMismatch``), unless ``ignore_missing_db``
   (``JET_bitReplayIgnoreMissingDB``: "continue recovery of the available databases",
   Microsoft's "Extensible Storage Engine Files" page);
+- a database already consistent past the attachment (CleanShutdown in this log stream,
+  ``consistent_lgpos`` at or after the ATTACH record or the start) holds every record up
+  to that position: it is opened read-only to look, never written, and its records up to
+  ``consistent_lgpos`` are skipped (ESE: logredo.cxx ``ErrLGRICheckAttachedDb`` ->
+  ``redoattachDeferConsistentFuture``). A cleanly detached database is thus left
+  byte-for-byte alone, even on read-only media;
 - COMMIT ops are gathered per database and applied in batches (one ``apply`` each);
-- a DETACH and the end of the log mark the database CleanShutdown at that position.
+- a DETACH and the end of the log mark the database CleanShutdown at that position;
+- a database of this log stream that has applied records beyond the end of the log
+  (the log lost committed records it holds) -> ``JET_errCommittedLogFilesMissing``
+  (ESE: the database header's genCommitted beyond the last log present).
 
 Errors from the log reader (``JET_errLogFileCorrupt``, ``JET_errMissingLogFile``,
 ``JET_errBadLogSignature``, ``JET_errInvalidLogSequence``) and from the checkpoint
@@ -90,8 +102,12 @@ class RecoveryResult:
 @dataclass
 class _Attached:
     info: AttachInfo
-    db: Any  # None when deferred
+    db: Any  # None when deferred or consistent
     baseline: LGPOS = LGPOS_MIN
+    consistent_until: LGPOS | None = None
+    """Set for a database already consistent at this position: nothing to redo up to it."""
+    seen: LGPOS = LGPOS_MIN
+    """Highest applied position of this log stream the database's header recorded."""
     pending: list[Op] = field(default_factory=list)
     pending_lgpos: LGPOS | None = None
 
@@ -111,26 +127,42 @@ class _Replay:
         self.pending_ops = 0
         self.ops_applied = 0
 
-    def attach(self, info: AttachInfo) -> None:
+    def attach(self, info: AttachInfo, at: LGPOS) -> None:
+        """Attach ``info`` as of log position ``at`` (its ATTACH record, or the start)."""
         old = self.dbs.pop(info.dbnum, None)
         if old is not None:
             self.finish(old, None)
-        db = None
-        if os.path.exists(info.path):
-            db = self.open_database(info.path, read_only=self.read_only)
-            if bytes(db.header.signature) != info.signature:
-                db.close()
-                db = None
-        entry = _Attached(info, db)
-        if db is not None:
-            hdr = db.header
-            if hdr.log_signature is not None and bytes(hdr.log_signature) == self.signature:
-                entry.baseline = hdr.applied_lgpos
-            elif not self.read_only:
-                # positions of another log mean nothing here: restart them (the attach was
-                # logged before the header was updated, then the process died)
-                db.set_state(C.JET_dbstateDirtyShutdown, log_signature=self.signature)
+        entry = _Attached(info, None)
         self.dbs[info.dbnum] = entry
+        if not os.path.exists(info.path):
+            return
+        # look first, read-only: a database consistent past ``at`` is never written
+        db = self.open_database(info.path, read_only=True)
+        try:
+            hdr = db.header
+            if bytes(hdr.signature) != info.signature:
+                return  # deferred: another file under that name
+            ours = hdr.log_signature is not None and bytes(hdr.log_signature) == self.signature
+            if ours:
+                entry.seen = hdr.applied_lgpos
+            if ours and hdr.state == C.JET_dbstateCleanShutdown and hdr.consistent_lgpos >= at:
+                entry.consistent_until = hdr.consistent_lgpos
+                return
+        finally:
+            db.close()
+        self._open(entry)
+
+    def _open(self, entry: _Attached) -> None:
+        db = self.open_database(entry.info.path, read_only=self.read_only)
+        entry.db = db
+        entry.consistent_until = None
+        hdr = db.header
+        if hdr.log_signature is not None and bytes(hdr.log_signature) == self.signature:
+            entry.baseline = hdr.applied_lgpos
+        elif not self.read_only:
+            # positions of another log mean nothing here: restart them (the attach was
+            # logged before the header was updated, then the process died)
+            db.set_state(C.JET_dbstateDirtyShutdown, log_signature=self.signature)
 
     def commit(self, lgpos: LGPOS, ops_by_dbnum: dict[int, list[Op]]) -> None:
         for dbnum, ops in ops_by_dbnum.items():
@@ -138,6 +170,10 @@ class _Replay:
             if entry is None:
                 raise_error(C.JET_errLogFileCorrupt,
                             f"record {lgpos} changes database {dbnum}, which is not attached")
+            if entry.consistent_until is not None:
+                if lgpos <= entry.consistent_until:
+                    continue
+                self._open(entry)  # changes after its consistent point: redo them
             if entry.db is None or lgpos <= entry.baseline:
                 continue
             entry.pending.extend(ops)
@@ -163,6 +199,11 @@ class _Replay:
     def finish(self, entry: _Attached, lgpos: LGPOS | None) -> None:
         """Apply what is pending, mark clean at ``lgpos`` (if given), close."""
         if entry.db is None:
+            return
+        if lgpos is not None and entry.db.header.state == C.JET_dbstateCleanShutdown \
+                and entry.db.header.consistent_lgpos >= lgpos and not entry.pending:
+            entry.db.close()  # nothing was redone: leave the file as it is
+            entry.db = None
             return
         self.apply(entry)
         if lgpos is not None and not self.read_only:
@@ -212,7 +253,8 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
     else:
         first = reader.first_generation
         assert first is not None
-        start = LGPOS(first, F.FILE_HEADER_SIZE)
+        start = LGPOS(first, reader.header(first).size)
+    initial = ckpt.attached if ckpt is not None else reader.header(start.generation).attached
     records = reader.records(start)
     replay: _Replay | None = None
     n = 0
@@ -222,8 +264,8 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
             if replay is None:
                 assert reader.signature is not None
                 replay = _Replay(reader.signature, opener, read_only, batch_ops)
-                for info in (ckpt.attached if ckpt is not None else ()):
-                    replay.attach(info)
+                for info in initial:
+                    replay.attach(info, start)
             n += 1
             last_type = rec.rectype
             if rec.rectype == F.REC_COMMIT:
@@ -232,7 +274,7 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
             elif rec.rectype == F.REC_ATTACH:
                 replay.apply_all()
                 dbnum, sig, path = F.decode_attach(rec.payload)
-                replay.attach(AttachInfo(dbnum, path, sig))
+                replay.attach(AttachInfo(dbnum, path, sig), rec.lgpos)
             elif rec.rectype == F.REC_DETACH:
                 replay.apply_all()
                 replay.detach(F.decode_detach(rec.payload), rec.lgpos)
@@ -242,16 +284,23 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
         if replay is None:
             assert reader.signature is not None
             replay = _Replay(reader.signature, opener, read_only, batch_ops)
-            for info in (ckpt.attached if ckpt is not None else ()):
-                replay.attach(info)
+            for info in initial:
+                replay.attach(info, start)
         end = reader.end_lgpos or start
+        for entry in replay.dbs.values():
+            if entry.seen > end:
+                raise_error(C.JET_errCommittedLogFilesMissing,
+                            f"{entry.info.path} holds log records up to {entry.seen}, "
+                            f"the log ends at {end}")
         replay.apply_all()
-        deferred = tuple(e.info for e in replay.dbs.values() if e.db is None)
+        deferred = tuple(e.info for e in replay.dbs.values()
+                         if e.db is None and e.consistent_until is None)
         if deferred and not ignore_missing_db:
             names = ", ".join(d.path for d in deferred)
             raise_error(C.JET_errAttachedDatabaseMismatch,
                         f"missing or mismatched database(s) attached in the log: {names}")
-        attached = tuple(e.info for e in replay.dbs.values() if e.db is not None)
+        attached = tuple(e.info for e in replay.dbs.values()
+                         if e.db is not None or e.consistent_until is not None)
         for entry in list(replay.dbs.values()):
             replay.finish(entry, end)
     finally:

@@ -1,0 +1,331 @@
+"""The Pythonic layer side by side: vs the JET path, sqlite3, LMDB, and dict stores.
+
+Three parts, each printed as a table with ratios (not a test; nothing here asserts a time):
+
+1. ``records``: ``bench_records.py``'s workloads (same ``Work``: id Long primary key,
+   name Text with a secondary index, payload Binary of 100 bytes) through ``pyese``'s
+   layer, next to the same work through ``pyese.jet``, sqlite3 (prepared statements, WAL,
+   synchronous=FULL) and raw LMDB, all from one run:
+
+   - ``insert``: ``t.insert(row)`` in transactions of ``--batch`` rows, durable commits;
+   - ``get, in trx``: ``t.get(id)`` in random order in one read-only transaction (the
+     layer reads the whole row; the JET path reads one column);
+   - ``range, columns=``: ``t.range(index="byname", start=, stop=, columns=["payload"])``,
+     an op is a row (the JET path: SeekGE + SetIndexRange + MoveNext reading payload);
+   - ``range, full rows``: the same without ``columns=`` (the layer only).
+
+2. ``genuine``: ``range(columns=every column)`` over the largest table of a genuine
+   Windows file (SRUDB) vs the CLI's dump reader (``pyese dump``'s ``typed_rows``).
+
+3. ``dict``: ``pyese.PersistentDict`` vs ``sqlitedict``, ``diskcache`` and ``shelve``
+   (install the ``bench`` extra), lazy and durable commits, 64-byte values: sequential
+   inserts, random inserts, cached lookups, range queries (ManagedEsent's published
+   PersistentDictionary figures are printed beside them for reference).
+
+``--many N`` instead runs ``db.insert_many`` of N rows under ``tracemalloc`` and prints
+the peak (the 1,000,000-row check of issue 13).
+
+Run: ``python bench/bench_pythonic.py [-n 5000] [--only records,dict,genuine]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import random
+import resource
+import shelve
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+import bench_records as BR  # noqa: E402
+
+import pyese  # noqa: E402
+
+Result = dict[str, float]
+
+MANAGEDESENT = {  # PersistentDictionary's published figures (ops/s), for reference
+    "sequential insert": 32_000, "random insert": 17_000, "cached lookup": 137_000,
+    "range query": 14_000,
+}
+
+
+def _timed(res: Result, label: str, ops: int, fn: Callable[[], int | None]) -> None:
+    t0 = time.perf_counter()
+    got = fn()
+    dt = time.perf_counter() - t0
+    if got is not None and got != ops:
+        raise AssertionError(f"{label}: expected {ops}, saw {got}")
+    res[label] = ops / dt
+
+
+# -- 1. records ----------------------------------------------------------------------
+
+
+def bench_layer(root: str, w: BR.Work) -> Result:
+    res: Result = {}
+    with pyese.Instance(root, max_ver_pages=16384) as inst:
+        db = inst.open_database("bench.edb")
+        db.create_table("t", {"id": pyese.Long, "name": pyese.Column(pyese.Text, cp=1200),
+                              "payload": pyese.Binary},
+                        {"primary": pyese.Index("+id", primary=True), "byname": "+name"})
+
+        def insert() -> None:
+            for lo in range(0, w.n, w.batch):
+                with inst.transaction() as tx:
+                    t = tx.table("t")
+                    for i in range(lo, min(lo + w.batch, w.n)):
+                        t.insert({"id": i, "name": w.name(i), "payload": w.payload(i)})
+
+        def get() -> int:
+            with inst.transaction(read_only=True) as tx:
+                t = tx.table("t")
+                return sum(1 for i in w.seek_order() if t.get(i) is not None)
+
+        def scan(columns: list[str] | None) -> Callable[[], int]:
+            def run() -> int:
+                rows = 0
+                with inst.transaction(read_only=True) as tx:
+                    t = tx.table("t")
+                    for k in w.scan_starts():
+                        for row in t.range(index="byname", start=f"n{k:08d}",
+                                           stop=f"n{k + w.scan_len:08d}", columns=columns):
+                            rows += row["payload"] is not None
+                return rows
+            return run
+
+        _timed(res, "insert", w.n, insert)
+        _timed(res, "get, in trx", w.n, get)
+        _timed(res, "range, columns=", w.scans * w.scan_len, scan(["payload"]))
+        _timed(res, "range, full rows", w.scans * w.scan_len, scan(None))
+    return res
+
+
+PEER_NAMES = {"insert": "insert", "get, in trx": "seek, in trx",
+              "range, columns=": "range scan"}
+
+
+def records(w: BR.Work) -> None:
+    sides: dict[str, Result] = {}
+    for name, fn in (("layer", bench_layer), ("jet", BR.bench_pyese),
+                     ("sqlite3", BR.bench_sqlite), ("lmdb", BR.bench_lmdb)):
+        with tempfile.TemporaryDirectory(prefix=f"bench-pythonic-{name}-") as root:
+            sides[name] = fn(root, w)
+    print(f"\n== records: n={w.n} batch={w.batch} scans={w.scans}x{w.scan_len} ==")
+    print(f"{'workload':<18}{'layer':>10}{'jet':>10}{'sqlite3':>10}{'lmdb':>10}"
+          f"{'layer/jet':>11}{'layer/sqlite3':>15}{'layer/lmdb':>12}")
+    for label in ("insert", "get, in trx", "range, columns=", "range, full rows"):
+        lay = sides["layer"][label]
+        peer = PEER_NAMES.get(label)
+        j, s, m = ((sides[k].get(peer, float("nan")) if peer else float("nan"))
+                   for k in ("jet", "sqlite3", "lmdb"))
+        print(f"{label:<18}{lay:>10.0f}{j:>10.0f}{s:>10.0f}{m:>10.0f}"
+              f"{lay / j:>11.2f}{lay / s:>15.3f}{lay / m:>12.3f}")
+    print("layer overhead vs the JET path = 1 - layer/jet (ops/s ratios above)")
+
+
+# -- 2. genuine ----------------------------------------------------------------------
+
+
+def genuine() -> None:
+    src = Path("/work/shared/testdata/edb/SRUDB-win10.dat.gz")
+    if not src.exists():
+        print("\n== genuine: SRUDB sample not available, skipped ==")
+        return
+    from pyese.cli import _open, typed_rows
+    from pyese.engine.cursors.tablescan import TableReader
+
+    with tempfile.TemporaryDirectory(prefix="bench-pythonic-genuine-") as root:
+        path = os.path.join(root, "SRUDB.dat")
+        Path(path).write_bytes(gzip.decompress(src.read_bytes()))
+        edb, snap, catalog = _open(path)
+        with edb:
+            tables = [(catalog.table(n), n) for n in catalog.names()]
+            counts = {n: sum(1 for _ in TableReader(snap, t).records()) for t, n in tables}
+            name = max(counts, key=lambda n: counts[n])
+            table = catalog.table(name)
+            cols = table.column_list()
+            t0 = time.perf_counter()
+            n_cli = sum(1 for _ in typed_rows(TableReader(snap, table), cols))
+            cli = n_cli / (time.perf_counter() - t0)
+        with pyese.Instance(os.path.join(root, "inst")) as inst:
+            db = inst.open_database(path, read_only=True)
+            names = [c.name for c in db.columns(name)]
+            with inst.transaction(read_only=True) as tx:
+                t0 = time.perf_counter()
+                n_layer = sum(1 for _ in tx.table(name).range(columns=names))
+                layer = n_layer / (time.perf_counter() - t0)
+    print(f"\n== genuine: {name!r} of SRUDB ({n_cli} rows, {len(cols)} columns) ==")
+    print(f"layer range(columns=all) {layer:>9.0f} rows/s   CLI dump reader {cli:>9.0f} rows/s"
+          f"   layer/CLI {layer / cli:.2f}")
+
+
+# -- 3. dict stores ------------------------------------------------------------------
+
+
+class _Store:
+    """One dict-like store under test: open(path) -> mapping, close, sync."""
+
+    def __init__(self, name: str, opener: Callable[[str], object],
+                 closer: Callable[[object], None], note: str) -> None:
+        self.name, self.opener, self.closer, self.note = name, opener, closer, note
+
+
+def _stores() -> list[_Store]:
+    out = [
+        _Store("pyese lazy", lambda p: pyese.PersistentDict(p, lazy=True),
+               lambda d: d.close(), "JET_bitCommitLazyFlush per mutation"),  # type: ignore[attr-defined]
+        _Store("pyese durable", lambda p: pyese.PersistentDict(p),
+               lambda d: d.close(), "log fsynced at each mutation's commit"),  # type: ignore[attr-defined]
+    ]
+    try:
+        from sqlitedict import SqliteDict
+
+        out += [
+            _Store("sqlitedict lazy", lambda p: SqliteDict(p + ".sqlite", autocommit=False),
+                   lambda d: (d.commit(), d.close()), "one commit at the end"),  # type: ignore[attr-defined]
+            _Store("sqlitedict durable", lambda p: SqliteDict(p + ".sqlite", autocommit=True),
+                   lambda d: d.close(), "autocommit: a commit per write (journal, "  # type: ignore[attr-defined]
+                   "synchronous=FULL)"),
+        ]
+    except ImportError:
+        print("sqlitedict not installed (pip install .[bench])")
+    try:
+        import diskcache
+
+        out += [
+            _Store("diskcache lazy", lambda p: diskcache.Cache(p),
+                   lambda d: d.close(), "WAL, synchronous=NORMAL (default)"),  # type: ignore[attr-defined]
+            _Store("diskcache durable", lambda p: diskcache.Cache(p, sqlite_synchronous=2),
+                   lambda d: d.close(), "WAL, synchronous=FULL"),  # type: ignore[attr-defined]
+        ]
+    except ImportError:
+        print("diskcache not installed (pip install .[bench])")
+    out.append(_Store("shelve lazy", lambda p: shelve.open(p + ".shelf"),
+                      lambda d: d.close(), "dbm, no fsync (no durable mode)"))  # type: ignore[attr-defined]
+    return out
+
+
+def bench_dict(n: int, lookups: int, ranges: int) -> None:
+    value = "v" * 64
+    keys = [f"{i:08d}" for i in range(n)]
+    shuffled = keys[:]
+    random.Random(3).shuffle(shuffled)
+    rows = []
+    for store in _stores():
+        res: Result = {}
+        with tempfile.TemporaryDirectory(prefix="bench-dict-") as root:
+            for label, order in (("sequential insert", keys), ("random insert", shuffled)):
+                d = store.opener(os.path.join(root, label.split()[0]))
+
+                def fill(d: object = d, order: list[str] = order) -> None:
+                    for k in order:
+                        d[k] = value  # type: ignore[index]
+                _timed(res, label, n, fill)
+                if label == "random insert":
+                    probe = [shuffled[i % n] for i in range(lookups)]
+
+                    def look(d: object = d, probe: list[str] = probe) -> int:
+                        return sum(1 for k in probe if d[k] == value)  # type: ignore[index]
+                    _timed(res, "cached lookup", lookups, look)
+                    if isinstance(d, pyese.PersistentDict):
+                        starts = [random.Random(4).randrange(n - 10) for _ in range(ranges)]
+
+                        def rq(d: pyese.PersistentDict[str, str] = d,
+                               starts: list[int] = starts) -> None:
+                            for s in starts:
+                                sum(1 for _ in d.range(keys[s], keys[s + 10]))
+                        _timed(res, "range query", ranges, rq)
+                store.closer(d)
+        rows.append((store, res))
+    print(f"\n== dict: {n} keys, 64-byte values, {lookups} lookups, ranges of 10 ==")
+    labels = ("sequential insert", "random insert", "cached lookup", "range query")
+    print(f"{'store':<20}" + "".join(f"{lab:>19}" for lab in labels) + "   durability")
+    for store, res in rows:
+        print(f"{store.name:<20}" + "".join(f"{res.get(lab, float('nan')):>19.0f}"
+                                            for lab in labels) + f"   {store.note}")
+    print(f"{'ManagedEsent (pub.)':<20}" + "".join(f"{MANAGEDESENT[lab]:>19}"
+                                                for lab in labels) + "   published, C#")
+    by = {s.name: r for s, r in rows}
+    print("ratios pyese/peer (same durability):")
+    for mode in ("lazy", "durable"):
+        ours = by.get(f"pyese {mode}", {})
+        for peer in ("sqlitedict", "diskcache", "shelve"):
+            other = by.get(f"{peer} {mode}")
+            if other is None:
+                continue
+            print(f"  {mode:<8}{peer:<12}" + "".join(
+                f"{ours.get(lab, float('nan')) / other.get(lab, float('nan')):>19.2f}"
+                for lab in labels[:3]))
+
+
+# -- insert_many memory --------------------------------------------------------------
+
+
+def many(n: int, trace: bool = True) -> None:
+    """insert_many of ``n`` rows; the tracemalloc peak (or, with ``trace`` False, the
+    process's peak RSS: tracemalloc slows Python allocation several times)."""
+    with tempfile.TemporaryDirectory(prefix="bench-many-") as root:
+        with pyese.Instance(root) as inst:  # the default (small) version store
+            db = inst.open_database("many.edb")
+            db.create_table("t", {"id": pyese.Long, "name": pyese.Column(pyese.Text),
+                                  "payload": pyese.Binary},
+                            {"primary": pyese.Index("+id", primary=True), "byname": "+name"})
+            rows = ({"id": i, "name": f"n{(i * 7919) % n:08d}", "payload": bytes(100)}
+                    for i in range(n))
+            if trace:
+                tracemalloc.start()
+            rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            t0 = time.perf_counter()
+            got = db.insert_many("t", rows, lazy=True)
+            dt = time.perf_counter() - t0
+            if trace:
+                _cur, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                what = f"tracemalloc peak {peak / 2**20:.1f} MiB"
+            else:
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                what = f"peak RSS {rss / 1024:.0f} MiB (before the load {rss0 / 1024:.0f} MiB)"
+            with inst.transaction(read_only=True) as tx:
+                count = len(tx.table("t"))
+    print(f"\n== insert_many: {got} rows ({count} counted) in {dt:.0f} s "
+          f"({got / dt:.0f} rows/s), {what} ==")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=5000, help="rows / keys")
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--scans", type=int, default=50)
+    ap.add_argument("--scan-len", type=int, default=100)
+    ap.add_argument("--lookups", type=int, default=5000)
+    ap.add_argument("--ranges", type=int, default=500)
+    ap.add_argument("--only", default="records,genuine,dict")
+    ap.add_argument("--many", type=int, default=0, help="run only insert_many of N rows")
+    ap.add_argument("--no-trace", action="store_true", help="--many: peak RSS instead of "
+                    "tracemalloc (which slows allocation several times)")
+    a = ap.parse_args(argv)
+    if a.many:
+        many(a.many, trace=not a.no_trace)
+        return 0
+    parts = set(a.only.split(","))
+    if "records" in parts:
+        records(BR.Work(a.n, a.batch, a.scans, a.scan_len, 1, 1024, 1))
+    if "genuine" in parts:
+        genuine()
+    if "dict" in parts:
+        bench_dict(a.n, a.lookups, a.ranges)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

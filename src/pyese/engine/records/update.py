@@ -180,7 +180,8 @@ def prepare_update(cur: Cursor, prep: int) -> None:
     copy with a new autoincrement value. Cancel: JET_errUpdateNotPrepared without one.
     JET_errAlreadyPrepared when an update is prepared; JET_errNoCurrentRecord /
     JET_errRecordDeleted for the replace and copy kinds; JET_errPermissionDenied on a
-    read-only cursor; JET_errInvalidParameter for an unknown kind.
+    read-only cursor; JET_errTransReadOnly in a read-only transaction;
+    JET_errInvalidParameter for an unknown kind.
     """
     if prep == C.JET_prepCancel:
         if cur.update is None:
@@ -201,6 +202,10 @@ def prepare_update(cur: Cursor, prep: int) -> None:
         raise_error(C.JET_errAlreadyPrepared)
     if cur.read_only:
         raise_error(C.JET_errPermissionDenied, "the table is open read-only")
+    if cur.session.level > 0 and cur.session.read_only:
+        # ESE: fldmod.cxx ErrIsamPrepareUpdate, ErrFUCBCheckUpdatable then
+        # ErrPIBCheckUpdatable (pib.hxx ~1495) for every kind but Cancel
+        raise_error(C.JET_errTransReadOnly)
     layout = cur.table.layout
     if prep == PREP_INSERT or prep == getattr(C, "JET_prepInsertMustSetAutoIncrement", -1):
         image = RecordImage(layout)

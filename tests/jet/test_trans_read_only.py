@@ -18,7 +18,7 @@ def env(inst):
     db = jet.JetCreateDatabase(s, "ro.edb")
     t = jet.JetCreateTable(s, db, "T", 0, 100)
     k = jet.JetAddColumn(s, t, "k", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
-    v = jet.JetAddColumn(s, t, "v", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
+    jet.JetAddColumn(s, t, "v", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
     e = jet.JetAddColumn(s, t, "e", jet.JET_COLUMNDEF(
         coltyp=jet.JET_coltypLong, grbit=jet.JET_bitColumnEscrowUpdate | jet.JET_bitColumnFixed),
         struct.pack("<i", 0))

@@ -96,3 +96,25 @@ def test_space_available_counts_pages_freed_by_deletes(inst):
     owned = jet.JetGetDatabaseInfo(s, db, jet.JET_DbInfoSpaceOwned)
     assert after > before
     assert after <= owned
+
+
+def test_table_space_levels(inst):
+    s, db = _db(inst)
+    jet.JetBeginTransaction(s)
+    t = jet.JetCreateTable(s, db, "T", 0, 100)
+    c = jet.JetAddColumn(s, t, "b", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLongBinary))
+    jet.JetCommitTransaction(s, 0)
+    empty = jet.JetGetTableInfo(s, t, jet.JET_TblInfoSpaceOwned)
+    jet.JetBeginTransaction(s)
+    for _ in range(40):
+        jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+        jet.JetSetColumn(s, t, c, b"q" * 3000, 0)
+        jet.JetUpdate(s, t)
+    jet.JetCommitTransaction(s, 0)
+    owned = jet.JetGetTableInfo(s, t, jet.JET_TblInfoSpaceOwned)
+    lv = jet.JetGetTableInfo(s, t, jet.JET_TblInfoSpaceOwnedLV)
+    page = jet.JetGetDatabaseInfo(s, db, jet.JET_DbInfoPageSize)
+    assert owned >= empty
+    assert lv * page >= 40 * 3000  # the long values live in the long-value tree
+    assert jet.JetGetTableInfo(s, t, jet.JET_TblInfoSpaceAvailable) == 0
+    assert jet.JetGetTableInfo(s, t, jet.JET_TblInfoSpaceUsage) == (owned, 0)

@@ -38,7 +38,7 @@ from pyese.engine.cursors.cursor import Cursor, cursor_for
 from pyese.engine.instance.database import database_of
 from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.session import Session
-from pyese.engine.schema import ddl
+from pyese.engine.schema import ddl, stats
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.fcb import catalog_of
 from pyese.engine.schema.schema import ColumnDef
@@ -300,6 +300,10 @@ def _object_info(table: TableDef, updatable: bool, stats: bool = True) -> JET_OB
                           cRecord=items, cPage=pages)
 
 
+_SPACE_LEVELS = (C.JET_TblInfoSpaceOwned, C.JET_TblInfoSpaceAvailable, C.JET_TblInfoSpaceUsage,
+                 C.JET_TblInfoSpaceOwnedLV, C.JET_TblInfoSpaceAvailableLV)
+
+
 def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                     InfoLevel: int = C.JET_TblInfo) -> Any:
     """Information about the cursor's table (ESE ``ErrIsamGetTableInfo``).
@@ -309,7 +313,10 @@ def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     ``JET_TblInfoMostMany`` -> the name; ``JET_TblInfoDbid`` -> the ``JET_DBID``;
     ``JET_TblInfoTemplateTableName`` -> the template table's name or ``""``;
     ``JET_TblInfoSpaceAlloc`` -> ``(pages, density)`` as created;
-    ``JET_TblInfoObjectId`` -> the table's objid. ``JET_TblInfoOLC`` /
+    ``JET_TblInfoObjectId`` -> the table's objid; ``JET_TblInfoSpaceOwned`` /
+    ``...SpaceAvailable`` (and the ``...LV`` pair for the long-value tree) -> pages, and
+    ``JET_TblInfoSpaceUsage`` -> ``(owned, available)``, counted as
+    ``engine.schema.stats.table_space`` does. ``JET_TblInfoOLC`` /
     ``JET_TblInfoResetOLC`` / ``JET_TblInfoDumpTable`` give ``JET_errFeatureNotAvailable``,
     ``JET_TblInfoRvt`` ``JET_errQueryNotSupported``, other levels
     ``JET_errInvalidParameter``. Also ``JET_errInvalidTableId``.
@@ -333,6 +340,14 @@ def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
             return (t.pages, t.density)
         if level == C.JET_TblInfoObjectId:
             return table.objid
+        if level in _SPACE_LEVELS:
+            owned, avail = stats.table_space(
+                session, cur, level in (C.JET_TblInfoSpaceOwnedLV, C.JET_TblInfoSpaceAvailableLV))
+            if level in (C.JET_TblInfoSpaceOwned, C.JET_TblInfoSpaceOwnedLV):
+                return owned
+            if level in (C.JET_TblInfoSpaceAvailable, C.JET_TblInfoSpaceAvailableLV):
+                return avail
+            return (owned, avail)
         if level == C.JET_TblInfoRvt:
             raise_error(C.JET_errQueryNotSupported)
         raise_error(C.JET_errInvalidParameter, f"table info level {level}")

@@ -105,6 +105,23 @@ def compute_stats(session: Session, cur: Cursor) -> None:
                      _replace(cix, stats=stats).to_record(dc.page_size))
 
 
+def table_space(session: Session, cur: Cursor, long_values: bool = False) -> tuple[int, int]:
+    """(pages owned, pages available) of the cursor's table as the session sees it: its
+    record tree and secondary indexes, or (``long_values``) its long-value tree. Pages are
+    counted from node bytes as ``compute_stats`` counts them (``pages_for``): pyese's
+    trees share one LMDB sub-database, so no tree owns pages of its own, and none keeps
+    free pages in reserve (available is 0)."""
+    dc = catalog_of(cur.db)
+    table = dc.catalog(session).table_by_objid(cur.table.objid)
+    view = dc.view(session)
+    if long_values:
+        objids = [table.lv_objid] if table.lv_objid is not None else []
+    else:
+        objids = [table.objid] + [c.objid for c in table.indexes if c.objid != table.objid]
+    nbytes = sum(_tree_counts(view, objid, lambda k: k)[2] for objid in objids)
+    return (pages_for(nbytes, dc.page_size) if objids else 0), 0
+
+
 def _replace(obj: Any, **changes: Any) -> Any:
     from dataclasses import replace
 
@@ -176,5 +193,6 @@ __all__ = [
     "dateserial_now",
     "idle_cleanup",
     "pages_for",
+    "table_space",
     "version_store_status",
 ]

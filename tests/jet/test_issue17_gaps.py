@@ -37,3 +37,29 @@ def test_rename_column_inside_a_transaction(inst):
     jet.JetRollback(s, 0)
     jet.JetRenameColumn(s, t, "v", "value")
     assert jet.JetGetTableColumnInfo(s, t, "value").coltyp == jet.JET_coltypLong
+
+
+def test_enumerate_columns_tagged_only_and_presence_only(inst):
+    # ESE fldenum.cxx ErrRECEnumerateColumns: TaggedOnly skips fixed and variable columns;
+    # PresenceOnly reports JET_wrnColumnPresent without reading the values.
+    s = jet.JetBeginSession(inst)
+    db = jet.JetCreateDatabase(s, "e.edb")
+    t = jet.JetCreateTable(s, db, "T", 0, 100)
+    f = jet.JetAddColumn(s, t, "f", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
+    tg = jet.JetAddColumn(s, t, "tg", jet.JET_COLUMNDEF(
+        coltyp=jet.JET_coltypLongBinary, grbit=jet.JET_bitColumnTagged
+        | jet.JET_bitColumnMultiValued))
+    jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+    jet.JetSetColumn(s, t, f, b"\x01\x00\x00\x00", 0)
+    jet.JetSetColumn(s, t, tg, b"a", 0, jet.JET_SETINFO(itagSequence=0))
+    jet.JetSetColumn(s, t, tg, b"b", 0, jet.JET_SETINFO(itagSequence=0))
+    jet.JetUpdate(s, t)
+    jet.JetMove(s, t, jet.JET_MoveFirst, 0)
+    everything = jet.JetEnumerateColumns(s, t, None, 0)
+    assert [int(c.columnid) for c in everything] == [int(f), int(tg)]
+    tagged = jet.JetEnumerateColumns(s, t, None, jet.JET_bitEnumerateTaggedOnly)
+    assert [int(c.columnid) for c in tagged] == [int(tg)]
+    assert tagged[0].cEnumColumnValue == 2
+    present = jet.JetEnumerateColumns(s, t, None, jet.JET_bitEnumeratePresenceOnly)
+    assert [(int(c.columnid), c.err, c.cEnumColumnValue) for c in present] == [
+        (int(f), jet.JET_wrnColumnPresent, 0), (int(tg), jet.JET_wrnColumnPresent, 0)]

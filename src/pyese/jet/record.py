@@ -481,8 +481,10 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     column without a value gets ``JET_wrnColumnNull``. An item's ``err`` is
     ``JET_wrnColumnSingleValue`` when ``JET_bitEnumerateCompressOutput`` asks for it and the
     column has one value (then in ``pvData``), else ``JET_wrnColumnPresent`` with
-    ``rgEnumColumnValue`` (each value's ``err`` 0). ``JET_bitEnumerateCopy`` reads the copy
-    buffer. Errors: ``JET_errNoCurrentRecord``, ``JET_errColumnNotFound``,
+    ``rgEnumColumnValue`` (each value's ``err`` 0). ``JET_bitEnumeratePresenceOnly``
+    reports each column with a value as ``JET_wrnColumnPresent`` without its values;
+    ``JET_bitEnumerateTaggedOnly`` (without ``rgEnumColumnId``) enumerates only tagged
+    columns. ``JET_bitEnumerateCopy`` reads the copy buffer. Errors: ``JET_errNoCurrentRecord``, ``JET_errColumnNotFound``,
     ``JET_errBadItagSequence``.
     """
     from pyese.jet.structs import JET_ENUMCOLUMN, JET_ENUMCOLUMNID, JET_ENUMCOLUMNVALUE
@@ -498,8 +500,11 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         table = cur.table
         wanted: list[tuple[int, list[int]]]
         if ids is None:
+            # JET_bitEnumerateTaggedOnly: only the tagged columns (ESE fldenum.cxx)
             wanted = [(c.columnid, []) for c in sorted(table.column_list(),
-                                                       key=lambda c: c.columnid)]
+                                                       key=lambda c: c.columnid)
+                      if not g & C.JET_bitEnumerateTaggedOnly
+                      or c.grbit & C.JET_bitColumnTagged]
         else:
             wanted = [(table.column_by_id(_args.integer(e.columnid, "columnid")).columnid,
                        _tag_sequence(e.rgtagSequence)) for e in ids]
@@ -522,6 +527,10 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
             if not values:
                 if ids is not None:
                     out.append(JET_ENUMCOLUMN(columnid=cid, err=C.JET_wrnColumnNull))
+                continue
+            if g & C.JET_bitEnumeratePresenceOnly:
+                # ESE fldenum.cxx: the column is reported present, its values not read
+                out.append(JET_ENUMCOLUMN(columnid=cid, err=C.JET_wrnColumnPresent))
                 continue
             if g & C.JET_bitEnumerateCompressOutput and len(values) == 1 and not tags:
                 out.append(JET_ENUMCOLUMN(columnid=cid, err=C.JET_wrnColumnSingleValue,

@@ -484,8 +484,8 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     ``rgEnumColumnValue`` (each value's ``err`` 0). ``JET_bitEnumeratePresenceOnly``
     reports each column with a value as ``JET_wrnColumnPresent`` without its values;
     ``JET_bitEnumerateTaggedOnly`` (without ``rgEnumColumnId``) enumerates only tagged
-    columns. ``JET_bitEnumerateCopy`` reads the copy buffer. Errors: ``JET_errNoCurrentRecord``, ``JET_errColumnNotFound``,
-    ``JET_errBadItagSequence``.
+    columns. ``JET_bitEnumerateCopy`` reads the copy buffer. Errors:
+    ``JET_errNoCurrentRecord``, ``JET_errColumnNotFound``, ``JET_errBadItagSequence``.
     """
     from pyese.jet.structs import JET_ENUMCOLUMN, JET_ENUMCOLUMNID, JET_ENUMCOLUMNVALUE
 

@@ -42,7 +42,7 @@ def test_every_jet_function_has_a_docstring():
 
 
 def test_docstrings_name_errors_they_raise():
-    # STYLE.md: docstrings state the contract and the JET errors
+    # docs/api-contract.md: docstrings state the contract and the JET errors
     for name in ("JetSetSessionContext", "JetCommitTransaction", "JetTerm2", "JetBeginSession"):
         assert "JET_err" in getattr(jet, name).__doc__
 

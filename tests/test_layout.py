@@ -281,3 +281,22 @@ def test_checker_refuses_dynamic_imports(tmp_path):
     })
     _, dynamic = import_edges(module_names(src))
     assert len(dynamic) == 1 and dynamic[0].endswith("a.py:2")
+
+
+# -- the docs name what the folders hold ------------------------------------------------
+
+
+def test_architecture_docs_name_every_subpackage_and_module():
+    docs = SRC.parent / "docs" / "architecture"
+    overview = (docs / "README.md").read_text(encoding="utf-8")
+    pages = "\n".join(p.read_text(encoding="utf-8") for p in sorted(docs.glob("*.md")))
+    missing = []
+    for layer in ("engine", "storage"):
+        for pkg in sorted(p for p in (SRC / "pyese" / layer).iterdir()
+                          if (p / "__init__.py").exists()):
+            if f"{pkg.name}/" not in overview:
+                missing.append(f"README.md lacks {layer}/{pkg.name}/")
+            for module in sorted(pkg.glob("*.py")):
+                if module.stem != "__init__" and module.stem not in pages:
+                    missing.append(f"no page names {layer}/{pkg.name}/{module.name}")
+    assert missing == []

@@ -1,4 +1,4 @@
-"""Separated long values read through any TreeSnapshot (engine.longvalue)."""
+"""Separated long values read through any TreeSnapshot (engine.records.longvalue)."""
 
 from __future__ import annotations
 

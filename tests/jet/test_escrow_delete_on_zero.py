@@ -4,7 +4,7 @@ committed value reaches 0 is deleted after the commit.
 ESE: recupd.cxx ErrRECIEscrowUpdate (fDIREscrowDeleteOnZero from FFIELDDeleteOnZero,
 fDIREscrowCallbackOnZero from FFIELDFinalize), ver.cxx (delta RCEs carry fDeleteOnZero;
 the delete happens in version cleanup once the delta is committed). Column checks:
-fcreate.cxx ErrFILEIValidateAddColumn (see engine.ddl.column_def).
+fcreate.cxx ErrFILEIValidateAddColumn (see engine.schema.ddl.column_def).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """pyese.jet: the JET API, one Python function per ESE function.
 
-Names, constants and error codes are ESE's, letter for letter (see ``API.md``): the C
+Names, constants and error codes are ESE's, letter for letter (``docs/api-contract.md``): the C
 signature in the same order, out-parameters returned, buffer sizes dropped. Column values
 are bytes in ESE's binary form. Every negative ``JET_ERR`` raises ``JetError`` or one of
 its subclasses (one per code, one per ESE category).

@@ -1,7 +1,8 @@
 """JET functions for database files: create, attach, detach, open, close, information.
 
 Each function enters the gate, checks its arguments as ESE's ``jetapi.cxx`` does, and calls
-the instance's ``engine.database.DatabaseTable`` (see there for the errors and their order).
+the instance's ``engine.instance.database.DatabaseTable`` (see there for the errors and their
+order).
 """
 
 from __future__ import annotations
@@ -82,9 +83,10 @@ def JetAttachDatabase(sesid: JET_SESID | int, szFilename: str, grbit: int = 0) -
     ``JET_errFileAccessDenied`` (held by another process), ``JET_errDatabaseDirtyShutdown``
     (a dirty file this instance's log could not recover), ``JET_errDatabaseCorrupted``
     (not a database), ``JET_errInvalidDatabaseVersion`` (another format). A genuine Windows
-    ``.edb`` attaches read-only only (see ``engine.database``: ``JET_errDatabaseFileReadOnly``
-    without ``JET_bitDbReadOnly``, ``JET_wrnDatabaseRepaired`` when not cleanly shut down,
-    ``engine.database.JET_bitDbPyeseTolerant`` to skip damaged pages).
+    ``.edb`` attaches read-only only (see ``engine.instance.database``:
+    ``JET_errDatabaseFileReadOnly`` without ``JET_bitDbReadOnly``, ``JET_wrnDatabaseRepaired``
+    when not cleanly shut down,
+    ``engine.instance.database.JET_bitDbPyeseTolerant`` to skip damaged pages).
     """
     return JetAttachDatabase2(sesid, szFilename, 0, grbit)
 

@@ -1,5 +1,5 @@
 """JET functions for concurrency on records: escrow updates and record locks
-(``engine.escrow``)."""
+(``engine.transactions.escrow``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def JetEscrowUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid
     """Add the signed delta ``pv`` (4 or 8 bytes, the column's size) to an escrow column of
     the current record inside a transaction; returns the previous value. Concurrent escrow
     updates of one record by several sessions do not conflict. See
-    ``engine.escrow.escrow_update`` for the errors, in ESE's order."""
+    ``engine.transactions.escrow.escrow_update`` for the errors, in ESE's order."""
     g = _args.grbit(grbit)
     cid = _args.integer(columnid, "columnid")
     data = _args.data(pv, "pv")
@@ -25,7 +25,7 @@ def JetEscrowUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid
 
 def JetGetLock(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> None:
     """Lock the current record (``JET_bitReadLock`` or ``JET_bitWriteLock``) until the
-    transaction ends. See ``engine.escrow.get_lock`` for the errors."""
+    transaction ends. See ``engine.transactions.escrow.get_lock`` for the errors."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
         E.get_lock(cursor_for(session, tableid), g)

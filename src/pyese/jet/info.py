@@ -34,13 +34,13 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from pyese.engine.cursors.cursor import Cursor, cursor_for
+from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.instance.database import database_of
 from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.session import Session
 from pyese.engine.schema import ddl, stats
+from pyese.engine.schema import tables as T
 from pyese.engine.schema.catalog import TableDef
-from pyese.engine.schema.fcb import catalog_of
 from pyese.engine.schema.schema import ColumnDef
 from pyese.engine.schema.sysobjects import CatalogIndex, decode_stats
 from pyese.jet import _args
@@ -150,12 +150,7 @@ def _table_of(session: Session, dbid: object, name: object) -> tuple[Any, TableD
     if not isinstance(name, str):
         raise_error(C.JET_errInvalidParameter, "szTableName must be a str")
     assert isinstance(name, str)
-    return db, catalog_of(db).table(session, ddl.check_name(name))
-
-
-def _current_table(cur: Cursor) -> TableDef:
-    """The cursor's table as its session sees it now (DDL by the session included)."""
-    return cur.dc.catalog(cur.session).table_by_objid(cur.table.objid)
+    return db, T.table_named(session, db, name)
 
 
 def _column_grbit(col: ColumnDef, updatable: bool) -> int:
@@ -267,7 +262,7 @@ def JetGetTableColumnInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     level = _level(InfoLevel)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
-        return _column_info(_current_table(cur), szColumnName, level, not cur.read_only)
+        return _column_info(T.current_table(cur), szColumnName, level, not cur.read_only)
 
 
 def JetGetColumnInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str,
@@ -326,7 +321,7 @@ def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         cur = cursor_for(session, tableid)
         if level in (C.JET_TblInfoOLC, C.JET_TblInfoResetOLC, C.JET_TblInfoDumpTable):
             raise_error(C.JET_errFeatureNotAvailable, f"table info level {level}")
-        table = _current_table(cur)
+        table = T.current_table(cur)
         if level == C.JET_TblInfo:
             return _object_info(table, not cur.read_only)
         if level in (C.JET_TblInfoName, C.JET_TblInfoMostMany):
@@ -374,7 +369,7 @@ def JetGetObjectInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, objtyp: int,
         if container and container.upper() != _CONTAINER_TABLES.upper():
             raise_error(C.JET_errObjectNotFound, f"container {container!r}")
         obj_name = _opt_name(szObjectName, "szObjectName")
-        catalog = catalog_of(db).catalog(session)
+        catalog = T.tables_of(session, db)
         if level in (C.JET_ObjInfo, C.JET_ObjInfoNoStats):
             if not obj_name:
                 raise_error(C.JET_errObjectNotFound, "no object name")
@@ -523,7 +518,7 @@ def JetGetTableIndexInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     level = _level(InfoLevel)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
-        return _index_info(session, cur.db, _current_table(cur), szIndexName, level)
+        return _index_info(session, cur.db, T.current_table(cur), szIndexName, level)
 
 
 def JetGetIndexInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str,

@@ -1,17 +1,17 @@
 """JET functions for instances and system parameters.
 
-Run modes, the instance table and every error come from ``pyese.engine.instance.instance``; these
-functions validate arguments, pick the mode as ESE does, and call one engine method.
+Run modes, the instance table and every error come from ``pyese.engine.instance.lifecycle``
+and ``pyese.engine.instance.instance``; these functions validate arguments and call one engine
+function.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pyese.engine.instance import instance as _inst
-from pyese.engine.instance.instance import SYSTEM, Instance
-from pyese.engine.instance.params import computed_value, definition
-from pyese.engine.instance.session import find_session
+from pyese.engine.instance import lifecycle as L
+from pyese.engine.instance.instance import Instance
+from pyese.engine.instance.params import definition
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE
 from pyese.jethdr import constants as C
@@ -38,17 +38,7 @@ def JetCreateInstance2(
     """``JetCreateInstance`` with a display name; ``grbit`` is ignored, as in ESE."""
     name = _args.optional_str(szInstanceName, "szInstanceName")
     display = _args.optional_str(szDisplayName, "szDisplayName")
-    with SYSTEM.lock:
-        if SYSTEM.mode == _inst.MODE_ONE:
-            raise_error(C.JET_errRunningInOneInstanceMode)  # ESE: jetapi.cxx ~21926
-        SYSTEM.mode = _inst.MODE_MULTI
-        try:
-            inst = SYSTEM.new_instance(name, display)
-        except BaseException:
-            if not SYSTEM.instances:
-                SYSTEM.mode = _inst.MODE_NONE
-            raise
-    return _handle(inst)
+    return _handle(L.create_instance(name, display))
 
 
 def JetEnableMultiInstance(psetsysparam: list | None = None) -> int:
@@ -74,29 +64,8 @@ def JetEnableMultiInstance(psetsysparam: list | None = None) -> int:
         else:
             raise_error(C.JET_errInvalidParameter, "each setting is a JET_SETSYSPARAM")
         settings.append((_args.integer(paramid, "paramid"), lparam or 0, sz))
-    with SYSTEM.lock:
-        if SYSTEM.mode == _inst.MODE_ONE:
-            raise_error(C.JET_errRunningInOneInstanceMode)
-        for paramid, lparam, sz in settings:
-            SYSTEM.set_global_param(paramid, lparam, sz)
-        SYSTEM.mode = _inst.MODE_MULTI
+    L.enable_multi_instance(settings)
     return len(settings)
-
-
-def _instance_for_init(instance: object) -> Instance:
-    if instance is None or instance == _inst.INSTANCE_NIL or instance == 0:
-        with SYSTEM.lock:
-            if SYSTEM.mode == _inst.MODE_MULTI:
-                raise_error(C.JET_errRunningInMultiInstanceMode)  # ESE: jetapi.cxx ~21389
-            if SYSTEM.mode == _inst.MODE_ONE and SYSTEM.instances:
-                raise_error(C.JET_errAlreadyInitialized)  # ESE: jetapi.cxx ~21395
-            SYSTEM.mode = _inst.MODE_ONE
-            try:
-                return SYSTEM.new_instance(None, None)
-            except BaseException:
-                SYSTEM.mode = _inst.MODE_NONE
-                raise
-    return SYSTEM.find_instance(instance)
 
 
 def JetInit(instance: JET_INSTANCE | int | None = None) -> None:
@@ -120,8 +89,7 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
     g = _args.grbit(grbit)
     if prstInfo is not None and type(prstInfo).__name__ != "JET_RSTINFO":
         raise_error(C.JET_errInvalidParameter, "prstInfo must be a JET_RSTINFO")
-    inst = _instance_for_init(instance)
-    inst.initialize(g)
+    L.init_instance(instance, g)
 
 
 def JetTerm(instance: JET_INSTANCE | int | None) -> None:
@@ -139,21 +107,12 @@ def JetTerm2(instance: JET_INSTANCE | int | None, grbit: int = 0) -> None:
     that is no longer an instance. A created but never initialised instance is just freed.
     """
     g = _args.grbit(grbit)
-    try:
-        inst = SYSTEM.find_instance(instance)
-    except Exception:
-        # ESE: jetapi.cxx ErrTermComplete, a handle no longer in the table
-        raise_error(C.JET_errNotInitialized)
-    inst.terminate(g)
+    L.term_instance(instance, g)
 
 
 def JetStopService() -> None:
     """Stop the service of the one-instance-mode instance (``JetStopServiceInstance``)."""
-    with SYSTEM.lock:
-        if SYSTEM.mode == _inst.MODE_MULTI:
-            raise_error(C.JET_errRunningInMultiInstanceMode)
-    inst = SYSTEM.find_instance(None)
-    inst.stop_service_instance(C.JET_bitStopServiceAll)
+    L.stop_service()
 
 
 def JetStopServiceInstance(instance: JET_INSTANCE | int | None) -> None:
@@ -169,45 +128,23 @@ def JetStopServiceInstance2(instance: JET_INSTANCE | int | None, grbit: int = 0)
     ``JET_errClientRequestToStopJetService`` after a full stop; other bits
     ``JET_errInvalidGrbit``."""
     g = _args.grbit(grbit)
-    inst = SYSTEM.find_instance(instance)
-    inst.stop_service_instance(g)
+    L.stop_service_instance(instance, g)
 
 
 def JetGetInstanceInfo() -> list:
     """The running instances as ``JET_INSTANCE_INFO`` structures (ESE returns an array)."""
     from pyese.jet.structs import JET_INSTANCE_INFO
 
-    with SYSTEM.lock:
-        instances = [i for i in SYSTEM.instances.values() if i.initialized]
-    result = []
-    for inst in instances:
-        files = []
-        services = inst.services
-        if services is not None:
-            attached = services.parts.get("attached_paths")
-            if callable(attached):
-                files = list(attached())
-        result.append(
-            JET_INSTANCE_INFO(
-                hInstanceId=JET_INSTANCE(inst.id),
-                szInstanceName=inst.name,
-                szDatabaseFileName=files,
-                szDatabaseDisplayName=[""] * len(files),
-                szDatabaseSLVFileName_Obsolete=[""] * len(files),
-            )
+    return [
+        JET_INSTANCE_INFO(
+            hInstanceId=JET_INSTANCE(inst_id),
+            szInstanceName=name,
+            szDatabaseFileName=files,
+            szDatabaseDisplayName=[""] * len(files),
+            szDatabaseSLVFileName_Obsolete=[""] * len(files),
         )
-    return result
-
-
-def _instance_of(instance: object, sesid: object) -> Instance | None:
-    if instance is not None and instance != 0 and instance != _inst.INSTANCE_NIL:
-        return SYSTEM.find_instance(instance)
-    if sesid is not None and sesid != 0:
-        return find_session(sesid).instance
-    with SYSTEM.lock:
-        if SYSTEM.mode == _inst.MODE_ONE and SYSTEM.instances:
-            return next(iter(SYSTEM.instances.values()))
-    return None
+        for inst_id, name, files in L.instance_info()
+    ]
 
 
 def JetSetSystemParameter(
@@ -228,11 +165,7 @@ def JetSetSystemParameter(
     pointer = definition(pid).kind == "pointer"
     if not isinstance(lParam, int) and not (pointer and (lParam is None or callable(lParam))):
         raise_error(C.JET_errInvalidParameter, "lParam must be an int")
-    inst = _instance_of(instance, sesid)
-    if inst is None:
-        SYSTEM.set_global_param(pid, lParam, szParam)
-        return
-    inst.set_param(pid, lParam, szParam)
+    L.set_system_parameter(instance, sesid, pid, lParam, szParam)
 
 
 def JetGetSystemParameter(
@@ -249,19 +182,11 @@ def JetGetSystemParameter(
     ``JET_errInvalidParameter`` for an id ESE does not define.
     """
     pid = _args.integer(paramid, "paramid")
-    d = definition(pid)
-    inst = _instance_of(instance, sesid)
-    if pid == C.JET_paramTransactionLevel:
-        level = find_session(sesid).level if sesid not in (None, 0) else 0
-        return level, None
     if pid == C.JET_paramErrorToString:
+        definition(pid)
         err = _args.integer(lParam, "lParam")
         return err, f"{error_name(err)}, {_meaning(err)}"
-    page_size = inst.params.page_size if inst is not None else SYSTEM.params.page_size
-    computed = computed_value(d, page_size)
-    if computed is not None:
-        return computed, None
-    value = inst.get_param(pid) if inst is not None else SYSTEM.params.get(pid)
+    value = L.get_system_parameter(instance, sesid, pid)
     if isinstance(value, str):
         return 0, value
     if value is None or callable(value):

@@ -1,12 +1,14 @@
 """JET functions that move cursors: indexes, moves, keys, seeks, ranges, bookmarks.
 
-See ``engine.cursor`` for the currency rules ESE keeps and the errors.
+See ``engine.cursors.cursor`` for the currency rules ESE keeps and the errors.
 """
 
 from __future__ import annotations
 
 from pyese.engine.cursors import filters
+from pyese.engine.cursors import retrieve as R
 from pyese.engine.cursors.cursor import cursor_for
+from pyese.engine.cursors.intersect import intersect_indexes
 from pyese.engine.instance.gate import session_call
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
@@ -81,7 +83,7 @@ def JetGetCurrentIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> st
 def JetMakeKey(sesid: JET_SESID | int, tableid: JET_TABLEID | int, pvData: bytes | None,
                grbit: int = 0) -> None:
     """Add a column value to the search key (``JET_bitNewKey`` starts one); see
-    ``engine.keys.KeyBuilder.add`` for the limit grbits and errors."""
+    ``engine.records.keys.KeyBuilder.add`` for the limit grbits and errors."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
@@ -92,7 +94,7 @@ def JetMakeKey(sesid: JET_SESID | int, tableid: JET_TABLEID | int, pvData: bytes
 def JetSeek(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> int:
     """Seek with the made key; returns 0, ``JET_wrnSeekNotEqual`` or ``JET_wrnUniqueKey``.
     ``JET_errInvalidParameter`` (no seek relation), ``JET_errKeyNotMade``,
-    ``JET_errRecordNotFound``; see ``engine.cursor.Cursor.seek`` for where the cursor
+    ``JET_errRecordNotFound``; see ``engine.cursors.cursor.Cursor.seek`` for where the cursor
     stands afterwards."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
@@ -125,15 +127,7 @@ def JetGetSecondaryIndexBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | 
     grbit, ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        if not cur.on_secondary:
-            raise_error(C.JET_errNoCurrentIndex)
-        if g:
-            raise_error(C.JET_errInvalidGrbit)
-        cur.require_entry(present=True)
-        rec = cur.record_view()
-        assert cur.node_key is not None
-        return cur.entry_key(cur.node_key), rec.bookmark
+        return R.secondary_index_bookmark(cursor_for(session, tableid), g)
 
 
 def JetGotoSecondaryIndexBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -166,13 +160,7 @@ def JetRetrieveKey(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: in
     made. ``JET_errNoCurrentRecord``, ``JET_errKeyNotMade``."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        if g & C.JET_bitRetrieveCopy:
-            return cur.key_builder.key
-        cur.require_entry(present=True)
-        cur.record_view()
-        assert cur.node_key is not None
-        return cur.entry_key(cur.node_key)
+        return R.retrieve_key(cursor_for(session, tableid), g)
 
 
 def JetIndexRecordCount(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -228,25 +216,7 @@ def JetIntersectIndexes(sesid: JET_SESID | int, rgindexrange: list[JET_INDEXRANG
         raise_error(C.JET_errInvalidParameter, "1 to 64 index ranges")
     with session_call(sesid) as session:
         cursors = [cursor_for(session, r.tableid) for r in ranges]
-        for i, (r, cur) in enumerate(zip(ranges, cursors, strict=True)):
-            if not cur.on_secondary:
-                raise_error(C.JET_errInvalidParameter, "an index range on the primary index")
-            if r.grbit != C.JET_bitRecordInIndex:
-                raise_error(C.JET_errInvalidGrbit)
-            for j, other in enumerate(cursors):
-                if j == i:
-                    continue
-                if not other.on_secondary:
-                    raise_error(C.JET_errInvalidParameter, "an index range on the primary")
-                if other.table.objid != cur.table.objid or other.db is not cur.db:
-                    raise_error(C.JET_errInvalidParameter, "indexes of different tables")
-                if other.index.objid == cur.index.objid:  # type: ignore[union-attr]
-                    raise_error(C.JET_errInvalidParameter, "the same index twice")
-        common: set[bytes] | None = None
-        for cur in cursors:
-            found = set(cur.bookmarks_to_end())
-            common = found if common is None else common & found
-        return sorted(common or ())
+        return intersect_indexes(cursors, [r.grbit for r in ranges])
 
 
 __all__ = [

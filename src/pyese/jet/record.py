@@ -1,31 +1,17 @@
-"""JET functions for records: updates and column retrieval (``engine.update``).
+"""JET functions for records: updates (``engine.records.update``) and column retrieval
+(``engine.cursors.retrieve``).
 
-Values are bytes in ESE's binary form (API.md); ``None`` is NULL.
+Values are bytes in ESE's binary form (``docs/api-contract.md``); ``None`` is NULL.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pyese.engine.cursors.cursor import ON, cursor_for
+from pyese.engine.cursors import retrieve as R
+from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.instance.gate import session_call
 from pyese.engine.records import update as U
-from pyese.engine.records.indexentries import index_entries
-from pyese.engine.records.keys import (
-    FALL_BACK_TO_RECORD,
-    FallBackToRecord,
-    column_from_key,
-    normalizer,
-)
-from pyese.engine.records.record import (
-    COLUMNID_TEMPLATE,
-    VALUE_DEFAULT,
-    VALUE_ENCRYPTED,
-    VALUE_EXPLICIT_NULL,
-    VALUE_SEPARATED,
-    lid_from_bytes,
-)
-from pyese.engine.schema.schema import TAGGED_FIRST
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
 from pyese.jethdr import constants as C
@@ -35,13 +21,11 @@ RETRIEVE_GRBITS = (
     C.JET_bitRetrieveCopy | C.JET_bitRetrieveFromIndex | C.JET_bitRetrieveFromPrimaryBookmark
     | C.JET_bitRetrieveTag | C.JET_bitRetrieveNull | C.JET_bitRetrieveIgnoreDefault
 )
-_FID_MAX = 0xFFFE
-"""ESE FCOLUMNIDValid: only the template bit above the fid, and fidMin <= fid <= fidMax."""
 
 
 def JetPrepareUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int, prep: int) -> None:
     """Start (or cancel) an update of the cursor's copy buffer; see
-    ``engine.update.prepare_update`` for the kinds and errors."""
+    ``engine.records.update.prepare_update`` for the kinds and errors."""
     p = _args.integer(prep, "prep")
     with session_call(sesid) as session:
         U.prepare_update(cursor_for(session, tableid), p)
@@ -52,7 +36,7 @@ def JetSetColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid: i
     """Set a column in the copy buffer; returns 0 or ``JET_wrnColumnMaxTruncated``.
 
     ``psetinfo`` (``JET_SETINFO``) gives ``itagSequence`` (0 appends a value to a
-    multi-valued column) and ``ibLongValue``. See ``engine.update.set_column``.
+    multi-valued column) and ``ibLongValue``. See ``engine.records.update.set_column``.
     """
     g = _args.grbit(grbit)
     itag = 1
@@ -87,7 +71,7 @@ def JetSetColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
 
 def JetUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> bytes:
     """Write the prepared update; returns the record's bookmark. The cursor does not move
-    (ESE: an inserted record is not made current). See ``engine.update.do_update``."""
+    (ESE: an inserted record is not made current). See ``engine.records.update.do_update``."""
     return JetUpdate2(sesid, tableid, 0)
 
 
@@ -102,192 +86,9 @@ def JetUpdate2(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int = 
 
 def JetDelete(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> None:
     """Delete the current record; the cursor stays on its position (reads then give
-    ``JET_errRecordDeleted``). See ``engine.update.delete_current``."""
+    ``JET_errRecordDeleted``). See ``engine.records.update.delete_current``."""
     with session_call(sesid) as session:
         U.delete_current(cursor_for(session, tableid))
-
-
-def _record_for(cur: Any, grbit: int, memo: dict[bool, Any] | None = None) -> Any:
-    """The copy buffer (RetrieveCopy with a prepared update) or the current record.
-
-    ``memo`` keeps the record for the rest of one JetRetrieveColumns call, so that every
-    column of the call comes from the one record, read once (ESE fldext.cxx
-    ErrRECRetrieveColumns reads them all under one latch of the record's page)."""
-    copy = bool(grbit & C.JET_bitRetrieveCopy and cur.update is not None)
-    if memo is not None and copy in memo:
-        return memo[copy]
-    rec = U.copy_view(cur) if copy else cur.record_view()
-    if memo is not None:
-        memo[copy] = rec
-    return rec
-
-
-def _raw_value(rec: Any, columnid: int, itag: int, grbit: int) -> tuple[bytes | None, int]:
-    """(stored bytes, VALUE_* flags) of value ``itag``. JET_bitRetrieveIgnoreDefault skips
-    the default of a *tagged* column only: ESE's fixed and variable retrieval takes no grbit
-    (fldext.cxx ErrRECRetrieveNonTaggedColumn; tagfld.cxx TAGFIELDS::ErrRetrieveColumn)."""
-    ignore = bool(grbit & C.JET_bitRetrieveIgnoreDefault) and (columnid & 0xFFFF) >= TAGGED_FIRST
-    raw, flags = rec.layout.retrieve_ex(rec.data, columnid, itag, use_default=not ignore)
-    return raw, flags
-
-
-def _read_value(rec: Any, col: Any, itag: int, grbit: int, ib: int,
-                cb_max: int | None) -> tuple[bytes | None, int]:
-    """(bytes ib .. ib + cb_max of the value, cbActual); a separated long value is read
-    chunk by chunk, only the chunks asked for.
-
-    As ESE ``fldext.cxx`` ErrIsamRetrieveColumn / ErrRECRetrieveColumns: ``ib``
-    (ibLongValue) applies to long values only (intrinsic, separated or compressed) and
-    their cbActual is what is left from ``ib`` (0 when ``ib`` is at or past the end:
-    ``lv.cxx`` ErrRECRetrieveSLongField); other columns ignore it and report their size.
-    """
-    raw, flags = _raw_value(rec, col.columnid, itag, grbit)
-    if raw is None:
-        return None, 0
-    if not col.is_long_value:
-        ib = 0
-    if flags & VALUE_SEPARATED and not flags & VALUE_ENCRYPTED:
-        if rec.lv is None:
-            raise_error(C.JET_errLVCorrupted, "separated value without a long-value tree")
-        lid = lid_from_bytes(raw)
-        size = rec.lv.size(lid)
-        if ib >= size:
-            return b"", 0
-        return rec.lv.read(lid, ib, cb_max), size - ib
-    value = rec.get(col.columnid, itag) if flags else raw
-    if value is None:
-        return None, 0
-    end = None if cb_max is None else ib + cb_max
-    return value[ib:end], max(len(value) - ib, 0)
-
-
-def _scan_order(rec: Any, table: Any) -> list[Any]:
-    """The table's tagged columns in record order (template columns of a derived table
-    first, then by fid), as TAGFIELDS::ErrScan walks them."""
-    tagged = [c for c in table.column_list() if c.is_tagged]
-    return sorted(tagged, key=lambda c: (not rec.layout.use_derived_bit(c.columnid),
-                                         c.columnid & 0xFFFF))
-
-
-def _scan_tagged(rec: Any, table: Any, n: int, grbit: int) -> tuple[int, int, bool]:
-    """Columnid 0 retrieval (tagfld.cxx TAGFIELDS::ErrScan): (columnid, itagSequence,
-    explicit NULL) of the record's ``n``-th tagged value, in record order; (0, 0, False)
-    past the end. ``n`` 0 counts instead: (0, count, False). A column absent from the
-    record counts once for its default unless JET_bitRetrieveIgnoreDefault; an explicit
-    NULL (a default overridden) counts only with JET_bitRetrieveNull."""
-    use_default = not grbit & C.JET_bitRetrieveIgnoreDefault
-    nulls = bool(grbit & C.JET_bitRetrieveNull)
-    seen = 0
-    for col in _scan_order(rec, table):
-        cid = int(col.columnid)
-        raw, flags = rec.layout.retrieve_ex(rec.data, cid, 1, use_default=use_default)
-        if raw is None:
-            if nulls and flags & VALUE_EXPLICIT_NULL:
-                seen += 1
-                if seen == n:
-                    return cid, 1, True
-            continue
-        count = 1
-        if not flags & VALUE_DEFAULT:
-            while rec.layout.retrieve_ex(rec.data, cid, count + 1,
-                                         use_default=False)[0] is not None:
-                count += 1
-        if n and seen < n <= seen + count:
-            return cid, n - seen, False
-        seen += count
-    return (0, seen, False) if n == 0 else (0, 0, False)
-
-
-_FROM_KEY = C.JET_bitRetrieveFromIndex | C.JET_bitRetrieveFromPrimaryBookmark
-
-
-class _FromIndex:
-    """What ESE's ErrRECIRetrieveFromIndex produced: ``fallback`` (errDIRNoShortCircuit:
-    read the record, value ``itag``) or the decoded ``value`` and its ``size``; ``itag`` is
-    None when it was not computed (the caller's itagSequence stands)."""
-
-    __slots__ = ("fallback", "value", "size", "itag")
-
-    def __init__(self, fallback: bool, value: bytes | None = None, size: int = 0,
-                 itag: int | None = None) -> None:
-        self.fallback = fallback
-        self.value = value
-        self.size = size
-        self.itag = itag
-
-
-def _entry_itag(cur: Any, idef: Any, key: bytes, columnid: int) -> int:
-    """itagSequence of ``columnid`` in the index entry ``key`` of the current record: the
-    record's entries are regenerated and matched against the key (fldext.cxx
-    ErrRECIRetrieveFromIndex, ComputeItag). JET_errSecondaryIndexCorrupted if none
-    matches."""
-    rec = cur.record_view()
-    for entry in index_entries(idef, rec.values):
-        if entry.key == key:
-            return entry.itag_of(columnid)
-    raise_error(C.JET_errSecondaryIndexCorrupted, "no record value makes this index entry")
-
-
-def _from_index(cur: Any, cid: int, g: int, ib: int, limit: int | None) -> _FromIndex:
-    """JET_bitRetrieveFromIndex / FromPrimaryBookmark (fldext.cxx ErrRECIRetrieveFromIndex).
-
-    On the clustered index the value is decoded from the primary key (FromIndex and
-    FromPrimaryBookmark alike), or read from the record when the cursor is not on an entry
-    (a deferred move) or the table has no primary index. On a secondary index FromIndex
-    decodes the current entry's key, FromPrimaryBookmark the record's primary key. Text,
-    a column after a Unicode column, a possibly truncated key and binary with cbVarSegMac
-    fall back to the record; the record's value is then the one *this entry* was made from
-    (its itagSequence is recomputed), as it is with JET_bitRetrieveTag.
-    """
-    if g & C.JET_bitRetrieveFromIndex and g & C.JET_bitRetrieveFromPrimaryBookmark:
-        raise_error(C.JET_errInvalidGrbit, "FromIndex with FromPrimaryBookmark")
-    if cid & ~COLUMNID_TEMPLATE & 0xFFFF0000 or not 1 <= cid & 0xFFFF <= _FID_MAX:
-        raise_error(C.JET_errBadColumnId)
-    table = cur.table
-    if not cur.on_secondary:
-        if cur.state != ON or cur.index is None:
-            # ESE: not locOnCurBM, or a sequential table: go to the record, itag 1
-            return _FromIndex(True, itag=1)
-        ix = cur.index
-        g = C.JET_bitRetrieveFromIndex  # ESE strips RetrieveTag on the clustered index
-        from_primary = False
-    else:
-        from_primary = bool(g & C.JET_bitRetrieveFromPrimaryBookmark)
-        ix = table.primary_index if from_primary else cur.index
-        if ix is None:
-            raise_error(C.JET_errColumnNotFound, "a sequential table has no key columns")
-    idef = ix.index
-    if cid not in {s.column.columnid for s in idef.segments}:
-        raise_error(C.JET_errColumnNotFound, "the column is not in the index")
-    if normalizer(idef).tuples is not None and idef.segments[0].column.columnid == cid:
-        raise_error(C.JET_errIndexTuplesCannotRetrieveFromIndex, "the tuple column")
-    col = table.column_by_id(cid)
-    cur.resolve_deferred()
-    if cur.state != ON:
-        raise_error(C.JET_errNoCurrentRecord)
-    if from_primary:
-        key = cur.bookmark or b""
-    else:
-        key = cur.entry_key(cur.node_key)
-    decoded = column_from_key(idef, key, cid, g)
-    multi = bool(col.grbit & C.JET_bitColumnMultiValued)
-    if decoded is FALL_BACK_TO_RECORD:
-        itag = _entry_itag(cur, cur.index.index, cur.entry_key(cur.node_key), cid) \
-            if multi and cur.on_secondary else 1
-        return _FromIndex(True, itag=itag)
-    assert not isinstance(decoded, FallBackToRecord)
-    itag_out: int | None = None
-    if g & C.JET_bitRetrieveTag:
-        itag_out = 1
-        if multi and decoded is not None and cur.on_secondary:
-            itag_out = _entry_itag(cur, cur.index.index, cur.entry_key(cur.node_key), cid)
-    if decoded is None:
-        return _FromIndex(False, None, 0, itag_out)
-    if col.is_long_value:
-        decoded = decoded[ib:] if ib < len(decoded) else b""
-    size = len(decoded)
-    value = decoded if limit is None else decoded[:limit]
-    return _FromIndex(False, value, size, itag_out)
 
 
 def JetRetrieveColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid: int,
@@ -346,49 +147,12 @@ def JetRetrieveColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, column
     if ib < 0 or (limit is not None and limit < 0):
         raise_error(C.JET_errInvalidParameter, "negative ibLongValue or cbMax")
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        if g & _FROM_KEY:
-            got = _from_index(cur, cid, g, ib, limit)
-            if got.itag is not None and pretinfo is not None and g & C.JET_bitRetrieveTag:
-                pretinfo.itagSequence = got.itag
-            if not got.fallback:
-                return got.value
-            assert got.itag is not None
-            itag = got.itag
-        value, _size, got_cid, _set_null = _retrieve(cur, cid, g, itag, ib, limit)
-        if pretinfo is not None:
-            pretinfo.columnidNextTagged = got_cid
-        return value
-
-
-def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int, limit: int | None,
-              memo: dict[bool, Any] | None = None) -> tuple[bytes | None, int, int, bool]:
-    """(value, cbActual, columnid retrieved, explicit NULL) from the record or copy
-    buffer; columnid 0 scans the tagged columns.
-
-    itagSequence 0 is JET_errBadItagSequence for columnid 0 and for tagged columns (ESE
-    ``fldext.cxx`` ErrIsamRetrieveColumn, ``rec.hxx`` ErrRECRetrieveTaggedColumn); fixed
-    and variable columns ignore the itagSequence (ErrRECRetrieveNonTaggedColumn takes
-    none)."""
-    table = cur.table
-    if cid == 0:
-        if itag < 1:
-            raise_error(C.JET_errBadItagSequence)
-        rec = _record_for(cur, g, memo)
-        cid, itag, set_null = _scan_tagged(rec, table, itag, g)
-        if cid == 0 or set_null:
-            return None, 0, cid, set_null
-        value, size = _read_value(rec, table.column_by_id(cid), itag,
-                                  g & ~C.JET_bitRetrieveIgnoreDefault, ib, limit)
-        return value, size, cid, False
-    col = table.column_by_id(cid)
-    if not col.is_tagged:
-        itag = 1
-    elif itag < 1:
-        raise_error(C.JET_errBadItagSequence)
-    rec = _record_for(cur, g, memo)
-    value, size = _read_value(rec, col, itag, g, ib, limit)
-    return value, size, cid, False
+        got = R.retrieve_column(cursor_for(session, tableid), cid, g, itag, ib, limit)
+    if got.itag is not None and pretinfo is not None and g & C.JET_bitRetrieveTag:
+        pretinfo.itagSequence = got.itag
+    if pretinfo is not None and not got.from_key:
+        pretinfo.columnidNextTagged = got.columnid
+    return got.value
 
 
 def JetRetrieveColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -414,7 +178,7 @@ def JetRetrieveColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
             _retrieve_one(cur, rc, memo)
 
 
-def _retrieve_one(cur: Any, rc: Any, memo: dict[bool, Any] | None = None) -> None:
+def _retrieve_one(cur: Any, rc: Any, memo: dict[bool, Any]) -> None:
     """One JET_RETRIEVECOLUMN item of :func:`JetRetrieveColumns`."""
     g = _args.grbit(rc.grbit)
     if g & ~RETRIEVE_GRBITS:
@@ -425,25 +189,15 @@ def _retrieve_one(cur: Any, rc: Any, memo: dict[bool, Any] | None = None) -> Non
     limit = None if rc.cbData is None else _args.integer(rc.cbData, "cbData")
     if ib < 0 or (limit is not None and limit < 0):
         raise_error(C.JET_errInvalidParameter, "negative ibLongValue or cbData")
-    if g & _FROM_KEY:
-        got = _from_index(cur, cid, g, ib, limit)
-        if got.itag is not None:
-            rc.itagSequence = itag = got.itag
-        if not got.fallback:
-            _fill(rc, got.value, got.size, cid, limit, False)
-            return
-    if itag == 0:
-        rec = _record_for(cur, g, memo)
-        if cid == 0:
-            rc.itagSequence = _scan_tagged(rec, cur.table, 0, g)[1]
-        else:
-            cur.table.column_by_id(cid)
-            rc.itagSequence = len(rec.values(cid))
+    got = R.retrieve_column(cur, cid, g, itag, ib, limit, count_values=True, memo=memo)
+    if got.itag is not None:
+        rc.itagSequence = got.itag
+    if got.count is not None:
+        rc.itagSequence = got.count
         rc.pvData, rc.cbActual, rc.err = None, 0, 0
         rc.columnidNextTagged = cid
         return
-    value, size, got_cid, set_null = _retrieve(cur, cid, g, itag, ib, limit, memo)
-    _fill(rc, value, size, got_cid, limit, set_null)
+    _fill(rc, got.value, got.size, got.columnid, limit, got.set_null)
 
 
 def _fill(rc: Any, value: bytes | None, cb_actual: int, cid: int,
@@ -459,16 +213,6 @@ def _fill(rc: Any, value: bytes | None, cb_actual: int, cid: int,
         rc.err = C.JET_wrnBufferTruncated
     else:
         rc.err = 0
-
-
-def _tag_sequence(value: object) -> list[int]:
-    """A JET_ENUMCOLUMNID's ``rgtagSequence``: a list of ints (ESE's ULONG array; anything
-    else cannot be expressed in C) -> JET_errInvalidParameter."""
-    if value is None:
-        return []
-    if not isinstance(value, list | tuple):
-        raise_error(C.JET_errInvalidParameter, "rgtagSequence must be a list of int")
-    return [_args.integer(t, "rgtagSequence item") for t in value]
 
 
 def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -493,54 +237,22 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     ids = None
     if rgEnumColumnId is not None:
         ids = _args.struct_list(rgEnumColumnId, JET_ENUMCOLUMNID, "rgEnumColumnId")
+    wanted = None if ids is None else [(e.columnid, e.rgtagSequence) for e in ids]
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        rec = _record_for(cur, C.JET_bitRetrieveCopy if g & C.JET_bitEnumerateCopy else 0)
-        use_default = not g & C.JET_bitEnumerateIgnoreDefault
-        table = cur.table
-        wanted: list[tuple[int, list[int]]]
-        if ids is None:
-            # JET_bitEnumerateTaggedOnly: only the tagged columns (ESE fldenum.cxx)
-            wanted = [(c.columnid, []) for c in sorted(table.column_list(),
-                                                       key=lambda c: c.columnid)
-                      if not g & C.JET_bitEnumerateTaggedOnly
-                      or c.grbit & C.JET_bitColumnTagged]
-        else:
-            wanted = [(table.column_by_id(_args.integer(e.columnid, "columnid")).columnid,
-                       _tag_sequence(e.rgtagSequence)) for e in ids]
-        out: list[Any] = []
-        for cid, tags in wanted:
-            values: list[tuple[int, bytes]] = []
-            n = 1
-            while True:
-                raw, _fl = rec.layout.retrieve_ex(rec.data, cid, n, use_default=use_default)
-                if raw is None:
-                    break
-                v = rec.get(cid, n)
-                values.append((n, v if v is not None else b""))
-                n += 1
-            if tags:
-                for t in tags:
-                    if t < 1:
-                        raise_error(C.JET_errBadItagSequence)
-                values = [(t, v) for t, v in values if t in tags]
-            if not values:
-                if ids is not None:
-                    out.append(JET_ENUMCOLUMN(columnid=cid, err=C.JET_wrnColumnNull))
-                continue
-            if g & C.JET_bitEnumeratePresenceOnly:
-                # ESE fldenum.cxx: the column is reported present, its values not read
-                out.append(JET_ENUMCOLUMN(columnid=cid, err=C.JET_wrnColumnPresent))
-                continue
-            if g & C.JET_bitEnumerateCompressOutput and len(values) == 1 and not tags:
-                out.append(JET_ENUMCOLUMN(columnid=cid, err=C.JET_wrnColumnSingleValue,
-                                          pvData=values[0][1]))
-                continue
-            out.append(JET_ENUMCOLUMN(columnid=cid, err=C.JET_wrnColumnPresent,
+        found = R.enumerate_columns(cursor_for(session, tableid), wanted, g)
+    out: list[Any] = []
+    for col in found:
+        if col.err == C.JET_wrnColumnSingleValue:
+            out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err,
+                                      pvData=col.values[0][1]))
+        elif col.err == C.JET_wrnColumnPresent:
+            out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err,
                                       rgEnumColumnValue=[
                                           JET_ENUMCOLUMNVALUE(itagSequence=t, pvData=v)
-                                          for t, v in values]))
-        return out
+                                          for t, v in col.values]))
+        else:
+            out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err))
+    return out
 
 
 def JetGetRecordSize(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -570,46 +282,8 @@ def _record_size(sesid: Any, tableid: Any, grbit: int, two: bool) -> Any:
     if g & ~known:
         raise_error(C.JET_errInvalidGrbit)
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        if g & C.JET_bitRecordSizeInCopyBuffer:
-            if cur.update is None:
-                raise_error(C.JET_errUpdateNotPrepared)
-            rec = U.copy_view(cur)
-        else:
-            rec = cur.record_view()
-        size = JET_RECSIZE2() if two else JET_RECSIZE()
-        data_bytes = 0
-        for col in cur.table.column_list():
-            n = 1
-            values = 0
-            while True:
-                raw, flags = rec.layout.retrieve_ex(rec.data, col.columnid, n,
-                                                    use_default=False)
-                if raw is None:
-                    break
-                values += 1
-                if flags & VALUE_SEPARATED and not g & C.JET_bitRecordSizeLocal:
-                    lid = lid_from_bytes(raw)
-                    total = rec.lv.size(lid) if rec.lv is not None else 0
-                    size.cbLongValueData += total
-                    size.cbLongValueOverhead += 8 + 8 * max(1, -(-total // 8000))
-                    size.cLongValues += 1
-                    data_bytes += len(raw)
-                else:
-                    data_bytes += len(raw)
-                if not col.is_tagged:
-                    break
-                n += 1
-            if values:
-                if col.is_tagged:
-                    size.cTaggedColumns += 1
-                    if values > 1:
-                        size.cMultiValues += values
-                else:
-                    size.cNonTaggedColumns += 1
-        size.cbData = data_bytes
-        size.cbOverhead = max(0, len(rec.data) - data_bytes) + len(rec.bookmark)
-        return size
+        got = R.record_size(cursor_for(session, tableid), g)
+    return JET_RECSIZE2(**got) if two else JET_RECSIZE(**got)
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.instance import SYSTEM
+from pyese.engine.instance.logservice import commit_id
 from pyese.engine.instance.session import Session
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE, JET_SESID
@@ -80,11 +81,7 @@ def JetGetSessionParameter(sesid: JET_SESID | int, sesparamid: int) -> int:
     """
     pid = _args.integer(sesparamid, "sesparamid")
     with session_call(sesid) as session:
-        if pid == C.JET_sesparamTransactionLevel:
-            return session.level
-        if pid == C.JET_sesparamCommitDefault:
-            return session.commit_default
-        raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {pid}")
+        return session.get_parameter(pid)
 
 
 def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: int) -> None:
@@ -95,11 +92,7 @@ def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: int) 
     pid = _args.integer(sesparamid, "sesparamid")
     v = _args.integer(value, "value")
     with session_call(sesid) as session:
-        if pid != C.JET_sesparamCommitDefault:
-            raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {pid}")
-        if v & ~(C.JET_bitCommitLazyFlush | C.JET_bitWaitLastLevel0Commit):
-            raise_error(C.JET_errInvalidParameter, "commit default takes JET_bitCommitLazyFlush")
-        session.commit_default = v
+        session.set_parameter(pid, v)
 
 
 def JetSetSessionContext(sesid: JET_SESID | int, ulContext: int) -> None:
@@ -170,24 +163,15 @@ def JetCommitTransaction2(sesid: JET_SESID | int, grbit: int = 0, cmsecDurableCo
     g = _args.grbit(grbit)
     cmsec = _args.integer(cmsecDurableCommit, "cmsecDurableCommit")
     with session_call(sesid) as session:
-        before = session.last_commit_lgpos
-        level = session.level
-        session.commit_transaction(g, cmsec)
-        lgpos = session.last_commit_lgpos
-        if level == 1 and lgpos is not None and lgpos is not before:
-            return _commit_id(session, lgpos)
-        return None
+        lgpos = session.commit_transaction(g, cmsec)
+        return None if lgpos is None else _commit_id(session, lgpos)
 
 
 def _commit_id(session: Session, lgpos: object):
     from pyese.jet.structs import JET_COMMIT_ID
 
-    services = session.instance.services
-    signature = services.parts.get("log_signature") if services is not None else None
-    generation = getattr(lgpos, "generation", 0)
-    isec = getattr(lgpos, "isec", 0)
-    ib = getattr(lgpos, "ib", 0)
-    commit = JET_COMMIT_ID(reserved=0, commitId=(generation << 32) | (isec << 16) | ib)
+    value, signature = commit_id(session.instance, lgpos)
+    commit = JET_COMMIT_ID(reserved=0, commitId=value)
     if signature is not None:
         commit.signLog = signature  # type: ignore[assignment]
     return commit

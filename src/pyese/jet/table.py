@@ -1,7 +1,7 @@
 """JET functions for tables, columns and indexes (DDL) and table cursors.
 
-Each function enters the gate, checks its arguments, and calls ``engine.ddl`` (catalog
-writes, in ESE's order of checks) or ``engine.cursor`` (cursors). DDL runs in the
+Each function enters the gate, checks its arguments, and calls ``engine.schema.tables``
+(DDL around ``engine.schema.ddl``'s catalog writes, in ESE's order of checks). DDL runs in the
 caller's transaction, or in an internal one at level 0, so a rolled back transaction
 leaves no table, column or index behind.
 """
@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyese.engine.cursors.cursor import Cursor, cursor_for, open_cursor
+from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.instance.database import database_of
 from pyese.engine.instance.gate import session_call
-from pyese.engine.instance.session import Session
 from pyese.engine.schema import ddl
-from pyese.engine.schema.fcb import catalog_of
+from pyese.engine.schema import tables as T
 from pyese.jet import _args
 from pyese.jet.handles import JET_COLUMNID, JET_DBID, JET_SESID, JET_TABLEID
 from pyese.jethdr import constants as C
@@ -35,26 +34,6 @@ def _name(value: object, what: str) -> str:
     return value  # type: ignore[return-value]
 
 
-def _open_for_ddl(session: Session, dbid: object, name: str, grbit: int) -> Cursor:
-    db = database_of(session, dbid)
-    return open_cursor(session, db, name, grbit)
-
-
-def _ddl_cursor(session: Session, tableid: object) -> Cursor:
-    """The cursor a DDL call works through, its table re-read from the catalog (a rolled
-    back transaction may have undone DDL since). ESE's order (fcreate.cxx ErrIsamAddColumn,
-    ErrIsamCreateIndex): JET_errInvalidTableId, JET_errPermissionDenied (cursor not
-    updatable), JET_errFixedDDL (a fixed-DDL table not opened with JET_bitTablePermitDDL).
-    """
-    cur = cursor_for(session, tableid)
-    cur.refresh_table()
-    if cur.read_only:
-        raise_error(C.JET_errPermissionDenied, "the cursor is read-only")
-    if cur.table.flags & C.JET_bitObjectTableFixedDDL and not cur.grbit & C.JET_bitTablePermitDDL:
-        raise_error(C.JET_errFixedDDL, cur.table.name)
-    return cur
-
-
 # ------------------------------------------------------------------ tables
 
 
@@ -69,10 +48,7 @@ def JetCreateTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: st
     _args.integer(lDensity, "lDensity")
     name = _name(szTableName, "szTableName")
     with session_call(sesid) as session:
-        db = database_of(session, dbid)
-        with ddl.ddl_transaction(session):
-            ddl.create_table(session, db, name, lPages, lDensity)
-            cur = open_cursor(session, db, name, C.JET_bitTableDenyRead)
+        cur = T.create_table(session, database_of(session, dbid), name, lPages, lDensity)
         return JET_TABLEID(cur.tableid)
 
 
@@ -170,15 +146,13 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
         tc.tableid = None
         for item in [*tc.rgcolumncreate, *tc.rgindexcreate]:
             item.err = 0
-        with ddl.ddl_transaction(session):
-            objid = ddl.create_table(session, db, name, tc.ulPages, tc.ulDensity, flags)
+        with T.create_table_with(session, db, name, tc.ulPages, tc.ulDensity,
+                                 flags) as creation:
             tc.cCreated = 1
-            dc = catalog_of(db)
             for cc in tc.rgcolumncreate:
-                table = dc.catalog(session).table_by_objid(objid)
                 try:
-                    col, warning = ddl.add_column(
-                        session, db, table, _column_request(cc.szColumnName, cc, cc.pvDefault))
+                    col, warning = creation.add_column(
+                        _column_request(cc.szColumnName, cc, cc.pvDefault))
                 except JetError as exc:
                     cc.err = exc.err
                     raise
@@ -186,15 +160,13 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
                 cc.err = warning
                 tc.cCreated += 1
             for ic in tc.rgindexcreate:
-                table = dc.catalog(session).table_by_objid(objid)
                 try:
-                    ddl.create_index(session, db, table, _index_request(ic))
+                    creation.create_index(_index_request(ic))
                 except JetError as exc:
                     ic.err = exc.err
                     raise
                 tc.cCreated += 1
-            # ESE opens the new table exclusively (fcreate.cxx ErrFILECreateTable).
-            cur = open_cursor(session, db, name, C.JET_bitTableDenyRead)
+            cur = creation.open()
         tc.tableid = JET_TABLEID(cur.tableid)
 
 
@@ -263,7 +235,7 @@ def JetOpenTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str,
         raise_error(C.JET_errInvalidGrbit, "DenyRead with ReadOnly")
     name = _name(szTableName, "szTableName")
     with session_call(sesid) as session:
-        cur = _open_for_ddl(session, dbid, name, g)
+        cur = T.open_table(session, database_of(session, dbid), name, g)
         return JET_TABLEID(cur.tableid)
 
 
@@ -279,11 +251,7 @@ def JetDupCursor(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     with no copy buffer and no key (ESE fileopen.cxx ErrIsamDupCursor)."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
-        cur = cursor_for(session, tableid)
-        new = Cursor(session, cur.db, cur.table, cur.grbit & ~(C.JET_bitTableDenyRead
-                                                                | C.JET_bitTableDenyWrite) | g)
-        new.register()
-        return JET_TABLEID(new.tableid)
+        return JET_TABLEID(T.dup_cursor(cursor_for(session, tableid), g).tableid)
 
 
 def JetDeleteTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str) -> None:
@@ -294,15 +262,7 @@ def JetDeleteTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: st
     """
     name = _name(szTableName, "szTableName")
     with session_call(sesid) as session:
-        db = database_of(session, dbid)
-        name = ddl.check_name(name)
-        dc = catalog_of(db)
-        table = dc.table(session, name)
-        fcb = dc.fcb(table.objid)
-        with fcb.lock:
-            if fcb.cursors:
-                raise_error(C.JET_errTableInUse, name)
-        ddl.delete_table(session, db, table)
+        T.delete_table(session, database_of(session, dbid), name)
 
 
 def JetRenameTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szName: str,
@@ -312,12 +272,7 @@ def JetRenameTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szName: str,
     name = _name(szName, "szName")
     new = _name(szNameNew, "szNameNew")
     with session_call(sesid) as session:
-        db = database_of(session, dbid)
-        table = catalog_of(db).table(session, ddl.check_name(name))
-        ddl.rename_table(session, db, table, new)
-        for cur in list(catalog_of(db).fcb(table.objid).cursors):
-            if cur.session is session:
-                cur.refresh_table()
+        T.rename_table(session, database_of(session, dbid), name, new)
 
 
 # ------------------------------------------------------------------ columns
@@ -327,22 +282,13 @@ def JetAddColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColumnNam
                  columndef: Any, pvDefault: bytes | None = None) -> JET_COLUMNID:
     """Add a column (``JET_COLUMNDEF``: coltyp, cbMax, grbit, cp); returns its id.
 
-    See ``engine.ddl.column_def`` for the checks and errors. JET_wrnColumnMaxTruncated
+    See ``engine.schema.ddl.column_def`` for the checks and errors. JET_wrnColumnMaxTruncated
     (cbMax cut to 255) is not raised: read the column back to see the size.
     """
     with session_call(sesid) as session:
-        cur = _ddl_cursor(session, tableid)
-        req = _column_request(szColumnName, columndef, pvDefault)
-        exclusive = bool(cur.grbit & C.JET_bitTableDenyRead)
-        col, _warning = ddl.add_column(session, cur.db, cur.table, req, exclusive)
-        _refresh(session, cur)
+        cur = T.ddl_cursor(session, tableid)
+        col = T.add_column(cur, _column_request(szColumnName, columndef, pvDefault))
         return JET_COLUMNID(col.columnid)
-
-
-def _refresh(session: Session, cur: Cursor) -> None:
-    for other in list(cur.fcb.cursors):
-        if other.session is session:
-            other.refresh_table()
 
 
 def JetDeleteColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -358,9 +304,7 @@ def JetDeleteColumn2(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColum
     if g & ~C.JET_bitDeleteColumnIgnoreTemplateColumns:
         raise_error(C.JET_errInvalidGrbit)
     with session_call(sesid) as session:
-        cur = _ddl_cursor(session, tableid)
-        ddl.delete_column(session, cur.db, cur.table, _name(szColumnName, "szColumnName"))
-        _refresh(session, cur)
+        T.delete_column(T.ddl_cursor(session, tableid), _name(szColumnName, "szColumnName"))
 
 
 def JetRenameColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szName: str,
@@ -370,12 +314,8 @@ def JetRenameColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szName: 
     ``JET_errColumnDuplicate``."""
     _args.grbit(grbit)
     with session_call(sesid) as session:
-        cur = _ddl_cursor(session, tableid)
-        if session.level > 0:
-            raise_error(C.JET_errInTransaction)
-        ddl.rename_column(session, cur.db, cur.table, _name(szName, "szName"),
-                          _name(szNameNew, "szNameNew"))
-        _refresh(session, cur)
+        T.rename_column(T.ddl_cursor(session, tableid), _name(szName, "szName"),
+                        _name(szNameNew, "szNameNew"))
 
 
 def JetSetColumnDefaultValue(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str,
@@ -384,12 +324,8 @@ def JetSetColumnDefaultValue(sesid: JET_SESID | int, dbid: JET_DBID | int, szTab
     _args.grbit(grbit)
     with session_call(sesid) as session:
         db = database_of(session, dbid)
-        table = catalog_of(db).table(session, ddl.check_name(_name(szTableName, "szTableName")))
-        ddl.set_column_default(session, db, table, _name(szColumnName, "szColumnName"),
-                               _args.data(pvData) or None)
-        for cur in list(catalog_of(db).fcb(table.objid).cursors):
-            if cur.session is session:
-                cur.refresh_table()
+        T.set_column_default(session, db, _name(szTableName, "szTableName"),
+                             _name(szColumnName, "szColumnName"), _args.data(pvData) or None)
 
 
 # ------------------------------------------------------------------ indexes
@@ -398,7 +334,7 @@ def JetSetColumnDefaultValue(sesid: JET_SESID | int, dbid: JET_DBID | int, szTab
 def JetCreateIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szIndexName: str,
                    grbit: int, szKey: str, lDensity: int = 100) -> None:
     """Create an index from ESE's key string (``"+Name\\0-Age\\0\\0"``), built over the
-    table's existing records. See ``engine.ddl.index_def`` for the checks; a unique index
+    table's existing records. See ``engine.schema.ddl.index_def`` for the checks; a unique index
     over duplicate keys gives ``JET_errKeyDuplicate``; a primary index on a table with
     records ``JET_errTableNotEmpty``."""
     from pyese.jet.structs import JET_INDEXCREATE
@@ -416,17 +352,14 @@ def _index_create_types() -> tuple[type, ...]:
 
 def _create_indexes(sesid: Any, tableid: Any, items: Any) -> None:
     with session_call(sesid) as session:
-        cur = _ddl_cursor(session, tableid)
-        with ddl.ddl_transaction(session):
+        with T.create_indexes(T.ddl_cursor(session, tableid)) as creation:
             for ic in items:
-                table = catalog_of(cur.db).catalog(session).table_by_objid(cur.table.objid)
                 try:
-                    ddl.create_index(session, cur.db, table, _index_request(ic))
+                    creation.create_index(_index_request(ic))
                 except JetError as exc:
                     ic.err = exc.err
                     raise
                 ic.err = 0
-        _refresh(session, cur)
 
 
 def JetCreateIndex2(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -456,9 +389,7 @@ def JetDeleteIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     """Delete a secondary index: ``JET_errIndexNotFound``, ``JET_errIndexMustStay`` (the
     primary index)."""
     with session_call(sesid) as session:
-        cur = _ddl_cursor(session, tableid)
-        ddl.delete_index(session, cur.db, cur.table, _name(szIndexName, "szIndexName"))
-        _refresh(session, cur)
+        T.delete_index(T.ddl_cursor(session, tableid), _name(szIndexName, "szIndexName"))
 
 
 __all__ = [

@@ -18,7 +18,7 @@ After a delete the cursor stays ``ON`` the deleted entry's position: reads find 
 (``JET_errRecordDeleted``) and moves continue from that key, as ESE's cursor keeps the
 bookmark of a deleted node (digest §4).
 
-Every read goes through the session's view of the database (``engine.view``): inside a
+Every read goes through the session's view of the database (``engine.transactions.view``): inside a
 transaction its snapshot plus its own changes, outside the latest committed state.
 
 Physical layout (pyese files): a table's records are the nodes of tree ``table.objid``
@@ -115,7 +115,7 @@ class Cursor:
 
     @property
     def update(self) -> Any:
-        """The prepared update (engine.update.PreparedUpdate) or None."""
+        """The prepared update (engine.records.update.PreparedUpdate) or None."""
         return self._update
 
     @update.setter

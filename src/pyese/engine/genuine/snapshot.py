@@ -6,7 +6,7 @@ physical difference the engine must not see: a non-unique secondary index.
 
 - pyese's own files store a non-unique index entry as one node whose key is unique by
   itself: the index key with each 00 byte escaped as 00 01, then 00 00, then the primary
-  bookmark (``engine.ddl.index_node``); the cursor positions itself by that node key.
+  bookmark (``engine.schema.ddl.index_node``); the cursor positions itself by that node key.
 - ESE stores the entry as key = index key (repeated for every record with that key) and
   data = primary bookmark, ordered by key then data (``CmpKeyData``, pages flagged
   ``fPageNonUniqueKeys``).
@@ -15,7 +15,7 @@ physical difference the engine must not see: a non-unique secondary index.
 (key, bookmark) reads as ``(index_node key, bookmark)``, and a seek to an encoded key is a
 seek by (key, bookmark) in the genuine tree (``EdbTreeCursor.seek_ge_kd``: one descent,
 even among millions of equal keys). The order is the same (escaping preserves bytewise order
-and ``00 00`` sorts below any escaped byte), so the cursor (``engine.cursor``), which keeps
+and ``00 00`` sorts below any escaped byte), so the cursor (``engine.cursors.cursor``), which keeps
 its position as a node key, moves among duplicates exactly as it does on pyese's files, and
 ``JetSeek`` / ``JetSetIndexRange`` / ``JetGotoBookmark`` need no second code path.
 
@@ -181,5 +181,5 @@ class GenuineSnapshot:
 
 
 def genuine_snapshot(db: Any) -> GenuineSnapshot:
-    """The snapshot of an attached genuine database (``engine.database.Database``)."""
+    """The snapshot of an attached genuine database (``engine.instance.database.Database``)."""
     return GenuineSnapshot(db.file, db.non_unique_trees)

@@ -13,7 +13,7 @@ ErrIsamDetachDatabase, ErrDBOpenDatabase):
 - attach of a file this instance has attached -> ``JET_wrnDatabaseAttached`` (a warning);
   attached by another instance of the process -> ``JET_errDatabaseSharingViolation``
   (db.cxx FMP::ErrNewAndWriteLatch); create of an attached file -> ``JET_errDatabaseDuplicate``;
-- the file's own errors come from ``storage.dbfile`` (``JET_errFileNotFound``,
+- the file's own errors come from ``storage.database.dbfile`` (``JET_errFileNotFound``,
   ``JET_errInvalidPath``, ``JET_errFileAccessDenied`` when another process holds it,
   ``JET_errDatabaseFileReadOnly``, ``JET_errDatabaseCorrupted``,
   ``JET_errInvalidDatabaseVersion``); a file not in CleanShutdown ->
@@ -117,13 +117,13 @@ class Database:
         self.genuine = isinstance(file, EdbFile)
         """A genuine ESE file: read-only, read straight from its pages (no version store)."""
         self.non_unique_trees: dict[int, bool] = {}
-        """Genuine files: objid -> is the tree non-unique (``engine.genuine``)."""
+        """Genuine files: objid -> is the tree non-unique (``engine.genuine.snapshot``)."""
         self.dbnum = dbnum
         self.read_only = read_only
         self.instance = instance
         self.page_size: int = file.header.page_size
         self.catalog: Any = None
-        """The DatabaseCatalog (``engine.fcb.catalog_of``), made on first use."""
+        """The DatabaseCatalog (``engine.schema.fcb.catalog_of``), made on first use."""
         self.exclusive_session: int | None = None
         self.opens: dict[int, int] = {}
         """session id -> open count (ESE's rgcdbOpen)."""

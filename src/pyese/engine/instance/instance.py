@@ -51,6 +51,7 @@ class SessionEntry(Protocol):
     """
 
     id: int
+    instance: Instance
     procid: int
     in_api: int
     """Threads inside a JET call with this session (JetTerm waits for 0)."""

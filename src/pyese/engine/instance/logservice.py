@@ -245,6 +245,18 @@ def storage_of(instance: Instance) -> InstanceStorage:
     return storage
 
 
+def commit_id(instance: Instance, lgpos: object) -> tuple[int, object | None]:
+    """What JetCommitTransaction2 reports of a logged level-0 commit at ``lgpos``: its commit
+    id (``generation << 32 | isec << 16 | ib``) and the instance's log signature (a
+    ``LogSignature``; None without a log)."""
+    services = instance.services
+    signature = services.parts.get("log_signature") if services is not None else None
+    generation = getattr(lgpos, "generation", 0)
+    isec = getattr(lgpos, "isec", 0)
+    ib = getattr(lgpos, "ib", 0)
+    return (generation << 32) | (isec << 16) | ib, signature
+
+
 def _start(instance: Instance, services: InstanceServices, grbit: int) -> None:
     faults = TEST_FAULTS if TEST_FAULTS is not None else NO_FAULTS
     storage = InstanceStorage(instance, faults)

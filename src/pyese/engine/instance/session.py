@@ -220,8 +220,9 @@ class Session:
         for observer in self._observers():
             observer.on_begin(self, self.level)
 
-    def commit_transaction(self, grbit: int = 0, cmsec_durable_commit: int = 0) -> None:
-        """JetCommitTransaction(2) after the gate, with ESE's checks in ESE's order.
+    def commit_transaction(self, grbit: int = 0, cmsec_durable_commit: int = 0) -> object | None:
+        """JetCommitTransaction(2) after the gate, with ESE's checks in ESE's order; returns
+        the log position of this call's level-0 commit when it was logged, else None.
 
         ``JET_errInvalidGrbit`` for unknown bits or a Wait*/ForceNewLog bit combined with
         anything; those bits work at level 0 (wait for this session's last level-0 commit,
@@ -239,7 +240,7 @@ class Session:
         if grbit in COMMIT_ALONE:
             for observer in self._observers():
                 observer.wait_commit(self, grbit)
-            return
+            return None
         if self.level == 0:
             raise_error(C.JET_errNotInTransaction)  # ESE: tm.cxx ~1834
         if self.must_rollback:
@@ -250,10 +251,11 @@ class Session:
         if not self.check_trx_context():
             raise_error(C.JET_errSessionSharingViolation)  # ESE: dir.cxx ~1932
         level = self.level
+        logged: object | None = None
         for observer in self._observers():
             lgpos = observer.on_commit(self, level, lazy)
             if lgpos is not None:
-                self.last_commit_lgpos = lgpos
+                self.last_commit_lgpos = logged = lgpos
         self.level -= 1
         closers = self.level_closers.pop()
         if self.level_closers:
@@ -263,6 +265,7 @@ class Session:
             self._reset_trx_context()
         for listener in list(self.commit_listeners):
             listener()
+        return logged if level == 1 else None
 
     def rollback(self, grbit: int = 0) -> None:
         """JetRollback after the gate (ESE tm.cxx ErrIsamRollback, dir.cxx ErrDIRRollback).
@@ -363,6 +366,27 @@ class Session:
                 closer()
             except JetError:
                 pass
+
+    # -- parameters -----------------------------------------------------------------
+
+    def get_parameter(self, sesparamid: int) -> int:
+        """JetGetSessionParameter: ``JET_sesparamTransactionLevel`` or
+        ``JET_sesparamCommitDefault``; another id gives ``JET_errInvalidParameter``."""
+        if sesparamid == C.JET_sesparamTransactionLevel:
+            return self.level
+        if sesparamid == C.JET_sesparamCommitDefault:
+            return self.commit_default
+        raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {sesparamid}")
+
+    def set_parameter(self, sesparamid: int, value: int) -> None:
+        """JetSetSessionParameter: only ``JET_sesparamCommitDefault``, with
+        ``JET_bitCommitLazyFlush`` / ``JET_bitWaitLastLevel0Commit`` or 0; anything else
+        gives ``JET_errInvalidParameter``."""
+        if sesparamid != C.JET_sesparamCommitDefault:
+            raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {sesparamid}")
+        if value & ~(C.JET_bitCommitLazyFlush | C.JET_bitWaitLastLevel0Commit):
+            raise_error(C.JET_errInvalidParameter, "commit default takes JET_bitCommitLazyFlush")
+        self.commit_default = value
 
     # -- information ----------------------------------------------------------------
 

@@ -23,7 +23,7 @@ Invariants.
    a prefix of the applied batches and ``applied_lgpos`` names the last batch in it. LMDB runs
    with ``sync=True, metasync=False``: the data pages of every commit are fsynced before its
    meta page is written, so an operating-system crash cannot expose a meta page whose pages
-   are missing (never ``sync=False`` here: see DESIGN.md, "a trap to avoid"). The meta page
+   are missing (never ``sync=False`` here: see docs/architecture/design.md, Storage). The meta page
    itself reaches the disk at the next commit's fsync or at ``flush``; ``apply(durable=True)``
    (the default) flushes before returning.
 4. *Snapshots.* ``snapshot()`` is one LMDB read transaction: consistent across trees and with

@@ -19,7 +19,8 @@ An apply in flight is announced: before the first file commit of a batch the thr
 applied position its file holds just before (a read snapshot of that file holds this batch
 exactly when its recorded applied position is past it) and ``end`` is the batch's last
 position. Readers use it to know, for each file snapshot, whether the batch is in it
-(``engine.versionstore``: the in-flight window between a file commit and ``on_applied``).
+(``engine.transactions.versionstore``: the in-flight window between a file commit and
+``on_applied``).
 ``commit(..., logged)`` calls ``logged(lgpos)`` under the applier's lock right after the
 append, so a commit is known to the engine before any batch holding it is announced.
 

@@ -1,0 +1,452 @@
+"""Reading column values through a cursor: the current record, the copy buffer, the index
+key (ESE ``fldext.cxx`` ErrIsamRetrieveColumn / ErrRECRetrieveColumns / ErrRECIRetrieveFromIndex,
+``tagfld.cxx`` TAGFIELDS::ErrScan, ``fldenum.cxx``, ``recupd.cxx`` ErrIsamGetRecordSize).
+
+What ``JetRetrieveColumn(s)``, ``JetEnumerateColumns``, ``JetGetRecordSize(2)``,
+``JetRetrieveKey`` and ``JetGetSecondaryIndexBookmark`` do once their arguments are checked:
+
+- :func:`retrieve_column`: one value (``Retrieved``): from the record or the copy buffer
+  (``JET_bitRetrieveCopy``), decoded from the index entry's key
+  (``JET_bitRetrieveFromIndex`` / ``FromPrimaryBookmark``, falling back to the record where
+  the key cannot give the value back), the columnid-0 scan of tagged values, the count of
+  values (itagSequence 0, ``JetRetrieveColumns`` only);
+- :func:`enumerate_columns`, :func:`record_size`, :func:`retrieve_key`,
+  :func:`secondary_index_bookmark`.
+
+Values are bytes in ESE's binary form; ``None`` is NULL. Nothing here changes the cursor's
+position except resolving a deferred move, as ESE's retrieve does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyese.engine.cursors.cursor import ON, Cursor
+from pyese.engine.records import update as U
+from pyese.engine.records.indexentries import index_entries
+from pyese.engine.records.keys import (
+    FALL_BACK_TO_RECORD,
+    FallBackToRecord,
+    column_from_key,
+    normalizer,
+)
+from pyese.engine.records.record import (
+    COLUMNID_TEMPLATE,
+    VALUE_DEFAULT,
+    VALUE_ENCRYPTED,
+    VALUE_EXPLICIT_NULL,
+    VALUE_SEPARATED,
+    lid_from_bytes,
+)
+from pyese.engine.schema.schema import TAGGED_FIRST
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import raise_error
+
+_FID_MAX = 0xFFFE
+"""ESE FCOLUMNIDValid: only the template bit above the fid, and fidMin <= fid <= fidMax."""
+
+FROM_KEY = C.JET_bitRetrieveFromIndex | C.JET_bitRetrieveFromPrimaryBookmark
+
+_RECSIZE_FIELDS = ("cbData", "cbLongValueData", "cbOverhead", "cbLongValueOverhead",
+                   "cNonTaggedColumns", "cTaggedColumns", "cLongValues", "cMultiValues")
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    """One retrieval's result.
+
+    ``value`` (None: NULL) and ``size`` (cbActual, what is left of the value from
+    ibLongValue); ``columnid`` the column the value came from (the one found by a
+    columnid-0 scan, 0 past the last); ``set_null`` an explicit NULL found by that scan
+    with ``JET_bitRetrieveNull``; ``itag`` the itagSequence computed by a retrieval from
+    the index key (None when none was computed); ``from_key`` the value was decoded from
+    the key; ``count`` the number of values (itagSequence 0 with ``count_values``)."""
+
+    value: bytes | None
+    size: int
+    columnid: int
+    set_null: bool = False
+    itag: int | None = None
+    from_key: bool = False
+    count: int | None = None
+
+
+def retrieve_column(cur: Cursor, cid: int, g: int, itag: int, ib: int, limit: int | None,
+                    *, count_values: bool = False,
+                    memo: dict[bool, Any] | None = None) -> Retrieved:
+    """A column value of the current record (JetRetrieveColumn; JetRetrieveColumns with
+    ``count_values``, where itagSequence 0 counts the values instead).
+
+    ``g`` are the retrieve grbits (checked by the caller), ``itag`` the itagSequence, ``ib``
+    the ibLongValue and ``limit`` the most bytes wanted (None: all). Errors:
+    ``JET_errInvalidGrbit`` (FromIndex with FromPrimaryBookmark), ``JET_errBadColumnId``,
+    ``JET_errColumnNotFound``, ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``,
+    ``JET_errBadItagSequence``, ``JET_errIndexTuplesCannotRetrieveFromIndex``,
+    ``JET_errRecordNoCopy``, ``JET_errSecondaryIndexCorrupted``. ``memo`` keeps the
+    record for the rest of one JetRetrieveColumns call (see :func:`_record_for`)."""
+    key_itag: int | None = None
+    if g & FROM_KEY:
+        got = _from_index(cur, cid, g, ib, limit)
+        key_itag = got.itag
+        if not got.fallback:
+            return Retrieved(got.value, got.size, cid, itag=got.itag, from_key=True)
+        assert got.itag is not None
+        itag = got.itag
+    if count_values and itag == 0:
+        rec = _record_for(cur, g, memo)
+        if cid == 0:
+            count = _scan_tagged(rec, cur.table, 0, g)[1]
+        else:
+            cur.table.column_by_id(cid)
+            count = len(rec.values(cid))
+        return Retrieved(None, 0, cid, itag=key_itag, count=count)
+    value, size, got_cid, set_null = _retrieve(cur, cid, g, itag, ib, limit, memo)
+    return Retrieved(value, size, got_cid, set_null, itag=key_itag)
+
+
+@dataclass(frozen=True, slots=True)
+class EnumeratedColumn:
+    """One column of :func:`enumerate_columns`: ``err`` is ``JET_wrnColumnNull``,
+    ``JET_wrnColumnSingleValue`` (the value in ``values[0]``) or ``JET_wrnColumnPresent``;
+    ``values`` are (itagSequence, bytes)."""
+
+    columnid: int
+    err: int
+    values: list[tuple[int, bytes]] = field(default_factory=list)
+
+
+def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
+                      g: int) -> list[EnumeratedColumn]:
+    """JetEnumerateColumns (ESE ``fldenum.cxx``): every column with a value, in columnid
+    order, or the ``(columnid, rgtagSequence)`` pairs asked for. ``g``: the enumerate
+    grbits. Errors: ``JET_errNoCurrentRecord``, ``JET_errColumnNotFound``,
+    ``JET_errBadItagSequence``."""
+    rec = _record_for(cur, C.JET_bitRetrieveCopy if g & C.JET_bitEnumerateCopy else 0)
+    use_default = not g & C.JET_bitEnumerateIgnoreDefault
+    table = cur.table
+    wanted: list[tuple[int, list[int]]]
+    if wanted_ids is None:
+        # JET_bitEnumerateTaggedOnly: only the tagged columns (ESE fldenum.cxx)
+        wanted = [(c.columnid, []) for c in sorted(table.column_list(),
+                                                   key=lambda c: c.columnid)
+                  if not g & C.JET_bitEnumerateTaggedOnly or c.grbit & C.JET_bitColumnTagged]
+    else:
+        wanted = [(table.column_by_id(int(cid)).columnid, list(tags))
+                  for cid, tags in wanted_ids]
+    out: list[EnumeratedColumn] = []
+    for cid, tags in wanted:
+        values: list[tuple[int, bytes]] = []
+        n = 1
+        while True:
+            raw, _fl = rec.layout.retrieve_ex(rec.data, cid, n, use_default=use_default)
+            if raw is None:
+                break
+            v = rec.get(cid, n)
+            values.append((n, v if v is not None else b""))
+            n += 1
+        if tags:
+            for t in tags:
+                if t < 1:
+                    raise_error(C.JET_errBadItagSequence)
+            values = [(t, v) for t, v in values if t in tags]
+        if not values:
+            if wanted_ids is not None:
+                out.append(EnumeratedColumn(cid, C.JET_wrnColumnNull))
+            continue
+        if g & C.JET_bitEnumeratePresenceOnly:
+            # ESE fldenum.cxx: the column is reported present, its values not read
+            out.append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, []))
+            continue
+        if g & C.JET_bitEnumerateCompressOutput and len(values) == 1 and not tags:
+            out.append(EnumeratedColumn(cid, C.JET_wrnColumnSingleValue, values))
+            continue
+        out.append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, values))
+    return out
+
+
+def record_size(cur: Cursor, g: int) -> dict[str, int]:
+    """JetGetRecordSize (ESE ``recupd.cxx`` ErrIsamGetRecordSize) of the current record, or
+    of the copy buffer with ``JET_bitRecordSizeInCopyBuffer``; ``JET_bitRecordSizeLocal``
+    leaves separated long values out. The figures are keyed by ``JET_RECSIZE``'s field
+    names (``cbData``, ``cbOverhead``, ``cbLongValueData``, ``cbLongValueOverhead``,
+    ``cNonTaggedColumns``, ``cTaggedColumns``, ``cLongValues``, ``cMultiValues``). Errors:
+    ``JET_errUpdateNotPrepared``, ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
+    if g & C.JET_bitRecordSizeInCopyBuffer:
+        if cur.update is None:
+            raise_error(C.JET_errUpdateNotPrepared)
+        rec = U.copy_view(cur)
+    else:
+        rec = cur.record_view()
+    size = dict.fromkeys(_RECSIZE_FIELDS, 0)
+    data_bytes = 0
+    for col in cur.table.column_list():
+        n = 1
+        values = 0
+        while True:
+            raw, flags = rec.layout.retrieve_ex(rec.data, col.columnid, n,
+                                                use_default=False)
+            if raw is None:
+                break
+            values += 1
+            if flags & VALUE_SEPARATED and not g & C.JET_bitRecordSizeLocal:
+                lid = lid_from_bytes(raw)
+                total = rec.lv.size(lid) if rec.lv is not None else 0
+                size["cbLongValueData"] += total
+                size["cbLongValueOverhead"] += 8 + 8 * max(1, -(-total // 8000))
+                size["cLongValues"] += 1
+                data_bytes += len(raw)
+            else:
+                data_bytes += len(raw)
+            if not col.is_tagged:
+                break
+            n += 1
+        if values:
+            if col.is_tagged:
+                size["cTaggedColumns"] += 1
+                if values > 1:
+                    size["cMultiValues"] += values
+            else:
+                size["cNonTaggedColumns"] += 1
+    size["cbData"] = data_bytes
+    size["cbOverhead"] = max(0, len(rec.data) - data_bytes) + len(rec.bookmark)
+    return size
+
+
+def retrieve_key(cur: Cursor, g: int) -> bytes:
+    """JetRetrieveKey: the current entry's normalized key, or with ``JET_bitRetrieveCopy``
+    the key being made. ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
+    if g & C.JET_bitRetrieveCopy:
+        return cur.key_builder.key
+    cur.require_entry(present=True)
+    cur.record_view()
+    assert cur.node_key is not None
+    return cur.entry_key(cur.node_key)
+
+
+def secondary_index_bookmark(cur: Cursor, g: int) -> tuple[bytes, bytes]:
+    """JetGetSecondaryIndexBookmark: (the current entry's secondary key, the record's primary
+    bookmark). ``JET_errNoCurrentIndex`` on the primary index, then
+    ``JET_errInvalidGrbit`` for any grbit, ``JET_errNoCurrentRecord``,
+    ``JET_errRecordDeleted``."""
+    if not cur.on_secondary:
+        raise_error(C.JET_errNoCurrentIndex)
+    if g:
+        raise_error(C.JET_errInvalidGrbit)
+    cur.require_entry(present=True)
+    rec = cur.record_view()
+    assert cur.node_key is not None
+    return cur.entry_key(cur.node_key), rec.bookmark
+
+
+# -- the pieces ----------------------------------------------------------------------------
+
+def _record_for(cur: Any, grbit: int, memo: dict[bool, Any] | None = None) -> Any:
+    """The copy buffer (RetrieveCopy with a prepared update) or the current record.
+
+    ``memo`` keeps the record for the rest of one JetRetrieveColumns call, so that every
+    column of the call comes from the one record, read once (ESE fldext.cxx
+    ErrRECRetrieveColumns reads them all under one latch of the record's page)."""
+    copy = bool(grbit & C.JET_bitRetrieveCopy and cur.update is not None)
+    if memo is not None and copy in memo:
+        return memo[copy]
+    rec = U.copy_view(cur) if copy else cur.record_view()
+    if memo is not None:
+        memo[copy] = rec
+    return rec
+
+
+def _raw_value(rec: Any, columnid: int, itag: int, grbit: int) -> tuple[bytes | None, int]:
+    """(stored bytes, VALUE_* flags) of value ``itag``. JET_bitRetrieveIgnoreDefault skips
+    the default of a *tagged* column only: ESE's fixed and variable retrieval takes no grbit
+    (fldext.cxx ErrRECRetrieveNonTaggedColumn; tagfld.cxx TAGFIELDS::ErrRetrieveColumn)."""
+    ignore = bool(grbit & C.JET_bitRetrieveIgnoreDefault) and (columnid & 0xFFFF) >= TAGGED_FIRST
+    raw, flags = rec.layout.retrieve_ex(rec.data, columnid, itag, use_default=not ignore)
+    return raw, flags
+
+
+def _read_value(rec: Any, col: Any, itag: int, grbit: int, ib: int,
+                cb_max: int | None) -> tuple[bytes | None, int]:
+    """(bytes ib .. ib + cb_max of the value, cbActual); a separated long value is read
+    chunk by chunk, only the chunks asked for.
+
+    As ESE ``fldext.cxx`` ErrIsamRetrieveColumn / ErrRECRetrieveColumns: ``ib``
+    (ibLongValue) applies to long values only (intrinsic, separated or compressed) and
+    their cbActual is what is left from ``ib`` (0 when ``ib`` is at or past the end:
+    ``lv.cxx`` ErrRECRetrieveSLongField); other columns ignore it and report their size.
+    """
+    raw, flags = _raw_value(rec, col.columnid, itag, grbit)
+    if raw is None:
+        return None, 0
+    if not col.is_long_value:
+        ib = 0
+    if flags & VALUE_SEPARATED and not flags & VALUE_ENCRYPTED:
+        if rec.lv is None:
+            raise_error(C.JET_errLVCorrupted, "separated value without a long-value tree")
+        lid = lid_from_bytes(raw)
+        size = rec.lv.size(lid)
+        if ib >= size:
+            return b"", 0
+        return rec.lv.read(lid, ib, cb_max), size - ib
+    value = rec.get(col.columnid, itag) if flags else raw
+    if value is None:
+        return None, 0
+    end = None if cb_max is None else ib + cb_max
+    return value[ib:end], max(len(value) - ib, 0)
+
+
+def _scan_order(rec: Any, table: Any) -> list[Any]:
+    """The table's tagged columns in record order (template columns of a derived table
+    first, then by fid), as TAGFIELDS::ErrScan walks them."""
+    tagged = [c for c in table.column_list() if c.is_tagged]
+    return sorted(tagged, key=lambda c: (not rec.layout.use_derived_bit(c.columnid),
+                                         c.columnid & 0xFFFF))
+
+
+def _scan_tagged(rec: Any, table: Any, n: int, grbit: int) -> tuple[int, int, bool]:
+    """Columnid 0 retrieval (tagfld.cxx TAGFIELDS::ErrScan): (columnid, itagSequence,
+    explicit NULL) of the record's ``n``-th tagged value, in record order; (0, 0, False)
+    past the end. ``n`` 0 counts instead: (0, count, False). A column absent from the
+    record counts once for its default unless JET_bitRetrieveIgnoreDefault; an explicit
+    NULL (a default overridden) counts only with JET_bitRetrieveNull."""
+    use_default = not grbit & C.JET_bitRetrieveIgnoreDefault
+    nulls = bool(grbit & C.JET_bitRetrieveNull)
+    seen = 0
+    for col in _scan_order(rec, table):
+        cid = int(col.columnid)
+        raw, flags = rec.layout.retrieve_ex(rec.data, cid, 1, use_default=use_default)
+        if raw is None:
+            if nulls and flags & VALUE_EXPLICIT_NULL:
+                seen += 1
+                if seen == n:
+                    return cid, 1, True
+            continue
+        count = 1
+        if not flags & VALUE_DEFAULT:
+            while rec.layout.retrieve_ex(rec.data, cid, count + 1,
+                                         use_default=False)[0] is not None:
+                count += 1
+        if n and seen < n <= seen + count:
+            return cid, n - seen, False
+        seen += count
+    return (0, seen, False) if n == 0 else (0, 0, False)
+
+
+class _FromIndex:
+    """What ESE's ErrRECIRetrieveFromIndex produced: ``fallback`` (errDIRNoShortCircuit:
+    read the record, value ``itag``) or the decoded ``value`` and its ``size``; ``itag`` is
+    None when it was not computed (the caller's itagSequence stands)."""
+
+    __slots__ = ("fallback", "value", "size", "itag")
+
+    def __init__(self, fallback: bool, value: bytes | None = None, size: int = 0,
+                 itag: int | None = None) -> None:
+        self.fallback = fallback
+        self.value = value
+        self.size = size
+        self.itag = itag
+
+
+def _entry_itag(cur: Any, idef: Any, key: bytes, columnid: int) -> int:
+    """itagSequence of ``columnid`` in the index entry ``key`` of the current record: the
+    record's entries are regenerated and matched against the key (fldext.cxx
+    ErrRECIRetrieveFromIndex, ComputeItag). JET_errSecondaryIndexCorrupted if none
+    matches."""
+    rec = cur.record_view()
+    for entry in index_entries(idef, rec.values):
+        if entry.key == key:
+            return entry.itag_of(columnid)
+    raise_error(C.JET_errSecondaryIndexCorrupted, "no record value makes this index entry")
+
+
+def _from_index(cur: Any, cid: int, g: int, ib: int, limit: int | None) -> _FromIndex:
+    """JET_bitRetrieveFromIndex / FromPrimaryBookmark (fldext.cxx ErrRECIRetrieveFromIndex).
+
+    On the clustered index the value is decoded from the primary key (FromIndex and
+    FromPrimaryBookmark alike), or read from the record when the cursor is not on an entry
+    (a deferred move) or the table has no primary index. On a secondary index FromIndex
+    decodes the current entry's key, FromPrimaryBookmark the record's primary key. Text,
+    a column after a Unicode column, a possibly truncated key and binary with cbVarSegMac
+    fall back to the record; the record's value is then the one *this entry* was made from
+    (its itagSequence is recomputed), as it is with JET_bitRetrieveTag.
+    """
+    if g & C.JET_bitRetrieveFromIndex and g & C.JET_bitRetrieveFromPrimaryBookmark:
+        raise_error(C.JET_errInvalidGrbit, "FromIndex with FromPrimaryBookmark")
+    if cid & ~COLUMNID_TEMPLATE & 0xFFFF0000 or not 1 <= cid & 0xFFFF <= _FID_MAX:
+        raise_error(C.JET_errBadColumnId)
+    table = cur.table
+    if not cur.on_secondary:
+        if cur.state != ON or cur.index is None:
+            # ESE: not locOnCurBM, or a sequential table: go to the record, itag 1
+            return _FromIndex(True, itag=1)
+        ix = cur.index
+        g = C.JET_bitRetrieveFromIndex  # ESE strips RetrieveTag on the clustered index
+        from_primary = False
+    else:
+        from_primary = bool(g & C.JET_bitRetrieveFromPrimaryBookmark)
+        ix = table.primary_index if from_primary else cur.index
+        if ix is None:
+            raise_error(C.JET_errColumnNotFound, "a sequential table has no key columns")
+    idef = ix.index
+    if cid not in {s.column.columnid for s in idef.segments}:
+        raise_error(C.JET_errColumnNotFound, "the column is not in the index")
+    if normalizer(idef).tuples is not None and idef.segments[0].column.columnid == cid:
+        raise_error(C.JET_errIndexTuplesCannotRetrieveFromIndex, "the tuple column")
+    col = table.column_by_id(cid)
+    cur.resolve_deferred()
+    if cur.state != ON:
+        raise_error(C.JET_errNoCurrentRecord)
+    if from_primary:
+        key = cur.bookmark or b""
+    else:
+        key = cur.entry_key(cur.node_key)
+    decoded = column_from_key(idef, key, cid, g)
+    multi = bool(col.grbit & C.JET_bitColumnMultiValued)
+    if decoded is FALL_BACK_TO_RECORD:
+        itag = _entry_itag(cur, cur.index.index, cur.entry_key(cur.node_key), cid) \
+            if multi and cur.on_secondary else 1
+        return _FromIndex(True, itag=itag)
+    assert not isinstance(decoded, FallBackToRecord)
+    itag_out: int | None = None
+    if g & C.JET_bitRetrieveTag:
+        itag_out = 1
+        if multi and decoded is not None and cur.on_secondary:
+            itag_out = _entry_itag(cur, cur.index.index, cur.entry_key(cur.node_key), cid)
+    if decoded is None:
+        return _FromIndex(False, None, 0, itag_out)
+    if col.is_long_value:
+        decoded = decoded[ib:] if ib < len(decoded) else b""
+    size = len(decoded)
+    value = decoded if limit is None else decoded[:limit]
+    return _FromIndex(False, value, size, itag_out)
+
+
+def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int, limit: int | None,
+              memo: dict[bool, Any] | None = None) -> tuple[bytes | None, int, int, bool]:
+    """(value, cbActual, columnid retrieved, explicit NULL) from the record or copy
+    buffer; columnid 0 scans the tagged columns.
+
+    itagSequence 0 is JET_errBadItagSequence for columnid 0 and for tagged columns (ESE
+    ``fldext.cxx`` ErrIsamRetrieveColumn, ``rec.hxx`` ErrRECRetrieveTaggedColumn); fixed
+    and variable columns ignore the itagSequence (ErrRECRetrieveNonTaggedColumn takes
+    none)."""
+    table = cur.table
+    if cid == 0:
+        if itag < 1:
+            raise_error(C.JET_errBadItagSequence)
+        rec = _record_for(cur, g, memo)
+        cid, itag, set_null = _scan_tagged(rec, table, itag, g)
+        if cid == 0 or set_null:
+            return None, 0, cid, set_null
+        value, size = _read_value(rec, table.column_by_id(cid), itag,
+                                  g & ~C.JET_bitRetrieveIgnoreDefault, ib, limit)
+        return value, size, cid, False
+    col = table.column_by_id(cid)
+    if not col.is_tagged:
+        itag = 1
+    elif itag < 1:
+        raise_error(C.JET_errBadItagSequence)
+    rec = _record_for(cur, g, memo)
+    value, size = _read_value(rec, col, itag, g, ib, limit)
+    return value, size, cid, False
+

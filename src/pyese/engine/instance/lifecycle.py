@@ -1,0 +1,157 @@
+"""The instance table's JET calls: run modes, create, init, term, stop service, parameters.
+
+ESE picks the process's run mode from the first call (``jetapi.cxx`` ~2885; see
+``instance.py``): ``JetInit(NULL)`` makes the one implicit instance (one-instance mode),
+``JetCreateInstance`` / ``JetEnableMultiInstance`` switch to multi-instance mode, and each
+mode refuses the other's calls (``JET_errRunningInOneInstanceMode``,
+``JET_errRunningInMultiInstanceMode``). These functions take the arguments the JET layer
+has already checked and do the rest under ``SYSTEM.lock``; the instance's own work
+(``Instance.initialize``, ``terminate``, ``stop_service_instance``, parameters) is done by
+the :class:`Instance`.
+"""
+
+from __future__ import annotations
+
+from pyese.engine.instance.instance import (
+    INSTANCE_NIL,
+    MODE_MULTI,
+    MODE_NONE,
+    MODE_ONE,
+    SYSTEM,
+    Instance,
+)
+from pyese.engine.instance.params import computed_value, definition
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import raise_error
+
+
+def create_instance(name: str | None, display: str | None) -> Instance:
+    """JetCreateInstance2: a new instance, not yet initialised; the process enters
+    multi-instance mode. ``JET_errRunningInOneInstanceMode`` after ``JetInit(NULL)``,
+    ``JET_errTooManyInstances``, ``JET_errInstanceNameInUse`` (``System.new_instance``)."""
+    with SYSTEM.lock:
+        if SYSTEM.mode == MODE_ONE:
+            raise_error(C.JET_errRunningInOneInstanceMode)  # ESE: jetapi.cxx ~21926
+        SYSTEM.mode = MODE_MULTI
+        try:
+            inst = SYSTEM.new_instance(name, display)
+        except BaseException:
+            if not SYSTEM.instances:
+                SYSTEM.mode = MODE_NONE
+            raise
+    return inst
+
+
+def enable_multi_instance(settings: list[tuple[int, int, str | None]]) -> None:
+    """JetEnableMultiInstance: set the global ``(paramid, lParam, szParam)`` settings and
+    enter multi-instance mode; ``JET_errRunningInOneInstanceMode`` in one-instance mode."""
+    with SYSTEM.lock:
+        if SYSTEM.mode == MODE_ONE:
+            raise_error(C.JET_errRunningInOneInstanceMode)
+        for paramid, lparam, sz in settings:
+            SYSTEM.set_global_param(paramid, lparam, sz)
+        SYSTEM.mode = MODE_MULTI
+
+
+def init_instance(handle: object, grbit: int) -> None:
+    """JetInit3: initialise the instance ``handle`` names, or with a nil handle make and
+    initialise the implicit instance of one-instance mode
+    (``JET_errRunningInMultiInstanceMode``, ``JET_errAlreadyInitialized``); then
+    ``Instance.initialize``."""
+    _instance_for_init(handle).initialize(grbit)
+
+
+def _instance_for_init(handle: object) -> Instance:
+    if handle is None or handle == INSTANCE_NIL or handle == 0:
+        with SYSTEM.lock:
+            if SYSTEM.mode == MODE_MULTI:
+                raise_error(C.JET_errRunningInMultiInstanceMode)  # ESE: jetapi.cxx ~21389
+            if SYSTEM.mode == MODE_ONE and SYSTEM.instances:
+                raise_error(C.JET_errAlreadyInitialized)  # ESE: jetapi.cxx ~21395
+            SYSTEM.mode = MODE_ONE
+            try:
+                return SYSTEM.new_instance(None, None)
+            except BaseException:
+                SYSTEM.mode = MODE_NONE
+                raise
+    return SYSTEM.find_instance(handle)
+
+
+def term_instance(handle: object, grbit: int) -> None:
+    """JetTerm2: ``JET_errNotInitialized`` for a handle that names no instance (ESE
+    jetapi.cxx ErrTermComplete), else ``Instance.terminate``."""
+    try:
+        inst = SYSTEM.find_instance(handle)
+    except Exception:
+        raise_error(C.JET_errNotInitialized)
+    inst.terminate(grbit)
+
+
+def stop_service() -> None:
+    """JetStopService: stop the one-instance-mode instance
+    (``JET_errRunningInMultiInstanceMode`` in multi-instance mode)."""
+    with SYSTEM.lock:
+        if SYSTEM.mode == MODE_MULTI:
+            raise_error(C.JET_errRunningInMultiInstanceMode)
+    SYSTEM.find_instance(None).stop_service_instance(C.JET_bitStopServiceAll)
+
+
+def stop_service_instance(handle: object, grbit: int) -> None:
+    """JetStopServiceInstance2 on the instance ``handle`` names."""
+    SYSTEM.find_instance(handle).stop_service_instance(grbit)
+
+
+def instance_info() -> list[tuple[int, str | None, list[str]]]:
+    """JetGetInstanceInfo: (id, name, attached database paths) of each running instance."""
+    with SYSTEM.lock:
+        instances = [i for i in SYSTEM.instances.values() if i.initialized]
+    result = []
+    for inst in instances:
+        files: list[str] = []
+        services = inst.services
+        if services is not None:
+            attached = services.parts.get("attached_paths")
+            if callable(attached):
+                files = list(attached())
+        result.append((inst.id, inst.name, files))
+    return result
+
+
+def _param_target(handle: object, sesid: object) -> Instance | None:
+    """Whose parameters a call means: the instance ``handle`` names, else the session's
+    instance, else in one-instance mode the implicit instance; None: the global defaults."""
+    if handle is not None and handle != 0 and handle != INSTANCE_NIL:
+        return SYSTEM.find_instance(handle)
+    if sesid is not None and sesid != 0:
+        return SYSTEM.find_session(sesid).instance
+    with SYSTEM.lock:
+        if SYSTEM.mode == MODE_ONE and SYSTEM.instances:
+            return next(iter(SYSTEM.instances.values()))
+    return None
+
+
+def set_system_parameter(handle: object, sesid: object, paramid: int, lparam: object,
+                         szparam: str | None) -> None:
+    """JetSetSystemParameter: on an instance (``Instance.set_param``) or the global
+    defaults (``System.set_global_param``)."""
+    inst = _param_target(handle, sesid)
+    if inst is None:
+        SYSTEM.set_global_param(paramid, lparam, szparam)
+        return
+    inst.set_param(paramid, lparam, szparam)
+
+
+def get_system_parameter(handle: object, sesid: object, paramid: int) -> object:
+    """JetGetSystemParameter: the value; ``JET_errInvalidParameter`` for an id ESE does not
+    define. ``JET_paramTransactionLevel`` is the level of ``sesid`` (0 without one);
+    computed parameters (``JET_paramKeyMost``, ``JET_paramLVChunkSizeMost``, ...) come
+    from the page size (``params.computed_value``)."""
+    d = definition(paramid)
+    inst = _param_target(handle, sesid)
+    if paramid == C.JET_paramTransactionLevel:
+        return SYSTEM.find_session(sesid).level if sesid not in (None, 0) else 0
+    page_size = inst.params.page_size if inst is not None else SYSTEM.params.page_size
+    computed = computed_value(d, page_size)
+    if computed is not None:
+        return computed
+    return inst.get_param(paramid) if inst is not None else SYSTEM.params.get(paramid)

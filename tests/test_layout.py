@@ -9,8 +9,8 @@ pyese's layers, top to bottom (``docs/architecture/README.md``)::
     ESE's header             pyese.jethdr                          jethdr
 
 Inside ``storage`` the parts are ordered too: the shared vocabulary (``trees``, ``ops``,
-``lgpos``, ``faults``) < ``edb`` < ``database`` < ``log``; a part imports the vocabulary, itself
-and the parts before it.
+``lgpos``, ``faults``) < ``edb`` < ``database`` < ``log`` < ``backup``; a part imports the
+vocabulary, itself and the parts before it.
 
 Every import counts, wherever it is written: at module level, inside a function, under
 ``if TYPE_CHECKING:``. A function-level import is not a way around a circle, it is the same
@@ -37,7 +37,7 @@ ALLOWED = {
     "jet": {"jet", "engine", "jethdr"},
     "pythonic": set(LAYERS),
 }
-STORAGE_PARTS = {"edb": 1, "database": 2, "log": 3}
+STORAGE_PARTS = {"edb": 1, "database": 2, "log": 3, "backup": 4}
 """Storage parts in order; any other storage module is the shared vocabulary (rank 0)."""
 
 

@@ -36,7 +36,12 @@ def _err(msg: str) -> None:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from pyese.cli_backup import info
     from pyese.storage.edb import read_header
+
+    own = info(args.file, args.json)  # pyese's own files (database, backup copy, log)
+    if own is not None:
+        return own
 
     hdr = read_header(args.file)
     if args.json:
@@ -381,6 +386,10 @@ def _parser() -> argparse.ArgumentParser:
                                    "every record and long value; exit 1 on problems.")
     p.add_argument("file")
     p.set_defaults(func=_cmd_check)
+
+    from pyese.cli_backup import add_subcommands
+
+    add_subcommands(sub)
     return parser
 
 

@@ -214,7 +214,11 @@ def test_honoured_list():
         jet.JET_paramMaxSessions, jet.JET_paramMaxVerPages, jet.JET_paramLogFileSize,
         jet.JET_paramCommitDefault, jet.JET_paramCircularLog, jet.JET_paramRecovery,
         jet.JET_paramDatabasePageSize, jet.JET_paramCreatePathIfNotExist,
-        jet.JET_paramMaxInstances})
+        jet.JET_paramMaxInstances,
+        # honoured by the temporary tables (tests/temptable/) and OS snapshots
+        # (tests/backup/test_snapshot.py), pinned there
+        jet.JET_paramTempPath, jet.JET_paramMaxTemporaryTables,
+        jet.JET_paramEnableTempTableVersioning, jet.JET_paramOSSnapshotTimeout})
 
 
 def test_honoured_paths_base_name_and_log_size(tmp_path):

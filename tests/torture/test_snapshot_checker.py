@@ -32,7 +32,7 @@ def test_command_line_runs_a_round(tmp_path, capsys) -> None:
     assert spec is not None and spec.loader is not None
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
-    status = cli.main(["snapshot", "--seed", "5", "--minutes", "0.03", "--dir", str(tmp_path)])
+    status = cli.main(["snapshot", "--seed", "5", "--minutes", "0.025", "--dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert status == 0, out
     assert "TOTAL: 1 rounds" in out and "0 anomalies, 0 other errors" in out

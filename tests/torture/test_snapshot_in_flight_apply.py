@@ -186,3 +186,56 @@ def test_level0_reads_inside_the_window_see_the_commit(
         release.set()
     writer.vs().catch_up()
     assert (reader.bal(0), reader.bal(1)) == (95, 105)
+
+
+def test_without_a_log_the_commit_applied_in_place_is_announced_too() -> None:
+    """JET_paramRecovery off: the committing thread writes the files itself, one after
+    the other, and is held after the first file's commit (the file's own fault hook). A
+    transaction begun before reads the old values from both files, in the window and
+    after it."""
+    inst = jet.JetCreateInstance("direct")
+    jet.JetSetSystemParameter(inst, 0, jet.JET_paramRecovery, 0, "off")
+    jet.JetInit(inst)
+    try:
+        s = jet.JetBeginSession(inst)
+        for name in DBS:
+            db = jet.JetCreateDatabase(s, name)
+            t = jet.JetCreateTable(s, db, "T")
+            jet.JetAddColumn(s, t, "Id", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
+            jet.JetAddColumn(s, t, "Bal", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLongLong))
+            jet.JetCreateIndex(s, t, "Primary", jet.JET_bitIndexPrimary, "+Id\0\0")
+            jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+            jet.JetSetColumn(s, t, 1, struct.pack("<i", 1))
+            jet.JetSetColumn(s, t, 2, struct.pack("<q", 100))
+            jet.JetUpdate(s, t)
+            jet.JetCloseTable(s, t)
+        jet.JetEndSession(s)
+        reader, writer = Client(inst), Client(inst)
+        in_window, release = threading.Event(), threading.Event()
+        with session_call(writer.s) as session:
+            one = storage_of(session.instance).databases.by_dbnum
+        first_file = min(one.values(), key=lambda d: d.dbnum).file
+
+        def hook(point: str) -> None:
+            if point == "apply.after_commit":
+                in_window.set()
+                release.wait(10)
+
+        jet.JetBeginTransaction(reader.s)
+        first_file._faults = hook  # the storage's fault hook of one.edb
+        mover = threading.Thread(target=writer.move, args=(30,))
+        mover.start()
+        try:
+            assert in_window.wait(10)
+            assert (reader.bal(0), reader.bal(1)) == (100, 100)
+        finally:
+            first_file._faults = None
+            release.set()
+            mover.join(10)
+        assert (reader.bal(0), reader.bal(1)) == (100, 100)
+        jet.JetCommitTransaction(reader.s)
+        assert (reader.bal(0), reader.bal(1)) == (70, 130)
+        jet.JetEndSession(reader.s)
+        jet.JetEndSession(writer.s)
+    finally:
+        jet.JetTerm2(inst, jet.JET_bitTermAbrupt)

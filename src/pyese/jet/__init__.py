@@ -8,6 +8,7 @@ its subclasses (one per code, one per ESE category).
 
 from typing import TYPE_CHECKING
 
+from pyese.jet.backup import *
 from pyese.jet.callbacks import *
 from pyese.jet.compact import *
 from pyese.jet.database import *
@@ -24,6 +25,7 @@ from pyese.jet.space import *
 from pyese.jet.stats import *
 from pyese.jet.structs import *
 from pyese.jet.table import *
+from pyese.jet.temptable import *
 from pyese.jethdr.constants import *
 from pyese.jethdr.errors import *
 from pyese.jethdr.errors import (

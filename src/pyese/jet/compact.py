@@ -4,23 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pyese.engine.instance.gate import session_call
 from pyese.engine.schema import compact as engine_compact
 from pyese.jet import _args
+from pyese.jet.backup import JET_SNPROG  # the one JET_SNPROG, shared with backup
 from pyese.jet.handles import JET_SESID
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-
-
-@dataclass(kw_only=True, slots=True)
-class JET_SNPROG:
-    """Progress of a long operation, given to a JET_PFNSTATUS with JET_sntProgress."""
-
-    cunitDone: int = 0
-    cunitTotal: int = 0
 
 
 def JetCompact(sesid: JET_SESID | int, szDatabaseSrc: str, szDatabaseDest: str,
@@ -63,4 +55,4 @@ def JetCompact(sesid: JET_SESID | int, szDatabaseSrc: str, szDatabaseDest: str,
         engine_compact.compact(session, szDatabaseSrc, szDatabaseDest, status, g)
 
 
-__all__ = ["JET_SNPROG", "JetCompact"]
+__all__ = ["JetCompact"]

@@ -207,7 +207,7 @@ def _info(level: int, info: DatabaseFileInfo):
     if level == C.JET_DbInfoMisc:
         if info.genuine:
             return _misc_genuine(header)
-        return _misc(header)
+        return _misc(header, info.backup)
     raise_error(C.JET_errInvalidParameter, f"InfoLevel {level}")
 
 
@@ -276,10 +276,23 @@ def _misc_genuine(header: object):
     )
 
 
-def _misc(header: Any):
-    from pyese.jet.structs import JET_DBINFOMISC
+def _bkinfo(b: Any):
+    from pyese.jet.structs import JET_BKINFO
 
-    return JET_DBINFOMISC(
+    if b is None:
+        return JET_BKINFO()
+    return JET_BKINFO(lgposMark=_lgpos(b.mark), logtimeMark=_logtime(b.mark_time),
+                      genLow=b.gen_low, genHigh=b.gen_high)
+
+
+def _misc(header: Any, backup: Any = None):
+    """JET_DBINFOMISC4 (a JET_DBINFOMISC) of a pyese header, with the backup fields
+    (``engine.instance.database.BackupInfo``): ``bkinfoFullPrev/IncPrev/CopyPrev/DiffPrev``
+    from the file, ``bkinfoFullCur`` from a backup copy's trailer."""
+    from pyese.jet.structs import JET_DBINFOMISC4
+
+    fields = backup.fields if backup is not None else None
+    return JET_DBINFOMISC4(
         ulVersion=0x620,
         ulUpdate=header.format_version[1],
         signDb=_signature(header.signature, header.creation_time),
@@ -289,6 +302,12 @@ def _misc(header: Any):
         lgposDetach=_lgpos(header.detach_lgpos),
         signLog=_signature(header.log_signature, 0),
         cbPageSize=header.page_size,
+        bkinfoFullPrev=_bkinfo(fields.full_prev if fields else None),
+        bkinfoIncPrev=_bkinfo(fields.inc_prev if fields else None),
+        bkinfoCopyPrev=_bkinfo(fields.copy_prev if fields else None),
+        bkinfoDiffPrev=_bkinfo(fields.diff_prev if fields else None),
+        bkinfoFullCur=_bkinfo(backup.full_cur if backup is not None else None),
+        genMaxRequired=header.applied_lgpos.generation,
     )
 
 

@@ -20,7 +20,11 @@ def JetEscrowUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid
     cid = _args.integer(columnid, "columnid")
     data = _args.data(pv, "pv")
     with session_call(sesid) as session:
-        return E.escrow_update(cursor_for(session, tableid), cid, data, g)
+        cur = cursor_for(session, tableid)
+        vt = getattr(cur, "vt", None)  # a temporary table's own functions (ESE VTFNDEF)
+        if vt is not None:
+            return bytes(vt.escrow_update(cur, cid, data, g))
+        return E.escrow_update(cur, cid, data, g)
 
 
 def JetGetLock(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> None:
@@ -28,7 +32,11 @@ def JetGetLock(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -
     transaction ends. See ``engine.transactions.escrow.get_lock`` for the errors."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
-        E.get_lock(cursor_for(session, tableid), g)
+        cur = cursor_for(session, tableid)
+        vt = getattr(cur, "vt", None)
+        if vt is not None:
+            vt.illegal_info(cur, "JetGetLock on a temporary table")
+        E.get_lock(cur, g)
 
 
 __all__ = ["JetEscrowUpdate", "JetGetLock"]

@@ -262,6 +262,8 @@ def JetGetTableColumnInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     level = _level(InfoLevel)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalGetTableColumnInfo
+            cur.vt.illegal_info(cur, "JetGetTableColumnInfo on a temporary table")
         return _column_info(T.current_table(cur), szColumnName, level, not cur.read_only)
 
 
@@ -319,6 +321,9 @@ def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     level = _level(InfoLevel)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIsamSortGetTableInfo
+            return JET_OBJECTINFO(objtyp=C.JET_objtypTable,
+                                  cRecord=cur.vt.get_table_info(cur, level))
         if level in (C.JET_TblInfoOLC, C.JET_TblInfoResetOLC, C.JET_TblInfoDumpTable):
             raise_error(C.JET_errFeatureNotAvailable, f"table info level {level}")
         table = T.current_table(cur)
@@ -518,6 +523,8 @@ def JetGetTableIndexInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     level = _level(InfoLevel)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalGetTableIndexInfo
+            cur.vt.illegal_info(cur, "JetGetTableIndexInfo on a temporary table")
         return _index_info(session, cur.db, T.current_table(cur), szIndexName, level)
 
 

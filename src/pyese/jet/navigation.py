@@ -77,6 +77,8 @@ def JetGetCurrentIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> st
     """The current index's name ("" for a table without a primary index, on DBK order)."""
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalGetCurrentIndex
+            cur.vt.illegal_info(cur, "JetGetCurrentIndex on a temporary table")
         return cur.index.index.name if cur.index is not None else ""
 
 
@@ -127,7 +129,10 @@ def JetGetSecondaryIndexBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | 
     grbit, ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
-        return R.secondary_index_bookmark(cursor_for(session, tableid), g)
+        cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalGetIndexBookmark
+            cur.vt.illegal_info(cur, "JetGetSecondaryIndexBookmark on a temporary table")
+        return R.secondary_index_bookmark(cur, g)
 
 
 def JetGotoSecondaryIndexBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | int,

@@ -17,6 +17,12 @@ from pyese.jet.handles import JET_SESID, JET_TABLEID
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
+
+def _vt(cur: Any) -> Any:
+    """The functions behind the update calls for this cursor (ESE's VTFNDEF): a
+    temporary table's cursor carries its own (``engine.temp.ops``)."""
+    return getattr(cur, "vt", U)
+
 RETRIEVE_GRBITS = (
     C.JET_bitRetrieveCopy | C.JET_bitRetrieveFromIndex | C.JET_bitRetrieveFromPrimaryBookmark
     | C.JET_bitRetrieveTag | C.JET_bitRetrieveNull | C.JET_bitRetrieveIgnoreDefault
@@ -28,7 +34,8 @@ def JetPrepareUpdate(sesid: JET_SESID | int, tableid: JET_TABLEID | int, prep: i
     ``engine.records.update.prepare_update`` for the kinds and errors."""
     p = _args.integer(prep, "prep")
     with session_call(sesid) as session:
-        U.prepare_update(cursor_for(session, tableid), p)
+        cur = cursor_for(session, tableid)
+        _vt(cur).prepare_update(cur, p)
 
 
 def JetSetColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid: int,
@@ -51,7 +58,7 @@ def JetSetColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid: i
     cid = _args.integer(columnid, "columnid")
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
-        return U.set_column(cur, cid, data, g, itag, ib)
+        return int(_vt(cur).set_column(cur, cid, data, g, itag, ib))
 
 
 def JetSetColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -63,7 +70,7 @@ def JetSetColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
         for sc in items:
-            sc.err = U.set_column(cur, _args.integer(sc.columnid, "columnid"),
+            sc.err = _vt(cur).set_column(cur, _args.integer(sc.columnid, "columnid"),
                                   _args.data(sc.pvData), _args.grbit(sc.grbit),
                                   _args.integer(sc.itagSequence, "itagSequence"),
                                   _args.integer(sc.ibLongValue, "ibLongValue"))
@@ -81,14 +88,16 @@ def JetUpdate2(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int = 
     if g & ~C.JET_bitUpdateCheckESE97Compatibility:
         raise_error(C.JET_errInvalidGrbit)
     with session_call(sesid) as session:
-        return U.do_update(cursor_for(session, tableid))
+        cur = cursor_for(session, tableid)
+        return bytes(_vt(cur).do_update(cur))
 
 
 def JetDelete(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> None:
     """Delete the current record; the cursor stays on its position (reads then give
     ``JET_errRecordDeleted``). See ``engine.records.update.delete_current``."""
     with session_call(sesid) as session:
-        U.delete_current(cursor_for(session, tableid))
+        cur = cursor_for(session, tableid)
+        _vt(cur).delete_current(cur)
 
 
 def JetRetrieveColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid: int,

@@ -251,7 +251,11 @@ def JetDupCursor(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     with no copy buffer and no key (ESE fileopen.cxx ErrIsamDupCursor)."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
-        return JET_TABLEID(T.dup_cursor(cursor_for(session, tableid), g).tableid)
+        cur = cursor_for(session, tableid)
+        vt = getattr(cur, "vt", None)
+        if vt is not None:  # temporary tables (ESE ErrTTSortRetDupCursor / TTBaseDupCursor)
+            return JET_TABLEID(vt.dup_cursor(cur, g))
+        return JET_TABLEID(T.dup_cursor(cur, g).tableid)
 
 
 def JetDeleteTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: str) -> None:

@@ -68,6 +68,8 @@ from pyese.engine.schema.catalog import Catalog
 from pyese.engine.transactions.versionstore import VersionStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.backup.bkinfo import BackupFields, BkInfo, read_fields
+from pyese.storage.backup.trailer import read_trailer
 from pyese.storage.database.dbfile import DatabaseFile
 from pyese.storage.edb import EdbFile
 from pyese.storage.edb.header import DAE_MAGIC, PAGE_SIZES
@@ -205,6 +207,10 @@ class DatabaseTable:
                 self._unclaim(path)
                 raise
             try:
+                if read_trailer(path) is not None:
+                    # ESE: db.cxx ~2815, bkinfoFullCur.genLow != 0: a backup copy
+                    raise_error(C.JET_errSoftRecoveryOnBackupDatabase,
+                                f"{path} is a backup copy: restore it first")
                 if file.header.state != C.JET_dbstateCleanShutdown:
                     raise_error(C.JET_errDatabaseDirtyShutdown,
                                 f"{path} is not in a clean-shutdown state")
@@ -412,7 +418,8 @@ class DatabaseTable:
         with self.lock:
             db = self.for_session(session, dbid)
             return DatabaseFileInfo(db.path, db.file.header, db.file.file_size(), db.genuine,
-                                    db.read_only, len(db.opens))
+                                    db.read_only, len(db.opens),
+                                    None if db.genuine else backup_info(db.file, db.path))
 
 
 @dataclass(frozen=True)
@@ -429,6 +436,22 @@ class DatabaseFileInfo:
     """Attached read-only (reported for an open database only)."""
     in_use: int = 0
     """Sessions that have it open (reported for an open database only)."""
+    backup: BackupInfo | None = None
+    """The backup fields of a pyese database file (None for a genuine one)."""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """A database file's backup fields (``storage.backup.bkinfo``) and, for a backup copy,
+    its ``bkinfoFullCur`` (from the trailer, ``storage.backup.trailer``)."""
+
+    fields: BackupFields
+    full_cur: BkInfo | None
+
+
+def backup_info(file: DatabaseFile, path: str) -> BackupInfo:
+    trailer = read_trailer(path)
+    return BackupInfo(read_fields(file), trailer.full_cur if trailer is not None else None)
 
 
 def file_info(name: str) -> DatabaseFileInfo:
@@ -440,11 +463,13 @@ def file_info(name: str) -> DatabaseFileInfo:
     attached = find_attached_anywhere(name)
     if attached is not None:
         return DatabaseFileInfo(attached.path, attached.file.header, attached.file.file_size(),
-                                attached.genuine)
+                                attached.genuine, backup=None if attached.genuine
+                                else backup_info(attached.file, attached.path))
     path = normalize(name)
     file = DatabaseFile.open(path, read_only=True)
     try:
-        return DatabaseFileInfo(path, file.header, file.file_size())
+        return DatabaseFileInfo(path, file.header, file.file_size(),
+                                backup=backup_info(file, path))
     finally:
         file.close()
 

@@ -372,6 +372,10 @@ class Instance:
                 # ESE: jetapi.cxx ~20868, a created-but-never-initialised instance is just freed.
                 system.free_instance(self)
                 return
+        services = self.services
+        if services is not None:
+            for check in InstanceServices.on_term_check:
+                check(self, services, grbit)
         with system.lock:
             system.terms_in_progress += 1
         try:
@@ -499,6 +503,9 @@ class InstanceServices:
 
     on_start: list[Callable[[Instance, InstanceServices, int], None]] = []
     on_stop: list[Callable[[Instance, InstanceServices, bool], None]] = []
+    on_term_check: list[Callable[[Instance, InstanceServices, int], None]] = []
+    """Run by JetTerm2 before it terminates; a hook may refuse (raise) or wind work down
+    (a running backup: ``engine.backup``)."""
 
     def __init__(self, instance: Instance) -> None:
         self.instance = instance

@@ -103,10 +103,16 @@ HONOURED = frozenset(
         "JET_paramDatabasePageSize",
         "JET_paramCreatePathIfNotExist",
         "JET_paramMaxInstances",
+        "JET_paramTempPath",
+        "JET_paramMaxTemporaryTables",
+        "JET_paramEnableTempTableVersioning",
+        "JET_paramOSSnapshotTimeout",
     )
 )
 """Parameters whose value changes what the engine does (each pinned by
-``tests/jet/test_params_table.py``)."""
+``tests/jet/test_params_table.py``; the temporary-table three by ``tests/temptable/``
+(test_open, test_transactions, test_lifecycle), ``JET_paramOSSnapshotTimeout`` by
+``tests/backup/test_snapshot.py``)."""
 
 
 def _known_ids() -> dict[int, str]:

@@ -148,6 +148,9 @@ def ddl_cursor(session: Session, tableid: object) -> Cursor:
     order: ``JET_errInvalidTableId``, ``JET_errPermissionDenied`` (cursor not updatable),
     ``JET_errFixedDDL`` (a fixed-DDL table not opened with ``JET_bitTablePermitDDL``)."""
     cur = cursor_for(session, tableid)
+    vt = getattr(cur, "vt", None)
+    if vt is not None:  # a temporary table: ESE's ErrIllegalAddColumn / CreateIndex / ...
+        vt.illegal_info(cur, "DDL on a temporary table")
     cur.refresh_table()
     if cur.read_only:
         raise_error(C.JET_errPermissionDenied, "the cursor is read-only")

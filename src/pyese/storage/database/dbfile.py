@@ -79,6 +79,7 @@ MAX_READERS = 2048
 """LMDB reader slots: one per open snapshot (sessions x databases), with room to spare."""
 INITIAL_MAP_SIZE = 1 << 30
 RESIZE_TIMEOUT = 30.0
+_PAGE_PROBE = 65536
 
 FaultHook = Callable[[str], None]
 """Called with a point name ("apply.before_commit", "apply.after_commit", "apply.after_flush",
@@ -402,6 +403,67 @@ class DatabaseFile:
             finally:
                 self._resizing = False
                 self._cond.notify_all()
+
+    # -- extra header records (backup fields) ---------------------------------------
+
+    def read_meta(self, key: bytes) -> bytes | None:
+        """Another record of the ``header`` LMDB database (not the header itself), or None.
+        The backup fields live here (``storage.backup.bkinfo``)."""
+        if key == HEADER_KEY:
+            raise_error(C.JET_errInvalidParameter, "the header is read through .header")
+        with self._cond:
+            self._check_open()
+            env = self._env
+        try:
+            with env.begin() as txn:
+                value: bytes | None = txn.get(key, db=self._hdrdb)
+                return value
+        except lmdb.Error as exc:
+            _raise_lmdb(exc, "read")
+
+    def write_meta(self, key: bytes, value: bytes) -> None:
+        """Replace another record of the ``header`` LMDB database; durable on return.
+        Errors as ``set_state``."""
+        if key == HEADER_KEY:
+            raise_error(C.JET_errInvalidParameter, "the header is written through set_state")
+        with self._write_lock:
+            self._check_writable()
+            try:
+                with self._env.begin(write=True) as txn:
+                    txn.put(key, value, db=self._hdrdb)
+                self._env.sync(True)
+            except lmdb.Error as exc:
+                _raise_lmdb(exc, "write_meta")
+
+    def pin_image(self) -> tuple[DbSnapshot, bytes, int]:
+        """A snapshot pinned for copying the file as an LMDB image (a streaming backup).
+
+        Returns ``(snapshot, meta_pages, image_size)``: while ``snapshot`` stays open, no
+        writer reuses a page it can reach (LMDB frees pages only behind its oldest reader),
+        so bytes ``[2 * psize, image_size)`` of the data file read at any later time, after
+        ``meta_pages`` (the two meta pages as they were when the snapshot began), are an
+        LMDB file holding exactly this snapshot: what LMDB's own ``mdb_env_copyfd0`` copies.
+        The writer lock is held while the snapshot begins and the meta pages are read, so
+        the newer meta page is the snapshot's. Close the snapshot when done.
+        """
+        with self._write_lock:
+            snap = self.snapshot()
+            try:
+                head = os.pread(self._fd, _PAGE_PROBE, 0)
+                psize = int.from_bytes(head[40:44], "little")
+                metas = head[:psize] + os.pread(self._fd, psize, psize)
+                txnid = snap._txn.id()
+                last = None
+                for i in (0, 1):
+                    page = metas[i * psize:(i + 1) * psize]
+                    if int.from_bytes(page[144:152], "little") == txnid:
+                        last = int.from_bytes(page[136:144], "little")
+                if last is None:
+                    raise_error(C.JET_errDatabaseCorrupted, "no meta page for the snapshot")
+            except BaseException:
+                snap.close()
+                raise
+        return snap, metas, (last + 1) * psize
 
     # -- reading --------------------------------------------------------------------
 

@@ -107,6 +107,8 @@ class Applier:
         self._applied = start_pos
         self._failed: JetError | None = None
         self._stopping = False
+        self._frozen = False
+        self._busy = False
         self._ckpt_state: tuple[LGPOS, tuple[AttachInfo, ...]] = (start_pos, ())
         self._ckpt_written: LGPOS | None = None
         self._dbs: dict[int, tuple[AttachInfo, Any]] = {}
@@ -238,6 +240,22 @@ class Applier:
         if err is not None:
             raise err
 
+    # --- OS snapshot freeze ---------------------------------------------------------------
+
+    def freeze(self) -> None:
+        """Stop writing database files and the checkpoint (an OS snapshot's freeze): wait
+        for the batch under way, then hold the thread until ``thaw``. ``_frozen`` and
+        ``_busy`` (a batch taken and not yet checkpointed) are guarded by ``_lock``."""
+        with self._cond:
+            self._frozen = True
+            self._cond.wait_for(lambda: not self._busy or self._failed is not None
+                                or not self._thread.is_alive())
+
+    def thaw(self) -> None:
+        with self._cond:
+            self._frozen = False
+            self._cond.notify_all()
+
     # --- the thread -----------------------------------------------------------------------
 
     def _on_flushed(self, _lgpos: LGPOS) -> None:
@@ -255,9 +273,15 @@ class Applier:
         while True:
             flush_to: LGPOS | None = None
             with self._cond:
+                if self._busy:  # the previous batch is applied and checkpointed
+                    self._busy = False
+                    self._cond.notify_all()
                 while True:
                     if self._failed is not None:
                         return
+                    if self._frozen and not self._stopping:  # an OS snapshot's freeze
+                        self._cond.wait()
+                        continue
                     if self._queue:
                         flushed = self._log.flushed_lgpos
                         if self._queue[0].lgpos <= flushed:
@@ -273,6 +297,7 @@ class Applier:
                     q = self._queue
                     while q and q[0].lgpos <= flushed and len(batch) < self._batch_records:
                         batch.append(q.popleft())
+                    self._busy = True
             if flush_to is not None:
                 try:
                     self._log.flush(flush_to)

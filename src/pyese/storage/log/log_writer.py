@@ -109,6 +109,9 @@ class LogWriter:
         self._append_pos = LGPOS(generation, F.FILE_HEADER_SIZE)
         self._flushed = LGPOS(generation - 1, 0) if generation > 1 else LGPOS(0, 0)
         self._leader = False
+        self._frozen = False
+        self.keep_from: int | None = None
+        """Circular logging keeps the generations from here on (a running backup's)."""
         self._failed: JetError | None = None
         self._closed = False
         self._listeners: list[Callable[[LGPOS], None]] = []
@@ -298,7 +301,7 @@ class LogWriter:
                     raise self._failed
                 if self._flushed >= target:
                     return self._flushed
-                if not self._leader:
+                if not self._leader and not self._frozen:
                     break
                 self._cond.wait()
             self._leader = True
@@ -396,13 +399,33 @@ class LogWriter:
         self._file_header = header
         self._file_end = len(raw)
 
+    # --- OS snapshot freeze ---------------------------------------------------------------
+
+    def freeze(self) -> None:
+        """Stop writing log files (an OS snapshot's freeze): wait for the flush under way,
+        then hold every later flush (committers wait) until ``thaw``."""
+        with self._lock:
+            self._frozen = True
+            while self._leader:
+                self._cond.wait()
+
+    def thaw(self) -> None:
+        """Let flushes run again after ``freeze``."""
+        with self._lock:
+            self._frozen = False
+            self._cond.notify_all()
+
     # --- circular logging and shutdown ----------------------------------------------------
 
     def truncate_before(self, lgpos: LGPOS) -> list[int]:
-        """Delete archived generations wholly before ``lgpos``; return their numbers."""
+        """Delete archived generations wholly before ``lgpos``; return their numbers.
+        Never one at or after ``keep_from`` (set while a backup needs its logs)."""
         removed = []
+        limit = lgpos.generation
+        if self.keep_from is not None:
+            limit = min(limit, self.keep_from)
         for gen, path in sorted(F.list_archived(self.log_path, self.base_name).items()):
-            if gen >= lgpos.generation:
+            if gen >= limit:
                 break
             try:
                 os.unlink(path)

@@ -1,0 +1,243 @@
+"""Temporary tables and sorts (ESE ``sortapi.cxx``, ``sort.cxx``, ``fcreate.cxx``).
+
+A temporary table is a table of one session, with one unique key, that lives outside
+every user database: in memory while it can be a *sort*, otherwise in the instance's
+*temporary database*. ESE picks the regime from what the caller asks for
+(``ErrIsamOpenTempTable``, ``ErrTTEndInsert``):
+
+1. Opening checks ``JET_paramMaxTemporaryTables`` (0: ``JET_errTooManySorts``) and that a
+   forward-only table asks for nothing that needs a B-tree (``JET_bitTTIndexed``,
+   ``Updatable``, ``Scrollable``, ``ForceMaterialization``:
+   ``JET_errCannotMaterializeForwardOnlySort``), creates the temporary database if this
+   is the first need, then opens a sort (a new one past the parameter is
+   ``JET_errTooManySorts``) and builds the schema (:mod:`.schema`).
+2. A table with no key column, with a long-value column (unless
+   ``JET_bitTTIntrinsicLVsOnly``) or with ``JET_bitTTForceMaterialization`` is
+   *materialized* at once -- or, forward-only, refused with
+   ``JET_errCannotMaterializeForwardOnlySort``.
+3. Otherwise records go into the sort (:mod:`.sort`) until the first ``JetMove`` or
+   ``JetSeek``; then an ``Updatable`` table, or a ``Scrollable`` / ``Indexed`` one whose
+   sort outgrew memory, is materialized; any other stays a sort, read in key order.
+
+The regimes differ in what they allow (:mod:`.cursor`): a sort moves forward only unless
+scrollable or indexed, seeks only then too (and reports exactness as ESE's sort does: a
+seek that lands on a greater or lesser key is a success, never JET_wrnSeekNotEqual), and
+takes no updates after its insert phase. A materialized table is an ordinary table for
+moves, seeks, index ranges, bookmarks and updates.
+
+Neither regime is logged or recovered. Sorts are never versioned; a materialized table's
+changes inside a transaction are undone by its rollback (``JET_paramEnableTempTableVersioning``,
+:mod:`.tempdb`). A temporary table goes away with its last cursor and with its session;
+the temporary database is deleted at ``JetTerm``. Temporary tables are in no catalog.
+
+:func:`open_temp_table` is the engine entry point the JET functions (``jet.temptable``) and
+the Pythonic layer use; :func:`insert_rows` is a bulk insert for callers that already hold
+column values (it bypasses the per-call JET gate, not any rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from pyese.engine.cursors import cursor as cursors
+from pyese.engine.cursors.cursor import AFTER
+from pyese.engine.instance.session import Session
+from pyese.engine.records.record import RecordImage
+from pyese.engine.temp import ops
+from pyese.engine.temp.cursor import MaterializedCursor, SortCursor
+from pyese.engine.temp.schema import TT_GRBITS, ColumnRequest, build_schema
+from pyese.engine.temp.sort import MEMORY_MOST
+from pyese.engine.temp.table import TempTable
+from pyese.engine.temp.tempdb import TempStore, temp_store_of
+from pyese.engine.temp.vt import SORT_INS
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+
+__all__ = [
+    "ColumnRequest",
+    "MaterializedCursor",
+    "SortCursor",
+    "TT_GRBITS",
+    "TempStore",
+    "TempTable",
+    "insert_rows",
+    "open_temp_table",
+    "read_rows",
+    "temp_store_of",
+]
+
+
+def open_temp_table(session: Session, columns: Sequence[ColumnRequest], grbit: int, *,
+                    lcid: int = 0, map_flags: int | None = None,
+                    cb_key_most: int = 0, cb_var_seg_mac: int = 0,
+                    memory_most: int | None = None) -> tuple[Any, list[int]]:
+    """ESE ErrIsamOpenTempTable: (the new cursor, one columnid per column request).
+
+    Errors in ESE's order: JET_errTooManySorts (JET_paramMaxTemporaryTables is 0),
+    JET_errCannotMaterializeForwardOnlySort, JET_errTempPathInUse (another live instance
+    holds the temporary database), JET_errTooManySorts (too many sorts open), the schema's
+    errors (:func:`.schema.build_schema`), JET_errCannotMaterializeForwardOnlySort again
+    when a forward-only table would have to be materialized.
+    """
+    store = temp_store_of(session.instance)
+    if store.max_sorts <= 0:
+        raise_error(C.JET_errTooManySorts)  # ESE: sortapi.cxx ErrIsamOpenTempTable
+    if grbit & C.JET_bitTTForwardOnly and grbit & (
+            C.JET_bitTTIndexed | C.JET_bitTTUpdatable | C.JET_bitTTScrollable
+            | C.JET_bitTTForceMaterialization):
+        raise_error(C.JET_errCannotMaterializeForwardOnlySort)
+    store.open_file()  # ErrPIBOpenTempDatabase
+    page_size = session.instance.params.page_size
+    store.acquire_scb()  # ErrSORTOpen comes before the schema's checks (ErrSORTTableOpen)
+    try:
+        schema = build_schema(list(columns), grbit, page_size, cb_key_most=cb_key_most,
+                              cb_var_seg_mac=cb_var_seg_mac, lcid=lcid, map_flags=map_flags)
+    except BaseException:
+        store.release_scb()
+        raise
+    tt = TempTable(store, session, schema)
+    tt.open_sort(memory_most if memory_most is not None else MEMORY_MOST)
+    try:
+        indexed = schema.key is not None
+        lvs = schema.has_long_values and not grbit & C.JET_bitTTIntrinsicLVsOnly
+        if not indexed or lvs or grbit & C.JET_bitTTForceMaterialization:
+            if grbit & C.JET_bitTTForwardOnly:
+                raise_error(C.JET_errCannotMaterializeForwardOnlySort)
+            tt.materialize()
+            cur: Any = MaterializedCursor(session, tt)
+        else:
+            cur = SortCursor(session, tt, SORT_INS)
+    except BaseException:
+        tt.destroy()
+        raise
+    tt.register()
+    cur.register()
+    return cur, list(schema.columnids)
+
+
+def insert_rows(cur: Any, rows: Iterable[Sequence[bytes | None]],
+                columnids: Sequence[int]) -> int:
+    """Insert rows (one value per ``columnids`` entry, ESE's binary form, None = NULL)
+    into a temporary table: what JetPrepareUpdate(Insert) + JetSetColumn + JetUpdate do per
+    row, without the per-call gate. Returns the rows inserted. Same errors as those calls
+    (JET_errKeyDuplicate on a materialized table, JET_errNullInvalid, ...)."""
+    if not isinstance(cur, SortCursor | MaterializedCursor) or cur.closed:
+        raise_error(C.JET_errInvalidTableId)
+    n = 0
+    if isinstance(cur, SortCursor) and cur.vtname == SORT_INS and cur.update is None:
+        tt = cur.tt
+        sort = tt.sort
+        assert sort is not None
+        layout = tt.schema.table.layout
+        cols = [tt.schema.table.column_by_id(c) for c in columnids]
+        keyed = tt.schema.key is not None
+        not_null = any(c.grbit & C.JET_bitColumnNotNULL for c in layout.columns.values())
+        key_pos = [list(columnids).index(c) if c in columnids else -1
+                   for c in tt._key_cids] if tt._simple_key else None
+        for row in rows:
+            image = RecordImage(layout)
+            for col, value in zip(cols, row, strict=True):
+                if value is not None:
+                    image.set(col.columnid, value)
+            data = image.to_bytes()
+            if not_null:
+                ops._check_nulls(cur, _Upd(image))
+            if not keyed:
+                key = b""
+            elif key_pos is not None:
+                key = tt.key_from_values([row[i] if i >= 0 else None for i in key_pos])
+            else:
+                key = tt.sort_key_of(data)
+            sort.insert(key, data)
+            n += 1
+        return n
+    if isinstance(cur, MaterializedCursor) and cur.update is None:
+        tt = cur.tt
+        layout = tt.table.layout
+        cols = [tt.table.column_by_id(c) for c in columnids]
+        not_null = any(c.grbit & C.JET_bitColumnNotNULL for c in layout.columns.values())
+        key_pos = [list(columnids).index(c) if c in columnids else -1
+                   for c in tt._key_cids] if tt._simple_key else None
+        for row in rows:
+            image = RecordImage(layout)
+            for col, value in zip(cols, row, strict=True):
+                if value is not None:
+                    image.set(col.columnid, value)
+            if not_null:
+                ops._check_nulls(cur, _Upd(image))
+            data = image.to_bytes()
+            if key_pos is not None:
+                bookmark = tt.key_from_values([row[i] if i >= 0 else None for i in key_pos])
+            else:
+                bookmark = tt.key_of(data)
+            tt.tree_insert(cur.session, bookmark, data)
+            n += 1
+        return n
+    for row in rows:
+        ops.prepare_update(cur, C.JET_prepInsert)
+        try:
+            for cid, value in zip(columnids, row, strict=True):
+                if value is not None:
+                    ops.set_column(cur, cid, value)
+            ops.do_update(cur)
+        except JetError:
+            cur.update = None
+            raise
+        n += 1
+    return n
+
+
+class _Upd:
+    __slots__ = ("image",)
+
+    def __init__(self, image: RecordImage) -> None:
+        self.image = image
+
+
+def read_rows(cur: Any, columnids: Sequence[int]) -> Iterator[tuple[bytes | None, ...]]:
+    """The rows of a temporary table in key order, from its first record: one value per
+    ``columnids`` entry (the first value of each column, ESE's binary form, None = NULL).
+    Moves ``cur`` as JetMove(JET_MoveFirst) and JetMove(JET_MoveNext) would (a sort being
+    filled ends its insert phase; an updatable one is materialized); afterwards the cursor
+    is after the last record. The read path of the Pythonic layer."""
+    if not isinstance(cur, SortCursor | MaterializedCursor) or cur.closed:
+        raise_error(C.JET_errInvalidTableId)
+    tableid = cur.tableid
+    try:
+        cur.move(C.JET_MoveFirst)
+    except JetError as exc:
+        if exc.err == C.JET_errNoCurrentRecord:
+            return
+        raise
+    cur = cursors.CURSORS.get(tableid, cur)  # materialized by the move: a new cursor
+    layout = cur.table.layout
+    cids = list(columnids)
+    if isinstance(cur, SortCursor) and cur.spill is None:
+        records = cur.tt.sort.records if cur.tt.sort is not None else []
+        for i in range(len(records)):
+            cur.i = i
+            data = records[i][1]
+            yield tuple(layout.retrieve(data, c) for c in cids)
+        cur.i = len(records)
+        return
+    if isinstance(cur, MaterializedCursor):
+        tt = cur.tt
+        assert tt.file is not None and tt.objid is not None
+        tree = tt.file.cursor(tt.objid)
+        node = tree.first()
+        while node is not None:
+            cur.set_on(node[0], node[0])
+            yield tuple(layout.retrieve(node[1], c) for c in cids)
+            node = tree.next()
+        cur.park(AFTER)
+        return
+    while True:  # a spilled sort, read forward
+        data = cur.record_view().data
+        yield tuple(layout.retrieve(data, c) for c in cids)
+        try:
+            cur.move(1)
+        except JetError as exc:
+            if exc.err == C.JET_errNoCurrentRecord:
+                return
+            raise

@@ -1,0 +1,309 @@
+"""One temporary table (ESE's SCB and, once materialized, its FCB in the temporary database).
+
+A :class:`TempTable` is shared by the cursors of one ``JetOpenTempTable`` (the first one and
+its ``JetDupCursor`` copies). It starts as a sort (:mod:`pyese.engine.temp.sort`) or, when
+ESE materializes at once (no key column, a long-value column without
+``JET_bitTTIntrinsicLVsOnly``, or ``JET_bitTTForceMaterialization``: ``sortapi.cxx``
+ErrIsamOpenTempTable), as a B-tree in the temporary database. A sort becomes a tree on its
+first move or seek when it is ``JET_bitTTUpdatable``, or scrollable / indexed and too big
+for memory (``ErrTTEndInsert``).
+
+The materialized table is an ordinary table as far as cursors go: its records are nodes of
+one tree of the temporary database keyed by the normalized key (or by a 4-byte DBK when it
+has no key), read by ``engine.cursor.Cursor`` through :class:`TempCatalog` / :class:`TempView`
+instead of the version store. Its changes are written straight to the temporary database
+(never logged) and, with ``JET_paramEnableTempTableVersioning``, recorded for rollback in
+the instance's :class:`TempStore`.
+
+Locks: a temporary table belongs to one session (ESE opens it DenyRead by that session),
+and the JET gate lets one thread at a time into a session, so a TempTable needs no lock of
+its own; the temporary database file serialises its own calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+from typing import Any
+
+from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.instance.session import Session
+from pyese.engine.records.indexentries import index_entries
+from pyese.engine.records.keys import KeyNormalizer, normalizer, retrieve_key
+from pyese.engine.schema.catalog import TableDef
+from pyese.engine.schema.fcb import FCB, DatabaseCatalog
+from pyese.engine.temp.schema import TempSchema
+from pyese.engine.temp.sort import Sort
+from pyese.engine.temp.tempdb import TempStore
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import raise_error
+from pyese.storage.database.tempdb import TempDatabaseFile
+
+_DBK = struct.Struct(">I")
+
+
+class TempView:
+    """The TreeSnapshot a cursor on a materialized temporary table reads."""
+
+    __slots__ = ("file",)
+
+    def __init__(self, file: TempDatabaseFile) -> None:
+        self.file = file
+
+    def get(self, objid: int, key: bytes) -> bytes | None:
+        return self.file.get(objid, key)
+
+    def cursor(self, objid: int) -> Any:
+        return self.file.cursor(objid)
+
+    def close(self) -> None:
+        return None
+
+
+class _OneTable:
+    """What ``DatabaseCatalog.catalog`` returns for a temporary table: itself only."""
+
+    def __init__(self, table: TableDef) -> None:
+        self.the_table = table
+
+    def table_by_objid(self, objid: int) -> TableDef:
+        return self.the_table
+
+
+class TempCatalog(DatabaseCatalog):
+    """The catalog of the temporary database as one table's cursors see it: no
+    ``MSysObjects`` (temporary tables are in no catalog: ``JetGetObjectInfo`` never
+    lists them), no version store; the table's one FCB."""
+
+    def __init__(self, tt: TempTable, file: TempDatabaseFile) -> None:
+        super().__init__(None, None, tt.schema.table.page_size)
+        self.tt = tt
+        self.file = file
+        self.the_fcb = FCB(tt.objid or 0)
+
+    def view(self, session: Session) -> Any:
+        return TempView(self.file)
+
+    def catalog(self, session: Session) -> Any:
+        return _OneTable(self.tt.table)
+
+    def fcb(self, objid: int) -> FCB:
+        return self.the_fcb
+
+
+class TempDbHandle:
+    """The engine ``Database`` a materialized temporary table's cursors point at."""
+
+    read_only = False
+    genuine = False
+
+    def __init__(self, catalog: TempCatalog, page_size: int) -> None:
+        self.catalog = catalog
+        self.page_size = page_size
+        self.dbnum = 0
+        self.path = catalog.file.path
+
+
+class TempTable:
+    """One temporary table; see the module docstring."""
+
+    def __init__(self, store: TempStore, session: Session, schema: TempSchema) -> None:
+        self.store = store
+        self.session = session
+        self.schema = schema
+        self.grbit = schema.grbit
+        self.table: TableDef = schema.table
+        self.sort: Sort | None = None
+        self.objid: int | None = None
+        self.file: TempDatabaseFile | None = None
+        self.db: TempDbHandle | None = None
+        self.dbk = 0
+        self.c_records = 0
+        self.cursors: set[Any] = set()
+        self.closed = False
+        self.scb = False
+        self._kn: KeyNormalizer | None = None
+        self._key_cids: list[int] = []
+        self._simple_key = False
+        self._prepare_keys()
+
+    # -- the sort -------------------------------------------------------------------------
+
+    def open_sort(self, memory_most: int) -> Sort:
+        """ErrSORTOpen: a sort that removes duplicate keys unless forward-only without
+        JET_bitTTUnique (ESE ErrSORTTableOpen). The caller has counted the sort
+        (TempStore.acquire_scb); the table releases it."""
+        g = self.grbit
+        remove = not (g & C.JET_bitTTForwardOnly and not g & C.JET_bitTTUnique)
+        self.scb = True
+        sort = Sort(remove, memory_most)
+        sort.attach_spill(self._spill_tree)
+        self.sort = sort
+        return sort
+
+    def _spill_tree(self) -> tuple[TempDatabaseFile, int]:
+        return self.store.open_file(), self.store.new_objid()
+
+    def free_sort(self) -> None:
+        if self.sort is not None:
+            self.sort.free()
+            self.sort = None
+        if self.scb:
+            self.scb = False
+            self.store.release_scb()
+
+    # -- materialization (ESE sortapi.cxx ErrIsamSortMaterialize) ---------------------------
+
+    def materialize(self) -> None:
+        """Copy the sort (sorted, duplicates removed) into a new tree of the temporary
+        database, unversioned (fDIRNoVersion): keyed by the sort key when the table has
+        a key, else by DBK in sort order."""
+        file = self.store.open_file()
+        objid = self.store.new_objid()
+        self.file = file
+        self.objid = objid
+        self.table = dataclasses.replace(self.schema.table, objid=objid, _layout=None)
+        catalog = TempCatalog(self, file)
+        self.db = TempDbHandle(catalog, self.table.page_size)
+        sort = self.sort
+        if sort is not None:
+            if sort.inserting:
+                sort.end_insert()
+            keyed = self.schema.key is not None
+            batch: list[tuple[bytes, bytes]] = []
+            n = 0
+            for key, data in sort.iter_sorted():
+                if not keyed:
+                    self.dbk += 1
+                    key = _DBK.pack(self.dbk)
+                batch.append((key, data))
+                n += 1
+                if len(batch) >= 4096:
+                    file.put_many(objid, batch)
+                    batch = []
+            if batch:
+                file.put_many(objid, batch)
+            self.c_records = n
+        self.free_sort()
+
+    @property
+    def materialized(self) -> bool:
+        return self.objid is not None
+
+    # -- writes to the materialized tree (versioned) ---------------------------------------
+
+    def key_of(self, data: bytes) -> bytes:
+        """The record's primary key (the index's first entry, as ESE's primary key) or a
+        new DBK for a table without key columns."""
+        primary = self.table.primary_index
+        if primary is None:
+            self.dbk += 1
+            return _DBK.pack(self.dbk)
+        if self._simple_key:
+            layout = self.table.layout
+            return self.key_from_values([layout.retrieve(data, c) for c in self._key_cids])
+        view = RecordView(self.table.layout, data, None)
+        entries = index_entries(primary.index, view.values)
+        return entries[0].key if entries else b"\x00"
+
+    def sort_key_of(self, data: bytes) -> bytes:
+        """A sort record's key (ErrRECRetrieveKeyFromCopyBuffer, the base key: the first
+        value of each key column)."""
+        primary = self.schema.key
+        assert primary is not None
+        if self._simple_key:
+            layout = self.schema.table.layout
+            return self.key_from_values([layout.retrieve(data, c) for c in self._key_cids])
+        view = RecordView(self.schema.table.layout, data, None)
+        entries = index_entries(primary.index, view.values)
+        return entries[0].key if entries else b"\x00"
+
+    def key_from_values(self, values: list[bytes | None]) -> bytes:
+        """The normalized key of one value per key column (ErrRECIRetrieveKey)."""
+        assert self._kn is not None
+        return retrieve_key(self._kn, values).key
+
+    def _prepare_keys(self) -> None:
+        key = self.schema.key
+        self._kn = normalizer(key.index) if key is not None else None
+        cols = self.schema.key_columns
+        self._key_cids = [c.columnid for c in cols]
+        self._simple_key = key is not None and not any(
+            c.grbit & C.JET_bitColumnMultiValued for c in cols)
+
+    def tree_get(self, key: bytes) -> bytes | None:
+        assert self.file is not None and self.objid is not None
+        return self.file.get(self.objid, key)
+
+    def tree_put(self, session: Session, key: bytes, data: bytes) -> None:
+        """Write a record; with versioning, remember the before-image for rollback."""
+        assert self.file is not None and self.objid is not None
+        before = self.file.get(self.objid, key)
+        self.file.put(self.objid, key, data)
+        if before is None:
+            self.c_records += 1
+        if session.level:
+            self.store.record_undo(session, self._undo(key, before))
+
+    def tree_insert(self, session: Session, key: bytes, data: bytes) -> None:
+        """Insert a new record: JET_errKeyDuplicate when the key is taken."""
+        assert self.file is not None and self.objid is not None
+        if self.file.get(self.objid, key) is not None:
+            raise_error(C.JET_errKeyDuplicate, "the temporary table has this key")
+        self.file.put(self.objid, key, data)
+        self.c_records += 1
+        if session.level:
+            self.store.record_undo(session, self._undo(key, None))
+
+    def tree_delete(self, session: Session, key: bytes) -> None:
+        assert self.file is not None and self.objid is not None
+        before = self.file.get(self.objid, key)
+        if before is None:
+            return
+        self.file.delete(self.objid, key)
+        self.c_records -= 1
+        if session.level:
+            self.store.record_undo(session, self._undo(key, before))
+
+    def _undo(self, key: bytes, before: bytes | None) -> Any:
+        def undo() -> None:
+            if self.closed or self.file is None or self.objid is None:
+                return
+            had = self.file.get(self.objid, key) is not None
+            if before is None:
+                if had:
+                    self.file.delete(self.objid, key)
+                    self.c_records -= 1
+            else:
+                self.file.put(self.objid, key, before)
+                if not had:
+                    self.c_records += 1
+        return undo
+
+    # -- life -----------------------------------------------------------------------------
+
+    def register(self) -> None:
+        self.store.tables.add(self)
+
+    def cursor_closed(self, cur: Any) -> None:
+        """A cursor closed; the last one frees the table (ESE SORTClose / the temporary
+        table's FCB is deleted with its last cursor)."""
+        self.cursors.discard(cur)
+        if not self.cursors:
+            self.destroy()
+
+    def destroy(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for cur in list(self.cursors):
+            cur.close()
+        self.cursors.clear()
+        self.free_sort()
+        if self.file is not None and self.objid is not None and not self.file.closed:
+            self.file.drop_tree(self.objid)
+        self.store.tables.discard(self)
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise_error(C.JET_errInvalidTableId)

@@ -519,6 +519,8 @@ class CatalogTable:
     density: int = 80
     template_table: str | None = None
     lv_chunk_max: int | None = None
+    stats: bytes | None = None
+    """The Stats column: ESE's SR (cItems, cKeys, cPages, dtWhenRun), see ``decode_stats``."""
 
     def to_record(self, page_size: int = 4096) -> bytes:
         return encode_row(
@@ -534,6 +536,7 @@ class CatalogTable:
                 "RootFlag": 1,
                 "TemplateTable": self.template_table,
                 "LVChunkMax": self.lv_chunk_max,
+                "Stats": self.stats,
             },
             page_size,
         )
@@ -581,6 +584,7 @@ class CatalogIndex:
     locale_name: str | None = None
     sort_id: bytes | None = None  # SortID: the sort GUID of a Unicode index
     version: bytes | None = None  # Version: NLS sort version of a Unicode index
+    stats: bytes | None = None  # Stats: ESE's SR, see ``decode_stats``
 
     def to_record(self, page_size: int = 4096) -> bytes:
         ix = self.index
@@ -610,6 +614,7 @@ class CatalogIndex:
                 "Version": self.version,
                 "SortID": self.sort_id,
                 "LocaleName": self.locale_name.encode("utf-16-le") if self.locale_name else None,
+                "Stats": self.stats,
             },
             page_size,
         )
@@ -665,6 +670,7 @@ def table_from_row(row: CatalogRow) -> CatalogTable:
         int(row.get("SpaceUsage", 0)),  # type: ignore[arg-type]
         str(tmpl) if tmpl is not None else None,
         int(chunk) if chunk is not None else None,  # type: ignore[arg-type]
+        _bytes_or_none(row.get("Stats")),
     )
 
 
@@ -750,11 +756,30 @@ def index_from_row(row: CatalogRow, columns: dict[int, ColumnDef]) -> CatalogInd
         locale.decode("utf-16-le") if isinstance(locale, bytes) else None,
         _bytes_or_none(row.get("SortID")),
         _bytes_or_none(row.get("Version")),
+        _bytes_or_none(row.get("Stats")),
     )
 
 
 def _bytes_or_none(v: object) -> bytes | None:
     return bytes(v) if isinstance(v, bytes) else None
+
+
+_SR = struct.Struct("<IIId")
+
+
+def encode_stats(items: int, keys: int, pages: int, when: float) -> bytes:
+    """ESE's SR (daedef.hxx), the Stats column of a table or index row: entries (cItems),
+    distinct keys (cKeys), pages (cPages) and when JetComputeStats ran (a DATESERIAL)."""
+    clamp = 0xFFFFFFFF
+    return _SR.pack(min(items, clamp), min(keys, clamp), min(pages, clamp), when)
+
+
+def decode_stats(raw: bytes | None) -> tuple[int, int, int, float]:
+    """(cItems, cKeys, cPages, dtWhenRun) of a Stats value; zeros when never computed."""
+    if raw is None or len(raw) < _SR.size:
+        return (0, 0, 0, 0.0)
+    items, keys, pages, when = _SR.unpack_from(raw)
+    return (items, keys, pages, when)
 
 
 def read_catalog(

@@ -37,7 +37,7 @@ from pyese._schema import (
     column_create,
     index_create,
 )
-from pyese._tablemeta import TableMeta
+from pyese._table import TableMeta
 from pyese._transaction import Transaction
 from pyese.jet.structs import JET_TABLECREATE
 from pyese.jethdr import constants as C

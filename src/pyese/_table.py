@@ -24,20 +24,145 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import pyese.jet as jet
 from pyese._codec import decode_value, encode_value
 from pyese._errors import TransactionEndedError
-from pyese._protocols import DatabaseHandle, TransactionScope
-from pyese._tablemeta import ColMeta, IndexMeta, TableMeta
+from pyese._pool import PooledSession
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
 from pyese.jethdr import constants as C
 
+
+class TransactionLike(Protocol):
+    """What a table needs of its transaction (``pyese.Transaction``; the transaction
+    module imports this one, not the other way round)."""
+
+    _ps: PooledSession | None
+
+    @property
+    def sesid(self) -> Any: ...
+
+    @property
+    def active(self) -> bool: ...
+
+    def entered(self) -> AbstractContextManager[PooledSession]: ...
+
+
+class DatabaseLike(Protocol):
+    """What a table shows of its database (``pyese.Database``)."""
+
+    filename: str
+    read_only: bool
+
 _NULL = C.JET_wrnColumnNull
 _ZERO_LENGTH = C.JET_bitSetZeroLength
+_FILLED_BY_ESE = (C.JET_bitColumnAutoincrement | C.JET_bitColumnVersion
+                  | C.JET_bitColumnEscrowUpdate)
 _ESCROW_FORMATS = {C.JET_coltypLong: struct.Struct("<i"),
                    C.JET_coltypLongLong: struct.Struct("<q")}
+
+
+@dataclass(frozen=True, slots=True)
+class ColMeta:
+    """What the layer needs of one column (from the catalog)."""
+
+    name: str
+    columnid: int
+    coltyp: int
+    cp: int
+    grbit: int
+    has_default: bool
+
+    @property
+    def multi(self) -> bool:
+        return bool(self.grbit & C.JET_bitColumnMultiValued)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexMeta:
+    """One index: its name and key columns (in key order)."""
+
+    name: str
+    columns: tuple[ColMeta, ...]
+    primary: bool
+
+
+@dataclass
+class TableMeta:
+    """A table's columns and indexes, loaded once per database and table name."""
+
+    name: str
+    columns: dict[str, ColMeta]
+    indexes: dict[str, IndexMeta]
+    primary: IndexMeta | None
+    filled: tuple[ColMeta, ...]
+    """Columns ESE may fill in at insert: autoincrement, version, escrow, defaults."""
+    has_multi: bool
+    _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, sesid: Any, tableid: Any, name: str) -> TableMeta:
+        """Read the catalog through the cursor (``JetGetTableColumnInfo`` /
+        ``JetGetTableIndexInfo``)."""
+        rows = jet.JetGetTableColumnInfo(sesid, tableid, None, C.JET_ColInfoListSortColumnid)
+        columns = {r.columnname: ColMeta(r.columnname, int(r.columnid), int(r.coltyp),
+                                         int(r.Cp), int(r.grbit), r.Default is not None)
+                   for r in rows}
+        segs: dict[str, list[Any]] = {}
+        for r in jet.JetGetTableIndexInfo(sesid, tableid, None, C.JET_IdxInfoList):
+            segs.setdefault(r.indexname, []).append(r)
+        indexes: dict[str, IndexMeta] = {}
+        primary = None
+        for iname, rs in segs.items():
+            rs.sort(key=lambda r: r.iColumn)
+            im = IndexMeta(iname, tuple(columns[r.columnname] for r in rs),
+                           bool(rs[0].grbitIndex & C.JET_bitIndexPrimary))
+            indexes[iname] = im
+            if im.primary:
+                primary = im
+        filled = tuple(c for c in columns.values()
+                       if c.has_default or c.grbit & _FILLED_BY_ESE)
+        return cls(name, columns, indexes, primary, filled,
+                   any(c.multi for c in columns.values()))
+
+    def column(self, name: str) -> ColMeta:
+        """The column ``name``; ``JET_errColumnNotFound`` naming the columns that exist."""
+        col = self.columns.get(name)
+        if col is None:
+            raise jet.ColumnNotFoundError(
+                C.JET_errColumnNotFound,
+                f"no column {name!r} in table {self.name!r} "
+                f"(columns: {', '.join(self.columns) or 'none'})")
+        return col
+
+    def index(self, name: str | None) -> IndexMeta:
+        """The index ``name``, or the primary index for None."""
+        if name is None:
+            if self.primary is None:
+                raise ValueError(f"table {self.name!r} has no primary index: pass index= "
+                                 f"(indexes: {', '.join(self.indexes) or 'none'})")
+            return self.primary
+        im = self.indexes.get(name)
+        if im is None:
+            raise jet.IndexNotFoundError(
+                C.JET_errIndexNotFound,
+                f"no index {name!r} on table {self.name!r} "
+                f"(indexes: {', '.join(self.indexes) or 'none'})")
+        return im
+
+    def projection(self, names: Sequence[str] | None) -> tuple[ColMeta, ...]:
+        """The columns to read (all, or ``names``), checked; cached per name tuple."""
+        key = tuple(self.columns) if names is None else tuple(names)
+        got = self._projections.get(key)
+        if got is None:
+            if isinstance(names, str):
+                raise TypeError("columns= is a list of column names, not a str")
+            got = tuple(self.column(n) for n in key)
+            self._projections[key] = got  # a benign race: the same value either way
+        return got
 
 
 class Row(Mapping[str, Any]):
@@ -95,7 +220,7 @@ Key = Any
 class Table:
     """One table in a transaction (``tx.table(name)``); see the module docstring."""
 
-    def __init__(self, tx: TransactionScope, db: DatabaseHandle, meta: TableMeta,
+    def __init__(self, tx: TransactionLike, db: DatabaseLike, meta: TableMeta,
                  tableid: Any) -> None:
         self._tx = tx
         self.database = db

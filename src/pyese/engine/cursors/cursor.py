@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON, VIRTUAL, IndexRange
@@ -87,6 +88,12 @@ class Cursor(Seeks, Ranges):
             CURSORS.pop(self.tableid, None)
         with self.fcb.lock:
             self.fcb.cursors.discard(self)
+        for hook in CLOSE_HOOKS:
+            hook(self)
+
+
+CLOSE_HOOKS: list[Callable[[Cursor], None]] = []
+"""Run when a cursor closes (engine.cursors.callbacks frees its local storage here)."""
 
 
 def cursor_for(session: Session, tableid: object) -> Cursor:

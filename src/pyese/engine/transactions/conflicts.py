@@ -107,6 +107,18 @@ class ConflictChecks(SnapshotReads):
                 if kind == OPER_WRITE or other != kind:
                     raise_error(C.JET_errWriteConflict)  # ESE: ver.cxx ~4240
 
+    def uncommitted_by_other(self, session: Session, db: Database, objid: int,
+                             key: bytes) -> bool:
+        """Has another session an uncommitted version of ``key``? (ESE ver.cxx VsVERCheck
+        == vsUncommittedByOther, used by JetGetCursorInfo.)"""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return False
+        with tree.lock:
+            chain = tree.chains.get(bytes(key)) or []
+            return any(v.trx.session is not session and v.trx.commit_id is None
+                       for v in chain)
+
     def lock(self, session: Session, db: Database, objid: int, key: bytes,
              write: bool) -> None:
         """JetGetLock's mechanism: a read or write lock on ``key`` until the level-0 end.

@@ -20,8 +20,9 @@ Invariants.
 1. *Epochs are exact.* ``_epoch <= _announced <= _epoch + 1``: one apply at a time is in
    flight. A commit's ``applied_epoch`` is set once, when the apply carrying it is
    announced, before any of that apply's file commits; the apply is done once
-   ``applied_epoch <= _epoch``. No apply can be announced without a commit logged before
-   it (the commit joins ``_committed`` under the applier's lock).
+   ``applied_epoch <= _epoch``. A commit is in ``_committed`` before any apply that
+   carries it can be announced (it joins under the applier's lock, from ``logged``), so
+   the announcement always finds it.
 2. *Unsure applies are remembered.* A file snapshot opened while an apply was in flight may
    or may not hold it; ``_apply_before`` keeps that apply's "file position before" until
    no snapshot that began opening at or before it is still opening (``_opening``,

@@ -18,8 +18,8 @@ Invariants.
    never refused (a commit cannot fail for it).
 2. *Trees are never replaced*: ``_tree`` creates a tree once under ``_lock``; only
    ``forget_database`` (detach) removes them.
-3. ``_trx`` and ``_inner`` change only on their session's thread (begin, end); other
-   threads copy them (``list(...)``) before walking them.
+3. ``_trx`` and ``_inner`` change on their session's thread (begin, end), or at a dirty
+   term (``close_session``); other threads copy them (``list(...)``) before walking them.
 
 Locks. ``_lock`` guards ``_trees`` (creation), ``nbytes`` and every registry the pieces
 above add (apply epochs, open snapshots, the committed queue); it is the innermost lock of

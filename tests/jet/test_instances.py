@@ -5,6 +5,8 @@ Scenario numbers refer to shared/ese/core-semantics.md §8.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import pyese.jet as jet
@@ -210,7 +212,8 @@ class TestStopService:
         jet.JetResetSessionContext(other)
         jet.JetEndSession(sesid)
         jet.JetEndSession(other)
-        jet.JetSetSystemParameter(inst, None, jet.JET_paramNoInformationEvent, 1)
+        # a parameter ESE lets a running instance change (sysparamtable: no "after init" lock)
+        jet.JetSetSystemParameter(inst, None, jet.JET_paramDbExtensionSize, 512)
         assert jet.JetGetSystemParameter(inst, None, jet.JET_paramBaseName) == (0, "edb")
         jet.JetTerm(inst)
 
@@ -264,7 +267,10 @@ class TestSystemParameters:
         jet.JetSetSystemParameter(inst, None, jet.JET_paramMaxSessions, 3)
         jet.JetSetSystemParameter(inst, None, jet.JET_paramCircularLog, 1)
         jet.JetSetSystemParameter(inst, None, jet.JET_paramNoInformationEvent, 1)
-        assert jet.JetGetSystemParameter(inst, None, jet.JET_paramSystemPath) == (0, str(tmp_path))
+        # ESE keeps a folder parameter as a full path with its separator
+        # (ME:SetGetSystemParameterTests.SystemPathParameter)
+        assert jet.JetGetSystemParameter(inst, None, jet.JET_paramSystemPath) == (
+            0, os.path.join(str(tmp_path), ""))
         assert jet.JetGetSystemParameter(inst, None, jet.JET_paramMaxSessions) == (3, None)
         assert jet.JetGetSystemParameter(inst, None, jet.JET_paramCircularLog) == (1, None)
 
@@ -300,7 +306,7 @@ class TestSystemParameters:
         ):
             with expect(jet.JET_errAlreadyInitialized):
                 jet.JetSetSystemParameter(inst, None, pid, l, sz)
-        jet.JetSetSystemParameter(inst, None, jet.JET_paramNoInformationEvent, 1)
+        jet.JetSetSystemParameter(inst, None, jet.JET_paramDbExtensionSize, 512)
 
     def test_parameters_via_session_handle(self):
         inst = started()

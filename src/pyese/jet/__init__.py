@@ -9,14 +9,20 @@ its subclasses (one per code, one per ESE category).
 from typing import TYPE_CHECKING
 
 from pyese.jet.backup import *
+from pyese.jet.callbacks import *
+from pyese.jet.compact import *
 from pyese.jet.database import *
 from pyese.jet.escrow import *
+from pyese.jet.filters import *
 from pyese.jet.handles import *
+from pyese.jet.hints import *
 from pyese.jet.info import *
 from pyese.jet.instance import *
 from pyese.jet.navigation import *
 from pyese.jet.record import *
 from pyese.jet.session import *
+from pyese.jet.space import *
+from pyese.jet.stats import *
 from pyese.jet.structs import *
 from pyese.jet.table import *
 from pyese.jet.temptable import *

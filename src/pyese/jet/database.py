@@ -11,7 +11,13 @@ import datetime
 import os
 from typing import Any
 
-from pyese.engine.instance.database import DatabaseFileInfo, databases_of, file_info
+from pyese.engine.instance import space
+from pyese.engine.instance.database import (
+    DatabaseFileInfo,
+    database_of,
+    databases_of,
+    file_info,
+)
 from pyese.engine.instance.gate import session_call
 from pyese.jet import _args
 from pyese.jet.handles import JET_DBID, JET_SESID
@@ -142,13 +148,17 @@ def JetCloseDatabase(sesid: JET_SESID | int, dbid: JET_DBID | int, grbit: int = 
 
 def JetGetDatabaseInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, InfoLevel: int):
     """Information about an open database: ``JET_DbInfoFilename`` (str), ``Filesize`` /
-    ``FilesizeOnDisk`` / ``SpaceOwned`` (pages), ``PageSize``, ``Misc`` (JET_DBINFOMISC),
+    ``FilesizeOnDisk`` / ``SpaceOwned`` (pages), ``SpaceAvailable`` (pages LMDB holds free
+    inside the file), ``PageSize``, ``Misc`` (JET_DBINFOMISC),
     ``Options`` (grbits), ``Transactions``, ``Version``, ``DBInUse``, ``Connect``,
     ``LCID``, ``Isam``, ``FileType``. Errors: ``JET_errInvalidDatabaseId``,
     ``JET_errInvalidParameter`` for another level."""
     level = _args.integer(InfoLevel, "InfoLevel") & ~C.JET_DbInfoUseCachedResult
     with session_call(sesid) as session:
-        return _info(level, databases_of(session.instance).info(session, dbid))
+        info = databases_of(session.instance).info(session, dbid)
+        if level == C.JET_DbInfoSpaceAvailable:  # pages LMDB holds free in the file
+            return space.available_pages(database_of(session, dbid))
+        return _info(level, info)
 
 
 def JetGetDatabaseFileInfo(szDatabaseName: str, InfoLevel: int):

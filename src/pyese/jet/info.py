@@ -24,8 +24,8 @@ A row's fields are the ``JET_*LIST`` fields without their ``columnid`` prefix
 
 Deleted fixed and variable columns (kept in the catalog with coltyp Nil, as ESE keeps
 their slot) are never shown. Statistics (``cRecord``, ``cPage``, ``cKey``, ``cEntry``) are
-ESE's catalog statistics, which only ``JetComputeStats`` updates: pyese does not keep them,
-so they are 0 as on a fresh ESE table.
+ESE's catalog statistics, which only ``JetComputeStats`` updates (``pyese.engine.stats``):
+0 on a table it never ran on, as on a fresh ESE table; the ``...NoStats`` levels give 0.
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.instance.database import database_of
 from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.session import Session
-from pyese.engine.schema import ddl
+from pyese.engine.schema import ddl, stats
 from pyese.engine.schema import tables as T
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.schema import ColumnDef
-from pyese.engine.schema.sysobjects import CatalogIndex
+from pyese.engine.schema.sysobjects import CatalogIndex, decode_stats
 from pyese.jet import _args
 from pyese.jet.handles import JET_DBID, JET_SESID, JET_TABLEID
 from pyese.jet.structs import (
@@ -281,7 +281,7 @@ def JetGetColumnInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: 
 # ------------------------------------------------------------------ tables
 
 
-def _object_info(table: TableDef, updatable: bool) -> JET_OBJECTINFO:
+def _object_info(table: TableDef, updatable: bool, stats: bool = True) -> JET_OBJECTINFO:
     flags = 0
     if table.flags & C.JET_bitObjectTableFixedDDL:
         flags |= C.JET_bitObjectTableFixedDDL
@@ -292,7 +292,13 @@ def _object_info(table: TableDef, updatable: bool) -> JET_OBJECTINFO:
     grbit = C.JET_bitTableInfoBookmark | C.JET_bitTableInfoRollback
     if updatable:
         grbit |= C.JET_bitTableInfoUpdatable
-    return JET_OBJECTINFO(objtyp=C.JET_objtypTable, grbit=grbit, flags=flags)
+    items, _keys, pages, _when = decode_stats(table.schema.table.stats if stats else None)
+    return JET_OBJECTINFO(objtyp=C.JET_objtypTable, grbit=grbit, flags=flags,
+                          cRecord=items, cPage=pages)
+
+
+_SPACE_LEVELS = (C.JET_TblInfoSpaceOwned, C.JET_TblInfoSpaceAvailable, C.JET_TblInfoSpaceUsage,
+                 C.JET_TblInfoSpaceOwnedLV, C.JET_TblInfoSpaceAvailableLV)
 
 
 def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -304,7 +310,10 @@ def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     ``JET_TblInfoMostMany`` -> the name; ``JET_TblInfoDbid`` -> the ``JET_DBID``;
     ``JET_TblInfoTemplateTableName`` -> the template table's name or ``""``;
     ``JET_TblInfoSpaceAlloc`` -> ``(pages, density)`` as created;
-    ``JET_TblInfoObjectId`` -> the table's objid. ``JET_TblInfoOLC`` /
+    ``JET_TblInfoObjectId`` -> the table's objid; ``JET_TblInfoSpaceOwned`` /
+    ``...SpaceAvailable`` (and the ``...LV`` pair for the long-value tree) -> pages, and
+    ``JET_TblInfoSpaceUsage`` -> ``(owned, available)``, counted as
+    ``engine.schema.stats.table_space`` does. ``JET_TblInfoOLC`` /
     ``JET_TblInfoResetOLC`` / ``JET_TblInfoDumpTable`` give ``JET_errFeatureNotAvailable``,
     ``JET_TblInfoRvt`` ``JET_errQueryNotSupported``, other levels
     ``JET_errInvalidParameter``. Also ``JET_errInvalidTableId``.
@@ -331,6 +340,14 @@ def JetGetTableInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
             return (t.pages, t.density)
         if level == C.JET_TblInfoObjectId:
             return table.objid
+        if level in _SPACE_LEVELS:
+            owned, avail = stats.table_space(
+                session, cur, level in (C.JET_TblInfoSpaceOwnedLV, C.JET_TblInfoSpaceAvailableLV))
+            if level in (C.JET_TblInfoSpaceOwned, C.JET_TblInfoSpaceOwnedLV):
+                return owned
+            if level in (C.JET_TblInfoSpaceAvailable, C.JET_TblInfoSpaceAvailableLV):
+                return avail
+            return (owned, avail)
         if level == C.JET_TblInfoRvt:
             raise_error(C.JET_errQueryNotSupported)
         raise_error(C.JET_errInvalidParameter, f"table info level {level}")
@@ -362,15 +379,16 @@ def JetGetObjectInfo(sesid: JET_SESID | int, dbid: JET_DBID | int, objtyp: int,
             if not obj_name:
                 raise_error(C.JET_errObjectNotFound, "no object name")
             table = catalog.table(obj_name)
-            return _object_info(table, not db.read_only)
+            return _object_info(table, not db.read_only, level == C.JET_ObjInfo)
         if level in (C.JET_ObjInfoList, C.JET_ObjInfoListNoStats):
             if otyp not in (C.JET_objtypNil, C.JET_objtypTable):
                 raise_error(C.JET_errInvalidParameter, f"objtyp {otyp}")
             rows = []
             for table in catalog:
-                info = _object_info(table, not db.read_only)
+                info = _object_info(table, not db.read_only, level == C.JET_ObjInfoList)
                 rows.append(JET_OBJECTLIST_ROW(objectname=table.name, grbit=info.grbit,
-                                               flags=info.flags))
+                                               flags=info.flags, cRecord=info.cRecord,
+                                               cPage=info.cPage))
             rows.sort(key=lambda r: r.objectname.upper())
             return rows
         raise_error(C.JET_errInvalidParameter, f"object info level {level}")
@@ -383,9 +401,12 @@ def _index_rows(table: TableDef, cix: CatalogIndex) -> list[JET_INDEXLIST_ROW]:
     ix = cix.index
     rows = []
     n = len(ix.segments)
+    raw = table.schema.table.stats if cix.objid == table.objid else cix.stats
+    entries, keys, pages, _when = decode_stats(raw)
     for i, seg in enumerate(ix.segments):
         rows.append(JET_INDEXLIST_ROW(
             indexname=ix.name, grbitIndex=_index_grbit(cix), cColumn=n, iColumn=i,
+            cKey=keys, cEntry=entries, cPage=pages,
             columnid=seg.column.columnid, coltyp=seg.column.coltyp, Cp=seg.column.cp,
             grbitColumn=C.JET_bitKeyDescending if seg.descending else C.JET_bitKeyAscending,
             columnname=seg.column.name, LCMapFlags=ix.lcmap_flags,
@@ -394,7 +415,12 @@ def _index_rows(table: TableDef, cix: CatalogIndex) -> list[JET_INDEXLIST_ROW]:
 
 
 def _index_grbit(cix: CatalogIndex) -> int:
-    return cix.index.grbit
+    """ESE reports a primary index as Primary|Unique (its FIDB flags: a primary index is
+    unique)."""
+    grbit = cix.index.grbit
+    if grbit & C.JET_bitIndexPrimary:
+        grbit |= C.JET_bitIndexUnique
+    return grbit
 
 
 def _index_key_string(cix: CatalogIndex) -> str:

@@ -7,12 +7,15 @@ function.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyese.engine.instance import lifecycle as L
 from pyese.engine.instance.instance import Instance
+from pyese.engine.instance.params import definition
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
+from pyese.jethdr.errors import error_name, raise_error
 
 
 def _handle(inst: Instance) -> JET_INSTANCE:
@@ -148,7 +151,7 @@ def JetSetSystemParameter(
     instance: JET_INSTANCE | int | None,
     sesid: object,
     paramid: int,
-    lParam: int = 0,
+    lParam: object = 0,
     szParam: str | None = None,
 ) -> None:
     """Set a system parameter of an instance (or the global defaults with ``instance=None``).
@@ -159,23 +162,45 @@ def JetSetSystemParameter(
     ``JetInit``; ``JET_errRestoreInProgress`` during a restore.
     """
     pid = _args.integer(paramid, "paramid")
-    if not isinstance(lParam, int):
+    pointer = definition(pid).kind == "pointer"
+    if not isinstance(lParam, int) and not (pointer and (lParam is None or callable(lParam))):
         raise_error(C.JET_errInvalidParameter, "lParam must be an int")
     L.set_system_parameter(instance, sesid, pid, lParam, szParam)
 
 
 def JetGetSystemParameter(
-    instance: JET_INSTANCE | int | None, sesid: object, paramid: int
-) -> tuple[int, str | None]:
+    instance: JET_INSTANCE | int | None, sesid: object, paramid: int, lParam: int = 0
+) -> tuple[Any, str | None]:
     """A parameter's value as ``(lParam, szParam)``: string parameters come back in szParam.
 
+    ESE's default until the parameter is set (``engine.sysparam_table``). Computed and
+    read-only parameters come from the engine: ``JET_paramKeyMost``,
+    ``JET_paramLVChunkSizeMost`` and ``JET_paramRecordSizeMost`` for the page size,
+    ``JET_paramMaxColtyp``, ``JET_paramTransactionLevel`` (the level of ``sesid``, 0
+    without one) and ``JET_paramErrorToString``, which reads the error code from
+    ``lParam`` (C: ``*plParam`` is in/out) and returns ``(err, "JET_errX, meaning")``.
     ``JET_errInvalidParameter`` for an id ESE does not define.
     """
     pid = _args.integer(paramid, "paramid")
+    if pid == C.JET_paramErrorToString:
+        definition(pid)
+        err = _args.integer(lParam, "lParam")
+        return err, f"{error_name(err)}, {_meaning(err)}"
     value = L.get_system_parameter(instance, sesid, pid)
     if isinstance(value, str):
         return 0, value
-    return int(value), None
+    if value is None or callable(value):
+        return value, None
+    return int(value), None  # type: ignore[call-overload]
+
+
+def _meaning(err: int) -> str:
+    from pyese.jethdr._errtable import ERRORS
+
+    for code, _name, _cat, _kind, meaning in ERRORS:
+        if code == err:
+            return meaning
+    return "Unknown Error"
 
 
 __all__ = [

@@ -5,6 +5,7 @@ See ``engine.cursors.cursor`` for the currency rules ESE keeps and the errors.
 
 from __future__ import annotations
 
+from pyese.engine.cursors import filters
 from pyese.engine.cursors import retrieve as R
 from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.cursors.intersect import intersect_indexes
@@ -34,7 +35,7 @@ def JetMove(sesid: JET_SESID | int, tableid: JET_TABLEID | int, cRow: int,
         raise_error(C.JET_errInvalidGrbit)
     n = _crow(cRow)
     with session_call(sesid) as session:
-        cursor_for(session, tableid).move(n, g)
+        filters.move(cursor_for(session, tableid), n, g)
 
 
 def JetSetCurrentIndex(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -99,7 +100,7 @@ def JetSeek(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> i
     stands afterwards."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
-        return cursor_for(session, tableid).seek(g)
+        return filters.seek(cursor_for(session, tableid), g)
 
 
 def JetSetIndexRange(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> None:

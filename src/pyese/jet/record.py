@@ -244,9 +244,11 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     column without a value gets ``JET_wrnColumnNull``. An item's ``err`` is
     ``JET_wrnColumnSingleValue`` when ``JET_bitEnumerateCompressOutput`` asks for it and the
     column has one value (then in ``pvData``), else ``JET_wrnColumnPresent`` with
-    ``rgEnumColumnValue`` (each value's ``err`` 0). ``JET_bitEnumerateCopy`` reads the copy
-    buffer. Errors: ``JET_errNoCurrentRecord``, ``JET_errColumnNotFound``,
-    ``JET_errBadItagSequence``.
+    ``rgEnumColumnValue`` (each value's ``err`` 0). ``JET_bitEnumeratePresenceOnly``
+    reports each column with a value as ``JET_wrnColumnPresent`` without its values;
+    ``JET_bitEnumerateTaggedOnly`` (without ``rgEnumColumnId``) enumerates only tagged
+    columns. ``JET_bitEnumerateCopy`` reads the copy buffer. Errors:
+    ``JET_errNoCurrentRecord``, ``JET_errColumnNotFound``, ``JET_errBadItagSequence``.
     """
     from pyese.jet.structs import JET_ENUMCOLUMN, JET_ENUMCOLUMNID, JET_ENUMCOLUMNVALUE
 

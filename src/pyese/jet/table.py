@@ -313,7 +313,8 @@ def JetDeleteColumn2(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColum
 
 def JetRenameColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szName: str,
                     szNameNew: str, grbit: int = 0) -> None:
-    """Rename a column: ``JET_errColumnNotFound``, ``JET_errInvalidName``,
+    """Rename a column: ``JET_errInTransaction`` inside a transaction (ESE renames
+    columns outside transactions only), ``JET_errColumnNotFound``, ``JET_errInvalidName``,
     ``JET_errColumnDuplicate``."""
     _args.grbit(grbit)
     with session_call(sesid) as session:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pyese.engine.cursors.tablescan import RecordView
@@ -226,6 +227,8 @@ class Cursor:
             CURSORS.pop(self.tableid, None)
         with self.fcb.lock:
             self.fcb.cursors.discard(self)
+        for hook in CLOSE_HOOKS:
+            hook(self)
 
     # -- schema refresh ------------------------------------------------------------------
 
@@ -792,6 +795,10 @@ _SEEK_BITS = (C.JET_bitSeekEQ, C.JET_bitSeekLT, C.JET_bitSeekLE, C.JET_bitSeekGE
               C.JET_bitSeekGT)
 _SEEK_ALL = C.JET_bitSeekEQ | C.JET_bitSeekLT | C.JET_bitSeekLE | C.JET_bitSeekGE | C.JET_bitSeekGT
 _AFTER_BOOKMARKS = b"\x00\x00" + b"\xff" * (C.JET_cbBookmarkMost + 2)
+
+
+CLOSE_HOOKS: list[Callable[[Cursor], None]] = []
+"""Run when a cursor closes (engine.cursors.callbacks frees its local storage here)."""
 
 
 def cursor_for(session: Session, tableid: object) -> Cursor:

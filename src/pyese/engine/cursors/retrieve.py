@@ -127,8 +127,10 @@ def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
     table = cur.table
     wanted: list[tuple[int, list[int]]]
     if wanted_ids is None:
+        # JET_bitEnumerateTaggedOnly: only the tagged columns (ESE fldenum.cxx)
         wanted = [(c.columnid, []) for c in sorted(table.column_list(),
-                                                   key=lambda c: c.columnid)]
+                                                   key=lambda c: c.columnid)
+                  if not g & C.JET_bitEnumerateTaggedOnly or c.grbit & C.JET_bitColumnTagged]
     else:
         wanted = [(table.column_by_id(int(cid)).columnid, list(tags))
                   for cid, tags in wanted_ids]
@@ -151,6 +153,10 @@ def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
         if not values:
             if wanted_ids is not None:
                 out.append(EnumeratedColumn(cid, C.JET_wrnColumnNull))
+            continue
+        if g & C.JET_bitEnumeratePresenceOnly:
+            # ESE fldenum.cxx: the column is reported present, its values not read
+            out.append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, []))
             continue
         if g & C.JET_bitEnumerateCompressOutput and len(values) == 1 and not tags:
             out.append(EnumeratedColumn(cid, C.JET_wrnColumnSingleValue, values))

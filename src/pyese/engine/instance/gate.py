@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from pyese.engine.cursors import callbacks
 from pyese.engine.instance.session import Session, find_session
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
@@ -60,6 +61,8 @@ class SessionCall:
     def __enter__(self) -> Session:
         session = find_session(self._sesid)
         _check_session_entry(session, self._ignore_stop)
+        if callbacks.reentrant(session):
+            return session  # ESE lets a callback call back in with its session
         if not session.try_enter():
             raise_error(C.JET_errSessionSharingViolation)  # ESE: jetapi.cxx ~4230
         if session.instance.term_in_progress:

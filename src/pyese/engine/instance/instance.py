@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from pyese.engine.instance.params import ParamSet, coerce, definition
 from pyese.jethdr import constants as C
@@ -141,7 +141,7 @@ class System:
             if not self.instances:
                 self.mode = MODE_NONE
 
-    def set_global_param(self, paramid: int, lParam: int, szParam: str | None) -> None:
+    def set_global_param(self, paramid: int, lParam: object, szParam: str | None) -> None:
         d = definition(paramid)
         value = coerce(d, lParam, szParam)
         with self.lock:
@@ -262,7 +262,7 @@ class Instance:
 
     # -- parameters ---------------------------------------------------------------
 
-    def set_param(self, paramid: int, lParam: int, szParam: str | None) -> None:
+    def set_param(self, paramid: int, lParam: object, szParam: str | None) -> None:
         """Set a parameter of this instance (ESE ErrAPIEnterWithoutInit then the table rules).
 
         Raises ``JET_errRestoreInProgress`` during a restore, ``JET_errInitInProgress``
@@ -281,7 +281,7 @@ class Instance:
         with self.lock:
             self.params.set(paramid, value)
 
-    def get_param(self, paramid: int) -> int | str:
+    def get_param(self, paramid: int) -> Any:
         definition(paramid)
         with self.lock:
             self._check_param_entry()

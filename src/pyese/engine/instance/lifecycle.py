@@ -20,7 +20,7 @@ from pyese.engine.instance.instance import (
     SYSTEM,
     Instance,
 )
-from pyese.engine.instance.params import definition
+from pyese.engine.instance.params import computed_value, definition
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -130,7 +130,7 @@ def _param_target(handle: object, sesid: object) -> Instance | None:
     return None
 
 
-def set_system_parameter(handle: object, sesid: object, paramid: int, lparam: int,
+def set_system_parameter(handle: object, sesid: object, paramid: int, lparam: object,
                          szparam: str | None) -> None:
     """JetSetSystemParameter: on an instance (``Instance.set_param``) or the global
     defaults (``System.set_global_param``)."""
@@ -141,9 +141,17 @@ def set_system_parameter(handle: object, sesid: object, paramid: int, lparam: in
     inst.set_param(paramid, lparam, szparam)
 
 
-def get_system_parameter(handle: object, sesid: object, paramid: int) -> int | str:
+def get_system_parameter(handle: object, sesid: object, paramid: int) -> object:
     """JetGetSystemParameter: the value; ``JET_errInvalidParameter`` for an id ESE does not
-    define."""
-    definition(paramid)
+    define. ``JET_paramTransactionLevel`` is the level of ``sesid`` (0 without one);
+    computed parameters (``JET_paramKeyMost``, ``JET_paramLVChunkSizeMost``, ...) come
+    from the page size (``params.computed_value``)."""
+    d = definition(paramid)
     inst = _param_target(handle, sesid)
+    if paramid == C.JET_paramTransactionLevel:
+        return SYSTEM.find_session(sesid).level if sesid not in (None, 0) else 0
+    page_size = inst.params.page_size if inst is not None else SYSTEM.params.page_size
+    computed = computed_value(d, page_size)
+    if computed is not None:
+        return computed
     return inst.get_param(paramid) if inst is not None else SYSTEM.params.get(paramid)

@@ -38,6 +38,7 @@ from pyese.engine.instance.instance import Instance, InstanceServices
 from pyese.engine.transactions.versionstore import VER_PAGE_BYTES, VersionStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage import threadstats
 from pyese.storage.faults import NO_FAULTS, FaultInjector
 from pyese.storage.lgpos import LGPOS
 from pyese.storage.log.applier import Applier
@@ -111,6 +112,7 @@ class DirectCommitter:
                 files[dbnum].apply(ops, LGPOS(hdr.generation, hdr.offset + 1))
         finally:
             self.vs.on_applied(None)
+        threadstats.charge_commit(sum(len(ops) for ops in ops_by_dbnum.values()), None)
         return None
 
     def flush(self, lgpos: LGPOS | None) -> None:

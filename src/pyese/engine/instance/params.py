@@ -1,87 +1,97 @@
-"""System parameters (ESE's ``sysparamtable``): ids, defaults, scope and when they lock.
+"""System parameters (ESE's ``sysparamtable``): ids, kinds, defaults, scope and locks.
 
-Every ``JET_param*`` id of ESE's header is known: ``JetSetSystemParameter`` stores it and
-``JetGetSystemParameter`` returns it. The ones the engine honours (``HONOURED``) change
-behaviour; the rest are accepted and kept, because they have no meaning in pyese
-(``JET_paramNoInformationEvent``, cache sizes, event sources, ...). An id ESE does not
-define gives ``JET_errInvalidParameter``.
+Every ``JET_param*`` id of ESE's header is known. ``pyese.engine.instance.sysparam_table`` holds
+ESE's table row for each (``sysparamtable.g.cxx``): ``JetGetSystemParameter`` returns
+ESE's default until the parameter is set, and ``JetSetSystemParameter`` checks the value
+against ESE's range. Four groups behave differently:
 
-Defaults follow ESE's ``sysparamtable.g.cxx`` (core-semantics §1.9).
+- *computed* parameters (ESE's CUSTOM_PARAM with ``IllegalSet``) and *read-only* ones
+  (READONLY_PARAM) come from the engine: ``JET_paramKeyMost``,
+  ``JET_paramLVChunkSizeMost``, ``JET_paramRecordSizeMost`` follow the page size,
+  ``JET_paramMaxColtyp`` is ``JET_coltypMax``, ``JET_paramTransactionLevel`` is the
+  session's level, ``JET_paramErrorToString`` names an error. Setting one gives
+  ``JET_errInvalidParameter``;
+- *folder* and *path* parameters (``JET_paramSystemPath``, ``JET_paramLogFilePath``,
+  ``JET_paramTempPath``, ...) keep the full path of what was set, a folder with its
+  trailing separator, as ESE does (the default ``".\\"`` reads back as set);
+- ids ESE retired (ILLEGAL_PARAM) give ``JET_errInvalidParameter``, like unknown ids;
+- the rest are kept and returned. ``HONOURED`` lists the ones whose value changes what
+  pyese does; the others are accepted and kept because they tune parts pyese does not
+  have (a buffer cache, event logging, flighting, ...).
+
+Defaults ESE computes from build constants (``JET_paramMaxCoalesceReadSize`` and
+friends, ``JET_paramEnableShrinkDatabase``, ``JET_paramStageFlighting``,
+``JET_paramPersistedLostFlushDetection``) read back 0; pointers (``JET_paramPrintFunction``)
+and ESE's live cache counters (``JET_paramCacheSize``, ``...Requests``, ``...Hits``) are 0
+because pyese has no such function or cache.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Any
 
+from pyese.engine.instance.sysparam_table import ILLEGAL_IDS, KEY_MOST, LV_CHUNK_SIZE, ROWS
+from pyese.engine.records.record import max_record_size
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
 STRING = "string"
 INTEGER = "integer"
 BOOLEAN = "boolean"
+POINTER = "pointer"
+_STRING_KINDS = ("string", "folder", "path")
+_UNBOUNDED = 0xFFFFFFFFFFFFFFFF
+"""ESE's -1 maximum: the largest JET_API_PTR."""
 
 
 @dataclass(frozen=True)
 class ParamDef:
-    """One system parameter: id, kind, default, scope, and whether init locks it."""
+    """One system parameter: id, kind, default, scope, locks and range (ESE's row)."""
 
     paramid: int
     name: str
     kind: str
-    default: int | str
+    default: object
     is_global: bool = False
     locked_after_init: bool = False
     minimum: int = 0
     maximum: int = 0x7FFFFFFF
+    how: str = "normal"
+    """normal, ignored, readonly, computed or custom (see ``sysparam_table``)."""
+    locked_after_global_init: bool = False
+
+    @property
+    def read_only(self) -> bool:
+        return self.how in ("readonly", "computed")
+
+    @property
+    def is_string(self) -> bool:
+        return self.kind in _STRING_KINDS
 
 
-def _p(name: str, kind: str, default: int | str, **kw: object) -> ParamDef:
-    return ParamDef(getattr(C, name), name, kind, default, **kw)  # type: ignore[arg-type]
+def _from_row(row: tuple) -> ParamDef | None:  # type: ignore[type-arg]
+    name, how, kind, flags, minimum, maximum, default = row
+    paramid = getattr(C, name, None)
+    if paramid is None:
+        return None
+    if isinstance(default, int) and default < 0:
+        default &= _UNBOUNDED
+    return ParamDef(paramid, name, kind, default, is_global="G" in flags,
+                    locked_after_init="i" in flags, minimum=minimum,
+                    maximum=_UNBOUNDED if maximum is None else maximum, how=how,
+                    locked_after_global_init="g" in flags)
 
 
-_DEFS = [
-    _p("JET_paramSystemPath", STRING, ".\\", locked_after_init=True),
-    _p("JET_paramTempPath", STRING, "tmp.edb", locked_after_init=True),
-    _p("JET_paramLogFilePath", STRING, ".\\", locked_after_init=True),
-    _p("JET_paramBaseName", STRING, "edb", locked_after_init=True),
-    _p("JET_paramEventSource", STRING, ""),
-    _p("JET_paramMaxSessions", INTEGER, 16, locked_after_init=True, minimum=0, maximum=30000),
-    _p("JET_paramMaxOpenTables", INTEGER, 300, locked_after_init=True),
-    _p("JET_paramMaxCursors", INTEGER, 1024, locked_after_init=True),
-    _p("JET_paramMaxVerPages", INTEGER, 64, locked_after_init=True, minimum=1),
-    _p("JET_paramPreferredVerPages", INTEGER, 0, locked_after_init=True),
-    _p("JET_paramMaxTemporaryTables", INTEGER, 20, locked_after_init=True),
-    _p("JET_paramEnableTempTableVersioning", BOOLEAN, 1, locked_after_init=True, maximum=1),
-    _p("JET_paramLogFileSize", INTEGER, 5120, locked_after_init=True, minimum=16),
-    _p("JET_paramLogBuffers", INTEGER, 126, locked_after_init=True),
-    _p("JET_paramCommitDefault", INTEGER, 0),
-    _p("JET_paramCircularLog", BOOLEAN, 0, locked_after_init=True, maximum=1),
-    _p("JET_paramDbExtensionSize", INTEGER, 256),
-    _p("JET_paramCacheSizeMax", INTEGER, 8192, is_global=True),
-    _p("JET_paramCacheSizeMin", INTEGER, 0, is_global=True),
-    _p("JET_paramCheckpointDepthMax", INTEGER, 20 * 1024 * 1024),
-    _p("JET_paramRecovery", STRING, "on", locked_after_init=True),
-    _p("JET_paramNoInformationEvent", BOOLEAN, 0, maximum=1),
-    _p("JET_paramDatabasePageSize", INTEGER, 8192, is_global=True, minimum=2048, maximum=32768),
-    _p("JET_paramCreatePathIfNotExist", BOOLEAN, 0, maximum=1),
-    _p("JET_paramMaxInstances", INTEGER, 16, is_global=True, minimum=1, maximum=10240),
-    _p("JET_paramMaxTransactionSize", INTEGER, 100, minimum=1, maximum=100),
-    _p("JET_paramLegacyFileNames", INTEGER, 0x1, locked_after_init=True),
-    _p("JET_paramEnableIndexChecking", INTEGER, 0, is_global=True),
-    _p("JET_paramUnicodeIndexDefault", INTEGER, 0, is_global=True),
-    _p("JET_paramIndexTuplesLengthMin", INTEGER, 3),
-    _p("JET_paramEnableAdvanced", BOOLEAN, 0, is_global=True, maximum=1),
-    _p("JET_paramConfiguration", INTEGER, 0, is_global=True),
-    _p("JET_paramOSSnapshotTimeout", INTEGER, 70000, is_global=True),  # ESE sp 98, ms
-]
-
-PARAMS: dict[int, ParamDef] = {d.paramid: d for d in _DEFS}
+PARAMS: dict[int, ParamDef] = {
+    d.paramid: d for d in (_from_row(r) for r in ROWS) if d is not None
+}
 
 HONOURED = frozenset(
     getattr(C, n)
     for n in (
         "JET_paramSystemPath",
-        "JET_paramTempPath",
         "JET_paramLogFilePath",
         "JET_paramBaseName",
         "JET_paramMaxSessions",
@@ -93,11 +103,16 @@ HONOURED = frozenset(
         "JET_paramDatabasePageSize",
         "JET_paramCreatePathIfNotExist",
         "JET_paramMaxInstances",
-        "JET_paramMaxTransactionSize",
+        "JET_paramTempPath",
+        "JET_paramMaxTemporaryTables",
+        "JET_paramEnableTempTableVersioning",
         "JET_paramOSSnapshotTimeout",
     )
 )
-"""Parameters whose value changes what the engine does."""
+"""Parameters whose value changes what the engine does (each pinned by
+``tests/jet/test_params_table.py``; the temporary-table three by ``tests/temptable/``
+(test_open, test_transactions, test_lifecycle), ``JET_paramOSSnapshotTimeout`` by
+``tests/backup/test_snapshot.py``)."""
 
 
 def _known_ids() -> dict[int, str]:
@@ -114,21 +129,38 @@ KNOWN_IDS = _known_ids()
 
 
 def definition(paramid: int) -> ParamDef:
-    """The definition of ``paramid``; ``JET_errInvalidParameter`` if ESE has no such id."""
+    """The definition of ``paramid``; ``JET_errInvalidParameter`` if ESE has no such id
+    (or retired it)."""
     if not isinstance(paramid, int) or isinstance(paramid, bool):
         raise_error(C.JET_errInvalidParameter, "paramid must be an int")
     d = PARAMS.get(paramid)
     if d is not None:
         return d
     name = KNOWN_IDS.get(paramid)
-    if name is None:
+    if name is None or paramid in ILLEGAL_IDS:
         raise_error(C.JET_errInvalidParameter, f"unknown system parameter id {paramid}")
-    return ParamDef(paramid, name, INTEGER, 0, maximum=0xFFFFFFFFFFFFFFFF)
+    return ParamDef(paramid, name, INTEGER, 0, maximum=_UNBOUNDED)
 
 
-def coerce(d: ParamDef, lParam: int, szParam: str | None) -> int | str:
-    """Validate a value for ``d``; ``JET_errInvalidParameter`` when out of range or wrong kind."""
-    if d.kind == STRING:
+def full_path(value: str, folder: bool) -> str:
+    """ESE's path completion for folder and path parameters: the absolute path, a folder
+    with its trailing separator. Windows separators are accepted on any OS."""
+    if not value:
+        return value
+    text = value.replace("\\", "/") if os.sep == "/" else value
+    trailing = text.endswith(("/", os.sep))
+    full = os.path.abspath(text)
+    if folder or trailing:
+        full = full.rstrip(os.sep) + os.sep
+    return full
+
+
+def coerce(d: ParamDef, lParam: object, szParam: str | None) -> object:
+    """Validate a value for ``d``; ``JET_errInvalidParameter`` when the parameter cannot be
+    set (read-only or computed), or the value is out of range or of the wrong kind."""
+    if d.read_only:
+        raise_error(C.JET_errInvalidParameter, f"{d.name} is read-only")
+    if d.is_string:
         if szParam is None or not isinstance(szParam, str):
             raise_error(C.JET_errInvalidParameter, f"{d.name} takes a string (szParam)")
         if d.paramid == C.JET_paramBaseName and len(szParam) != 3:
@@ -136,11 +168,20 @@ def coerce(d: ParamDef, lParam: int, szParam: str | None) -> int | str:
             raise_error(C.JET_errInvalidParameter, "JET_paramBaseName must be 3 characters")
         if d.paramid == C.JET_paramRecovery and szParam.lower() not in ("on", "off"):
             raise_error(C.JET_errInvalidParameter, 'JET_paramRecovery is "on" or "off"')
+        if len(szParam) > max(d.maximum, len(d.default) if isinstance(d.default, str) else 0):
+            raise_error(C.JET_errInvalidParameter, f"{d.name} is at most {d.maximum} long")
+        if d.kind in ("folder", "path"):
+            return full_path(szParam, d.kind == "folder")
         return szParam
+    if d.kind == POINTER:
+        if lParam is None or callable(lParam):
+            return lParam
     if isinstance(lParam, bool):
         lParam = int(lParam)
     if not isinstance(lParam, int):
         raise_error(C.JET_errInvalidParameter, f"{d.name} takes an integer (lParam)")
+    if lParam < 0:
+        lParam &= _UNBOUNDED  # C passes a JET_API_PTR
     if d.kind == BOOLEAN:
         return 1 if lParam else 0
     if lParam < d.minimum or lParam > d.maximum:
@@ -148,21 +189,37 @@ def coerce(d: ParamDef, lParam: int, szParam: str | None) -> int | str:
             C.JET_errInvalidParameter,
             f"{d.name} = {lParam} is outside {d.minimum}..{d.maximum}",
         )
+    if d.kind == "blocksize" and lParam & (lParam - 1):
+        raise_error(C.JET_errInvalidParameter, f"{d.name} must be a power of two")
     return lParam
+
+
+def computed_value(d: ParamDef, page_size: int) -> int | None:
+    """The engine's value of a computed or read-only parameter for ``page_size``, or None
+    when the parameter is not one of those that depend on nothing else."""
+    if d.paramid == C.JET_paramKeyMost:
+        return KEY_MOST.get(page_size, C.JET_cbKeyMostMost)
+    if d.paramid == C.JET_paramLVChunkSizeMost:
+        return LV_CHUNK_SIZE.get(page_size, 0)
+    if d.paramid == C.JET_paramRecordSizeMost:
+        return max_record_size(page_size)
+    if d.how in ("readonly", "computed") and isinstance(d.default, int):
+        return d.default
+    return None
 
 
 class ParamSet:
     """A set of parameter values (the global set, or one instance's copy of it)."""
 
-    def __init__(self, values: dict[int, int | str] | None = None) -> None:
-        self._values: dict[int, int | str] = dict(values or {})
+    def __init__(self, values: dict[int, object] | None = None) -> None:
+        self._values: dict[int, object] = dict(values or {})
 
-    def get(self, paramid: int) -> int | str:
+    def get(self, paramid: int) -> Any:
         if paramid in self._values:
             return self._values[paramid]
         return definition(paramid).default
 
-    def set(self, paramid: int, value: int | str) -> None:
+    def set(self, paramid: int, value: object) -> None:
         self._values[paramid] = value
 
     def copy(self) -> ParamSet:

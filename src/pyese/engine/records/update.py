@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from pyese.engine.cursors import callbacks
 from pyese.engine.cursors.cursor import Cursor
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.instance.logservice import storage_of
@@ -179,7 +180,8 @@ def prepare_update(cur: Cursor, prep: int) -> None:
     copy with a new autoincrement value. Cancel: JET_errUpdateNotPrepared without one.
     JET_errAlreadyPrepared when an update is prepared; JET_errNoCurrentRecord /
     JET_errRecordDeleted for the replace and copy kinds; JET_errPermissionDenied on a
-    read-only cursor; JET_errInvalidParameter for an unknown kind.
+    read-only cursor; JET_errTransReadOnly in a read-only transaction;
+    JET_errInvalidParameter for an unknown kind.
     """
     if prep == C.JET_prepCancel:
         if cur.update is None:
@@ -200,6 +202,10 @@ def prepare_update(cur: Cursor, prep: int) -> None:
         raise_error(C.JET_errAlreadyPrepared)
     if cur.read_only:
         raise_error(C.JET_errPermissionDenied, "the table is open read-only")
+    if cur.session.level > 0 and cur.session.read_only:
+        # ESE: fldmod.cxx ErrIsamPrepareUpdate, ErrFUCBCheckUpdatable then
+        # ErrPIBCheckUpdatable (pib.hxx ~1495) for every kind but Cancel
+        raise_error(C.JET_errTransReadOnly)
     layout = cur.table.layout
     if prep == PREP_INSERT or prep == getattr(C, "JET_prepInsertMustSetAutoIncrement", -1):
         image = RecordImage(layout)
@@ -574,8 +580,18 @@ def do_update(cur: Cursor) -> bytes:
         cur.update = None
         return upd.bookmark or b""
     later: list[tuple[int, int]] | None = [] if session.level == 0 else None
+    hooked = callbacks.has_callbacks(cur)  # ESE: recupd.cxx, JET_cbtypBefore/After*
+    if hooked:
+        callbacks.fire(cur, C.JET_cbtypBeforeInsert if upd.is_insert
+                       else C.JET_cbtypBeforeReplace)
+        upd = cur.update
+        if upd is None:
+            raise_error(C.JET_errUpdateNotPrepared)
     with atomic(session):
         bookmark = _write(cur, upd, later)
+        if hooked:
+            callbacks.fire(cur, C.JET_cbtypAfterInsert if upd.is_insert
+                           else C.JET_cbtypAfterReplace)
     cur.update = None
     if later:
         free_later(cur, later)
@@ -1036,8 +1052,13 @@ def delete_current(cur: Cursor) -> None:
         free_lvs(cur, sorted(upd.owned_lids))
     rec = cur.record_view()
     later: list[tuple[int, int]] | None = [] if cur.session.level == 0 else None
+    hooked = callbacks.has_callbacks(cur)
+    if hooked:
+        callbacks.fire(cur, C.JET_cbtypBeforeDelete)
     with atomic(cur.session):
         _delete_record(cur, rec.bookmark, rec.data, later)
+        if hooked:
+            callbacks.fire(cur, C.JET_cbtypAfterDelete)
     if later:
         free_later(cur, later)
 

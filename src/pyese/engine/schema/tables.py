@@ -182,7 +182,10 @@ def delete_column(cur: Cursor, name: str) -> None:
 
 def rename_column(cur: Cursor, name: str, new_name: str) -> None:
     """JetRenameColumn: ``JET_errColumnNotFound``, ``JET_errInvalidName``,
-    ``JET_errColumnDuplicate``."""
+    ``JET_errColumnDuplicate``; ``JET_errInTransaction`` inside a transaction
+    (ESE renames columns outside transactions only; docs/api-rest.md)."""
+    if cur.session.level > 0:
+        raise_error(C.JET_errInTransaction)
     ddl.rename_column(cur.session, cur.db, cur.table, name, new_name)
     _refresh(cur)
 

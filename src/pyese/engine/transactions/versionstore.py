@@ -853,6 +853,18 @@ class VersionStore:
         finally:
             snap.close()
 
+    def uncommitted_by_other(self, session: Session, db: Database, objid: int,
+                             key: bytes) -> bool:
+        """Has another session an uncommitted version of ``key``? (ESE ver.cxx VsVERCheck
+        == vsUncommittedByOther, used by JetGetCursorInfo.)"""
+        tree = self._trees.get((db.dbnum, objid))
+        if tree is None:
+            return False
+        with tree.lock:
+            chain = tree.chains.get(bytes(key)) or []
+            return any(v.trx.session is not session and v.trx.commit_id is None
+                       for v in chain)
+
     def peek_any(self, db: Database, objid: int, key: bytes) -> bool:
         """Does any version (anyone's, committed or not) or the file hold ``key``?
 

@@ -46,7 +46,6 @@ Lock order: ``_write_lock`` before ``_lock``.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import stat
 import threading
@@ -72,6 +71,7 @@ from pyese.storage.database.dbheader import (
 )
 from pyese.storage.lgpos import LGPOS, LGPOS_MIN
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
+from pyese.storage.portable import O_CLOEXEC, fsync_dir, lock_exclusive
 from pyese.storage.trees import KEY_MOST
 
 TREES_DB = b"trees"
@@ -157,7 +157,7 @@ class DatabaseFile:
                 raise_error(C.JET_errDatabaseDuplicate, spath)
             _remove_unused(spath)
         try:
-            fd = os.open(spath, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            fd = os.open(spath, os.O_RDWR | os.O_CREAT | os.O_EXCL | O_CLOEXEC, 0o666)
         except FileExistsError:
             raise_error(C.JET_errDatabaseDuplicate, spath)
         except OSError as exc:
@@ -231,7 +231,7 @@ class DatabaseFile:
             raise_error(C.JET_errFileAccessDenied, f"{spath} is a directory")
         if not read_only and _is_read_only_file(spath, st):
             raise_error(C.JET_errDatabaseFileReadOnly, spath)
-        flags = (os.O_RDONLY if read_only else os.O_RDWR) | os.O_CLOEXEC
+        flags = (os.O_RDONLY if read_only else os.O_RDWR) | O_CLOEXEC
         try:
             fd = os.open(spath, flags)
         except OSError as exc:
@@ -497,6 +497,33 @@ class DatabaseFile:
         """Bytes the data file occupies (its length; LMDB leaves the map's tail sparse)."""
         self._check_open()
         return os.fstat(self._fd).st_size
+
+    def space(self) -> tuple[int, int]:
+        """(bytes the file holds, bytes of those LMDB holds free for reuse): the pages up
+        to LMDB's last page that no tree (nor the header, nor the two meta pages) uses."""
+        self._check_open()
+        with self._env.begin() as txn:
+            stats = [txn.stat(self._trees), txn.stat(self._hdrdb), self._env.stat()]
+        info = self._env.info()
+        psize = stats[-1]["psize"]
+        used = 2 + sum(st["branch_pages"] + st["leaf_pages"] + st["overflow_pages"]
+                       for st in stats)
+        free = max(0, info["last_pgno"] + 1 - used) * psize
+        return os.fstat(self._fd).st_size, free
+
+    def extend_to(self, nbytes: int) -> int:
+        """Make the file at least ``nbytes`` long (ESE's JetGrowDatabase preallocation:
+        LMDB writes into the zeroed tail later); returns its length. Never shrinks."""
+        self._check_writable()
+        with self._write_lock:
+            size = os.fstat(self._fd).st_size
+            if nbytes > size:
+                try:
+                    os.ftruncate(self._fd, nbytes)
+                except OSError as exc:
+                    _raise_os(exc, self.path)
+                size = nbytes
+            return size
 
     # -- integrity ------------------------------------------------------------------
 
@@ -782,7 +809,7 @@ def _round_map(n: int) -> int:
 
 def _lock_exclusive(fd: int, path: str) -> None:
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock_exclusive(fd)
     except BlockingIOError:
         raise_error(C.JET_errFileAccessDenied, f"{path} is in use by another opener")
     except OSError as exc:
@@ -792,7 +819,7 @@ def _lock_exclusive(fd: int, path: str) -> None:
 def _remove_unused(path: str) -> None:
     """Delete an existing file that nobody has open (for create with overwrite)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | O_CLOEXEC)
     except OSError as exc:
         _raise_os(exc, path)
     try:
@@ -814,11 +841,7 @@ def _remove_quietly(path: str) -> None:
 
 
 def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path)
 
 
 def _is_read_only_file(path: str, st: os.stat_result) -> bool:

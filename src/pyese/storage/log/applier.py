@@ -54,6 +54,7 @@ from typing import Any, NamedTuple
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage import threadstats
 from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
 from pyese.storage.lgpos import LGPOS
 from pyese.storage.log import log_format as F
@@ -141,6 +142,7 @@ class Applier:
             if logged is not None:
                 logged(lg)
             self._cond.notify_all()
+        threadstats.charge_commit(sum(len(ops) for ops in ops_by_dbnum.values()), len(payload))
         return lg
 
     def attach(self, dbnum: int, path: str, db: Any) -> LGPOS:

@@ -33,6 +33,7 @@ from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
 from pyese.storage.lgpos import LGPOS
+from pyese.storage.portable import fsync_dir
 
 MAGIC = b"PYESECHK"
 VERSION = 1
@@ -129,10 +130,6 @@ def write_checkpoint(path: str, ckpt: Checkpoint, *, faults: FaultInjector = NO_
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        dfd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        fsync_dir(os.path.dirname(path) or ".")
     except OSError as exc:
         raise jet_error_from_os(exc, log=False, detail="checkpoint write") from exc

@@ -48,6 +48,7 @@ from collections.abc import Callable
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage import portable
 from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
 from pyese.storage.lgpos import LGPOS
 from pyese.storage.log import log_format as F
@@ -73,11 +74,7 @@ def _preallocate(fd: int, size: int) -> None:
 
 def fsync_dir(path: str) -> None:
     """Make a directory's entries (creates, renames, deletes) durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    portable.fsync_dir(path)
 
 
 class LogWriter:

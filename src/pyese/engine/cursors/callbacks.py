@@ -1,0 +1,291 @@
+"""Callbacks and local storage: JetRegisterCallback, JetUnregisterCallback, JetSetLS,
+JetGetLS and the runtime callback (ESE ``callback.cxx``, ``fcb.hxx`` CBDESC, ``fucb``
+local storage).
+
+**Table callbacks.** ESE keeps a list of callback descriptors (CBDESC) on a table's FCB:
+a registration made through any cursor fires for every cursor of every session on that
+table until it is unregistered. A descriptor's ``cbtyp`` may combine several types; it
+fires for each. pyese keeps the list per ``FCB`` (one per table of an attached database).
+
+Firing (``fire``) calls ``callback(sesid, dbid, tableid, cbtyp, pvArg1, pvArg2,
+pvContext, ulUnused)`` for each matching registration, in registration order, on the
+thread doing the operation. The callback may call JET functions with the same session
+(the gate lets it back in: ``reentrant``), as ESE allows inside a callback.
+
+A callback fails the operation when it returns a negative ``JET_ERR`` (that error is the
+operation's) or raises: a ``JetError`` propagates as it is; any other exception becomes
+``JET_errCallbackFailed`` with the exception as its cause (ESE catches the callback's
+exceptions the same way). ``engine.update`` fires the Before* callbacks before it writes
+anything and the After* ones inside the update's own transaction level, so a failing
+After* callback rolls the operation back: nothing is half-applied.
+
+**Local storage.** ``JetSetLS`` hangs one pointer-size value on a cursor
+(``JET_bitLSCursor``, the default) or on its table (``JET_bitLSTable``). ESE needs the
+instance's runtime callback (``JET_paramRuntimeCallback``) to free it: without one,
+``JET_errLSCallbackNotSpecified``. When a cursor closes with a value set the runtime
+callback gets ``JET_cbtypFreeCursorLS`` with the value as ``pvArg1``; table values get
+``JET_cbtypFreeTableLS`` when the instance terminates.
+
+Locks: ``_lock`` guards the registries; callbacks run outside it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pyese.engine.cursors import cursor as _cursor
+from pyese.engine.instance.instance import InstanceServices
+from pyese.engine.instance.session import Session
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
+
+JET_LSNil = 0xFFFFFFFFFFFFFFFF
+"""jethdr.w: ``~(JET_LS)0``, pointer size."""
+
+TABLE_CALLBACK_TYPES = (C.JET_cbtypBeforeInsert | C.JET_cbtypAfterInsert
+                        | C.JET_cbtypBeforeReplace | C.JET_cbtypAfterReplace
+                        | C.JET_cbtypBeforeDelete | C.JET_cbtypAfterDelete)
+"""The types a table registration may name (combined with |)."""
+
+
+@dataclass
+class Registration:
+    """One CBDESC: its callable, types, context and id (the JET_HANDLE)."""
+
+    handle: int
+    cbtyp: int
+    callback: Callable[..., Any]
+    context: Any
+
+
+_lock = threading.Lock()
+_ids = itertools.count(1)
+_REGISTERED: weakref.WeakKeyDictionary[Any, list[Registration]] = weakref.WeakKeyDictionary()
+"""FCB -> its callback descriptors, in registration order."""
+_CURSOR_LS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+_TABLE_LS: weakref.WeakKeyDictionary[Any, tuple[Any, int]] = weakref.WeakKeyDictionary()
+"""FCB -> (instance, value)."""
+_local = threading.local()
+
+
+def _plain(sesid: int, dbid: int, tableid: int) -> tuple[Any, Any, Any]:
+    return sesid, dbid, tableid
+
+
+handles: Callable[[int, int, int], tuple[Any, Any, Any]] = _plain
+"""Turns (sesid, dbid, tableid) into the handle objects a callback receives; the JET
+layer installs its JET_SESID / JET_DBID / JET_TABLEID here (the engine cannot import
+it)."""
+
+
+# -- registration --------------------------------------------------------------------
+
+
+def register(cur: Any, cbtyp: int, callback: Callable[..., Any], context: Any) -> int:
+    """Add a callback to the cursor's table; returns its handle. JET_errInvalidParameter
+    for a callback that cannot be called or a type a table callback cannot have."""
+    if not callable(callback):
+        raise_error(C.JET_errInvalidParameter, "pCallback must be callable")
+    if cbtyp == C.JET_cbtypNull or cbtyp & ~TABLE_CALLBACK_TYPES:
+        raise_error(C.JET_errInvalidParameter, f"cbtyp {cbtyp:#x} is not a table callback")
+    reg = Registration(next(_ids), cbtyp, callback, context)
+    with _lock:
+        _REGISTERED.setdefault(cur.fcb, []).append(reg)
+    return reg.handle
+
+
+def unregister(cur: Any, cbtyp: int, handle: int) -> bool:
+    """Remove registration ``handle`` from the cursor's table; False if it is not there
+    (ESE's JET_wrnCallbackNotRegistered)."""
+    with _lock:
+        regs = _REGISTERED.get(cur.fcb, [])
+        for reg in regs:
+            if reg.handle == handle and reg.cbtyp & cbtyp:
+                regs.remove(reg)
+                return True
+    return False
+
+
+def has_callbacks(cur: Any) -> bool:
+    return bool(_REGISTERED.get(cur.fcb))
+
+
+# -- firing --------------------------------------------------------------------------
+
+
+def reentrant(session: Session) -> bool:
+    """Is the calling thread inside a callback of ``session``? (The gate lets it in.)"""
+    return session in getattr(_local, "sessions", ())
+
+
+@contextmanager
+def _inside(session: Session) -> Iterator[None]:
+    stack = getattr(_local, "sessions", None)
+    if stack is None:
+        stack = _local.sessions = []
+    stack.append(session)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def call(session: Session, fn: Callable[..., Any], dbid: int, tableid: int, cbtyp: int,
+         arg1: Any, arg2: Any, context: Any) -> int:
+    """Run one callback; its negative JET_ERR or exception becomes the operation's error
+    (see the module docstring). Returns a non-negative result (a warning)."""
+    try:
+        with _inside(session):
+            result = fn(*handles(session.id, dbid, tableid), cbtyp, arg1, arg2, context, 0)
+    except JetError:
+        raise
+    except Exception as exc:
+        raise JetError.from_code(C.JET_errCallbackFailed, repr(exc)) from exc
+    code = 0 if result is None else result
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise_error(C.JET_errCallbackFailed, f"callback returned {code!r}, not a JET_ERR")
+    if code < 0:
+        raise_error(code, "returned by a callback")
+    return code
+
+
+def fire(cur: Any, cbtyp: int) -> None:
+    """Call every registration of the cursor's table that has ``cbtyp``."""
+    with _lock:
+        regs = [r for r in _REGISTERED.get(cur.fcb, ()) if r.cbtyp & cbtyp]
+    for reg in regs:
+        call(cur.session, reg.callback, cur.db.dbnum, cur.tableid, cbtyp, None, None,
+             reg.context)
+
+
+# -- local storage -------------------------------------------------------------------
+
+
+def runtime_callback(instance: Any) -> Callable[..., Any] | None:
+    fn = instance.params.get(C.JET_paramRuntimeCallback)
+    return fn if callable(fn) else None
+
+
+def set_ls(cur: Any, ls: int, grbit: int) -> None:
+    """JetSetLS (ESE ErrIsamSetLS): JET_errInvalidGrbit for unknown bits or both Cursor
+    and Table; JET_errLSCallbackNotSpecified without a runtime callback;
+    JET_bitLSReset clears (the value given is ignored); JET_errLSAlreadySet if a value
+    is there; JET_errInvalidParameter for JET_LSNil."""
+    if grbit & ~(C.JET_bitLSReset | C.JET_bitLSCursor | C.JET_bitLSTable) or (
+            grbit & C.JET_bitLSCursor and grbit & C.JET_bitLSTable):
+        raise_error(C.JET_errInvalidGrbit)
+    if runtime_callback(cur.session.instance) is None:
+        raise_error(C.JET_errLSCallbackNotSpecified)
+    table = bool(grbit & C.JET_bitLSTable)
+    with _lock:
+        if grbit & C.JET_bitLSReset:
+            if table:
+                _TABLE_LS.pop(cur.fcb, None)
+            else:
+                _CURSOR_LS.pop(cur, None)
+            return
+        if ls == JET_LSNil:
+            raise_error(C.JET_errInvalidParameter, "JET_LSNil cannot be set")
+        present = cur.fcb in _TABLE_LS if table else cur in _CURSOR_LS
+        if present:
+            raise_error(C.JET_errLSAlreadySet)
+        if table:
+            _TABLE_LS[cur.fcb] = (cur.session.instance, ls)
+            register_hooks()
+        else:
+            _CURSOR_LS[cur] = ls
+
+
+def get_ls(cur: Any, grbit: int) -> int:
+    """JetGetLS: the cursor's (or with JET_bitLSTable the table's) value;
+    JET_bitLSReset also clears it and gives JET_LSNil when none is set, where a plain
+    get gives JET_errLSNotSet. JET_errInvalidGrbit as JetSetLS."""
+    if grbit & ~(C.JET_bitLSReset | C.JET_bitLSCursor | C.JET_bitLSTable) or (
+            grbit & C.JET_bitLSCursor and grbit & C.JET_bitLSTable):
+        raise_error(C.JET_errInvalidGrbit)
+    table = bool(grbit & C.JET_bitLSTable)
+    reset = bool(grbit & C.JET_bitLSReset)
+    with _lock:
+        if table:
+            entry = _TABLE_LS.pop(cur.fcb, None) if reset else _TABLE_LS.get(cur.fcb)
+            value = entry[1] if entry is not None else None
+        else:
+            value = _CURSOR_LS.pop(cur, None) if reset else _CURSOR_LS.get(cur)
+    if value is None:
+        if reset:
+            return JET_LSNil
+        raise_error(C.JET_errLSNotSet)
+    return value
+
+
+def free_cursor_ls(cur: Any) -> None:
+    """A cursor closes: hand its value to the runtime callback (JET_cbtypFreeCursorLS).
+    An error of the callback is ignored: the cursor is closed regardless, as in ESE."""
+    with _lock:
+        value = _CURSOR_LS.pop(cur, None)
+    if value is None:
+        return
+    fn = runtime_callback(cur.session.instance)
+    if fn is None:
+        return
+    try:
+        call(cur.session, fn, cur.db.dbnum, cur.tableid, C.JET_cbtypFreeCursorLS, value,
+             None, None)
+    except JetError:
+        pass
+
+
+def free_table_ls(instance: Any) -> None:
+    """The instance terminates: each table value goes to the runtime callback
+    (JET_cbtypFreeTableLS; no session, no cursor)."""
+    with _lock:
+        mine = [(fcb, v) for fcb, (inst, v) in _TABLE_LS.items() if inst is instance]
+        for fcb, _v in mine:
+            _TABLE_LS.pop(fcb, None)
+    fn = runtime_callback(instance)
+    if fn is None:
+        return
+    for _fcb, value in mine:
+        try:
+            fn(*handles(0, 0, 0), C.JET_cbtypFreeTableLS, value, None, None, 0)
+        except Exception:  # the instance is going away: nothing to fail
+            pass
+
+
+def _on_stop(instance: Any, services: Any, dirty: bool) -> None:
+    free_table_ls(instance)
+
+
+def register_hooks() -> None:
+    """Run free_table_ls when an instance stops (InstanceServices.on_stop), once."""
+    if _on_stop not in InstanceServices.on_stop:
+        InstanceServices.on_stop.append(_on_stop)
+
+
+__all__ = [
+    "JET_LSNil",
+    "TABLE_CALLBACK_TYPES",
+    "fire",
+    "free_cursor_ls",
+    "get_ls",
+    "has_callbacks",
+    "reentrant",
+    "register",
+    "register_hooks",
+    "set_ls",
+    "unregister",
+]
+
+
+def _install() -> None:
+    if free_cursor_ls not in _cursor.CLOSE_HOOKS:
+        _cursor.CLOSE_HOOKS.append(free_cursor_ls)
+
+
+_install()

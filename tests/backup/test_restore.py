@@ -241,6 +241,7 @@ def _two_stream_backups(env):
 def _wide_backup(tmp):
     """A streaming backup whose set spans several generations, the database image taken
     after the writes (its position lies in the set's last generation)."""
+    # 64 KB: ESE's smallest JET_paramLogFileSize (sysparam table)
     inst = make_instance(str(tmp / "w"), "w", log_kb=64)
     db = create_db(inst, str(tmp / "w" / "a.db"))
     os.makedirs(tmp / "ws")

@@ -224,6 +224,16 @@ def _fill(rc: Any, value: bytes | None, cb_actual: int, cid: int,
         rc.err = 0
 
 
+def _tag_sequence(value: object) -> list[int]:
+    """A JET_ENUMCOLUMNID's ``rgtagSequence``: a list of ints (ESE's ULONG array; anything
+    else cannot be expressed in C) -> JET_errInvalidParameter."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise_error(C.JET_errInvalidParameter, "rgtagSequence must be a list of int")
+    return [_args.integer(t, "rgtagSequence item") for t in value]
+
+
 def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                         rgEnumColumnId: Any = None, grbit: int = 0) -> list[Any]:
     """The record's column values as ``JET_ENUMCOLUMN`` items (ESE ``fldenum.cxx``).
@@ -246,7 +256,8 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     ids = None
     if rgEnumColumnId is not None:
         ids = _args.struct_list(rgEnumColumnId, JET_ENUMCOLUMNID, "rgEnumColumnId")
-    wanted = None if ids is None else [(e.columnid, e.rgtagSequence) for e in ids]
+    wanted = None if ids is None else [(_args.integer(e.columnid, "columnid"),
+                                        _tag_sequence(e.rgtagSequence)) for e in ids]
     with session_call(sesid) as session:
         found = R.enumerate_columns(cursor_for(session, tableid), wanted, g)
     out: list[Any] = []

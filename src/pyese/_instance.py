@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import pyese.jet as jet
 from pyese._codec import decode_value
@@ -37,12 +37,10 @@ from pyese._schema import (
     column_create,
     index_create,
 )
+from pyese._table import TableMeta
+from pyese._transaction import Transaction
 from pyese.jet.structs import JET_TABLECREATE
 from pyese.jethdr import constants as C
-
-if TYPE_CHECKING:
-    from pyese._table import TableMeta
-    from pyese._transaction import Transaction
 
 T = TypeVar("T")
 
@@ -241,8 +239,6 @@ class Instance:
         ``lazy`` commits without waiting for the log flush (``JET_bitCommitLazyFlush``);
         ``read_only`` begins with ``JET_bitTransactionReadOnly``.
         """
-        from pyese._transaction import Transaction
-
         return Transaction(self, self._borrow(timeout), lazy=lazy, read_only=read_only)
 
     def run(self, fn: Callable[[Transaction], T], *, retries: int = 10, lazy: bool = False,
@@ -390,8 +386,6 @@ class Database:
     def _table_meta(self, ps: PooledSession, name: str, tableid: Any) -> TableMeta:
         meta = self._meta.get(name)
         if meta is None:
-            from pyese._table import TableMeta
-
             meta = TableMeta.load(ps.sesid, tableid, name)
             with self._meta_lock:
                 self._meta[name] = meta

@@ -24,18 +24,38 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyese.jet as jet
 from pyese._codec import decode_value, encode_value
 from pyese._errors import TransactionEndedError
+from pyese._pool import PooledSession
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
 from pyese.jethdr import constants as C
 
-if TYPE_CHECKING:
-    from pyese._instance import Database
-    from pyese._transaction import Transaction
+
+class TransactionLike(Protocol):
+    """What a table needs of its transaction (``pyese.Transaction``; the transaction
+    module imports this one, not the other way round)."""
+
+    _ps: PooledSession | None
+
+    @property
+    def sesid(self) -> Any: ...
+
+    @property
+    def active(self) -> bool: ...
+
+    def entered(self) -> AbstractContextManager[PooledSession]: ...
+
+
+class DatabaseLike(Protocol):
+    """What a table shows of its database (``pyese.Database``)."""
+
+    filename: str
+    read_only: bool
 
 _NULL = C.JET_wrnColumnNull
 _ZERO_LENGTH = C.JET_bitSetZeroLength
@@ -200,7 +220,8 @@ Key = Any
 class Table:
     """One table in a transaction (``tx.table(name)``); see the module docstring."""
 
-    def __init__(self, tx: Transaction, db: Database, meta: TableMeta, tableid: Any) -> None:
+    def __init__(self, tx: TransactionLike, db: DatabaseLike, meta: TableMeta,
+                 tableid: Any) -> None:
         self._tx = tx
         self.database = db
         self.meta = meta

@@ -26,16 +26,37 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import pyese.jet as jet
 from pyese._errors import InstanceClosedError, TransactionEndedError
-from pyese._pool import PooledSession
+from pyese._pool import PooledSession, SessionPool
+from pyese._table import Table, TableMeta
 from pyese.jethdr import constants as C
 
-if TYPE_CHECKING:
-    from pyese._instance import Database, Instance
-    from pyese._table import Table
+
+class DatabaseLike(Protocol):
+    """What a transaction needs of a database (``pyese.Database``; the instance module
+    imports this one, not the other way round)."""
+
+    filename: str
+    read_only: bool
+
+    def _table_meta(self, ps: PooledSession, name: str, tableid: Any) -> TableMeta: ...
+
+    def _unknown_table(self, name: str) -> jet.JetError: ...
+
+
+class InstanceLike(Protocol):
+    """What a transaction needs of its instance (``pyese.Instance``)."""
+
+    pool: SessionPool
+    name: str
+
+    @property
+    def closed(self) -> bool: ...
+
+    def _default_database(self) -> DatabaseLike: ...
 
 _contexts = itertools.count((os.getpid() & 0xFFFF) << 32 | 1)
 
@@ -43,7 +64,7 @@ _contexts = itertools.count((os.getpid() & 0xFFFF) << 32 | 1)
 class Transaction:
     """A transaction of an :class:`~pyese.Instance` (begun by ``inst.transaction()``)."""
 
-    def __init__(self, instance: Instance, ps: PooledSession, *, lazy: bool,
+    def __init__(self, instance: InstanceLike, ps: PooledSession, *, lazy: bool,
                  read_only: bool) -> None:
         self.instance = instance
         self.lazy = lazy
@@ -113,14 +134,12 @@ class Transaction:
 
     # -- tables ------------------------------------------------------------------------
 
-    def table(self, name: str, *, database: Database | None = None) -> Table:
+    def table(self, name: str, *, database: DatabaseLike | None = None) -> Table:
         """The table ``name`` (an open cursor, closed with the transaction).
 
         ``database`` may be omitted when the instance has one database open.
         ``JET_errObjectNotFound`` names the tables that exist.
         """
-        from pyese._table import Table
-
         db = database if database is not None else self.instance._default_database()
         key = (db.filename, name)
         t = self._tables.get(key)

@@ -421,10 +421,13 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
                ) -> Iterator[tuple[K, V]]:
         seek = None if lo is None else lo[:PREFIX]  # where the first batch starts
         first = True
+        size = 16  # small first: a short range reads little; then up to _BATCH
         while True:
             got, done, seek = self._read_only(
-                functools.partial(self._batch, seek=seek, first=first, values=values))
+                functools.partial(self._batch, seek=seek, first=first, values=values,
+                                  hi=hi, size=size))
             first = False
+            size = min(size * 2, _BATCH)
             got.sort(key=lambda item: item[0])  # only long-key groups move
             for enc, raw in got:
                 if lo is not None and enc < lo:
@@ -437,9 +440,11 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
                 return
 
     def _batch(self, ps: PooledSession, tableid: Any, *, seek: bytes | None, first: bool,
-               values: bool) -> tuple[list[tuple[bytes, Any]], bool, bytes | None]:
-        """About ``_BATCH`` items from ``seek`` (GE on the first batch, else GT), never
-        stopping inside a group of long keys: (items, done, the last kp read)."""
+               values: bool, hi: bytes | None, size: int
+               ) -> tuple[list[tuple[bytes, Any]], bool, bytes | None]:
+        """About ``size`` items from ``seek`` (GE on the first batch, else GT), never
+        stopping inside a group of long keys, and stopping at the first entry after which
+        every key is ``>= hi``: (items, done, the last kp read)."""
         sesid = ps.sesid
         cols = self._cols
         rcs = [JET_RETRIEVECOLUMN(columnid=cols["kp"], itagSequence=1),
@@ -461,7 +466,10 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         while True:
             jet.JetRetrieveColumns(sesid, tableid, rcs)
             kp = rcs[0].pvData or b""
-            if len(out) >= _BATCH and (len(kp) <= PREFIX or kp[:PREFIX] != group):
+            if hi is not None and (kp[:PREFIX] > hi[:PREFIX] or (
+                    len(kp) <= PREFIX and len(hi) <= PREFIX and kp >= hi)):
+                return out, True, last  # this and every later key is >= hi
+            if len(out) >= size and (len(kp) <= PREFIX or kp[:PREFIX] != group):
                 return out, False, last  # stop between groups of long keys only
             last = kp
             enc = kp if len(kp) <= PREFIX else (rcs[1].pvData or b"")

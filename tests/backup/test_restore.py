@@ -246,7 +246,7 @@ def _wide_backup(tmp):
     db = create_db(inst, str(tmp / "w" / "a.db"))
     os.makedirs(tmp / "ws")
     jet.JetBeginExternalBackupInstance(inst, 0)
-    for n in range(12):
+    for n in range(24):
         db.put(n, bytes(12000))
     from pyese.engine.instance.instance import SYSTEM
     from pyese.engine.instance.logservice import storage_of
@@ -288,7 +288,7 @@ def test_log_range_errors(env):
     # none of that touched the set: it restores whole
     jet.JetRestoreInstance(r, str(tmp / "ws"), str(tmp / "r"))
     jet.JetInit(r)
-    assert len(open_db(r, str(tmp / "r" / "a.db")).rows()) == 12
+    assert len(open_db(r, str(tmp / "r" / "a.db")).rows()) == 24
 
 
 def test_foreign_and_broken_logs(env):

@@ -124,16 +124,7 @@ def setup(root: str) -> World:
     s = jet.JetBeginSession(w.main)
     for name, table in (("f.edb", "Play"), ("m.edb", "Model")):
         db = jet.JetCreateDatabase(s, os.path.join(root, "main", name))
-        t = jet.JetCreateTable(s, db, table)
-        jet.JetAddColumn(s, t, "Id", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
-        jet.JetAddColumn(s, t, "V", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLongBinary))
-        jet.JetAddColumn(s, t, "Tx", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypText, cp=1200))
-        jet.JetAddColumn(s, t, "Tag", jet.JET_COLUMNDEF(
-            coltyp=jet.JET_coltypBinary,
-            grbit=jet.JET_bitColumnTagged | jet.JET_bitColumnMultiValued))
-        jet.JetCreateIndex(s, t, "P", jet.JET_bitIndexPrimary, "+Id\0\0")
-        jet.JetCreateIndex(s, t, "ByTx", 0, "+Tx\0\0")
-        jet.JetCloseTable(s, t)
+        _create_table(s, db, table)
         jet.JetCloseDatabase(s, db)
     jet.JetEndSession(s)
     w.model_ses = jet.JetBeginSession(w.main)
@@ -143,6 +134,52 @@ def setup(root: str) -> World:
     for _ in range(3):
         _new_session(w, random.Random(len(w.sessions)))
     return w
+
+
+def _create_table(s: Any, db: Any, table: str) -> None:
+    t = jet.JetCreateTable(s, db, table)
+    jet.JetAddColumn(s, t, "Id", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
+    jet.JetAddColumn(s, t, "V", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLongBinary))
+    jet.JetAddColumn(s, t, "Tx", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypText, cp=1200))
+    jet.JetAddColumn(s, t, "Tag", jet.JET_COLUMNDEF(
+        coltyp=jet.JET_coltypBinary,
+        grbit=jet.JET_bitColumnTagged | jet.JET_bitColumnMultiValued))
+    jet.JetCreateIndex(s, t, "P", jet.JET_bitIndexPrimary, "+Id\0\0")
+    jet.JetCreateIndex(s, t, "ByTx", 0, "+Tx\0\0")
+    jet.JetCloseTable(s, t)
+
+
+def refresh(w: World, rnd: random.Random) -> None:
+    """Start the fuzzer's state afresh (its sessions ended, f.edb attached, table Play
+    there) so that long runs keep reaching deep states instead of erroring on a table the
+    fuzzer deleted or a database it detached long ago."""
+    for s in w.created:
+        _end_quietly(s)
+    w.stale_sessions.extend(w.sessions)
+    w.stale_cursors.extend(w.cursors)
+    w.sessions, w.cursors, w.dbids, w.created = [], [], [], []
+    path = os.path.join(w.root, "main", "f.edb")
+    try:
+        s = jet.JetBeginSession(w.main)
+    except JetError:
+        return
+    try:
+        try:
+            jet.JetAttachDatabase(s, path)
+        except JetError:
+            pass
+        db = jet.JetOpenDatabase(s, path)
+        try:
+            jet.JetCloseTable(s, jet.JetOpenTable(s, db, "Play"))
+        except JetError as exc:
+            if exc.err == C.JET_errObjectNotFound:
+                _create_table(s, db, "Play")
+    except JetError:
+        pass
+    finally:
+        _end_quietly(s)
+    for _ in range(3):
+        _new_session(w, rnd)
 
 
 def _new_session(w: World, rnd: random.Random) -> None:
@@ -563,8 +600,8 @@ def call_one(name: str, fn: Callable[..., Any], args: list[Any], on_thread: bool
 
 
 def campaign(seed: int, *, minutes: float = 0.0, calls: int | None = None,
-        verify_every: int = 500, hang_seconds: float = 60.0,
-        workdir: str | None = None) -> Tally:
+             verify_every: int = 500, hang_seconds: float = 60.0,
+             workdir: str | None = None, refresh_every: int = 2000) -> Tally:
     rnd = random.Random(seed)
     tally = Tally()
     own = workdir is None
@@ -617,6 +654,8 @@ def campaign(seed: int, *, minutes: float = 0.0, calls: int | None = None,
                 tally.by_exception[key] += 1
             if tally.calls % verify_every == 0:
                 tally.data_errors += verify(w)
+            if tally.calls % refresh_every == 0:
+                refresh(w, rnd)
         tally.data_errors += verify(w)
         tally.data_errors += verify_after_recovery(w)
     finally:

@@ -256,8 +256,8 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     ids = None
     if rgEnumColumnId is not None:
         ids = _args.struct_list(rgEnumColumnId, JET_ENUMCOLUMNID, "rgEnumColumnId")
-    wanted = None if ids is None else [(_args.integer(e.columnid, "columnid"),
-                                        _tag_sequence(e.rgtagSequence)) for e in ids]
+    wanted = None if ids is None else [
+        (_args.integer(e.columnid, "columnid"), _tag_sequence(e.rgtagSequence)) for e in ids]
     with session_call(sesid) as session:
         found = R.enumerate_columns(cursor_for(session, tableid), wanted, g)
     out: list[Any] = []

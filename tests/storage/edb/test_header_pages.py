@@ -93,7 +93,8 @@ def test_every_initialised_page_verifies(edb_dir: Path, name: str) -> None:
 def test_flipped_byte_is_read_verify_failure_naming_the_page(edb_dir: Path, tmp_path: Path) -> None:
     raw = bytearray((edb_dir / "basic.edb").read_bytes())
     pgno = 13  # a leaf of MSysObjects
-    raw[(pgno + 1) * 4096 + 1000] ^= 0x10
+    # two bits in one block: beyond ESE's ECC (a single flipped bit is corrected, test_ecc.py)
+    raw[(pgno + 1) * 4096 + 1000] ^= 0x11
     p = tmp_path / "flipped.edb"
     p.write_bytes(raw)
     with EdbFile.open(p) as edb:

@@ -32,7 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pyese.jethdr.errors import JetError
+from pyese.jethdr import constants as C
+from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.edb import EdbFile
 from pyese.storage.edb.btree import EdbTreeCursor
 from pyese.storage.trees import TreeCursor
@@ -142,7 +143,11 @@ class GenuineSnapshot:
             return known
         edb = self._edb
         try:
-            flag = edb.read_page(edb.pgno_fdp(objid)).non_unique_keys
+            pgno = edb.pgno_fdp(objid)
+            if not 1 <= pgno <= edb.page_count:  # the verdict the tree walk gives
+                raise_error(C.JET_errDatabaseCorrupted,
+                            f"tree {objid}: pgnoFDP {pgno} is beyond the file")
+            flag = edb.read_page(pgno).non_unique_keys
         except JetError:
             if not edb.tolerant:
                 raise

@@ -40,13 +40,19 @@ the same engine, read-only (``docs/architecture/genuine.md``):
   and a Python :class:`DirtyShutdownWarning`: ESE would demand recovery
   (``JET_errDatabaseDirtyShutdown``), which needs the logs pyese does not have; what it
   reads is the pages as they are on disk, possibly missing the last transactions;
-- strict (default): the catalog is read at attach, so a page of it failing its checksum
-  gives ``JET_errReadVerifyFailure``, a file that is not a whole number of pages or whose
-  trees' root pages lie beyond its end gives ``JET_errDatabaseCorrupted`` ("truncated");
-  pages failing later give ``JET_errReadVerifyFailure`` to the read that touches them;
+- strict (default): the catalog is read at attach (``engine.genuine.opener.load_catalog``, the
+  verdict the CLI gives too), so a page of it failing its checksum gives
+  ``JET_errReadVerifyFailure``; damage elsewhere (a truncated tail, a tree whose root lies
+  beyond the end of the file) fails the table that reads it, with
+  ``JET_errDatabaseCorrupted``; pages failing later give ``JET_errReadVerifyFailure`` to
+  the read that touches them; a file in neither pyese's format nor ESE's gives
+  ``JET_errReadVerifyFailure`` "not an ESE database";
 - :data:`JET_bitDbPyeseTolerant` (a pyese attach bit, unused by ESE) skips pages that fail
   verification instead (the trees read as if those pages were absent; the file's
   ``skipped_pages`` lists them).
+- :data:`JET_bitDbPyeseShowDeleted` (a pyese forensic attach bit, not ESE's) makes the
+  table and index trees show nodes ESE has flag-deleted but not yet removed, as if live
+  (ESE hides them; the CLI's ``dump --deleted`` marks which they are).
 
 Locks: ``DatabaseTable.lock`` guards the tables below and the open counts; file I/O
 (create, attach, detach) happens under it too: those calls are rare and must be serial.
@@ -61,16 +67,17 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pyese.engine.genuine.opener import load_catalog
 from pyese.engine.genuine.snapshot import genuine_snapshot
 from pyese.engine.instance.instance import SYSTEM, Instance
 from pyese.engine.instance.session import Session
-from pyese.engine.schema.catalog import Catalog
 from pyese.engine.transactions.versionstore import VersionStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.backup.bkinfo import BackupFields, BkInfo, read_fields
 from pyese.storage.backup.trailer import read_trailer
 from pyese.storage.database.dbfile import DatabaseFile
+from pyese.storage.database.dbheader import LMDB_MAGIC
 from pyese.storage.edb import EdbFile
 from pyese.storage.edb.header import DAE_MAGIC, PAGE_SIZES
 from pyese.storage.log.applier import Applier
@@ -84,12 +91,18 @@ JET_bitDbPyeseTolerant = 0x00100000
 attach bits end at 0x2000, ``bitDbOpenForRecovery``; this one is unused there)."""
 
 
+JET_bitDbPyeseShowDeleted = 0x00200000
+"""pyese forensic attach bit for genuine ``.edb`` files (not ESE's): flag-deleted nodes of
+table and index trees are read as records (the catalog's never)."""
+
+
 class DirtyShutdownWarning(UserWarning):
     """A genuine database not in clean-shutdown state was attached read-only as it is."""
 
 
 ATTACH_GRBITS = (
-    JET_bitDbPyeseTolerant | C.JET_bitDbReadOnly | C.JET_bitDbDeleteCorruptIndexes
+    JET_bitDbPyeseTolerant | JET_bitDbPyeseShowDeleted | C.JET_bitDbReadOnly
+    | C.JET_bitDbDeleteCorruptIndexes
     | C.JET_bitDbRebuildCorruptIndexes
     | C.JET_bitDbDeleteUnicodeIndexes | C.JET_bitDbUpgrade
     | C.JET_bitDbEnableBackgroundMaintenance | C.JET_bitDbPurgeCacheOnAttach
@@ -198,7 +211,10 @@ class DatabaseTable:
         with self.lock:
             if path in self.by_path:
                 return C.JET_wrnDatabaseAttached
-            if is_genuine_file(path):
+            if is_genuine_file(path) or not _is_pyese_file(path):
+                # one opener, one verdict: whatever is not pyese's own format is judged by
+                # the genuine-file reader, as the CLI judges it (an empty or foreign file:
+                # JET_errReadVerifyFailure "not an ESE database")
                 return self._attach_genuine(path, grbit)
             self._claim(path)
             try:
@@ -222,17 +238,20 @@ class DatabaseTable:
             return 0
 
     def _attach_genuine(self, path: str, grbit: int) -> int:
-        if not grbit & C.JET_bitDbReadOnly:
-            raise_error(C.JET_errDatabaseFileReadOnly,
-                        f"{path} is a genuine ESE database: pyese attaches it read-only only "
-                        "(JET_bitDbReadOnly)")
         tolerant = bool(grbit & JET_bitDbPyeseTolerant)
         self._claim(path)
         try:
-            edb = EdbFile.open(path, tolerant=tolerant)
+            edb = EdbFile.open(path, tolerant=tolerant,
+                               include_deleted=bool(grbit & JET_bitDbPyeseShowDeleted))
         except BaseException:
             self._unclaim(path)
             raise
+        if not grbit & C.JET_bitDbReadOnly:
+            edb.close()
+            self._unclaim(path)
+            raise_error(C.JET_errDatabaseFileReadOnly,
+                        f"{path} is a genuine ESE database: pyese attaches it read-only only "
+                        "(JET_bitDbReadOnly)")
         try:
             db = self._attach_file(path, edb, read_only=True)
         except BaseException:
@@ -488,25 +507,27 @@ def is_genuine_file(path: str) -> bool:
     return any(head[off + 4:off + 8] == magic for off in (0, *PAGE_SIZES))
 
 
+def _is_pyese_file(path: str) -> bool:
+    """Is ``path`` missing (the ordinary open reports it) or in pyese's own format (an LMDB
+    file: ``storage.dbheader``)? Only reads."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(20)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return len(head) >= 20 and int.from_bytes(head[16:20], "little") == LMDB_MAGIC
+
+
 def _check_genuine(db: Database) -> None:
-    """Read a genuine file's catalog at attach, and reject truncation (strict mode)."""
-    edb: EdbFile = db.file
-    strict = not edb.tolerant
-    if strict and not edb.whole_pages:
-        raise_error(C.JET_errDatabaseCorrupted,
-                    f"{db.path}: truncated ({edb.file_size()} bytes is not a whole number of "
-                    f"{edb.page_size}-byte pages)")
+    """Read a genuine file's catalog at attach (``engine.genuine.opener.load_catalog``: the verdict
+    the CLI gives too). Damage local to one table fails that table when it is read."""
     snap = db.snapshot()
     try:
-        catalog = Catalog.load(snap, db.page_size)
+        load_catalog(db.file, snap)
     finally:
         snap.close()
-    if strict:
-        for objid, pgno in sorted(catalog.trees.items()):
-            if pgno > edb.page_count:
-                raise_error(C.JET_errDatabaseCorrupted,
-                            f"{db.path}: truncated (tree {objid} has its root at page {pgno}, "
-                            f"the file ends at page {edb.page_count})")
 
 
 def find_attached_anywhere(path: str) -> Database | None:

@@ -149,9 +149,17 @@ def lid_from_bytes(data: bytes) -> int:
 
 
 def lv_root_key(lid: int) -> bytes:
-    """Key of a long value's root node (lv.hxx LVRootKeyFromLid): the LID big-endian."""
+    """Key of a long value's root node (lv.hxx LVRootKeyFromLid): the LID big-endian.
+
+    JET_errDatabaseCorrupted for a LID that is neither a LID32 nor a flagged LID64 (a
+    damaged reference read from a record).
+    """
     if lid & LID64_FLAG:
+        if lid >> 64:
+            raise_error(C.JET_errDatabaseCorrupted, f"LID {lid:#x} is wider than 64 bits")
         return _BE64.pack(lid)
+    if not 0 <= lid <= 0xFFFFFFFF:
+        raise_error(C.JET_errDatabaseCorrupted, f"LID {lid:#x} is not a LID32 nor a LID64")
     return _BE32.pack(lid)
 
 
@@ -280,47 +288,70 @@ class RecordLayout:
         With ``use_default`` a column absent from the record yields the column's default
         (flag VALUE_DEFAULT) for itag 1; an explicit NULL entry (set to override a
         default) yields None with VALUE_EXPLICIT_NULL.
+
+        Validates what it reads (cheap bound checks, no full decode): a record header that
+        disagrees with the table's fixed columns, offsets out of order or past the record,
+        a TAGFLD array or multi-value offsets that overrun raise JET_errDatabaseCorrupted,
+        as ESE's record checks do (``rec.cxx`` / ``tagfld.cxx`` FValidate*); never another
+        exception. JET_errColumnNotFound for a column the table does not define.
         """
-        fid = columnid & 0xFFFF
-        n = len(record)
-        if n < CB_RECORD_HEADER:
-            raise_error(C.JET_errDatabaseCorrupted, "record shorter than its header")
-        fid_fixed_last, fid_var_last, ib_end_fixed = _RECHDR.unpack_from(record)
-        if fid < VAR_FIRST:
-            col = self.column(columnid)
-            if fid > fid_fixed_last:
-                return self._default(col, itag, use_default)
-            if itag != 1:
-                return None, 0
-            bit = fid - 1
-            cb_bitmap = (fid_fixed_last + 7) >> 3
-            if record[ib_end_fixed - cb_bitmap + (bit >> 3)] & (1 << (bit & 7)):
-                return None, 0
-            ib = self.fixed_offsets[fid]
-            return bytes(record[ib : ib + self.fixed_sizes[fid]]), 0
-        if fid < TAGGED_FIRST:
-            col = self.column(columnid)
-            if fid > fid_var_last:
-                return self._default(col, itag, use_default)
-            if itag != 1:
-                return None, 0
-            i = fid - VAR_FIRST
+        try:
+            n = len(record)
+            if n < CB_RECORD_HEADER:
+                raise ValueError("record shorter than its header")
+            fid_fixed_last, fid_var_last, ib_end_fixed = _RECHDR.unpack_from(record)
+            if (
+                fid_fixed_last > self.fid_fixed_last
+                or ib_end_fixed != self.fixed_offsets[fid_fixed_last + 1]
+                + ((fid_fixed_last + 7) >> 3)
+                or fid_var_last < FID_VAR_NONE
+            ):
+                raise ValueError("record header disagrees with the table's columns")
             ib_var_data = ib_end_fixed + 2 * (fid_var_last - FID_VAR_NONE)
-            end = _U16.unpack_from(record, ib_end_fixed + 2 * i)[0]
-            if end & VAR_NULL_BIT:
-                return None, 0
-            start = (
-                _U16.unpack_from(record, ib_end_fixed + 2 * i - 2)[0] & VAR_OFFSET_MASK if i else 0
-            )
-            return bytes(record[ib_var_data + start : ib_var_data + end]), 0
-        col = self.column(columnid)
-        ib_var_data = ib_end_fixed + 2 * (fid_var_last - FID_VAR_NONE)
-        ib_tagged = ib_var_data
-        if fid_var_last > FID_VAR_NONE:
-            ib_tagged += _U16.unpack_from(record, ib_var_data - 2)[0] & VAR_OFFSET_MASK
-        if ib_tagged >= n:
-            return self._default(col, itag, use_default)
-        return self._retrieve_tagged(record, ib_tagged, n, col, columnid, itag, use_default)
+            if ib_var_data > n:
+                raise ValueError("variable offsets past the end of the record")
+            fid = columnid & 0xFFFF
+            if fid < VAR_FIRST:
+                col = self.column(columnid)
+                if fid > fid_fixed_last:
+                    return self._default(col, itag, use_default)
+                if itag != 1:
+                    return None, 0
+                bit = fid - 1
+                cb_bitmap = (fid_fixed_last + 7) >> 3
+                if record[ib_end_fixed - cb_bitmap + (bit >> 3)] & (1 << (bit & 7)):
+                    return None, 0
+                ib = self.fixed_offsets[fid]
+                return bytes(record[ib : ib + self.fixed_sizes[fid]]), 0
+            if fid < TAGGED_FIRST:
+                col = self.column(columnid)
+                if fid > fid_var_last:
+                    return self._default(col, itag, use_default)
+                if itag != 1:
+                    return None, 0
+                i = fid - VAR_FIRST
+                end = _U16.unpack_from(record, ib_end_fixed + 2 * i)[0]
+                if end & VAR_NULL_BIT:
+                    return None, 0
+                start = (
+                    _U16.unpack_from(record, ib_end_fixed + 2 * i - 2)[0] & VAR_OFFSET_MASK
+                    if i else 0
+                )
+                if start > end or ib_var_data + end > n:
+                    raise ValueError(f"variable column {fid}: offsets out of order")
+                return bytes(record[ib_var_data + start : ib_var_data + end]), 0
+            col = self.column(columnid)
+            ib_tagged = ib_var_data
+            if fid_var_last > FID_VAR_NONE:
+                ib_tagged += _U16.unpack_from(record, ib_var_data - 2)[0] & VAR_OFFSET_MASK
+            if ib_tagged >= n:
+                if ib_tagged > n:
+                    raise ValueError("variable data past the end of the record")
+                return self._default(col, itag, use_default)
+            return self._retrieve_tagged(record, ib_tagged, n, col, columnid, itag, use_default)
+        except (struct.error, IndexError, ValueError) as exc:
+            raise_error(C.JET_errDatabaseCorrupted, f"malformed record: {exc}")
+            raise AssertionError from exc  # pragma: no cover
 
     def _default(self, col: ColumnDef, itag: int, use_default: bool) -> tuple[bytes | None, int]:
         if use_default and itag == 1 and col.default is not None:
@@ -337,10 +368,15 @@ class RecordLayout:
         itag: int,
         use_default: bool,
     ) -> tuple[bytes | None, int]:
+        """A tagged value; ValueError / IndexError / struct.error on a malformed area."""
         fid = columnid & 0xFFFF
         derived = self.use_derived_bit(columnid)
         mask = self._ib_mask
-        ctag = (_U16.unpack_from(record, ib_tagged + 2)[0] & mask) >> 2
+        first_ib = _U16.unpack_from(record, ib_tagged + 2)[0] & mask
+        ctag = first_ib >> 2
+        ib_data = ib_tagged + first_ib
+        if not ctag or first_ib & 3 or ib_data > n:
+            raise ValueError("TAGFLD array overruns the record")
         want = (0 if derived else 0x10000) | fid
         lo, hi = 0, ctag
         while lo < hi:
@@ -362,17 +398,23 @@ class RecordLayout:
             if lo + 1 < ctag
             else n
         )
+        if start < ib_data or start > end or end > n:
+            raise ValueError(f"tagged column {fid}: TAGFLD offsets out of order")
         if self.small_page:
             if ib_raw & TAGFLD_NULL_SMALL:
                 return None, VALUE_EXPLICIT_NULL
             if not ib_raw & TAGFLD_EXTENDED_INFO_SMALL:
                 return (bytes(record[start:end]), 0) if itag == 1 else (None, 0)
+        if start == end:
+            raise ValueError(f"tagged column {fid}: no room for its header byte")
         hdr = record[start]
         if hdr & HDR_NULL:
             return None, VALUE_EXPLICIT_NULL
         start += 1
         if hdr & HDR_MULTI_VALUES:
             if hdr & HDR_TWO_VALUES:
+                if start >= end or start + 1 + record[start] > end:
+                    raise ValueError(f"tagged column {fid}: TWOVALUES overrun")
                 cb1 = record[start]
                 if itag == 1:
                     return bytes(record[start + 1 : start + 1 + cb1]), 0
@@ -381,6 +423,8 @@ class RecordLayout:
                 return None, 0
             first = _U16.unpack_from(record, start)[0] & MV_IB_MASK
             cmv = first >> 1
+            if not cmv or first & 1 or start + first > end:
+                raise ValueError(f"tagged column {fid}: MULTIVALUES offsets overrun")
             if not 1 <= itag <= cmv:
                 return None, 0
             off = _U16.unpack_from(record, start + 2 * (itag - 1))[0]
@@ -389,12 +433,15 @@ class RecordLayout:
                 if itag < cmv
                 else end - start
             )
+            vstart = off & MV_IB_MASK
+            if vstart < first or vstart > vend or start + vend > end:
+                raise ValueError(f"tagged column {fid}: MULTIVALUES offsets out of order")
             flags = VALUE_SEPARATED if off & MV_SEPARATED_INSTANCE else 0
             if itag == 1 and hdr & HDR_COMPRESSED:
                 flags |= VALUE_COMPRESSED
             if hdr & HDR_ENCRYPTED:
                 flags |= VALUE_ENCRYPTED
-            return bytes(record[start + (off & MV_IB_MASK) : start + vend]), flags
+            return bytes(record[start + vstart : start + vend]), flags
         if itag != 1:
             return None, 0
         flags = 0
@@ -875,7 +922,21 @@ def _text_padding(cb: int, cp: int, cb_used: int) -> bytes:
     return b" " * cb
 
 
-def _decode_tagged(layout: RecordLayout, data: bytes, ib_tagged: int, n: int) -> list[TaggedEntry]:
+def decode_tagged_entries(
+    layout: RecordLayout, data: bytes, ib_tagged: int, n: int, unknown: list[int]
+) -> list[TaggedEntry]:
+    """The tagged entries of columns ``layout`` knows; other column ids go to ``unknown``.
+
+    Raises ValueError on a malformed tagged area (the caller maps it to
+    JET_errDatabaseCorrupted).
+    """
+    return _decode_tagged(layout, data, ib_tagged, n, unknown)
+
+
+def _decode_tagged(
+    layout: RecordLayout, data: bytes, ib_tagged: int, n: int,
+    unknown: list[int] | None = None,
+) -> list[TaggedEntry]:
     small = layout.small_page
     mask = layout._ib_mask
     first_ib = _U16.unpack_from(data, ib_tagged + 2)[0] & mask
@@ -885,12 +946,21 @@ def _decode_tagged(layout: RecordLayout, data: bytes, ib_tagged: int, n: int) ->
     raw = [_TAGFLD.unpack_from(data, ib_tagged + 4 * i) for i in range(ctag)]
     entries: list[TaggedEntry] = []
     for i, (fid, ib) in enumerate(raw):
-        if fid < TAGGED_FIRST or fid not in layout.columns:
-            raise ValueError(f"TAGFLD for unknown column {fid}")
         start = ib_tagged + (ib & mask)
         end = ib_tagged + (raw[i + 1][1] & mask) if i + 1 < ctag else n
-        if end < start or end > n:
+        if end < start or end > n or start < ib_tagged + first_ib:
             raise ValueError("TAGFLD offsets out of order")
+        if fid < TAGGED_FIRST:
+            raise ValueError(f"TAGFLD for non-tagged column {fid}")
+        if fid not in layout.columns:
+            if unknown is None:
+                raise ValueError(f"TAGFLD for unknown column {fid}")
+            unknown.append(fid)
+            continue
+        if start == end and not (small and ib & TAGFLD_NULL_SMALL) and (
+            not small or ib & TAGFLD_EXTENDED_INFO_SMALL
+        ):
+            raise ValueError("TAGFLD header byte past its data")
         e = TaggedEntry(fid, bool(ib & TAGFLD_DERIVED))
         if small and ib & TAGFLD_NULL_SMALL:
             if end != start:

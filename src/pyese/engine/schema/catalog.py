@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 from pyese.engine.records.record import COLUMNID_TEMPLATE, RecordLayout
 from pyese.engine.schema.schema import ColumnDef
 from pyese.engine.schema.sysobjects import (
+    MSO_COLUMNS_BY_ID,
     CatalogIndex,
     TableSchema,
     objidFDPMSO,
+    objidFDPMSOShadow,
     read_catalog,
 )
 from pyese.jethdr import constants as C
@@ -126,12 +128,20 @@ class TableDef:
 class Catalog:
     """Every table of one database, read from ``MSysObjects`` through a snapshot."""
 
-    def __init__(self, tables: list[TableDef], trees: dict[int, int]) -> None:
+    def __init__(
+        self, tables: list[TableDef], trees: dict[int, int],
+        unknown_columns: dict[int, int] | None = None,
+    ) -> None:
         self._tables = sorted(tables, key=lambda t: t.objid)
         self._by_name = {_fold(t.name): t for t in self._tables}
         self._by_objid = {t.objid: t for t in self._tables}
         self.trees = trees
         """objid -> pgnoFDP of every tree the catalog names (tables, indexes, LV trees)."""
+        self.lost_pages: list[object] = []
+        """Catalog pages tolerant mode skipped (``SkippedPage``): tables may be missing."""
+        self.unknown_columns: dict[int, int] = dict(unknown_columns or {})
+        """Catalog column id -> number of rows carrying it, for the columns rgcdescMSO
+        does not define (a later Windows' additions), skipped when reading."""
 
     @classmethod
     def load(cls, snapshot: TreeSnapshot, page_size: int) -> Catalog:
@@ -140,13 +150,20 @@ class Catalog:
         Registers each tree with ``snapshot.map_tree`` when the snapshot has one.
         """
         rows = (data for _, data in snapshot.iterate(objidFDPMSO))
-        schemas = read_catalog(rows, page_size)
+        unknown: dict[int, int] = {}
+        schemas = read_catalog(rows, page_size, unknown)
         by_name = {_fold(n): s for n, s in schemas.items()}
         tables: list[TableDef] = []
         trees: dict[int, int] = {}
         for schema in schemas.values():
             t = schema.table
             columns = dict(schema.columns)
+            if t.objid in (objidFDPMSO, objidFDPMSOShadow):
+                # ESE describes its catalog with rgcdescMSO, not with the catalog's own
+                # rows (cat.cxx ErrCATIInitCatalogTDB): an older file's rows about
+                # MSysObjects may lack later columns its records carry. Columns the
+                # file describes beyond rgcdescMSO are kept, so their records still decode.
+                columns.update(MSO_COLUMNS_BY_ID)
             tmpl = t.template_table
             if tmpl is not None:
                 template = by_name.get(_fold(tmpl))
@@ -187,7 +204,7 @@ class Catalog:
             for objid, pgno in trees.items():
                 if pgno > 0:
                     map_tree(objid, pgno)
-        return cls(tables, trees)
+        return cls(tables, trees, unknown)
 
     def __iter__(self) -> Iterator[TableDef]:
         return iter(self._tables)

@@ -30,8 +30,18 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pyese.engine.records.record import RecordImage, RecordLayout
+from pyese.engine.records.record import (
+    CB_RECORD_HEADER,
+    FID_VAR_NONE,
+    VAR_NULL_BIT,
+    VAR_OFFSET_MASK,
+    RecordImage,
+    RecordLayout,
+    decode_tagged_entries,
+)
 from pyese.engine.schema.schema import (
+    FIXED_FIRST,
+    VAR_FIRST,
     ColumnDef,
     ConditionalColumn,
     IndexDef,
@@ -74,6 +84,7 @@ fidMSO_RecordOffset = 9
 fidMSO_LCMapFlags = 10
 fidMSO_KeyMost = 11
 fidMSO_LVChunkMax = 12
+fidMSO_PgnoFDPLastSetTime = 13
 fidMSO_Name = 128
 fidMSO_Stats = 129
 fidMSO_TemplateTable = fidMSO_Callback = 130
@@ -129,8 +140,17 @@ MSO_COLUMNS: tuple[ColumnDef, ...] = (
     _col(fidMSO_SpaceLVDeferredHints, "SpaceDeferredLVHints", C.JET_coltypLongBinary, _TG),
     _col(fidMSO_LocaleName, "LocaleName", C.JET_coltypLongBinary, _TG),
     _col(fidMSO_LVChunkMax, "LVChunkMax", C.JET_coltypLong),
+    _col(fidMSO_PgnoFDPLastSetTime, "PgnoFDPLastSetTime", C.JET_coltypDateTime),
 )
-"""rgcdescMSO, in ESE's order (the iMSO_* indexes of cat.hxx)."""
+"""rgcdescMSO, in ESE's order (the iMSO_* indexes of cat.hxx, iMSO_PgnoFDPLastSetTime = 28).
+
+Every column ESE has added to the catalog: fixed fids 1..13 (fidMSO_FixedLast =
+PgnoFDPLastSetTime, written by Windows 11 23H2 and later when the flight
+``JET_paramFlight_EnablePgnoFDPLastSetTime`` is on: a FILETIME of the moment the tree's
+pgnoFDP was last set; genuine catalogs describe it as JET_coltypDateTime, 8 bytes),
+variable fids 128..137 (fidMSO_VarLast = SortID), tagged fids 256..261 (fidMSO_TaggedLast =
+LocaleName). A row may carry columns later than these: :func:`decode_row` skips them.
+"""
 
 MSO_COLUMNS_BY_ID: dict[int, ColumnDef] = {c.columnid: c for c in MSO_COLUMNS}
 MSO_COLUMNS_BY_NAME: dict[str, ColumnDef] = {c.name: c for c in MSO_COLUMNS}
@@ -333,13 +353,18 @@ def decode_idxsegs(data: bytes | None, extended: bool = True) -> list[tuple[int,
 
 @dataclass(frozen=True)
 class CatalogRow:
-    """A decoded MSysObjects row: every column present, by name."""
+    """A decoded MSysObjects row: every known column present, by name.
+
+    ``unknown`` lists the column ids present in the row that rgcdescMSO does not define
+    (a later Windows' catalog columns): their values are skipped.
+    """
 
     objid_table: int
     sysobj: int
     id: int
     name: str
     values: dict[str, bytes | int | str]
+    unknown: tuple[int, ...] = ()
 
     def get(self, name: str, default: bytes | int | str | None = None) -> bytes | int | str | None:
         return self.values.get(name, default)
@@ -352,23 +377,25 @@ def _unpack_fixed(col: ColumnDef, raw: bytes) -> int:
         return struct.unpack("<h", raw)[0]
     if col.coltyp == C.JET_coltypUnsignedShort:
         return struct.unpack("<H", raw)[0]
+    if len(raw) == 8:  # PgnoFDPLastSetTime: a FILETIME
+        return struct.unpack("<Q", raw)[0]
     return struct.unpack("<i", raw)[0]
 
 
 def decode_row(data: bytes, page_size: int = 4096) -> CatalogRow:
-    """Decode one MSysObjects record.  JET_errDatabaseCorrupted if malformed."""
-    img = RecordImage.from_bytes(mso_layout(page_size), data)
-    values: dict[str, bytes | int | str] = {}
-    for col in MSO_COLUMNS:
-        raw = img.get(col.columnid)
-        if raw is None:
-            continue
-        if col.is_fixed:
-            values[col.name] = _unpack_fixed(col, raw)
-        elif col.coltyp == C.JET_coltypText:
-            values[col.name] = raw.decode("latin-1")
-        else:
-            values[col.name] = raw
+    """Decode one MSysObjects record with ESE's fixed description (rgcdescMSO).
+
+    Columns the description does not know (a later catalog's) are skipped and listed in
+    ``CatalogRow.unknown``: unknown fixed columns can only follow the known ones (fixed
+    offsets are cumulative), unknown variable columns follow SortID, unknown tagged columns
+    are skipped by their TAGFLD. Raises JET_errDatabaseCorrupted if the record is malformed
+    or lacks ObjidTable, Type, Id or Name.
+    """
+    try:
+        values, unknown = _decode_mso(mso_layout(page_size), bytes(data))
+    except (struct.error, IndexError, ValueError) as exc:
+        raise_error(C.JET_errDatabaseCorrupted, f"malformed catalog record: {exc}")
+        raise AssertionError from exc  # pragma: no cover
     for req in ("ObjidTable", "Type", "Id", "Name"):
         if req not in values:
             raise_error(C.JET_errDatabaseCorrupted, f"catalog row without {req}")
@@ -378,7 +405,69 @@ def decode_row(data: bytes, page_size: int = 4096) -> CatalogRow:
         int(values["Id"]),
         str(values["Name"]),
         values,
+        tuple(unknown),
     )
+
+
+def _decode_mso(
+    layout: RecordLayout, data: bytes
+) -> tuple[dict[str, bytes | int | str], list[int]]:
+    """(values by name, unknown column ids) of a catalog record; ValueError if malformed."""
+    n = len(data)
+    if n < CB_RECORD_HEADER:
+        raise ValueError("shorter than the record header")
+    fid_fixed_last, fid_var_last, ib_end_fixed = struct.unpack_from("<BBH", data)
+    if fid_var_last < FID_VAR_NONE:
+        raise ValueError(f"fidVarLastInRec {fid_var_last}")
+    known_fixed = min(fid_fixed_last, layout.fid_fixed_last)
+    cb_bitmap = (fid_fixed_last + 7) >> 3
+    ib_known_end = layout.ib_next_fixed(known_fixed) if known_fixed else CB_RECORD_HEADER
+    ib_bitmap = ib_end_fixed - cb_bitmap
+    if ib_end_fixed > n or ib_bitmap < ib_known_end or (
+        fid_fixed_last <= layout.fid_fixed_last and ib_bitmap != ib_known_end
+    ):
+        raise ValueError("ibEndOfFixedData disagrees with the catalog's fixed columns")
+    values: dict[str, bytes | int | str] = {}
+    unknown: list[int] = []
+    cols = layout.columns
+    for fid in range(FIXED_FIRST, fid_fixed_last + 1):
+        bit = fid - 1
+        if data[ib_bitmap + (bit >> 3)] & (1 << (bit & 7)):
+            continue
+        if fid > known_fixed:
+            unknown.append(fid)
+            continue
+        ib = layout.fixed_offsets[fid]
+        col = cols[fid]
+        values[col.name] = _unpack_fixed(col, data[ib : ib + layout.fixed_sizes[fid]])
+    cvar = fid_var_last - FID_VAR_NONE
+    ib_var_data = ib_end_fixed + 2 * cvar
+    if ib_var_data > n:
+        raise ValueError("variable offsets past the end")
+    prev = 0
+    for i in range(cvar):
+        off = struct.unpack_from("<H", data, ib_end_fixed + 2 * i)[0]
+        end = off & VAR_OFFSET_MASK
+        if end < prev or ib_var_data + end > n:
+            raise ValueError("variable offsets out of order")
+        if not off & VAR_NULL_BIT:
+            fid = VAR_FIRST + i
+            vcol = cols.get(fid)
+            if vcol is None:
+                unknown.append(fid)
+            else:
+                raw = data[ib_var_data + prev : ib_var_data + end]
+                values[vcol.name] = (
+                    raw.decode("latin-1") if vcol.coltyp == C.JET_coltypText else raw
+                )
+        prev = end
+    ib_tagged = ib_var_data + prev
+    if ib_tagged < n:
+        for e in decode_tagged_entries(layout, data, ib_tagged, n, unknown):
+            if e.null or not e.values:
+                continue
+            values[cols[e.fid].name] = e.values[0]
+    return values, unknown
 
 
 def encode_row(values: dict[str, bytes | int | str | None], page_size: int = 4096) -> bytes:
@@ -400,6 +489,8 @@ def encode_row(values: dict[str, bytes | int | str | None], page_size: int = 409
                 raw = struct.pack("<h", iv)
             elif col.coltyp == C.JET_coltypUnsignedShort:
                 raw = struct.pack("<H", iv)
+            elif col.fixed_size == 8:
+                raw = struct.pack("<Q", iv & 0xFFFFFFFFFFFFFFFF)
             else:
                 raw = struct.pack("<I", iv & 0xFFFFFFFF)
         elif isinstance(v, str):
@@ -691,15 +782,22 @@ def decode_stats(raw: bytes | None) -> tuple[int, int, int, float]:
     return (items, keys, pages, when)
 
 
-def read_catalog(records: Iterable[bytes], page_size: int = 4096) -> dict[str, TableSchema]:
+def read_catalog(
+    records: Iterable[bytes], page_size: int = 4096, unknown: dict[int, int] | None = None
+) -> dict[str, TableSchema]:
     """Schemas of every table from MSysObjects records in primary-key order.
 
-    Raises JET_errDatabaseCorrupted if a row precedes its table row.
+    ``unknown``, when given, counts the rows carrying each catalog column id rgcdescMSO does
+    not define (skipped). Raises JET_errDatabaseCorrupted if a row is malformed or precedes
+    its table row.
     """
     by_objid: dict[int, TableSchema] = {}
     pending_indexes: list[CatalogRow] = []
     for data in records:
         row = decode_row(data, page_size)
+        if unknown is not None:
+            for fid in row.unknown:
+                unknown[fid] = unknown.get(fid, 0) + 1
         if row.sysobj == sysobjTable:
             by_objid[row.objid_table] = TableSchema(table_from_row(row))
             continue

@@ -20,7 +20,9 @@ Invariants the walk relies on (and checks, so hostile files cannot loop or overr
 - Moving between leaves follows the path (parent, next child), not raw sibling links; in
   strict mode the sibling links are then checked against the path
   (``JET_errBadPageLink`` on a mismatch).
-- Deleted nodes (``fNDDeleted``) are invisible; versioned nodes are returned as they are.
+- Deleted nodes (``fNDDeleted``) are invisible, unless the file shows them
+  (``EdbFile.include_deleted``: a pyese forensic extension; ``current_node.deleted`` then
+  marks them); versioned nodes are returned as they are.
 
 In tolerant mode a page that fails verification is skipped (reported through the file's
 ``skipped_pages``) and the walk continues with the next subtree; nothing is raised for it.
@@ -45,6 +47,7 @@ class PageSource(Protocol):
 
     tolerant: bool
     page_count: int
+    include_deleted: bool
 
     def read_page(self, pgno: int, *, verify: bool = True) -> Page: ...
 
@@ -102,12 +105,19 @@ def _check_page_order(page: Page, keys: list[bytes], lo: bytes | None, hi: bytes
 class EdbTreeCursor:
     """A :class:`pyese.storage.trees.TreeCursor` over one tree of a genuine ESE file."""
 
-    def __init__(self, src: PageSource, objid: int, pgno_fdp: int) -> None:
+    def __init__(self, src: PageSource, objid: int, pgno_fdp: int, *,
+                 include_deleted: bool | None = None) -> None:
+        """A cursor on tree ``objid``. ``include_deleted`` (default: the file's
+        ``include_deleted``, never for the catalog's own trees, objid <= 5) shows
+        flag-deleted nodes."""
         self._src = src
         self.objid = objid
         self.pgno_fdp = pgno_fdp
         self._stack: list[_Frame] = []
         self._current: Node | None = None
+        if include_deleted is None:
+            include_deleted = bool(getattr(src, "include_deleted", False)) and objid > 5
+        self._show_deleted = include_deleted
 
     # -- page loading ------------------------------------------------------------------
 
@@ -188,7 +198,7 @@ class EdbTreeCursor:
                 continue
             if page.is_leaf:
                 node = page.nodes()[top.idx]
-                if node.deleted:
+                if node.deleted and not self._show_deleted:
                     top.idx += direction
                     continue
                 self._current = node

@@ -160,3 +160,78 @@ def page_checksums(page: bytes, pgno: int) -> tuple[tuple[int, ...], tuple[int, 
 def header_checksum(page: bytes) -> tuple[int, int]:
     """(stored, computed) 32-bit checksum of a database header page (old format)."""
     return int.from_bytes(page[:4], "little"), checksum_old_format(page)
+
+
+# ---------------------------------------------------------------- ECC correction
+
+IBIT_NEW_CHECKSUM_FORMAT_FLAG = 9 * 32 + 13
+"""``IbitNewChecksumFormatFlag``: the bit of ``fPageNewChecksumFormat`` in ``PGHDR.fFlags``;
+a correction may never flip it (it decides which checksum applies)."""
+
+_IBIT_MAX = 0xFFFFFFFF
+_IB_PGHDR2_RG_CHECKSUM = 40
+"""``offsetof(PGHDR2, rgChecksum)``: the stored checksums of blocks 1..3 of a large page."""
+
+
+def _try_fix_block(cb: int, ibit_forbidden: int, expected: int, actual: int) -> int | None:
+    """ESE ``FTryFixBlock``: the bit (within the block) whose flip explains the mismatch of
+    one block's XECHECKSUM, or None when it is not a correctable single-bit error.
+
+    ``FECCErrorIsCorrectable``: the ECC halves of expected ^ actual must be complementary over
+    the block's bit-address width and the XOR halves must differ in exactly one bit;
+    ``IbitCorrupted``: the bit address is the low 16 bits of the ECC difference.
+    """
+    ecc = ((actual >> 32) ^ (expected >> 32)) & _M32
+    mask = ((cb << 3) - 1) & _M32
+    if ((ecc >> 16) ^ ecc) & mask != mask:
+        return None
+    if ((actual ^ expected) & _M32).bit_count() != 1:
+        return None
+    ibit = ecc & 0xFFFF
+    if ecc == 0 or ibit // 8 >= cb:
+        ibit = _IBIT_MAX
+    if ibit == ibit_forbidden or ibit >= 8 * cb:
+        return None
+    return ibit
+
+
+def fix_page(page: bytearray, pgno: int) -> int | None:
+    """ESE ``ChecksumAndPossiblyFixPage`` with fCorrectError: correct single-bit errors.
+
+    For a page in the new checksum format whose stored and computed checksums differ, find
+    per block the one flipped bit the ECC points at (``TryFixPage``: a block with an
+    uncorrectable difference makes the whole page uncorrectable; a bit flipped inside the
+    header block's copies of the other blocks' checksums corrects that stored checksum too)
+    and flip it back in ``page`` (the caller's in-memory copy). Returns the bit offset of
+    the first correction within the page, or None when nothing was corrected (no error, the
+    old checksum format, or an error the ECC cannot correct). The caller verifies the
+    checksums again.
+    """
+    cb = len(page)
+    if not int.from_bytes(page[36:40], "little") & F_PAGE_NEW_CHECKSUM_FORMAT:
+        return None
+    stored, computed = page_checksums(bytes(page), pgno)
+    if stored == computed:
+        return None
+    expected = list(stored)
+    blk = cb if is_small_page(cb) else block_size(cb)
+    flips: list[int] = []
+    first: int | None = None
+    for iblk in range(len(computed)):
+        if expected[iblk] == computed[iblk]:
+            continue
+        forbidden = IBIT_NEW_CHECKSUM_FORMAT_FLAG if iblk == 0 else _IBIT_MAX
+        ibit = _try_fix_block(blk, forbidden, expected[iblk], computed[iblk])
+        if ibit is None:
+            return None
+        ibit += 8 * blk * iblk
+        flips.append(ibit)
+        if first is None:
+            first = ibit
+            start = 8 * _IB_PGHDR2_RG_CHECKSUM
+            if not is_small_page(cb) and iblk == 0 and start <= ibit < start + 64 * 3:
+                k, b = divmod(ibit - start, 64)
+                expected[1 + k] ^= 1 << b
+    for ibit in flips:
+        page[ibit >> 3] ^= 1 << (ibit & 7)
+    return first

@@ -287,12 +287,28 @@ def _good_copy(buf: bytes, index: int, cb: int) -> bool:
     return cb_stored == cb
 
 
-def elect_header(buf: bytes) -> EdbHeader:
+NOT_ESE = "not an ESE database: no 0x89abcdef signature"
+"""The detail of the error for a file that carries no ESE header at all."""
+
+TEMP_DATABASE = ("ESE's temporary database (temp.edb, JET_filetypeTempDatabase): scratch space "
+                 "ESE recreates at every start, its pages never checksummed; it holds no "
+                 "tables to read")
+
+
+def _has_magic(buf: bytes) -> bool:
+    magic = DAE_MAGIC.to_bytes(4, "little")
+    return any(buf[off + 4 : off + 8] == magic for off in (0, *PAGE_SIZES))
+
+
+def elect_header(buf: bytes, *, allow_temp: bool = False) -> EdbHeader:
     """Elect and decode the header from the first ``2 * 32 KiB`` bytes of a file.
 
-    Raises ``JET_errReadVerifyFailure`` (no good copy), ``JET_errInvalidDatabase`` (bad magic
-    or version) or ``JET_errFileInvalidType`` (not a database file).
+    Raises ``JET_errReadVerifyFailure`` (no good copy; the detail says "not an ESE database"
+    when neither copy carries ESE's signature: an empty or foreign file),
+    ``JET_errInvalidDatabase`` (bad magic or version) or ``JET_errFileInvalidType`` (not a
+    database file; ESE's temporary database is named as such unless ``allow_temp``).
     """
+
     # ESE: fileu.cxx, ErrUtilReadSpecificShadowedHeader (candidate loop, then election)
     cb_primary = cb_shadow = 0
     for cb in PAGE_SIZES:
@@ -301,6 +317,11 @@ def elect_header(buf: bytes) -> EdbHeader:
         if _good_copy(buf, 1, cb):
             cb_shadow = cb
     if not cb_primary and not cb_shadow:
+        # ESE's verdict (JET_errReadVerifyFailure) comes before the magic is looked at;
+        # the detail says whether the file is an ESE file at all
+        if not _has_magic(buf):
+            raise_error(C.JET_errReadVerifyFailure,
+                        NOT_ESE + (" (empty file)" if not buf else ""))
         raise_error(
             C.JET_errReadVerifyFailure,
             "no database header (primary or shadow) with a valid checksum",
@@ -320,7 +341,9 @@ def elect_header(buf: bytes) -> EdbHeader:
     # ESE: dbapi.cxx, ErrDBReadHeaderCheckConsistency
     if hdr.magic != DAE_MAGIC:
         raise_error(C.JET_errInvalidDatabase, f"bad header magic 0x{hdr.magic:08x}")
-    if hdr.filetype != C.JET_filetypeDatabase:
+    if hdr.filetype == C.JET_filetypeTempDatabase and not allow_temp:
+        raise_error(C.JET_errFileInvalidType, TEMP_DATABASE)
+    if hdr.filetype not in (C.JET_filetypeDatabase, C.JET_filetypeTempDatabase):
         raise_error(C.JET_errFileInvalidType, f"header file type {hdr.filetype} is not a database")
     if hdr.version != 0x620:
         raise_error(C.JET_errInvalidDatabaseVersion, f"format version 0x{hdr.version:x}")

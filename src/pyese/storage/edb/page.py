@@ -44,7 +44,7 @@ from typing import NamedTuple
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-from pyese.storage.edb.checksum import is_small_page, page_checksums
+from pyese.storage.edb.checksum import fix_page, is_small_page, page_checksums
 
 # CPAGE page flags (cpage.hxx)
 fPageRoot = 0x0001
@@ -126,7 +126,7 @@ class Page:
     __slots__ = (
         "pgno", "cb", "small", "dbtime", "pgno_prev", "pgno_next", "objid", "cb_free",
         "cb_uncommitted_free", "ib_mic_free", "itag_mic_free", "ctag_reserved", "flags",
-        "_buf", "_tags", "_nodes", "_ext",
+        "_buf", "_tags", "_nodes", "_ext", "corrected_bit",
     )
 
     def __init__(self, buf: bytes, pgno: int, *, verify: bool = True) -> None:
@@ -139,12 +139,23 @@ class Page:
         self.pgno = pgno
         self.cb = cb
         self.small = is_small_page(cb)
-        self._buf = buf
+        self.corrected_bit: int | None = None
+        """The bit offset ECC corrected in memory on reading (None: nothing corrected)."""
         if verify:
             if not any(buf):
                 # ESE: cpage.cxx, ErrCheckForUninitializedPage_ / FPageIsInitialized
                 raise_error(C.JET_errPageNotInitialized, f"page {pgno} is all zeroes")
             stored, computed = page_checksums(buf, pgno)
+            if stored != computed:
+                # ESE: checksumu.cxx ChecksumAndPossiblyFixPage: single-bit errors are
+                # corrected by the ECC, in this in-memory copy only
+                fixed = bytearray(buf)
+                ibit = fix_page(fixed, pgno)
+                if ibit is not None:
+                    stored, computed = page_checksums(bytes(fixed), pgno)
+                    if stored == computed:
+                        buf = bytes(fixed)
+                        self.corrected_bit = ibit
             if stored != computed:
                 i = _first_diff(stored, computed)
                 raise_error(
@@ -159,6 +170,7 @@ class Page:
                         C.JET_errReadPgnoVerifyFailure,
                         f"page {pgno}: header says pgno {pgno_stored}",
                     )
+        self._buf = buf
         (_, self.dbtime, self.pgno_prev, self.pgno_next, self.objid, self.cb_free,
          self.cb_uncommitted_free, self.ib_mic_free, itag_state, self.flags,
          ) = _PGHDR.unpack_from(buf)

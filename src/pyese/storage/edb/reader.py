@@ -78,15 +78,16 @@ def open_readonly(path: str | os.PathLike[str]) -> BinaryIO:
         raise_error(C.JET_errDiskIO, f"{os.fspath(path)!s}: {exc}")
 
 
-def read_header(path: str | os.PathLike[str]) -> EdbHeader:
+def read_header(path: str | os.PathLike[str], *, allow_temp: bool = False) -> EdbHeader:
     """Read and elect the database header of the ESE file at ``path`` (read-only).
 
     Raises ``JET_errFileNotFound`` / ``JET_errFileAccessDenied`` / ``JET_errInvalidPath`` for
-    the file itself, and what :func:`elect_header` raises.
+    the file itself, and what :func:`elect_header` raises (``allow_temp``: ESE's temporary
+    database is returned instead of refused).
     """
     with open_readonly(path) as f:
         buf = f.read(2 * PAGE_SIZES[-1])
-    return elect_header(buf)
+    return elect_header(buf, allow_temp=allow_temp)
 
 
 class EdbFile:
@@ -97,7 +98,7 @@ class EdbFile:
     """
 
     def __init__(self, f: BinaryIO, header: EdbHeader, *, tolerant: bool,
-                 cache_pages: int) -> None:
+                 cache_pages: int, include_deleted: bool = False) -> None:
         self._f = f
         self._fd = f.fileno()
         self.header = header
@@ -106,8 +107,14 @@ class EdbFile:
         self.page_count = max(0, size // self.page_size - CPG_DB_RESERVED)
         """Last pgno of the file (ESE's pgnoLast from the file size)."""
         self.tolerant = tolerant
+        self.include_deleted = include_deleted
+        """Tree walks return flag-deleted nodes too (a pyese forensic extension: ESE hides
+        them); ``EdbTreeCursor.current_node.deleted`` marks them."""
         self.skipped_pages: list[SkippedPage] = []
         self._skipped_set: set[int] = set()
+        self.corrected_pages: dict[int, int] = {}
+        """pgno -> bit offset ESE's ECC corrected in memory when the page was read
+        (``checksumu.cxx`` ChecksumAndPossiblyFixPage); the file itself is never written."""
         self._cache: OrderedDict[int, Page] = OrderedDict()
         self._cache_pages = max(8, cache_pages)
         self._lock = threading.Lock()
@@ -116,7 +123,7 @@ class EdbFile:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, tolerant: bool = False,
-             cache_pages: int = DEFAULT_CACHE_PAGES) -> EdbFile:
+             cache_pages: int = DEFAULT_CACHE_PAGES, include_deleted: bool = False) -> EdbFile:
         """Open the ESE database at ``path`` read-only and elect its header.
 
         Raises ``JET_errFileNotFound``, ``JET_errFileAccessDenied``, ``JET_errInvalidPath``,
@@ -127,7 +134,8 @@ class EdbFile:
         f = open_readonly(path)
         try:
             header = elect_header(f.read(2 * PAGE_SIZES[-1]))
-            return cls(f, header, tolerant=tolerant, cache_pages=cache_pages)
+            return cls(f, header, tolerant=tolerant, cache_pages=cache_pages,
+                       include_deleted=include_deleted)
         except BaseException:
             f.close()
             raise
@@ -187,6 +195,8 @@ class EdbFile:
         page = Page(buf, pgno, verify=verify)
         if verify:
             with self._lock:
+                if page.corrected_bit is not None:
+                    self.corrected_pages[pgno] = page.corrected_bit
                 self._cache[pgno] = page
                 while len(self._cache) > self._cache_pages:
                     self._cache.popitem(last=False)
@@ -245,6 +255,16 @@ class EdbFile:
                 for node in page.nodes():
                     if include_deleted or not node.deleted:
                         yield node
+
+    def carve_leaves(self, objid: int, skip: set[int]) -> Iterator[Page]:
+        """Leaf pages of tree ``objid`` found by scanning the file, except the pgnos in
+        ``skip``: what survives of a tree whose internal pages are lost (a truncated or
+        damaged copy). A page qualifies by its header: ``objidFDP`` = objid, ``fPageLeaf``,
+        not a space-tree page, and it verifies. Reads every page once (bounded memory)."""
+        for pgno, page in self.iterate_pages():
+            if (isinstance(page, Page) and page.objid == objid and page.is_leaf
+                    and not page.is_space_tree and not page.is_empty and pgno not in skip):
+                yield page
 
     def tree_pages(self, objid: int) -> Iterator[Page]:
         """Every page of a tree, parents first (debugging)."""

@@ -1,0 +1,292 @@
+"""The forensic command line (issue 14): export, tables --brief, seeks, text and time output,
+check's verdicts and exit codes, one verdict with the JET API for broken files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from pyese.cli import main
+from pyese.cli_forensic import EXIT_CLEAN, EXIT_DAMAGED, EXIT_DIRTY_VERIFIED, typed_rows
+from pyese.engine.cursors.tablescan import TableReader
+from pyese.engine.records.record import RecordImage
+from pyese.engine.schema.catalog import Catalog
+from pyese.storage.edb import EdbFile, Page
+from tests.genuine.fuzz import reseal_header, reseal_page
+from tests.genuine.samples import SAMPLES_DIR, gunzip_real_world, gunzip_samples
+
+CB = 4096
+
+
+@pytest.fixture(scope="module")
+def edb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not SAMPLES_DIR.is_dir():
+        pytest.skip("genuine ESE samples not available")
+    d = tmp_path_factory.mktemp("edb")
+    gunzip_samples(d)
+    gunzip_real_world(d)
+    return d
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def _jsonl(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+SRUDB = "SRUDB-win10.dat"
+
+
+def test_version(capsys) -> None:
+    with pytest.raises(SystemExit) as ei:
+        main(["--version"])
+    assert ei.value.code == 0
+    assert capsys.readouterr().out.startswith("pyese ")
+
+
+def test_tables_brief(edb_dir: Path, capsys) -> None:
+    rc, out, _ = _run(capsys, "tables", "--brief", str(edb_dir / SRUDB))
+    counts = dict(line.split("\t") for line in out.splitlines())
+    assert rc == 0 and counts["SruDbIdMapTable"] == "1141"
+    assert counts["{5C8CF1C7-7257-4F13-B223-970EF5939312}"] == "4038"
+
+
+def test_export_every_table_with_a_total(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    rc, _, err = _run(capsys, "export", str(edb_dir / "qmgr-win11-24h2.db"),
+                      str(tmp_path / "out"))
+    assert rc == 0
+    assert "exported 2 records from 2 tables" in err and "Jobs: 1 records" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["Files.csv", "Jobs.csv"]
+    rows = list(csv.reader(io.StringIO((tmp_path / "out" / "Jobs.csv").read_text())))
+    assert rows[0] == ["Id", "Blob"] and len(rows) == 2
+    # the same values as dump
+    rc, out, _ = _run(capsys, "dump", str(edb_dir / "qmgr-win11-24h2.db"), "Jobs", "--format",
+                      "csv")
+    assert list(csv.reader(io.StringIO(out))) == rows
+    rc, _, err = _run(capsys, "export", "--format", "jsonl", "--system",
+                      str(edb_dir / "multi.edb"), str(tmp_path / "j"))
+    assert rc == 0 and (tmp_path / "j" / "MSysObjects.jsonl").is_file()
+    assert len(_jsonl((tmp_path / "j" / "multi.jsonl").read_text())) == 2
+
+
+def test_where_and_index_seek(edb_dir: Path, capsys) -> None:
+    f = str(edb_dir / SRUDB)
+    rc, out, err = _run(capsys, "dump", f, "SruDbIdMapTable", "-v", "--where", "IdIndex=5")
+    assert rc == 0 and [r["IdIndex"] for r in _jsonl(out)] == [5]
+    assert "seek on index IdIndex" in err
+    rc, out, _ = _run(capsys, "dump", f, "SruDbIdMapTable")
+    every = _jsonl(out)
+    rc, out, err = _run(capsys, "dump", f, "SruDbIdMapTable", "-v", "--where", "IdType=3")
+    got = _jsonl(out)
+    assert "seek on index IdTypeIdBlob" in err
+    assert sorted(r["IdIndex"] for r in got) == sorted(
+        r["IdIndex"] for r in every if r["IdType"] == 3) and got
+    rc, out, _ = _run(capsys, "dump", f, "SruDbIdMapTable", "--index", "IdTypeIdBlob",
+                      "--key", "3")
+    assert _jsonl(out) == got
+    blob = every[4]["IdBlob"]
+    rc, out, _ = _run(capsys, "dump", f, "SruDbIdMapTable", "--index", "IdTypeIdBlob",
+                      "--key", str(every[4]["IdType"]), "--key", blob)
+    assert [r["IdIndex"] for r in _jsonl(out)] == [every[4]["IdIndex"]]
+    # no index starts with IdBlob: a scan, same answer
+    rc, out, err = _run(capsys, "dump", f, "SruDbIdMapTable", "-v", "--where", f"IdBlob={blob}")
+    assert [r["IdIndex"] for r in _jsonl(out)] == [every[4]["IdIndex"]] and "scan" in err
+    rc, _, err = _run(capsys, "dump", f, "SruDbIdMapTable", "--where", "IdIndex=abc")
+    assert rc == 1 and "JET_errInvalidParameter" in err
+    rc, _, err = _run(capsys, "dump", f, "SruDbIdMapTable", "--key", "3")
+    assert rc == 1 and "--key needs --index" in err
+
+
+def test_utf16_filetime_utc_and_limit(edb_dir: Path, capsys) -> None:
+    f = str(edb_dir / SRUDB)
+    rc, out, _ = _run(capsys, "dump", f, "SruDbIdMapTable", "--where", "IdIndex=5",
+                      "--decode-utf16", "IdBlob")
+    assert _jsonl(out)[0]["IdBlob"].startswith("!!svchost.exe!")
+    rc, out, _ = _run(capsys, "dump", f, "{7ACBBAA3-D029-4BE4-9A7A-0885927F1D8F}",
+                      "--filetime", "EndTime", "--columns", "EndTime", "--limit", "1")
+    assert _jsonl(out)[0]["EndTime"].endswith("+00:00")  # a FILETIME is UTC
+    with pytest.raises(SystemExit) as ei:
+        main(["dump", f, "SruDbIdMapTable", "--limit", "-1"])
+    assert ei.value.code == 2
+    rc, _, err = _run(capsys, "dump", f, "SruDbIdMapTable", "--decode-utf16", "IdType")
+    assert rc == 1 and "JET_errInvalidColumnType" in err
+
+
+def test_trailing_nuls_stripped_unless_kept(edb_dir: Path) -> None:
+    with EdbFile.open(edb_dir / "text.edb") as edb:
+        snap = edb.snapshot()
+        table = Catalog.load(snap, edb.page_size).table("text")
+        reader = TableReader(snap, table)
+        col = next(c for c in table.column_list() if c.name == "ASCII")
+        view = next(reader.records())
+        img = RecordImage.from_bytes(table.layout, view.data)
+        img.set(col.columnid, b"abc\x00\x00")
+        nul = reader.view(view.bookmark, img.to_bytes())
+        row = next(typed_rows(reader, [col], keep_nuls=False, views=iter([nul])))
+        assert row["ASCII"] == "abc"
+        row = next(typed_rows(reader, [col], keep_nuls=True, views=iter([nul])))
+        assert row["ASCII"] == "abc\x00\x00"
+
+
+def _damage_page(src: Path, dst: Path, pgno: int) -> None:
+    raw = bytearray(src.read_bytes())
+    raw[(pgno + 1) * CB + 200] ^= 0xFF  # eight bits: beyond ECC
+    dst.write_bytes(raw)
+
+
+def test_dump_on_damage_hints_tolerant(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "corrupt.edb"
+    _damage_page(edb_dir / "basic.edb", path, 31)
+    rc, _, err = _run(capsys, "dump", str(path), "basic")
+    assert rc == 1 and "--tolerant" in err and "JET_errReadVerifyFailure" in err
+
+
+def test_tolerant_with_an_unreadable_catalog_says_so(edb_dir: Path, tmp_path: Path,
+                                                      capsys) -> None:
+    raw = bytearray((edb_dir / "basic.edb").read_bytes())
+    with EdbFile.open(edb_dir / "basic.edb") as edb:
+        pages = [p.pgno for p in edb.tree_pages(2)]
+    for pgno in pages:
+        raw[(pgno + 1) * CB + 300] ^= 0xFF
+    path = tmp_path / "nocat.edb"
+    path.write_bytes(raw)
+    rc, _, err = _run(capsys, "dump", "--tolerant", str(path), "basic")
+    assert rc == 1 and "the catalog (MSysObjects) is unreadable" in err
+    rc, _, err = _run(capsys, "dump", str(path), "basic")
+    assert rc == 1 and "catalog" in err
+
+
+def _hdr_edit(src: Path, dst: Path, off: int, value: bytes, copies=(0, 1)) -> None:
+    raw = bytearray(src.read_bytes())
+    for c in copies:
+        raw[c * CB + off:c * CB + off + len(value)] = value
+        reseal_header(raw, CB, c)
+    dst.write_bytes(raw)
+
+
+def test_check_exit_codes(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    rc, out, _ = _run(capsys, "check", str(edb_dir / "basic.edb"))
+    assert rc == EXIT_CLEAN and "no problems found" in out
+    rc, out, _ = _run(capsys, "check", str(edb_dir / "qmgr-win11-24h2.db"))
+    assert rc == EXIT_DIRTY_VERIFIED and "not shut down cleanly" in out
+    bad = tmp_path / "bad.edb"
+    _damage_page(edb_dir / "basic.edb", bad, 31)
+    rc, out, _ = _run(capsys, "check", str(bad))
+    assert rc == EXIT_DAMAGED and "damaged" in out
+    # impossible database state (daedef.hxx DBFILEHDR.dbstate at offset 52)
+    _hdr_edit(edb_dir / "basic.edb", bad, 52, struct.pack("<I", 99))
+    rc, _, err = _run(capsys, "check", str(bad))
+    assert rc == EXIT_DAMAGED and "impossible database state 99" in err
+    # a bad primary header: the shadow serves, check says so
+    raw = bytearray((edb_dir / "basic.edb").read_bytes())
+    raw[100] ^= 0xFF
+    bad.write_bytes(raw)
+    rc, _, err = _run(capsys, "check", str(bad))
+    assert rc == EXIT_DAMAGED and "primary copy is bad" in err
+
+
+def test_check_detects_a_looping_sibling_chain(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    src = edb_dir / SRUDB
+    with EdbFile.open(src) as edb:
+        t = Catalog.load(edb.snapshot(), edb.page_size).table("SruDbIdMapTable")
+        leaves = [p.pgno for p in edb.tree_pages(t.objid) if p.is_leaf]
+    assert len(leaves) > 3
+    raw = bytearray(src.read_bytes())
+    last = leaves[-1]
+    page = bytearray(raw[(last + 1) * CB:(last + 2) * CB])
+    page[20:24] = struct.pack("<I", leaves[1])  # pgnoNext of the last leaf points back
+    reseal_page(page, last)
+    Page(bytes(page), last)
+    raw[(last + 1) * CB:(last + 2) * CB] = page
+    bad = tmp_path / "loop.dat"
+    bad.write_bytes(raw)
+    rc, _, err = _run(capsys, "check", str(bad))
+    assert rc == EXIT_DAMAGED and "loops back" in err
+
+
+def test_temp_database_is_recognised(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    temp = tmp_path / "temp.edb"
+    _hdr_edit(edb_dir / "basic.edb", temp, 667, bytes([5]))  # JET_filetypeTempDatabase
+    rc, _, err = _run(capsys, "info", str(temp))
+    assert rc == 0 and "temporary database" in err
+    rc, _, err = _run(capsys, "dump", str(temp), "basic")
+    assert rc == 1 and "temporary database" in err and "JET_errFileInvalidType" in err
+
+
+def test_ecc_corrected_page_is_reported(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    raw = bytearray((edb_dir / "basic.edb").read_bytes())
+    raw[(31 + 1) * CB + 1000] ^= 0x02
+    path = tmp_path / "rot.edb"
+    path.write_bytes(raw)
+    rc, out, err = _run(capsys, "dump", str(path), "basic")
+    assert rc == 0 and len(out.splitlines()) == 2
+    assert "page 31: one flipped bit (bit 8001) corrected" in err
+    rc, out, _ = _run(capsys, "check", str(path))
+    assert rc == EXIT_CLEAN and "corrected by ECC" in out
+
+
+def _node_tag(raw: bytearray, pgno: int, iline: int) -> int:
+    """File offset of line ``iline``'s TAG on small page ``pgno``."""
+    page = Page(bytes(raw[(pgno + 1) * CB:(pgno + 2) * CB]), pgno)
+    itag = page.ctag_reserved + iline
+    return (pgno + 1) * CB + CB - 4 * (itag + 1)
+
+
+def test_deleted_records_are_surfaced_marked(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    # node.hxx fNDDeleted: on small pages the node flags are the top 3 bits of TAG.ib
+    raw = bytearray((edb_dir / "basic.edb").read_bytes())
+    with EdbFile.open(edb_dir / "basic.edb") as edb:
+        t = Catalog.load(edb.snapshot(), edb.page_size).table("basic")
+        leaf = next(p.pgno for p in edb.tree_pages(t.objid) if p.is_leaf)
+    off = _node_tag(raw, leaf, 0)
+    ib = struct.unpack_from("<H", raw, off + 2)[0]
+    struct.pack_into("<H", raw, off + 2, ib | (0x2 << 13))
+    page = bytearray(raw[(leaf + 1) * CB:(leaf + 2) * CB])
+    reseal_page(page, leaf)
+    raw[(leaf + 1) * CB:(leaf + 2) * CB] = page
+    path = tmp_path / "deleted.edb"
+    path.write_bytes(raw)
+    rc, out, _ = _run(capsys, "dump", str(path), "basic")
+    assert rc == 0 and len(_jsonl(out)) == 1  # ESE hides it
+    rc, out, _ = _run(capsys, "dump", "--deleted", str(path), "basic")
+    rows = _jsonl(out)
+    assert [r["_record"] for r in rows] == ["deleted", "live"]
+    rc, out, _ = _run(capsys, "dump", str(edb_dir / "basic.edb"), "basic")
+    assert [{k: v for k, v in r.items() if k != "_record"} for r in rows] == _jsonl(out)
+    rc, out, _ = _run(capsys, "dump", "--deleted", "--format", "csv", str(path), "basic")
+    assert out.splitlines()[0].endswith(",_record") and out.splitlines()[1].endswith(",deleted")
+
+
+def test_orphaned_leaves_are_carved_in_tolerant_mode(edb_dir: Path, tmp_path: Path,
+                                                       capsys) -> None:
+    src = edb_dir / SRUDB
+    name = "SruDbIdMapTable"  # 38 leaves under one root
+    rc, out, _ = _run(capsys, "dump", str(src), name)
+    expected = _jsonl(out)
+    with EdbFile.open(src) as edb:
+        t = Catalog.load(edb.snapshot(), edb.page_size).table(name)
+        parents = [p.pgno for p in edb.tree_pages(t.objid) if not p.is_leaf]
+    assert parents
+    raw = bytearray(src.read_bytes())
+    for pgno in parents:  # every internal page lost: the leaves are orphans
+        raw[(pgno + 1) * CB:(pgno + 2) * CB] = bytes(CB)
+    path = tmp_path / "orphans.dat"
+    path.write_bytes(raw)
+    rc, out, err = _run(capsys, "dump", str(path), name)
+    assert rc == 1 and "--tolerant" in err
+    rc, out, err = _run(capsys, "dump", "--tolerant", str(path), name)
+    rows = _jsonl(out)
+    assert rc == 0 and {r["_record"] for r in rows} == {"carved"}
+    assert len(rows) == len(expected) == 1141
+    strip = [{k: v for k, v in r.items() if k != "_record"} for r in rows]
+    assert strip == expected  # leaves carved in file order: here key order too
+    assert f"skipped page {parents[0]}" in err

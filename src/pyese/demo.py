@@ -1,39 +1,36 @@
-"""``pyese demo``: an order-processing server in the spirit of ESE's JetSetSessionContext page.
+"""``pyese demo``: a quick start on the Pythonic layer, then an order-processing server in
+the spirit of ESE's JetSetSessionContext page.
 
-Worker threads serve requests in three stages (receive, price, commit), each stage its
-own thread pool, as staged servers do; a smaller pool of ESE sessions carries the
-transactions. Each order is one transaction that spans three tasks, one per stage, each
-on whatever worker of that stage is free: every transaction moves between threads.
-Between tasks the transaction is handed over with a session context: the task that
-ends calls ``JetResetSessionContext``, the next one calls ``JetSetSessionContext`` with
-the order's context value, on its own thread.
+The quick start opens an instance, creates a table with a secondary index, loads rows with
+``insert_many``, reads them back in index order, and keeps a few keys in a
+``PersistentDict``: the first things a Python user does.
 
-The demo also misuses a session on purpose, committing from a thread that does not hold
-the transaction's context, and shows ESE refusing it with
-``JET_errSessionSharingViolation``. It ends by printing totals that prove no order was
-lost or counted twice.
+The server: worker threads serve requests in three stages (receive, price, commit), each
+stage its own thread pool, as staged servers do; the instance's bounded session pool
+carries the transactions. Each order is one ``inst.transaction()`` that spans three
+tasks, one per stage, each on whatever worker of that stage is free: every transaction
+moves between threads. The pool does what ESE's page asks of such a server: every call
+of a transaction runs inside ``JetSetSessionContext`` / ``JetResetSessionContext`` with
+the transaction's own context value, so the next stage's thread may continue it.
 
-The orders live in a table of a real database (in a temporary directory): the receive
-stage inserts the order, the price stage (a nested transaction level) marks it priced,
-the commit stage commits. The totals are then read back from the table with a cursor,
-so an order counts exactly when ESE committed its transaction.
+The demo also misuses a transaction on purpose, committing it from a second thread while
+the first is still inside it, and shows ESE refusing with
+``JET_errSessionSharingViolation``. It ends by printing totals, read back from the table,
+that prove no order was lost or counted twice.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import queue
 import shutil
-import struct
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-import pyese.jet as jet
-from pyese.jet.structs import JET_COLUMNCREATE, JET_INDEXCREATE, JET_TABLECREATE
+import pyese
 
 
 @dataclass
@@ -53,116 +50,130 @@ class Ledger:
 
 
 def run(orders: int = 2000, workers: int = 9, sessions: int = 4, quiet: bool = False) -> Ledger:
-    """Run the server on ``orders`` requests and return its ledger."""
+    """Run the quick start, then the server on ``orders`` requests; return its ledger."""
     say = (lambda *a: None) if quiet else print
     workdir = tempfile.mkdtemp(prefix="pyese-demo-")
     try:
-        return _run(orders, workers, sessions, say, workdir)
+        quick_start(workdir + "/quick", say)
+        return _serve(orders, workers, sessions, say, workdir + "/server")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _open_orders(inst: jet.JET_INSTANCE, path: str, sessions: int
-                 ) -> tuple[dict[int, jet.JET_TABLEID], dict[str, int], list[jet.JET_SESID]]:
-    """Create the orders table; open it in every session of the pool."""
-    first = jet.JetBeginSession(inst)
-    dbid = jet.JetCreateDatabase(first, path)
-    tc = JET_TABLECREATE(
-        szTableName="Orders",
-        rgcolumncreate=[
-            JET_COLUMNCREATE(szColumnName="Id", coltyp=jet.JET_coltypLong,
-                                 grbit=jet.JET_bitColumnNotNULL),
-            JET_COLUMNCREATE(szColumnName="Cents", coltyp=jet.JET_coltypCurrency),
-            JET_COLUMNCREATE(szColumnName="Priced", coltyp=jet.JET_coltypBit),
-        ],
-        rgindexcreate=[JET_INDEXCREATE(szIndexName="ById", szKey="+Id\0\0",
-                                           grbit=jet.JET_bitIndexPrimary)],
-    )
-    jet.JetCreateTableColumnIndex(first, dbid, tc)
-    jet.JetCloseTable(first, tc.tableid)
-    columns = {str(cc.szColumnName): int(cc.columnid) for cc in tc.rgcolumncreate}
-    sesids = [first] + [jet.JetBeginSession(inst) for _ in range(sessions - 1)]
-    tables: dict[int, jet.JET_TABLEID] = {}
-    for sesid in sesids:
-        if sesid != first:
-            jet.JetOpenDatabase(sesid, path)
-        tables[int(sesid)] = jet.JetOpenTable(sesid, dbid, "Orders")
-    return tables, columns, sesids
+def quick_start(path: str, say: Any) -> None:
+    """What a new user does first: an instance, a table, rows, a range, a dictionary."""
+    say("pyese quick start")
+    with pyese.Instance(path) as inst:
+        db = inst.open_database("people.edb")
+        db.create_table("people",
+                        {"id": pyese.Column(pyese.Long, autoincrement=True),
+                         "name": str, "born": int},
+                        indexes={"primary": pyese.Index("+id", primary=True),
+                                 "by_born": "+born\0+name\0\0"})
+        db.insert_many("people", [{"name": n, "born": b} for n, b in
+                                  [("Ada", 1815), ("Grace", 1906), ("Edsger", 1930),
+                                   ("Barbara", 1939), ("Jim", 1944)]])
+        with inst.transaction(read_only=True) as tx:
+            people = tx.table("people")
+            names = [r["name"] for r in people.range(index="by_born", start=1900, stop=1940)]
+            say(f"  born 1900-1939    : {', '.join(names)}")
+            say(f"  rows              : {len(people)}")
+    with pyese.PersistentDict(path + "/dict", key_type=str, value_type=str) as d:
+        d["Key"] = "exact"
+        d["key"] = "keys compare exactly, though ESE's text keys fold case"
+        say(f"  PersistentDict    : {sorted(d)} -> {len(d)} entries")
 
 
-def _totals(sesid: jet.JET_SESID, tableid: jet.JET_TABLEID, columns: dict[str, int]
-            ) -> tuple[int, int, int]:
-    """(rows, priced rows, cents) read back from the table."""
-    rows = priced = cents = 0
-    try:
-        jet.JetMove(sesid, tableid, jet.JET_MoveFirst)
-    except jet.NoCurrentRecordError:
-        return 0, 0, 0
-    while True:
-        rows += 1
-        raw = jet.JetRetrieveColumn(sesid, tableid, columns["Cents"]) or bytes(8)
-        cents += struct.unpack("<q", raw)[0]
-        if jet.JetRetrieveColumn(sesid, tableid, columns["Priced"]) == b"\xff":
-            priced += 1
-        try:
-            jet.JetMove(sesid, tableid, jet.JET_MoveNext)
-        except jet.NoCurrentRecordError:
-            return rows, priced, cents
-
-
-def _run(orders: int, workers: int, sessions: int, say, workdir: str) -> Ledger:
-    inst = jet.JetCreateInstance(f"pyese-demo-{time.monotonic_ns()}")
-    jet.JetSetSystemParameter(inst, None, jet.JET_paramMaxSessions, sessions)
-    for param in (jet.JET_paramSystemPath, jet.JET_paramLogFilePath):
-        jet.JetSetSystemParameter(inst, None, param, 0, workdir + os.sep)
-    jet.JetSetSystemParameter(inst, None, jet.JET_paramCircularLog, 1)
-    jet.JetInit(inst)
-    tables, columns, sesids = _open_orders(inst, os.path.join(workdir, "orders.edb"), sessions)
-    pool: queue.Queue[jet.JET_SESID] = queue.Queue()
-    for sesid in sesids:
-        pool.put(sesid)
-    say(
-        f"pyese demo: {orders} orders, {max(1, workers // 3) * 3} worker threads in 3 stages,"
-        f" {sessions} ESE sessions"
-    )
-
-    ledger = Ledger()
-    finished = threading.Semaphore(0)
+def _serve(orders: int, workers: int, sessions: int, say: Any, path: str) -> Ledger:
     per_stage = max(1, workers // 3)
+    say(f"pyese demo server: {orders} orders, {per_stage * 3} worker threads in 3 stages,"
+        f" {sessions} ESE sessions")
+    ledger = Ledger()
+    with pyese.Instance(path, max_sessions=sessions) as inst:
+        db = inst.open_database("orders.edb")
+        db.create_table("Orders", {"Id": pyese.Column(pyese.Long, not_null=True),
+                                   "Cents": pyese.Column(pyese.LongLong),
+                                   "Priced": pyese.Column(pyese.Bit)},
+                        indexes={"ById": pyese.Index("+Id", primary=True)})
+        _misuse(inst, ledger, say)
+        started = time.perf_counter()
+        submitted = _pipeline(inst, ledger, orders, per_stage, say)
+        elapsed = time.perf_counter() - started
+        with inst.transaction(read_only=True) as tx:
+            for row in tx.table("Orders"):
+                ledger.rows += 1
+                ledger.priced += bool(row["Priced"])
+                ledger.table_cents += row["Cents"]
+
+    say(f"  orders submitted  : {orders}")
+    say(f"  orders committed  : {ledger.committed}")
+    say(f"  rows in the table : {ledger.rows} ({ledger.priced} priced)")
+    say(f"  amount submitted  : {submitted / 100:,.2f}")
+    say(f"  amount committed  : {ledger.amount_cents / 100:,.2f}")
+    say(f"  amount in table   : {ledger.table_cents / 100:,.2f}")
+    say(f"  moved threads     : {ledger.migrated} transactions committed on another thread")
+    say(f"  worker threads    : {len(ledger.threads_used)} served commits")
+    say(f"  misuses refused   : {ledger.refused}")
+    say(f"  throughput        : {orders / elapsed:,.0f} orders/s ({elapsed:.2f} s)")
+    ok = (ledger.committed == orders == ledger.rows == ledger.priced
+          and ledger.amount_cents == submitted == ledger.table_cents)
+    say("  nothing lost      : " + ("yes" if ok else "NO"))
+    return ledger
+
+
+def _misuse(inst: pyese.Instance, ledger: Ledger, say: Any) -> None:
+    """Two threads inside one transaction at once: the second is refused as ESE does, and
+    the first one's work is not disturbed."""
+    tx = inst.transaction()
+    inside, done = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with tx.entered():  # this thread is inside the transaction ...
+            inside.set()
+            done.wait()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    inside.wait()
+    try:
+        tx.commit()  # ... so another thread may not commit it now
+    except pyese.SessionSharingViolationError as exc:
+        with ledger.lock:
+            ledger.refused += 1
+        say(f"  misuse refused as ESE does: {exc}")
+    finally:
+        done.set()
+        t.join()
+    tx.rollback()
+
+
+def _pipeline(inst: pyese.Instance, ledger: Ledger, orders: int, per_stage: int,
+              say: Any) -> int:
+    """Receive, price and commit every order on three thread pools; the cents submitted."""
+    finished = threading.Semaphore(0)
     receivers = ThreadPoolExecutor(max_workers=per_stage, thread_name_prefix="receive")
     pricers = ThreadPoolExecutor(max_workers=per_stage, thread_name_prefix="price")
     committers = ThreadPoolExecutor(max_workers=per_stage, thread_name_prefix="commit")
-    submitted_cents = 0
 
-    def receive(order: int, sesid: jet.JET_SESID, cents: int) -> None:
-        ctx = 0x5EED0000 + order
-        jet.JetSetSessionContext(sesid, ctx)  # before the level-0 begin: the trx follows ctx
-        jet.JetBeginTransaction(sesid)
-        t = tables[int(sesid)]
-        jet.JetPrepareUpdate(sesid, t, jet.JET_prepInsert)
-        jet.JetSetColumn(sesid, t, columns["Id"], struct.pack("<i", order))
-        jet.JetSetColumn(sesid, t, columns["Cents"], struct.pack("<q", cents))
-        jet.JetUpdate(sesid, t)
-        jet.JetResetSessionContext(sesid)
-        pricers.submit(guarded, price, order, sesid, ctx, cents, threading.get_ident())
+    def guarded(fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except pyese.JetError as exc:
+            say(f"  unexpected: {exc}")
+            finished.release()
 
-    def price(order: int, sesid: jet.JET_SESID, ctx: int, cents: int, began_on: int) -> None:
-        jet.JetSetSessionContext(sesid, ctx)
-        jet.JetBeginTransaction(sesid)  # a nested level for the pricing step
-        t = tables[int(sesid)]
-        jet.JetMakeKey(sesid, t, struct.pack("<i", order), jet.JET_bitNewKey)
-        jet.JetSeek(sesid, t, jet.JET_bitSeekEQ)
-        jet.JetPrepareUpdate(sesid, t, jet.JET_prepReplace)
-        jet.JetSetColumn(sesid, t, columns["Priced"], b"\xff")
-        jet.JetUpdate(sesid, t)
-        jet.JetCommitTransaction(sesid)
-        jet.JetResetSessionContext(sesid)
-        committers.submit(guarded, commit, order, sesid, ctx, cents, began_on)
+    def receive(order: int, cents: int) -> None:
+        tx = inst.transaction()  # waits for a free session of the pool
+        tx.table("Orders").insert({"Id": order, "Cents": cents, "Priced": False})
+        pricers.submit(guarded, price, tx, order, cents, threading.get_ident())
 
-    def commit(order: int, sesid: jet.JET_SESID, ctx: int, cents: int, began_on: int) -> None:
-        jet.JetSetSessionContext(sesid, ctx)
-        jet.JetCommitTransaction(sesid)
-        jet.JetResetSessionContext(sesid)
+    def price(tx: pyese.Transaction, order: int, cents: int, began_on: int) -> None:
+        with tx.savepoint():  # a nested level for the pricing step
+            tx.table("Orders").update(order, {"Priced": True})
+        committers.submit(guarded, commit, tx, cents, began_on)
+
+    def commit(tx: pyese.Transaction, cents: int, began_on: int) -> None:
+        tx.commit()
         me = threading.get_ident()
         with ledger.lock:
             ledger.committed += 1
@@ -170,73 +181,18 @@ def _run(orders: int, workers: int, sessions: int, say, workdir: str) -> Ledger:
             ledger.threads_used.add(me)
             if me != began_on:
                 ledger.migrated += 1
-        pool.put(sesid)
         finished.release()
 
-    def guarded(fn, *args) -> None:
-        try:
-            fn(*args)
-        except jet.JetError as exc:
-            say(f"  unexpected: {exc}")
-            finished.release()
-
-    # A deliberate misuse, shown first: a transaction begun under a context cannot be
-    # committed by a thread that does not hold that context.
-    demo_sesid = pool.get()
-    jet.JetSetSessionContext(demo_sesid, 0xBAD)
-    jet.JetBeginTransaction(demo_sesid)
-    jet.JetResetSessionContext(demo_sesid)
-
-    def rogue() -> None:
-        try:
-            jet.JetCommitTransaction(demo_sesid)
-        except jet.SessionSharingViolationError as exc:
-            with ledger.lock:
-                ledger.refused += 1
-            say(f"  misuse refused as ESE does: {exc}")
-
-    t = threading.Thread(target=rogue)
-    t.start()
-    t.join()
-    jet.JetSetSessionContext(demo_sesid, 0xBAD)
-    jet.JetRollback(demo_sesid)
-    jet.JetResetSessionContext(demo_sesid)
-    pool.put(demo_sesid)
-
-    started = time.perf_counter()
+    submitted = 0
     for order in range(orders):
         cents = 100 + (order * 37) % 9900
-        submitted_cents += cents
-        sesid = pool.get()
-        receivers.submit(guarded, receive, order, sesid, cents)
+        submitted += cents
+        receivers.submit(guarded, receive, order, cents)
     for _ in range(orders):
         finished.acquire()
-    elapsed = time.perf_counter() - started
     for stage in (receivers, pricers, committers):
         stage.shutdown(wait=True)
-
-    reader = pool.get()
-    rows, priced, table_cents = _totals(reader, tables[int(reader)], columns)
-    pool.put(reader)
-    while not pool.empty():
-        jet.JetEndSession(pool.get())
-    jet.JetTerm(inst)
-    ledger.rows, ledger.priced, ledger.table_cents = rows, priced, table_cents
-
-    say(f"  orders submitted  : {orders}")
-    say(f"  orders committed  : {ledger.committed}")
-    say(f"  rows in the table : {rows} ({priced} priced)")
-    say(f"  amount submitted  : {submitted_cents / 100:,.2f}")
-    say(f"  amount committed  : {ledger.amount_cents / 100:,.2f}")
-    say(f"  amount in table   : {table_cents / 100:,.2f}")
-    say(f"  moved threads     : {ledger.migrated} transactions committed on another thread")
-    say(f"  worker threads    : {len(ledger.threads_used)} served commits")
-    say(f"  misuses refused   : {ledger.refused}")
-    say(f"  throughput        : {orders / elapsed:,.0f} orders/s ({elapsed:.2f} s)")
-    ok = (ledger.committed == orders == rows == priced
-          and ledger.amount_cents == submitted_cents == table_cents)
-    say("  nothing lost      : " + ("yes" if ok else "NO"))
-    return ledger
+    return submitted
 
 
 def main(argv: list[str] | None = None) -> int:

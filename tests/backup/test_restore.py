@@ -241,11 +241,12 @@ def _two_stream_backups(env):
 def _wide_backup(tmp):
     """A streaming backup whose set spans several generations, the database image taken
     after the writes (its position lies in the set's last generation)."""
-    inst = make_instance(str(tmp / "w"), "w", log_kb=32)
+    # 64 KB: ESE's smallest JET_paramLogFileSize (sysparam table)
+    inst = make_instance(str(tmp / "w"), "w", log_kb=64)
     db = create_db(inst, str(tmp / "w" / "a.db"))
     os.makedirs(tmp / "ws")
     jet.JetBeginExternalBackupInstance(inst, 0)
-    for n in range(12):
+    for n in range(24):
         db.put(n, bytes(12000))
     from pyese.engine.instance.instance import SYSTEM
     from pyese.engine.instance.logservice import storage_of
@@ -287,7 +288,7 @@ def test_log_range_errors(env):
     # none of that touched the set: it restores whole
     jet.JetRestoreInstance(r, str(tmp / "ws"), str(tmp / "r"))
     jet.JetInit(r)
-    assert len(open_db(r, str(tmp / "r" / "a.db")).rows()) == 12
+    assert len(open_db(r, str(tmp / "r" / "a.db")).rows()) == 24
 
 
 def test_foreign_and_broken_logs(env):

@@ -378,11 +378,12 @@ def test_logs_gone_between_incrementals(env):
 def test_circular_logging_keeps_the_backups_logs(tmp_path):
     # a full backup is allowed with circular logging; the logs it lists stay on disk
     # until it ends even as the checkpoint moves on
-    inst = make_instance(str(tmp_path / "inst"), circular=True, log_kb=16)
+    # 64 KB: ESE's smallest JET_paramLogFileSize (sysparam table); 4x the rows 16 KB logs took
+    inst = make_instance(str(tmp_path / "inst"), circular=True, log_kb=64)
     db = create_db(inst, str(tmp_path / "inst" / "a.db"))
     jet.JetBeginExternalBackupInstance(inst, 0)
     data, _size = _read_all(inst, str(tmp_path / "inst" / "a.db"))
-    for n in range(40):
+    for n in range(160):
         db.put(n, bytes(4000))
     names = jet.JetGetLogInfoInstance(inst)
     assert len(names) > 3 and all(os.path.exists(n) for n in names)

@@ -386,6 +386,8 @@ def _external_restore(chk: object, log: object, rgrstmap: list | None, backup_lo
     if rgrstmap is not None and not isinstance(rgrstmap, list | tuple):
         raise_error(C.JET_errInvalidParameter, "rgrstmap must be a list of JET_RSTMAP")
     items = []
+    if rgrstmap is not None and not isinstance(rgrstmap, list | tuple):
+        raise_error(C.JET_errInvalidParameter, "rgrstmap must be a list of JET_RSTMAP")
     for m in rgrstmap or []:
         old = getattr(m, "szDatabaseName", None)
         new = getattr(m, "szNewDatabaseName", None) or old

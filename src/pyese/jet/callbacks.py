@@ -47,6 +47,8 @@ def JetRegisterCallback(sesid: JET_SESID | int, tableid: JET_TABLEID | int, cbty
     typ = _args.integer(cbtyp, "cbtyp")
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalRegisterCallback
+            cur.vt.check(cur, "RegisterCallback")
         return engine_callbacks.register(cur, typ, pCallback, pvContext)
 
 
@@ -59,6 +61,8 @@ def JetUnregisterCallback(sesid: JET_SESID | int, tableid: JET_TABLEID | int, cb
     handle = _args.integer(hCallbackId, "hCallbackId")
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalUnregisterCallback
+            cur.vt.check(cur, "UnregisterCallback")
         engine_callbacks.unregister(cur, typ, handle)
 
 
@@ -82,6 +86,8 @@ def JetSetLS(sesid: JET_SESID | int, tableid: JET_TABLEID | int, ls: int, grbit:
     value = _ls(ls)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIsamSetLS outside the insert phase
+            cur.vt.check(cur, "SetLS")
         engine_callbacks.set_ls(cur, value, g)
 
 
@@ -93,6 +99,8 @@ def JetGetLS(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> 
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIsamGetLS outside the insert phase
+            cur.vt.check(cur, "GetLS")
         return engine_callbacks.get_ls(cur, g)
 
 

@@ -40,6 +40,8 @@ def JetSetCursorFilter(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         rgColumnFilters, JET_INDEX_COLUMN, "rgColumnFilters")
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalSetCursorFilter
+            cur.vt.check(cur, "SetCursorFilter")
         engine_filters.set_filter(cur, filters, g)
 
 

@@ -71,7 +71,7 @@ def JetPrereadKeys(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         cur = cursor_for(session, tableid)
         if g not in (C.JET_bitPrereadForward, C.JET_bitPrereadBackward):
             raise_error(C.JET_errInvalidGrbit)
-        if rgpvKeys is None or isinstance(rgpvKeys, (bytes, bytearray, str)):
+        if not isinstance(rgpvKeys, list | tuple):
             raise_error(C.JET_errInvalidParameter, "rgpvKeys must be a list of keys")
         keys = [_args.data(k, "rgpvKeys") or b"" for k in rgpvKeys]
         primary = cur.table.primary_index

@@ -138,6 +138,8 @@ def JetGetCursorInfo(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     level = _level(InfoLevel)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ESE's function tables decide
+            cur.vt.check(cur, "GetCursorInfo")
         engine_stats.cursor_info(session, cur, level)
 
 
@@ -205,6 +207,8 @@ def JetComputeStats(sesid: JET_SESID | int, tableid: JET_TABLEID | int) -> None:
     ``JET_errWriteConflict`` if another session is changing the table's catalog rows."""
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if hasattr(cur, "vt"):  # temporary tables: ErrIllegalComputeStats
+            cur.vt.check(cur, "ComputeStats")
         engine_stats.compute_stats(session, cur)
 
 

@@ -251,6 +251,26 @@ def dup_cursor(cur: Any, grbit: int) -> int:
     return int(cur.dup(grbit))
 
 
+_ALLOWED = {
+    "ComputeStats": (),
+    "RegisterCallback": (),
+    "UnregisterCallback": (),
+    "SetCursorFilter": (),
+    "GetCursorInfo": (BASE,),
+    "SetLS": (SORT_RET, BASE),
+    "GetLS": (SORT_RET, BASE),
+}
+"""Which function tables have these calls (sortapi.cxx vtfndefTTSortIns / TTSortRet /
+TTBase: ErrIllegalComputeStats, ErrIllegalRegisterCallback, ErrIllegalSetCursorFilter,
+ErrIsamGetCursorInfo in TTBase only, ErrIsamSetLS / GetLS outside the insert phase)."""
+
+
+def check(cur: Any, call: str) -> None:
+    """JET_errIllegalOperation unless the cursor's function table has ``call``."""
+    if _state(cur) not in _ALLOWED[call]:
+        illegal(f"Jet{call} on this temporary table")
+
+
 def illegal_info(cur: Any, what: str) -> None:
     """The column / index information functions (ErrIllegalGetTable*Info)."""
 

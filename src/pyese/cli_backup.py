@@ -188,15 +188,15 @@ def _database_files(instance_dir: str) -> list[str]:
 
 
 def _in_use(path: str) -> bool:
-    """Does another opener hold the database file (``DatabaseFile``'s flock)?"""
-    import fcntl
+    """Does another opener hold the database file (``DatabaseFile``'s lock)?"""
+    from pyese.storage import portable
 
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        portable.lock_exclusive(fd)
     except BlockingIOError:
         return True
     finally:

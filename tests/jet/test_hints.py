@@ -239,3 +239,12 @@ def test_idle_errors(s):
         jet.JetIdle(s, 0x1000)
     with expect(jet.JET_errInvalidSesid):
         jet.JetIdle(777777, 0)
+
+
+def test_preread_lists_must_be_lists(s, t):
+    # found by tests/torture/test_bad_input_fuzz.py: a struct where a list belongs is
+    # JET_errInvalidParameter, not a TypeError (C takes an array and its count)
+    with expect(jet.JET_errInvalidParameter):
+        jet.JetPrereadKeys(s, t, 7, jet.JET_bitPrereadForward)
+    with expect(jet.JET_errInvalidParameter):
+        jet.JetPrereadIndexRanges(s, t, [], jet.JET_RECSIZE2(), jet.JET_bitPrereadForward)

@@ -383,7 +383,11 @@ def _external_restore(chk: object, log: object, rgrstmap: list | None, backup_lo
         raise_error(C.JET_errInvalidParameter, "szBackupLogPath and szLogPath are required")
     if low < 0 or high < 0 or (low and high and low > high):
         raise_error(C.JET_errInvalidParameter, "genLow/genHigh")
+    if rgrstmap is not None and not isinstance(rgrstmap, list | tuple):
+        raise_error(C.JET_errInvalidParameter, "rgrstmap must be a list of JET_RSTMAP")
     items = []
+    if rgrstmap is not None and not isinstance(rgrstmap, list | tuple):
+        raise_error(C.JET_errInvalidParameter, "rgrstmap must be a list of JET_RSTMAP")
     for m in rgrstmap or []:
         old = getattr(m, "szDatabaseName", None)
         new = getattr(m, "szNewDatabaseName", None) or old

@@ -71,7 +71,7 @@ def JetPrereadKeys(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         cur = cursor_for(session, tableid)
         if g not in (C.JET_bitPrereadForward, C.JET_bitPrereadBackward):
             raise_error(C.JET_errInvalidGrbit)
-        if rgpvKeys is None or isinstance(rgpvKeys, (bytes, bytearray, str)):
+        if not isinstance(rgpvKeys, list | tuple):
             raise_error(C.JET_errInvalidParameter, "rgpvKeys must be a list of keys")
         keys = [_args.data(k, "rgpvKeys") or b"" for k in rgpvKeys]
         primary = cur.table.primary_index
@@ -107,6 +107,8 @@ def JetPrereadIndexRanges(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         if rgIndexRanges is None:
             raise_error(C.JET_errInvalidParameter, "rgIndexRanges is required")
         ranges = _args.struct_list(rgIndexRanges, JET_INDEX_RANGE, "rgIndexRanges")
+        if rgcolumnidPreread is not None and not isinstance(rgcolumnidPreread, list | tuple):
+            raise_error(C.JET_errInvalidParameter, "rgcolumnidPreread must be a list of int")
         columnids = [_args.integer(c, "rgcolumnidPreread") for c in (rgcolumnidPreread or [])]
         lv = engine_hints.check_lv_columns(cur, columnids)
         if g & C.JET_bitPrereadBackward:

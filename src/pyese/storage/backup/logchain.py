@@ -135,12 +135,13 @@ def verify_log(path: str) -> None:
         raise_error(C.JET_errLogReadVerifyFailure, f"{path}: {exc}")
     pos, size = hdr.size, len(data)
     while pos < size:
-        if data.count(0, pos) == size - pos:
-            return  # the unused rest of a preallocated file
-        if pos + F.RECORD_HEADER_SIZE > size:
-            raise_error(C.JET_errLogReadVerifyFailure, f"{path}: truncated record at {pos}")
-        crc, length, _t = F.RECORD_HEADER.unpack_from(data, pos)
-        end = pos + F.RECORD_HEADER_SIZE + length
-        if end > size or not F.record_crc_ok(data, pos, length, crc):
+        bad = pos + F.RECORD_HEADER_SIZE > size
+        if not bad:
+            crc, length, _t = F.RECORD_HEADER.unpack_from(data, pos)
+            end = pos + F.RECORD_HEADER_SIZE + length
+            bad = end > size or not F.record_crc_ok(data, pos, length, crc)
+        if bad:
+            if data.count(0, pos) == size - pos:
+                return  # the unused rest of a preallocated file
             raise_error(C.JET_errLogReadVerifyFailure, f"{path}: bad record at {pos}")
         pos = end

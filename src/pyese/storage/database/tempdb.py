@@ -27,7 +27,6 @@ counter; callers that walk a tree with :meth:`cursor` hold it for the walk (``lo
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import threading
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ import lmdb
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
+from pyese.storage import portable
 from pyese.storage.database import longkeys as LK
 
 COMMIT_EVERY = 8192
@@ -67,11 +67,12 @@ class TempDatabaseFile:
         directory = os.path.dirname(self.path) or "."
         try:
             os.makedirs(directory, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            flags = os.O_RDWR | os.O_CREAT | portable.O_CLOEXEC | portable.O_BINARY
+            fd = os.open(self.path, flags, 0o600)
         except OSError as exc:
             raise_error(C.JET_errInvalidPath, f"temporary database {self.path}: {exc}")
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            portable.lock_exclusive(fd)
         except BlockingIOError:
             os.close(fd)
             raise_error(C.JET_errTempPathInUse, self.path)

@@ -31,6 +31,7 @@ import threading
 import time
 
 import pyese.jet as jet
+from _results import emit
 from pyese.jethdr import constants as C
 
 VALUE = 32 * 1024
@@ -229,6 +230,8 @@ def main() -> None:
         cp_tp = cp_bytes / med(cp_t)
         bk_tp = nbytes / med(bk_t)
         fb_tp = fb_bytes / med(fb_t)
+        emit("backup_stream_bytes", bk_tp, cp=cp_tp)
+        emit("backup_instance_bytes", fb_tp, cp=cp_tp)
         print(f"cp + sync:          {cp_bytes / 2**20:,.0f} MiB in {med(cp_t):.2f} s = "
               f"{cp_tp / 2**20:,.0f} MiB/s; writers {med(cp_r):,.0f}/s")
         print(f"streaming backup:   {nbytes / 2**20:,.0f} MiB in {med(bk_t):.2f} s = "

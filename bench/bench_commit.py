@@ -15,11 +15,15 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _results import emit, quick  # noqa: E402
+
 from pyese import jet  # noqa: E402
 from pyese.engine.instance.database import database_of  # noqa: E402
 from pyese.engine.instance.instance import SYSTEM  # noqa: E402
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "0.5" if quick() else "2"))
 VALUE = b"v" * 100
 
 
@@ -109,6 +113,7 @@ def main() -> list[tuple[str, float, float]]:
             p = bench_pyese(d1, n)
             s = bench_sqlite(d2, n)
         rows.append((f"durable 1-row commit, {n} thread{'s' if n > 1 else ''}", p, s))
+        emit(f"commit_{n}", p, sqlite3=s)
     print(f"{'benchmark':40} {'pyese/s':>10} {'sqlite3/s':>10} {'ratio':>7}")
     for name, p, s in rows:
         print(f"{name:40} {p:10.0f} {s:10.0f} {p / s:7.2f}")

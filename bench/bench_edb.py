@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _results import emit
+
 SAMPLES = ("basic", "binary", "default", "index", "multi", "text")
 SETS = {"6 samples": [f"{n}.edb" for n in SAMPLES], "SRUDB-win10.dat": ["SRUDB-win10.dat"]}
 DEFAULT_DIR = Path("/work/shared/testdata/edb")
@@ -136,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     results = run(args.dir, args.rounds)
     for set_name, result in results.items():
         peak = result.pop("pyese peak MiB")
+        if "pyese" in result:
+            emit("edb_dump" if set_name == "6 samples" else "edb_dump_srudb", result["pyese"],
+                 libesedb=result.get("libesedb-python", float("nan")),
+                 dissect=result.get("dissect.esedb", float("nan")))
         base = result.get("pyese")
         print(f"bench_edb: dump every table of {set_name} (catalog + all values); "
               f"pyese peak memory {peak:.1f} MiB")

@@ -21,6 +21,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "src"))
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _results import emit  # noqa: E402
+
 import pyese.jet as jet  # noqa: E402
 
 
@@ -87,6 +91,7 @@ def main() -> None:
     print(f"pyese JetCreateIndex:  {n / p:12,.0f} rows/s  ({p:.3f} s)")
     print(f"sqlite3 CREATE INDEX:  {n / q:12,.0f} rows/s  ({q:.3f} s)")
     print(f"ratio sqlite3/pyese:   {p / q:12.1f}x")
+    emit("index_build_rows", n / p, sqlite3=n / q)
 
 
 if __name__ == "__main__":

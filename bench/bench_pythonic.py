@@ -48,6 +48,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 import bench_records as BR  # noqa: E402
+from _results import emit, quick  # noqa: E402
 
 import pyese  # noqa: E402
 
@@ -103,15 +104,27 @@ def bench_layer(root: str, w: BR.Work) -> Result:
                 return rows
             return run
 
+        db.create_table("m", {"id": pyese.Long, "name": pyese.Column(pyese.Text, cp=1200),
+                              "payload": pyese.Binary},
+                        {"primary": pyese.Index("+id", primary=True), "byname": "+name"})
+
+        def insert_many() -> int:
+            return db.insert_many("m", ({"id": i, "name": w.name(i), "payload": w.payload(i)}
+                                        for i in range(w.n)), batch=w.batch)
+
         _timed(res, "insert", w.n, insert)
+        _timed(res, "insert_many", w.n, insert_many)
         _timed(res, "get, in trx", w.n, get)
         _timed(res, "range, columns=", w.scans * w.scan_len, scan(["payload"]))
         _timed(res, "range, full rows", w.scans * w.scan_len, scan(None))
     return res
 
 
-PEER_NAMES = {"insert": "insert", "get, in trx": "seek, in trx",
+PEER_NAMES = {"insert": "insert", "insert_many": "insert", "get, in trx": "seek, in trx",
               "range, columns=": "range scan"}
+# the printed label -> the stable name in ``run_all.py --json`` (peers: the same work)
+JSON_NAMES = {"insert": "py_insert", "insert_many": "py_insert_many", "get, in trx": "py_get",
+              "range, columns=": "py_range_rows", "range, full rows": "py_range_full_rows"}
 
 
 def records(w: BR.Work) -> None:
@@ -123,13 +136,15 @@ def records(w: BR.Work) -> None:
     print(f"\n== records: n={w.n} batch={w.batch} scans={w.scans}x{w.scan_len} ==")
     print(f"{'workload':<18}{'layer':>10}{'jet':>10}{'sqlite3':>10}{'lmdb':>10}"
           f"{'layer/jet':>11}{'layer/sqlite3':>15}{'layer/lmdb':>12}")
-    for label in ("insert", "get, in trx", "range, columns=", "range, full rows"):
+    for label in ("insert", "insert_many", "get, in trx", "range, columns=",
+                  "range, full rows"):
         lay = sides["layer"][label]
         peer = PEER_NAMES.get(label)
         j, s, m = ((sides[k].get(peer, float("nan")) if peer else float("nan"))
                    for k in ("jet", "sqlite3", "lmdb"))
         print(f"{label:<18}{lay:>10.0f}{j:>10.0f}{s:>10.0f}{m:>10.0f}"
               f"{lay / j:>11.2f}{lay / s:>15.3f}{lay / m:>12.3f}")
+        emit(JSON_NAMES[label], lay, sqlite3=s, lmdb=m, jet=j)
     print("layer overhead vs the JET path = 1 - layer/jet (ops/s ratios above)")
 
 
@@ -164,6 +179,7 @@ def genuine() -> None:
                 t0 = time.perf_counter()
                 n_layer = sum(1 for _ in tx.table(name).range(columns=names))
                 layer = n_layer / (time.perf_counter() - t0)
+    emit("py_genuine_range_rows", layer, cli_dump=cli)
     print(f"\n== genuine: {name!r} of SRUDB ({n_cli} rows, {len(cols)} columns) ==")
     print(f"layer range(columns=all) {layer:>9.0f} rows/s   CLI dump reader {cli:>9.0f} rows/s"
           f"   layer/CLI {layer / cli:.2f}")
@@ -256,6 +272,11 @@ def bench_dict(n: int, lookups: int, ranges: int) -> None:
     print(f"{'ManagedEsent (pub.)':<20}" + "".join(f"{MANAGEDESENT[lab]:>19}"
                                                 for lab in labels) + "   published, C#")
     by = {s.name: r for s, r in rows}
+    durable = by.get("pyese durable", {})
+    for label, name in (("random insert", "pdict_set"), ("cached lookup", "pdict_get")):
+        if label in durable:
+            emit(name, durable[label], **{peer: by.get(f"{peer} durable", {}).get(
+                label, float("nan")) for peer in ("sqlitedict", "diskcache", "shelve")})
     print("ratios pyese/peer (same durability):")
     for mode in ("lazy", "durable"):
         ours = by.get(f"pyese {mode}", {})
@@ -303,12 +324,13 @@ def many(n: int, trace: bool = True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-n", type=int, default=5000, help="rows / keys")
+    small = quick()
+    ap.add_argument("-n", type=int, default=1000 if small else 5000, help="rows / keys")
     ap.add_argument("--batch", type=int, default=1000)
-    ap.add_argument("--scans", type=int, default=50)
+    ap.add_argument("--scans", type=int, default=10 if small else 50)
     ap.add_argument("--scan-len", type=int, default=100)
-    ap.add_argument("--lookups", type=int, default=5000)
-    ap.add_argument("--ranges", type=int, default=500)
+    ap.add_argument("--lookups", type=int, default=1000 if small else 5000)
+    ap.add_argument("--ranges", type=int, default=100 if small else 500)
     ap.add_argument("--only", default="records,genuine,dict")
     ap.add_argument("--many", type=int, default=0, help="run only insert_many of N rows")
     ap.add_argument("--no-trace", action="store_true", help="--many: peak RSS instead of "

@@ -34,6 +34,10 @@ import lmdb
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _results import emit, quick  # noqa: E402
+
 from pyese import jet  # noqa: E402
 
 _I32 = struct.Struct("<i")
@@ -80,6 +84,10 @@ class Work:
 
 
 Result = dict[str, float]  # workload -> ops/s
+
+# the printed label -> the stable name in ``run_all.py --json``
+JSON_NAMES = {"insert": "insert", "seek, level 0": "seek", "seek, in trx": "seek_trx",
+              "range scan": "range_rows", "long value": "long_value"}
 
 
 def _timed(results: Result, label: str, ops: int, fn: Callable[[], int | None]) -> None:
@@ -341,12 +349,14 @@ def _lmdb_work(env: lmdb.Environment, w: Work) -> Result:
 
 
 def parse(argv: list[str] | None) -> tuple[Work, bool]:
+    small = quick()
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("-n", type=int, default=20_000, help="rows inserted and point seeks")
+    p.add_argument("-n", type=int, default=3_000 if small else 20_000,
+                   help="rows inserted and point seeks")
     p.add_argument("--batch", type=int, default=1_000, help="rows per insert transaction")
-    p.add_argument("--scans", type=int, default=100)
+    p.add_argument("--scans", type=int, default=20 if small else 100)
     p.add_argument("--scan-len", type=int, default=200)
-    p.add_argument("--lv-count", type=int, default=200)
+    p.add_argument("--lv-count", type=int, default=40 if small else 200)
     p.add_argument("--lv-kib", type=int, default=256)
     p.add_argument("--lv-batch", type=int, default=10, help="long values per transaction")
     p.add_argument("--pyese-only", action="store_true", help="skip sqlite3 and LMDB")
@@ -380,6 +390,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]
         pv, sv, lv = p[label], q[label], m[label]
         print(f"{label:16} {pv:12.0f} {sv:14.0f} {lv:12.0f} {pv / sv:14.3f} {pv / lv:11.3f}")
         rows.append((label, pv, sv, lv))
+        emit(JSON_NAMES[label], pv, sqlite3=sv, lmdb=lv)
     return rows
 
 

@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "src"))
 
 import pyese.jet as jet  # noqa: E402
+from _results import emit  # noqa: E402
 from pyese.engine.cursors.cursor import cursor_for  # noqa: E402
 from pyese.engine.instance.gate import session_call  # noqa: E402
 from pyese.engine.temp import insert_rows, read_rows  # noqa: E402
@@ -216,6 +217,9 @@ def main() -> None:
     def rate(count: int, secs: float) -> str:
         return f"{count / secs:>12,.0f} rows/s"
 
+    emit("sort_fwd_bulk", n / t_fwd, sqlite3=n / t_sqlite, sorted=n / t_sorted)
+    emit("sort_materialized", n / t_mat, sqlite3=n / t_sqlite, sorted=n / t_sorted)
+    emit("sort_jet_calls", m / t_jet, sqlite3=m / t_sqlite_small)
     print(f"  Python sorted                    {rate(n, t_sorted)}")
     print(f"  sqlite3 TEMP TABLE + ORDER BY    {rate(n, t_sqlite)}")
     print(f"  pyese forward-only, bulk         {rate(n, t_fwd)}   "

@@ -23,6 +23,8 @@ import time
 
 import pyese.jet as jet
 
+from _results import emit
+
 THREAD_COUNTS = (1, 2, 4, 8, 16)
 INITIAL = 1_000
 
@@ -225,6 +227,7 @@ def main() -> None:
             retry_counts.append(retries)
         print(f"{n:>7} {rates[0]:>10.0f} {retry_counts[0]:>8} {rates[1]:>10.0f} "
               f"{retry_counts[1]:>8} {rates[0] / rates[1]:>7.3f}")
+        emit(f"transfer_{n}", rates[0], sqlite3=rates[1])
 
 
 if __name__ == "__main__":

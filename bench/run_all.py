@@ -1,19 +1,67 @@
-"""Run every bench/bench_*.py in turn and print their tables."""
+"""Run every bench/bench_*.py in turn and print their tables.
+
+    ./run bench [--quick] [--json FILE] [--only NAME[,NAME]]
+
+``--quick`` asks each bench for a small run (seconds, not minutes); ``--json FILE`` writes
+``{"workload": {"pyese": ops/s, "sqlite3": ..., "lmdb": ..., "ratio_sqlite3": ...}}`` merged
+from every bench (see ``bench/_results.py``). The benches measure pyese as it is installed:
+today the pure-Python source (no compiled mode exists yet).
+"""
 
 from __future__ import annotations
 
+import argparse
 import glob
+import json
 import os
 import subprocess
 import sys
+import tempfile
+
+# arguments that make each bench small under --quick (the benches that read PYESE_BENCH_QUICK
+# pick their own small sizes; these are the ones with only command-line sizes)
+QUICK_ARGS = {
+    "bench_backup.py": ["--size-mib", "8", "--rounds", "1", "--baseline-seconds", "1"],
+    "bench_index_build.py": ["5000"],
+    "bench_sort.py": ["--rows", "20000", "--jet-rows", "5000", "--mem-rows", "20000"],
+    "bench_transfer.py": ["--transfers", "500", "--accounts", "200"],
+    "bench_edb.py": ["--rounds", "2"],
+}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a small run of every bench")
+    ap.add_argument("--json", metavar="FILE", help="write every workload's figures as JSON")
+    ap.add_argument("--only", default="", help="comma-separated bench names (e.g. records)")
+    a = ap.parse_args(argv)
     here = os.path.dirname(os.path.abspath(__file__))
+    print("mode: pure Python (pyese's source run by CPython; no compiled mode exists yet)",
+          flush=True)
+    only = {f"bench_{n}.py" if not n.startswith("bench_") else n
+            for n in a.only.split(",") if n}
     status = 0
-    for path in sorted(glob.glob(os.path.join(here, "bench_*.py"))):
-        print(f"== {os.path.basename(path)}", flush=True)
-        status |= subprocess.run([sys.executable, path]).returncode
+    merged: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="pyese-bench-json-") as tmp:
+        for path in sorted(glob.glob(os.path.join(here, "bench_*.py"))):
+            name = os.path.basename(path)
+            if only and name not in only:
+                continue
+            part = os.path.join(tmp, name + ".json")
+            env = dict(os.environ, PYESE_BENCH_JSON_PART=part)
+            args = []
+            if a.quick:
+                env["PYESE_BENCH_QUICK"] = "1"
+                args = QUICK_ARGS.get(name, [])
+            print(f"== {name}", flush=True)
+            status |= subprocess.run([sys.executable, path, *args], env=env).returncode
+            if os.path.exists(part):
+                with open(part) as f:
+                    merged.update(json.load(f))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(merged, f, indent=1, sort_keys=True)
+        print(f"wrote {len(merged)} workloads to {a.json}")
     return status
 
 

@@ -1,7 +1,9 @@
 """Durable single-row commits per second: pyese vs sqlite3 (WAL, synchronous=FULL).
 
 Each thread has its own session (pyese) or connection (sqlite3) and commits one 100-byte row
-per transaction, durably, for a fixed time. Not a test: run ``python bench/bench_commit.py``.
+per transaction, durably, for a fixed time: pyese through the JET API (JetPrepareUpdate,
+JetSetColumn x2, JetUpdate into a table with a primary index), sqlite3 through an INSERT
+into a table with a primary key. Not a test: run ``python bench/bench_commit.py``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _results import emit, quick  # noqa: E402
 
 from pyese import jet  # noqa: E402
-from pyese.engine.instance.database import database_of  # noqa: E402
-from pyese.engine.instance.instance import SYSTEM  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "0.5" if quick() else "2"))
 VALUE = b"v" * 100
@@ -61,18 +61,27 @@ def bench_pyese(root: str, n: int) -> float:
     jet.JetInit(inst)
     first = jet.JetBeginSession(inst)
     path = os.path.join(root, "bench.db")
-    jet.JetCreateDatabase(first, path)
-    vs = SYSTEM.find_session(first).instance.services.parts["version_store"]
+    db0 = jet.JetCreateDatabase(first, path)
+    t0 = jet.JetCreateTable(first, db0, "t")
+    jet.JetAddColumn(first, t0, "k", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypBinary))
+    jet.JetAddColumn(first, t0, "v", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypBinary))
+    jet.JetCreateIndex(first, t0, "primary", jet.JET_bitIndexPrimary, "+k\0\0")
+    jet.JetCloseTable(first, t0)
 
     def work(i: int):
         sesid = jet.JetBeginSession(inst)
         dbid = jet.JetOpenDatabase(sesid, path)
-        session = SYSTEM.find_session(sesid)
-        db = database_of(session, dbid)
+        t = jet.JetOpenTable(sesid, dbid, "t")
+        ck = jet.JetGetTableColumnInfo(sesid, t, "k").columnid
+        cv = jet.JetGetTableColumnInfo(sesid, t, "v").columnid
 
         def step(c: int) -> None:
+            # the same work as sqlite3's INSERT: a row through the JET API, durable commit
             jet.JetBeginTransaction(sesid)
-            vs.put(session, db, 1, b"%02d%09d" % (i, c), VALUE)
+            jet.JetPrepareUpdate(sesid, t, jet.JET_prepInsert)
+            jet.JetSetColumn(sesid, t, ck, b"%02d%09d" % (i, c))
+            jet.JetSetColumn(sesid, t, cv, VALUE)
+            jet.JetUpdate(sesid, t)
             jet.JetCommitTransaction(sesid)
 
         return step

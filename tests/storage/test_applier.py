@@ -97,6 +97,30 @@ def test_many_records_batch_into_one_apply(env):
     assert len(got) == 199 and b"k0000" not in got
 
 
+def test_durable_commits_coalesce_into_one_apply_while_nobody_waits(env):
+    # A lone durable committer pays the log fsync only: the applier holds durable records
+    # for up to apply_delay so that later commits join one LMDB write (and fsync).
+    log, applier, db = env(apply_delay=3600.0)
+    applier.attach(1, db.path, db)
+    positions = []
+    for i in range(5):
+        positions.append(applier.commit(i, {1: [put(i)]}))
+        log.flush(positions[-1])  # each commit durable on its own, as JetCommitTransaction
+    assert applier.batches == 0 and contents(db) == {}  # held back, not applied one by one
+    assert applier.wait_applied(positions[-1], timeout=60)  # a waiter makes it urgent
+    assert applier.batches == 1
+    assert len(contents(db)) == 5
+
+
+def test_drain_does_not_wait_out_the_apply_delay(env):
+    log, applier, db = env(apply_delay=3600.0)
+    applier.attach(1, db.path, db)
+    lg = applier.commit(1, {1: [put(1)]})
+    log.flush(lg)
+    assert applier.drain() == lg
+    assert contents(db) == {b"k0001": b"v1"}
+
+
 def test_checkpoint_follows_applied_and_lists_attachments(env):
     log, applier, db = env()
     ckpt = read_checkpoint(checkpoint_path(os.path.dirname(db.path), "edb"))

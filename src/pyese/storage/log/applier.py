@@ -24,6 +24,15 @@ position. Readers use it to know, for each file snapshot, whether the batch is i
 ``commit(..., logged)`` calls ``logged(lgpos)`` under the applier's lock right after the
 append, so a commit is known to the engine before any batch holding it is announced.
 
+Coalescing. A lone durable committer must pay one fsync (its log flush, the durability
+point), not two: if every commit were applied at once, each would also cost an LMDB
+write-transaction fsync competing with the next commit's log fsync for the disk. So once
+queued records are durable in the log the thread waits up to ``apply_delay`` seconds for
+more to join the batch (one LMDB commit and one fsync for all of them), unless the batch is
+full, the applier is stopping, or someone waits for the apply (``wait_applied``, ``drain``,
+``detach``: ``_urgent`` counts them). Readers are not affected: until ``on_applied`` the
+versions stay in memory and the read path merges them.
+
 With ``force_flush`` (default) the thread flushes the log itself when queued records are
 not yet durable, so lazy commits reach the databases within one group flush; otherwise
 it waits for someone else's flush (a flush listener wakes it).
@@ -39,7 +48,7 @@ log flush failure, a checkpoint write failure) stops the thread; ``failed`` hold
 JetError and ``commit``/``attach``/``detach``/``drain`` raise it.
 
 Locking: ``self._lock`` (``self._cond``) guards ``_queue``, ``_submitted``, ``_applied``,
-``_failed``, ``_stopping``, ``_ckpt_state``; appends to the log happen under it so queue
+``_failed``, ``_stopping``, ``_ckpt_state``, ``_urgent``, ``_coalesce_until``; appends to the log happen under it so queue
 order is log order (lock order: applier lock, then log writer lock). ``_dbs`` (dbnum ->
 attachment and open database) belongs to the applier thread. ``_ckpt_lock`` serialises
 checkpoint writes.
@@ -48,6 +57,7 @@ checkpoint writes.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -88,6 +98,7 @@ class Applier:
                  on_applying: Callable[[dict[int, LGPOS], LGPOS], None] | None = None,
                  circular: bool | None = None, checkpoint_bytes: int = 4 << 20,
                  force_flush: bool = True, batch_records: int = 4096,
+                 apply_delay: float = 0.010,
                  faults: FaultInjector = NO_FAULTS, start: bool = True) -> None:
         self._log = log
         self._checkpoint_file = checkpoint_file
@@ -97,6 +108,9 @@ class Applier:
         self._checkpoint_bytes = checkpoint_bytes
         self._force_flush = force_flush
         self._batch_records = batch_records
+        self._apply_delay = apply_delay
+        self._urgent = 0
+        self._coalesce_until: float | None = None
         self._faults = faults
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -204,9 +218,14 @@ class Applier:
     def wait_applied(self, lgpos: LGPOS, timeout: float | None = None) -> bool:
         """Wait until ``lgpos`` is applied (True) or the applier failed / timed out (False)."""
         with self._cond:
-            return self._cond.wait_for(
-                lambda: self._applied >= lgpos or self._failed is not None, timeout
-            ) and self._failed is None
+            self._urgent += 1
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(
+                    lambda: self._applied >= lgpos or self._failed is not None, timeout
+                ) and self._failed is None
+            finally:
+                self._urgent -= 1
 
     def drain(self) -> LGPOS:
         """Flush the log, wait until everything queued is applied, write a checkpoint;
@@ -217,7 +236,13 @@ class Applier:
                 raise self._failed
         self._log.flush(target)
         with self._cond:
-            self._cond.wait_for(lambda: self._applied >= target or self._failed is not None)
+            self._urgent += 1
+            self._cond.notify_all()
+            try:
+                self._cond.wait_for(
+                    lambda: self._applied >= target or self._failed is not None)
+            finally:
+                self._urgent -= 1
             if self._failed is not None:
                 raise self._failed
         self._write_checkpoint(force=True)
@@ -285,6 +310,11 @@ class Applier:
                     if self._queue:
                         flushed = self._log.flushed_lgpos
                         if self._queue[0].lgpos <= flushed:
+                            left = self._coalesce_left()
+                            if left > 0:
+                                self._cond.wait(left)
+                                continue
+                            self._coalesce_until = None
                             break
                         if self._force_flush:
                             flush_to = self._queue[-1].lgpos
@@ -327,6 +357,17 @@ class Applier:
             except BaseException as exc:
                 self._fail(exc)
                 return
+
+    def _coalesce_left(self) -> float:
+        """Seconds the thread should still wait for more records to join the batch (see
+        Coalescing in the module docstring); 0 to apply now. Caller holds ``_lock``."""
+        if (self._apply_delay <= 0 or self._urgent or self._stopping
+                or len(self._queue) >= self._batch_records):
+            return 0.0
+        now = time.monotonic()
+        if self._coalesce_until is None:
+            self._coalesce_until = now + self._apply_delay
+        return self._coalesce_until - now
 
     def _positions_before(self, batch: list[_Entry]) -> dict[int, LGPOS]:
         """dbnum -> the applied position its file holds before ``batch``, for each

@@ -30,8 +30,9 @@ import tempfile
 import threading
 import time
 
-import pyese.jet as jet
 from _results import emit
+
+import pyese.jet as jet
 from pyese.jethdr import constants as C
 
 VALUE = 32 * 1024

@@ -39,8 +39,9 @@ from collections.abc import Iterable, Iterator
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "src"))
 
-import pyese.jet as jet  # noqa: E402
 from _results import emit  # noqa: E402
+
+import pyese.jet as jet  # noqa: E402
 from pyese.engine.cursors.cursor import cursor_for  # noqa: E402
 from pyese.engine.instance.gate import session_call  # noqa: E402
 from pyese.engine.temp import insert_rows, read_rows  # noqa: E402

@@ -21,9 +21,9 @@ import tempfile
 import threading
 import time
 
-import pyese.jet as jet
-
 from _results import emit
+
+import pyese.jet as jet
 
 THREAD_COUNTS = (1, 2, 4, 8, 16)
 INITIAL = 1_000

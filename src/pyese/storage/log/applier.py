@@ -49,7 +49,8 @@ JetError and ``commit``/``attach``/``detach``/``drain`` raise it.
 
 Locking: ``self._lock`` (``self._cond``) guards ``_queue``, ``_submitted``, ``_applied``,
 ``_failed``, ``_stopping``, ``_ckpt_state``, ``_urgent``, ``_coalesce_until``;
-appends to the log happen under it so queue order is log order (lock order: applier lock, then log writer lock). ``_dbs`` (dbnum ->
+appends to the log happen under it so queue order is log order (lock order: applier lock,
+then log writer lock). ``_dbs`` (dbnum ->
 attachment and open database) belongs to the applier thread. ``_ckpt_lock`` serialises
 checkpoint writes.
 """

@@ -121,7 +121,7 @@ def has_callbacks(cur: Any) -> bool:
 
 def reentrant(session: Session) -> bool:
     """Is the calling thread inside a callback of ``session``? (The gate lets it in.)"""
-    return session in getattr(_local, "sessions", ())
+    return bool(session.in_callback) and session in getattr(_local, "sessions", ())
 
 
 @contextmanager
@@ -130,9 +130,11 @@ def _inside(session: Session) -> Iterator[None]:
     if stack is None:
         stack = _local.sessions = []
     stack.append(session)
+    session.in_callback += 1
     try:
         yield
     finally:
+        session.in_callback -= 1
         stack.pop()
 
 

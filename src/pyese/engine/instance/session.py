@@ -79,13 +79,20 @@ class Session:
         self.instance = instance
         self.id = instance.system.next_sesid()
         self.lock = threading.Lock()
+        self.api_lock = threading.Lock()
+        """Held by the one thread inside a JET call with this session (the gate's atomic
+        0 -> 1, taken without waiting); ``in_api`` mirrors it for observers."""
         self.procid = 0
-        # Guarded by self.lock:
+        # Written only by the holder of self.api_lock (read by anyone):
         self.in_api = 0
         self.api_thread = 0
+        # Guarded by self.lock:
         self.context = CONTEXT_NULL
         self.context_thread = 0
         # Owned by the thread inside the API (in_api == 1):
+        self.in_callback = 0
+        """How many callbacks of this session are running (the gate's fast path: with 0
+        no thread can be re-entering from a callback)."""
         self.level = 0
         self.trx_context_is_session_context = False
         self.trx_context = 0
@@ -111,18 +118,18 @@ class Session:
     # -- the gate's part ------------------------------------------------------------
 
     def try_enter(self) -> bool:
-        """Atomic 0 -> 1 of ``in_api`` (ESE AtomicIncrement of m_cInJetAPI); False if busy."""
-        with self.lock:
-            if self.in_api:
-                return False
-            self.in_api = 1
-            self.api_thread = threading.get_ident()
-            return True
+        """Atomic 0 -> 1 of ``in_api`` (ESE AtomicIncrement of m_cInJetAPI): a non-blocking
+        acquire of ``api_lock``; False if busy."""
+        if not self.api_lock.acquire(False):
+            return False
+        self.in_api = 1
+        self.api_thread = threading.get_ident()
+        return True
 
     def leave(self) -> None:
-        with self.lock:
-            self.in_api = 0
-            self.api_thread = 0
+        self.in_api = 0
+        self.api_thread = 0
+        self.api_lock.release()
         inst = self.instance
         if inst.term_in_progress:
             with inst.lock:
@@ -407,6 +414,10 @@ def find_session(sesid: object) -> Session:
 
     Raises ``JET_errInvalidSesid`` for a handle that names no live session.
     """
+    if isinstance(sesid, int) and sesid.__class__ is not bool:
+        session = SYSTEM.sessions.get(sesid)  # the hot path: a live handle
+        if session.__class__ is Session:
+            return session  # type: ignore[return-value]
     session = SYSTEM.find_session(sesid)
     if not isinstance(session, Session):
         raise_error(C.JET_errInvalidSesid)

@@ -111,3 +111,33 @@ def test_ascii_letters_order_like_windows(a: str, b: str) -> None:
 def test_nfkd_expansion() -> None:
     assert sk("\ufb01") == sk("fi")  # ligature, compatibility decomposition
     assert unicodedata.normalize("NFKD", "\ufb01") == "fi"
+
+
+_FLAG_CHOICES = [T.LCMAP_SORTKEY | f for f in (
+    0, T.NORM_IGNORECASE, T.NORM_IGNORESYMBOLS, T.SORT_STRINGSORT,
+    T.NORM_IGNORECASE | T.NORM_IGNORENONSPACE | T.NORM_IGNOREKANATYPE | T.NORM_IGNOREWIDTH)]
+
+
+@given(st.text(min_size=0, max_size=12), st.sampled_from(_FLAG_CHOICES))
+def test_precomputed_character_table_gives_the_general_paths_weights(text, flags):
+    # sort_key's fast path (per-character weights precomputed per flag set) must give the
+    # same bytes as the general per-unit loop whenever it applies
+    ignore_symbols = bool(flags & T.NORM_IGNORESYMBOLS)
+    string_sort = bool(flags & T.SORT_STRINGSORT)
+    mask = 0xFF
+    if flags & T.NORM_IGNORECASE:
+        mask &= ~(T._CASE_UPPER | T._CASE_SUBSCRIPT)
+    if flags & T.NORM_IGNOREWIDTH:
+        mask &= ~T._CASE_WIDTH
+    if flags & T.NORM_IGNOREKANATYPE:
+        mask &= ~T._CASE_KATAKANA
+    fast = T._simple_units(text, ignore_symbols, string_sort, mask)
+    primary, diacritics, cases, special = T._weigh(text, ignore_symbols, string_sort, mask)
+    if fast is not None:
+        assert fast == (bytes(primary), bytes(diacritics), bytes(cases))
+        assert special == b""
+
+
+def test_fast_path_covers_plain_names_and_falls_back_for_punctuation():
+    assert T._simple_units("n00001234", False, False, 0xFF) is not None
+    assert T._simple_units("co-op", False, False, 0xFF) is None  # '-' is a special weight

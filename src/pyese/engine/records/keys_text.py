@@ -226,11 +226,77 @@ def _map_code_point(cp: int) -> _Mapping:
     return (tuple(units), carry)
 
 
-def _trim_plain(weights: bytearray) -> bytes:
+def _trim_plain(weights: bytes | bytearray) -> bytes:
     end = len(weights)
     while end and weights[end - 1] == _CASE_PLAIN:
         end -= 1
     return bytes(weights[:end])
+
+
+def _weigh(text: str, ignore_symbols: bool, string_sort: bool,
+           case_mask: int) -> tuple[bytearray, bytearray, bytearray, bytearray]:
+    """The general path: the primary, diacritic, case and special weights of ``text``."""
+    primary = bytearray()
+    diacritics = bytearray()
+    cases = bytearray()
+    special = bytearray()
+    position = 0
+    for cp in map(ord, text):
+        units, carry = _map_code_point(cp)
+        if carry and diacritics:
+            diacritics[-1] = min(0xFF, diacritics[-1] + carry)
+        for kind, weights, diacritic, case in units:
+            if kind != _ALNUM and ignore_symbols:
+                continue
+            if kind == _PUNCT and not string_sort:
+                special += bytes((2 + position // 250, 2 + position % 250)) + weights
+                continue
+            primary += weights
+            diacritics.append(diacritic)
+            cases.append(case & case_mask)
+            position += 1
+    return primary, diacritics, cases, special
+
+
+# Precomputed per-character weights for the common case. A *simple* character maps to
+# exactly one unit, carries no diacritic onto the previous one, and under the given flags
+# is neither ignored nor a special (punctuation) weight: its primary weight, diacritic and
+# masked case byte can be joined without the per-unit loop above. The table is keyed by the
+# flag bits that change the answer and filled lazily (bounded by the code points seen).
+_SimpleEntry = tuple[bytes, int, int] | None
+_SIMPLE: dict[tuple[bool, bool, int], dict[str, _SimpleEntry]] = {}
+
+
+def _simple_entry(ch: str, ignore_symbols: bool, string_sort: bool,
+                  case_mask: int) -> _SimpleEntry:
+    units, carry = _map_code_point(ord(ch))
+    if carry or len(units) != 1:
+        return None
+    kind, weights, diacritic, case = units[0]
+    if (kind != _ALNUM and ignore_symbols) or (kind == _PUNCT and not string_sort):
+        return None
+    return (weights, diacritic, case & case_mask)
+
+
+def _simple_units(text: str, ignore_symbols: bool, string_sort: bool,
+                  case_mask: int) -> tuple[bytes, bytes, bytes] | None:
+    """(primary, diacritics, cases) of ``text`` when every character is simple (same bytes
+    as :func:`_weigh` with no special weights), else None."""
+    flags = (ignore_symbols, string_sort, case_mask)
+    table = _SIMPLE.get(flags)
+    if table is None:
+        table = _SIMPLE.setdefault(flags, {})
+    entries: list[tuple[bytes, int, int]] = []
+    for ch in text:
+        if ch in table:
+            e = table[ch]
+        else:
+            e = table[ch] = _simple_entry(ch, ignore_symbols, string_sort, case_mask)
+        if e is None:
+            return None
+        entries.append(e)
+    return (b"".join([e[0] for e in entries]), bytes([e[1] for e in entries]),
+            bytes([e[2] for e in entries]))
 
 
 def sort_key(data: bytes, flags: int = LCMAP_FLAGS_DEFAULT, locale: str = "") -> bytes:
@@ -252,25 +318,16 @@ def sort_key(data: bytes, flags: int = LCMAP_FLAGS_DEFAULT, locale: str = "") ->
         case_mask &= ~_CASE_WIDTH
     if flags & NORM_IGNOREKANATYPE:
         case_mask &= ~_CASE_KATAKANA
-    primary = bytearray()
-    diacritics = bytearray()
-    cases = bytearray()
-    special = bytearray()
-    position = 0
-    for cp in map(ord, text):
-        units, carry = _map_code_point(cp)
-        if carry and diacritics:
-            diacritics[-1] = min(0xFF, diacritics[-1] + carry)
-        for kind, weights, diacritic, case in units:
-            if kind != _ALNUM and ignore_symbols:
-                continue
-            if kind == _PUNCT and not string_sort:
-                special += bytes((2 + position // 250, 2 + position % 250)) + weights
-                continue
-            primary += weights
-            diacritics.append(diacritic)
-            cases.append(case & case_mask)
-            position += 1
+    primary: bytes | bytearray
+    diacritics: bytes | bytearray
+    cases: bytes | bytearray
+    fast = _simple_units(text, ignore_symbols, string_sort, case_mask)
+    if fast is not None:
+        primary, diacritics, cases = fast
+        special = bytearray()
+    else:
+        primary, diacritics, cases, special = _weigh(text, ignore_symbols, string_sort,
+                                                     case_mask)
     key = bytearray(primary)
     key.append(1)
     if not flags & (NORM_IGNORENONSPACE | LINGUISTIC_IGNOREDIACRITIC):

@@ -10,6 +10,8 @@ from pyese.jethdr.errors import raise_error
 
 def grbit(value: object) -> int:
     """A grbit as an unsigned 32-bit int; ``JET_errInvalidGrbit`` if it is not one."""
+    if value.__class__ is int and 0 <= value <= 0xFFFFFFFF:  # type: ignore[operator]
+        return value  # type: ignore[return-value]  # the common case, one test
     if isinstance(value, bool) or not isinstance(value, int):
         raise_error(C.JET_errInvalidGrbit, f"grbit must be an int, not {type(value).__name__}")
     if value < 0:
@@ -21,6 +23,8 @@ def grbit(value: object) -> int:
 
 def integer(value: object, name: str) -> int:
     """An integer argument; ``JET_errInvalidParameter`` otherwise."""
+    if value.__class__ is int:
+        return value  # type: ignore[return-value]  # the common case, one test
     if isinstance(value, bool) or not isinstance(value, int):
         raise_error(C.JET_errInvalidParameter, f"{name} must be an int")
     return value
@@ -49,6 +53,8 @@ def struct_list(value: object, cls: type | tuple[type, ...], name: str) -> list[
 
 def data(value: object, name: str = "pvData") -> bytes | None:
     """Column data: bytes-like or None; ``JET_errInvalidParameter`` otherwise."""
+    if value.__class__ is bytes:
+        return value  # type: ignore[return-value]  # the common case: no copy
     if value is None:
         return None
     if isinstance(value, bytes | bytearray | memoryview):

@@ -29,8 +29,9 @@ point), not two: if every commit were applied at once, each would also cost an L
 write-transaction fsync competing with the next commit's log fsync for the disk. So once
 queued records are durable in the log the thread waits up to ``apply_delay`` seconds for
 more to join the batch (one LMDB commit and one fsync for all of them), unless the batch is
-full, the applier is stopping, or someone waits for the apply (``wait_applied``, ``drain``,
-``detach``: ``_urgent`` counts them). Readers are not affected: until ``on_applied`` the
+full, the applier is stopping, the log moved to a new generation (the checkpoint, and log
+truncation behind it, advance at once as before), or someone waits for the apply
+(``wait_applied``, ``drain``, ``detach``: ``_urgent`` counts them). Readers are not affected: until ``on_applied`` the
 versions stay in memory and the read path merges them.
 
 With ``force_flush`` (default) the thread flushes the log itself when queued records are
@@ -363,7 +364,8 @@ class Applier:
         """Seconds the thread should still wait for more records to join the batch (see
         Coalescing in the module docstring); 0 to apply now. Caller holds ``_lock``."""
         if (self._apply_delay <= 0 or self._urgent or self._stopping
-                or len(self._queue) >= self._batch_records):
+                or len(self._queue) >= self._batch_records
+                or self._queue[-1].lgpos.generation != self._applied.generation):
             return 0.0
         now = time.monotonic()
         if self._coalesce_until is None:

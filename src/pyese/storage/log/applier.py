@@ -31,8 +31,8 @@ queued records are durable in the log the thread waits up to ``apply_delay`` sec
 more to join the batch (one LMDB commit and one fsync for all of them), unless the batch is
 full, the applier is stopping, the log moved to a new generation (the checkpoint, and log
 truncation behind it, advance at once as before), or someone waits for the apply
-(``wait_applied``, ``drain``, ``detach``: ``_urgent`` counts them). Readers are not affected: until ``on_applied`` the
-versions stay in memory and the read path merges them.
+(``wait_applied``, ``drain``, ``detach``: ``_urgent`` counts them). Readers are not
+affected: until ``on_applied`` the versions stay in memory and the read path merges them.
 
 With ``force_flush`` (default) the thread flushes the log itself when queued records are
 not yet durable, so lazy commits reach the databases within one group flush; otherwise

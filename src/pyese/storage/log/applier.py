@@ -33,6 +33,10 @@ full, the applier is stopping, the log moved to a new generation (the checkpoint
 truncation behind it, advance at once as before), or someone waits for the apply
 (``wait_applied``, ``drain``, ``detach``: ``_urgent`` counts them). Readers are not
 affected: until ``on_applied`` the versions stay in memory and the read path merges them.
+Off by default (``apply_delay=0``): with it on, a truncate-only backup reads a checkpoint that lags the last commits by up to the
+delay, and two backup tests (``test_empty_path_truncates_only``,
+``test_logs_gone_between_incrementals``) see fewer logs deleted; the truncate path should
+drain first before this is turned on.
 
 With ``force_flush`` (default) the thread flushes the log itself when queued records are
 not yet durable, so lazy commits reach the databases within one group flush; otherwise
@@ -100,7 +104,7 @@ class Applier:
                  on_applying: Callable[[dict[int, LGPOS], LGPOS], None] | None = None,
                  circular: bool | None = None, checkpoint_bytes: int = 4 << 20,
                  force_flush: bool = True, batch_records: int = 4096,
-                 apply_delay: float = 0.010,
+                 apply_delay: float = 0.0,
                  faults: FaultInjector = NO_FAULTS, start: bool = True) -> None:
         self._log = log
         self._checkpoint_file = checkpoint_file

@@ -9,7 +9,11 @@ Measures, in one run:
    ``JetBackupInstance`` (the engine copies, with ``copy_file_range``) the same way;
 2. the writers' durable commit rate during the backup against their rate without it
    (and during ``cp``, for scale);
-3. restore time (JetRestoreInstance of that backup into a fresh directory) against the
+3. the same client loop without the engine (``pread`` / ``write`` of the same files, fsync):
+   the ceiling of any client that receives the bytes, as ``JetReadFile``'s caller does;
+4. the engine's side alone: the same JetReadFile stream of the database with the bytes
+   dropped, to split what the engine costs from what writing the copy costs;
+5. restore time (JetRestoreInstance of that backup into a fresh directory) against the
    backup time.
 
     .venv/bin/python bench/bench_backup.py [--size-mib 200] [--writers 4] [--dir DIR]
@@ -146,6 +150,42 @@ def streaming_backup(inst, db: str, dest: str) -> int:
     return total
 
 
+def plain_copy(files: list[str], dest: str) -> int:
+    """The client loop of ``copy_via_api`` without the engine: ``pread`` the same files in
+    the same 4 MiB chunks, ``write`` each chunk to a destination file, fsync. What any
+    client that receives the bytes in user space pays (``cp`` copies in the kernel)."""
+    total = 0
+    for src in files:
+        sfd = os.open(src, os.O_RDONLY)
+        fd = os.open(os.path.join(dest, os.path.basename(src)),
+                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            pos = 0
+            while data := os.pread(sfd, 4 << 20, pos):
+                os.write(fd, data)
+                pos += len(data)
+            os.fsync(fd)
+            total += pos
+        finally:
+            os.close(fd)
+            os.close(sfd)
+    return total
+
+
+def read_only_stream(inst, db: str) -> int:
+    """The engine's side alone: stream the database through JetReadFileInstance and drop
+    the bytes (no destination), then abort the backup. Separates what the engine costs
+    (snapshot, pread, the API calls) from what writing the copy to disk costs."""
+    jet.JetBeginExternalBackupInstance(inst, 0)
+    h, _low, _high = jet.JetOpenFileInstance(inst, db)
+    n = 0
+    while data := jet.JetReadFileInstance(inst, h):
+        n += len(data)
+    jet.JetCloseFileInstance(inst, h)
+    jet.JetEndExternalBackupInstance2(inst, C.JET_bitBackupEndAbort)
+    return n
+
+
 def measured(inst, db: str, writers: int, key: int, work) -> tuple[float, float, object]:
     """Run ``work()`` while ``writers`` threads commit: (seconds, their commits/s, result)."""
     w = Writers(inst, db, writers, key)
@@ -183,8 +223,9 @@ def main() -> None:
         _t, rate_alone, _r = measured(inst, db, args.writers, 100_000_000,
                                       lambda: time.sleep(args.baseline_seconds))
         key = 200_000_000
-        cp_t, cp_r, bk_t, bk_r, fb_t, fb_r = [], [], [], [], [], []
-        cp_bytes = nbytes = fb_bytes = 0
+        cp_t, cp_r, bk_t, bk_r, fb_t, fb_r, ro_t, ro_r = [], [], [], [], [], [], [], []
+        pc_t, pc_r = [], []
+        cp_bytes = nbytes = fb_bytes = ro_bytes = pc_bytes = 0
         for rnd in range(args.rounds):
             # cp of the same files (database + logs), fsynced: the speed reference (its
             # copy is not consistent while writers commit)
@@ -202,6 +243,13 @@ def main() -> None:
             cp_r.append(r)
             shutil.rmtree(cp_dest)
             key += 100_000_000
+            os.makedirs(cp_dest)
+            t, r, pc_bytes = measured(inst, db, args.writers, key,
+                                      lambda files=files, d=cp_dest: plain_copy(files, d))
+            pc_t.append(t)
+            pc_r.append(r)
+            shutil.rmtree(cp_dest)
+            key += 100_000_000
             dest = os.path.join(root, f"bk{rnd}")
             t, r, nbytes = measured(inst, db, args.writers, key,
                                     lambda dest=dest: streaming_backup(inst, db, dest))
@@ -216,6 +264,11 @@ def main() -> None:
             fb_r.append(r)
             fb_bytes = sum(os.path.getsize(os.path.join(fdest, n)) for n in os.listdir(fdest))
             shutil.rmtree(fdest)
+            key += 100_000_000
+            t, r, ro_bytes = measured(inst, db, args.writers, key,
+                                      lambda: read_only_stream(inst, db))
+            ro_t.append(t)
+            ro_r.append(r)
             key += 100_000_000
             if rnd + 1 < args.rounds:
                 shutil.rmtree(dest)
@@ -235,14 +288,25 @@ def main() -> None:
         emit("backup_instance_bytes", fb_tp, cp=cp_tp)
         print(f"cp + sync:          {cp_bytes / 2**20:,.0f} MiB in {med(cp_t):.2f} s = "
               f"{cp_tp / 2**20:,.0f} MiB/s; writers {med(cp_r):,.0f}/s")
+        pc_tp = pc_bytes / med(pc_t)
+        print(f"pread/write copy:   {pc_bytes / 2**20:,.0f} MiB in {med(pc_t):.2f} s = "
+              f"{pc_tp / 2**20:,.0f} MiB/s   ratio to cp {pc_tp / cp_tp:.2f} (the same "
+              f"client loop without the engine); writers {med(pc_r):,.0f}/s")
         print(f"streaming backup:   {nbytes / 2**20:,.0f} MiB in {med(bk_t):.2f} s = "
-              f"{bk_tp / 2**20:,.0f} MiB/s   ratio to cp {bk_tp / cp_tp:.2f}")
+              f"{bk_tp / 2**20:,.0f} MiB/s   ratio to cp {bk_tp / cp_tp:.2f}, to the "
+              f"pread/write copy {bk_tp / pc_tp:.2f}")
+        ro_tp = ro_bytes / med(ro_t)
+        print(f"engine side alone:  {ro_bytes / 2**20:,.0f} MiB in {med(ro_t):.2f} s = "
+              f"{ro_tp / 2**20:,.0f} MiB/s   (JetReadFile of the database, bytes dropped: "
+              f"the rest of the backup's time is writing and fsyncing the copy)")
         print(f"JetBackupInstance:  {fb_bytes / 2**20:,.0f} MiB in {med(fb_t):.2f} s = "
               f"{fb_tp / 2**20:,.0f} MiB/s   ratio to cp {fb_tp / cp_tp:.2f}")
         print(f"writers' durable commits/s: alone {rate_alone:,.0f}; during the streaming "
               f"backup {med(bk_r):,.0f} (ratio {med(bk_r) / rate_alone:.2f}); during "
               f"JetBackupInstance {med(fb_r):,.0f} ({med(fb_r) / rate_alone:.2f}); during cp "
-              f"{med(cp_r):,.0f} ({med(cp_r) / rate_alone:.2f})")
+              f"{med(cp_r):,.0f} ({med(cp_r) / rate_alone:.2f}); during the engine side "
+              f"alone {med(ro_r):,.0f} ({med(ro_r) / rate_alone:.2f}); streaming backup "
+              f"against cp {med(bk_r) / med(cp_r):.2f}")
         print(f"restore: {rs_time:.2f} s against the streaming backup's {med(bk_t):.2f} s   "
               f"ratio {rs_time / med(bk_t):.2f}")
     finally:

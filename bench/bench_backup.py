@@ -242,20 +242,20 @@ def main() -> None:
             cp_t.append(t)
             cp_r.append(r)
             shutil.rmtree(cp_dest)
-            key += 100_000_000
+            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
             os.makedirs(cp_dest)
             t, r, pc_bytes = measured(inst, db, args.writers, key,
                                       lambda files=files, d=cp_dest: plain_copy(files, d))
             pc_t.append(t)
             pc_r.append(r)
             shutil.rmtree(cp_dest)
-            key += 100_000_000
+            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
             dest = os.path.join(root, f"bk{rnd}")
             t, r, nbytes = measured(inst, db, args.writers, key,
                                     lambda dest=dest: streaming_backup(inst, db, dest))
             bk_t.append(t)
             bk_r.append(r)
-            key += 100_000_000
+            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
             fdest = os.path.join(root, f"fb{rnd}")
             os.makedirs(fdest)
             t, r, _ = measured(inst, db, args.writers, key,
@@ -264,12 +264,12 @@ def main() -> None:
             fb_r.append(r)
             fb_bytes = sum(os.path.getsize(os.path.join(fdest, n)) for n in os.listdir(fdest))
             shutil.rmtree(fdest)
-            key += 100_000_000
+            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
             t, r, ro_bytes = measured(inst, db, args.writers, key,
                                       lambda: read_only_stream(inst, db))
             ro_t.append(t)
             ro_r.append(r)
-            key += 100_000_000
+            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
             if rnd + 1 < args.rounds:
                 shutil.rmtree(dest)
         jet.JetEndSession(s, 0)

@@ -57,10 +57,15 @@ def _faults(instance: Instance) -> FaultInjector:
 
 
 def truncate_only(instance: Instance) -> list[str]:
-    """Delete the logs the checkpoint no longer needs (none with circular logging)."""
+    """Delete the logs the checkpoint no longer needs (none with circular logging).
+
+    The applier is drained first so the checkpoint is current (it is otherwise written
+    lazily, and a lagging one would keep logs nothing needs: the truncation then depended
+    on the applier's timing)."""
     st = storage_of(instance)
     if st.log is None or st.log.circular or st.applier is None:
         return []
+    st.applier.drain()
     ck = st.applier.checkpoint_lgpos
     if ck is None:
         return []

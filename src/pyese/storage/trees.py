@@ -66,3 +66,13 @@ class TreeSnapshot(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def iterate_cursor(cur: TreeCursor, start: bytes = b"",
+                   stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+    """(key, value) pairs of ``cur``'s tree from ``start`` (inclusive) to ``stop``
+    (exclusive, None: to the end): the one loop every ``TreeSnapshot.iterate`` shares."""
+    node = cur.seek_ge(start)
+    while node is not None and (stop is None or node[0] < stop):
+        yield node
+        node = cur.next()

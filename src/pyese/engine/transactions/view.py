@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pyese.engine.instance.session import Session
 from pyese.storage import threadstats
 from pyese.storage.threadstats import PAGE_REFERENCED
-from pyese.storage.trees import TreeCursor
+from pyese.storage.trees import TreeCursor, iterate_cursor
 
 if TYPE_CHECKING:
     from pyese.engine.transactions.versionstore import VersionStore
@@ -41,11 +41,7 @@ class SessionView:
     def iterate(
         self, objid: int, start: bytes = b"", stop: bytes | None = None
     ) -> Iterator[tuple[bytes, bytes]]:
-        cur = self.cursor(objid)
-        node = cur.seek_ge(start)
-        while node is not None and (stop is None or node[0] < stop):
-            yield node
-            node = cur.next()
+        return iterate_cursor(self.cursor(objid), start, stop)
 
     def close(self) -> None:
         return None

@@ -72,7 +72,7 @@ from pyese.storage.database.dbheader import (
 from pyese.storage.lgpos import LGPOS, LGPOS_MIN
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 from pyese.storage.portable import O_CLOEXEC, fsync_dir, lock_exclusive
-from pyese.storage.trees import KEY_MOST
+from pyese.storage.trees import KEY_MOST, iterate_cursor
 
 TREES_DB = b"trees"
 MAX_READERS = 2048
@@ -612,11 +612,7 @@ class DbSnapshot:
     def iterate(
         self, objid: int, start: bytes = b"", stop: bytes | None = None
     ) -> Iterator[tuple[bytes, bytes]]:
-        cur = self.cursor(objid)
-        node = cur.seek_ge(start)
-        while node is not None and (stop is None or node[0] < stop):
-            yield node
-            node = cur.next()
+        return iterate_cursor(self.cursor(objid), start, stop)
 
     def max_objid(self) -> int:
         """The largest objid that has a node in this snapshot (0 for an empty database)."""

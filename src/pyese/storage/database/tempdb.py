@@ -281,29 +281,23 @@ class StableCursor:
             return self._land(self._fresh().seek_le(key))
 
     def next(self) -> tuple[bytes, bytes] | None:
-        with self._file.lock:
-            if self._key is None:
-                return None
-            stale = self._gen != self._file.generation or self._file._txn is None
-            cur = self._fresh()
-            if stale:
-                node = cur.seek_ge(self._key)
-                if node is not None and node[0] != self._key:
-                    return self._land(node)
-                if node is None:
-                    return self._land(None)
-            return self._land(cur.next())
+        return self._step(forward=True)
 
     def prev(self) -> tuple[bytes, bytes] | None:
+        return self._step(forward=False)
+
+    def _step(self, *, forward: bool) -> tuple[bytes, bytes] | None:
+        """The next (or previous) node; after a write moved the file on, re-find the
+        current key first and land on its successor (predecessor) if it is gone."""
         with self._file.lock:
             if self._key is None:
                 return None
             stale = self._gen != self._file.generation or self._file._txn is None
             cur = self._fresh()
             if stale:
-                node = cur.seek_le(self._key)
+                node = cur.seek_ge(self._key) if forward else cur.seek_le(self._key)
                 if node is not None and node[0] != self._key:
                     return self._land(node)
                 if node is None:
                     return self._land(None)
-            return self._land(cur.prev())
+            return self._land(cur.next() if forward else cur.prev())

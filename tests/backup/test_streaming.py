@@ -370,7 +370,9 @@ def test_logs_gone_between_incrementals(env):
 
     gens = F.list_archived(str(tmp / "inst"), "edb")
     full_high = _misc(str(tmp / "inst" / "a.db")).bkinfoFullPrev.genHigh
-    assert min(gens) > full_high + 1
+    # (the truncate-only call drains the applier first, so with a current checkpoint every
+    # archived log may be gone)
+    assert not gens or min(gens) > full_high + 1
     with expect(C.JET_errMissingFileToBackup):  # bk 844-895
         jet.JetBeginExternalBackupInstance(inst, C.JET_bitBackupIncremental)
 

@@ -3,6 +3,7 @@ reopens (hypothesis; a short fixed run here)."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from typing import Any
 
@@ -73,6 +74,7 @@ class DictModel(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.d.close()
+        shutil.rmtree(self.path, ignore_errors=True)
 
 
 DictModel.TestCase.settings = settings(max_examples=4, stateful_step_count=10,

@@ -33,11 +33,8 @@ full, the applier is stopping, the log moved to a new generation (the checkpoint
 truncation behind it, advance at once as before), or someone waits for the apply
 (``wait_applied``, ``drain``, ``detach``: ``_urgent`` counts them). Readers are not
 affected: until ``on_applied`` the versions stay in memory and the read path merges them.
-Off by default (``apply_delay=0``): with it on, a truncate-only backup reads a checkpoint that
-lags the last commits by up to the
-delay, and two backup tests (``test_empty_path_truncates_only``,
-``test_logs_gone_between_incrementals``) see fewer logs deleted; the truncate path should
-drain first before this is turned on.
+The instance turns it on (``logservice.APPLY_DELAY``, 10 ms); whoever needs the checkpoint
+current drains first (a truncate-only backup does, ``engine/backup/filebackup.py``).
 
 With ``force_flush`` (default) the thread flushes the log itself when queued records are
 not yet durable, so lazy commits reach the databases within one group flush; otherwise

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.instance import logservice
 from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.logservice import storage_of
 from pyese.storage.faults import FaultInjector
@@ -32,17 +31,6 @@ MAX_VER_PAGES = 16
 """A quarter of the default (64), with batches a quarter of the reported 1,000 inserts:
 the same proportions, four times faster."""
 COLS: list[int] = []
-
-
-@pytest.fixture
-def faults() -> Iterator[FaultInjector]:
-    injector = FaultInjector()
-    logservice.TEST_FAULTS = injector
-    try:
-        yield injector
-    finally:
-        injector.disarm()
-        logservice.TEST_FAULTS = None
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from collections.abc import Iterator
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.instance import logservice
 from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.logservice import storage_of
 from pyese.storage.faults import FaultInjector
@@ -33,21 +32,8 @@ from pyese.storage.faults import FaultInjector
 DBS = ("one.edb", "two.edb")
 
 
-@pytest.fixture
-def faults() -> Iterator[FaultInjector]:
-    injector = FaultInjector()
-    logservice.TEST_FAULTS = injector
-    try:
-        yield injector
-    finally:
-        injector.disarm()
-        logservice.TEST_FAULTS = None
-
-
-@pytest.fixture
-def inst(faults: FaultInjector) -> Iterator[jet.JET_INSTANCE]:
-    inst = jet.JetCreateInstance("inflight")
-    jet.JetInit(inst)
+def _create_accounts(inst: jet.JET_INSTANCE) -> None:
+    """Both databases, each with table T holding account 1 with a balance of 100."""
     s = jet.JetBeginSession(inst)
     for name in DBS:
         db = jet.JetCreateDatabase(s, name)
@@ -61,6 +47,13 @@ def inst(faults: FaultInjector) -> Iterator[jet.JET_INSTANCE]:
         jet.JetUpdate(s, t)
         jet.JetCloseTable(s, t)
     jet.JetEndSession(s)
+
+
+@pytest.fixture
+def inst(faults: FaultInjector) -> Iterator[jet.JET_INSTANCE]:
+    inst = jet.JetCreateInstance("inflight")
+    jet.JetInit(inst)
+    _create_accounts(inst)
     yield inst
     faults.disarm()
     jet.JetTerm2(inst, jet.JET_bitTermAbrupt)
@@ -197,19 +190,7 @@ def test_without_a_log_the_commit_applied_in_place_is_announced_too() -> None:
     jet.JetSetSystemParameter(inst, 0, jet.JET_paramRecovery, 0, "off")
     jet.JetInit(inst)
     try:
-        s = jet.JetBeginSession(inst)
-        for name in DBS:
-            db = jet.JetCreateDatabase(s, name)
-            t = jet.JetCreateTable(s, db, "T")
-            jet.JetAddColumn(s, t, "Id", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
-            jet.JetAddColumn(s, t, "Bal", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLongLong))
-            jet.JetCreateIndex(s, t, "Primary", jet.JET_bitIndexPrimary, "+Id\0\0")
-            jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
-            jet.JetSetColumn(s, t, 1, struct.pack("<i", 1))
-            jet.JetSetColumn(s, t, 2, struct.pack("<q", 100))
-            jet.JetUpdate(s, t)
-            jet.JetCloseTable(s, t)
-        jet.JetEndSession(s)
+        _create_accounts(inst)
         reader, writer = Client(inst), Client(inst)
         in_window, release = threading.Event(), threading.Event()
         with session_call(writer.s) as session:

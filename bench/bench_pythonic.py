@@ -38,6 +38,7 @@ import resource
 import shelve
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -292,9 +293,43 @@ def bench_dict(n: int, lookups: int, ranges: int) -> None:
 # -- insert_many memory --------------------------------------------------------------
 
 
+class _AnonPeak:
+    """The peak of the process's anonymous resident memory (``RssAnon``: the heap, not
+    the file pages LMDB maps), sampled every 0.2 s by a thread; 0 where ``/proc`` has no
+    such line."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def sample() -> int:
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("RssAnon:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def _run(self) -> None:
+        while True:
+            self.peak = max(self.peak, self.sample())
+            if self._stop.wait(0.2):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.sample())
+
+
 def many(n: int, trace: bool = True) -> None:
-    """insert_many of ``n`` rows; the tracemalloc peak (or, with ``trace`` False, the
-    process's peak RSS: tracemalloc slows Python allocation several times)."""
+    """insert_many of ``n`` rows: the time, the tracemalloc peak (unless ``trace`` is False:
+    tracemalloc slows Python allocation several times) and the process's peak RSS."""
     with tempfile.TemporaryDirectory(prefix="bench-many-") as root:
         with pyese.Instance(root) as inst:  # the default (small) version store
             db = inst.open_database("many.edb")
@@ -306,18 +341,23 @@ def many(n: int, trace: bool = True) -> None:
             if trace:
                 tracemalloc.start()
             rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            anon = _AnonPeak()
             t0 = time.perf_counter()
             got = db.insert_many("t", rows, lazy=True)
             dt = time.perf_counter() - t0
+            anon.stop()
+            what = ""
             if trace:
                 _cur, peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
-                what = f"tracemalloc peak {peak / 2**20:.1f} MiB"
-            else:
-                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                what = f"peak RSS {rss / 1024:.0f} MiB (before the load {rss0 / 1024:.0f} MiB)"
+                what = f"tracemalloc peak {peak / 2**20:.1f} MiB, "
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            what += (f"peak RSS {rss / 1024:.0f} MiB (before the load {rss0 / 1024:.0f} MiB;"
+                     f" of it anonymous memory at most {anon.peak / 1024:.0f} MiB, the rest"
+                     f" the database file mapped by LMDB)")
             with inst.transaction(read_only=True) as tx:
                 count = len(tx.table("t"))
+    emit("py_insert_many_1m" if n >= 1_000_000 else "py_insert_many_big", got / dt)
     print(f"\n== insert_many: {got} rows ({count} counted) in {dt:.0f} s "
           f"({got / dt:.0f} rows/s), {what} ==")
 

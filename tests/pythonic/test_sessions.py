@@ -149,7 +149,8 @@ def test_transaction_hops_between_pool_workers(filled: pyese.Instance) -> None:
     with ThreadPoolExecutor(4) as pool:
         for i in range(40):
             pool.submit(t.insert, {"name": f"h{i:02d}", "age": i}).result()
-            assert pool.submit(t.get, 21 + i).result()["name"] == f"h{i:02d}"
+            row = pool.submit(t.get, 21 + i).result()
+            assert row is not None and row["name"] == f"h{i:02d}"
         rows = pool.submit(lambda: list(t.range(index="byname", start="h", stop="i"))).result()
         pool.submit(tx.commit).result()
     assert [r["name"] for r in rows] == [f"h{i:02d}" for i in range(40)]

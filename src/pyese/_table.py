@@ -74,10 +74,11 @@ _ESCROW_FORMATS = {C.JET_coltypLong: struct.Struct("<i"),
                    C.JET_coltypLongLong: struct.Struct("<q")}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ColMeta:
     """What the layer needs of one column (from the catalog), with its value converters
-    built once (``pyese._codec.encoder`` / ``decoder``)."""
+    built once (``pyese._codec.encoder`` / ``decoder``). Compared and hashed by identity
+    (one per column of a loaded ``TableMeta``), so it is a cheap dict key."""
 
     name: str
     columnid: int
@@ -107,7 +108,7 @@ class ColMeta:
         return data, self.dec(data)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class IndexMeta:
     """One index: its name and key columns (in key order)."""
 
@@ -297,11 +298,14 @@ class _Plan:
 
 
 class _ReadPlan:
-    """Reusable ``JET_RETRIEVECOLUMN`` items for one projection (single-valued columns)."""
+    """Reusable ``JET_RETRIEVECOLUMN`` items for one projection (single-valued columns);
+    ``multi``: the columns, read by ``JetEnumerateColumns`` instead, when one is
+    multi-valued."""
 
-    __slots__ = ("rcs", "pairs")
+    __slots__ = ("rcs", "pairs", "multi")
 
     def __init__(self, cols: tuple[ColMeta, ...], copy: bool) -> None:
+        self.multi = cols if any(c.multi for c in cols) else None
         g = C.JET_bitRetrieveCopy if copy else 0
         self.rcs = [JET_RETRIEVECOLUMN(columnid=c.columnid, itagSequence=1, grbit=g)
                     for c in cols]
@@ -333,6 +337,7 @@ class Table:
         self._sesid = tx.sesid
         self._ranges: set[Any] = set()
         self._reads: dict[tuple[tuple[ColMeta, ...], bool], _ReadPlan] = {}
+        self._read_all: _ReadPlan | None = None
         self._plans: dict[tuple[str, ...], _Plan] = {}
         pk = meta.primary
         self._pk_names: tuple[str, ...] = tuple(c.name for c in pk.columns) if pk else ()
@@ -348,7 +353,7 @@ class Table:
     # -- encoding ----------------------------------------------------------------------
 
     def _plan(self, row: Mapping[str, Any]) -> _Plan:
-        if not isinstance(row, Mapping):
+        if type(row) is not dict and not isinstance(row, Mapping):
             raise TypeError(f"a row is a mapping of column name -> value, not "
                             f"{type(row).__name__}")
         names = tuple(row)
@@ -418,6 +423,11 @@ class Table:
                   ) -> None:
         sesid = self._sesid
         n = len(parts)
+        if n == 1:
+            data = parts[0]
+            jet.JetMakeKey(sesid, tableid, data, C.JET_bitNewKey | last_grbit | (
+                C.JET_bitKeyDataZeroLength if data == b"" else 0))
+            return
         for i, data in enumerate(parts):
             grbit = C.JET_bitNewKey if i == 0 else 0
             if i == n - 1:
@@ -431,18 +441,24 @@ class Table:
     def _read(self, tableid: Any, names: Sequence[str] | None, copy: bool = False
               ) -> dict[str, Any]:
         """The current record's values (or the copy buffer's, with ``copy``)."""
-        cols = self.meta.projection(names)
-        plan = self._reads.get((cols, copy))
-        if plan is None:
-            if not any(c.multi for c in cols):
-                plan = self._reads[(cols, copy)] = _ReadPlan(cols, copy)
-            else:
-                return self._read_multi(tableid, cols, copy)
-        rcs = plan.rcs
-        for rc in rcs:  # an output for some grbits: reset to the first value
-            rc.itagSequence = 1
-        jet.JetRetrieveColumns(self._sesid, tableid, rcs)
+        if names is None and not copy:
+            plan = self._read_all
+            if plan is None:
+                plan = self._read_all = self._read_plan(self.meta.all, False)
+        else:
+            cols = self.meta.projection(names)
+            plan = self._reads.get((cols, copy))
+            if plan is None:
+                plan = self._reads[(cols, copy)] = self._read_plan(cols, copy)
+        if plan.multi is not None:
+            return self._read_multi(tableid, plan.multi, copy)
+        # itagSequence stays 1: only the RetrieveFromIndex grbits make it an output
+        jet.JetRetrieveColumns(self._sesid, tableid, plan.rcs)
         return {name: dec(rc.pvData) for rc, name, dec in plan.pairs}
+
+    @staticmethod
+    def _read_plan(cols: tuple[ColMeta, ...], copy: bool) -> _ReadPlan:
+        return _ReadPlan(cols, copy)
 
     def _read_multi(self, tableid: Any, cols: tuple[ColMeta, ...], copy: bool
                     ) -> dict[str, Any]:

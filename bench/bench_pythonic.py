@@ -45,7 +45,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -427,8 +427,14 @@ class _AnonPeak:
     the file pages LMDB maps), sampled every 0.2 s by a thread; 0 where ``/proc`` has no
     such line."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: Callable[[], int] | None = None, every: float = 0,
+                 trace: bool = False) -> None:
         self.peak = 0
+        self._progress = progress
+        self._every = every
+        self._trace = trace
+        self._t0 = time.perf_counter()
+        self._last = self._t0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -447,6 +453,17 @@ class _AnonPeak:
     def _run(self) -> None:
         while True:
             self.peak = max(self.peak, self.sample())
+            now = time.perf_counter()
+            if self._progress is not None and self._every and now - self._last >= self._every:
+                self._last = now
+                traced = ""
+                if self._trace:
+                    cur, peak = tracemalloc.get_traced_memory()
+                    traced = f", tracemalloc now {cur / 2**20:.1f} MiB peak {peak / 2**20:.1f}"
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                print(f"  {now - self._t0:6.0f} s: {self._progress()} rows{traced}, peak RSS "
+                      f"{rss / 1024:.0f} MiB, anonymous now {self.sample() / 1024:.0f} MiB",
+                      flush=True)
             if self._stop.wait(0.2):
                 return
 
@@ -456,7 +473,7 @@ class _AnonPeak:
         self.peak = max(self.peak, self.sample())
 
 
-def many(n: int, trace: bool = True) -> None:
+def many(n: int, trace: bool = True, progress: float = 0) -> None:
     """insert_many of ``n`` rows: the time, the tracemalloc peak (unless ``trace`` is False:
     tracemalloc slows Python allocation several times) and the process's peak RSS."""
     with tempfile.TemporaryDirectory(prefix="bench-many-") as root:
@@ -465,15 +482,23 @@ def many(n: int, trace: bool = True) -> None:
             db.create_table("t", {"id": pyese.Long, "name": pyese.Column(pyese.Text),
                                   "payload": pyese.Binary},
                             {"primary": pyese.Index("+id", primary=True), "byname": "+name"})
-            rows = ({"id": i, "name": f"n{(i * 7919) % n:08d}", "payload": bytes(100)}
-                    for i in range(n))
+            done = [0]
+
+            def make_rows() -> Iterator[dict[str, Any]]:
+                for i in range(n):
+                    done[0] = i
+                    yield {"id": i, "name": f"n{(i * 7919) % n:08d}", "payload": bytes(100)}
+
+            rows = make_rows()
             if trace:
                 tracemalloc.start()
             rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            anon = _AnonPeak()
+            anon = _AnonPeak(progress=lambda: done[0], every=progress, trace=trace)
             t0 = time.perf_counter()
+            c0 = time.process_time()
             got = db.insert_many("t", rows, lazy=True)
             dt = time.perf_counter() - t0
+            cpu = time.process_time() - c0
             anon.stop()
             what = ""
             if trace:
@@ -488,7 +513,8 @@ def many(n: int, trace: bool = True) -> None:
                 count = len(tx.table("t"))
     emit("py_insert_many_1m" if n >= 1_000_000 else "py_insert_many_big", got / dt)
     print(f"\n== insert_many: {got} rows ({count} counted) in {dt:.0f} s "
-          f"({got / dt:.0f} rows/s), {what} ==")
+          f"({got / dt:.0f} rows/s; CPU time {cpu:.0f} s, {got / cpu:.0f} rows per CPU "
+          f"second), {what} ==")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -506,9 +532,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--many", type=int, default=0, help="run only insert_many of N rows")
     ap.add_argument("--no-trace", action="store_true", help="--many: peak RSS instead of "
                     "tracemalloc (which slows allocation several times)")
+    ap.add_argument("--progress", type=float, default=0, help="--many: print the row count "
+                    "and memory every this many seconds")
     a = ap.parse_args(argv)
     if a.many:
-        many(a.many, trace=not a.no_trace)
+        many(a.many, trace=not a.no_trace, progress=a.progress)
         return 0
     parts = set(a.only.split(","))
     if "records" in parts:

@@ -28,7 +28,15 @@ Values are checked before anything is written (``pyese._codec``): a wrong type i
 from __future__ import annotations
 
 import struct
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, Sequence, ValuesView
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -604,17 +612,16 @@ class Table:
         hidden: tuple[str, ...] = ()
         if columns is not None and self._pk_names:
             hidden = tuple(n for n in self._pk_names if n not in columns)
-            columns = [*columns, *hidden]
+            columns = (*columns, *hidden)
+        read_one = self._row_reader(columns, hidden)
         batch_size = 16
         more = True
-        read = self._read
-        row = self._row
         try:
             while more:
                 batch = []
                 with self._held:
                     for _ in range(batch_size):
-                        batch.append(row(read(cur, columns), cur, hidden))
+                        batch.append(read_one(cur))
                         try:
                             jet.JetMove(sesid, cur, step)
                         except jet.NoCurrentRecordError:
@@ -624,6 +631,36 @@ class Table:
                 yield from batch
         finally:
             self._close_range(cur)
+
+    def _row_reader(self, columns: Sequence[str] | None, hidden: tuple[str, ...]
+                    ) -> Callable[[Any], Row]:
+        """``cursor -> Row`` of its current record, the read plan looked up once (for
+        the rows of one range)."""
+        cols = self.meta.projection(columns)
+        plan = self._reads.get((cols, False))
+        if plan is None:
+            plan = self._reads[(cols, False)] = self._read_plan(cols, False)
+        if plan.multi is not None or not self._pk_names:
+            return lambda cur: self._row(self._read(cur, columns), cur, hidden)
+        sesid = self._sesid
+        rcs = plan.rcs
+        pairs = plan.pairs
+        retrieve = jet.JetRetrieveColumns
+        if not hidden:
+            def read(cur: Any) -> Row:
+                retrieve(sesid, cur, rcs)
+                return Row({name: dec(rc.pvData) for rc, name, dec in pairs}, None, self)
+            return read
+        pk = self._pk_names
+
+        def read_hidden(cur: Any) -> Row:
+            retrieve(sesid, cur, rcs)
+            values = {name: dec(rc.pvData) for rc, name, dec in pairs}
+            key = tuple(values[n] for n in pk)
+            for name in hidden:
+                del values[name]
+            return Row(values, None, self, key)
+        return read_hidden
 
     def _close_range(self, cur: Any) -> None:
         if cur in self._ranges and self._tx.active:

@@ -354,9 +354,10 @@ def JetExternalRestore2(szCheckpointFilePath: str, szLogPath: str, rgrstmap: lis
     (``API.md``). When the target instance runs, ESE returns the warning
     ``JET_wrnTargetInstanceRunning`` and leaves that instance's logs alone: this shape has
     no result to carry it, so it comes as a ``TargetInstanceRunningWarning`` (a Python
-    warning whose ``err`` is 578). Errors (ESE ``jetapi.cxx`` ~18434-18900): ``JET_errInvalidParameter`` (no
-    ``JET_LOGINFO``; a target log path without its checkpoint path or the reverse; a target
-    name and a target log path), ``JET_errRunningInOneInstanceMode``,
+    warning whose ``err`` is 578). Errors (ESE ``jetapi.cxx`` ~18434-18900):
+    ``JET_errInvalidParameter`` (no ``JET_LOGINFO``; a target log path without its
+    checkpoint path or the reverse; a target name and a target log path),
+    ``JET_errRunningInOneInstanceMode``,
     ``JET_errBadRestoreTargetInstance``, then the restore's errors."""
     if not isinstance(pLogInfo, JET_LOGINFO):
         raise_error(C.JET_errInvalidParameter, "pLogInfo must be a JET_LOGINFO")

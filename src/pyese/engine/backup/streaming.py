@@ -271,8 +271,12 @@ class BackupContext:
                            log_signature=log_sig, full_cur=mark, image_size=image_size,
                            applied=applied, dbnum=db.dbnum, path=db.path)
 
+        # JET_paramZeroDatabaseDuringBackup: ESE scrubs the source's pages as the backup
+        # reads them (bk ErrBKIReadPages); pyese zeroes the deleted data in the image
+        # it streams (storage.backup.scrub says why and what)
+        scrub = bool(self.instance.params.get(C.JET_paramZeroDatabaseDuringBackup))
         with st.databases.lock:  # no detach while the snapshot is pinned
-            stream = ImageStream(db.file, make_trailer)
+            stream = ImageStream(db.file, make_trailer, scrub=scrub)
         return _OpenFile(next(_handles), db.path, "db", stream=stream, size=stream.size)
 
     def _open_log(self, path: str) -> _OpenFile:

@@ -226,6 +226,38 @@ def JetEndExternalBackupInstance2(instance: JET_INSTANCE | int, grbit: int) -> N
         _bk.backup_of(inst).end(g)
 
 
+def JetBeginSurrogateBackup(instance: JET_INSTANCE | int, lgenFirst: int, lgenLast: int,
+                            grbit: int = 0) -> None:
+    """Begin a surrogate backup: the logs ``[lgenFirst, lgenLast]`` (and, for a full one,
+    the databases) were backed up elsewhere, from a replica; this instance records it at
+    ``JetEndSurrogateBackup`` (``jethdr.w``, ESE ``backup.cxx`` ErrIsamBeginSurrogateBackup).
+    ``JET_errInvalidParameter`` (lgenFirst > lgenLast, or lgenLast past the current
+    generation), then Begin's errors (``JET_errInvalidGrbit``, ``JET_errInvalidBackup`` with
+    circular logging, ``JET_errBackupInProgress`` / ``JET_errSurrogateBackupInProgress``,
+    ``JET_errMissingFullBackup`` for an incremental one). While it runs the streaming calls
+    answer ``JET_errNoBackup``."""
+    first = _args.integer(lgenFirst, "lgenFirst")
+    last = _args.integer(lgenLast, "lgenLast")
+    g = _args.grbit(grbit)
+    with _entered(instance) as inst:
+        _bk.backup_of(inst).begin_surrogate(first, last, g)
+
+
+def JetEndSurrogateBackup(instance: JET_INSTANCE | int, grbit: int) -> None:
+    """End a surrogate backup: exactly one of ``JET_bitBackupEndNormal`` /
+    ``JET_bitBackupEndAbort`` (``JET_bitBackupTruncateDone``, ``JET_bitBackupNoDbHeaderUpdate``
+    may be added), else ``JET_errInvalidParameter``; ``JET_errNoBackup``. A normal end
+    records the backup in every attached database's header (``bkinfoFullPrev`` with
+    TruncateDone, else ``bkinfoCopyPrev``; Inc/Diff for an incremental one); no log is
+    deleted."""
+    g = _args.grbit(grbit)
+    normal, abort = bool(g & C.JET_bitBackupEndNormal), bool(g & C.JET_bitBackupEndAbort)
+    if normal == abort:
+        raise_error(C.JET_errInvalidParameter, "grbit must be JET_bitBackupEndNormal or Abort")
+    with _entered(instance) as inst:
+        _bk.backup_of(inst).end_surrogate(g)
+
+
 def JetEndExternalBackupInstance(instance: JET_INSTANCE | int) -> None:
     """``JetEndExternalBackupInstance2(instance, JET_bitBackupEndNormal)`` (api 18179)."""
     JetEndExternalBackupInstance2(instance, C.JET_bitBackupEndNormal)
@@ -552,6 +584,8 @@ __all__ = [
     "JetEndExternalBackup",
     "JetEndExternalBackupInstance",
     "JetEndExternalBackupInstance2",
+    "JetBeginSurrogateBackup",
+    "JetEndSurrogateBackup",
     "JetStopBackup",
     "JetBackup",
     "JetBackupInstance",

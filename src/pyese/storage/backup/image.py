@@ -30,6 +30,7 @@ import os
 import threading
 from typing import Any
 
+from pyese.storage.backup.copy import WriteBehind
 from pyese.storage.backup.scrub import Scrubber, free_pages, snapshot_meta
 from pyese.storage.backup.trailer import Trailer, padded
 
@@ -115,9 +116,12 @@ class ImageStream:
 
     def copy_to(self, fd: int, *, hit: Any = None, progress: Any = None) -> None:
         """Write the rest of the stream to ``fd`` (the file backup's fast path: the body
-        goes kernel to kernel with ``copy_file_range`` where available). ``hit(point)`` is
+        goes kernel to kernel with ``copy_file_range`` where available, flushed every
+        ``copy.WRITE_BEHIND`` bytes so the writers' fsyncs never wait behind the whole
+        copy). ``hit(point)`` is
         the fault seam before each write; ``progress(done, total)`` after each chunk."""
         copy_range = getattr(os, "copy_file_range", None)
+        behind = WriteBehind(fd)
         while True:
             with self._lock:
                 pos = self.pos
@@ -131,6 +135,7 @@ class ImageStream:
                         copy_range = None
                         continue
                     self.pos += n
+                    behind.wrote(n)
                 else:
                     chunk = self._part(pos, 8 * CHUNK)
                     if not chunk:
@@ -144,6 +149,7 @@ class ImageStream:
                         view = view[w:]
                         off += w
                     self.pos += len(chunk)
+                    behind.wrote(len(chunk))
                 done, total = self.pos, self.size
             if progress is not None:
                 progress(done, total)

@@ -4,6 +4,7 @@ States (ESE ``bk`` 1628-4575)::
 
     none --Begin(full)--> databases --GetLogInfo--> logs --End--> none
     none --Begin(incremental)----------------------> logs --End--> none
+    none --BeginSurrogate--> (surrogate: nothing read here) --EndSurrogate--> none
 
 Generation rules (ESE ``bk`` 620-895, 1876-1883):
 

@@ -134,9 +134,7 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
     _args.integer(tc.ulDensity, "ulDensity")
     if grbit & ~TABLE_CREATE_GRBITS:
         raise_error(C.JET_errInvalidGrbit, f"table create grbit {grbit:#x}")
-    if grbit & (C.JET_bitTableCreateTemplateTable
-                | C.JET_bitTableCreateNoFixedVarColumnsInDerivedTables) or tc.szTemplateTableName:
-        raise_error(C.JET_errFeatureNotAvailable, "template tables are not supported")
+    template = _args.optional_str(tc.szTemplateTableName, "szTemplateTableName")
     flags = C.JET_bitObjectTableFixedDDL if grbit & (
         C.JET_bitTableCreateFixedDDL | C.JET_bitTableCreateImmutableStructure) else 0
     name = _name(tc.szTableName, "szTableName")
@@ -147,7 +145,7 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
         for item in [*tc.rgcolumncreate, *tc.rgindexcreate]:
             item.err = 0
         with T.create_table_with(session, db, name, tc.ulPages, tc.ulDensity,
-                                 flags) as creation:
+                                 flags, grbit, template) as creation:
             tc.cCreated = 1
             for cc in tc.rgcolumncreate:
                 try:
@@ -181,9 +179,14 @@ def JetCreateTableColumnIndex(sesid: JET_SESID | int, dbid: JET_DBID | int,
     stays in the catalog) and the error is raised.
 
     ``grbit``: ``JET_bitTableCreateFixedDDL`` / ``ImmutableStructure`` (later DDL gives
-    JET_errFixedDDL unless the table is opened with DenyRead|PermitDDL); template tables
-    (``JET_bitTableCreateTemplateTable``, ``szTemplateTableName``) are not supported
-    (JET_errFeatureNotAvailable); other bits JET_errInvalidGrbit.
+    JET_errFixedDDL unless the table is opened with DenyRead|PermitDDL);
+    ``JET_bitTableCreateTemplateTable`` makes a template table (fixed DDL, its columnids
+    carry the template bit 0x80000000, it cannot be deleted: JET_errCannotDeleteTemplateTable);
+    ``szTemplateTableName`` derives the new table from a template: it inherits the
+    template's columns and indexes (JET_errObjectNotFound, JET_errDDLNotInheritable when
+    the table is not a template, JET_errCannotNestDDL with TemplateTable too).
+    ``JET_bitTableCreateNoFixedVarColumnsInDerivedTables`` is JET_errInvalidGrbit, as in
+    ESE; other unknown bits JET_errInvalidGrbit.
     """
     _create_table_column_index(sesid, dbid, tablecreate)
 
@@ -303,12 +306,14 @@ def JetDeleteColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
 
 def JetDeleteColumn2(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColumnName: str,
                      grbit: int = 0) -> None:
-    """``JetDeleteColumn`` with ``JET_bitDeleteColumnIgnoreTemplateColumns`` (accepted)."""
+    """``JetDeleteColumn``; with ``JET_bitDeleteColumnIgnoreTemplateColumns`` a derived
+    table's inherited columns are not looked at (``JET_errColumnNotFound`` instead of
+    ``JET_errFixedInheritedDDL``)."""
     g = _args.grbit(grbit)
     if g & ~C.JET_bitDeleteColumnIgnoreTemplateColumns:
         raise_error(C.JET_errInvalidGrbit)
     with session_call(sesid) as session:
-        T.delete_column(T.ddl_cursor(session, tableid), _name(szColumnName, "szColumnName"))
+        T.delete_column(T.ddl_cursor(session, tableid), _name(szColumnName, "szColumnName"), g)
 
 
 def JetRenameColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szName: str,

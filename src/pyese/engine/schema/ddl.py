@@ -54,11 +54,14 @@ from pyese.engine.schema.schema import (
 )
 from pyese.engine.schema.sysobjects import (
     MSO_INDEXES,
+    TEMPLATE_COLUMN_BIT,
     CatalogColumn,
     CatalogIndex,
     CatalogLongValue,
     CatalogTable,
     ffield_from_column,
+    fidbDerivedIndex,
+    fidbTemplateIndex,
     fIDXDotNetGuid,
     fIDXExtendedColumns,
     idbflag_from_grbit,
@@ -144,6 +147,8 @@ def _vs(session: Session) -> Any:
 
 def mso_key(objid_table: int, sysobj: int, id_: int) -> bytes:
     """The MSysObjects primary key (ObjidTable, Type, Id) as ESE normalizes it."""
+    if sysobj == sysobjColumn:
+        id_ &= ~TEMPLATE_COLUMN_BIT  # the template bit is not persisted
     values = [struct.pack("<i", objid_table), struct.pack("<h", sysobj),
               struct.pack("<i", id_ if id_ < 0x80000000 else id_ - 0x100000000)]
     return make_key(MSO_INDEXES[0], values)[0]
@@ -480,8 +485,15 @@ def index_def(req: IndexRequest, table: TableDef, page_size: int
 
 
 def create_table(session: Session, db: Any, name: str, pages: int = 0, density: int = 0,
-                 flags: int = 0) -> int:
+                 flags: int = 0, template: TableDef | None = None) -> int:
     """JetCreateTable: a table row and its long-value tree row; returns the table objid.
+
+    ``template``: the table is derived from that template table (``szTemplateTableName``):
+    its row names the template and carries ``JET_bitObjectTableDerived``, and it inherits
+    the template's indexes as ESE's ErrFILEIInheritIndexes does (fcreate.cxx): one index
+    row per template index, the primary one on the table's own tree, each secondary one
+    with a tree of its own, flagged derived instead of template. Its columns are the
+    template's (``catalog.Catalog.load`` merges them in, template bit in their columnids).
 
     JET_errInvalidName, JET_errDensityInvalid (density not 0 or 20..100),
     JET_errTableDuplicate (a table of that name is visible to the session),
@@ -492,16 +504,37 @@ def create_table(session: Session, db: Any, name: str, pages: int = 0, density: 
         raise_error(C.JET_errDensityInvalid, f"density {density}")
     _check_writable(db)
     dc = catalog_of(db)
+    if template is not None:
+        flags |= C.JET_bitObjectTableDerived
     with ddl_transaction(session):
         if name.upper() in (n.upper() for n in dc.catalog(session).names()):
             raise_error(C.JET_errTableDuplicate, name)
         objid = dc.new_objid()
         lv_objid = dc.new_objid()
-        row = CatalogTable(objid, objid, name, flags, max(pages, 1), density or 80)
+        row = CatalogTable(objid, objid, name, flags, max(pages, 1), density or 80,
+                           template.name if template is not None else None)
         _put_row(session, db, objid, sysobjTable, objid, row.to_record(dc.page_size))
         lv = CatalogLongValue(objid, lv_objid, lv_objid)
         _put_row(session, db, objid, sysobjLongValue, lv_objid, lv.to_record(dc.page_size))
+        if template is not None:
+            for tix in template.indexes:
+                ix_objid = objid if tix.index.is_primary else dc.new_objid()
+                fidb = (tix.fidb & ~fidbTemplateIndex) | fidbDerivedIndex
+                cix = CatalogIndex(objid, ix_objid, ix_objid, tix.index, fidb, tix.fidx,
+                                   tix.density, tix.locale_name)
+                _put_row(session, db, objid, sysobjIndex, ix_objid,
+                         cix.to_record(dc.page_size))
     return objid
+
+
+def is_template(table: TableDef) -> bool:
+    """A template table (``JET_bitTableCreateTemplateTable``)?"""
+    return bool(table.flags & C.JET_bitObjectTableTemplate)
+
+
+def inherited_column(table: TableDef, col: ColumnDef) -> bool:
+    """Is ``col`` a column ``table`` inherits from its template?"""
+    return table.derived and bool(col.columnid & TEMPLATE_COLUMN_BIT)
 
 
 def add_column(session: Session, db: Any, table: TableDef, req: ColumnRequest,
@@ -516,6 +549,10 @@ def add_column(session: Session, db: Any, table: TableDef, req: ColumnRequest,
     _check_writable(db)
     dc = catalog_of(db)
     col, warning = column_def(req, table.columns, exclusive)
+    if is_template(table):
+        # a template table's columnids carry the template bit (fcreate.cxx
+        # ErrFILEGetNextColumnid: ColumnidOfFid( fid, fTemplateTable ))
+        col = replace(col, columnid=col.columnid | TEMPLATE_COLUMN_BIT)
     if col.is_fixed:
         cols = dict(table.columns)
         cols[col.columnid] = col
@@ -537,6 +574,8 @@ def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) 
     _check_writable(db)
     dc = catalog_of(db)
     ix, fidb, fidx = index_def(req, table, dc.page_size)
+    if is_template(table):
+        fidb |= fidbTemplateIndex  # the template's own indexes (IDB FTemplateIndex)
     vs = _vs(session)
     with ddl_transaction(session):
         view = dc.view(session)
@@ -607,6 +646,9 @@ def delete_index(session: Session, db: Any, table: TableDef, name: str) -> None:
     name = check_name(name)
     _check_writable(db)
     cix = table.index(name)
+    if cix.fidb & fidbDerivedIndex:
+        # fcreate.cxx ErrIsamDeleteIndex: an index of the template table
+        raise_error(C.JET_errFixedInheritedDDL, name)
     if cix.index.is_primary:
         raise_error(C.JET_errIndexMustStay, name)
     vs = _vs(session)
@@ -615,8 +657,12 @@ def delete_index(session: Session, db: Any, table: TableDef, name: str) -> None:
         vs.drop_tree_at_commit(session, db, cix.objid)
 
 
-def delete_column(session: Session, db: Any, table: TableDef, name: str) -> None:
-    """JetDeleteColumn: JET_errColumnNotFound; JET_errColumnInUse when an index uses it.
+def delete_column(session: Session, db: Any, table: TableDef, name: str,
+                  ignore_template_columns: bool = False) -> None:
+    """JetDeleteColumn: JET_errFixedInheritedDDL for a column a derived table inherits
+    (with JET_bitDeleteColumnIgnoreTemplateColumns the template's columns are not
+    looked at: JET_errColumnNotFound, fcreate.cxx ErrIsamDeleteColumn);
+    JET_errColumnNotFound; JET_errColumnInUse when an index uses it.
 
     A fixed or variable column keeps its slot (its row stays with coltyp Nil, as ESE keeps
     deleted columns' offsets); a tagged column's row goes.
@@ -624,6 +670,10 @@ def delete_column(session: Session, db: Any, table: TableDef, name: str) -> None
     name = check_name(name)
     _check_writable(db)
     col = table.column(name)
+    if inherited_column(table, col):
+        if not ignore_template_columns:
+            raise_error(C.JET_errFixedInheritedDDL, name)
+        raise_error(C.JET_errColumnNotFound, name)
     for ix in table.indexes:
         used = [s.column.columnid for s in ix.index.segments]
         used += [c.column.columnid for c in ix.index.conditions]
@@ -647,6 +697,9 @@ def rename_column(session: Session, db: Any, table: TableDef, name: str, new_nam
     new_name = check_name(new_name)
     _check_writable(db)
     col = table.column(name)
+    if inherited_column(table, col):
+        # the catalog rows of a derived table hold only its own columns
+        raise_error(C.JET_errColumnNotFound, name)
     if new_name.upper() != col.name.upper():
         for other in table.column_list():
             if other.name.upper() == new_name.upper():
@@ -665,6 +718,8 @@ def set_column_default(session: Session, db: Any, table: TableDef, name: str,
     name = check_name(name)
     _check_writable(db)
     col = table.column(name)
+    if inherited_column(table, col):
+        raise_error(C.JET_errColumnNotFound, name)  # not one of the derived table's rows
     default = bytes(default) if default else None
     if default is None and col.grbit & C.JET_bitColumnEscrowUpdate:
         raise_error(C.JET_errInvalidParameter, "an escrow column needs a default value")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pyese.engine.records.record import (
     CB_RECORD_HEADER,
@@ -226,6 +226,9 @@ fIDXExtendedColumns = 0x0001
 fIDXDotNetGuid = 0x0002
 
 fIDXSEGTemplateColumn = 0x80
+TEMPLATE_COLUMN_BIT = 0x80000000
+"""fCOLUMNIDTemplate: the columnids of a template table's columns, and of the columns a
+derived table inherits, carry it (fcreate.cxx ErrFILEGetNextColumnid)."""
 fIDXSEGDescending = 0x40
 fIDXSEGMustBeNull = 0x20
 
@@ -557,7 +560,9 @@ class CatalogColumn:
             {
                 "ObjidTable": self.objid_table,
                 "Type": sysobjColumn,
-                "Id": col.columnid,
+                # the template bit of a template table's columnids is not persisted
+                # (fcreate.cxx ErrIsamDeleteColumn: "Template flag is not persisted")
+                "Id": col.columnid & ~TEMPLATE_COLUMN_BIT,
                 "Name": col.name,
                 "ColtypOrPgnoFDP": col.coltyp,
                 "SpaceUsage": col.cbMax,
@@ -713,7 +718,8 @@ def index_from_row(row: CatalogRow, columns: dict[int, ColumnDef]) -> CatalogInd
     extended = bool(fidx & fIDXExtendedColumns)
 
     def resolve(columnid: int) -> ColumnDef:
-        col = columns.get(columnid) or columns.get(columnid & 0xFFFF)
+        col = (columns.get(columnid) or columns.get(columnid & 0xFFFF)
+               or columns.get((columnid & 0xFFFF) | TEMPLATE_COLUMN_BIT))
         if col is None:
             raise_error(C.JET_errDatabaseCorrupted, f"index {row.name}: no column {columnid:#x}")
         return col  # type: ignore[return-value]
@@ -820,7 +826,23 @@ def read_catalog(
                 int(row.get("PagesOrLocale", 0)),  # type: ignore[arg-type]
                 int(row.get("Flags", 0)) & 0xFFFFFFFF,  # type: ignore[arg-type]
             )
+    by_name = {s.table.name.upper(): s for s in by_objid.values()}
+    for schema in by_objid.values():
+        if schema.table.flags & C.JET_bitObjectTableTemplate:
+            # a template table's columns carry the template bit in their columnids
+            # (fcreate.cxx ErrFILEGetNextColumnid with fTemplateTable)
+            schema.columns = {cid | TEMPLATE_COLUMN_BIT: replace(
+                col, columnid=col.columnid | TEMPLATE_COLUMN_BIT)
+                for cid, col in schema.columns.items()}
     for row in pending_indexes:
         schema = by_objid[row.objid_table]
-        schema.indexes.append(index_from_row(row, schema.columns))
+        columns = schema.columns
+        tmpl = schema.table.template_table
+        if tmpl is not None and tmpl.upper() in by_name:
+            # a derived table's inherited indexes name the template's columns (IDXSEG
+            # template flag): resolve them against the template table
+            columns = {**columns, **{cid | TEMPLATE_COLUMN_BIT: replace(
+                col, columnid=col.columnid | TEMPLATE_COLUMN_BIT)
+                for cid, col in by_name[tmpl.upper()].columns.items()}}
+        schema.indexes.append(index_from_row(row, columns))
     return {s.table.name: s for s in by_objid.values()}

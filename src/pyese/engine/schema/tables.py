@@ -83,13 +83,51 @@ class TableCreation:
         return open_cursor(self.session, self.db, self.name, C.JET_bitTableDenyRead)
 
 
+def check_table_create(db: Any, grbit: int, template_name: str | None) -> None:
+    """JetCreateTableColumnIndex's checks of template tables, in ESE's order (fcreate.cxx
+    ErrIsamCreateTable): JET_errPermissionDenied on a database attached read-only;
+    JET_errCannotNestDDL for a template table that names a template itself;
+    JET_errInvalidGrbit for ``JET_bitTableCreateNoFixedVarColumnsInDerivedTables``, with
+    or without ``JET_bitTableCreateTemplateTable`` (ESE rejects the bit: "neither ... are
+    currently implemented in the engine ... MSDN lists the bit as deprecated")."""
+    if db.read_only:
+        raise_error(C.JET_errPermissionDenied, "database attached read-only")
+    if grbit & C.JET_bitTableCreateTemplateTable:
+        if template_name is not None:
+            raise_error(C.JET_errCannotNestDDL, "a template table cannot be derived")
+        if grbit & C.JET_bitTableCreateNoFixedVarColumnsInDerivedTables:
+            raise_error(C.JET_errInvalidGrbit, "NoFixedVarColumnsInDerivedTables")
+    elif grbit & C.JET_bitTableCreateNoFixedVarColumnsInDerivedTables:
+        raise_error(C.JET_errInvalidGrbit, "NoFixedVarColumnsInDerivedTables needs a template")
+
+
+def template_for(session: Session, db: Any, template_name: str) -> TableDef:
+    """The template table a derived table names (fcreate.cxx ErrFILECreateTable opens it
+    read-only): JET_errInvalidName, JET_errObjectNotFound; JET_errDDLNotInheritable when
+    it is not a template table."""
+    template = table_named(session, db, template_name)
+    if not ddl.is_template(template):
+        raise_error(C.JET_errDDLNotInheritable, template_name)
+    return template
+
+
 @contextmanager
 def create_table_with(session: Session, db: Any, name: str, pages: int, density: int,
-                      flags: int) -> Iterator[TableCreation]:
+                      flags: int, grbit: int = 0,
+                      template_name: str | None = None) -> Iterator[TableCreation]:
     """Create table ``name`` (catalog ``flags``: ``JET_bitObjectTableFixedDDL``) and yield a
-    :class:`TableCreation` for its columns and indexes; an exception undoes everything."""
+    :class:`TableCreation` for its columns and indexes; an exception undoes everything.
+
+    ``grbit`` ``JET_bitTableCreateTemplateTable`` makes a template table (catalog flags
+    Template | FixedDDL, its columnids carry the template bit, its indexes the template
+    flag); ``template_name`` derives the table from that template (``ddl.create_table``).
+    Errors: ``check_table_create``, ``template_for``, then ``ddl.create_table``'s."""
+    check_table_create(db, grbit, template_name)
+    template = template_for(session, db, template_name) if template_name is not None else None
+    if grbit & C.JET_bitTableCreateTemplateTable:
+        flags |= C.JET_bitObjectTableTemplate | C.JET_bitObjectTableFixedDDL
     with ddl.ddl_transaction(session):
-        objid = ddl.create_table(session, db, name, pages, density, flags)
+        objid = ddl.create_table(session, db, name, pages, density, flags, template)
         yield TableCreation(session, db, name, objid)
 
 
@@ -118,6 +156,10 @@ def delete_table(session: Session, db: Any, name: str) -> None:
     with fcb.lock:
         if fcb.cursors:
             raise_error(C.JET_errTableInUse, name)
+    if ddl.is_template(table):
+        # fcreate.cxx ErrFILEDeleteTable, once the table is held exclusively:
+        # "Deletion of template table not currently supported."
+        raise_error(C.JET_errCannotDeleteTemplateTable, name)
     ddl.delete_table(session, db, table)
 
 
@@ -174,9 +216,12 @@ def add_column(cur: Cursor, req: ddl.ColumnRequest) -> ColumnDef:
     return col
 
 
-def delete_column(cur: Cursor, name: str) -> None:
-    """JetDeleteColumn: ``JET_errColumnNotFound``, ``JET_errColumnInUse`` (indexed)."""
-    ddl.delete_column(cur.session, cur.db, cur.table, name)
+def delete_column(cur: Cursor, name: str, grbit: int = 0) -> None:
+    """JetDeleteColumn: ``JET_errFixedInheritedDDL`` (a derived table's inherited column,
+    unless ``JET_bitDeleteColumnIgnoreTemplateColumns``), ``JET_errColumnNotFound``,
+    ``JET_errColumnInUse`` (indexed)."""
+    ddl.delete_column(cur.session, cur.db, cur.table, name,
+                      bool(grbit & C.JET_bitDeleteColumnIgnoreTemplateColumns))
     _refresh(cur)
 
 

@@ -53,11 +53,18 @@ def JetCreateTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: st
 
 
 def _column_request(name: object, columndef: Any, default: object) -> ddl.ColumnRequest:
-    from pyese.jet.structs import JET_COLUMNCREATE, JET_COLUMNDEF
+    from pyese.jet.structs import JET_COLUMNCREATE, JET_COLUMNDEF, JET_USERDEFINEDDEFAULT
 
     _args.struct(columndef, (JET_COLUMNDEF, JET_COLUMNCREATE), "columndef")
+    udd = None
+    if isinstance(default, JET_USERDEFINEDDEFAULT):
+        if not isinstance(default.szCallback, str) or not default.szCallback:
+            raise_error(C.JET_errInvalidParameter, "JET_USERDEFINEDDEFAULT.szCallback")
+        udd = (default.szCallback, _args.data(default.pbUserData, "pbUserData"))
+        default = None
     default = _args.data(default, "pvDefault")
     return ddl.ColumnRequest(
+        udd=udd,
         name=_name(name, "szColumnName"),
         coltyp=_args.integer(getattr(columndef, "coltyp", 0), "coltyp"),
         cbMax=_args.integer(getattr(columndef, "cbMax", 0), "cbMax"),

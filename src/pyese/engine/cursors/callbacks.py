@@ -31,6 +31,7 @@ Locks: ``_lock`` guards the registries; callbacks run outside it.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import threading
 import weakref
@@ -139,12 +140,13 @@ def _inside(session: Session) -> Iterator[None]:
 
 
 def call(session: Session, fn: Callable[..., Any], dbid: int, tableid: int, cbtyp: int,
-         arg1: Any, arg2: Any, context: Any) -> int:
+         arg1: Any, arg2: Any, context: Any, unused: int = 0) -> int:
     """Run one callback; its negative JET_ERR or exception becomes the operation's error
     (see the module docstring). Returns a non-negative result (a warning)."""
     try:
         with _inside(session):
-            result = fn(*handles(session.id, dbid, tableid), cbtyp, arg1, arg2, context, 0)
+            result = fn(*handles(session.id, dbid, tableid), cbtyp, arg1, arg2, context,
+                        unused)
     except JetError:
         raise
     except Exception as exc:
@@ -260,6 +262,61 @@ def free_table_ls(instance: Any) -> None:
             pass
 
 
+# -- user-defined default values ------------------------------------------------------
+
+_resolved: dict[str, Callable[..., Any]] = {}
+
+
+def resolve_persisted(name: str) -> Callable[..., Any]:
+    """The callable a persisted callback name designates (ESE callback.cxx
+    ErrCALLBACKResolve loads "module!function" from a DLL; pyese imports the Python module
+    and takes the function). JET_errCallbackNotResolved when it cannot be found."""
+    fn = _resolved.get(name)
+    if fn is not None:
+        return fn
+    module_name, sep, attr = name.partition("!")
+    found: Any = None
+    if sep and module_name and attr:
+        try:
+            module = importlib.import_module(module_name)
+            found = getattr(module, attr, None)
+        except Exception:  # noqa: BLE001 - any import failure is "not resolved"
+            found = None
+    if not callable(found):
+        raise_error(C.JET_errCallbackNotResolved, name)
+    with _lock:
+        _resolved[name] = found
+    return found  # type: ignore[no-any-return]
+
+
+def user_defined_default(cur: Any, col: Any, limit: int | None) -> tuple[bytes | None, int]:
+    """The value of a JET_bitColumnUserDefinedDefault column a record has no value for
+    (ESE fldext.cxx ErrIsamRetrieveColumn on wrnRECUserDefinedDefault): the column's
+    callback is called with ``JET_cbtypUserDefinedDefaultValue``, ``pvArg1`` a bytearray
+    to fill with the value, ``pvArg2`` a one-item list holding the buffer size in and the
+    value's size out (C's ``*pcbActual``), ``pvContext`` the column's pbUserData and
+    ``ulUnused`` the columnid, as ESE's ErrRECCallback passes them. A JET_wrnColumnNull
+    result means NULL. Returns (value, its size) like a retrieval; a negative result or an
+    exception fails the retrieval (``call``). With JET_paramEnablePersistedCallbacks off
+    the persisted callback is not run: JET_errCallbackFailed (callback.cxx
+    ErrCALLBACKExecute, ``fPermanent``); JET_errCallbackNotResolved when its name does
+    not resolve."""
+    session = cur.session
+    if not session.instance.get_param(C.JET_paramEnablePersistedCallbacks):
+        raise_error(C.JET_errCallbackFailed, "persisted callbacks are disabled "
+                    "(JET_paramEnablePersistedCallbacks)")
+    fn = resolve_persisted(col.callback)
+    buffer = bytearray()
+    cb = [C.JET_cbLVColumnMost if limit is None else limit]
+    wrn = call(session, fn, cur.db.dbnum, cur.tableid, C.JET_cbtypUserDefinedDefaultValue,
+               buffer, cb, col.user_data, col.columnid)
+    if wrn == C.JET_wrnColumnNull:
+        return None, 0
+    size = cb[0] if isinstance(cb[0], int) and 0 <= cb[0] <= len(buffer) else len(buffer)
+    value = bytes(buffer[:size])
+    return (value if limit is None else value[:limit]), size
+
+
 def _on_stop(instance: Any, services: Any, dirty: bool) -> None:
     free_table_ls(instance)
 
@@ -280,8 +337,10 @@ __all__ = [
     "reentrant",
     "register",
     "register_hooks",
+    "resolve_persisted",
     "set_ls",
     "unregister",
+    "user_defined_default",
 ]
 
 

@@ -181,6 +181,8 @@ class ColumnRequest:
     grbit: int = 0
     cp: int = 0
     default: bytes | None = None
+    udd: tuple[str, bytes | None] | None = None
+    """A JET_USERDEFINEDDEFAULT given as the default: (szCallback, pbUserData)."""
 
 
 def column_def(req: ColumnRequest, existing: dict[int, ColumnDef], exclusive: bool = True
@@ -206,7 +208,10 @@ def column_def(req: ColumnRequest, existing: dict[int, ColumnDef], exclusive: bo
     8. version / autoincrement: JET_errInvalidGrbit (autoincrement not Long, LongLong,
        UnsignedLongLong or Currency; version not Long; both), JET_errCannotBeTagged,
        JET_errExclusiveTableLockRequired (autoincrement);
-    9. JET_bitColumnUserDefinedDefault: JET_errInvalidGrbit (callbacks are not supported);
+    9. JET_bitColumnUserDefinedDefault: JET_errInvalidGrbit with Fixed, NotNULL, Version,
+       Autoincrement, Updatable, EscrowUpdate, Finalize, DeleteOnZero or MaybeNull, or on a
+       column neither tagged nor a long value; JET_errInvalidParameter when the default is
+       not a JET_USERDEFINEDDEFAULT;
     10. JET_errDefaultValueTooBig (default longer than cbMax, or than
         JET_cbLVDefaultValueMost for a long value); JET_errInvalidBufferSize for a fixed
         type's default of the wrong size (pyese: ESE would store a malformed default);
@@ -272,7 +277,20 @@ def column_def(req: ColumnRequest, existing: dict[int, ColumnDef], exclusive: bo
         if grbit & C.JET_bitColumnAutoincrement and not exclusive:
             raise_error(C.JET_errExclusiveTableLockRequired, name)
     if grbit & C.JET_bitColumnUserDefinedDefault:
-        raise_error(C.JET_errInvalidGrbit, "user-defined defaults need callbacks (unsupported)")
+        # fcreate.cxx ErrFILEIValidateAddColumn, in its order
+        for bit in (C.JET_bitColumnFixed, C.JET_bitColumnNotNULL, C.JET_bitColumnVersion,
+                    C.JET_bitColumnAutoincrement, C.JET_bitColumnUpdatable,
+                    C.JET_bitColumnEscrowUpdate, C.JET_bitColumnFinalize,
+                    C.JET_bitColumnDeleteOnZero, C.JET_bitColumnMaybeNull):
+            if grbit & bit:
+                raise_error(C.JET_errInvalidGrbit, f"a user-defined default with {bit:#x}")
+        if not grbit & C.JET_bitColumnTagged and not is_long:
+            raise_error(C.JET_errInvalidGrbit, "a user-defined default needs a tagged column")
+        if req.udd is None:
+            raise_error(C.JET_errInvalidParameter, "pvDefault must be a JET_USERDEFINEDDEFAULT")
+    elif req.udd is not None:
+        raise_error(C.JET_errInvalidParameter, "a JET_USERDEFINEDDEFAULT needs "
+                    "JET_bitColumnUserDefinedDefault")
     for col in existing.values():
         if col.coltyp == C.JET_coltypNil:
             continue
@@ -318,6 +336,9 @@ def column_def(req: ColumnRequest, existing: dict[int, ColumnDef], exclusive: bo
         out_grbit |= C.JET_bitColumnTagged
     elif lo == FIXED_FIRST:
         out_grbit |= C.JET_bitColumnFixed
+    if req.udd is not None:
+        return ColumnDef(fid, name, coltyp, cb_max, out_grbit, cp, None, req.udd[0],
+                         req.udd[1]), warning
     return ColumnDef(fid, name, coltyp, cb_max, out_grbit, cp, default), warning
 
 
@@ -549,6 +570,12 @@ def add_column(session: Session, db: Any, table: TableDef, req: ColumnRequest,
     _check_writable(db)
     dc = catalog_of(db)
     col, warning = column_def(req, table.columns, exclusive)
+    if col.callback is not None and session.instance.get_param(
+            C.JET_paramEnablePersistedCallbacks):
+        # fcreate.cxx ErrFILEIAddColumns: resolved now only when persisted callbacks are on
+        from pyese.engine.cursors.callbacks import resolve_persisted
+
+        resolve_persisted(col.callback)
     if is_template(table):
         # a template table's columnids carry the template bit (fcreate.cxx
         # ErrFILEGetNextColumnid: ColumnidOfFid( fid, fTemplateTable ))
@@ -686,7 +713,7 @@ def delete_column(session: Session, db: Any, table: TableDef, name: str,
         else:
             dead = replace(col, coltyp=C.JET_coltypNil, name=f"~deleted{col.columnid}",
                            cbMax=col.fixed_size if col.is_fixed else col.cbMax, grbit=0,
-                           default=None)
+                           default=None, callback=None, user_data=None)
             dead_row = CatalogColumn(table.objid, dead, 0).to_record(dc.page_size)
             _put_row(session, db, table.objid, sysobjColumn, col.columnid, dead_row)
 

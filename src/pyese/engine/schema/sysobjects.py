@@ -251,7 +251,8 @@ def grbit_from_ffield(ffield: int) -> int:
 def ffield_from_column(column: ColumnDef) -> int:
     """FIELDFLAG persisted for a column (ffieldDefault when it has a default)."""
     ffield = sum(f for f, g in _FFIELD_TO_GRBIT if column.grbit & g)
-    if column.default is not None:
+    if column.default is not None or column.callback is not None:
+        # a user-defined default sets ffieldDefault too (fcreate.cxx ErrFILEIValidateAddColumn)
         ffield |= ffieldDefault
     return ffield
 
@@ -570,6 +571,10 @@ class CatalogColumn:
                 "PagesOrLocale": col.cp,
                 "RecordOffset": self.record_offset,
                 "DefaultValue": col.default,
+                # a user-defined default: the callback's name in the Callback column (the
+                # TemplateTable slot) and its user data (cat.cxx ErrCATAddTableColumn)
+                "TemplateTable": col.callback,
+                "CallbackData": col.user_data,
             },
             page_size,
         )
@@ -691,6 +696,7 @@ def column_from_row(row: CatalogRow) -> CatalogColumn:
     elif fid < 128:
         grbit |= C.JET_bitColumnFixed
     default = row.get("DefaultValue")
+    callback = row.get("TemplateTable")
     ro = row.get("RecordOffset")
     return CatalogColumn(
         row.objid_table,
@@ -702,6 +708,9 @@ def column_from_row(row: CatalogRow) -> CatalogColumn:
             grbit,
             int(row.get("PagesOrLocale", 0)),  # type: ignore[arg-type]
             bytes(default) if isinstance(default, bytes) else None,  # type: ignore[arg-type]
+            str(callback) if callback is not None and ffield & ffieldUserDefinedDefault
+            else None,
+            _bytes_or_none(row.get("CallbackData")),
         ),
         ffield,
         int(ro) if ro is not None else None,  # type: ignore[arg-type]

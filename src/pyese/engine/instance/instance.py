@@ -387,7 +387,7 @@ class Instance:
                 if not dirty:
                     busy = [s for s in self.sessions.values() if s.level > 0]
                     if busy:
-                        # ESE: ErrIsamTerm maps JET_bitTermAbrupt to termtypeNoCleanUp and
+                        # ESE: tm.cxx ErrIsamTerm maps JET_bitTermAbrupt to termtypeNoCleanUp and
                         # sysinit.cxx INST::ErrINSTTerm refuses CleanUp and NoCleanUp alike
                         # while TrxOldest != trxMax (Abrupt too, despite the docs), before
                         # its no-return point: the instance keeps running.

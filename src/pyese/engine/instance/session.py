@@ -462,7 +462,8 @@ _SESPARAMS: dict[int, str] = {
     C.JET_sesparamCommitContextNeedPreCommitCallback: "flag",
 }
 """The session parameters beyond CommitDefault / TransactionLevel, by the kind of value."""
-_SESPARAM_DEFAULTS: dict[str, Any] = {"dword": 0, "flag": 0, "str": "", "guid": bytes(16), "bytes": b""}
+_SESPARAM_DEFAULTS: dict[str, Any] = {"dword": 0, "flag": 0, "str": "", "guid": bytes(16),
+                                      "bytes": b""}
 
 
 def _dword(value: object) -> int:

@@ -90,7 +90,8 @@ def JetGetSessionParameter(sesid: JET_SESID | int, sesparamid: int) -> Any:
 
 def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: Any) -> None:
     """Set a session parameter (ESE tm.cxx ErrIsamSetSessionParameter).
-    ``JET_sesparamCommitDefault`` takes any 32-bit grbit (``JET_bitCommitLazyFlush`` makes the session's commits lazy);
+    ``JET_sesparamCommitDefault`` takes any 32-bit grbit (``JET_bitCommitLazyFlush`` makes
+    the session's commits lazy);
     ``JET_sesparamCorrelationID`` / ``IOSessTraceFlags`` /
     ``CommitContextContainsCustomerData`` a 32-bit int; ``JET_sesparamClientComponentDesc``
     / ``ClientActionDesc`` / ``ClientActionContextDesc`` a str;

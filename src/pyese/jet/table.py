@@ -111,11 +111,25 @@ def _index_request(ic: Any) -> ddl.IndexRequest:
               lim.ichStart)
         cb_var = 0
     cb_key_most = ic.cbKeyMost if grbit & C.JET_bitIndexKeyMost else 0
+    hints = _space_hints(getattr(ic, "pSpacehints", None), "pSpacehints")
     return ddl.IndexRequest(
+        space_hints=hints,
         name=_name(ic.szIndexName, "szIndexName"), key=ic.szKey, grbit=grbit,
         density=ic.ulDensity, lcid=lcid, map_flags=map_flags, locale_name=locale,
         cbVarSegMac=cb_var, cbKeyMost=cb_key_most, tuple_limits=tl,
         conditions=_conditions(ic.rgconditionalcolumn))
+
+
+def _space_hints(value: object, name: str) -> Any:
+    """A JET_SPACEHINTS as the engine's SpaceHints (None for None)."""
+    from pyese.engine.schema.spacehints import SpaceHints
+    from pyese.jet.structs import JET_SPACEHINTS
+
+    if value is None:
+        return None
+    sh = _args.struct(value, JET_SPACEHINTS, name)
+    return SpaceHints(sh.ulInitialDensity, sh.cbInitial, sh.grbit, sh.ulMaintDensity,
+                      sh.ulGrowth, sh.cbMinExtent, sh.cbMaxExtent)
 
 
 TABLE_CREATE_GRBITS = (C.JET_bitTableCreateFixedDDL | C.JET_bitTableCreateTemplateTable
@@ -151,8 +165,15 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
         tc.tableid = None
         for item in [*tc.rgcolumncreate, *tc.rgindexcreate]:
             item.err = 0
-        with T.create_table_with(session, db, name, tc.ulPages, tc.ulDensity,
-                                 flags, grbit, template) as creation:
+        requests = [_index_request(ic) for ic in tc.rgindexcreate]
+        pages, density, table_raw, lv_raw = T.table_space_hints(
+            db.page_size, [r.space_hints for r in requests],
+            any(r.grbit & C.JET_bitIndexPrimary for r in requests),
+            _space_hints(getattr(tc, "pSeqSpacehints", None), "pSeqSpacehints"),
+            _space_hints(getattr(tc, "pLVSpacehints", None), "pLVSpacehints"),
+            tc.ulPages, tc.ulDensity)
+        with T.create_table_with(session, db, name, pages, density,
+                                 flags, grbit, template, (table_raw, lv_raw)) as creation:
             tc.cCreated = 1
             for cc in tc.rgcolumncreate:
                 try:
@@ -164,9 +185,9 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
                 cc.columnid = JET_COLUMNID(col.columnid)
                 cc.err = warning
                 tc.cCreated += 1
-            for ic in tc.rgindexcreate:
+            for ic, req in zip(tc.rgindexcreate, requests, strict=True):
                 try:
-                    creation.create_index(_index_request(ic))
+                    creation.create_index(req)
                 except JetError as exc:
                     ic.err = exc.err
                     raise

@@ -52,6 +52,10 @@ from pyese.engine.schema.schema import (
     IndexDef,
     IndexSegment,
 )
+from pyese.engine.schema.spacehints import INDEX as SPACE_HINTS_INDEX
+from pyese.engine.schema.spacehints import SpaceHints
+from pyese.engine.schema.spacehints import check as check_space_hints
+from pyese.engine.schema.spacehints import marshal as marshal_space_hints
 from pyese.engine.schema.sysobjects import (
     MSO_INDEXES,
     TEMPLATE_COLUMN_BIT,
@@ -370,6 +374,8 @@ class IndexRequest:
     cbKeyMost: int = 0
     tuple_limits: tuple[int, int, int, int, int] | None = None
     conditions: tuple[tuple[str, int], ...] = ()
+    space_hints: SpaceHints | None = None
+    """JET_INDEXCREATE2/3 pSpacehints (checked by ``spacehints.check``)."""
 
 
 def parse_key(key: object) -> list[tuple[str, bool]]:
@@ -506,7 +512,8 @@ def index_def(req: IndexRequest, table: TableDef, page_size: int
 
 
 def create_table(session: Session, db: Any, name: str, pages: int = 0, density: int = 0,
-                 flags: int = 0, template: TableDef | None = None) -> int:
+                 flags: int = 0, template: TableDef | None = None,
+                 space_hints: bytes | None = None, lv_hints: bytes | None = None) -> int:
     """JetCreateTable: a table row and its long-value tree row; returns the table objid.
 
     ``template``: the table is derived from that template table (``szTemplateTableName``):
@@ -533,7 +540,8 @@ def create_table(session: Session, db: Any, name: str, pages: int = 0, density: 
         objid = dc.new_objid()
         lv_objid = dc.new_objid()
         row = CatalogTable(objid, objid, name, flags, max(pages, 1), density or 80,
-                           template.name if template is not None else None)
+                           template.name if template is not None else None,
+                           space_hints=space_hints, lv_hints=lv_hints)
         _put_row(session, db, objid, sysobjTable, objid, row.to_record(dc.page_size))
         lv = CatalogLongValue(objid, lv_objid, lv_objid)
         _put_row(session, db, objid, sysobjLongValue, lv_objid, lv.to_record(dc.page_size))
@@ -603,6 +611,14 @@ def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) 
     ix, fidb, fidx = index_def(req, table, dc.page_size)
     if is_template(table):
         fidb |= fidbTemplateIndex  # the template's own indexes (IDB FTemplateIndex)
+    hints_raw = None
+    density = req.density or 80
+    if req.space_hints is not None:
+        # fcreate.cxx: an index's pSpacehints are checked (corrected) and its density is
+        # theirs; the catalog keeps the extended part (cat.cxx ErrCATAddTableIndex)
+        hints = check_space_hints(req.space_hints, dc.page_size)
+        density = hints.ulInitialDensity
+        hints_raw = marshal_space_hints(hints, SPACE_HINTS_INDEX)
     vs = _vs(session)
     with ddl_transaction(session):
         view = dc.view(session)
@@ -613,7 +629,7 @@ def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) 
         else:
             objid = dc.new_objid()
         cix = CatalogIndex(table.objid, objid, objid, ix, fidb, fidx,
-                           req.density or 80, req.locale_name)
+                           density, req.locale_name, space_hints=hints_raw)
         _put_row(session, db, table.objid, sysobjIndex, objid, cix.to_record(dc.page_size))
         if ix.is_primary and vs.any_present(db, table.objid):
             # Another session's uncommitted insert (or one committed after this transaction

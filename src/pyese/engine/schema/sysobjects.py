@@ -525,6 +525,10 @@ class CatalogTable:
     lv_chunk_max: int | None = None
     stats: bytes | None = None
     """The Stats column: ESE's SR (cItems, cKeys, cPages, dtWhenRun), see ``decode_stats``."""
+    space_hints: bytes | None = None
+    """SpaceHints: the extended space hints (``spacehints.marshal``, table form)."""
+    lv_hints: bytes | None = None
+    """SpaceDeferredLVHints: the long-value tree's hints (deferred form)."""
 
     def to_record(self, page_size: int = 4096) -> bytes:
         return encode_row(
@@ -541,6 +545,8 @@ class CatalogTable:
                 "TemplateTable": self.template_table,
                 "LVChunkMax": self.lv_chunk_max,
                 "Stats": self.stats,
+                "SpaceHints": self.space_hints,
+                "SpaceDeferredLVHints": self.lv_hints,
             },
             page_size,
         )
@@ -595,6 +601,7 @@ class CatalogIndex:
     sort_id: bytes | None = None  # SortID: the sort GUID of a Unicode index
     version: bytes | None = None  # Version: NLS sort version of a Unicode index
     stats: bytes | None = None  # Stats: ESE's SR, see ``decode_stats``
+    space_hints: bytes | None = None  # SpaceHints: ``spacehints.marshal``, index form
 
     def to_record(self, page_size: int = 4096) -> bytes:
         ix = self.index
@@ -625,6 +632,7 @@ class CatalogIndex:
                 "SortID": self.sort_id,
                 "LocaleName": self.locale_name.encode("utf-16-le") if self.locale_name else None,
                 "Stats": self.stats,
+                "SpaceHints": self.space_hints,
             },
             page_size,
         )
@@ -681,6 +689,8 @@ def table_from_row(row: CatalogRow) -> CatalogTable:
         str(tmpl) if tmpl is not None else None,
         int(chunk) if chunk is not None else None,  # type: ignore[arg-type]
         _bytes_or_none(row.get("Stats")),
+        _bytes_or_none(row.get("SpaceHints")),
+        _bytes_or_none(row.get("SpaceDeferredLVHints")),
     )
 
 
@@ -772,6 +782,7 @@ def index_from_row(row: CatalogRow, columns: dict[int, ColumnDef]) -> CatalogInd
         _bytes_or_none(row.get("SortID")),
         _bytes_or_none(row.get("Version")),
         _bytes_or_none(row.get("Stats")),
+        _bytes_or_none(row.get("SpaceHints")),
     )
 
 

@@ -31,6 +31,11 @@ from pyese.engine.schema import ddl
 from pyese.engine.schema.catalog import Catalog, TableDef
 from pyese.engine.schema.fcb import catalog_of
 from pyese.engine.schema.schema import ColumnDef
+from pyese.engine.schema.spacehints import DEFERRED_LV as SPACE_HINTS_DEFERRED_LV
+from pyese.engine.schema.spacehints import TABLE as SPACE_HINTS_TABLE
+from pyese.engine.schema.spacehints import SpaceHints
+from pyese.engine.schema.spacehints import check as check_space_hints
+from pyese.engine.schema.spacehints import marshal as marshal_space_hints
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -111,10 +116,37 @@ def template_for(session: Session, db: Any, template_name: str) -> TableDef:
     return template
 
 
+def table_space_hints(page_size: int, index_hints: list[SpaceHints | None],
+                      has_primary: bool, seq: SpaceHints | None, lv: SpaceHints | None,
+                      pages: int, density: int
+                      ) -> tuple[int, int, bytes | None, bytes | None]:
+    """fcreate.cxx ErrFILECreateTableProcessSpaceHints: check each index's hints, refuse
+    sequential hints with a primary index (JET_errSpaceHintsInvalid), check the sequential
+    and long-value hints; returns the table's (pages, density, SpaceHints bytes,
+    SpaceDeferredLVHints bytes). The primary index's own hints are checked with the
+    indexes (``ddl.create_index``)."""
+    for hints in index_hints:
+        if hints is not None:
+            check_space_hints(hints, page_size)
+    if has_primary and seq is not None:
+        raise_error(C.JET_errSpaceHintsInvalid, "sequential hints with a primary index")
+    table_raw = lv_raw = None
+    if seq is not None:
+        checked = check_space_hints(seq, page_size)
+        density = checked.ulInitialDensity
+        pages = max(pages, checked.cbInitial // page_size)
+        table_raw = marshal_space_hints(checked, SPACE_HINTS_TABLE)
+    if lv is not None:
+        lv_raw = marshal_space_hints(check_space_hints(lv, page_size), SPACE_HINTS_DEFERRED_LV)
+    return pages, density, table_raw, lv_raw
+
+
 @contextmanager
 def create_table_with(session: Session, db: Any, name: str, pages: int, density: int,
                       flags: int, grbit: int = 0,
-                      template_name: str | None = None) -> Iterator[TableCreation]:
+                      template_name: str | None = None,
+                      space_hints: tuple[bytes | None, bytes | None] = (None, None)
+                      ) -> Iterator[TableCreation]:
     """Create table ``name`` (catalog ``flags``: ``JET_bitObjectTableFixedDDL``) and yield a
     :class:`TableCreation` for its columns and indexes; an exception undoes everything.
 
@@ -127,7 +159,8 @@ def create_table_with(session: Session, db: Any, name: str, pages: int, density:
     if grbit & C.JET_bitTableCreateTemplateTable:
         flags |= C.JET_bitObjectTableTemplate | C.JET_bitObjectTableFixedDDL
     with ddl.ddl_transaction(session):
-        objid = ddl.create_table(session, db, name, pages, density, flags, template)
+        objid = ddl.create_table(session, db, name, pages, density, flags, template,
+                                 space_hints[0], space_hints[1])
         yield TableCreation(session, db, name, objid)
 
 

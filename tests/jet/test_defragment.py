@@ -32,7 +32,7 @@ def _db(inst, name="df.edb"):
     return s, db
 
 
-def _fill(s, db, n=4000, keep=0.2, seed=7):
+def _fill(s, db, n=2500, keep=0.2, seed=7):
     """A table of n rows of 80-byte values; then every row but ~keep of them deleted."""
     jet.JetBeginTransaction(s)
     t = jet.JetCreateTable(s, db, "T", 0, 100)
@@ -278,7 +278,7 @@ def test_a_pass_packs_sparse_trees_and_frees_pages(inst):
 
 def test_btree_defragments_one_table(inst):
     s, db = _db(inst)
-    t, k, v, kept = _fill(s, db, n=3000)
+    t, k, v, kept = _fill(s, db, n=1500)
     jet.JetCloseTable(s, t)
     database = _database(inst)
     _drain(inst)
@@ -323,3 +323,39 @@ def _drain(inst) -> None:
 @pytest.fixture(autouse=True)
 def _small_steps(monkeypatch):
     monkeypatch.setattr(engine_defrag, "PASS_INTERVAL", 0.01)
+
+
+def test_writers_during_a_running_defragmentation(inst):
+    s, db = _db(inst)
+    t, k, v, kept = _fill(s, db, n=1500)
+    jet.JetCloseTable(s, t)  # JetCreateTable's cursor holds the table exclusively
+    t = jet.JetOpenTable(s, db, "T")
+    database = _database(inst)
+    jet.JetDefragment(s, db, None, None, None, START)  # no limit: runs until stopped
+    w = jet.JetBeginSession(inst)
+    wdb = jet.JetOpenDatabase(w, "df.edb")
+    wt = jet.JetOpenTable(w, wdb, "T")
+    added = list(range(10_000, 10_300))
+    for i in added:  # commits land while passes repack the trees
+        jet.JetBeginTransaction(w)
+        jet.JetPrepareUpdate(w, wt, jet.JET_prepInsert)
+        jet.JetSetColumn(w, wt, k, struct.pack("<i", i), 0)
+        jet.JetSetColumn(w, wt, v, bytes([i % 251]) * 80, 0)
+        jet.JetUpdate(w, wt)
+        jet.JetCommitTransaction(w, 0)
+    passes, _ = jet.JetDefragment(s, db, None, 0, 0, STOP)
+    assert passes >= 0
+    _drain(inst)
+    jet.JetSetCurrentIndex(s, t, "pk")
+    jet.JetMove(s, t, jet.JET_MoveFirst, 0)
+    seen = []
+    while True:
+        i = struct.unpack("<i", jet.JetRetrieveColumn(s, t, k, 0))[0]
+        assert jet.JetRetrieveColumn(s, t, v, 0) == bytes([i % 251]) * 80
+        seen.append(i)
+        try:
+            jet.JetMove(s, t, jet.JET_MoveNext, 0)
+        except jet.JetError:
+            break
+    assert seen == kept + added
+    assert database.file.check() == []

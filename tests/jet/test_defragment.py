@@ -292,6 +292,8 @@ def test_btree_defragments_one_table(inst):
 
 
 def test_detach_stops_a_running_defragmentation(inst):
+    # db.cxx ErrIsamDetachDatabase: "Terminate OLD / OLD2 here so that those sessions close
+    # the database": OLDTermFmp( ifmp )
     s, db = _db(inst)
     jet.JetDefragment(s, db, None, None, None, START)
     st = engine_defrag.status_of(_database(inst))

@@ -31,7 +31,6 @@ Locks: ``_lock`` guards the registries; callbacks run outside it.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import threading
 import weakref
@@ -43,6 +42,7 @@ from typing import Any
 from pyese.engine.cursors import cursor as _cursor
 from pyese.engine.instance.instance import InstanceServices
 from pyese.engine.instance.session import Session
+from pyese.engine.schema.callback_names import resolve_persisted
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
@@ -263,31 +263,6 @@ def free_table_ls(instance: Any) -> None:
 
 
 # -- user-defined default values ------------------------------------------------------
-
-_resolved: dict[str, Callable[..., Any]] = {}
-
-
-def resolve_persisted(name: str) -> Callable[..., Any]:
-    """The callable a persisted callback name designates (ESE callback.cxx
-    ErrCALLBACKResolve loads "module!function" from a DLL; pyese imports the Python module
-    and takes the function). JET_errCallbackNotResolved when it cannot be found."""
-    fn = _resolved.get(name)
-    if fn is not None:
-        return fn
-    module_name, sep, attr = name.partition("!")
-    found: Any = None
-    if sep and module_name and attr:
-        try:
-            module = importlib.import_module(module_name)
-            found = getattr(module, attr, None)
-        except Exception:  # noqa: BLE001 - any import failure is "not resolved"
-            found = None
-    if not callable(found):
-        raise_error(C.JET_errCallbackNotResolved, name)
-    with _lock:
-        _resolved[name] = found
-    return found  # type: ignore[no-any-return]
-
 
 def user_defined_default(cur: Any, col: Any, limit: int | None) -> tuple[bytes | None, int]:
     """The value of a JET_bitColumnUserDefinedDefault column a record has no value for

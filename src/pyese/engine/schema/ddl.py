@@ -35,6 +35,7 @@ from pyese.engine.instance.session import Session
 from pyese.engine.records.indexentries import index_entries
 from pyese.engine.records.keys import make_key
 from pyese.engine.records.record import max_record_size
+from pyese.engine.schema.callback_names import resolve_persisted
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.fcb import DatabaseCatalog, catalog_of
 from pyese.engine.schema.schema import (
@@ -581,8 +582,6 @@ def add_column(session: Session, db: Any, table: TableDef, req: ColumnRequest,
     if col.callback is not None and session.instance.get_param(
             C.JET_paramEnablePersistedCallbacks):
         # fcreate.cxx ErrFILEIAddColumns: resolved now only when persisted callbacks are on
-        from pyese.engine.cursors.callbacks import resolve_persisted
-
         resolve_persisted(col.callback)
     if is_template(table):
         # a template table's columnids carry the template bit (fcreate.cxx

@@ -122,6 +122,14 @@ def index_entries(index: IndexDef, values_of: ValuesOf) -> list[IndexEntry]:
     JET_errKeyDuplicate (the record generates one key twice on a unique index).
     """
     kn = normalizer(index)
+    if kn.single:
+        return _single_entry(index, kn, values_of)
+    return _general_entries(index, kn, values_of)
+
+
+def _general_entries(index: IndexDef, kn: KeyNormalizer,
+                     values_of: ValuesOf) -> list[IndexEntry]:
+    """:func:`index_entries` for any index: the KeySequence loop (see the module doc)."""
     for cond in index.conditions:
         is_null = not values_of(cond.column.columnid)
         if is_null != cond.must_be_null:
@@ -186,6 +194,29 @@ def index_entries(index: IndexDef, values_of: ValuesOf) -> list[IndexEntry]:
             continue
         ks.increment(rollover)
     return entries
+
+
+def _single_entry(index: IndexDef, kn: KeyNormalizer, values_of: ValuesOf) -> list[IndexEntry]:
+    """:func:`index_entries` for an index whose records have at most one entry (no
+    conditions, no tuples, no multi-valued key column: ``KeyNormalizer.single``): the
+    general loop's first and only step, with the same checks in the same order."""
+    values: list[bytes | None] = []
+    for cid in kn.columnids:
+        vals = values_of(cid)
+        values.append(vals[0] if vals else None)
+    result = retrieve_key_itags(kn, values, None, False)
+    assert not isinstance(result, int)  # only multi-valued columns run out of values
+    if result.nulls is not None:
+        grbit = index.grbit
+        if grbit & C.JET_bitIndexDisallowNull:
+            raise_error(C.JET_errNullKeyDisallowed, f"index {index.name!r}")
+        ignore_any = bool(grbit & (C.JET_bitIndexIgnoreAnyNull | C.JET_bitIndexDisallowNull))
+        allow_some = not ignore_any
+        allow_first = allow_some and not grbit & C.JET_bitIndexIgnoreFirstNull
+        allow_all = allow_first and not grbit & C.JET_bitIndexIgnoreNull
+        if not _accept(result, 0, allow_all, allow_first, allow_some):
+            return []
+    return [IndexEntry(result.key, kn.ones, 0, result.truncated, kn.columnids)]
 
 
 def _accept(

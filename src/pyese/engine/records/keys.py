@@ -312,6 +312,12 @@ class KeyNormalizer:
     disallow_truncation: bool
     nlv: TextLocale
     tuples: tuple[int, int, int, int, int] | None
+    single: bool = False
+    """No conditional columns, no tuples, no multi-valued key column: a record has at
+    most one entry, built from the first value of each key column (``indexentries``)."""
+    columnids: tuple[int, ...] = ()
+    ones: tuple[int, ...] = ()
+    """An itagSequence of 1 per key column."""
 
     def null_segment(self, coltyp: int, zero_length: bool) -> bytes:
         """FLDNormalizeNullSegment (header only; not yet descended)."""
@@ -378,9 +384,10 @@ def normalizer(index: IndexDef) -> KeyNormalizer:
     tuples = None
     if index.grbit & C.JET_bitIndexTuples:
         tuples = index.tuple_limits or TUPLE_DEFAULTS
+    segments = tuple(_segment_spec(s, dotnet_guid) for s in index.segments)
     return KeyNormalizer(
         index=index,
-        segments=tuple(_segment_spec(s, dotnet_guid) for s in index.segments),
+        segments=segments,
         cb_key_most=cb_key_most,
         cb_var_seg_mac_raw=raw,
         cb_var_seg_mac=cb_key_most + 1 if raw == cb_key_most else raw,
@@ -393,6 +400,10 @@ def normalizer(index: IndexDef) -> KeyNormalizer:
         disallow_truncation=bool(index.grbit & C.JET_bitIndexDisallowTruncation),
         nlv=TextLocale(keys_text.LOCALE_NAME_DEFAULT, flags),
         tuples=tuples,
+        single=(not index.conditions and tuples is None
+                and not any(s.tagged and s.multivalued for s in segments)),
+        columnids=tuple(s.columnid for s in segments),
+        ones=(1,) * len(segments),
     )
 
 

@@ -35,6 +35,7 @@ from pyese.engine.records.keys import (
     NULL_SEG,
     KeyNormalizer,
     RetrievedKey,
+    key_parts,
     normalizer,
     retrieve_key_itags,
 )
@@ -200,13 +201,24 @@ def _single_entry(index: IndexDef, kn: KeyNormalizer, values_of: ValuesOf) -> li
     """:func:`index_entries` for an index whose records have at most one entry (no
     conditions, no tuples, no multi-valued key column: ``KeyNormalizer.single``): the
     general loop's first and only step, with the same checks in the same order."""
+    parts = _single_key(index, kn, values_of)
+    if parts is None:
+        return []
+    return [IndexEntry(parts[0], kn.ones, 0, parts[1], kn.columnids)]
+
+
+def _single_key(index: IndexDef, kn: KeyNormalizer,
+                values_of: ValuesOf) -> tuple[bytes, bool] | None:
+    """(key, truncated) of the one entry of a ``KeyNormalizer.single`` index, or None
+    when the record is not in the index (a NULL rule); raises as :func:`index_entries`."""
     values: list[bytes | None] = []
     for cid in kn.columnids:
         vals = values_of(cid)
         values.append(vals[0] if vals else None)
-    result = retrieve_key_itags(kn, values, None, False)
-    assert not isinstance(result, int)  # only multi-valued columns run out of values
-    if result.nulls is not None:
+    parts = key_parts(kn, values, None, False)
+    assert not isinstance(parts, int)  # only multi-valued columns run out of values
+    key, truncated, nulls = parts
+    if nulls is not None:
         grbit = index.grbit
         if grbit & C.JET_bitIndexDisallowNull:
             raise_error(C.JET_errNullKeyDisallowed, f"index {index.name!r}")
@@ -214,18 +226,33 @@ def _single_entry(index: IndexDef, kn: KeyNormalizer, values_of: ValuesOf) -> li
         allow_some = not ignore_any
         allow_first = allow_some and not grbit & C.JET_bitIndexIgnoreFirstNull
         allow_all = allow_first and not grbit & C.JET_bitIndexIgnoreNull
-        if not _accept(result, 0, allow_all, allow_first, allow_some):
-            return []
-    return [IndexEntry(result.key, kn.ones, 0, result.truncated, kn.columnids)]
+        if not _accept_nulls(nulls, 0, allow_all, allow_first, allow_some):
+            return None
+    return key, truncated
+
+
+def entry_keys(index: IndexDef, values_of: ValuesOf) -> list[bytes]:
+    """The keys of :func:`index_entries` (same order, same errors), without building
+    IndexEntry objects for the common single-entry index (the insert path)."""
+    kn = normalizer(index)
+    if kn.single:
+        parts = _single_key(index, kn, values_of)
+        return [] if parts is None else [parts[0]]
+    return [e.key for e in _general_entries(index, kn, values_of)]
 
 
 def _accept(
     result: RetrievedKey, tuple_no: int, allow_all: bool, allow_first: bool, allow_some: bool
 ) -> bool:
-    if result.nulls == NULL_KEY:
+    return _accept_nulls(result.nulls, tuple_no, allow_all, allow_first, allow_some)
+
+
+def _accept_nulls(nulls: str | None, tuple_no: int, allow_all: bool, allow_first: bool,
+                  allow_some: bool) -> bool:
+    if nulls == NULL_KEY:
         return allow_all and tuple_no == 0
-    if result.nulls == NULL_FIRST_SEG:
+    if nulls == NULL_FIRST_SEG:
         return allow_first
-    if result.nulls == NULL_SEG:
+    if nulls == NULL_SEG:
         return allow_some
     return True

@@ -22,7 +22,7 @@ from pyese.engine.cursors.cursor import Cursor
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.instance.logservice import storage_of
 from pyese.engine.instance.session import LEVEL_USER_MOST, Session
-from pyese.engine.records.indexentries import IndexEntry, index_entries
+from pyese.engine.records.indexentries import IndexEntry, entry_keys, index_entries
 from pyese.engine.records.keys import (
     CB_KEY_MOST_OLD,
     TextLocale,
@@ -317,43 +317,46 @@ def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
     if upd is None:
         raise_error(C.JET_errUpdateNotPrepared)
     col = cur.table.column_by_id(columnid)
-    if grbit & UNIQUE_MV_GRBITS and grbit & LV_GRBITS:
-        raise_error(C.JET_errInvalidGrbit, "unique multi-values with a long-value operation")
-    if grbit & C.JET_bitSetSeparateLV and grbit & C.JET_bitSetIntrinsicLV:
-        raise_error(C.JET_errInvalidGrbit, "SeparateLV with IntrinsicLV")
-    if col.grbit & C.JET_bitColumnAutoincrement and not (
+    if grbit:
+        if grbit & UNIQUE_MV_GRBITS and grbit & LV_GRBITS:
+            raise_error(C.JET_errInvalidGrbit,
+                        "unique multi-values with a long-value operation")
+        if grbit & C.JET_bitSetSeparateLV and grbit & C.JET_bitSetIntrinsicLV:
+            raise_error(C.JET_errInvalidGrbit, "SeparateLV with IntrinsicLV")
+    col_grbit = col.grbit
+    if col_grbit & C.JET_bitColumnAutoincrement and not (
             upd.kind == PREP_INSERT_MUST_SET_AUTOINC):
         raise_error(C.JET_errInvalidColumnType, "the autoincrement column is set by ESE")
-    if col.grbit & C.JET_bitColumnVersion and not upd.is_insert:
+    if col_grbit & C.JET_bitColumnVersion and not upd.is_insert:
         raise_error(C.JET_errInvalidColumnType, "the version column is set by ESE")
     if itag < 0:
         raise_error(C.JET_errBadItagSequence)
-    if col.is_long_value and (grbit & LV_GRBITS or ib_long_value
-                              or data is not None and len(data) > LV_INTRINSIC_MOST
-                              or grbit & C.JET_bitSetSeparateLV):
+    is_lv = col.is_long_value
+    if is_lv and (grbit & LV_GRBITS or ib_long_value
+                  or data is not None and len(data) > LV_INTRINSIC_MOST
+                  or grbit & C.JET_bitSetSeparateLV):
         w = _lv_set(cur, upd, col, data, grbit, itag, ib_long_value)
         upd.dirty.add(col.columnid)
         return w
-    if grbit & LV_GRBITS or ib_long_value:
-        # ESE applies the long-value operations only to long values: elsewhere the
-        # value is set as given.
-        pass
+    # (ESE applies the long-value operations only to long values: elsewhere the value is
+    # set as given.)
     value: bytes | None = bytes(data) if data is not None else None
     if value is not None and len(value) == 0 and not grbit & C.JET_bitSetZeroLength:
         value = None
     if value is None:
-        if col.grbit & C.JET_bitColumnNotNULL:
+        if col_grbit & C.JET_bitColumnNotNULL:
             raise_error(C.JET_errNullInvalid, col.name)
-        if col.is_long_value:
+        if is_lv:
             _drop_owned(cur, upd, col.columnid, itag)
         upd.image.set(col.columnid, None, itag,
                       revert_to_default=bool(grbit & C.JET_bitSetRevertToDefaultValue))
         upd.dirty.add(col.columnid)
         return 0
     warning = 0
-    if col.coltyp in FIXED_SIZES and len(value) != FIXED_SIZES[col.coltyp]:
-        raise_error(C.JET_errInvalidBufferSize, f"{col.name} needs {FIXED_SIZES[col.coltyp]}")
-    if col.is_long_value:
+    size = FIXED_SIZES.get(col.coltyp)
+    if size is not None and len(value) != size:
+        raise_error(C.JET_errInvalidBufferSize, f"{col.name} needs {size}")
+    if is_lv:
         if col.cbMax and len(value) > col.cbMax:
             raise_error(C.JET_errColumnTooBig, col.name)
     elif len(value) > col.cbMax:
@@ -365,7 +368,7 @@ def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
         warning = C.JET_wrnColumnMaxTruncated
     if grbit & UNIQUE_MV_GRBITS:
         _check_unique_mv(cur, upd, col, value, itag, grbit)
-    if col.is_long_value:
+    if is_lv:
         _drop_owned(cur, upd, col.columnid, itag)
     w = upd.image.set(col.columnid, value, itag)
     upd.dirty.add(col.columnid)
@@ -745,8 +748,8 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     primary = facts.primary
     if upd.is_insert:
         if primary is not None:
-            entries = index_entries(primary.index, new_view.values)
-            bookmark = entries[0].key if entries else b"\x00"
+            keys = entry_keys(primary.index, new_view.values)
+            bookmark = keys[0] if keys else b"\x00"
         else:
             bookmark = _next_dbk(cur)
         view = cur.view()
@@ -759,8 +762,8 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
             check_primary_index(cur, after_write=True)
         new_view.bookmark = bookmark
         for cix in facts.secondary:
-            for e in index_entries(cix.index, new_view.values):
-                _add_entry(vs, cur, cix, e.key, bookmark)
+            for k in entry_keys(cix.index, new_view.values):
+                _add_entry(vs, cur, cix, k, bookmark)
         if upd.kind == PREP_INSERT_COPY_DELETE and upd.bookmark is not None:
             _delete_record(cur, upd.bookmark, upd.original, later)
         return bookmark
@@ -768,8 +771,8 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     bookmark = upd.bookmark
     old_view = record_view_of(cur, upd.original, bookmark)
     if primary is not None:
-        entries = index_entries(primary.index, new_view.values)
-        new_key = entries[0].key if entries else b"\x00"
+        keys = entry_keys(primary.index, new_view.values)
+        new_key = keys[0] if keys else b"\x00"
         if new_key != bookmark:
             raise_error(C.JET_errRecordPrimaryChanged)
     view = cur.view()
@@ -782,8 +785,8 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
         cols |= {c.column.columnid for c in cix.index.conditions}
         if not cols & upd.dirty:
             continue
-        old_keys = {e.key for e in entries_for(cix.index, old_view)}
-        new_keys = {e.key for e in entries_for(cix.index, new_view)}
+        old_keys = set(entry_keys(cix.index, old_view.values))
+        new_keys = set(entry_keys(cix.index, new_view.values))
         for k in old_keys - new_keys:
             vs.delete(session, db, cix.objid, index_node(cix.index, k, bookmark)[0])
         for k in sorted(new_keys - old_keys):
@@ -807,7 +810,7 @@ def check_primary_index(cur: Cursor, after_write: bool = False) -> None:
     record was already written without a primary key, so a primary index appearing in
     any form is the conflict.
     """
-    if cur.table.primary_index is not None:
+    if table_facts(cur.table).primary is not None:
         return
     vs = _vs(cur)
     db, objid = cur.db, cur.table.objid

@@ -313,3 +313,18 @@ def test_set_columns_itag_zero_on_single_valued_tagged_column_adds_a_value(
     assert jet.JetRetrieveColumn(s, t, c["tag"]) == b"one"
     assert jet.JetRetrieveColumn(s, t, c["tag"], 0,
                                  jet.JET_RETINFO(itagSequence=2)) == b"second"
+
+
+def test_insert_must_set_autoincrement_is_an_insert(inst: jet.JET_INSTANCE) -> None:
+    """JET_prepInsertMustSetAutoIncrement prepares an insert whose autoincrement value the
+    caller sets: JetUpdate writes a new record (it used to take the replace path and fail
+    inside the engine)."""
+    s, t, c = _setup(inst)
+    jet.JetPrepareUpdate(s, t, jet.JET_prepInsertMustSetAutoIncrement)
+    jet.JetSetColumn(s, t, c["id"], L.pack(1))
+    jet.JetSetColumn(s, t, c["nn"], L.pack(0))
+    jet.JetSetColumn(s, t, c["auto"], L.pack(42))
+    bm = jet.JetUpdate(s, t)
+    jet.JetGotoBookmark(s, t, bm)
+    assert jet.JetRetrieveColumn(s, t, c["auto"]) == L.pack(42)
+    assert _count(s, t) == 1

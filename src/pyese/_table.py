@@ -742,9 +742,14 @@ class Table:
     def _insert_many_no_result(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert ``rows`` (bulk loads, ``insert_many``) through the engine's batch path,
         ``jet.PyeseInsertRows``: every row is checked and encoded first (a ``TypeError``
-        writes nothing), then one engine call inserts them all or none."""
-        batch = [self._setcolumns(row, False)[0] for row in rows]
-        with self._tx.entered():
+        writes nothing), then one engine call inserts them all or none. Each row gets
+        JET_SETCOLUMN items of its own (the plan's are reused from call to call)."""
+        with self._bound:
+            batch = []
+            for row in rows:
+                batch.append([JET_SETCOLUMN(columnid=sc.columnid, pvData=sc.pvData,
+                                            grbit=sc.grbit, itagSequence=sc.itagSequence)
+                              for sc in self._setcolumns(row, False, stored=False)[0]])
             jet.PyeseInsertRows(self._sesid, self._tableid, batch)
 
     def _cancel(self, tableid: Any) -> None:

@@ -319,6 +319,7 @@ class CommitRollback(Reclaim):
                     chain[:] = [v for v in chain if v.trx is not trx or v.level != level]
                     for v in gone:
                         self._release(trx, v)
+                tree.gen += 1  # the writer's view changed (SnapshotReads.read_token)
                 if not chain:
                     del tree.chains[key]
                     if key not in tree.overlay_refs:

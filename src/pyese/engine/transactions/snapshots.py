@@ -73,6 +73,8 @@ class SnapshotReads(ApplyBookkeeping):
             if tree is not None:
                 return self._snapshot_value(trx, tree, key)
             return self._file_snapshot(trx, db).get(objid, key)
+        if session.in_api:
+            return self.call_snapshot(session, db).get(objid, key)
         snap = db.snapshot()
         try:
             return snap.get(objid, key)
@@ -147,6 +149,50 @@ class SnapshotReads(ApplyBookkeeping):
             snap, e_hi = self._open_snapshot(db, trx)
             entry = trx.snapshots[db.dbnum] = (snap, e_hi)
         return entry[0]
+
+    def call_snapshot(self, session: Session, db: Database) -> Any:
+        """The level-0 read snapshot of the JET call ``session`` is in (``in_api``):
+        registered as a one-step read (``_open_snapshot`` without a transaction) on first
+        need, shared by every read of the call, closed by the gate as the call leaves
+        (``Session.end_call``). A level-0 reader merges every committed version into it,
+        and no version its file lacks is dropped while it is registered (``reclaim``
+        invariant 1c), so reading through it gives the latest committed state at each
+        read, as a snapshot per read would, for one LMDB read transaction per call."""
+        entry = session.call_snapshots.get(db.dbnum)
+        if entry is None:
+            snap = self._open_snapshot(db)[0]
+            session.call_snapshots[db.dbnum] = (self._close_snapshot, snap)
+            return snap
+        return entry[1]
+
+    def read_token(self, session: Session, db: Database, objid: int) -> object:
+        """A value equal between two moments exactly when nothing ``session`` reads of tree
+        ``objid`` can have changed between them, or None when that cannot be told cheaply.
+
+        In a transaction: (its Trx, the tree, the tree's generation). Its view changes only
+        by its own writes and rollbacks, each of which bumps the generation (a new version,
+        ``_rollback_level``); other transactions' commits are not in its snapshot. At level
+        0: the same with no Trx while the tree has nothing pending (a commit would first
+        add a version); None while it has (a commit changes what level 0 sees without a
+        new version). Take it before the read it guards."""
+        tree = self._trees.get((db.dbnum, objid))
+        if session.level:
+            trx = self._trx.get(session.id)
+            if trx is None:
+                return None
+            return (trx, tree, 0 if tree is None else tree.gen)
+        if tree is None:
+            return (None, None, 0)
+        if tree.keys:
+            return None
+        return (None, tree, tree.gen)
+
+    def pending_versions(self, db: Database, objid: int) -> int:
+        """How many keys of tree ``objid`` have a version, a lock or an overlay entry
+        (anyone's, committed or not). 0: every reader's file snapshot answers for the
+        whole tree, exactly (see ``MergedCursor``: its fast path)."""
+        tree = self._trees.get((db.dbnum, objid))
+        return 0 if tree is None else len(tree.keys)
 
     def _snapshot_value(self, trx: Trx, tree: Tree, key: bytes) -> bytes | None:
         """The value of ``key`` in ``trx``'s snapshot when no version answers: its overlay

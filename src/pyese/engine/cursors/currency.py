@@ -136,9 +136,16 @@ class Currency:
         self._tcur_at: bytes | None = None
         """The node key ``_tcur`` is known to be on (None: unknown): a move continues from
         it with one step instead of seeking back to the current entry."""
+        self._view: Any = None
+        """The session's view of the database (``view()``), made once: it reads the
+        session's state as it is at each read."""
+        self._lv: LongValueReader | None = None
         self._rec: RecordView | None = None
         """The current record as last read (invariant 7), valid while ``_rec_token`` is."""
         self._rec_token: object = None
+        self._rec_wanted = False
+        """``record_view`` ran since the last landing (``navigation._land`` reads the next
+        record on a secondary index when it did)."""
 
     @property
     def update(self) -> Any:
@@ -241,7 +248,19 @@ class Currency:
     # -- views ---------------------------------------------------------------------------
 
     def view(self) -> Any:
-        return self.dc.view(self.session)
+        view = self._view
+        if view is None:
+            view = self._view = self.dc.view(self.session)
+        return view
+
+    def _lv_reader(self) -> LongValueReader:
+        """The table's long values through ``view()`` (kept while the table's LV tree is
+        the same)."""
+        lv = self._lv
+        objid = self.table.lv_objid
+        if lv is None or lv.lv_objid != objid:
+            lv = self._lv = LongValueReader(self.view(), objid)
+        return lv
 
     def _cursor(self) -> Any:
         """The tree cursor of the current index's tree, kept for the cursor's life (a
@@ -268,9 +287,7 @@ class Currency:
         """Keep ``data``, read on the primary index under ``token``, as the current
         record (invariant 7)."""
         if token is not None:
-            view = self.view()
-            self._rec = RecordView(self.table.layout, data,
-                                   LongValueReader(view, self.table.lv_objid), bookmark)
+            self._rec = RecordView(self.table.layout, data, self._lv_reader(), bookmark)
             self._rec_token = token
 
     @property
@@ -326,18 +343,17 @@ class Currency:
         if self.state == DEFERRED:
             self.resolve_deferred()
         bookmark = self.current_bookmark()
+        self._rec_wanted = True
         token = self._read_token()
         rec = self._rec
         if (rec is not None and token is not None and token == self._rec_token
                 and rec.bookmark == bookmark and rec.layout is self.table.layout):
             return rec
-        view = self.view()
-        data = view.get(self.table.objid, bookmark)
+        data = self.view().get(self.table.objid, bookmark)
         if data is None:
             self._rec = None
             raise_error(C.JET_errRecordDeleted)
-        rec = RecordView(self.table.layout, data,
-                         LongValueReader(view, self.table.lv_objid), bookmark)
+        rec = RecordView(self.table.layout, data, self._lv_reader(), bookmark)
         if token is not None:
             self._rec = rec
             self._rec_token = token

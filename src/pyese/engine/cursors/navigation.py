@@ -172,12 +172,22 @@ class Navigation(Currency):
 
     def _land(self, node: tuple[bytes, bytes], primary: bool, token: object) -> None:
         """Be on ``node``, just read from the tree cursor ``_cursor()`` (which stays on it);
-        on the primary index its data is the record, read under ``token``."""
+        on the primary index its data is the record, read under ``token``. On a secondary
+        index the record is read now, on the call's snapshot, when the record of the last
+        position was read (a caller reading rows as it moves: its next read then costs no
+        snapshot of its own); a caller reading only keys pays nothing for it."""
         if primary:
             self.set_on(node[0], node[0])
             self._prime_record(node[0], node[1], token)
         else:
             self.set_on(node[0], node[1])
+            if self._rec_wanted:
+                self._rec_wanted = False
+                token = self._read_token()
+                if token is not None:
+                    data = self.view().get(self.table.objid, node[1])
+                    if data is not None:
+                        self._prime_record(node[1], data, token)
         self._tcur_at = node[0]
 
     # -- positions (ESE rec.cxx ErrIsamGetRecordPosition / ErrIsamGotoPosition) ----------

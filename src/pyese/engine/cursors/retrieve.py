@@ -52,6 +52,19 @@ _RECSIZE_FIELDS = ("cbData", "cbLongValueData", "cbOverhead", "cbLongValueOverhe
                    "cNonTaggedColumns", "cTaggedColumns", "cLongValues", "cMultiValues")
 
 
+def retrieve_plain(cur: Cursor, cid: int) -> bytes | None:
+    """:func:`retrieve_column` with no grbit, itagSequence 1, no offset or limit and a
+    columnid other than 0 (what ``JetRetrieveColumn`` is called with most): the value,
+    None for NULL. ``JET_errColumnNotFound``, ``JET_errNoCurrentRecord``,
+    ``JET_errRecordDeleted``."""
+    col = cur.table.column_by_id(cid)
+    rec = cur.record_view()
+    raw, flags = rec.layout.retrieve_ex(rec.data, cid, 1)
+    if raw is None or not flags:
+        return raw
+    return _read_value(rec, col, 1, 0, 0, None)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class Retrieved:
     """One retrieval's result.

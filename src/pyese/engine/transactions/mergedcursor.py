@@ -102,12 +102,15 @@ class MergedCursor:
                                    forward)
             finally:
                 vs._close_snapshot(snap)
-        if (self._fsnap is snap and not inclusive and start is not None
-                and start == self._key and forward == self._fwd):
-            fcur = self._fcur
-            fnode = self._fnode
-            if fnode is not None and fnode[0] == start:
-                fnode = fcur.next() if forward else fcur.prev()
+        if self._fsnap is snap:
+            fcur = self._fcur  # one file cursor per snapshot: a seek repositions it
+            if (not inclusive and start is not None and start == self._key
+                    and forward == self._fwd):
+                fnode = self._fnode
+                if fnode is not None and fnode[0] == start:
+                    fnode = fcur.next() if forward else fcur.prev()
+            else:
+                fnode = self._file_seek(fcur, start, inclusive, forward)
         else:
             fcur = snap.cursor(self._objid)
             fnode = self._file_seek(fcur, start, inclusive, forward)

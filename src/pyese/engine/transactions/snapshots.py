@@ -173,19 +173,24 @@ class SnapshotReads(ApplyBookkeeping):
         by its own writes and rollbacks, each of which bumps the generation (a new version,
         ``_rollback_level``); other transactions' commits are not in its snapshot. At level
         0: the same with no Trx while the tree has nothing pending (a commit would first
-        add a version); None while it has (a commit changes what level 0 sees without a
-        new version). Take it before the read it guards."""
+        add a version); while it has, also the instance's newest transaction id, read
+        under ``instance.lock`` (a commit makes its versions visible to level 0 by taking
+        a commit id there, bumping it). Take it before the read it guards."""
         tree = self._trees.get((db.dbnum, objid))
+        gen = 0 if tree is None else tree.gen
         if session.level:
             trx = self._trx.get(session.id)
             if trx is None:
                 return None
-            return (trx, tree, 0 if tree is None else tree.gen)
-        if tree is None:
-            return (None, None, 0)
-        if tree.keys:
-            return None
-        return (None, tree, tree.gen)
+            return (trx, tree, gen)
+        if tree is None or not tree.keys:
+            return (None, tree, gen)
+        # Versions pending: a commit (a commit id given under instance.lock, with the
+        # newest id bumped in the same step) changes what level 0 sees.
+        inst = self.instance
+        with inst.lock:
+            newest = inst.trx_newest
+        return (None, tree, gen, newest)
 
     def pending_versions(self, db: Database, objid: int) -> int:
         """How many keys of tree ``objid`` have a version, a lock or an overlay entry
@@ -232,6 +237,11 @@ class SnapshotReads(ApplyBookkeeping):
             raise
         with self._lock:
             e_hi = self._announced
+            if e_hi == e_lo:  # nothing announced meanwhile: it holds exactly e_lo
+                self._snaps[sid] = (e_lo, e_lo, b, dbnum, trx)
+                self._opened(e_lo)
+                snap._vs_id = sid
+                return snap, e_lo
             uncertain = [(e, self._apply_before[e][dbnum]) for e in range(e_lo + 1, e_hi + 1)
                          if dbnum in self._apply_before.get(e, ())]
             self._opened(e_lo)
@@ -260,15 +270,29 @@ class SnapshotReads(ApplyBookkeeping):
             self._opening[e_lo] = n
         else:
             del self._opening[e_lo]
-        self._forget_before()
+        if self._apply_before:
+            self._forget_before()
 
     def _close_snapshot(self, snap: Any) -> None:
         with self._lock:
-            self._snaps.pop(getattr(snap, "_vs_id", -1), None)
+            entry = self._snaps.pop(getattr(snap, "_vs_id", -1), None)
+            # Was it what kept ``cleanup`` from dropping the oldest applied commit
+            # (reclaim invariant 1c)? A reader that does not end a transaction triggers
+            # no cleanup of its own, so it runs here (versions would otherwise wait for
+            # the next apply, and every level-0 read would merge them meanwhile).
+            committed = self._committed
+            blocking = (entry is not None and bool(committed)
+                        and committed[0].applied_epoch is not None
+                        and entry[0] < committed[0].applied_epoch <= self._epoch)
         try:
             snap.close()
         except JetError:
             pass
+        if blocking:
+            self.cleanup()
+
+    def cleanup(self) -> None:
+        """Drop the committed versions no reader needs (``reclaim`` implements it)."""
 
     def close_all_snapshots(self) -> None:
         for trx in list(self._trx.values()):

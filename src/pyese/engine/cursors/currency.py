@@ -105,6 +105,8 @@ class Currency:
         self.grbit = grbit
         self.fcb = self.dc.fcb(table.objid)
         self.index: CatalogIndex | None = table.primary_index
+        self.on_secondary = False
+        """A secondary index is current (``_set_index`` keeps it)."""
         self.state = DEFERRED
         self.node_key: bytes | None = None
         self.bookmark: bytes | None = None
@@ -206,7 +208,7 @@ class Currency:
         if self._update is not None and self.update_level >= rolled:
             self._update = None
         if self.on_secondary and self.index_open_level >= rolled:
-            self.index = self.table.primary_index
+            self._set_index(self.table.primary_index)
             self.range = None
             self.key_builder.reset()
             self.park(BEFORE)
@@ -239,11 +241,11 @@ class Currency:
         self.table = table
         if name is not None:
             try:
-                self.index = table.index(name)
+                self._set_index(table.index(name))
             except Exception:
-                self.index = table.primary_index
+                self._set_index(table.primary_index)
         else:
-            self.index = table.primary_index
+            self._set_index(table.primary_index)
 
     # -- views ---------------------------------------------------------------------------
 
@@ -277,10 +279,12 @@ class Currency:
 
     def _read_token(self) -> object:
         """What a read of the table's tree now depends on (``SnapshotReads.read_token``);
-        None: nothing cacheable. A genuine file never changes."""
+        None: nothing cacheable."""
         vs = self.dc.vs
         if vs is None:
-            return _STATIC
+            # no version store: a genuine file (read-only, never changes), or the
+            # temporary database (written in place: nothing cacheable)
+            return _STATIC if self.db.read_only else None
         return vs.read_token(self.session, self.db, self.table.objid)
 
     def _prime_record(self, bookmark: bytes, data: bytes, token: object) -> None:
@@ -290,9 +294,10 @@ class Currency:
             self._rec = RecordView(self.table.layout, data, self._lv_reader(), bookmark)
             self._rec_token = token
 
-    @property
-    def on_secondary(self) -> bool:
-        return self.index is not None and not self.index.index.is_primary
+    def _set_index(self, ix: CatalogIndex | None) -> None:
+        """Make ``ix`` the current index (None: DBK order), keeping ``on_secondary``."""
+        self.index = ix
+        self.on_secondary = ix is not None and not ix.index.is_primary
 
     def _tree(self) -> int:
         if self.on_secondary:

@@ -266,7 +266,7 @@ class Navigation(Currency):
         if ix is not None and not ix.index.is_primary and not same:
             self.index_open_level = self.session.level
             self.index_nav_level = self.session.level
-        self.index = ix
+        self._set_index(ix)
 
     # -- bookmarks -----------------------------------------------------------------------
 

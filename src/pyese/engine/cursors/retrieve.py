@@ -152,10 +152,10 @@ def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
         values: list[tuple[int, bytes]] = []
         n = 1
         while True:
-            raw, _fl = rec.layout.retrieve_ex(rec.data, cid, n, use_default=use_default)
+            raw, fl = rec.layout.retrieve_ex(rec.data, cid, n, use_default=use_default)
             if raw is None:
                 break
-            v = rec.get(cid, n)
+            v = rec.get(cid, n) if fl else raw  # a default, separated or compressed value
             values.append((n, v if v is not None else b""))
             n += 1
         if tags:

@@ -34,7 +34,7 @@ from typing import Any
 
 from pyese.engine.cursors import filters
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON
-from pyese.engine.cursors.navigation import Navigation
+from pyese.engine.cursors.cursor import Cursor
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
@@ -68,7 +68,7 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
         cur.resolve_deferred()
     if cur.state != ON or cur.node_key is None:
         raise_error(C.JET_errNoCurrentRecord)
-    if isinstance(cur, Navigation) and not filters.filters_of(cur):
+    if isinstance(cur, Cursor) and not filters.filters_of(cur):
         return _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
     step = C.JET_MovePrevious if backward else C.JET_MoveNext
     rows: list[tuple[Any, ...]] = []
@@ -119,7 +119,7 @@ def _row(rec: RecordView, plan: list[tuple[int, bool]], bookmarks: bool) -> tupl
     return tuple(row)
 
 
-def _read_rows_fast(cur: Navigation, plan: list[tuple[int, bool]], max_rows: int,
+def _read_rows_fast(cur: Cursor, plan: list[tuple[int, bool]], max_rows: int,
                     forward: bool, bookmarks: bool, stay: bool) -> list[tuple[Any, ...]]:
     """``read_rows`` on a table cursor without a filter: the moves of ``Navigation.move``
     (one step from the tree cursor, the range check, parking at the end) taken in one

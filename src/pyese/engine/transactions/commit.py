@@ -70,6 +70,10 @@ class CommitRollback(Reclaim):
     # -- transactions (TransactionObserver) -----------------------------------------------
 
     def on_begin(self, session: Session, level: int) -> None:
+        if session.call_snapshots:
+            # the call's level-0 reads are over: its snapshot must not stay open while the
+            # transaction may wait for the applier (a map resize waits for every snapshot)
+            session.end_call()
         trx = self._trx.get(session.id)
         if level == 1 or trx is None:
             trx = Trx(session, session.trx_begin0)

@@ -154,7 +154,10 @@ class SnapshotReads(ApplyBookkeeping):
         """The level-0 read snapshot of the JET call ``session`` is in (``in_api``):
         registered as a one-step read (``_open_snapshot`` without a transaction) on first
         need, shared by every read of the call, closed by the gate as the call leaves
-        (``Session.end_call``). A level-0 reader merges every committed version into it,
+        (``Session.end_call``), or earlier when the call begins a transaction or writes at
+        level 0 (either may wait for the applier, and an LMDB map resize waits for every
+        open snapshot); a later read opens another. A level-0 reader merges every
+        committed version into it,
         and no version its file lacks is dropped while it is registered (``reclaim``
         invariant 1c), so reading through it gives the latest committed state at each
         read, as a snapshot per read would, for one LMDB read transaction per call."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyese.engine.cursors import filters
+from pyese.engine.cursors.callbacks import user_defined_default
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON
 from pyese.engine.cursors.cursor import Cursor
 from pyese.engine.cursors.tablescan import RecordView
@@ -40,13 +41,19 @@ from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
 
-def _plan(cur: Any, columnids: list[int]) -> list[tuple[int, bool]]:
-    """(columnid, multi-valued) per column asked for; JET_errColumnNotFound."""
+Plan = list[tuple[int, bool, Any]]
+"""Per column asked for: (columnid, multi-valued, the column when it has a user-defined
+default: JET_bitColumnUserDefinedDefault, else None)."""
+
+
+def _plan(cur: Any, columnids: list[int]) -> Plan:
+    """The columns asked for (``Plan``); JET_errColumnNotFound."""
     table = cur.table
-    plan: list[tuple[int, bool]] = []
+    plan: Plan = []
     for cid in columnids:
         col = table.column_by_id(cid)
-        plan.append((cid, bool(col.is_tagged and col.grbit & C.JET_bitColumnMultiValued)))
+        plan.append((cid, bool(col.is_tagged and col.grbit & C.JET_bitColumnMultiValued),
+                     col if col.callback is not None else None))
     return plan
 
 
@@ -79,18 +86,8 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
             if exc.err != C.JET_errRecordDeleted or not rows:
                 raise
             return rows  # invariant 3: the next call reports it
-        data = rec.data
-        retrieve = rec.layout.retrieve_ex
-        row: list[Any] = [rec.bookmark] if bookmarks else []
-        for cid, multi in plan:
-            if multi:
-                row.append(rec.values(cid))
-                continue
-            raw, flags = retrieve(data, cid, 1)
-            if raw is not None and flags:
-                raw = rec.get(cid, 1)  # a default, separated or compressed value
-            row.append(raw)
-        rows.append(tuple(row))
+        row = _row(cur, rec, plan, bookmarks)
+        rows.append(row)
         if stay and len(rows) == max_rows:
             return rows
         try:
@@ -103,29 +100,32 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
             return rows
 
 
-def _row(rec: RecordView, plan: list[tuple[int, bool]], bookmarks: bool) -> tuple[Any, ...]:
-    """One row's values (``read_rows``)."""
+def _row(cur: Any, rec: RecordView, plan: Plan, bookmarks: bool) -> tuple[Any, ...]:
+    """One row's values (``read_rows``); the cursor is on the row (a user-defined default's
+    callback may read it)."""
     data = rec.data
     retrieve = rec.layout.retrieve_ex
     row: list[Any] = [rec.bookmark] if bookmarks else []
-    for cid, multi in plan:
+    for cid, multi, udd in plan:
         if multi:
             row.append(rec.values(cid))
             continue
         raw, flags = retrieve(data, cid, 1)
         if raw is not None and flags:
             raw = rec.get(cid, 1)  # a default, separated or compressed value
+        elif raw is None and udd is not None:
+            raw = user_defined_default(cur, udd, None)[0]
         row.append(raw)
     return tuple(row)
 
 
-def _read_rows_fast(cur: Cursor, plan: list[tuple[int, bool]], max_rows: int,
+def _read_rows_fast(cur: Cursor, plan: Plan, max_rows: int,
                     forward: bool, bookmarks: bool, stay: bool) -> list[tuple[Any, ...]]:
     """``read_rows`` on a table cursor without a filter: the moves of ``Navigation.move``
     (one step from the tree cursor, the range check, parking at the end) taken in one
     loop, each record read once from the view and decoded at once; the cursor is set on
     the entry it ends on (invariants 1 and 2)."""
-    rows = [_row(cur.record_view(), plan, bookmarks)]
+    rows = [_row(cur, cur.record_view(), plan, bookmarks)]
     if stay and max_rows == 1:
         return rows
     cur.update = None  # JetMove cancels a prepared update
@@ -162,7 +162,7 @@ def _read_rows_fast(cur: Cursor, plan: list[tuple[int, bool]], max_rows: int,
             data = got
         if len(rows) == max_rows:
             break  # moved past the last row returned: stop on this entry
-        rows.append(_row(RecordView(layout, data, lv, bookmark), plan, bookmarks))
+        rows.append(_row(cur, RecordView(layout, data, lv, bookmark), plan, bookmarks))
         if stay and len(rows) == max_rows:
             break
     cur._prime_record(bookmark, data, token)

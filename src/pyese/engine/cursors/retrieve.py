@@ -60,9 +60,11 @@ def retrieve_plain(cur: Cursor, cid: int) -> bytes | None:
     col = cur.table.column_by_id(cid)
     rec = cur.record_view()
     raw, flags = rec.layout.retrieve_ex(rec.data, cid, 1)
-    if raw is None or not flags:
-        return raw
-    return _read_value(rec, col, 1, 0, 0, None)[0]
+    if raw is not None:
+        return _read_value(rec, col, 1, 0, 0, None)[0] if flags else raw
+    if col.callback is None:
+        return None
+    return _retrieve(cur, cid, 0, 1, 0, None)[0]  # a user-defined default
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,5 +463,10 @@ def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int, limit: int | None,
         raise_error(C.JET_errBadItagSequence)
     rec = _record_for(cur, g, memo)
     value, size = _read_value(rec, col, itag, g, ib, limit)
+    if value is None and col.callback is not None and itag == 1 \
+            and not g & C.JET_bitRetrieveIgnoreDefault:
+        from pyese.engine.cursors.callbacks import user_defined_default  # the UDD hook
+
+        value, size = user_defined_default(cur, col, limit)
     return value, size, cid, False
 

@@ -40,7 +40,6 @@ from pyese.engine.cursors.tablescan import RecordView
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
-
 Plan = list[tuple[int, bool, Any]]
 """Per column asked for: (columnid, multi-valued, the column when it has a user-defined
 default: JET_bitColumnUserDefinedDefault, else None)."""

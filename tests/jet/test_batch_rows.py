@@ -247,3 +247,24 @@ def test_a_genuine_file_read_only(tmp_path: Path) -> None:
         assert any(isinstance(v, list) and len(v) > 1 for row in got for v in row)
     finally:
         jet.JetTerm2(inst, 0)
+
+
+def test_a_user_defined_default_comes_from_its_callback(parker) -> None:
+    # as JetRetrieveColumn (fldext.cxx ErrIsamRetrieveColumn, wrnRECUserDefinedDefault): the
+    # callback runs with the cursor on the row, so it reads that row's column "a"
+    from tests.jet import test_user_defined_default as U
+
+    U.CALLS.clear()
+    U.MODE["kind"] = "double"
+    i = U._instance(parker, name="udd-batch")
+    s = jet.JetBeginSession(i)
+    db = jet.JetCreateDatabase(s, "udd.edb")
+    t, a, u = U._table(s, db)
+    for v in (1, 2, 3):
+        U._insert(s, t, a, v, u, b"stored" if v == 2 else None)
+    jet.JetMove(s, t, jet.JET_MoveFirst)
+    assert jet.PyeseRetrieveRows(s, t, [a, u], 10) == [
+        (_I.pack(1), _I.pack(2)), (_I.pack(2), b"stored"), (_I.pack(3), _I.pack(6))]
+    assert len(U.CALLS) == 2
+    jet.JetEndSession(s, 0)
+    jet.JetTerm(i)

@@ -73,11 +73,9 @@ def sqlite_sort(rows: list[tuple[int, bytes]]) -> float:
     start = time.perf_counter()
     con.execute("CREATE TEMP TABLE t (k INTEGER, p BLOB)")
     con.executemany("INSERT INTO t VALUES (?, ?)", rows)
-    n = 0
-    for _k, _p in con.execute("SELECT k, p FROM t ORDER BY k"):
-        n += 1
+    keys = [k for k, _p in con.execute("SELECT k, p FROM t ORDER BY k")]
     elapsed = time.perf_counter() - start
-    assert n == len(rows)
+    assert len(keys) == len(rows) and all(a <= b for a, b in zip(keys, keys[1:]))
     con.close()
     return elapsed
 
@@ -129,15 +127,12 @@ class Pyese:
                 self._insert_dups_ok(cur, ((_I.pack(k), p) for k, p in rows), ids)
             else:
                 insert_rows(cur, ((_I.pack(k), p) for k, p in rows), ids)
-            n = 0
-            last = None
-            for raw_k, _p in read_rows(cur, ids):
-                k = _I.unpack(raw_k)[0]  # type: ignore[arg-type]
-                assert last is None or k >= last
-                last = k
-                n += 1
+            raw_keys = [k for k, _p in read_rows(cur, ids)]
         elapsed = time.perf_counter() - start
-        assert n == len(set(k for k, _ in rows)) or grbit & jet.JET_bitTTForwardOnly
+        keys = [_I.unpack(k)[0] for k in raw_keys]  # type: ignore[arg-type]
+        assert all(a <= b for a, b in zip(keys, keys[1:]))
+        want = len(rows) if grbit & jet.JET_bitTTForwardOnly else len(set(k for k, _ in rows))
+        assert len(keys) == want
         jet.JetCloseTable(self.s, t)
         return elapsed
 

@@ -23,6 +23,7 @@ its own; the temporary database file serialises its own calls.
 from __future__ import annotations
 
 import dataclasses
+import os
 import struct
 from typing import Any
 
@@ -32,6 +33,7 @@ from pyese.engine.records.indexentries import index_entries
 from pyese.engine.records.keys import KeyNormalizer, normalizer, retrieve_key
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.fcb import FCB, DatabaseCatalog
+from pyese.engine.temp.rowcodec import Decoder, Encoder, build_decoder, build_encoder
 from pyese.engine.temp.schema import TempSchema
 from pyese.engine.temp.sort import Sort
 from pyese.engine.temp.tempdb import TempStore
@@ -125,6 +127,8 @@ class TempTable:
         self._kn: KeyNormalizer | None = None
         self._key_cids: list[int] = []
         self._simple_key = False
+        self._codecs: dict[tuple[int, ...], tuple[Encoder | None, Decoder | None]] = {}
+        self._decoders: dict[tuple[tuple[int, ...], int], Decoder | None] = {}
         self._prepare_keys()
 
     # -- the sort -------------------------------------------------------------------------
@@ -136,13 +140,10 @@ class TempTable:
         g = self.grbit
         remove = not (g & C.JET_bitTTForwardOnly and not g & C.JET_bitTTUnique)
         self.scb = True
-        sort = Sort(remove, memory_most)
-        sort.attach_spill(self._spill_tree)
+        run_dir = os.path.dirname(self.store.path) or "."
+        sort = Sort(remove, memory_most, run_dir)
         self.sort = sort
         return sort
-
-    def _spill_tree(self) -> tuple[TempDatabaseFile, int]:
-        return self.store.open_file(), self.store.new_objid()
 
     def free_sort(self) -> None:
         if self.sort is not None:
@@ -231,6 +232,28 @@ class TempTable:
         self._simple_key = key is not None and not any(
             c.grbit & C.JET_bitColumnMultiValued for c in cols)
 
+    def codec(self, columnids: tuple[int, ...]) -> tuple[Encoder | None, Decoder | None]:
+        """The bulk paths' fast encoder and decoder for rows of ``columnids`` (built once
+        per column list; None where :mod:`.rowcodec` has none)."""
+        got = self._codecs.get(columnids)
+        if got is None:
+            layout = self.schema.table.layout
+            enc = build_encoder(layout, columnids, self._kn, self._key_cids,
+                                self.schema.record_most)
+            got = (enc, build_decoder(layout, columnids))
+            self._codecs[columnids] = got
+        return got
+
+    def decoder(self, columnids: tuple[int, ...], shift: int) -> Decoder | None:
+        """A fast decoder of records that start ``shift`` bytes in (see :meth:`codec`)."""
+        if shift == 0:
+            return self.codec(columnids)[1]
+        got = self._decoders.get((columnids, shift), False)
+        if got is False:
+            got = build_decoder(self.schema.table.layout, columnids, shift)
+            self._decoders[(columnids, shift)] = got
+        return got  # type: ignore[return-value]
+
     def tree_get(self, key: bytes) -> bytes | None:
         assert self.file is not None and self.objid is not None
         return self.file.get(self.objid, key)
@@ -248,9 +271,8 @@ class TempTable:
     def tree_insert(self, session: Session, key: bytes, data: bytes) -> None:
         """Insert a new record: JET_errKeyDuplicate when the key is taken."""
         assert self.file is not None and self.objid is not None
-        if self.file.get(self.objid, key) is not None:
+        if not self.file.insert(self.objid, key, data):
             raise_error(C.JET_errKeyDuplicate, "the temporary table has this key")
-        self.file.put(self.objid, key, data)
         self.c_records += 1
         if session.level:
             self.store.record_undo(session, self._undo(key, None))

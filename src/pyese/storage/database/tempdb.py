@@ -169,6 +169,22 @@ class TempDatabaseFile:
                 raise_error(C.JET_errOutOfDatabaseSpace, "temporary database full")
             self._changed()
 
+    def insert(self, objid: int, key: bytes, value: bytes) -> bool:
+        """Put a node that must be new: False (nothing written) when ``key`` is taken."""
+        with self.lock:
+            if LK.is_long(key):
+                if self.get(objid, key) is not None:
+                    return False
+                self.put(objid, key, value)
+                return True
+            try:
+                if not self._w().put(LK.direct_key(objid, key), value, overwrite=False):
+                    return False
+            except lmdb.MapFullError:
+                raise_error(C.JET_errOutOfDatabaseSpace, "temporary database full")
+            self._changed()
+            return True
+
     def put_many(self, objid: int, items: list[tuple[bytes, bytes]]) -> None:
         """Put several (key, value) pairs (short keys go straight to LMDB)."""
         with self.lock:

@@ -166,16 +166,15 @@ def _insert_into_sort(cur: SortCursor, rows: Iterable[Sequence[bytes | None]],
             n += 1
         return n
     while True:
-        keys: list[bytes] = []
-        datas: list[bytes] = []
-        odd = encode(islice(it, _CHUNK), keys, datas)
-        sort.insert_many(keys, datas)
-        n += len(keys)
+        recs: list[bytes] = []
+        odd = encode.joined(islice(it, _CHUNK), recs)
+        sort.insert_joined(recs, encode.klen)
+        n += len(recs)
         if odd is not None:
             data = slow.record(odd)
             sort.insert(slow.key(odd, data) if keyed else b"", data)
             n += 1
-        elif len(keys) < _CHUNK:
+        elif len(recs) < _CHUNK:
             return n
 
 
@@ -190,7 +189,7 @@ def _insert_into_tree(cur: MaterializedCursor, rows: Iterable[Sequence[bytes | N
     keys: list[bytes] = []
     datas: list[bytes] = []
     for row in rows:  # one at a time: a duplicate key stops the insert at its row
-        if encode is not None and encode((row,), keys, datas) is None:
+        if encode is not None and encode.split((row,), keys, datas) is None:
             key, data = keys.pop(), datas.pop()
         else:
             data = slow.record(row)
@@ -275,10 +274,15 @@ def read_rows(cur: Any, columnids: Sequence[int]) -> Iterator[tuple[bytes | None
                     yield values(data)
             else:  # records held as key then data: decode them in place
                 shifted = cur.tt.decoder(tuple(cids), k)
-                for i, rec in enumerate(sort.records):
-                    cur.i = i
-                    got = shifted(rec) if shifted is not None else None
-                    yield got if got is not None else values(rec[k:])
+                records = sort.records
+                if shifted is None:
+                    for i, rec in enumerate(records):
+                        cur.i = i
+                        yield values(rec[k:])
+                else:
+                    for i, got in enumerate(map(shifted, records)):
+                        cur.i = i
+                        yield got if got is not None else values(records[i][k:])
             cur.i = len(sort)
             return
         reader = cur.spill  # a spilled sort, read forward through its merged runs

@@ -7,7 +7,8 @@ values. Doing that through ``RecordImage`` (one ``set`` per value, then ``to_byt
 ``keys.retrieve_key`` costs about ten times the sort itself. This module builds, once per
 (table, column list), two small functions specialised to that list:
 
-- ``encode(rows, keys, datas)`` appends the key and the record image of each row, and
+- ``encode(rows, keys, datas)`` appends the key and the record image of each row (or
+  ``encode_joined(rows, recs)`` key + record image, a sort's record), and
   stops at the first row it cannot take, returning it: a NULL value, a fixed value of the
   wrong size, a variable value longer than its ``cbMax``, or a row of the wrong length.
   The caller builds that row the ordinary way (``RecordImage``, ``retrieve_key``: same
@@ -34,16 +35,20 @@ The functions are generated Python source compiled once (as ``dataclasses`` and
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pyese.engine.records.keys import KeyNormalizer, invert
-from pyese.engine.records.record import CH_REC_FILL, VAR_NULL_BIT, RecordLayout
+from pyese.engine.records.record import (
+    CH_REC_FILL,
+    VAR_NULL_BIT,
+    VAR_OFFSET_MASK,
+    RecordLayout,
+)
 from pyese.engine.schema.schema import TAGGED_FIRST, VAR_FIRST
 from pyese.jethdr import constants as C
 
-Encoder = Callable[[Iterator[Sequence[bytes | None]], list[bytes], list[bytes]],
-                   "Sequence[bytes | None] | None"]
 Decoder = Callable[[bytes], "tuple[bytes, ...] | None"]
 
 _HDR = struct.Struct("<BBH")
@@ -61,7 +66,7 @@ _STRUCT_CHAR = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
 def build_encoder(layout: RecordLayout, columnids: Sequence[int], kn: KeyNormalizer | None,
-                  key_cids: Sequence[int], record_most: int) -> Encoder | None:
+                  key_cids: Sequence[int], record_most: int) -> RowEncoder | None:
     """The fast encoder for rows of ``columnids`` (see the module docstring), or None."""
     cids = [c & 0xFFFF for c in columnids]
     if not cids or len(set(cids)) != len(cids):
@@ -78,7 +83,7 @@ def build_encoder(layout: RecordLayout, columnids: Sequence[int], kn: KeyNormali
         return None
     names = [f"v{i}" for i in range(len(cids))]
     env: dict[str, Any] = {"_rec_most": record_most, **_KEY_ENV}
-    checks = [f"{n} is None" for n in names]
+    checks: list[str] = []  # every column gets a len() check: len(None) is the NULL test
     # one struct.pack for the header, the fixed area, the bitmap and the variable offsets
     fixed = sorted(c for c in cids if c < VAR_FIRST)
     flast = fixed[-1] if fixed else 0
@@ -126,9 +131,9 @@ def build_encoder(layout: RecordLayout, columnids: Sequence[int], kn: KeyNormali
         "    for row in rows:",
         "        try:",
         f"            {', '.join(names)}, = row",
-        "        except (TypeError, ValueError):",
-        "            return row",
-        f"        if {' or '.join(checks)}:",
+        f"            if {' or '.join(checks)}:",
+        "                return row",
+        "        except (TypeError, ValueError):  # a NULL (len(None)), a row of another length",
         "            return row",
     ]
     body += [f"        {line}" for line in ends]
@@ -137,9 +142,34 @@ def build_encoder(layout: RecordLayout, columnids: Sequence[int], kn: KeyNormali
     if layout.fixed_offsets[flast + 1] + 257 * len(var) > record_most:
         body += ["        if len(data) > _rec_most:", "            return row"]
     body += [f"        add_key({key_expr})", "        add_data(data)", "    return None"]
-    code = "\n".join(body)
-    exec(code, env)  # noqa: S102 -- generated from the layout above only
-    return env["encode"]  # type: ignore[no-any-return]
+    joined = [line.replace("keys, datas", "recs").replace("keys.append", "recs.append")
+              for line in body if "add_data" not in line]
+    joined[0] = joined[0].replace("def encode", "def encode_joined")
+    joined = [line.replace(f"add_key({key_expr})", f"add_key({key_expr} + data)")
+              for line in joined]
+    exec("\n".join(body + joined), env)  # noqa: S102 -- generated from the layout only
+    return RowEncoder(env["encode"], env["encode_joined"], _constant_key_length(
+        layout, cids, kn, key_cids) if kn is not None else 0)
+
+
+def _constant_key_length(layout: RecordLayout, cids: list[int], kn: KeyNormalizer,
+                         key_cids: Sequence[int]) -> int:
+    """The length of every key the fast encoder makes: fixed-size segments, a column
+    left out of the row being a one-byte NULL segment."""
+    return sum(1 + layout.columns[c & 0xFFFF].fixed_size if c & 0xFFFF in cids else 1
+               for c in key_cids)
+
+
+@dataclass(frozen=True)
+class RowEncoder:
+    """The fast encoders of one column list: ``split(rows, keys, datas)`` appends keys and
+    record images to two lists; ``joined(rows, recs)`` appends key + record image (a
+    sort's record) to one; both return the first row they cannot take, or None. Every key
+    they make is ``klen`` bytes long."""
+
+    split: Callable[..., Any]
+    joined: Callable[..., Any]
+    klen: int
 
 
 def _key_expression(layout: RecordLayout, cids: list[int], kn: KeyNormalizer,
@@ -193,43 +223,57 @@ def build_decoder(layout: RecordLayout, columnids: Sequence[int],
                   shift: int = 0) -> Decoder | None:
     """The fast decoder of ``columnids`` (see the module docstring), or None. With
     ``shift`` it reads a record that starts ``shift`` bytes into its argument (a sort's
-    record held as key then data)."""
+    record held as key then data).
+
+    One ``unpack_from`` reads the header, the bitmap bytes of the requested fixed columns
+    and every variable end offset; the record is taken when the header is that of a
+    record with every fixed and variable column present and no requested value is NULL.
+    """
     cids = [c & 0xFFFF for c in columnids]
     if not cids or any(c >= TAGGED_FIRST or c not in layout.columns for c in cids):
         return None
+    k = shift
     flast, vlast = layout.fid_fixed_last, layout.fid_var_last
-    cb_bitmap = (flast + 7) >> 3
-    ib_end_fixed = layout.fixed_offsets[flast + 1] + cb_bitmap if flast else 4
+    ib_bitmap = layout.fixed_offsets[flast + 1] if flast else 4
+    ib_end_fixed = ib_bitmap + ((flast + 7) >> 3)
     nvar = vlast - VAR_FIRST + 1
     ib_var = ib_end_fixed + 2 * nvar
-    env: dict[str, Any] = {"_head": _HDR.pack(flast, vlast, ib_end_fixed)}
-    k = shift
-    lines = ["def decode(d):", f"    if d[{k}:{k + 4}] != _head:", "        return None"]
     masks: dict[int, int] = {}
     for c in cids:
         if c < VAR_FIRST:
-            masks.setdefault((c - 1) >> 3, 0)
-            masks[(c - 1) >> 3] |= 1 << ((c - 1) & 7)
-    for byte, mask in masks.items():
-        lines += [f"    if d[{k + layout.fixed_offsets[flast + 1] + byte}] & {mask}:",
-                  "        return None"]
+            masks[(c - 1) >> 3] = masks.get((c - 1) >> 3, 0) | 1 << ((c - 1) & 7)
+    fmt = ["<BBH"]
+    names = ["f", "v", "ib"]
+    tests = [f"f != {flast}", f"v != {vlast}", f"ib != {ib_end_fixed}"]
+    at = 4
+    for byte in sorted(masks):
+        fmt.append(f"{ib_bitmap + byte - at}xB")
+        names.append(f"b{byte}")
+        tests.append(f"b{byte} & {masks[byte]}")
+        at = ib_bitmap + byte + 1
     wanted_var = sorted({c for c in cids if c >= VAR_FIRST})
     if wanted_var:
-        env["_ends"] = struct.Struct(f"<{nvar}H").unpack_from
-        lines.append(f"    ends = _ends(d, {k + ib_end_fixed})")
-        for c in wanted_var:
-            i = c - VAR_FIRST
-            lines.append(f"    e{c} = ends[{i}]")
-            lines.append(f"    s{c} = ends[{i - 1}] & {0x7FFF} if {i} else 0")
-        lines.append(f"    if ({' | '.join(f'e{c}' for c in wanted_var)}) & {VAR_NULL_BIT}:")
-        lines.append("        return None")
+        fmt.append(f"{ib_end_fixed - at}x{nvar}H")
+        names += [f"e{fid}" for fid in range(VAR_FIRST, vlast + 1)]
+        tests.append(f"({' | '.join(f'e{c}' for c in wanted_var)}) & {VAR_NULL_BIT}")
+    env: dict[str, Any] = {"_unpack": struct.Struct("".join(fmt)).unpack_from,
+                           "_error": struct.error}
+    lines = ["def decode(d):",
+             "    try:",
+             f"        {', '.join(names)}, = _unpack(d, {k})",
+             "    except _error:",
+             "        return None",
+             f"    if {' or '.join(tests)}:",
+             "        return None"]
     out = []
+    base = k + ib_var
     for c in cids:
         if c < VAR_FIRST:
             ib = k + layout.fixed_offsets[c]
             out.append(f"d[{ib}:{ib + layout.fixed_sizes[c]}]")
         else:
-            out.append(f"d[{k + ib_var} + s{c}:{k + ib_var} + e{c}]")
+            start = f"{base} + (e{c - 1} & {VAR_OFFSET_MASK})" if c > VAR_FIRST else f"{base}"
+            out.append(f"d[{start}:{base} + e{c}]")
     lines.append(f"    return ({', '.join(out)},)")
     exec("\n".join(lines), env)  # noqa: S102 -- generated from the layout above only
     return env["decode"]  # type: ignore[no-any-return]

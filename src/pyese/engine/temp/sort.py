@@ -174,6 +174,23 @@ class Sort:
         for key, data in zip(keys, datas, strict=True):
             self.insert(key, data)
 
+    def insert_joined(self, recs: list[bytes], klen: int) -> None:
+        """Several ErrSORTInsert at once: each of ``recs`` is a key of ``klen`` bytes then
+        the record's data."""
+        if not recs:
+            return
+        if self.klen == -1:
+            self.klen = klen
+        if self.klen == klen:
+            self.records.extend(recs)
+            self.cb += sum(map(len, recs)) + RECORD_OVERHEAD * len(recs)
+            self.c_records += len(recs)
+            if self.cb > self.memory_most and self.run_dir is not None:
+                self._output_run()
+            return
+        for rec in recs:
+            self.insert(rec[:klen], rec[klen:])
+
     def _split(self) -> None:
         """Keys of different lengths: hold (key, data) pairs from now on."""
         k = self.klen

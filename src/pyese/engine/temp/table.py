@@ -33,7 +33,7 @@ from pyese.engine.records.indexentries import index_entries
 from pyese.engine.records.keys import KeyNormalizer, normalizer, retrieve_key
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.fcb import FCB, DatabaseCatalog
-from pyese.engine.temp.rowcodec import Decoder, Encoder, build_decoder, build_encoder
+from pyese.engine.temp.rowcodec import Decoder, RowEncoder, build_decoder, build_encoder
 from pyese.engine.temp.schema import TempSchema
 from pyese.engine.temp.sort import Sort
 from pyese.engine.temp.tempdb import TempStore
@@ -127,7 +127,7 @@ class TempTable:
         self._kn: KeyNormalizer | None = None
         self._key_cids: list[int] = []
         self._simple_key = False
-        self._codecs: dict[tuple[int, ...], tuple[Encoder | None, Decoder | None]] = {}
+        self._codecs: dict[tuple[int, ...], tuple[RowEncoder | None, Decoder | None]] = {}
         self._decoders: dict[tuple[tuple[int, ...], int], Decoder | None] = {}
         self._prepare_keys()
 
@@ -232,7 +232,7 @@ class TempTable:
         self._simple_key = key is not None and not any(
             c.grbit & C.JET_bitColumnMultiValued for c in cols)
 
-    def codec(self, columnids: tuple[int, ...]) -> tuple[Encoder | None, Decoder | None]:
+    def codec(self, columnids: tuple[int, ...]) -> tuple[RowEncoder | None, Decoder | None]:
         """The bulk paths' fast encoder and decoder for rows of ``columnids`` (built once
         per column list; None where :mod:`.rowcodec` has none)."""
         got = self._codecs.get(columnids)

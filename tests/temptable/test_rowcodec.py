@@ -98,6 +98,8 @@ def test_encoder_and_decoder_agree_with_the_ordinary_path(data: st.DataObject) -
         recs: list[bytes] = []
         odd = enc.split([row], keys, datas)
         assert (enc.joined([row], recs) is None) == (odd is None)
+        each = list(enc.each([row]))
+        assert each == ([(None, row)] if odd is not None else list(zip(keys, datas)))
         bad = any(
             v is None
             or (c < 128 and len(v) != FIXED_TYPES[layout.columns[c].coltyp])

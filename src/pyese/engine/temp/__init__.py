@@ -186,12 +186,11 @@ def _insert_into_tree(cur: MaterializedCursor, rows: Iterable[Sequence[bytes | N
     slow = _SlowRows(cur, columnids)
     keyed = tt.table.primary_index is not None
     n = 0
-    keys: list[bytes] = []
-    datas: list[bytes] = []
-    for row in rows:  # one at a time: a duplicate key stops the insert at its row
-        if encode is not None and encode.split((row,), keys, datas) is None:
-            key, data = keys.pop(), datas.pop()
-        else:
+    pairs: Iterable[tuple[Any, Any]] = (
+        encode.each(rows) if encode is not None else ((None, row) for row in rows))
+    for key, data in pairs:  # one row at a time: a duplicate key stops at its row
+        if key is None:
+            row = data
             data = slow.record(row)
             key = slow.key(row, data) if keyed else b""
         tt.tree_insert(session, key if keyed else tt.key_of(data), data)
@@ -296,10 +295,7 @@ def read_rows(cur: Any, columnids: Sequence[int]) -> Iterator[tuple[bytes | None
     if isinstance(cur, MaterializedCursor):
         tt = cur.tt
         assert tt.file is not None and tt.objid is not None
-        tree = tt.file.cursor(tt.objid)
-        node = tree.first()
-        while node is not None:
-            cur.set_on(node[0], node[0])
-            yield values(node[1])
-            node = tree.next()
+        for key, data in tt.file.scan(tt.objid):
+            cur.set_on(key, key)
+            yield values(data)
         cur.park(AFTER)

@@ -124,32 +124,37 @@ def build_encoder(layout: RecordLayout, columnids: Sequence[int], kn: KeyNormali
         fmt.append("H")
         args.append(f"e{fid}" if fid in cids else f"{_last_end(fid, cids)} | {VAR_NULL_BIT}")
     env["_pack"] = struct.Struct("".join(fmt)).pack
-    body = [
-        "def encode(rows, keys, datas):",
-        "    add_key = keys.append",
-        "    add_data = datas.append",
-        "    for row in rows:",
-        "        try:",
-        f"            {', '.join(names)}, = row",
-        f"            if {' or '.join(checks)}:",
-        "                return row",
-        "        except (TypeError, ValueError):  # a NULL (len(None)), a row of another length",
-        "            return row",
-    ]
-    body += [f"        {line}" for line in ends]
     packed = "_pack(" + ", ".join(head + args) + ")"
-    body.append("        data = " + " + ".join([packed, *vparts]))
-    if layout.fixed_offsets[flast + 1] + 257 * len(var) > record_most:
-        body += ["        if len(data) > _rec_most:", "            return row"]
-    body += [f"        add_key({key_expr})", "        add_data(data)", "    return None"]
-    joined = [line.replace("keys, datas", "recs").replace("keys.append", "recs.append")
-              for line in body if "add_data" not in line]
-    joined[0] = joined[0].replace("def encode", "def encode_joined")
-    joined = [line.replace(f"add_key({key_expr})", f"add_key({key_expr} + data)")
-              for line in joined]
-    exec("\n".join(body + joined), env)  # noqa: S102 -- generated from the layout only
-    return RowEncoder(env["encode"], env["encode_joined"], _constant_key_length(
-        layout, cids, kn, key_cids) if kn is not None else 0)
+    too_big = layout.fixed_offsets[flast + 1] + 257 * len(var) > record_most
+
+    def variant(header: list[str], refuse: str, take: list[str], end: list[str]) -> list[str]:
+        """One encoder: ``refuse`` is what it does with a row it cannot take."""
+        lines = [*header,
+                 "    for row in rows:",
+                 "        try:",
+                 f"            {', '.join(names)}, = row",
+                 f"            if {' or '.join(checks)}:",
+                 f"                {refuse}",
+                 "        except (TypeError, ValueError):  # a NULL (len(None)), another length",
+                 f"            {refuse}"]
+        lines += [f"        {line}" for line in ends]
+        lines.append("        data = " + " + ".join([packed, *vparts]))
+        if too_big:
+            lines += ["        if len(data) > _rec_most:", f"            {refuse}"]
+        return lines + [f"        {line}" for line in take] + end
+
+    source = [
+        *variant(["def encode(rows, keys, datas):", "    add_key = keys.append",
+                  "    add_data = datas.append"], "return row",
+                 [f"add_key({key_expr})", "add_data(data)"], ["    return None"]),
+        *variant(["def encode_joined(rows, recs):", "    add = recs.append"], "return row",
+                 [f"add({key_expr} + data)"], ["    return None"]),
+        *variant(["def encode_each(rows):"], "yield None, row; continue",
+                 [f"yield {key_expr}, data"], []),
+    ]
+    exec("\n".join(source), env)  # noqa: S102 -- generated from the layout above only
+    return RowEncoder(env["encode"], env["encode_joined"], env["encode_each"],
+                      _constant_key_length(layout, cids, kn, key_cids) if kn is not None else 0)
 
 
 def _constant_key_length(layout: RecordLayout, cids: list[int], kn: KeyNormalizer,
@@ -169,6 +174,9 @@ class RowEncoder:
 
     split: Callable[..., Any]
     joined: Callable[..., Any]
+    each: Callable[..., Any]
+    """``each(rows)`` yields (key, record image) per row, or (None, row) for a row it
+    cannot take; it reads ``rows`` one at a time."""
     klen: int
 
 

@@ -193,6 +193,10 @@ def _insert_into_tree(cur: MaterializedCursor, rows: Iterable[Sequence[bytes | N
             row = data
             data = slow.record(row)
             key = slow.key(row, data) if keyed else b""
+            if tt.lv_objid is not None:  # long values past the inline limit leave the record
+                image = RecordImage.from_bytes(tt.table.layout, data)
+                if tt.store_long_values(image, set(), False):
+                    data = image.to_bytes()
         tt.tree_insert(session, key if keyed else tt.key_of(data), data)
         n += 1
     return n

@@ -520,7 +520,7 @@ class MaterializedCursor(Cursor):
 
     def record_view(self) -> RecordView:
         view = super().record_view()
-        view.lv = LongValueReader(self.view(), None)
+        view.lv = LongValueReader(self.view(), self.tt.lv_objid)
         return view
 
     def set_current_index(self, name: Any, grbit: int = 0, itag: int = 1) -> None:

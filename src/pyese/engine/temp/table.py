@@ -31,6 +31,16 @@ from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.instance.session import Session
 from pyese.engine.records.indexentries import index_entries
 from pyese.engine.records.keys import KeyNormalizer, normalizer, retrieve_key
+from pyese.engine.records.longvalue import LongValueReader
+from pyese.engine.records.record import (
+    VALUE_SEPARATED,
+    LVRoot,
+    RecordImage,
+    lid_from_bytes,
+    lv_chunk_key,
+    lv_root_key,
+)
+from pyese.engine.records.update import LV_INTRINSIC_MOST, lv_chunk_most
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.fcb import FCB, DatabaseCatalog
 from pyese.engine.temp.rowcodec import Decoder, RowEncoder, build_decoder, build_encoder
@@ -120,6 +130,10 @@ class TempTable:
         self.file: TempDatabaseFile | None = None
         self.db: TempDbHandle | None = None
         self.dbk = 0
+        self.lv_objid: int | None = None
+        """The long-value tree of a materialized table with long-value columns (none with
+        JET_bitTTIntrinsicLVsOnly: its long values stay in the record)."""
+        self.lid_last = 0
         self.c_records = 0
         self.cursors: set[Any] = set()
         self.closed = False
@@ -163,7 +177,10 @@ class TempTable:
         objid = self.store.new_objid()
         self.file = file
         self.objid = objid
-        self.table = dataclasses.replace(self.schema.table, objid=objid, _layout=None)
+        if self.schema.has_long_values and not self.grbit & C.JET_bitTTIntrinsicLVsOnly:
+            self.lv_objid = self.store.new_objid()
+        self.table = dataclasses.replace(self.schema.table, objid=objid, _layout=None,
+                                         lv_objid=self.lv_objid)
         catalog = TempCatalog(self, file)
         self.db = TempDbHandle(catalog, self.table.page_size)
         sort = self.sort
@@ -302,6 +319,92 @@ class TempTable:
                     self.c_records += 1
         return undo
 
+    # -- long values of a materialized table (lv.cxx, on the temporary database) ----------
+
+    def lv_reader(self) -> LongValueReader:
+        assert self.file is not None
+        return LongValueReader(TempView(self.file), self.lv_objid)
+
+    def store_long_values(self, image: RecordImage, force: set[tuple[int, int]],
+                          copy_separated: bool,
+                          keep: set[tuple[int, int]] | None = None) -> set[int]:
+        """Before a record is written: move each intrinsic long value of the copy buffer
+        longer than LV_INTRINSIC_MOST bytes, or set with JET_bitSetSeparateLV (``force``:
+        (columnid, itag)), to a new LID of the table's long-value tree, as ESE separates a
+        long value that does not stay in the record (``lv.cxx`` ErrRECSetLongField). With
+        ``copy_separated`` (an insert: the copy of another record's values) a value that
+        is already separate gets a LID of its own too, so every LID has one record. A
+        value in ``keep`` (JET_bitSetIntrinsicLV) stays in the record.
+        Returns the LIDs written (the caller frees them if the write then fails)."""
+        if self.lv_objid is None:
+            return set()
+        made: set[int] = set()
+        try:
+            for col in self.table.layout.columns.values():
+                if not col.is_long_value:
+                    continue
+                cid = col.columnid
+                for itag in range(1, image.count(cid) + 1):
+                    value, flags = image.get_ex(cid, itag)
+                    if value is None:
+                        continue
+                    if flags & VALUE_SEPARATED:
+                        if not copy_separated:
+                            continue
+                        value = self.lv_reader().read(lid_from_bytes(value))
+                    elif (len(value) <= LV_INTRINSIC_MOST and (cid, itag) not in force
+                          or keep and (cid, itag) in keep):
+                        continue
+                    lid = self._write_lv(value)
+                    made.add(lid)
+                    image.set_separated(cid, itag, lid)
+        except BaseException:
+            self.free_lids(made)
+            raise
+        return made
+
+    def _write_lv(self, value: bytes) -> int:
+        """A new long value (LVROOT refcount 1, then chunks of lv_chunk_most bytes)."""
+        assert self.file is not None and self.lv_objid is not None
+        self.lid_last += 1
+        lid = self.lid_last
+        chunk = lv_chunk_most(self.table.page_size)
+        items = [(lv_chunk_key(lid, off), value[off:off + chunk])
+                 for off in range(0, len(value), chunk)]
+        items.append((lv_root_key(lid), LVRoot(1, len(value)).to_bytes()))
+        self.file.put_many(self.lv_objid, items)
+        return lid
+
+    def lids_of(self, data: bytes | None) -> set[int]:
+        """The LIDs a stored record references."""
+        if self.lv_objid is None or data is None:
+            return set()
+        image = RecordImage.from_bytes(self.table.layout, data)
+        out: set[int] = set()
+        for col in self.table.layout.columns.values():
+            if col.is_long_value:
+                for itag in range(1, image.count(col.columnid) + 1):
+                    value, flags = image.get_ex(col.columnid, itag)
+                    if value is not None and flags & VALUE_SEPARATED:
+                        out.add(lid_from_bytes(value))
+        return out
+
+    def free_lids(self, lids: set[int]) -> None:
+        """Delete long values no record references any more (ESE deletes a long value
+        whose reference count falls to 0)."""
+        if not lids or self.file is None or self.lv_objid is None or self.file.closed:
+            return
+        objid = self.lv_objid
+        for lid in lids:
+            root = self.file.get(objid, lv_root_key(lid))
+            if root is None:
+                continue
+            size = LVRoot.from_bytes(root).size
+            chunk = lv_chunk_most(self.table.page_size)
+            for off in range(0, size, chunk):
+                self.file.delete(objid, lv_chunk_key(lid, off))
+            self.file.delete(objid, lv_root_key(lid))
+
     # -- life -----------------------------------------------------------------------------
 
     def register(self) -> None:
@@ -324,6 +427,8 @@ class TempTable:
         self.free_sort()
         if self.file is not None and self.objid is not None and not self.file.closed:
             self.file.drop_tree(self.objid)
+            if self.lv_objid is not None:
+                self.file.drop_tree(self.lv_objid)
         self.store.tables.discard(self)
 
     def check_open(self) -> None:

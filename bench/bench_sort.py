@@ -177,7 +177,7 @@ class Pyese:
                 assert k >= last
                 last = k
                 got += 1
-            tt = cursor_for(session, t).tt
+            tt = cursor_for(session, t).tt  # type: ignore[attr-defined]
             disk = tt.file.file_size() if tt.file is not None else 0
             runs = sum(r.size for r in tt.sort.runs) if tt.sort is not None else 0
         elapsed = time.perf_counter() - start

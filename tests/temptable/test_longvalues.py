@@ -45,7 +45,7 @@ def _seek(ses: Any, t: Any, k: int) -> None:
 def _lv_nodes(ses: Any, t: Any) -> int:
     """Nodes in the table's long-value tree (roots and chunks)."""
     with session_call(ses) as s:
-        tt = cursor_for(s, t).tt
+        tt = cursor_for(s, t).tt  # type: ignore[attr-defined]
         assert tt.lv_objid is not None
         return sum(1 for _ in tt.file.scan(tt.lv_objid))
 
@@ -110,7 +110,7 @@ def test_delete_and_close_free_the_long_values(ses):
     _seek(ses, t, 2)
     assert jet.JetRetrieveColumn(ses, t, ids[1]) == BIG[::-1]
     with session_call(ses) as s:
-        tt = cursor_for(s, t).tt
+        tt = cursor_for(s, t).tt  # type: ignore[attr-defined]
         file, lv_objid = tt.file, tt.lv_objid
     assert sum(1 for _ in file.scan(lv_objid)) > 0
     jet.JetCloseTable(ses, t)

@@ -13,6 +13,7 @@ whenever it answers.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -57,7 +58,7 @@ def schemas(draw: st.DrawFn) -> tuple[list[ColumnRequest], int]:
     return cols, tt_grbit
 
 
-def _value(draw: st.DrawFn, coltyp: int, cb_max: int) -> bytes | None:
+def _value(draw: Any, coltyp: int, cb_max: int) -> bytes | None:
     kind = draw(st.integers(0, 9))
     if kind == 0:
         return None
@@ -134,11 +135,13 @@ def test_no_fast_encoder_for_tagged_bit_or_a_missing_notnull_column() -> None:
                   ColumnRequest(jet.JET_coltypLongBinary),
                   ColumnRequest(jet.JET_coltypBinary, grbit=jet.JET_bitColumnTagged)):
         schema = build_schema([long_key, extra], 0, 8192)
+        assert schema.key is not None
         kn = normalizer(schema.key.index)
         assert build_encoder(schema.table.layout, schema.columnids, kn,
                              [schema.columnids[0]], schema.record_most) is None
     schema = build_schema([long_key, ColumnRequest(jet.JET_coltypLong,
                                                    grbit=jet.JET_bitColumnNotNULL)], 0, 8192)
+    assert schema.key is not None
     kn = normalizer(schema.key.index)
     assert build_encoder(schema.table.layout, schema.columnids[:1], kn,
                          [schema.columnids[0]], schema.record_most) is None

@@ -157,23 +157,6 @@ class Sort:
         if self.cb > self.memory_most and self.run_dir is not None:
             self._output_run()
 
-    def insert_many(self, keys: list[bytes], datas: list[bytes]) -> None:
-        """Several ErrSORTInsert at once (the bulk path): ``keys[i]`` with ``datas[i]``."""
-        if not keys:
-            return
-        klen = self.klen
-        if klen == -1:
-            klen = self.klen = len(keys[0])
-        if klen is not None and all(len(k) == klen for k in keys):
-            self.records.extend(map(bytes.__add__, keys, datas))
-            self.cb += sum(map(len, datas)) + (klen + RECORD_OVERHEAD) * len(keys)
-            self.c_records += len(keys)
-            if self.cb > self.memory_most and self.run_dir is not None:
-                self._output_run()
-            return
-        for key, data in zip(keys, datas, strict=True):
-            self.insert(key, data)
-
     def insert_joined(self, recs: list[bytes], klen: int) -> None:
         """Several ErrSORTInsert at once: each of ``recs`` is a key of ``klen`` bytes then
         the record's data."""
@@ -182,11 +165,21 @@ class Sort:
         if self.klen == -1:
             self.klen = klen
         if self.klen == klen:
-            self.records.extend(recs)
-            self.cb += sum(map(len, recs)) + RECORD_OVERHEAD * len(recs)
             self.c_records += len(recs)
-            if self.cb > self.memory_most and self.run_dir is not None:
-                self._output_run()
+            if self.run_dir is None:
+                self.records.extend(recs)
+                self.cb += sum(map(len, recs)) + RECORD_OVERHEAD * len(recs)
+                return
+            i = 0
+            while i < len(recs):  # what fits the budget, then a run, and so on
+                room = self.memory_most - self.cb
+                n = max(1, room // (len(recs[i]) + RECORD_OVERHEAD) + 1)
+                part = recs[i:i + n]
+                i += n
+                self.records.extend(part)
+                self.cb += sum(map(len, part)) + RECORD_OVERHEAD * len(part)
+                if self.cb > self.memory_most:
+                    self._output_run()
             return
         for rec in recs:
             self.insert(rec[:klen], rec[klen:])

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 from pyese.engine.cursors.tablescan import RecordView
@@ -50,6 +51,7 @@ from pyese.engine.temp.tempdb import TempStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 from pyese.storage.database.tempdb import TempDatabaseFile
+from pyese.storage.trees import iterate_cursor
 
 _DBK = struct.Struct(">I")
 
@@ -67,6 +69,10 @@ class TempView:
 
     def cursor(self, objid: int) -> Any:
         return self.file.cursor(objid)
+
+    def iterate(self, objid: int, start: bytes = b"",
+                stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        return iterate_cursor(self.file.cursor(objid), start, stop)
 
     def close(self) -> None:
         return None

@@ -15,6 +15,15 @@ instead of the version store. Its changes are written straight to the temporary 
 (never logged) and, with ``JET_paramEnableTempTableVersioning``, recorded for rollback in
 the instance's :class:`TempStore`.
 
+Long values (``sortapi.cxx``: a sort's FCB is always IntrinsicLVsOnly; a materialized
+table only with ``JET_bitTTIntrinsicLVsOnly``): a sort keeps them in its records; a
+materialized table without that bit has a long-value tree of its own in the temporary
+database, laid out as a user database's (LVROOT under the LID, chunks under LID + offset,
+so ``LongValueReader`` reads it), filled by :meth:`TempTable.store_long_values` when a
+record is written. Each LID belongs to one record; a replace or delete frees the LIDs it
+orphans outside a transaction (inside one they live until the table closes, since a
+rollback may restore their record); closing the table drops the tree.
+
 Locks: a temporary table belongs to one session (ESE opens it DenyRead by that session),
 and the JET gate lets one thread at a time into a session, so a TempTable needs no lock of
 its own; the temporary database file serialises its own calls.

@@ -36,7 +36,7 @@ from typing import Protocol
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage.edb.page import Node, Page
+from pyese.storage.edb.page import Node, Page, fNDDeleted
 
 MAX_DEPTH = 32
 """Deepest path accepted (ESE trees of a few GB are 4-5 levels deep)."""
@@ -363,6 +363,40 @@ class EdbTreeCursor:
                 _corrupt(f"tree {self.objid}: keys do not decrease across leaves")
         return _kd(node)
 
+    def scan(self, start: bytes = b"", stop: bytes | None = None
+             ) -> Iterator[tuple[bytes, bytes]]:
+        """(key, data) of the visible nodes with start <= key < stop, in key order: what
+        ``seek_ge`` then ``next`` until ``stop`` give, a leaf page at a time.
+
+        Within a leaf the nodes are taken straight from the page's line array (its order
+        was checked when the page was entered); only at a page boundary does the walk go
+        through the path, with the same checks as :meth:`next` (sibling links, keys
+        increasing across leaves). The cursor stays on the last node yielded.
+        """
+        node = self._seek(start)
+        show = self._show_deleted
+        while node is not None:
+            top = self._stack[-1]
+            nodes = top.page.nodes()
+            i = top.idx
+            last = node
+            for j in range(i, len(nodes)):
+                nd = nodes[j]
+                if nd.flags & fNDDeleted and not show:
+                    continue
+                if stop is not None and nd.key >= stop:
+                    top.idx = j
+                    self._current = nd
+                    return
+                top.idx = j
+                self._current = last = nd
+                yield nd.key, nd.data
+            top.idx = len(nodes)
+            node = self._settle(+1)
+            if node is not None and (node.key, node.data) <= (last.key, last.data):
+                if not self._src.tolerant:
+                    _corrupt(f"tree {self.objid}: keys do not increase across leaves")
+
     @property
     def current_node(self) -> Node | None:
         """The current node with its flags (``versioned`` etc.), for debugging."""
@@ -381,11 +415,8 @@ def _kd(node: Node | None) -> tuple[bytes, bytes] | None:
 def iterate_range(
     cursor: EdbTreeCursor, start: bytes = b"", stop: bytes | None = None
 ) -> Iterator[tuple[bytes, bytes]]:
-    """Nodes with start <= key < stop, in key order."""
-    kd = cursor.seek_ge(start)
-    while kd is not None and (stop is None or kd[0] < stop):
-        yield kd
-        kd = cursor.next()
+    """Nodes with start <= key < stop, in key order (:meth:`EdbTreeCursor.scan`)."""
+    return cursor.scan(start, stop)
 
 
 def walk_pages(src: PageSource, objid: int, pgno_fdp: int) -> Iterator[Page]:

@@ -270,6 +270,9 @@ class Currency:
         self.resolve_deferred()
         bookmark = self.current_bookmark()
         view = self.view()
+        decoded = getattr(view, "record_view", None)
+        if decoded is not None:  # a genuine file: the record decoded once (engine.genuine)
+            return decoded(self.table, bookmark)  # type: ignore[no-any-return]
         data = view.get(self.table.objid, bookmark)
         if data is None:
             raise_error(C.JET_errRecordDeleted)

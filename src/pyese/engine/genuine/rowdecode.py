@@ -75,6 +75,9 @@ _TYPED_CODES: dict[int, str] = {
 }
 """Column types whose fixed bytes ``struct`` turns into the value ``to_python`` gives."""
 
+DEFAULT: Any = object()
+"""``RowDecoder(absent=DEFAULT)``: absent columns take their default (the default)."""
+
 _SPECIAL = VALUE_SEPARATED | VALUE_COMPRESSED | VALUE_ENCRYPTED
 
 Resolver = Callable[[bytes, int], bytes]
@@ -168,8 +171,11 @@ class RowDecoder:
     """
 
     def __init__(self, layout: RecordLayout, columns: Sequence[ColumnDef], *,
-                 typed: bool = False) -> None:
+                 typed: bool = False, absent: Any = DEFAULT) -> None:
+        """``absent``: what a fixed or variable column beyond the record's last one gives
+        (:data:`DEFAULT`: the column's default, as a retrieval gives)."""
         self.layout = layout
+        self.absent = absent
         self.columns = list(columns)
         self.typed = typed
         self.fixed: list[tuple[int, ColumnDef, int]] = []
@@ -191,7 +197,10 @@ class RowDecoder:
         self._defaults: dict[int, Any] = {}
 
     def default_of(self, pos: int) -> Any:
-        """Column ``pos``'s default as a value of this decoder (None without one)."""
+        """Column ``pos``'s default as a value of this decoder (None without one), or the
+        decoder's ``absent`` value when it is not :data:`DEFAULT`."""
+        if self.absent is not DEFAULT:
+            return self.absent
         if pos not in self._defaults:
             d = self.columns[pos].default
             self._defaults[pos] = None if d is None else self.convert[pos](d)

@@ -32,6 +32,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.genuine.records import DecodedRecordView, record_cache
+from pyese.engine.records.longvalue import LongValueReader
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.edb import EdbFile
@@ -167,6 +170,20 @@ class GenuineSnapshot:
         if node is None or node[0] != key:
             return None
         return node[1]
+
+    def record_view(self, table: Any, bookmark: bytes) -> RecordView:
+        """The record of ``table`` at primary bookmark ``bookmark``, decoded once and kept
+        (``engine.genuine.records``): what a cursor's ``record_view`` reads columns from.
+        ``JET_errRecordDeleted`` when the table has no such record."""
+        cache = record_cache(self._edb.memo, table.objid, table.layout)
+        entry = cache.get(bookmark)
+        if entry is None:
+            data = self.get(table.objid, bookmark)
+            if data is None:
+                raise_error(C.JET_errRecordDeleted)
+            entry = cache.put(bookmark, data)  # type: ignore[arg-type]
+        return DecodedRecordView(entry[1], entry[0],  # type: ignore[arg-type]
+                                 LongValueReader(self, table.lv_objid), bookmark)
 
     def iterate(self, objid: int, start: bytes = b"",
                 stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:

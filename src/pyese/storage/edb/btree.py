@@ -59,7 +59,7 @@ def _corrupt(what: str) -> None:
 
 
 class _Frame:
-    __slots__ = ("page", "idx", "lo", "hi", "cmp_keys")
+    __slots__ = ("page", "idx", "lo", "hi", "cmp_keys", "pgno_fdp")
 
     def __init__(self, page: Page, idx: int, lo: bytes | None, hi: bytes | None) -> None:
         self.page = page
@@ -67,16 +67,27 @@ class _Frame:
         self.lo = lo
         self.hi = hi
         self.cmp_keys: list[bytes] = _compare_keys(page)
+        self.pgno_fdp = 0
+        """On a kept path's leaf (``leaf_hints``): the root it was reached from."""
 
     def copy(self) -> _Frame:
         f = _Frame.__new__(_Frame)
         f.page, f.idx, f.lo, f.hi, f.cmp_keys = self.page, self.idx, self.lo, self.hi, self.cmp_keys
+        f.pgno_fdp = self.pgno_fdp
         return f
 
 
 def _compare_keys(page: Page) -> list[bytes]:
     """Per line, the key compared with separators and seek keys."""
-    return [n.key for n in page.nodes()]
+    return page.keys()
+
+
+def _check_once(page: Page, keys: list[bytes], lo: bytes | None, hi: bytes | None) -> None:
+    """:func:`_check_page_order`, skipped when the page passed it under the same bounds."""
+    bounds = (lo, hi)
+    if page.checked_bounds != bounds:
+        _check_page_order(page, keys, lo, hi)
+        page.checked_bounds = bounds
 
 
 def _check_page_order(page: Page, keys: list[bytes], lo: bytes | None, hi: bytes | None) -> None:
@@ -135,7 +146,7 @@ class EdbTreeCursor:
             if not page.is_leaf and page.clines == 0:
                 _corrupt(f"page {page.pgno}: parent page without lines")
             frame = _Frame(page, 0, None, None)
-            _check_page_order(page, frame.cmp_keys, None, None)
+            _check_once(page, frame.cmp_keys, None, None)
             return frame
         except JetError as err:
             if not src.tolerant:
@@ -169,7 +180,7 @@ class EdbTreeCursor:
             lo = parent.cmp_keys[i - 1] if i > 0 else parent.lo
             hi = parent.cmp_keys[i] if i < n - 1 else parent.hi
             frame = _Frame(page, 0, lo, hi)
-            _check_page_order(page, frame.cmp_keys, lo, hi)
+            _check_once(page, frame.cmp_keys, lo, hi)
             return frame
         except JetError as err:
             if not src.tolerant:
@@ -250,12 +261,32 @@ class EdbTreeCursor:
         return _kd(self._settle(-1))
 
     def _seek(self, key: bytes) -> Node | None:
-        """Position on the first visible node with node.key >= key."""
+        """Position on the first visible node with node.key >= key.
+
+        The path of the tree's last descent is kept (the file's ``leaf_hints``): when
+        ``key`` lies within that leaf's bounds, the descent would reach the same leaf, so
+        the path is reused and only the leaf is searched (a scan of records by bookmark
+        then costs one binary search per record, not one descent).
+        """
+        hints = getattr(self._src, "leaf_hints", None)
+        if hints is not None:
+            path = hints.get(self.objid)
+            if path is not None and path[-1].pgno_fdp == self.pgno_fdp:
+                leaf = path[-1]
+                if (leaf.lo is None or leaf.lo <= key) and (leaf.hi is None or key < leaf.hi):
+                    self._current = None
+                    self._stack = stack = [f.copy() for f in path]
+                    stack[-1].idx = bisect_left(stack[-1].cmp_keys, key)
+                    return self._settle(+1)
         frame = self._start()
         while frame is not None:
             page = frame.page
             if page.is_leaf:
                 frame.idx = bisect_left(frame.cmp_keys, key)
+                if hints is not None:
+                    path = [f.copy() for f in self._stack]
+                    path[-1].pgno_fdp = self.pgno_fdp
+                    hints[self.objid] = path
                 break
             n = page.clines
             # first separator > key among lines 0..n-2 (ESE: IlineNDISeekGEQInternal + 1 on ==)

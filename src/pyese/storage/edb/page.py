@@ -126,7 +126,7 @@ class Page:
     __slots__ = (
         "pgno", "cb", "small", "dbtime", "pgno_prev", "pgno_next", "objid", "cb_free",
         "cb_uncommitted_free", "ib_mic_free", "itag_mic_free", "ctag_reserved", "flags",
-        "_buf", "_tags", "_nodes", "_ext", "corrected_bit",
+        "_buf", "_tags", "_nodes", "_ext", "corrected_bit", "_keys", "checked_bounds",
     )
 
     def __init__(self, buf: bytes, pgno: int, *, verify: bool = True) -> None:
@@ -179,6 +179,11 @@ class Page:
         self.ctag_reserved = max(1, itag_state >> 12)
         self._tags: list[tuple[int, int, int]] | None = None
         self._nodes: list[Node] | None = None
+        self._keys: list[bytes] | None = None
+        self.checked_bounds: tuple[bytes | None, bytes | None] | None = None
+        """The (lower, upper) separator bounds a tree walk last checked this page's lines
+        against (``btree._check_page_order``): a page is reached under the same bounds
+        every time, so the check runs once per page read, not once per descent."""
         self._ext: bytes | None = None
         self._check_header()
 
@@ -251,6 +256,12 @@ class Page:
         if self.flags & fPageSpaceTree:
             return self.external_header[CB_SPLIT_BUFFER:]
         return b""
+
+    def keys(self) -> list[bytes]:
+        """Every line's full key, in page order (parsed once per page)."""
+        if self._keys is None:
+            self._keys = [n.key for n in self.nodes()]
+        return self._keys
 
     def node(self, iline: int) -> Node:
         return self.nodes()[iline]

@@ -185,6 +185,20 @@ class GenuineSnapshot:
         return DecodedRecordView(entry[1], entry[0],  # type: ignore[arg-type]
                                  LongValueReader(self, table.lv_objid), bookmark)
 
+    def is_flag_deleted(self, objid: int, key: bytes) -> bool:
+        """Is the node of tree ``objid`` at ``key`` one ESE flag-deleted and has not yet
+        removed (``fNDDeleted``)? Such nodes are reached only on a file attached with the
+        pyese forensic bit ``JET_bitDbPyeseShowDeleted``; without it this is always False.
+        What ``JetGetCursorInfo`` answers ``JET_errRecordDeleted`` for (ESE ``bt.cxx``
+        ErrBTGet: a node not visible to the cursor is a deleted record)."""
+        edb = self._edb
+        if not edb.include_deleted or objid <= 5:
+            return False
+        cur = EdbTreeCursor(edb, objid, edb.pgno_fdp(objid))
+        kd = cur.seek_ge(key)
+        node = cur.current_node
+        return kd is not None and node is not None and node.key == key and node.deleted
+
     def iterate(self, objid: int, start: bytes = b"",
                 stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
         """Entries with start <= node key < stop, in key order."""

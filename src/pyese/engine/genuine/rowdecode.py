@@ -40,7 +40,14 @@ from typing import Any
 from pyese.engine.records.record import (
     CB_RECORD_HEADER,
     FID_VAR_NONE,
+    HDR_COMPRESSED,
+    HDR_ENCRYPTED,
+    HDR_MULTI_VALUES,
+    HDR_NULL,
+    HDR_SEPARATED,
     TAGFLD_DERIVED,
+    TAGFLD_EXTENDED_INFO_SMALL,
+    TAGFLD_NULL_SMALL,
     VALUE_COMPRESSED,
     VALUE_ENCRYPTED,
     VALUE_SEPARATED,
@@ -285,49 +292,99 @@ class RowDecoder:
 
     def _tagged(self, record: bytes, n: int, fid_var_last: int, ib_var_data: int,
                 resolve: Resolver, out: list[Any]) -> None:
+        """The tagged columns. The TAGFLD array is read once; a single value (with or
+        without its header byte) is sliced straight from it, with ``_retrieve_tagged``'s
+        checks; multi-values, a derived table's template columns and an array out of order
+        (where ESE's binary search and a lookup could disagree) go through ``retrieve_ex``
+        value by value."""
         layout = self.layout
         ib_tagged = ib_var_data
         if fid_var_last > FID_VAR_NONE:
             ib_tagged += _U16.unpack_from(record, ib_var_data - 2)[0] & VAR_OFFSET_MASK
-        present: set[int] | None = set()
         if ib_tagged > n:
             raise ValueError("variable data past the end of the record")
+        entries: dict[int, int] | None = {}
+        ctag = 0
+        mask = 0x1FFF if layout.small_page else 0x7FFF
+        ib_data = n
         if ib_tagged < n:
-            mask = 0x1FFF if layout.small_page else 0x7FFF
             first_ib = _U16.unpack_from(record, ib_tagged + 2)[0] & mask
             ctag = first_ib >> 2
-            if not ctag or first_ib & 3 or ib_tagged + first_ib > n:
+            ib_data = ib_tagged + first_ib
+            if not ctag or first_ib & 3 or ib_data > n:
                 raise ValueError("TAGFLD array overruns the record")
             if layout.derived_table:
-                present = None  # template columns: let retrieve_ex sort them out
+                entries = None  # template columns: let retrieve_ex sort them out
             else:
+                prev = -1
                 for k in range(ctag):
                     f, ib = _TAGFLD.unpack_from(record, ib_tagged + 4 * k)
+                    key = f if ib & TAGFLD_DERIVED else 0x10000 | f
+                    if key <= prev:
+                        entries = None  # out of order: ESE's binary search decides
+                        break
+                    prev = key
                     if not ib & TAGFLD_DERIVED:
-                        present.add(f)  # type: ignore[union-attr]
-        retrieve = layout.retrieve_ex
+                        entries[f] = k  # type: ignore[index]
+        small = layout.small_page
         convert = self.convert
         for pos, col, fid in self.tagged:
             multi = col.grbit & C.JET_bitColumnMultiValued
-            if present is not None and fid not in present:
-                d = self.default_of(pos)
-                out[pos] = [d] if multi and d is not None else d
-                continue
-            cid = col.columnid
-            vals = []
-            itag = 1
-            while True:
-                raw, flags = retrieve(record, cid, itag)
-                if raw is None:
-                    break
-                vals.append(convert[pos](resolve(raw, flags) if flags & _SPECIAL else raw))
-                itag += 1
-            if not vals:
-                out[pos] = None
-            elif len(vals) == 1 and not multi:
-                out[pos] = vals[0]
-            else:
-                out[pos] = vals
+            if entries is not None:
+                k = entries.get(fid, -1)
+                if k < 0:
+                    d = self.default_of(pos)
+                    out[pos] = [d] if multi and d is not None else d
+                    continue
+                at = ib_tagged + 4 * k
+                ib_raw = _U16.unpack_from(record, at + 2)[0]
+                start = ib_tagged + (ib_raw & mask)
+                end = ib_tagged + (_U16.unpack_from(record, at + 6)[0] & mask) \
+                    if k + 1 < ctag else n
+                if start < ib_data or start > end or end > n:
+                    raise ValueError(f"tagged column {fid}: TAGFLD offsets out of order")
+                if small and ib_raw & TAGFLD_NULL_SMALL:
+                    out[pos] = None
+                    continue
+                if small and not ib_raw & TAGFLD_EXTENDED_INFO_SMALL:
+                    v = convert[pos](record[start:end])
+                    out[pos] = [v] if multi else v
+                    continue
+                if start == end:
+                    raise ValueError(f"tagged column {fid}: no room for its header byte")
+                hdr = record[start]
+                if hdr & HDR_NULL:
+                    out[pos] = None
+                    continue
+                if not hdr & HDR_MULTI_VALUES:
+                    flags = (VALUE_SEPARATED if hdr & HDR_SEPARATED else 0) | (
+                        VALUE_COMPRESSED if hdr & HDR_COMPRESSED else 0) | (
+                        VALUE_ENCRYPTED if hdr & HDR_ENCRYPTED else 0)
+                    raw = record[start + 1:end]
+                    v = convert[pos](resolve(raw, flags) if flags else raw)
+                    out[pos] = [v] if multi else v
+                    continue
+            out[pos] = self._tagged_values(record, pos, col, resolve)
+
+    def _tagged_values(self, record: bytes, pos: int, col: ColumnDef,
+                       resolve: Resolver) -> Any:
+        """Every value of a tagged column through ``retrieve_ex``, shaped as a column."""
+        retrieve = self.layout.retrieve_ex
+        convert = self.convert[pos]
+        cid = col.columnid
+        vals = []
+        itag = 1
+        while True:
+            raw, flags = retrieve(record, cid, itag)
+            if raw is None:
+                break
+            vals.append(convert(resolve(raw, flags) if flags & _SPECIAL else raw))
+            itag += 1
+        if not vals:
+            return None
+        if len(vals) == 1 and not col.grbit & C.JET_bitColumnMultiValued:
+            return vals[0]
+        return vals
 
 
 def resolver(lv: Any) -> Resolver:

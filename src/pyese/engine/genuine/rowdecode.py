@@ -82,6 +82,7 @@ _TYPED_CODES: dict[int, str] = {
 }
 """Column types whose fixed bytes ``struct`` turns into the value ``to_python`` gives."""
 
+_UNSET: Any = object()
 DEFAULT: Any = object()
 """``RowDecoder(absent=DEFAULT)``: absent columns take their default (the default)."""
 
@@ -201,17 +202,22 @@ class RowDecoder:
         """Multi-valued fixed or variable columns (ESE allows none): their value as a list."""
         self.var_max = max((fid for _, _, fid in self.var), default=FID_VAR_NONE)
         self._plans: dict[int, _FixedPlan] = {}
-        self._defaults: dict[int, Any] = {}
+        self._default_list: list[Any] = [_UNSET] * len(self.columns)
+        """Per column its default converted (made on first need: a default that does not
+        convert fails the records that lack the column, not the others)."""
 
     def default_of(self, pos: int) -> Any:
         """Column ``pos``'s default as a value of this decoder (None without one), or the
         decoder's ``absent`` value when it is not :data:`DEFAULT`."""
         if self.absent is not DEFAULT:
             return self.absent
-        if pos not in self._defaults:
+        d = self._default_list[pos]
+        if d is _UNSET:
             d = self.columns[pos].default
-            self._defaults[pos] = None if d is None else self.convert[pos](d)
-        return self._defaults[pos]
+            if d is not None:
+                d = self.convert[pos](d)
+            self._default_list[pos] = d
+        return d
 
     def _plan(self, fid_fixed_last: int) -> _FixedPlan:
         plan = self._plans.get(fid_fixed_last)
@@ -328,12 +334,15 @@ class RowDecoder:
                         entries[f] = k  # type: ignore[index]
         small = layout.small_page
         convert = self.convert
+        defaults = self._default_list
         for pos, col, fid in self.tagged:
             multi = col.grbit & C.JET_bitColumnMultiValued
             if entries is not None:
                 k = entries.get(fid, -1)
                 if k < 0:
-                    d = self.default_of(pos)
+                    d = defaults[pos]
+                    if d is _UNSET:
+                        d = self.default_of(pos)
                     out[pos] = [d] if multi and d is not None else d
                     continue
                 at = ib_tagged + 4 * k

@@ -54,7 +54,10 @@ def test_decoded_layout_answers_as_the_table_layout(files: dict[str, Path], name
             for i, view in enumerate(TableReader(snap, table).records()):
                 if i >= 40:
                     break
-                records = [view.data, view.data[: len(view.data) // 2], b"\x00\x7f"]
+                flipped = bytearray(view.data)
+                flipped[(i * 7) % len(flipped)] ^= 0xFF  # one byte damaged, a different one
+                records = [view.data, view.data[: len(view.data) // 2], b"\x00\x7f",
+                           bytes(flipped)]
                 for rec in records:
                     _, decoded = cache.put(view.bookmark, rec)
                     for cid in cids:

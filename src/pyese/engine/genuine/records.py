@@ -31,8 +31,8 @@ from __future__ import annotations
 from typing import Any
 
 from pyese.engine.cursors.tablescan import RecordView
-from pyese.engine.genuine.rowdecode import RowDecoder
-from pyese.engine.records.record import RecordLayout
+from pyese.engine.genuine.rowdecode import RowDecoder, tagged_fids
+from pyese.engine.records.record import VALUE_DEFAULT, RecordLayout
 from pyese.engine.schema.schema import TAGGED_FIRST
 from pyese.jethdr.errors import JetError
 
@@ -48,13 +48,14 @@ class DecodedLayout:
     """The table's ``RecordLayout`` for one record, with that record's fixed and variable
     values decoded once (module docstring). Anything else is the table's layout's."""
 
-    __slots__ = ("base", "record", "_cache", "_values")
+    __slots__ = ("base", "record", "_cache", "_values", "_tagged")
 
     def __init__(self, base: RecordLayout, record: bytes, cache: RecordCache) -> None:
         self.base = base
         self.record = record
         self._cache = cache
         self._values: list[Any] | None = None
+        self._tagged: frozenset[int] | None | bool = False  # False: not read yet
 
     def _decode(self) -> list[Any]:
         decoder = self._cache.decoder
@@ -70,15 +71,27 @@ class DecodedLayout:
                     use_default: bool = True) -> tuple[bytes | None, int]:
         """``RecordLayout.retrieve_ex``; a fixed or variable value this record holds is
         answered from its decoded values."""
-        if itag == 1 and record is self.record:
-            pos = self._cache.positions.get(columnid & 0xFFFF)
-            if pos is not None:
-                values = self._values
-                if values is None:
-                    values = self._decode()
-                got = values[pos]
-                if got is not _ABSENT:
-                    return got  # type: ignore[no-any-return]
+        if record is self.record:
+            fid = columnid & 0xFFFF
+            if itag == 1:
+                pos = self._cache.positions.get(fid)
+                if pos is not None:
+                    values = self._values
+                    if values is None:
+                        values = self._decode()
+                    got = values[pos]
+                    if got is not _ABSENT:
+                        return got  # type: ignore[no-any-return]
+            default = self._cache.tagged_defaults.get(fid)
+            if default is not None:  # a tagged column: absent from the record?
+                held = self._tagged
+                if held is False:
+                    held = self._tagged = tagged_fids(self.base, record)
+                if held is not None and fid not in held:  # type: ignore[operator]
+                    # retrieve_ex's answer for a column the record lacks (RecordLayout._default)
+                    if itag == 1 and use_default and default[0] is not None:
+                        return default
+                    return None, 0
         return self.base.retrieve_ex(record, columnid, itag, use_default=use_default)
 
     def retrieve(self, record: bytes, columnid: int, itag: int = 1) -> bytes | None:
@@ -100,7 +113,7 @@ class RecordCache:
     :data:`CACHE_RECORDS` entries, emptied when full.
     """
 
-    __slots__ = ("layout", "decoder", "positions", "entries")
+    __slots__ = ("layout", "decoder", "positions", "tagged_defaults", "entries")
 
     def __init__(self, layout: RecordLayout) -> None:
         self.layout = layout
@@ -108,6 +121,10 @@ class RecordCache:
         self.decoder = RowDecoder(layout, cols, absent=_ABSENT)
         self.positions = {c.columnid & 0xFFFF: i for i, c in enumerate(cols)}
         """fid -> position of the column's value in a decoded record."""
+        self.tagged_defaults: dict[int, tuple[bytes | None, int]] = {
+            fid: (c.default, VALUE_DEFAULT) for fid, c in layout.columns.items()
+            if fid >= TAGGED_FIRST}
+        """Tagged fid -> what retrieve_ex gives for it when a record lacks it (itag 1)."""
         self.entries: dict[bytes, tuple[bytes, DecodedLayout]] = {}
 
     def get(self, bookmark: bytes) -> tuple[bytes, DecodedLayout] | None:

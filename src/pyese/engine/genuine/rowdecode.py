@@ -396,6 +396,53 @@ class RowDecoder:
         return vals
 
 
+def tagged_fids(layout: RecordLayout, record: bytes) -> frozenset[int] | None:
+    """The fids of the tagged columns ``record`` holds (non-derived TAGFLDs), after the
+    checks ``retrieve_ex`` makes before it looks a tagged column up; None where that lookup
+    must decide itself: a derived table, a TAGFLD array out of order, or a record
+    ``retrieve_ex`` would reject."""
+    if layout.derived_table:
+        return None
+    try:
+        n = len(record)
+        if n < CB_RECORD_HEADER:
+            return None
+        fid_fixed_last, fid_var_last, ib_end_fixed = _RECHDR.unpack_from(record)
+        if (fid_fixed_last > layout.fid_fixed_last
+                or ib_end_fixed != layout.fixed_offsets[fid_fixed_last + 1]
+                + ((fid_fixed_last + 7) >> 3)
+                or fid_var_last < FID_VAR_NONE):
+            return None
+        ib_var_data = ib_end_fixed + 2 * (fid_var_last - FID_VAR_NONE)
+        if ib_var_data > n:
+            return None
+        ib_tagged = ib_var_data
+        if fid_var_last > FID_VAR_NONE:
+            ib_tagged += _U16.unpack_from(record, ib_var_data - 2)[0] & VAR_OFFSET_MASK
+        if ib_tagged > n:
+            return None
+        if ib_tagged == n:
+            return frozenset()
+        mask = 0x1FFF if layout.small_page else 0x7FFF
+        first_ib = _U16.unpack_from(record, ib_tagged + 2)[0] & mask
+        ctag = first_ib >> 2
+        if not ctag or first_ib & 3 or ib_tagged + first_ib > n:
+            return None
+        fids = []
+        prev = -1
+        for k in range(ctag):
+            f, ib = _TAGFLD.unpack_from(record, ib_tagged + 4 * k)
+            key = f if ib & TAGFLD_DERIVED else 0x10000 | f
+            if key <= prev:
+                return None
+            prev = key
+            if not ib & TAGFLD_DERIVED:
+                fids.append(f)
+        return frozenset(fids)
+    except (struct.error, IndexError):
+        return None
+
+
 def resolver(lv: Any) -> Resolver:
     """The :data:`Resolver` of a table's long-value reader (``RecordView._resolve``'s rules):
     an encrypted value is ``JET_errDecryptionFailed``, a separated one is read from the LV

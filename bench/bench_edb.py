@@ -13,7 +13,10 @@ reads the catalog and every record of every table (system tables included):
   (the first value of each: ``itagSequence`` 1), values as bytes;
 - dissect.esedb (``as_dict`` per record) and libesedb-python (every value's bytes).
 
-Readers are interleaved and each set timed best of ``--rounds`` passes. Prints records/s
+Readers are interleaved and each set timed best of ``--rounds`` passes, in CPU time of this
+process (``time.process_time``: every reader runs in it, single-threaded, files in the
+page cache), so that other programs on a shared machine weigh on the ratios as little as
+they can. Prints records/s
 per reader, ratios to pyese's dump path, and its peak traced memory for the set. Readers
 that are not installed are skipped (``pip install -e .[bench]``). With
 ``run_all.py --json``: ``edb_dump`` / ``edb_jet`` (the six samples) and ``edb_dump_srudb`` /
@@ -185,9 +188,9 @@ def _time_set(files: list[Path], rounds: int) -> dict[str, float]:
     records = dict.fromkeys(readers, 0)
     for _ in range(rounds):
         for label, fn in readers.items():
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             records[label] = sum(fn(p) for p in files)
-            best[label] = min(best[label], time.perf_counter() - t0)
+            best[label] = min(best[label], time.process_time() - t0)
     result = {label: records[label] / best[label] for label in readers}
     result["pyese peak MiB"] = _peak_memory(_pyese, files) / 2**20
     return result

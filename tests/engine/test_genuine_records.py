@@ -117,3 +117,29 @@ def test_jet_retrieve_columns_on_srum_equals_the_per_column_path(files: dict[str
         jet.JetEndSession(s)
     finally:
         jet.JetTerm(inst)
+
+
+def test_snapshot_rows_are_the_records_decoded(files: dict[str, Path]) -> None:
+    # GenuineSnapshot.rows: the batch read (a page of leaves at a time, one RowDecoder per
+    # table): every value as the per-column path gives it, from a start key to a stop key
+    from pyese.engine.genuine.snapshot import GenuineSnapshot
+
+    for name in ("SRUDB-win10.dat", "multi.edb"):
+        with EdbFile.open(files[name]) as edb:
+            snap = GenuineSnapshot(edb, {})
+            for table in Catalog.load(snap, edb.page_size):
+                cols = table.column_list()
+                views = list(TableReader(snap, table).records())
+                want = []
+                for v in views:
+                    row = []
+                    for c in cols:
+                        vals = v.values(c.columnid)
+                        multi = c.grbit & jet.JET_bitColumnMultiValued
+                        row.append(None if not vals else vals[0] if len(vals) == 1
+                                   and not multi else vals)
+                    want.append((v.bookmark, row))
+                assert list(snap.rows(table, cols)) == want, table.name
+                if len(views) > 4:
+                    lo, hi = views[1].bookmark, views[-2].bookmark
+                    assert list(snap.rows(table, cols, lo, hi)) == want[1:-2]

@@ -116,6 +116,9 @@ class Node(NamedTuple):
         return bool(self.flags & fNDVersion)
 
 
+_new_tuple = tuple.__new__
+
+
 def _corrupt(pgno: int, what: str) -> None:
     raise_error(C.JET_errDatabaseCorrupted, f"page {pgno}: {what}")
 
@@ -213,17 +216,24 @@ class Page:
         buf = self._buf
         cb_page = self.cb
         hdr = self.header_size
-        data_end = cb_page - 4 * self.itag_mic_free  # ESE: PbDataEnd_
+        n = self.itag_mic_free
+        data_end = cb_page - 4 * n  # ESE: PbDataEnd_
         mask = 0x1FFF if self.small else 0x7FFF
+        small = self.small
+        # the TAG array in one unpack: TAG i sits at cb_page - 4 * (i + 1), so the array
+        # read upward is TAG n-1 .. TAG 0, each (cb_, ib_)
+        raw = struct.unpack_from(f"<{2 * n}H", buf, data_end) if n else ()
         tags = []
-        for itag in range(self.itag_mic_free):
-            cb_raw, ib_raw = _TAG.unpack_from(buf, cb_page - 4 * (itag + 1))
+        for itag in range(n):
+            k = 2 * (n - 1 - itag)
+            cb_raw = raw[k]
+            ib_raw = raw[k + 1]
             cb = cb_raw & mask
             ib = ib_raw & mask
             start = hdr + ib
-            if cb and (start < hdr or start + cb > data_end):
+            if cb and start + cb > data_end:
                 _corrupt(self.pgno, f"TAG {itag} (ib {ib}, cb {cb}) is off the data area")
-            if self.small:
+            if small:
                 flags = ib_raw >> 13
             else:
                 flags = (_U16.unpack_from(buf, start)[0] >> 13) if cb >= 2 else 0
@@ -295,7 +305,8 @@ class Page:
             if pos + cb_suffix > end:
                 _corrupt(self.pgno, f"line {itag} key suffix {cb_suffix} overruns the line")
             key = prefix + bytes(buf[pos : pos + cb_suffix])
-            nodes.append(Node(key, bytes(buf[pos + cb_suffix : end]), flags))
+            # Node(key, data, flags) without NamedTuple's Python-level __new__
+            nodes.append(_new_tuple(Node, (key, bytes(buf[pos + cb_suffix : end]), flags)))
         self._nodes = nodes
         return nodes
 

@@ -125,7 +125,7 @@ def _typed_converter(col: ColumnDef) -> Callable[[bytes], Any]:
 class _FixedPlan:
     """How the fixed area of records with one ``fidFixedLastInRec`` is decoded."""
 
-    __slots__ = ("ib_end_fixed", "unpack", "present", "absent", "post", "cb_bitmap")
+    __slots__ = ("ib_end_fixed", "unpack", "present", "absent", "post", "cb_bitmap", "leading")
 
     def __init__(self, decoder: RowDecoder, fid_last: int) -> None:
         layout = decoder.layout
@@ -161,6 +161,8 @@ class _FixedPlan:
             self.present.append((pos, fid - 1))
             k += 1
         self.unpack = struct.Struct("".join(fmt)).unpack_from
+        self.leading = [pos for pos, _ in self.present] == list(range(len(self.present)))
+        """The values fill the output's first positions in order (columns in fid order)."""
 
 
 def _fixed_typed(col: ColumnDef) -> Callable[[bytes], Any]:
@@ -257,16 +259,21 @@ class RowDecoder:
         # fixed columns: one unpack
         if plan.present:
             vals: Sequence[Any] = plan.unpack(record)
-            if plan.post:
-                vals = list(vals)
-                for k, fn in plan.post:
-                    vals[k] = fn(vals[k])  # type: ignore[index]
             cb = plan.cb_bitmap
             bitmap = int.from_bytes(record[ib_end_fixed - cb:ib_end_fixed], "little") if cb \
                 else 0
-            if bitmap:
-                for (pos, bit), v in zip(plan.present, vals):
-                    out[pos] = None if bitmap >> bit & 1 else v
+            if bitmap or plan.post:
+                vals = list(vals)
+                if bitmap:  # NULL bits first: a NULL value is never converted
+                    for k, (_pos, bit) in enumerate(plan.present):
+                        if bitmap >> bit & 1:
+                            vals[k] = None  # type: ignore[index]
+                for k, fn in plan.post:
+                    v = vals[k]
+                    if v is not None:
+                        vals[k] = fn(v)  # type: ignore[index]
+            if plan.leading:
+                out[:len(vals)] = vals
             else:
                 for (pos, _bit), v in zip(plan.present, vals):
                     out[pos] = v

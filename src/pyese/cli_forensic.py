@@ -204,9 +204,10 @@ def typed_rows(
     """
     from pyese.engine.cursors.tablescan import TableReader
     from pyese.engine.genuine.rowdecode import RowDecoder, resolver
+    from pyese.typedvalues import PYTHON_VALUES
     from pyese.values import filetime_to_datetime
 
-    decoder = RowDecoder(reader.layout, columns, typed=True)
+    decoder = RowDecoder(reader.layout, columns, typing=PYTHON_VALUES)
     names = [col.name for col in columns]
     posts: list[tuple[int, Callable[[Any], Any]]] = []
     for pos, col in enumerate(columns):

@@ -22,6 +22,7 @@ from pyese.engine.schema.catalog import Catalog
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
 from pyese.storage.edb import EdbFile
+from pyese.typedvalues import PYTHON_VALUES
 from pyese.values import to_python
 from tests.genuine.samples import REAL_WORLD, SAMPLES, SAMPLES_DIR
 
@@ -72,7 +73,8 @@ def test_every_record_decodes_as_the_per_column_path(files: dict[str, Path], nam
     compared = 0
     for reader, columns in _tables(files[name]):
         orders = [columns, columns[::-1], columns[1::3]]
-        decoders = [(RowDecoder(reader.layout, cols, typed=typed), cols, typed)
+        decoders = [(RowDecoder(reader.layout, cols,
+                                typing=PYTHON_VALUES if typed else None), cols, typed)
                     for cols in orders for typed in (False, True)]
         resolve = resolver(reader.lv)
         for i, view in enumerate(reader.records()):

@@ -8,15 +8,15 @@ for a table's layout and a list of columns, and decodes a record's values in one
 - the **fixed columns** with one ``struct`` call over the fixed area: a format per
   ``fidFixedLastInRec`` the records use (records written before a fixed column was added
   stop earlier; the columns they lack take their default), the columns not asked for
-  skipped as pad bytes. In ``typed`` mode the format's codes are the columns' own types
-  (``<i`` for a Long, ``<d`` for a DateTime ...), so the values come out as Python values
-  with no call per column; only NULL bits, DateTime, GUID and text need a step after;
+  skipped as pad bytes. Typed (given a :class:`ValueTyping` by the layer above: the
+  engine does not know Python's value types), the format's codes are the columns' own
+  types (``<i`` for a Long, ``<d`` for a DateTime ...), so values come out with no call
+  per column; only DateTime, GUID and text need a step after;
 - the **variable columns** from one unpack of the offset array (``ibEndOfFixedData``
   onwards), each value a slice;
-- the **tagged columns** through ``retrieve_ex`` per value, and only for the columns the
-  record's TAGFLD array holds (absent ones take their default without a lookup): tagged
-  values are rare and varied (multi-values, separated and compressed long values, explicit
-  NULLs), and one code path for them keeps their semantics exactly ``retrieve_ex``'s.
+- the **tagged columns** from one pass over the record's TAGFLD array: a single value is
+  sliced straight from it; multi-values, a derived table's template columns and anything
+  unusual go through ``retrieve_ex`` value by value, so their semantics stay exactly its.
 
 The result is exactly what the per-column path returns (``tests/engine/test_rowdecode.py``
 compares them over every record of the samples): the same values, defaults, NULLs, and
@@ -33,9 +33,8 @@ shared by threads.
 from __future__ import annotations
 
 import struct
-import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pyese.engine.records.record import (
     CB_RECORD_HEADER,
@@ -60,27 +59,10 @@ from pyese.engine.schema.schema import TAGGED_FIRST, VAR_FIRST, ColumnDef
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.edb.compression import decompress
-from pyese.values import codec_of, ole_to_datetime, to_python
 
 _RECHDR = struct.Struct("<BBH")
 _U16 = struct.Struct("<H")
 _TAGFLD = struct.Struct("<HH")
-
-_TYPED_CODES: dict[int, str] = {
-    C.JET_coltypBit: "?",
-    C.JET_coltypUnsignedByte: "B",
-    C.JET_coltypShort: "h",
-    C.JET_coltypLong: "i",
-    C.JET_coltypCurrency: "q",
-    C.JET_coltypIEEESingle: "f",
-    C.JET_coltypIEEEDouble: "d",
-    C.JET_coltypDateTime: "d",
-    C.JET_coltypUnsignedLong: "I",
-    C.JET_coltypLongLong: "q",
-    C.JET_coltypUnsignedShort: "H",
-    C.JET_coltypUnsignedLongLong: "Q",
-}
-"""Column types whose fixed bytes ``struct`` turns into the value ``to_python`` gives."""
 
 _UNSET: Any = object()
 DEFAULT: Any = object()
@@ -96,30 +78,19 @@ def _corrupt(exc: BaseException) -> None:
     raise_error(C.JET_errDatabaseCorrupted, f"malformed record: {exc}")
 
 
-def _text_decoder(cp: int) -> Callable[[bytes], str]:
-    """bytes -> str as ``to_python`` decodes text of code page ``cp``."""
-    codec = codec_of(cp)
-    try:
-        "".encode(codec)
-    except LookupError:
-        return lambda b: to_python(C.JET_coltypText, b, cp)  # raises JET_errInvalidCodePage
-    if cp == 1200:
-        def utf16(b: bytes) -> str:
-            if len(b) % 2:
-                b = b + b"\x00"
-            return b.decode("utf-16-le", "replace")
-        return utf16
-    return lambda b: b.decode(codec, "replace")
+class ValueTyping(Protocol):
+    """How a typed :class:`RowDecoder` turns stored bytes into values (the layer above
+    provides it: ``pyese.typedvalues.PythonValues`` gives ``pyese.values``' values)."""
 
+    def convert(self, col: ColumnDef) -> Callable[[bytes], Any]:
+        """bytes -> the value of column ``col`` (raising a JetError for bad bytes)."""
+        ...
 
-def _typed_converter(col: ColumnDef) -> Callable[[bytes], Any]:
-    """bytes -> the Python value ``to_python`` gives for column ``col``."""
-    t = col.coltyp
-    if t in (C.JET_coltypText, C.JET_coltypLongText):
-        return _text_decoder(col.cp)
-    if t in (C.JET_coltypBinary, C.JET_coltypLongBinary):
-        return bytes
-    return lambda b: to_python(t, b, col.cp)
+    def fixed_code(self, col: ColumnDef) -> tuple[str, Callable[[Any], Any] | None] | None:
+        """For a fixed column whose bytes ``struct`` can read directly: its format code and
+        the conversion of what ``struct`` gives (None: the value as it is); None: use
+        :meth:`convert` on the bytes."""
+        ...
 
 
 class _FixedPlan:
@@ -148,15 +119,15 @@ class _FixedPlan:
             if start > ib:
                 fmt.append(f"{start - ib}x")
             size = layout.fixed_sizes[fid]
-            code = _TYPED_CODES.get(col.coltyp) if decoder.typed else None
-            if code is not None and struct.calcsize("<" + code) == size:
-                fmt.append(code)
-                if col.coltyp == C.JET_coltypDateTime:
-                    self.post.append((k, ole_to_datetime))
+            spec = decoder.typing.fixed_code(col) if decoder.typing is not None else None
+            if spec is not None and struct.calcsize("<" + spec[0]) == size:
+                fmt.append(spec[0])
+                if spec[1] is not None:
+                    self.post.append((k, spec[1]))
             else:
                 fmt.append(f"{size}s")
-                if decoder.typed:
-                    self.post.append((k, _fixed_typed(col)))
+                if decoder.typing is not None:
+                    self.post.append((k, decoder.convert[pos]))
             ib = start + size
             self.present.append((pos, fid - 1))
             k += 1
@@ -165,29 +136,22 @@ class _FixedPlan:
         """The values fill the output's first positions in order (columns in fid order)."""
 
 
-def _fixed_typed(col: ColumnDef) -> Callable[[bytes], Any]:
-    t = col.coltyp
-    if t == C.JET_coltypGUID and col.fixed_size == 16:
-        return lambda b: uuid.UUID(bytes_le=b)
-    return _typed_converter(col)
-
-
 class RowDecoder:
     """Decodes the given columns of a table's records in one pass (module docstring).
 
-    ``typed``: values as Python values (``pyese.values.to_python``'s), else stored bytes.
+    ``typing``: how values are typed (:class:`ValueTyping`); None: stored bytes.
     :meth:`values` gives, per column, its list of values ([] for NULL), long values read
     through ``resolve``.
     """
 
     def __init__(self, layout: RecordLayout, columns: Sequence[ColumnDef], *,
-                 typed: bool = False, absent: Any = DEFAULT) -> None:
+                 typing: ValueTyping | None = None, absent: Any = DEFAULT) -> None:
         """``absent``: what a fixed or variable column beyond the record's last one gives
         (:data:`DEFAULT`: the column's default, as a retrieval gives)."""
         self.layout = layout
         self.absent = absent
         self.columns = list(columns)
-        self.typed = typed
+        self.typing = typing
         self.fixed: list[tuple[int, ColumnDef, int]] = []
         self.var: list[tuple[int, ColumnDef, int]] = []
         self.tagged: list[tuple[int, ColumnDef, int]] = []
@@ -197,7 +161,7 @@ class RowDecoder:
             group = self.fixed if fid < VAR_FIRST else self.var if fid < TAGGED_FIRST \
                 else self.tagged
             group.append((pos, col, fid))
-            self.convert.append(_typed_converter(col) if typed else bytes)
+            self.convert.append(typing.convert(col) if typing is not None else bytes)
         self.wrap = [pos for pos, col in enumerate(self.columns)
                      if col.grbit & C.JET_bitColumnMultiValued
                      and (col.columnid & 0xFFFF) < TAGGED_FIRST]

@@ -34,7 +34,7 @@ from typing import Any
 
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.genuine.records import DecodedRecordView, record_cache
-from pyese.engine.genuine.rowdecode import RowDecoder, resolver
+from pyese.engine.genuine.rowdecode import RowDecoder, ValueTyping, resolver
 from pyese.engine.records.longvalue import LongValueReader
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
@@ -187,7 +187,7 @@ class GenuineSnapshot:
                                  LongValueReader(self, table.lv_objid), bookmark)
 
     def rows(self, table: Any, columns: list[Any], start: bytes = b"",
-             stop: bytes | None = None, *, typed: bool = False
+             stop: bytes | None = None, *, typing: ValueTyping | None = None
              ) -> Iterator[tuple[bytes, list[Any]]]:
         """(primary bookmark, values) of ``table``'s records with start <= bookmark < stop,
         in primary-key order: the batch read a row-at-a-time API builds on.
@@ -195,15 +195,16 @@ class GenuineSnapshot:
         The table's leaves are walked a page at a time (``EdbTreeCursor.scan``) and each
         record decoded in one pass by a ``RowDecoder`` kept per table and column list
         (``rowdecode``): one value per column (None: NULL; a list for a multi-valued
-        column), stored bytes or, with ``typed``, Python values; long values read in full.
+        column), stored bytes or, with a ``typing``, its values; long values read in full.
         Raises what reading the tree and decoding raise (``JET_errDatabaseCorrupted`` for a
         malformed record, ``JET_errLVCorrupted`` ...).
         """
-        key = ("rowdecoder", table.objid, tuple(c.columnid for c in columns), typed)
+        key = ("rowdecoder", table.objid, tuple(c.columnid for c in columns), typing)
         memo = self._edb.memo
         entry = memo.get(key)
         if entry is None or entry[0] is not table.layout:
-            entry = memo[key] = (table.layout, RowDecoder(table.layout, columns, typed=typed))
+            entry = memo[key] = (table.layout, RowDecoder(table.layout, columns,
+                                                               typing=typing))
         decode = entry[1].values
         resolve = resolver(LongValueReader(self, table.lv_objid))
         for bookmark, data in self._snap.iterate(table.objid, start, stop):

@@ -11,6 +11,8 @@ reads the catalog and every record of every table (system tables included):
 - ``pyese JET``: the JET API as a program uses it: ``JetAttachDatabase`` read-only,
   ``JetOpenTable``, ``JetMove``, one ``JetRetrieveColumns`` per record for every column
   (the first value of each: ``itagSequence`` 1), values as bytes;
+- ``pyese JET rows``: the same through the pyese extension ``PyeseRetrieveRows`` (pages of
+  256 records, every value of every column);
 - dissect.esedb (``as_dict`` per record) and libesedb-python (every value's bytes).
 
 Readers are interleaved and each set timed best of ``--rounds`` passes, in CPU time of this
@@ -20,8 +22,9 @@ they can. Prints records/s
 per reader, ratios to pyese's dump path, and its peak traced memory for the set. Readers
 that are not installed are skipped (``pip install -e .[bench]``). With
 ``run_all.py --json``: ``edb_dump`` / ``edb_jet`` (the six samples) and ``edb_dump_srudb`` /
-``edb_jet_srudb``, each with ``ratio_libesedb`` and ``ratio_dissect``; the JET workloads
-also with ``ratio_dump`` (the JET path / the dump path).
+``edb_jet_srudb`` (and ``edb_jet_rows``, ``edb_jet_rows_srudb``), each with
+``ratio_libesedb`` and ``ratio_dissect``; the JET workloads also with ``ratio_dump`` (the
+JET path / the dump path).
 """
 
 from __future__ import annotations
@@ -62,6 +65,16 @@ _INSTANCES = itertools.count()
 
 
 def _pyese_jet(path: Path) -> int:
+    return _jet_read(path, rows=False)
+
+
+def _pyese_jet_rows(path: Path) -> int:
+    return _jet_read(path, rows=True)
+
+
+def _jet_read(path: Path, *, rows: bool) -> int:
+    """Every record of every table through the JET API: one ``JetRetrieveColumns`` per
+    record, or (``rows``) pages of 256 records through ``PyeseRetrieveRows``."""
     import pyese.jet as jet
     from pyese.jethdr.errors import JetError
 
@@ -79,9 +92,13 @@ def _pyese_jet(path: Path) -> int:
             t = jet.JetOpenTable(s, db, row.objectname, None, jet.JET_bitTableReadOnly)
             cols = jet.JetGetTableColumnInfo(s, t, None, jet.JET_ColInfoList)
             rcs = [jet.JET_RETRIEVECOLUMN(columnid=c.columnid, itagSequence=1) for c in cols]
+            cids = [c.columnid for c in cols]
             try:
                 jet.JetMove(s, t, jet.JET_MoveFirst)
                 while True:
+                    if rows:
+                        n += len(jet.PyeseRetrieveRows(s, t, cids, 256))
+                        continue
                     jet.JetRetrieveColumns(s, t, rcs)
                     n += 1
                     jet.JetMove(s, t, jet.JET_MoveNext)
@@ -133,7 +150,8 @@ def _libesedb(path: Path) -> int:
 
 
 READERS: dict[str, Callable[[Path], int]] = {
-    "pyese dump": _pyese, "pyese JET": _pyese_jet, "dissect.esedb": _dissect,
+    "pyese dump": _pyese, "pyese JET": _pyese_jet, "pyese JET rows": _pyese_jet_rows,
+    "dissect.esedb": _dissect,
     "libesedb-python": _libesedb,
 }
 
@@ -216,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             emit(f"edb_dump{suffix}", dump, **peers)
         if "pyese JET" in result:
             emit(f"edb_jet{suffix}", result["pyese JET"], dump=dump or nan, **peers)
+        if "pyese JET rows" in result:
+            emit(f"edb_jet_rows{suffix}", result["pyese JET rows"], dump=dump or nan, **peers)
         print(f"bench_edb: every table of {set_name} (catalog + all values); "
               f"pyese dump peak memory {peak:.1f} MiB")
         for label, rate in result.items():

@@ -8,12 +8,13 @@ whatever thread calls it, one at a time):
   values, one ``JetRetrieveColumns(JET_bitRetrieveCopy)`` for what ESE fills in itself
   (autoincrement, version, defaults; skipped when there is none), ``JetUpdate``;
 - ``get``: ``JetMakeKey`` per key column, ``JetSeek(JET_bitSeekEQ)``, one
-  ``JetRetrieveColumns`` (``JetEnumerateColumns`` when the table has multi-valued
-  columns), ``JetGetBookmark``;
+  ``PyeseRetrieveRows`` (pyese's batch read, ``pyese.jet.batch``) for the values and the
+  bookmark;
 - ``range`` / ``find``: a duplicate cursor (``JetDupCursor``) of its own, so other calls
   between two rows do not move it; ``JetSeek(GE/LT)`` or ``JetMove(First/Last)``,
-  ``JetSetIndexRange`` for the far end, then per row ``JetMove`` plus one retrieval. Rows
-  are read in batches (16, growing to 256) per hold of the session.
+  ``JetSetIndexRange`` for the far end. ``range`` then reads a page of rows per
+  ``PyeseRetrieveRows`` call (16, growing to 256, one hold of the session each); ``find``
+  reads per row ``JetMove`` plus one retrieval, in batches of the same sizes.
 
 Per column, the value converters are built once (``ColMeta.enc`` / ``dec``); per set of
 column names written, the ``JET_SETCOLUMN`` items (``_Plan``); per projection read, the
@@ -229,8 +230,9 @@ class Row(Mapping[str, Any]):
     def bookmark(self) -> bytes:
         """The record's bookmark (``JetGetBookmark``), for ``JetGotoBookmark``.
 
-        ``insert`` and ``update`` return it with the row. A row read by ``get``,
-        ``find`` or ``range`` from a table with a primary index fetches it on first use
+        ``insert`` and ``update`` return it with the row, and ``get`` and ``range``
+        read it with the row. A row read by ``find`` from a table with a primary index
+        fetches it on first use
         (one seek on the primary key: reading it for every row would cost a JET call per
         row), so use it while the row's transaction is open:
         ``pyese.TransactionEndedError`` after."""
@@ -319,6 +321,19 @@ class _ReadPlan:
                     for c in cols]
         self.pairs = tuple(zip(self.rcs, [c.name for c in cols], [c.dec for c in cols],
                                strict=True))
+
+
+def _decode_row(cols: tuple[ColMeta, ...], raw: tuple[Any, ...]) -> dict[str, Any]:
+    """Column name -> Python value of one ``PyeseRetrieveRows`` row (bookmark first)."""
+    out: dict[str, Any] = {}
+    for c, v in zip(cols, raw[1:]):
+        if v is None:
+            out[c.name] = None
+        elif c.multi:
+            out[c.name] = [c.dec(r) for r in v]
+        else:
+            out[c.name] = c.dec(v)
+    return out
 
 
 class Table:
@@ -520,10 +535,13 @@ class Table:
         """The row whose ``index`` key (primary by default) equals ``key``, or None."""
         im = self.meta.index(index)
         tableid = self._tableid
+        cols = self.meta.projection(None)
         with self._held:
             if not self._seek_eq(tableid, im, key):
                 return None
-            return self._row(self._read(tableid, None), tableid)
+            raw = jet.PyeseRetrieveRows(self._sesid, tableid, [c.columnid for c in cols], 1,
+                                        jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark)[0]
+        return Row(_decode_row(cols, raw), raw[0])
 
     def __contains__(self, key: Key) -> bool:
         im = self.meta.index(None)
@@ -549,7 +567,53 @@ class Table:
         im = self.meta.index(index) if index is not None or self.meta.primary else None
         lo = None if start is None else self._encode_key(im, start)  # type: ignore[arg-type]
         hi = None if stop is None else self._encode_key(im, stop)  # type: ignore[arg-type]
-        return self._scan(im, lo, hi, False, reverse, columns)
+        cols = self.meta.projection(columns)
+        cur = self._open_range(im, lo, hi, reverse)
+        if cur is None:
+            return iter(())
+        return self._pages(cur, reverse, cols)
+
+    def _open_range(self, im: IndexMeta | None, lo: list[bytes | None] | None,
+                    hi: list[bytes | None] | None, reverse: bool) -> Any:
+        """A duplicate cursor on the first row of ``range`` (None: no row)."""
+        sesid = self._sesid
+        with self._held:
+            cur = jet.JetDupCursor(sesid, self._tableid)
+            self._ranges.add(cur)
+            try:
+                if im is not None:
+                    jet.JetSetCurrentIndex(sesid, cur, im.name)
+                ok = self._position(cur, lo, hi, False, reverse)
+            except BaseException:
+                self._ranges.discard(cur)
+                jet.JetCloseTable(sesid, cur)
+                raise
+        if not ok:
+            self._close_range(cur)
+            return None
+        return cur
+
+    def _pages(self, cur: Any, reverse: bool, cols: tuple[ColMeta, ...]) -> Iterator[Row]:
+        """The rows of an open range, a page per ``PyeseRetrieveRows`` call (16 rows,
+        growing to 256) and per hold of the transaction's session."""
+        sesid = self._sesid
+        cids = [c.columnid for c in cols]
+        grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
+        page = 16
+        try:
+            while True:
+                with self._held:
+                    try:
+                        got = jet.PyeseRetrieveRows(sesid, cur, cids, page, grbit)
+                    except jet.NoCurrentRecordError:
+                        return
+                for raw in got:
+                    yield Row(_decode_row(cols, raw), raw[0])
+                if len(got) < page:
+                    return
+                page = min(page * 2, 256)
+        finally:
+            self._close_range(cur)
 
     def __iter__(self) -> Iterator[Row]:
         return self.range()

@@ -77,11 +77,23 @@ def stamp(sources: list[str]) -> dict[str, Any]:
     return {"modules": modules}
 
 
+def remove_inplace_build() -> None:
+    """Delete the extensions and record of an earlier in-place build: a module dropped from
+    the list must not keep its old extension, and a failed build must leave the source."""
+    for dirpath, _dirs, files in os.walk(SRC):
+        for name in files:
+            if name == "_compiled.json" or (name.endswith(".so") and (
+                    "__mypyc" in name or dirpath.startswith(os.path.join(SRC, "pyese")))):
+                os.remove(os.path.join(dirpath, name))
+
+
 class BuildExtWithStamp(build_ext):
     """build_ext that records what it compiled in pyese/_compiled.json once it succeeded."""
 
     def run(self) -> None:
         built = stamp(SOURCES)  # hashed before compiling: what mypyc read
+        if self.inplace or getattr(self, "editable_mode", False):
+            remove_inplace_build()
         super().run()
         targets = [self.build_lib]
         if self.inplace or getattr(self, "editable_mode", False):

@@ -10,6 +10,7 @@ source when ``PYESE_PURE=1`` or when a hash no longer matches. These tests pin t
   build is of the current list and sources (a stale or partial build fails here);
 - ``PYESE_EXPECT_MODE=compiled|pure`` (``.ci/run`` sets it) fails the run if the other mode
   is what actually runs;
+- no listed module writes ``raise ... from ...`` (mypyc drops the cause);
 - ``PYESE_PURE=1`` loads no extension even when they lie beside the sources, and a build
   whose source changed runs the source, with a warning.
 """
@@ -70,6 +71,18 @@ def test_no_listed_module_writes_files():
                 owner = getattr(f.value, "id", "") if isinstance(f, ast.Attribute) else ""
                 assert not (name in io_calls and owner in ("os", "")), (
                     f"{path}:{node.lineno} does file I/O ({name}); leave it out of the list")
+
+
+def test_no_listed_module_raises_from():
+    """mypyc (2.4) compiles ``raise X from Y`` as ``raise X``: the cause is lost, so a
+    compiled module sets ``__cause__`` itself (``engine/cursors/callbacks.py``). Exempt:
+    ``raise AssertionError from exc`` after ``raise_error``, which never runs."""
+    for path in listed():
+        for node in ast.walk(ast.parse((ROOT / "src" / path).read_text())):
+            if isinstance(node, ast.Raise) and node.cause is not None:
+                exc = node.exc
+                assert isinstance(exc, ast.Name) and exc.id == "AssertionError", (
+                    f"{path}:{node.lineno}: raise ... from ... loses its cause when compiled")
 
 
 def test_the_claimed_mode_is_the_loaded_mode():

@@ -1,21 +1,30 @@
 """What a compiled build must be told about pyese's classes (docs/compiled.md).
 
 The modules listed in ``mypyc-modules.txt`` may be compiled with mypyc. mypyc turns a class
-of a compiled module into a C extension type ("native class": fixed attributes, single
-inheritance, no weak references, no subclasses written in Python) unless the class carries
-a decorator mypyc does not know: then it stays a regular Python class whose methods are
-still compiled (mypyc's docs, "Native classes"). ``python_class`` is such a decorator and
-does nothing when run as Python: it marks the classes of compiled modules that need
-Python's class semantics, e.g. one that Python code subclasses.
+of a compiled module into a C extension type ("native class"): fixed attributes, single
+inheritance, no weak references, and no subclasses written in Python unless the class says
+so with ``@mypyc_attr(allow_interpreted_subclasses=True)`` (mypyc's docs, "Native classes").
+
+``mypyc_attr`` is mypy_extensions' decorator, which mypyc reads from the source; it does
+nothing at run time. mypy_extensions comes with mypy (so with every compiled build); a
+pure-Python install need not have it, and then gets the same do-nothing decorator from here.
+This module itself is never compiled.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-T = TypeVar("T", bound=type)
+T = TypeVar("T")
+
+try:
+    from mypy_extensions import mypyc_attr
+except ImportError:  # a pure-Python install without mypy: the decorator does nothing
+
+    def mypyc_attr(*attrs: str, **kwattrs: Any) -> Callable[[T], T]:  # type: ignore[misc]
+        """mypy_extensions.mypyc_attr's stand-in: returns its argument unchanged."""
+        return lambda obj: obj
 
 
-def python_class(cls: T) -> T:
-    """Keep ``cls`` a regular Python class in a compiled build (no effect otherwise)."""
-    return cls
+__all__ = ["mypyc_attr"]

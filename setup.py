@@ -106,6 +106,7 @@ class BuildExtWithStamp(build_ext):
 
 SOURCES: list[str] = []
 ext_modules = []
+options: dict[str, dict[str, str]] = {}
 if compile_requested():
     from mypyc.build import mypycify
 
@@ -113,6 +114,9 @@ if compile_requested():
     os.chdir(HERE)
     ext_modules = mypycify([os.path.join("src", p) for p in SOURCES],
                            opt_level=os.environ.get("PYESE_MYPYC_OPT", "3"),
-                           group_name="pyese_mypyc")
+                           group_name="pyese_mypyc", target_dir="build/mypyc/c")
+    # a build directory of its own: a later pure build (pip install .) must not pick up
+    # the extensions and _compiled.json left in build/lib* by this one
+    options = {"build": {"build_base": "build/mypyc"}}
 
-setup(ext_modules=ext_modules, cmdclass={"build_ext": BuildExtWithStamp})
+setup(ext_modules=ext_modules, cmdclass={"build_ext": BuildExtWithStamp}, options=options)

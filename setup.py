@@ -91,6 +91,9 @@ class BuildExtWithStamp(build_ext):
     """build_ext that records what it compiled in pyese/_compiled.json once it succeeded."""
 
     def run(self) -> None:
+        if not SOURCES:  # a pure build: leave any in-place compiled build alone
+            super().run()
+            return
         built = stamp(SOURCES)  # hashed before compiling: what mypyc read
         if self.inplace or getattr(self, "editable_mode", False):
             remove_inplace_build()

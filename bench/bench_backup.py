@@ -17,9 +17,15 @@ Measures, in one run:
    backup time.
 
     .venv/bin/python bench/bench_backup.py [--size-mib 200] [--writers 4] [--dir DIR]
+    .venv/bin/python bench/bench_backup.py --issue      # issue 16's run: 1 GiB, 4 writers
 
 The database is filled with 32 KiB long values under circular logging (so its logs do not
 double the disk use), then the instance restarts without it for the measurements.
+
+The writers' rate "alone" is measured right before each copy, for ``--baseline-seconds``,
+and each copy's ratio is its rate against that one: on a shared machine the rate drifts
+by a factor of two within minutes, so a single baseline taken at the start says more
+about the drift than about the backup. Medians of the per-round ratios are printed.
 """
 
 from __future__ import annotations
@@ -97,7 +103,7 @@ class Writers:
         t = jet.JetOpenTable(s, d, "t")
         k = jet.JetGetTableColumnInfo(s, t, "k", C.JET_ColInfo).columnid
         v = jet.JetGetTableColumnInfo(s, t, "v", C.JET_ColInfo).columnid
-        key = first + i * 10_000_000
+        key = first + i * 1_000_000  # a writer makes far fewer commits per measurement
         while not self.stop.is_set():
             jet.JetBeginTransaction(s)
             jet.JetPrepareUpdate(s, t, C.JET_prepInsert)
@@ -123,14 +129,24 @@ class Writers:
             th.join()
 
 
+FLUSH_EVERY = 64 << 20
+"""The clients below ``fdatasync`` their copy every 64 MiB, as the engine's own
+``JetBackupInstance`` does (``storage/backup/copy.py`` WRITE_BEHIND): a copy left dirty
+until one final fsync makes every durable commit on the same disk wait behind it."""
+
+
 def copy_via_api(inst, src: str, dest: str) -> int:
     h, low, high = jet.JetOpenFileInstance(inst, src)
-    n = 0
+    n = since = 0
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         while data := jet.JetReadFileInstance(inst, h):
             os.write(fd, data)
             n += len(data)
+            since += len(data)
+            if since >= FLUSH_EVERY:
+                os.fdatasync(fd)
+                since = 0
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -152,7 +168,8 @@ def streaming_backup(inst, db: str, dest: str) -> int:
 
 def plain_copy(files: list[str], dest: str) -> int:
     """The client loop of ``copy_via_api`` without the engine: ``pread`` the same files in
-    the same 4 MiB chunks, ``write`` each chunk to a destination file, fsync. What any
+    the same 4 MiB chunks, ``write`` each chunk to a destination file, flush as
+    ``copy_via_api`` does. What any
     client that receives the bytes in user space pays (``cp`` copies in the kernel)."""
     total = 0
     for src in files:
@@ -160,10 +177,14 @@ def plain_copy(files: list[str], dest: str) -> int:
         fd = os.open(os.path.join(dest, os.path.basename(src)),
                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            pos = 0
+            pos = since = 0
             while data := os.pread(sfd, 4 << 20, pos):
                 os.write(fd, data)
                 pos += len(data)
+                since += len(data)
+                if since >= FLUSH_EVERY:
+                    os.fdatasync(fd)
+                    since = 0
             os.fsync(fd)
             total += pos
         finally:
@@ -186,6 +207,16 @@ def read_only_stream(inst, db: str) -> int:
     return n
 
 
+def paired(inst, db: str, writers: int, key: int, work, baseline: float
+           ) -> tuple[float, float, float, object]:
+    """The writers alone for ``baseline`` seconds, then ``work`` while they commit:
+    (seconds of work, their rate during it, the ratio to their rate just before, result).
+    Uses keys ``[key, key + 10M)`` (writers 1M apart)."""
+    _t, alone, _r = measured(inst, db, writers, key, lambda: time.sleep(baseline))
+    took, rate, result = measured(inst, db, writers, key + 5_000_000, work)
+    return took, rate, rate / alone if alone else 0.0, result
+
+
 def measured(inst, db: str, writers: int, key: int, work) -> tuple[float, float, object]:
     """Run ``work()`` while ``writers`` threads commit: (seconds, their commits/s, result)."""
     w = Writers(inst, db, writers, key)
@@ -202,11 +233,16 @@ def measured(inst, db: str, writers: int, key: int, work) -> tuple[float, float,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size-mib", type=int, default=200)
+    ap.add_argument("--issue", action="store_true",
+                    help="issue 16's run: a 1 GiB database (--size-mib 1024)")
     ap.add_argument("--writers", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=3, help="rounds of each copy (medians)")
-    ap.add_argument("--baseline-seconds", type=float, default=5.0)
+    ap.add_argument("--baseline-seconds", type=float, default=3.0,
+                    help="writers alone before each copy")
     ap.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
     args = ap.parse_args()
+    if args.issue:
+        args.size_mib = 1024
     root = tempfile.mkdtemp(prefix="bench_backup_", dir=args.dir)
     med = statistics.median
     try:
@@ -216,16 +252,25 @@ def main() -> None:
         db = build(src, args.size_mib << 20)
         print(f"database: {os.path.getsize(db) / 2**20:,.0f} MiB built in "
               f"{time.perf_counter() - t0:.0f} s; {args.writers} writers; medians of "
-              f"{args.rounds} rounds")
+              f"{args.rounds} rounds; writers alone {args.baseline_seconds:.0f} s before "
+              f"each copy")
         inst = instance(src, "bench")
         s = jet.JetBeginSession(inst)
         jet.JetAttachDatabase(s, db)
-        _t, rate_alone, _r = measured(inst, db, args.writers, 100_000_000,
-                                      lambda: time.sleep(args.baseline_seconds))
-        key = 200_000_000
-        cp_t, cp_r, bk_t, bk_r, fb_t, fb_r, ro_t, ro_r = [], [], [], [], [], [], [], []
-        pc_t, pc_r = [], []
-        cp_bytes = nbytes = fb_bytes = ro_bytes = pc_bytes = 0
+        keys = iter(range(100_000_000, 2**31 - 10_000_000, 10_000_000))
+        times: dict[str, list[float]] = {}
+        rates: dict[str, list[float]] = {}
+        ratios: dict[str, list[float]] = {}
+        sizes: dict[str, int] = {}
+
+        def run(name: str, work) -> None:
+            took, rate, ratio, nbytes = paired(inst, db, args.writers, next(keys), work,
+                                               args.baseline_seconds)
+            times.setdefault(name, []).append(took)
+            rates.setdefault(name, []).append(rate)
+            ratios.setdefault(name, []).append(ratio)
+            sizes[name] = int(nbytes)  # type: ignore[call-overload]
+
         for rnd in range(args.rounds):
             # cp of the same files (database + logs), fsynced: the speed reference (its
             # copy is not consistent while writers commit)
@@ -238,38 +283,23 @@ def main() -> None:
                 subprocess.run(["sync", "-f", cp_dest], check=False)
                 return sum(os.path.getsize(f) for f in files)
 
-            t, r, cp_bytes = measured(inst, db, args.writers, key, cp)
-            cp_t.append(t)
-            cp_r.append(r)
+            run("cp", cp)
             shutil.rmtree(cp_dest)
-            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
             os.makedirs(cp_dest)
-            t, r, pc_bytes = measured(inst, db, args.writers, key,
-                                      lambda files=files, d=cp_dest: plain_copy(files, d))
-            pc_t.append(t)
-            pc_r.append(r)
+            run("pc", lambda files=files, d=cp_dest: plain_copy(files, d))
             shutil.rmtree(cp_dest)
-            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
             dest = os.path.join(root, f"bk{rnd}")
-            t, r, nbytes = measured(inst, db, args.writers, key,
-                                    lambda dest=dest: streaming_backup(inst, db, dest))
-            bk_t.append(t)
-            bk_r.append(r)
-            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
+            run("bk", lambda dest=dest: streaming_backup(inst, db, dest))
             fdest = os.path.join(root, f"fb{rnd}")
             os.makedirs(fdest)
-            t, r, _ = measured(inst, db, args.writers, key,
-                               lambda fdest=fdest: jet.JetBackupInstance(inst, fdest))
-            fb_t.append(t)
-            fb_r.append(r)
-            fb_bytes = sum(os.path.getsize(os.path.join(fdest, n)) for n in os.listdir(fdest))
+
+            def file_backup(fdest=fdest) -> int:
+                jet.JetBackupInstance(inst, fdest)
+                return sum(os.path.getsize(os.path.join(fdest, n)) for n in os.listdir(fdest))
+
+            run("fb", file_backup)
             shutil.rmtree(fdest)
-            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
-            t, r, ro_bytes = measured(inst, db, args.writers, key,
-                                      lambda: read_only_stream(inst, db))
-            ro_t.append(t)
-            ro_r.append(r)
-            key += 50_000_000  # 4 writers x 10M apart; stays under 2**31 for 20 rounds
+            run("ro", lambda: read_only_stream(inst, db))
             if rnd + 1 < args.rounds:
                 shutil.rmtree(dest)
         jet.JetEndSession(s, 0)
@@ -281,34 +311,29 @@ def main() -> None:
         jet.JetRestoreInstance(r, last, os.path.join(root, "restored"))
         rs_time = time.perf_counter() - t0
 
-        cp_tp = cp_bytes / med(cp_t)
-        bk_tp = nbytes / med(bk_t)
-        fb_tp = fb_bytes / med(fb_t)
-        emit("backup_stream_bytes", bk_tp, cp=cp_tp)
-        emit("backup_instance_bytes", fb_tp, cp=cp_tp)
-        print(f"cp + sync:          {cp_bytes / 2**20:,.0f} MiB in {med(cp_t):.2f} s = "
-              f"{cp_tp / 2**20:,.0f} MiB/s; writers {med(cp_r):,.0f}/s")
-        pc_tp = pc_bytes / med(pc_t)
-        print(f"pread/write copy:   {pc_bytes / 2**20:,.0f} MiB in {med(pc_t):.2f} s = "
-              f"{pc_tp / 2**20:,.0f} MiB/s   ratio to cp {pc_tp / cp_tp:.2f} (the same "
-              f"client loop without the engine); writers {med(pc_r):,.0f}/s")
-        print(f"streaming backup:   {nbytes / 2**20:,.0f} MiB in {med(bk_t):.2f} s = "
-              f"{bk_tp / 2**20:,.0f} MiB/s   ratio to cp {bk_tp / cp_tp:.2f}, to the "
-              f"pread/write copy {bk_tp / pc_tp:.2f}")
-        ro_tp = ro_bytes / med(ro_t)
-        print(f"engine side alone:  {ro_bytes / 2**20:,.0f} MiB in {med(ro_t):.2f} s = "
-              f"{ro_tp / 2**20:,.0f} MiB/s   (JetReadFile of the database, bytes dropped: "
-              f"the rest of the backup's time is writing and fsyncing the copy)")
-        print(f"JetBackupInstance:  {fb_bytes / 2**20:,.0f} MiB in {med(fb_t):.2f} s = "
-              f"{fb_tp / 2**20:,.0f} MiB/s   ratio to cp {fb_tp / cp_tp:.2f}")
-        print(f"writers' durable commits/s: alone {rate_alone:,.0f}; during the streaming "
-              f"backup {med(bk_r):,.0f} (ratio {med(bk_r) / rate_alone:.2f}); during "
-              f"JetBackupInstance {med(fb_r):,.0f} ({med(fb_r) / rate_alone:.2f}); during cp "
-              f"{med(cp_r):,.0f} ({med(cp_r) / rate_alone:.2f}); during the engine side "
-              f"alone {med(ro_r):,.0f} ({med(ro_r) / rate_alone:.2f}); streaming backup "
-              f"against cp {med(bk_r) / med(cp_r):.2f}")
-        print(f"restore: {rs_time:.2f} s against the streaming backup's {med(bk_t):.2f} s   "
-              f"ratio {rs_time / med(bk_t):.2f}")
+        def tp(name: str) -> float:
+            return sizes[name] / med(times[name])
+
+        def w(name: str) -> str:
+            return (f"writers {med(rates[name]):,.0f}/s, {med(ratios[name]):.2f} of their rate "
+                    f"alone (rounds: {', '.join(f'{x:.2f}' for x in ratios[name])})")
+
+        cp_tp = tp("cp")
+        emit("backup_stream_bytes", tp("bk"), cp=cp_tp)
+        emit("backup_instance_bytes", tp("fb"), cp=cp_tp)
+        print(f"cp + sync:          {sizes['cp'] / 2**20:,.0f} MiB in {med(times['cp']):.2f} s = "
+              f"{cp_tp / 2**20:,.0f} MiB/s; {w('cp')}")
+        print(f"pread/write copy:   {tp('pc') / 2**20:,.0f} MiB/s   ratio to cp "
+              f"{tp('pc') / cp_tp:.2f} (the client loop without the engine); {w('pc')}")
+        print(f"streaming backup:   {sizes['bk'] / 2**20:,.0f} MiB in {med(times['bk']):.2f} s = "
+              f"{tp('bk') / 2**20:,.0f} MiB/s   ratio to cp {tp('bk') / cp_tp:.2f}, to the "
+              f"pread/write copy {tp('bk') / tp('pc'):.2f}; {w('bk')}")
+        print(f"engine side alone:  {tp('ro') / 2**20:,.0f} MiB/s (JetReadFile of the "
+              f"database, bytes dropped); {w('ro')}")
+        print(f"JetBackupInstance:  {sizes['fb'] / 2**20:,.0f} MiB in {med(times['fb']):.2f} s = "
+              f"{tp('fb') / 2**20:,.0f} MiB/s   ratio to cp {tp('fb') / cp_tp:.2f}; {w('fb')}")
+        print(f"restore: {rs_time:.2f} s against the streaming backup's "
+              f"{med(times['bk']):.2f} s   ratio {rs_time / med(times['bk']):.2f}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

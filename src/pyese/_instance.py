@@ -418,8 +418,7 @@ class Database:
                 tx = self.instance.transaction(lazy=lazy)
                 try:
                     t = tx.table(table, database=self)
-                    for row in part:
-                        t._insert_no_result(row)
+                    t._insert_many_no_result(part)
                     tx.commit()
                 except jet.VersionStoreOutOfMemoryError:
                     tx._abandon()

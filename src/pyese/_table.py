@@ -561,6 +561,14 @@ class Table:
                 self._cancel(tableid)
                 raise
 
+    def _insert_many_no_result(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` (bulk loads, ``insert_many``) through the engine's batch path,
+        ``jet.PyeseInsertRows``: every row is checked and encoded first (a ``TypeError``
+        writes nothing), then one engine call inserts them all or none."""
+        batch = [self._setcolumns(row, False)[0] for row in rows]
+        with self._tx.entered():
+            jet.PyeseInsertRows(self._sesid, self._tableid, batch)
+
     def _cancel(self, tableid: Any) -> None:
         try:
             jet.JetPrepareUpdate(self._sesid, tableid, C.JET_prepCancel)

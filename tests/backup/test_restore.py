@@ -356,8 +356,35 @@ def test_external_restore(env):
     with expect(C.JET_errBadRestoreTargetInstance):
         jet.JetExternalRestore2(str(tmp / "t"), str(tmp / "t"), m, str(tmp / "s"), info,
                                 "nobody")
+    # API.md: -> None (the C return value is only a warning, conveyed otherwise)
     assert jet.JetExternalRestore2(str(tmp / "t"), str(tmp / "t"), m, str(tmp / "s"),
-                                   info) == 0
+                                   info) is None
+    r = make_instance(str(tmp / "t"), "r")
+    assert open_db(r, str(tmp / "target" / "a.db")).rows() == expected
+
+
+def test_external_restore_target_running(env):
+    """A running target instance: ESE (``jetapi.cxx`` ErrIsamExternalRestore, ~18434-18520)
+    answers ``JET_wrnTargetInstanceRunning`` and replays the backup's logs only. The
+    ``-> None`` shape of API.md carries it as a TargetInstanceRunningWarning."""
+    inst, db, tmp = env
+    info = stream_backup(inst, str(tmp / "s"))
+    expected = db.rows()
+    db.put(777, b"after the backup")  # in inst's logs only: not rolled forward
+    _term(inst, db)
+    running = make_instance(str(tmp / "run"), "running")
+    os.makedirs(tmp / "target")
+    shutil.copy(tmp / "s" / "a.db", tmp / "target" / "a.db")
+    m = [jet.JET_RSTMAP(szDatabaseName=str(tmp / "inst" / "a.db"),
+                        szNewDatabaseName=str(tmp / "target" / "a.db"))]
+    before = sorted(os.listdir(tmp / "run"))
+    with pytest.warns(jet.TargetInstanceRunningWarning) as caught:
+        result = jet.JetExternalRestore2(str(tmp / "t"), str(tmp / "t"), m, str(tmp / "s"),
+                                         info, "running")
+    assert result is None
+    assert caught[0].message.err == C.JET_wrnTargetInstanceRunning == 578
+    assert sorted(os.listdir(tmp / "run")) == before  # the running instance's files untouched
+    jet.JetTerm(running)
     r = make_instance(str(tmp / "t"), "r")
     assert open_db(r, str(tmp / "target" / "a.db")).rows() == expected
 

@@ -143,3 +143,64 @@ def test_tuple_limits_and_mv_first_column() -> None:
     # start 1, step 2, at most 2 tuples, 2..3 characters each; then the next value
     assert got == [(1, 1), (1, 3), (2, 1)]
     assert entries[0].key == k(ix(tcol), "bcd".encode("utf-16-le"))
+
+
+# -- the single-entry fast path (KeyNormalizer.single) gives the general loop's answer ----
+
+_NULL_GRBITS = [0, C.JET_bitIndexIgnoreNull, C.JET_bitIndexIgnoreAnyNull,
+                C.JET_bitIndexIgnoreFirstNull, C.JET_bitIndexDisallowNull,
+                C.JET_bitIndexSortNullsHigh, C.JET_bitIndexUnique]
+U = ColumnDef(130, "u", C.JET_coltypText, cp=1200)
+
+
+class IndexEntryKey:
+    """Just a key, shaped like the first field of :func:`_outcome`'s tuples."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+
+
+def _outcome(fn, index: IndexDef, data: dict[int, list[bytes]]) -> object:
+    from pyese.engine.records.keys import normalizer
+
+    try:
+        out = fn(index, normalizer(index), accessor(data))
+        if out and isinstance(out[0], IndexEntryKey):
+            return [e.key for e in out]
+        return [(e.key, e.itags, e.ich_offset, e.truncated, e.columnids) for e in out]
+    except JetError as exc:
+        return exc.err
+
+
+@pytest.mark.parametrize("grbit", _NULL_GRBITS)
+def test_single_entry_path_matches_general_loop(grbit: int) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pyese.engine.records.indexentries import _general_entries, _single_entry, entry_keys
+    from pyese.engine.records.keys import normalizer
+
+    kdef = ix(K, T, U, grbit=grbit)
+    assert normalizer(kdef).single
+    value = st.one_of(st.none(), st.just(b""), st.binary(min_size=1, max_size=300))
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.tuples(st.none() | st.integers(-2**31, 2**31 - 1).map(
+        lambda n: struct.pack("<i", n)), value, value.map(
+        lambda b: b if b is None else b[: len(b) & ~1])))
+    def check(vals: tuple[bytes | None, bytes | None, bytes | None]) -> None:
+        data = {cid: [v] for cid, v in zip((1, 129, 130), vals) if v is not None}
+        general = _outcome(_general_entries, kdef, data)
+        assert _outcome(_single_entry, kdef, data) == general
+        keys = _outcome(lambda ix, kn, vo: [IndexEntryKey(k) for k in entry_keys(ix, vo)],
+                        kdef, data)
+        assert keys == (general if isinstance(general, int) else [g[0] for g in general])
+
+    check()
+
+
+def test_single_flag_off_for_multivalued_conditional_and_tuple_indexes() -> None:
+    from pyese.engine.records.keys import normalizer
+
+    assert not normalizer(ix(A, K)).single
+    assert not normalizer(ix(K, conditions=(ConditionalColumn(T, True),))).single

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import gzip
 import random
+import shutil
 import struct
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,7 +273,14 @@ def read_jet(path: Path, *, tolerant: bool, limit: int = 50) -> Iterator[str]:
     import pyese.jet as jet
     from pyese.engine.instance.database import JET_bitDbPyeseTolerant
 
+    # The instance's logs and checkpoint go to a directory of their own, never to the
+    # current directory: reading a file read-only needs no log, so recovery is off.
+    scratch = tempfile.mkdtemp(prefix="pyese-fuzz-")
     inst = jet.JetCreateInstance(f"fuzz{random.getrandbits(32):x}")
+    jet.JetSetSystemParameter(inst, 0, jet.JET_paramSystemPath, 0, scratch + "/")
+    jet.JetSetSystemParameter(inst, 0, jet.JET_paramLogFilePath, 0, scratch + "/")
+    jet.JetSetSystemParameter(inst, 0, jet.JET_paramTempPath, 0, scratch + "/")
+    jet.JetSetSystemParameter(inst, 0, jet.JET_paramRecovery, 0, "Off")
     jet.JetInit(inst)
     try:
         s = jet.JetBeginSession(inst)
@@ -313,6 +322,7 @@ def read_jet(path: Path, *, tolerant: bool, limit: int = 50) -> Iterator[str]:
                 jet.JetCloseTable(s, t)
     finally:
         jet.JetTerm(inst)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @dataclass

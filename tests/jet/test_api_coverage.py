@@ -26,10 +26,6 @@ EXCHANGE_ONLY: dict[str, str] = {
 """Functions pyese will not build: no database behaviour to reproduce."""
 
 NOT_YET_BUILT: dict[str, str] = {
-    # issue 17, items not reached this session (see docs/api-rest.md, "What is left")
-    "JetDefragment": "online defragmentation (issue 17 item 7)",
-    "JetDefragment2": "online defragmentation (issue 17 item 7)",
-    "JetDefragment3": "online defragmentation (issue 17 item 7)",
 }
 """Public functions still missing, each with where it will come from. (Temporary tables,
 issue 15, and backup / restore / OS snapshots, issue 16, arrived from their branches.)"""

@@ -136,8 +136,10 @@ def test_text_and_binary_cbmax(s, t):
      jet.JET_errInvalidGrbit),
     (jet.JET_coltypLong, jet.JET_bitColumnEscrowUpdate, jet.JET_errInvalidGrbit),  # no default
     (jet.JET_coltypLong, jet.JET_bitColumnDeleteOnZero, jet.JET_errInvalidGrbit),
+    # no JET_USERDEFINEDDEFAULT as the default: fcreate.cxx ErrFILEIValidateAddColumn's
+    # "sizeof( JET_USERDEFINEDDEFAULT_A ) != cbDefaultValue" (test_user_defined_default.py)
     (jet.JET_coltypLong, jet.JET_bitColumnUserDefinedDefault | jet.JET_bitColumnTagged,
-     jet.JET_errInvalidGrbit),
+     jet.JET_errInvalidParameter),
     (jet.JET_coltypLongBinary, jet.JET_bitColumnCompressed | 0, None),
     (jet.JET_coltypBinary, jet.JET_bitColumnCompressed, jet.JET_errColumnCannotBeCompressed),
 ])

@@ -206,6 +206,11 @@ def test_reader_snapshot_still_sees_the_record(inst: jet.JET_INSTANCE) -> None:
 
 
 def test_finalize_column_deletes_too(inst: jet.JET_INSTANCE) -> None:
+    # Not a JET_cbtypFinalize callback: ESE removed that behaviour. dbtask.cxx, "Historical
+    # Notes" above FINALIZETASK<TDelta>::ErrExecuteDbTask: JET_bitColumnFinalize "has been
+    # _behaving_ as delete on zero in windows for fifteen+ years" and the callback-only
+    # Exchange behaviour was removed; fcreate.cxx ErrFILEIValidateAddColumn: Finalize
+    # "actually performs all the actions of JET_bitColumnDeleteOnZero".
     c = Counters(inst, flag=jet.JET_bitColumnFinalize)
     s, t = c.session()
     jet.JetBeginTransaction(s)

@@ -118,7 +118,13 @@ class TestInitTerm:
             jet.JetTerm(inst)
 
     def test_term_with_open_transaction_is_too_many_active_users(self):
-        # scenario 26; ESE: sysinit.cxx ~597 (Abrupt too, not only Complete)
+        # scenario 26. Settled from ESE's source (issue 17 item 8 said ESE terminates and
+        # rolls back on Abrupt; it does not): tm.cxx ErrIsamTerm maps JET_bitTermAbrupt to
+        # termtypeNoCleanUp (JET_bitTermDirty to termtypeError, else termtypeCleanUp) and
+        # rolls nothing back; sysinit.cxx INST::ErrINSTTerm then returns
+        # JET_errTooManyActiveUsers "if ( ( termtype == termtypeCleanUp || termtype ==
+        # termtypeNoCleanUp ) && TrxOldest( this ) != trxMax )", before its no-return
+        # point, so the instance keeps running. Only JET_bitTermDirty terminates.
         inst = started()
         sesid = jet.JetBeginSession(inst)
         jet.JetBeginTransaction(sesid)

@@ -218,7 +218,9 @@ def test_honoured_list():
         # honoured by the temporary tables (tests/temptable/) and OS snapshots
         # (tests/backup/test_snapshot.py), pinned there
         jet.JET_paramTempPath, jet.JET_paramMaxTemporaryTables,
-        jet.JET_paramEnableTempTableVersioning, jet.JET_paramOSSnapshotTimeout})
+        jet.JET_paramEnableTempTableVersioning, jet.JET_paramOSSnapshotTimeout,
+        # tests/backup/test_scrub.py
+        jet.JET_paramZeroDatabaseDuringBackup})
 
 
 def test_honoured_paths_base_name_and_log_size(tmp_path):

@@ -80,7 +80,8 @@ class TestSessionHandles:
         assert jet.JetGetSessionParameter(sesid, jet.JET_sesparamTransactionLevel) == 1
         jet.JetCommitTransaction(sesid)
         assert jet.JetGetSessionParameter(sesid, jet.JET_sesparamTransactionLevel) == 0
-        with expect(jet.JET_errInvalidParameter):
+        # ESE tm.cxx ErrIsamGetSessionParameter: "default: ... JET_errInvalidSesparamId"
+        with expect(jet.JET_errInvalidSesparamId):
             jet.JetGetSessionParameter(sesid, 1)
 
 

@@ -282,3 +282,49 @@ def test_set_columns(inst: jet.JET_INSTANCE) -> None:
     bm = jet.JetUpdate2(s, t, 0)
     jet.JetGotoBookmark(s, t, bm)
     assert jet.JetRetrieveColumn(s, t, c["txt"]) == b"t" * 10
+
+
+def test_set_columns_itag_zero_on_single_valued_tagged_column_adds_a_value(
+        inst: jet.JET_INSTANCE) -> None:
+    """JET_SETCOLUMN.itagSequence = 0 appends a value even to a tagged column declared
+    without JET_bitColumnMultiValued, as ESE does: ErrIsamSetColumns (fldmod.cxx) passes
+    each item's itagSequence unchanged to ErrFLDSetOneColumn -> ErrRECSetColumn
+    (rec.hxx) -> TAGFIELDS::ErrSetColumn (tagfld.cxx), whose "add a 2nd value" branch is
+    taken for any itagSequence other than 1 on an existing non-NULL value; nothing on
+    that path reads FFIELDMultivalued (the flag matters to index key extraction only).
+    An itagSequence of 1 overwrites the first value."""
+    s, t, c = _setup(inst)
+    jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+    items = [jet.JET_SETCOLUMN(columnid=c["id"], pvData=L.pack(7), itagSequence=1),
+             jet.JET_SETCOLUMN(columnid=c["nn"], pvData=L.pack(1), itagSequence=1),
+             jet.JET_SETCOLUMN(columnid=c["tag"], pvData=b"first"),
+             jet.JET_SETCOLUMN(columnid=c["tag"], pvData=b"second")]
+    assert items[2].itagSequence == 0 and items[3].itagSequence == 0
+    jet.JetSetColumns(s, t, items)
+    bm = jet.JetUpdate(s, t)
+    jet.JetGotoBookmark(s, t, bm)
+    assert jet.JetRetrieveColumn(s, t, c["tag"]) == b"first"
+    second = jet.JetRetrieveColumn(s, t, c["tag"], 0, jet.JET_RETINFO(itagSequence=2))
+    assert second == b"second"
+    jet.JetPrepareUpdate(s, t, jet.JET_prepReplace)
+    jet.JetSetColumns(s, t, [jet.JET_SETCOLUMN(columnid=c["tag"], pvData=b"one",
+                                               itagSequence=1)])
+    jet.JetUpdate(s, t)
+    assert jet.JetRetrieveColumn(s, t, c["tag"]) == b"one"
+    assert jet.JetRetrieveColumn(s, t, c["tag"], 0,
+                                 jet.JET_RETINFO(itagSequence=2)) == b"second"
+
+
+def test_insert_must_set_autoincrement_is_an_insert(inst: jet.JET_INSTANCE) -> None:
+    """JET_prepInsertMustSetAutoIncrement prepares an insert whose autoincrement value the
+    caller sets: JetUpdate writes a new record (it used to take the replace path and fail
+    inside the engine)."""
+    s, t, c = _setup(inst)
+    jet.JetPrepareUpdate(s, t, jet.JET_prepInsertMustSetAutoIncrement)
+    jet.JetSetColumn(s, t, c["id"], L.pack(1))
+    jet.JetSetColumn(s, t, c["nn"], L.pack(0))
+    jet.JetSetColumn(s, t, c["auto"], L.pack(42))
+    bm = jet.JetUpdate(s, t)
+    jet.JetGotoBookmark(s, t, bm)
+    assert jet.JetRetrieveColumn(s, t, c["auto"]) == L.pack(42)
+    assert _count(s, t) == 1

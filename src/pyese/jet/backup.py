@@ -12,6 +12,7 @@ without ``Instance`` in their name act on the one instance of one-instance mode 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +54,13 @@ class JET_SNPROG:
 
 
 JET_PFNSTATUS = Callable[[Any, int, int, Any], int]
+
+
+class TargetInstanceRunningWarning(UserWarning):
+    """``JetExternalRestore2`` restored while its target instance runs: ESE's
+    ``JET_wrnTargetInstanceRunning`` (578), which the ``-> None`` shape cannot return."""
+
+    err = C.JET_wrnTargetInstanceRunning
 """``callable(sesid, snp, snt, pv) -> int``: pv is a JET_SNPROG or None."""
 
 
@@ -218,6 +226,38 @@ def JetEndExternalBackupInstance2(instance: JET_INSTANCE | int, grbit: int) -> N
         _bk.backup_of(inst).end(g)
 
 
+def JetBeginSurrogateBackup(instance: JET_INSTANCE | int, lgenFirst: int, lgenLast: int,
+                            grbit: int = 0) -> None:
+    """Begin a surrogate backup: the logs ``[lgenFirst, lgenLast]`` (and, for a full one,
+    the databases) were backed up elsewhere, from a replica; this instance records it at
+    ``JetEndSurrogateBackup`` (``jethdr.w``, ESE ``backup.cxx`` ErrIsamBeginSurrogateBackup).
+    ``JET_errInvalidParameter`` (lgenFirst > lgenLast, or lgenLast past the current
+    generation), then Begin's errors (``JET_errInvalidGrbit``, ``JET_errInvalidBackup`` with
+    circular logging, ``JET_errBackupInProgress`` / ``JET_errSurrogateBackupInProgress``,
+    ``JET_errMissingFullBackup`` for an incremental one). While it runs the streaming calls
+    answer ``JET_errNoBackup``."""
+    first = _args.integer(lgenFirst, "lgenFirst")
+    last = _args.integer(lgenLast, "lgenLast")
+    g = _args.grbit(grbit)
+    with _entered(instance) as inst:
+        _bk.backup_of(inst).begin_surrogate(first, last, g)
+
+
+def JetEndSurrogateBackup(instance: JET_INSTANCE | int, grbit: int) -> None:
+    """End a surrogate backup: exactly one of ``JET_bitBackupEndNormal`` /
+    ``JET_bitBackupEndAbort`` (``JET_bitBackupTruncateDone``, ``JET_bitBackupNoDbHeaderUpdate``
+    may be added), else ``JET_errInvalidParameter``; ``JET_errNoBackup``. A normal end
+    records the backup in every attached database's header (``bkinfoFullPrev`` with
+    TruncateDone, else ``bkinfoCopyPrev``; Inc/Diff for an incremental one); no log is
+    deleted."""
+    g = _args.grbit(grbit)
+    normal, abort = bool(g & C.JET_bitBackupEndNormal), bool(g & C.JET_bitBackupEndAbort)
+    if normal == abort:
+        raise_error(C.JET_errInvalidParameter, "grbit must be JET_bitBackupEndNormal or Abort")
+    with _entered(instance) as inst:
+        _bk.backup_of(inst).end_surrogate(g)
+
+
 def JetEndExternalBackupInstance(instance: JET_INSTANCE | int) -> None:
     """``JetEndExternalBackupInstance2(instance, JET_bitBackupEndNormal)`` (api 18179)."""
     JetEndExternalBackupInstance2(instance, C.JET_bitBackupEndNormal)
@@ -339,18 +379,21 @@ def JetExternalRestore2(szCheckpointFilePath: str, szLogPath: str, rgrstmap: lis
                         szTargetInstanceName: str | None = None,
                         szTargetInstanceLogPath: str | None = None,
                         szTargetInstanceCheckpointPath: str | None = None,
-                        pfn: JET_PFNSTATUS | None = None) -> int:
+                        pfn: JET_PFNSTATUS | None = None) -> None:
     """Restore databases a streaming backup wrote (each at ``szNewDatabaseName`` of its
     ``JET_RSTMAP``) with the logs in ``szBackupLogPath`` over ``pLogInfo``'s range, rolling
-    forward into ``szLogPath`` (or the named target instance's log path). Returns 0, or
-    ``JET_wrnTargetInstanceRunning`` when the target instance runs (its logs are then left
-    alone). Errors (ESE ``jetapi.cxx`` ~18434-18900): ``JET_errInvalidParameter`` (no
-    ``JET_LOGINFO``; a target log path without its checkpoint path or the reverse; a target
-    name and a target log path), ``JET_errRunningInOneInstanceMode``,
+    forward into ``szLogPath`` (or the named target instance's log path). Returns None
+    (``API.md``). When the target instance runs, ESE returns the warning
+    ``JET_wrnTargetInstanceRunning`` and leaves that instance's logs alone: this shape has
+    no result to carry it, so it comes as a ``TargetInstanceRunningWarning`` (a Python
+    warning whose ``err`` is 578). Errors (ESE ``jetapi.cxx`` ~18434-18900):
+    ``JET_errInvalidParameter`` (no ``JET_LOGINFO``; a target log path without its
+    checkpoint path or the reverse; a target name and a target log path),
+    ``JET_errRunningInOneInstanceMode``,
     ``JET_errBadRestoreTargetInstance``, then the restore's errors."""
     if not isinstance(pLogInfo, JET_LOGINFO):
         raise_error(C.JET_errInvalidParameter, "pLogInfo must be a JET_LOGINFO")
-    return _external_restore(szCheckpointFilePath, szLogPath, rgrstmap, szBackupLogPath,
+    _external_restore(szCheckpointFilePath, szLogPath, rgrstmap, szBackupLogPath,
                              pLogInfo.ulGenLow, pLogInfo.ulGenHigh, szTargetInstanceName,
                              szTargetInstanceLogPath, szTargetInstanceCheckpointPath, pfn,
                              pLogInfo.szBaseName or None)
@@ -358,16 +401,17 @@ def JetExternalRestore2(szCheckpointFilePath: str, szLogPath: str, rgrstmap: lis
 
 def JetExternalRestore(szCheckpointFilePath: str, szLogPath: str, rgrstmap: list | None,
                        szBackupLogPath: str, genLow: int, genHigh: int,
-                       pfn: JET_PFNSTATUS | None = None) -> int:
-    """``JetExternalRestore2`` with the range given as numbers (0: the range found)."""
-    return _external_restore(szCheckpointFilePath, szLogPath, rgrstmap, szBackupLogPath,
+                       pfn: JET_PFNSTATUS | None = None) -> None:
+    """``JetExternalRestore2`` with the range given as numbers (0: the range found) and no
+    target instance. Returns None."""
+    _external_restore(szCheckpointFilePath, szLogPath, rgrstmap, szBackupLogPath,
                              _args.integer(genLow, "genLow"), _args.integer(genHigh, "genHigh"),
                              None, None, None, pfn, None)
 
 
 def _external_restore(chk: object, log: object, rgrstmap: list | None, backup_log: object,
                       low: int, high: int, target_name: object, target_log: object,
-                      target_chk: object, pfn: object, base: str | None) -> int:
+                      target_chk: object, pfn: object, base: str | None) -> None:
     chk_path = _path(chk, "szCheckpointFilePath")
     log_path = _path(log, "szLogPath")
     backup_path = _path(backup_log, "szBackupLogPath")
@@ -386,8 +430,6 @@ def _external_restore(chk: object, log: object, rgrstmap: list | None, backup_lo
     if rgrstmap is not None and not isinstance(rgrstmap, list | tuple):
         raise_error(C.JET_errInvalidParameter, "rgrstmap must be a list of JET_RSTMAP")
     items = []
-    if rgrstmap is not None and not isinstance(rgrstmap, list | tuple):
-        raise_error(C.JET_errInvalidParameter, "rgrstmap must be a list of JET_RSTMAP")
     for m in rgrstmap or []:
         old = getattr(m, "szDatabaseName", None)
         new = getattr(m, "szNewDatabaseName", None) or old
@@ -424,7 +466,11 @@ def _external_restore(chk: object, log: object, rgrstmap: list | None, backup_lo
                     high=high or None, pfn=callback, rollforward=rollforward)
     finally:
         hidden.end_restore()
-    return warning
+    if warning:
+        warnings.warn(TargetInstanceRunningWarning(
+            f"JET_wrnTargetInstanceRunning ({warning}): instance {tname!r} is running; the "
+            "databases were restored from the backup's logs only, its logs were not "
+            "rolled forward"), stacklevel=3)
 
 
 # -- OS snapshot ---------------------------------------------------------------------------
@@ -517,6 +563,7 @@ __all__ = [
     "JET_HANDLE",
     "JET_LOGINFO",
     "JET_SNPROG",
+    "TargetInstanceRunningWarning",
     "JET_OSSNAPID",
     "JetBeginExternalBackup",
     "JetBeginExternalBackupInstance",
@@ -537,6 +584,8 @@ __all__ = [
     "JetEndExternalBackup",
     "JetEndExternalBackupInstance",
     "JetEndExternalBackupInstance2",
+    "JetBeginSurrogateBackup",
+    "JetEndSurrogateBackup",
     "JetStopBackup",
     "JetBackup",
     "JetBackupInstance",

@@ -38,7 +38,7 @@ from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.instance.database import database_of
 from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.session import Session
-from pyese.engine.schema import ddl, stats
+from pyese.engine.schema import ddl, spacehints, stats
 from pyese.engine.schema import tables as T
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.schema import ColumnDef
@@ -54,6 +54,7 @@ from pyese.jet.structs import (
     JET_INDEXCREATE3,
     JET_INDEXID,
     JET_OBJECTINFO,
+    JET_SPACEHINTS,
     JET_TUPLELIMITS,
     JET_UNICODEINDEX,
     JET_UNICODEINDEX2,
@@ -450,6 +451,13 @@ def _index_create(cix: CatalogIndex, version: int) -> Any:
         cbVarSegMac=ix.cbVarSegMac, ptuplelimits=tuples, rgconditionalcolumn=conds,
         cbKeyMost=ix.cbKeyMost)
     grbit |= C.JET_bitIndexUnicode
+    if version >= 2:
+        # the index's space hints as the catalog keeps them (cat.cxx, unmarshalled)
+        sh = spacehints.unmarshal(cix.space_hints, spacehints.INDEX, cix.density)
+        common["pSpacehints"] = JET_SPACEHINTS(
+            ulInitialDensity=sh.ulInitialDensity, cbInitial=sh.cbInitial, grbit=sh.grbit,
+            ulMaintDensity=sh.ulMaintDensity, ulGrowth=sh.ulGrowth,
+            cbMinExtent=sh.cbMinExtent, cbMaxExtent=sh.cbMaxExtent)
     if version == 3:
         uni2 = JET_UNICODEINDEX2(szLocaleName=cix.locale_name or "en-US",
                                  dwMapFlags=ix.lcmap_flags)

@@ -7,6 +7,8 @@ ESE's order, then calls one method of the session. The calls that ESE lets throu
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.instance import SYSTEM
 from pyese.engine.instance.logservice import commit_id
@@ -74,25 +76,33 @@ def JetGetSessionInfo(sesid: JET_SESID | int, ulInfoLevel: int = C.JET_SessionIn
         return JET_SESSIONINFO(**session.info())
 
 
-def JetGetSessionParameter(sesid: JET_SESID | int, sesparamid: int) -> int:
-    """A session parameter: ``JET_sesparamTransactionLevel`` or ``JET_sesparamCommitDefault``.
-
-    Other ids: ``JET_errInvalidParameter``.
-    """
+def JetGetSessionParameter(sesid: JET_SESID | int, sesparamid: int) -> Any:
+    """A session parameter (ESE tm.cxx ErrIsamGetSessionParameter): ``JET_sesparamTransactionLevel``
+    (the level), ``JET_sesparamCommitDefault`` (grbits), and the values
+    ``JetSetSessionParameter`` keeps (ints, str, bytes; their defaults before a set).
+    Errors: ``JET_errInvalidSesparamId`` for an id ESE does not know,
+    ``JET_errFeatureNotAvailable`` for the ones pyese keeps no value for (operation context,
+    cache priority, IO priority)."""
     pid = _args.integer(sesparamid, "sesparamid")
     with session_call(sesid) as session:
         return session.get_parameter(pid)
 
 
-def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: int) -> None:
-    """Set ``JET_sesparamCommitDefault`` (``JET_bitCommitLazyFlush`` or 0) for the session.
-
-    Other ids, or another value: ``JET_errInvalidParameter``.
-    """
+def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: Any) -> None:
+    """Set a session parameter (ESE tm.cxx ErrIsamSetSessionParameter).
+    ``JET_sesparamCommitDefault`` takes any 32-bit grbit (``JET_bitCommitLazyFlush`` makes
+    the session's commits lazy);
+    ``JET_sesparamCorrelationID`` / ``IOSessTraceFlags`` /
+    ``CommitContextContainsCustomerData`` a 32-bit int; ``JET_sesparamClientComponentDesc``
+    / ``ClientActionDesc`` / ``ClientActionContextDesc`` a str;
+    ``JET_sesparamClientActivityId`` 16 bytes; ``JET_sesparamCommitGenericContext`` bytes.
+    Errors: ``JET_errFeatureNotAvailable`` for ``JET_sesparamTransactionLevel`` (read-only)
+    and the ids pyese keeps no value for, ``JET_errInvalidSesparamId`` for an unknown id,
+    ``JET_errInvalidParameter`` for a value of the wrong type, ``JET_errInvalidBufferSize``
+    for one of the wrong size."""
     pid = _args.integer(sesparamid, "sesparamid")
-    v = _args.integer(value, "value")
     with session_call(sesid) as session:
-        session.set_parameter(pid, v)
+        session.set_parameter(pid, value)
 
 
 def JetSetSessionContext(sesid: JET_SESID | int, ulContext: int) -> None:

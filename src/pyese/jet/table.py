@@ -53,11 +53,18 @@ def JetCreateTable(sesid: JET_SESID | int, dbid: JET_DBID | int, szTableName: st
 
 
 def _column_request(name: object, columndef: Any, default: object) -> ddl.ColumnRequest:
-    from pyese.jet.structs import JET_COLUMNCREATE, JET_COLUMNDEF
+    from pyese.jet.structs import JET_COLUMNCREATE, JET_COLUMNDEF, JET_USERDEFINEDDEFAULT
 
     _args.struct(columndef, (JET_COLUMNDEF, JET_COLUMNCREATE), "columndef")
+    udd = None
+    if isinstance(default, JET_USERDEFINEDDEFAULT):
+        if not isinstance(default.szCallback, str) or not default.szCallback:
+            raise_error(C.JET_errInvalidParameter, "JET_USERDEFINEDDEFAULT.szCallback")
+        udd = (default.szCallback, _args.data(default.pbUserData, "pbUserData"))
+        default = None
     default = _args.data(default, "pvDefault")
     return ddl.ColumnRequest(
+        udd=udd,
         name=_name(name, "szColumnName"),
         coltyp=_args.integer(getattr(columndef, "coltyp", 0), "coltyp"),
         cbMax=_args.integer(getattr(columndef, "cbMax", 0), "cbMax"),
@@ -104,11 +111,25 @@ def _index_request(ic: Any) -> ddl.IndexRequest:
               lim.ichStart)
         cb_var = 0
     cb_key_most = ic.cbKeyMost if grbit & C.JET_bitIndexKeyMost else 0
+    hints = _space_hints(getattr(ic, "pSpacehints", None), "pSpacehints")
     return ddl.IndexRequest(
+        space_hints=hints,
         name=_name(ic.szIndexName, "szIndexName"), key=ic.szKey, grbit=grbit,
         density=ic.ulDensity, lcid=lcid, map_flags=map_flags, locale_name=locale,
         cbVarSegMac=cb_var, cbKeyMost=cb_key_most, tuple_limits=tl,
         conditions=_conditions(ic.rgconditionalcolumn))
+
+
+def _space_hints(value: object, name: str) -> Any:
+    """A JET_SPACEHINTS as the engine's SpaceHints (None for None)."""
+    from pyese.engine.schema.spacehints import SpaceHints
+    from pyese.jet.structs import JET_SPACEHINTS
+
+    if value is None:
+        return None
+    sh = _args.struct(value, JET_SPACEHINTS, name)
+    return SpaceHints(sh.ulInitialDensity, sh.cbInitial, sh.grbit, sh.ulMaintDensity,
+                      sh.ulGrowth, sh.cbMinExtent, sh.cbMaxExtent)
 
 
 TABLE_CREATE_GRBITS = (C.JET_bitTableCreateFixedDDL | C.JET_bitTableCreateTemplateTable
@@ -134,9 +155,7 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
     _args.integer(tc.ulDensity, "ulDensity")
     if grbit & ~TABLE_CREATE_GRBITS:
         raise_error(C.JET_errInvalidGrbit, f"table create grbit {grbit:#x}")
-    if grbit & (C.JET_bitTableCreateTemplateTable
-                | C.JET_bitTableCreateNoFixedVarColumnsInDerivedTables) or tc.szTemplateTableName:
-        raise_error(C.JET_errFeatureNotAvailable, "template tables are not supported")
+    template = _args.optional_str(tc.szTemplateTableName, "szTemplateTableName")
     flags = C.JET_bitObjectTableFixedDDL if grbit & (
         C.JET_bitTableCreateFixedDDL | C.JET_bitTableCreateImmutableStructure) else 0
     name = _name(tc.szTableName, "szTableName")
@@ -146,8 +165,15 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
         tc.tableid = None
         for item in [*tc.rgcolumncreate, *tc.rgindexcreate]:
             item.err = 0
-        with T.create_table_with(session, db, name, tc.ulPages, tc.ulDensity,
-                                 flags) as creation:
+        requests = [_index_request(ic) for ic in tc.rgindexcreate]
+        pages, density, table_raw, lv_raw = T.table_space_hints(
+            db.page_size, [r.space_hints for r in requests],
+            any(r.grbit & C.JET_bitIndexPrimary for r in requests),
+            _space_hints(getattr(tc, "pSeqSpacehints", None), "pSeqSpacehints"),
+            _space_hints(getattr(tc, "pLVSpacehints", None), "pLVSpacehints"),
+            tc.ulPages, tc.ulDensity)
+        with T.create_table_with(session, db, name, pages, density,
+                                 flags, grbit, template, (table_raw, lv_raw)) as creation:
             tc.cCreated = 1
             for cc in tc.rgcolumncreate:
                 try:
@@ -159,9 +185,9 @@ def _create_table_column_index(sesid: Any, dbid: Any, tablecreate: Any) -> None:
                 cc.columnid = JET_COLUMNID(col.columnid)
                 cc.err = warning
                 tc.cCreated += 1
-            for ic in tc.rgindexcreate:
+            for ic, req in zip(tc.rgindexcreate, requests, strict=True):
                 try:
-                    creation.create_index(_index_request(ic))
+                    creation.create_index(req)
                 except JetError as exc:
                     ic.err = exc.err
                     raise
@@ -181,9 +207,14 @@ def JetCreateTableColumnIndex(sesid: JET_SESID | int, dbid: JET_DBID | int,
     stays in the catalog) and the error is raised.
 
     ``grbit``: ``JET_bitTableCreateFixedDDL`` / ``ImmutableStructure`` (later DDL gives
-    JET_errFixedDDL unless the table is opened with DenyRead|PermitDDL); template tables
-    (``JET_bitTableCreateTemplateTable``, ``szTemplateTableName``) are not supported
-    (JET_errFeatureNotAvailable); other bits JET_errInvalidGrbit.
+    JET_errFixedDDL unless the table is opened with DenyRead|PermitDDL);
+    ``JET_bitTableCreateTemplateTable`` makes a template table (fixed DDL, its columnids
+    carry the template bit 0x80000000, it cannot be deleted: JET_errCannotDeleteTemplateTable);
+    ``szTemplateTableName`` derives the new table from a template: it inherits the
+    template's columns and indexes (JET_errObjectNotFound, JET_errDDLNotInheritable when
+    the table is not a template, JET_errCannotNestDDL with TemplateTable too).
+    ``JET_bitTableCreateNoFixedVarColumnsInDerivedTables`` is JET_errInvalidGrbit, as in
+    ESE; other unknown bits JET_errInvalidGrbit.
     """
     _create_table_column_index(sesid, dbid, tablecreate)
 
@@ -303,12 +334,14 @@ def JetDeleteColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
 
 def JetDeleteColumn2(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szColumnName: str,
                      grbit: int = 0) -> None:
-    """``JetDeleteColumn`` with ``JET_bitDeleteColumnIgnoreTemplateColumns`` (accepted)."""
+    """``JetDeleteColumn``; with ``JET_bitDeleteColumnIgnoreTemplateColumns`` a derived
+    table's inherited columns are not looked at (``JET_errColumnNotFound`` instead of
+    ``JET_errFixedInheritedDDL``)."""
     g = _args.grbit(grbit)
     if g & ~C.JET_bitDeleteColumnIgnoreTemplateColumns:
         raise_error(C.JET_errInvalidGrbit)
     with session_call(sesid) as session:
-        T.delete_column(T.ddl_cursor(session, tableid), _name(szColumnName, "szColumnName"))
+        T.delete_column(T.ddl_cursor(session, tableid), _name(szColumnName, "szColumnName"), g)
 
 
 def JetRenameColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, szName: str,

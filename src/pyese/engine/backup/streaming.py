@@ -4,6 +4,7 @@ States (ESE ``bk`` 1628-4575)::
 
     none --Begin(full)--> databases --GetLogInfo--> logs --End--> none
     none --Begin(incremental)----------------------> logs --End--> none
+    none --BeginSurrogate--> (surrogate: nothing read here) --EndSurrogate--> none
 
 Generation rules (ESE ``bk`` 620-895, 1876-1883):
 
@@ -90,6 +91,8 @@ class BackupContext:
         self.instance = instance
         self.lock = threading.RLock()
         self.running = False
+        self.surrogate = False
+        """A surrogate backup runs (``JetBeginSurrogateBackup``): nothing is read here."""
         self.state = STATE_NONE
         self.stopped = False
         self.incremental = False
@@ -113,7 +116,7 @@ class BackupContext:
         return storage_for_backup(self.instance)
 
     def _check_running(self) -> None:
-        if not self.running:
+        if not self.running or self.surrogate:  # ESE: m_fBackupInProgressLocal
             raise_error(C.JET_errNoBackup)
         if self.stopped:
             raise_error(C.JET_errBackupAbortByServer)
@@ -124,6 +127,7 @@ class BackupContext:
             self._close_file(f)
         self.files.clear()
         self.running = False
+        self.surrogate = False
         self.state = STATE_NONE
         try:
             log = self.storage.log
@@ -168,8 +172,11 @@ class BackupContext:
 
     # -- Begin ----------------------------------------------------------------------------
 
-    def begin(self, grbit: int) -> None:
-        """JetBeginExternalBackupInstance (checks in ESE's order, ``bk`` 1628-1930)."""
+    def begin(self, grbit: int, gen_first: int = 0, gen_last: int = 0) -> None:
+        """JetBeginExternalBackupInstance (checks in ESE's order, ``bk`` 1628-1930), and
+        with ``JET_bitBackupSurrogate`` JetBeginSurrogateBackup's second half: a backup
+        taken elsewhere (a replica's copy) of ``[gen_first, gen_last]``, of which this
+        instance only records the end (``surrogate``)."""
         st = self.storage
         if not st.recovery_on:
             raise_error(C.JET_errLoggingDisabled)
@@ -182,9 +189,10 @@ class BackupContext:
             raise_error(C.JET_errInvalidBackup, "incremental backup with circular logging")
         if grbit & C.JET_bitInternalCopy and logs_only:
             raise_error(C.JET_errInvalidGrbit)
+        surrogate = bool(grbit & C.JET_bitBackupSurrogate)
         with self.lock:
-            if self.running:
-                if grbit & C.JET_bitBackupSurrogate:
+            if self.running:  # bk: which backup runs decides the error, not this grbit
+                if self.surrogate:
                     raise_error(C.JET_errSurrogateBackupInProgress)
                 raise_error(C.JET_errBackupInProgress)
             incremental = bool(grbit & C.JET_bitBackupIncremental)
@@ -193,6 +201,7 @@ class BackupContext:
                 self._check_incremental(oldest)
             self.stopped = False
             self.running = True
+            self.surrogate = surrogate
             self.incremental = incremental
             self.copy_mac = None
             self.files = {}
@@ -203,6 +212,12 @@ class BackupContext:
             assert st.log is not None
             self.mark = st.log.appended_lgpos
             self.mark_time = filetime_now()
+            if surrogate:
+                # bk ErrBKBeginExternalBackup: the replica's range is the copy range; the
+                # local calls answer JET_errNoBackup (m_fBackupInProgressLocal is false)
+                self.copy_mic, self.copy_mac = gen_first, gen_last
+                self.state = STATE_LOGS
+                return
             if incremental:
                 self.copy_mic = oldest
                 self.state = STATE_LOGS
@@ -212,6 +227,17 @@ class BackupContext:
             # circular logging must not delete what this backup will copy (ESE keeps
             # them while m_fBackupInProgress)
             st.log.keep_from = self.copy_mic
+
+    def begin_surrogate(self, gen_first: int, gen_last: int, grbit: int) -> None:
+        """JetBeginSurrogateBackup (ESE ``bk`` ErrIsamBeginSurrogateBackup): the range must
+        be ordered and not past this instance's current generation, else
+        ``JET_errInvalidParameter``; then Begin's checks with ``JET_bitBackupSurrogate``."""
+        if gen_first > gen_last:
+            raise_error(C.JET_errInvalidParameter, "lgenFirst > lgenLast")
+        log = self.storage.log
+        if log is not None and log.appended_lgpos.generation < gen_last:
+            raise_error(C.JET_errInvalidParameter, "lgenLast is past the current generation")
+        self.begin(grbit | C.JET_bitBackupSurrogate, gen_first, gen_last)
 
     def _check_incremental(self, oldest: int) -> None:
         """ESE ``bk`` 802-895: a previous full backup of every database, no gap after it."""
@@ -271,8 +297,12 @@ class BackupContext:
                            log_signature=log_sig, full_cur=mark, image_size=image_size,
                            applied=applied, dbnum=db.dbnum, path=db.path)
 
+        # JET_paramZeroDatabaseDuringBackup: ESE scrubs the source's pages as the backup
+        # reads them (bk ErrBKIReadPages); pyese zeroes the deleted data in the image
+        # it streams (storage.backup.scrub says why and what)
+        scrub = bool(self.instance.params.get(C.JET_paramZeroDatabaseDuringBackup))
         with st.databases.lock:  # no detach while the snapshot is pinned
-            stream = ImageStream(db.file, make_trailer)
+            stream = ImageStream(db.file, make_trailer, scrub=scrub)
         return _OpenFile(next(_handles), db.path, "db", stream=stream, size=stream.size)
 
     def _open_log(self, path: str) -> _OpenFile:
@@ -322,7 +352,7 @@ class BackupContext:
     def close_file(self, handle: int) -> None:
         """JetCloseFileInstance (no stop-flag check, as ESE's)."""
         with self.lock:
-            if not self.running:
+            if not self.running or self.surrogate:
                 raise_error(C.JET_errNoBackup)
             f = self.files.pop(handle, None)
             if f is None:
@@ -417,12 +447,39 @@ class BackupContext:
             if not self.running:
                 raise_error(C.JET_errNoBackup)
             normal = bool(grbit & C.JET_bitBackupEndNormal)
-            if self.stopped or self.copy_mac is None:
-                normal = False  # ESE bk 4130-4200: downgraded to an abort, still success
+            if self.stopped or self.copy_mac is None or self.surrogate:
+                # ESE bk ErrBKExternalBackupCleanUp: downgraded to an abort, still success
+                # (also when the running backup is a surrogate one: the kinds mismatch)
+                normal = False
             try:
                 if normal and not grbit & C.JET_bitBackupNoDbHeaderUpdate:
                     self._record(truncated=self.truncated
                                  or bool(grbit & C.JET_bitBackupTruncateDone))
+            finally:
+                self._end()
+
+    def end_surrogate(self, grbit: int) -> None:
+        """JetEndSurrogateBackup (grbit checked by the caller; ESE ``bk``
+        ErrIsamEndSurrogateBackup, ErrBKExternalBackupCleanUp): a normal end records the
+        replica's backup ``[copy_mic, copy_mac]`` in every attached logged database's
+        header (full or copy, incremental or differential, by ``JET_bitBackupTruncateDone``:
+        no log is deleted here); ending a local backup this way aborts it. Success unless
+        no backup runs (``JET_errNoBackup``)."""
+        with self.lock:
+            if not self.running:
+                raise_error(C.JET_errNoBackup)
+            try:
+                if self.surrogate and grbit & C.JET_bitBackupEndNormal \
+                        and not grbit & C.JET_bitBackupNoDbHeaderUpdate:
+                    info = BK.BkInfo(self.mark, self.mark_time, self.copy_mic,
+                                     self.copy_mac or 0)
+                    truncated = bool(grbit & C.JET_bitBackupTruncateDone)
+                    for db in self._logged_databases():
+                        fields = BK.read_fields(db.file)
+                        new = BK.record_backup(fields, info, logs_only=self.incremental,
+                                               truncated=truncated)
+                        if new != fields:
+                            BK.write_fields(db.file, new)
             finally:
                 self._end()
 

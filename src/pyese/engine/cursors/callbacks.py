@@ -42,6 +42,7 @@ from typing import Any
 from pyese.engine.cursors import cursor as _cursor
 from pyese.engine.instance.instance import InstanceServices
 from pyese.engine.instance.session import Session
+from pyese.engine.schema.callback_names import resolve_persisted
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
@@ -139,12 +140,13 @@ def _inside(session: Session) -> Iterator[None]:
 
 
 def call(session: Session, fn: Callable[..., Any], dbid: int, tableid: int, cbtyp: int,
-         arg1: Any, arg2: Any, context: Any) -> int:
+         arg1: Any, arg2: Any, context: Any, unused: int = 0) -> int:
     """Run one callback; its negative JET_ERR or exception becomes the operation's error
     (see the module docstring). Returns a non-negative result (a warning)."""
     try:
         with _inside(session):
-            result = fn(*handles(session.id, dbid, tableid), cbtyp, arg1, arg2, context, 0)
+            result = fn(*handles(session.id, dbid, tableid), cbtyp, arg1, arg2, context,
+                        unused)
     except JetError:
         raise
     except Exception as exc:
@@ -262,6 +264,36 @@ def free_table_ls(instance: Any) -> None:
             pass
 
 
+# -- user-defined default values ------------------------------------------------------
+
+def user_defined_default(cur: Any, col: Any, limit: int | None) -> tuple[bytes | None, int]:
+    """The value of a JET_bitColumnUserDefinedDefault column a record has no value for
+    (ESE fldext.cxx ErrIsamRetrieveColumn on wrnRECUserDefinedDefault): the column's
+    callback is called with ``JET_cbtypUserDefinedDefaultValue``, ``pvArg1`` a bytearray
+    to fill with the value, ``pvArg2`` a one-item list holding the buffer size in and the
+    value's size out (C's ``*pcbActual``), ``pvContext`` the column's pbUserData and
+    ``ulUnused`` the columnid, as ESE's ErrRECCallback passes them. A JET_wrnColumnNull
+    result means NULL. Returns (value, its size) like a retrieval; a negative result or an
+    exception fails the retrieval (``call``). With JET_paramEnablePersistedCallbacks off
+    the persisted callback is not run: JET_errCallbackFailed (callback.cxx
+    ErrCALLBACKExecute, ``fPermanent``); JET_errCallbackNotResolved when its name does
+    not resolve."""
+    session = cur.session
+    if not session.instance.get_param(C.JET_paramEnablePersistedCallbacks):
+        raise_error(C.JET_errCallbackFailed, "persisted callbacks are disabled "
+                    "(JET_paramEnablePersistedCallbacks)")
+    fn = resolve_persisted(col.callback)
+    buffer = bytearray()
+    cb = [C.JET_cbLVColumnMost if limit is None else limit]
+    wrn = call(session, fn, cur.db.dbnum, cur.tableid, C.JET_cbtypUserDefinedDefaultValue,
+               buffer, cb, col.user_data, col.columnid)
+    if wrn == C.JET_wrnColumnNull:
+        return None, 0
+    size = cb[0] if isinstance(cb[0], int) and 0 <= cb[0] <= len(buffer) else len(buffer)
+    value = bytes(buffer[:size])
+    return (value if limit is None else value[:limit]), size
+
+
 def _on_stop(instance: Any, services: Any, dirty: bool) -> None:
     free_table_ls(instance)
 
@@ -282,8 +314,10 @@ __all__ = [
     "reentrant",
     "register",
     "register_hooks",
+    "resolve_persisted",
     "set_ls",
     "unregister",
+    "user_defined_default",
 ]
 
 

@@ -448,5 +448,10 @@ def _retrieve(cur: Any, cid: int, g: int, itag: int, ib: int, limit: int | None,
         raise_error(C.JET_errBadItagSequence)
     rec = _record_for(cur, g, memo)
     value, size = _read_value(rec, col, itag, g, ib, limit)
+    if value is None and col.callback is not None and itag == 1 \
+            and not g & C.JET_bitRetrieveIgnoreDefault:
+        from pyese.engine.cursors.callbacks import user_defined_default  # the UDD hook
+
+        value, size = user_defined_default(cur, col, limit)
     return value, size, cid, False
 

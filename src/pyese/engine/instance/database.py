@@ -64,6 +64,7 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -151,6 +152,11 @@ class Database:
 
     def __repr__(self) -> str:
         return f"<Database {self.dbnum} {self.path!r}>"
+
+
+BEFORE_DETACH: list[Callable[[Database], None]] = []
+"""Run before a database is detached or its file closed at term (``engine.instance.defrag``
+stops its background thread there)."""
 
 
 class AttachServices(Protocol):
@@ -331,6 +337,8 @@ class DatabaseTable:
                 self._detach_one(db)
 
     def _detach_one(self, db: Database) -> None:
+        for hook in BEFORE_DETACH:
+            hook(db)
         storage = self.storage
         try:
             if not db.read_only:
@@ -363,6 +371,8 @@ class DatabaseTable:
         """Dirty term: close every file as it is."""
         with self.lock:
             for db in list(self.by_dbnum.values()):
+                for hook in BEFORE_DETACH:
+                    hook(db)
                 try:
                     db.file.close()
                 except JetError:

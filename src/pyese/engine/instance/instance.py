@@ -387,8 +387,10 @@ class Instance:
                 if not dirty:
                     busy = [s for s in self.sessions.values() if s.level > 0]
                     if busy:
-                        # ESE: sysinit.cxx ~597, any open transaction blocks a clean term
-                        # (Abrupt too, despite the docs); the instance keeps running.
+                        # ESE: tm.cxx ErrIsamTerm maps JET_bitTermAbrupt to termtypeNoCleanUp and
+                        # sysinit.cxx INST::ErrINSTTerm refuses CleanUp and NoCleanUp alike
+                        # while TrxOldest != trxMax (Abrupt too, despite the docs), before
+                        # its no-return point: the instance keeps running.
                         self.term_in_progress = False
                         raise_error(C.JET_errTooManyActiveUsers)
                 self.api_state = API_TERMINATING

@@ -147,7 +147,9 @@ class InstanceStorage:
 
     # -- start ------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, grbit: int = 0) -> None:
+        """Recover and open the log (JetInit); ``grbit``: JetInit2's recovery bits
+        (JET_bitReplayIgnoreMissingDB lets recovery go on without a missing database)."""
         inst = self.instance
         p = inst.params
         max_bytes = (p.max_ver_pages + 2) * VER_PAGE_BYTES  # ESE: jetapi.cxx ~5145
@@ -166,7 +168,8 @@ class InstanceStorage:
                     os.makedirs(path, exist_ok=True)
                 except (OSError, ValueError) as exc:  # ValueError: NUL or unencodable
                     raise JetError.from_code(C.JET_errInvalidPath, f"{path}: {exc}") from exc
-        self.recovery = recover(self.log_path, self.system_path, self.base_name)
+        self.recovery = recover(self.log_path, self.system_path, self.base_name,
+                                ignore_missing_db=bool(grbit & C.JET_bitReplayIgnoreMissingDB))
         self.log = LogWriter.open(self.log_path, self.base_name,
                                   file_size_kb=p.log_file_size_kb, circular=p.circular_log,
                                   faults=self.faults)
@@ -266,7 +269,7 @@ def _start(instance: Instance, services: InstanceServices, grbit: int) -> None:
     faults = TEST_FAULTS if TEST_FAULTS is not None else NO_FAULTS
     storage = InstanceStorage(instance, faults)
     try:
-        storage.start()
+        storage.start(grbit)
     except BaseException:
         storage.close_dirty()
         raise

@@ -107,12 +107,14 @@ HONOURED = frozenset(
         "JET_paramMaxTemporaryTables",
         "JET_paramEnableTempTableVersioning",
         "JET_paramOSSnapshotTimeout",
+        "JET_paramZeroDatabaseDuringBackup",
     )
 )
 """Parameters whose value changes what the engine does (each pinned by
 ``tests/jet/test_params_table.py``; the temporary-table three by ``tests/temptable/``
 (test_open, test_transactions, test_lifecycle), ``JET_paramOSSnapshotTimeout`` by
-``tests/backup/test_snapshot.py``)."""
+``tests/backup/test_snapshot.py``, ``JET_paramZeroDatabaseDuringBackup`` by
+``tests/backup/test_scrub.py``)."""
 
 
 def _known_ids() -> dict[int, str]:

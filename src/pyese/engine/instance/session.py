@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from pyese.engine.instance.instance import SYSTEM, Instance
 from pyese.jethdr import constants as C
@@ -99,6 +99,8 @@ class Session:
         self.trx_begin0 = TRX_MAX
         self.read_only = False
         self.commit_default = instance.params.commit_default
+        self.sesparams: dict[int, Any] = {}
+        """JetSetSessionParameter values other than CommitDefault."""
         self.last_commit_lgpos: object | None = None
         self.must_rollback = False
         self.rollback_failure: int | None = None
@@ -376,24 +378,60 @@ class Session:
 
     # -- parameters -----------------------------------------------------------------
 
-    def get_parameter(self, sesparamid: int) -> int:
-        """JetGetSessionParameter: ``JET_sesparamTransactionLevel`` or
-        ``JET_sesparamCommitDefault``; another id gives ``JET_errInvalidParameter``."""
+    def get_parameter(self, sesparamid: int) -> Any:
+        """JetGetSessionParameter (ESE tm.cxx ErrIsamGetSessionParameter): the value
+        set, or the session's: ``JET_sesparamTransactionLevel`` is the level,
+        ``JET_sesparamCommitDefault`` the commit grbits. Ids ESE knows that pyese keeps no
+        value for: ``JET_errFeatureNotAvailable``; other ids: JET_errInvalidSesparamId."""
         if sesparamid == C.JET_sesparamTransactionLevel:
             return self.level
         if sesparamid == C.JET_sesparamCommitDefault:
             return self.commit_default
-        raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {sesparamid}")
+        kind = _SESPARAMS.get(sesparamid)
+        if kind is None:
+            raise_error(C.JET_errInvalidSesparamId, f"session parameter {sesparamid}")
+        if kind == "unbuilt":
+            raise_error(C.JET_errFeatureNotAvailable, f"session parameter {sesparamid}")
+        return self.sesparams.get(sesparamid, _SESPARAM_DEFAULTS[kind])
 
-    def set_parameter(self, sesparamid: int, value: int) -> None:
-        """JetSetSessionParameter: only ``JET_sesparamCommitDefault``, with
-        ``JET_bitCommitLazyFlush`` / ``JET_bitWaitLastLevel0Commit`` or 0; anything else
-        gives ``JET_errInvalidParameter``."""
-        if sesparamid != C.JET_sesparamCommitDefault:
-            raise_error(C.JET_errInvalidParameter, f"unsupported session parameter {sesparamid}")
-        if value & ~(C.JET_bitCommitLazyFlush | C.JET_bitWaitLastLevel0Commit):
-            raise_error(C.JET_errInvalidParameter, "commit default takes JET_bitCommitLazyFlush")
-        self.commit_default = value
+    def set_parameter(self, sesparamid: int, value: object) -> None:
+        """JetSetSessionParameter (ESE tm.cxx ErrIsamSetSessionParameter):
+        ``JET_sesparamCommitDefault`` takes any 32-bit grbit, as ESE stores it (only
+        ``JET_bitCommitLazyFlush`` has an effect); ``JET_sesparamTransactionLevel`` is
+        JET_errFeatureNotAvailable; the correlation id, IO trace flags and
+        customer-data flag are 32-bit ints, the client descriptions str, the activity id
+        16 bytes (else JET_errInvalidBufferSize), the generic commit context bytes. A value
+        of the wrong type: JET_errInvalidParameter. Ids ESE knows that pyese keeps no value
+        for (operation context, cache priority, IO priority):
+        JET_errFeatureNotAvailable; other ids: JET_errInvalidSesparamId."""
+        if sesparamid == C.JET_sesparamTransactionLevel:
+            raise_error(C.JET_errFeatureNotAvailable, "the transaction level is read-only")
+        if sesparamid == C.JET_sesparamCommitDefault:
+            self.commit_default = _dword(value)
+            return
+        kind = _SESPARAMS.get(sesparamid)
+        if kind is None:
+            raise_error(C.JET_errInvalidSesparamId, f"session parameter {sesparamid}")
+        if kind == "unbuilt":
+            raise_error(C.JET_errFeatureNotAvailable, f"session parameter {sesparamid}")
+        if kind == "dword":
+            self.sesparams[sesparamid] = _dword(value)
+        elif kind == "flag":  # SetFCommitContextNeedPreCommitCallback( *(DWORD *)pvParam )
+            self.sesparams[sesparamid] = 1 if _dword(value) else 0
+        elif kind == "str":
+            if not isinstance(value, str):
+                raise_error(C.JET_errInvalidParameter, "a client description is a str")
+            self.sesparams[sesparamid] = value
+        elif kind == "guid":
+            if not isinstance(value, bytes | bytearray):
+                raise_error(C.JET_errInvalidParameter, "the activity id is 16 bytes")
+            if len(value) != 16:
+                raise_error(C.JET_errInvalidBufferSize, "the activity id is a GUID")
+            self.sesparams[sesparamid] = bytes(value)
+        else:
+            if not isinstance(value, bytes | bytearray):
+                raise_error(C.JET_errInvalidParameter, "the commit context is bytes")
+            self.sesparams[sesparamid] = bytes(value)
 
     # -- information ----------------------------------------------------------------
 
@@ -407,6 +445,33 @@ class Session:
             "ulTrxContext": self.trx_context,
             "ulFlags": 0,
         }
+
+
+_SESPARAMS: dict[int, str] = {
+    C.JET_sesparamCommitGenericContext: "bytes",
+    C.JET_sesparamOperationContext: "unbuilt",
+    C.JET_sesparamCorrelationID: "dword",
+    C.JET_sesparamCachePriority: "unbuilt",
+    C.JET_sesparamClientComponentDesc: "str",
+    C.JET_sesparamClientActionDesc: "str",
+    C.JET_sesparamClientActionContextDesc: "str",
+    C.JET_sesparamClientActivityId: "guid",
+    C.JET_sesparamIOSessTraceFlags: "dword",
+    C.JET_sesparamIOPriority: "unbuilt",
+    C.JET_sesparamCommitContextContainsCustomerData: "dword",
+    C.JET_sesparamCommitContextNeedPreCommitCallback: "flag",
+}
+"""The session parameters beyond CommitDefault / TransactionLevel, by the kind of value."""
+_SESPARAM_DEFAULTS: dict[str, Any] = {"dword": 0, "flag": 0, "str": "", "guid": bytes(16),
+                                      "bytes": b""}
+
+
+def _dword(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise_error(C.JET_errInvalidParameter, "the value is a 32-bit int")
+    if not -0x80000000 <= value <= 0xFFFFFFFF:  # type: ignore[operator]
+        raise_error(C.JET_errInvalidBufferSize, "the value is 32 bits")
+    return value & 0xFFFFFFFF  # type: ignore[operator, no-any-return]
 
 
 def find_session(sesid: object) -> Session:

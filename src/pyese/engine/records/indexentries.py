@@ -35,6 +35,7 @@ from pyese.engine.records.keys import (
     NULL_SEG,
     KeyNormalizer,
     RetrievedKey,
+    key_parts,
     normalizer,
     retrieve_key_itags,
 )
@@ -122,6 +123,14 @@ def index_entries(index: IndexDef, values_of: ValuesOf) -> list[IndexEntry]:
     JET_errKeyDuplicate (the record generates one key twice on a unique index).
     """
     kn = normalizer(index)
+    if kn.single:
+        return _single_entry(index, kn, values_of)
+    return _general_entries(index, kn, values_of)
+
+
+def _general_entries(index: IndexDef, kn: KeyNormalizer,
+                     values_of: ValuesOf) -> list[IndexEntry]:
+    """:func:`index_entries` for any index: the KeySequence loop (see the module doc)."""
     for cond in index.conditions:
         is_null = not values_of(cond.column.columnid)
         if is_null != cond.must_be_null:
@@ -188,13 +197,62 @@ def index_entries(index: IndexDef, values_of: ValuesOf) -> list[IndexEntry]:
     return entries
 
 
+def _single_entry(index: IndexDef, kn: KeyNormalizer, values_of: ValuesOf) -> list[IndexEntry]:
+    """:func:`index_entries` for an index whose records have at most one entry (no
+    conditions, no tuples, no multi-valued key column: ``KeyNormalizer.single``): the
+    general loop's first and only step, with the same checks in the same order."""
+    parts = _single_key(index, kn, values_of)
+    if parts is None:
+        return []
+    return [IndexEntry(parts[0], kn.ones, 0, parts[1], kn.columnids)]
+
+
+def _single_key(index: IndexDef, kn: KeyNormalizer,
+                values_of: ValuesOf) -> tuple[bytes, bool] | None:
+    """(key, truncated) of the one entry of a ``KeyNormalizer.single`` index, or None
+    when the record is not in the index (a NULL rule); raises as :func:`index_entries`."""
+    values: list[bytes | None] = []
+    for cid in kn.columnids:
+        vals = values_of(cid)
+        values.append(vals[0] if vals else None)
+    parts = key_parts(kn, values, None, False)
+    assert not isinstance(parts, int)  # only multi-valued columns run out of values
+    key, truncated, nulls = parts
+    if nulls is not None:
+        grbit = index.grbit
+        if grbit & C.JET_bitIndexDisallowNull:
+            raise_error(C.JET_errNullKeyDisallowed, f"index {index.name!r}")
+        ignore_any = bool(grbit & (C.JET_bitIndexIgnoreAnyNull | C.JET_bitIndexDisallowNull))
+        allow_some = not ignore_any
+        allow_first = allow_some and not grbit & C.JET_bitIndexIgnoreFirstNull
+        allow_all = allow_first and not grbit & C.JET_bitIndexIgnoreNull
+        if not _accept_nulls(nulls, 0, allow_all, allow_first, allow_some):
+            return None
+    return key, truncated
+
+
+def entry_keys(index: IndexDef, values_of: ValuesOf) -> list[bytes]:
+    """The keys of :func:`index_entries` (same order, same errors), without building
+    IndexEntry objects for the common single-entry index (the insert path)."""
+    kn = normalizer(index)
+    if kn.single:
+        parts = _single_key(index, kn, values_of)
+        return [] if parts is None else [parts[0]]
+    return [e.key for e in _general_entries(index, kn, values_of)]
+
+
 def _accept(
     result: RetrievedKey, tuple_no: int, allow_all: bool, allow_first: bool, allow_some: bool
 ) -> bool:
-    if result.nulls == NULL_KEY:
+    return _accept_nulls(result.nulls, tuple_no, allow_all, allow_first, allow_some)
+
+
+def _accept_nulls(nulls: str | None, tuple_no: int, allow_all: bool, allow_first: bool,
+                  allow_some: bool) -> bool:
+    if nulls == NULL_KEY:
         return allow_all and tuple_no == 0
-    if result.nulls == NULL_FIRST_SEG:
+    if nulls == NULL_FIRST_SEG:
         return allow_first
-    if result.nulls == NULL_SEG:
+    if nulls == NULL_SEG:
         return allow_some
     return True

@@ -312,6 +312,12 @@ class KeyNormalizer:
     disallow_truncation: bool
     nlv: TextLocale
     tuples: tuple[int, int, int, int, int] | None
+    single: bool = False
+    """No conditional columns, no tuples, no multi-valued key column: a record has at
+    most one entry, built from the first value of each key column (``indexentries``)."""
+    columnids: tuple[int, ...] = ()
+    ones: tuple[int, ...] = ()
+    """An itagSequence of 1 per key column."""
 
     def null_segment(self, coltyp: int, zero_length: bool) -> bytes:
         """FLDNormalizeNullSegment (header only; not yet descended)."""
@@ -362,9 +368,27 @@ def _segment_spec(seg: IndexSegment, dotnet_guid: bool) -> SegmentSpec:
     )
 
 
-@lru_cache(maxsize=1024)
+_BY_IDENTITY: dict[int, tuple[IndexDef, KeyNormalizer]] = {}
+_BY_IDENTITY_MOST = 4096
+
+
 def normalizer(index: IndexDef) -> KeyNormalizer:
-    """The precomputed :class:`KeyNormalizer` of ``index`` (cached per IndexDef).
+    """The precomputed :class:`KeyNormalizer` of ``index``: looked up by the definition's
+    identity first (hashing an IndexDef walks all its segments and columns, which cost
+    more than the rest of a key), then by value. Raises as :func:`_normalizer`."""
+    hit = _BY_IDENTITY.get(id(index))
+    if hit is not None and hit[0] is index:
+        return hit[1]
+    kn = _normalizer(index)
+    if len(_BY_IDENTITY) >= _BY_IDENTITY_MOST:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(index)] = (index, kn)
+    return kn
+
+
+@lru_cache(maxsize=1024)
+def _normalizer(index: IndexDef) -> KeyNormalizer:
+    """The precomputed :class:`KeyNormalizer` of ``index`` (cached per IndexDef value).
 
     Raises JET_errInvalidLCMapStringFlags for bad Unicode flags (ErrNORMCheckLCMapFlags),
     JET_errInvalidCodePage / JET_errInvalidColumnType for columns that cannot be keyed.
@@ -378,9 +402,10 @@ def normalizer(index: IndexDef) -> KeyNormalizer:
     tuples = None
     if index.grbit & C.JET_bitIndexTuples:
         tuples = index.tuple_limits or TUPLE_DEFAULTS
+    segments = tuple(_segment_spec(s, dotnet_guid) for s in index.segments)
     return KeyNormalizer(
         index=index,
-        segments=tuple(_segment_spec(s, dotnet_guid) for s in index.segments),
+        segments=segments,
         cb_key_most=cb_key_most,
         cb_var_seg_mac_raw=raw,
         cb_var_seg_mac=cb_key_most + 1 if raw == cb_key_most else raw,
@@ -393,6 +418,10 @@ def normalizer(index: IndexDef) -> KeyNormalizer:
         disallow_truncation=bool(index.grbit & C.JET_bitIndexDisallowTruncation),
         nlv=TextLocale(keys_text.LOCALE_NAME_DEFAULT, flags),
         tuples=tuples,
+        single=(not index.conditions and tuples is None
+                and not any(s.tagged and s.multivalued for s in segments)),
+        columnids=tuple(s.columnid for s in segments),
+        ones=(1,) * len(segments),
     )
 
 
@@ -418,6 +447,13 @@ def _segment_for_value(
     kn: KeyNormalizer, spec: SegmentSpec, value: bytes, cb_key_avail: int
 ) -> tuple[bytes, bool]:
     """A record value's segment, with ErrRECIRetrieveKey's cbDataMost re-read loop."""
+    fixed_norm = spec.fixed_norm
+    if fixed_norm is not None:
+        # a fixed-size type (at most 16 bytes, cbKeyMost >= 255): never re-read
+        seg = fixed_norm(value)
+        if len(seg) > cb_key_avail:
+            return seg[:cb_key_avail], True
+        return seg, False
     cb_data_most = kn.cb_key_most
     while True:
         data = value[:cb_data_most] if len(value) > cb_data_most else value
@@ -461,6 +497,20 @@ def retrieve_key_itags(
     ends that column's values: the index of that segment is returned (0 when every
     multi-valued column of a nested-table index ran out), as ESE's ``*piidxseg``.
     """
+    parts = key_parts(kn, values, itags, nested)
+    if isinstance(parts, int):
+        return parts
+    return RetrievedKey(parts[0], parts[1], parts[2])
+
+
+def key_parts(
+    kn: KeyNormalizer,
+    values: Sequence[bytes | None],
+    itags: Sequence[int] | None,
+    nested: bool,
+) -> tuple[bytes, bool, str | None] | int:
+    """:func:`retrieve_key_itags` as a plain tuple (key, truncated, nulls): the hot path
+    of every insert builds no RetrievedKey."""
     if len(values) != len(kn.segments):
         raise_error(C.JET_errInvalidParameter, "one value per key column is required")
     out = bytearray()
@@ -521,7 +571,7 @@ def retrieve_key_itags(
         nulls = NULL_FIRST_SEG
     elif null_seg:
         nulls = NULL_SEG
-    return RetrievedKey(bytes(out), key_truncated, nulls)
+    return bytes(out), key_truncated, nulls
 
 
 def make_key(index: IndexDef, values: Sequence[bytes | None]) -> tuple[bytes, bool]:

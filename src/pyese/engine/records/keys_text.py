@@ -261,10 +261,52 @@ def _weigh(text: str, ignore_symbols: bool, string_sort: bool,
 # Precomputed per-character weights for the common case. A *simple* character maps to
 # exactly one unit, carries no diacritic onto the previous one, and under the given flags
 # is neither ignored nor a special (punctuation) weight: its primary weight, diacritic and
-# masked case byte can be joined without the per-unit loop above. The table is keyed by the
-# flag bits that change the answer and filled lazily (bounded by the code points seen).
+# masked case byte can be joined without the per-unit loop above. Per flag combination the
+# weights live in ``str.translate`` tables (code point -> latin-1 string of the weight
+# bytes), so a whole string is weighed by three C-level translations instead of a Python
+# loop per character. The tables start with every simple ASCII character and grow lazily
+# (bounded by the code points seen); ``rejected`` remembers the non-simple ones.
 _SimpleEntry = tuple[bytes, int, int] | None
-_SIMPLE: dict[tuple[bool, bool, int], dict[str, _SimpleEntry]] = {}
+
+
+class _SimpleTables:
+    """The translate tables of one flag combination (see above)."""
+
+    __slots__ = ("primary", "diacritic", "case", "known", "rejected",
+                 "ignore_symbols", "string_sort", "case_mask")
+
+    def __init__(self, ignore_symbols: bool, string_sort: bool, case_mask: int) -> None:
+        self.ignore_symbols = ignore_symbols
+        self.string_sort = string_sort
+        self.case_mask = case_mask
+        self.primary: dict[int, str] = {}
+        self.diacritic: dict[int, str] = {}
+        self.case: dict[int, str] = {}
+        self.known: dict[int, None] = {}
+        """Simple code points mapped to None: translating by it deletes them."""
+        self.rejected: set[int] = set()
+        for cp in range(0x80):
+            self.learn(cp)
+
+    def learn(self, cp: int) -> bool:
+        """Add code point ``cp`` to the tables; False (and remembered) if it is not simple."""
+        if cp in self.known:
+            return True
+        if cp in self.rejected:
+            return False
+        e = _simple_entry(chr(cp), self.ignore_symbols, self.string_sort, self.case_mask)
+        if e is None:
+            self.rejected.add(cp)
+            return False
+        weights, diacritic, case = e
+        self.primary[cp] = weights.decode("latin-1")
+        self.diacritic[cp] = chr(diacritic)
+        self.case[cp] = chr(case)
+        self.known[cp] = None
+        return True
+
+
+_SIMPLE: dict[tuple[bool, bool, int], _SimpleTables] = {}
 
 
 def _simple_entry(ch: str, ignore_symbols: bool, string_sort: bool,
@@ -283,20 +325,18 @@ def _simple_units(text: str, ignore_symbols: bool, string_sort: bool,
     """(primary, diacritics, cases) of ``text`` when every character is simple (same bytes
     as :func:`_weigh` with no special weights), else None."""
     flags = (ignore_symbols, string_sort, case_mask)
-    table = _SIMPLE.get(flags)
-    if table is None:
-        table = _SIMPLE.setdefault(flags, {})
-    entries: list[tuple[bytes, int, int]] = []
-    for ch in text:
-        if ch in table:
-            e = table[ch]
-        else:
-            e = table[ch] = _simple_entry(ch, ignore_symbols, string_sort, case_mask)
-        if e is None:
-            return None
-        entries.append(e)
-    return (b"".join([e[0] for e in entries]), bytes([e[1] for e in entries]),
-            bytes([e[2] for e in entries]))
+    tables = _SIMPLE.get(flags)
+    if tables is None:
+        tables = _SIMPLE.setdefault(flags, _SimpleTables(ignore_symbols, string_sort,
+                                                         case_mask))
+    rest = text.translate(tables.known)
+    if rest:
+        for ch in set(rest):
+            if not tables.learn(ord(ch)):
+                return None
+    return (text.translate(tables.primary).encode("latin-1"),
+            text.translate(tables.diacritic).encode("latin-1"),
+            text.translate(tables.case).encode("latin-1"))
 
 
 def sort_key(data: bytes, flags: int = LCMAP_FLAGS_DEFAULT, locale: str = "") -> bytes:
@@ -309,25 +349,21 @@ def sort_key(data: bytes, flags: int = LCMAP_FLAGS_DEFAULT, locale: str = "") ->
     text = data[: len(data) & ~1].decode("utf-16-le", errors="surrogatepass")
     if flags == LCMAP_UPPERCASE:
         return text.upper().encode("utf-16-be", errors="surrogatepass")
-    ignore_symbols = bool(flags & NORM_IGNORESYMBOLS)
-    string_sort = bool(flags & SORT_STRINGSORT)
-    case_mask = 0xFF
-    if flags & (NORM_IGNORECASE | LINGUISTIC_IGNORECASE):
-        case_mask &= ~(_CASE_UPPER | _CASE_SUBSCRIPT)
-    if flags & NORM_IGNOREWIDTH:
-        case_mask &= ~_CASE_WIDTH
-    if flags & NORM_IGNOREKANATYPE:
-        case_mask &= ~_CASE_KATAKANA
-    primary: bytes | bytearray
-    diacritics: bytes | bytearray
-    cases: bytes | bytearray
+    ignore_symbols, string_sort, case_mask = _flag_facts(flags)
     fast = _simple_units(text, ignore_symbols, string_sort, case_mask)
     if fast is not None:
         primary, diacritics, cases = fast
-        special = bytearray()
-    else:
-        primary, diacritics, cases, special = _weigh(text, ignore_symbols, string_sort,
-                                                     case_mask)
+        if flags & (NORM_IGNORENONSPACE | LINGUISTIC_IGNOREDIACRITIC):
+            diacritics = b""
+        key = b"".join((primary, b"\x01", diacritics.rstrip(b"\x02"), b"\x01",
+                        cases.rstrip(b"\x02"), b"\x01\x01\x00"))
+        return _byterev(key) if flags & LCMAP_BYTEREV else key
+    return _assemble(flags, *_weigh(text, ignore_symbols, string_sort, case_mask))
+
+
+def _assemble(flags: int, primary: bytearray, diacritics: bytearray, cases: bytearray,
+              special: bytearray) -> bytes:
+    """Join the sections of a sort key (the general path's layout, see the module doc)."""
     key = bytearray(primary)
     key.append(1)
     if not flags & (NORM_IGNORENONSPACE | LINGUISTIC_IGNOREDIACRITIC):
@@ -337,9 +373,45 @@ def sort_key(data: bytes, flags: int = LCMAP_FLAGS_DEFAULT, locale: str = "") ->
     key += b"\x01\x01"
     key += special
     key.append(0)
-    if flags & LCMAP_BYTEREV:
-        swapped = bytearray(key)
-        swapped[0 : len(key) & ~1 : 2] = key[1 : len(key) & ~1 : 2]
-        swapped[1 : len(key) & ~1 : 2] = key[0 : len(key) & ~1 : 2]
-        key = swapped
-    return bytes(key)
+    return _byterev(bytes(key)) if flags & LCMAP_BYTEREV else bytes(key)
+
+
+def _byterev(key: bytes) -> bytes:
+    """LCMAP_BYTEREV: swap each byte pair (an odd last byte stays)."""
+    swapped = bytearray(key)
+    even = len(key) & ~1
+    swapped[0:even:2] = key[1:even:2]
+    swapped[1:even:2] = key[0:even:2]
+    return bytes(swapped)
+
+
+def sort_key_reference(data: bytes, flags: int = LCMAP_FLAGS_DEFAULT) -> bytes:
+    """:func:`sort_key` by the general per-unit path only (no translate tables): the
+    reference the fast path is tested against."""
+    text = data[: len(data) & ~1].decode("utf-16-le", errors="surrogatepass")
+    if flags == LCMAP_UPPERCASE:
+        return text.upper().encode("utf-16-be", errors="surrogatepass")
+    ignore_symbols, string_sort, case_mask = _flag_facts(flags)
+    return _assemble(flags, *_weigh(text, ignore_symbols, string_sort, case_mask))
+
+
+_FLAG_FACTS: dict[int, tuple[bool, bool, int]] = {}
+
+
+def _flag_facts(flags: int) -> tuple[bool, bool, int]:
+    """(ignore symbols, string sort, case mask) of LCMapString ``flags`` (cached)."""
+    facts = _FLAG_FACTS.get(flags)
+    if facts is None:
+        facts = _FLAG_FACTS[flags] = _compute_flag_facts(flags)
+    return facts
+
+
+def _compute_flag_facts(flags: int) -> tuple[bool, bool, int]:
+    case_mask = 0xFF
+    if flags & (NORM_IGNORECASE | LINGUISTIC_IGNORECASE):
+        case_mask &= ~(_CASE_UPPER | _CASE_SUBSCRIPT)
+    if flags & NORM_IGNOREWIDTH:
+        case_mask &= ~_CASE_WIDTH
+    if flags & NORM_IGNOREKANATYPE:
+        case_mask &= ~_CASE_KATAKANA
+    return bool(flags & NORM_IGNORESYMBOLS), bool(flags & SORT_STRINGSORT), case_mask

@@ -22,7 +22,7 @@ from pyese.engine.cursors.cursor import Cursor
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.instance.logservice import storage_of
 from pyese.engine.instance.session import LEVEL_USER_MOST, Session
-from pyese.engine.records.indexentries import IndexEntry, index_entries
+from pyese.engine.records.indexentries import IndexEntry, entry_keys, index_entries
 from pyese.engine.records.keys import (
     CB_KEY_MOST_OLD,
     TextLocale,
@@ -58,6 +58,12 @@ PREP_REPLACE_NOLOCK = C.JET_prepReplaceNoLock
 PREP_INSERT_COPY = C.JET_prepInsertCopy
 PREP_INSERT_COPY_DELETE = C.JET_prepInsertCopyDeleteOriginal
 PREP_INSERT_COPY_REPLACE = C.JET_prepInsertCopyReplaceOriginal
+PREP_INSERT_MUST_SET_AUTOINC = C.JET_prepInsertMustSetAutoIncrement
+_INSERT_KINDS = frozenset((PREP_INSERT, PREP_INSERT_COPY, PREP_INSERT_COPY_DELETE,
+                           PREP_INSERT_COPY_REPLACE, PREP_INSERT_MUST_SET_AUTOINC))
+_PREP_KINDS = frozenset((PREP_INSERT, PREP_REPLACE, PREP_REPLACE_NOLOCK, PREP_INSERT_COPY,
+                         PREP_INSERT_COPY_DELETE, PREP_INSERT_COPY_REPLACE,
+                         PREP_INSERT_MUST_SET_AUTOINC))
 
 
 @contextmanager
@@ -93,17 +99,13 @@ class PreparedUpdate:
     def __init__(self, kind: int, image: RecordImage, bookmark: bytes | None,
                  original: bytes | None) -> None:
         self.kind = kind
+        self.is_insert = kind in _INSERT_KINDS
         self.image = image
         self.bookmark = bookmark
         self.original = original
         self.dirty: set[int] = set()
         self.owned_lids: set[int] = set()
         """Long values this update created: referenced by nothing but its copy buffer."""
-
-    @property
-    def is_insert(self) -> bool:
-        return self.kind in (PREP_INSERT, PREP_INSERT_COPY, PREP_INSERT_COPY_DELETE,
-                             PREP_INSERT_COPY_REPLACE)
 
 
 # ------------------------------------------------------------------ helpers
@@ -161,7 +163,47 @@ def _pack_int(n: int, coltyp: int) -> bytes:
     return struct.pack("<q", n)
 
 
+class TableFacts:
+    """What an update needs to know about one table definition, computed once per
+    ``TableDef`` (a definition is immutable: DDL makes a new one, so a cursor that re-reads
+    its table gets new facts). Built by :func:`table_facts`."""
+
+    __slots__ = ("table", "autoinc", "version", "not_null", "primary", "secondary")
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        columns = table.column_list()
+        self.autoinc: Any = next((c for c in columns
+                                  if c.grbit & C.JET_bitColumnAutoincrement), None)
+        self.version: Any = next((c for c in columns if c.grbit & C.JET_bitColumnVersion),
+                                 None)
+        self.not_null: tuple[Any, ...] = tuple(
+            c for c in columns if c.grbit & C.JET_bitColumnNotNULL and c.default is None)
+        self.primary: Any = table.primary_index
+        self.secondary: tuple[Any, ...] = tuple(table.secondary_indexes())
+
+
+_FACTS: dict[int, TableFacts] = {}
+_FACTS_MOST = 4096
+
+
+def table_facts(table: Any) -> TableFacts:
+    """The cached :class:`TableFacts` of ``table`` (keyed by identity, the definition kept
+    alive by its entry so that an id is never reused while cached)."""
+    facts = _FACTS.get(id(table))
+    if facts is None or facts.table is not table:
+        if len(_FACTS) >= _FACTS_MOST:
+            _FACTS.clear()
+        facts = _FACTS[id(table)] = TableFacts(table)
+    return facts
+
+
 def _special(cur: Cursor, bit: int) -> Any:
+    facts = table_facts(cur.table)
+    if bit == C.JET_bitColumnAutoincrement:
+        return facts.autoinc
+    if bit == C.JET_bitColumnVersion:
+        return facts.version
     for col in cur.table.column_list():
         if col.grbit & bit:
             return col
@@ -193,10 +235,7 @@ def prepare_update(cur: Cursor, prep: int) -> None:
             # of the updateid); pyese frees the long values the update created.
             free_lvs(cur, sorted(upd.owned_lids))
         return
-    if prep not in (PREP_INSERT, PREP_REPLACE, PREP_REPLACE_NOLOCK, PREP_INSERT_COPY,
-                    PREP_INSERT_COPY_DELETE, PREP_INSERT_COPY_REPLACE,
-                    C.JET_prepInsertMustSetAutoIncrement if hasattr(
-                        C, "JET_prepInsertMustSetAutoIncrement") else PREP_INSERT):
+    if prep not in _PREP_KINDS:
         raise_error(C.JET_errInvalidParameter, f"prep {prep}")
     if cur.update is not None:
         raise_error(C.JET_errAlreadyPrepared)
@@ -207,7 +246,7 @@ def prepare_update(cur: Cursor, prep: int) -> None:
         # ErrPIBCheckUpdatable (pib.hxx ~1495) for every kind but Cancel
         raise_error(C.JET_errTransReadOnly)
     layout = cur.table.layout
-    if prep == PREP_INSERT or prep == getattr(C, "JET_prepInsertMustSetAutoIncrement", -1):
+    if prep == PREP_INSERT or prep == PREP_INSERT_MUST_SET_AUTOINC:
         image = RecordImage(layout)
         upd = PreparedUpdate(prep, image, None, None)
         auto = _special(cur, C.JET_bitColumnAutoincrement)
@@ -278,43 +317,46 @@ def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
     if upd is None:
         raise_error(C.JET_errUpdateNotPrepared)
     col = cur.table.column_by_id(columnid)
-    if grbit & UNIQUE_MV_GRBITS and grbit & LV_GRBITS:
-        raise_error(C.JET_errInvalidGrbit, "unique multi-values with a long-value operation")
-    if grbit & C.JET_bitSetSeparateLV and grbit & C.JET_bitSetIntrinsicLV:
-        raise_error(C.JET_errInvalidGrbit, "SeparateLV with IntrinsicLV")
-    if col.grbit & C.JET_bitColumnAutoincrement and not (
-            upd.kind == getattr(C, "JET_prepInsertMustSetAutoIncrement", -1)):
+    if grbit:
+        if grbit & UNIQUE_MV_GRBITS and grbit & LV_GRBITS:
+            raise_error(C.JET_errInvalidGrbit,
+                        "unique multi-values with a long-value operation")
+        if grbit & C.JET_bitSetSeparateLV and grbit & C.JET_bitSetIntrinsicLV:
+            raise_error(C.JET_errInvalidGrbit, "SeparateLV with IntrinsicLV")
+    col_grbit = col.grbit
+    if col_grbit & C.JET_bitColumnAutoincrement and not (
+            upd.kind == PREP_INSERT_MUST_SET_AUTOINC):
         raise_error(C.JET_errInvalidColumnType, "the autoincrement column is set by ESE")
-    if col.grbit & C.JET_bitColumnVersion and not upd.is_insert:
+    if col_grbit & C.JET_bitColumnVersion and not upd.is_insert:
         raise_error(C.JET_errInvalidColumnType, "the version column is set by ESE")
     if itag < 0:
         raise_error(C.JET_errBadItagSequence)
-    if col.is_long_value and (grbit & LV_GRBITS or ib_long_value
-                              or data is not None and len(data) > LV_INTRINSIC_MOST
-                              or grbit & C.JET_bitSetSeparateLV):
+    is_lv = col.is_long_value
+    if is_lv and (grbit & LV_GRBITS or ib_long_value
+                  or data is not None and len(data) > LV_INTRINSIC_MOST
+                  or grbit & C.JET_bitSetSeparateLV):
         w = _lv_set(cur, upd, col, data, grbit, itag, ib_long_value)
         upd.dirty.add(col.columnid)
         return w
-    if grbit & LV_GRBITS or ib_long_value:
-        # ESE applies the long-value operations only to long values: elsewhere the
-        # value is set as given.
-        pass
+    # (ESE applies the long-value operations only to long values: elsewhere the value is
+    # set as given.)
     value: bytes | None = bytes(data) if data is not None else None
     if value is not None and len(value) == 0 and not grbit & C.JET_bitSetZeroLength:
         value = None
     if value is None:
-        if col.grbit & C.JET_bitColumnNotNULL:
+        if col_grbit & C.JET_bitColumnNotNULL:
             raise_error(C.JET_errNullInvalid, col.name)
-        if col.is_long_value:
+        if is_lv:
             _drop_owned(cur, upd, col.columnid, itag)
         upd.image.set(col.columnid, None, itag,
                       revert_to_default=bool(grbit & C.JET_bitSetRevertToDefaultValue))
         upd.dirty.add(col.columnid)
         return 0
     warning = 0
-    if col.coltyp in FIXED_SIZES and len(value) != FIXED_SIZES[col.coltyp]:
-        raise_error(C.JET_errInvalidBufferSize, f"{col.name} needs {FIXED_SIZES[col.coltyp]}")
-    if col.is_long_value:
+    size = FIXED_SIZES.get(col.coltyp)
+    if size is not None and len(value) != size:
+        raise_error(C.JET_errInvalidBufferSize, f"{col.name} needs {size}")
+    if is_lv:
         if col.cbMax and len(value) > col.cbMax:
             raise_error(C.JET_errColumnTooBig, col.name)
     elif len(value) > col.cbMax:
@@ -326,7 +368,7 @@ def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
         warning = C.JET_wrnColumnMaxTruncated
     if grbit & UNIQUE_MV_GRBITS:
         _check_unique_mv(cur, upd, col, value, itag, grbit)
-    if col.is_long_value:
+    if is_lv:
         _drop_owned(cur, upd, col.columnid, itag)
     w = upd.image.set(col.columnid, value, itag)
     upd.dirty.add(col.columnid)
@@ -572,6 +614,12 @@ def do_update(cur: Cursor) -> bytes:
     record does not fit a page. On any error the update stays prepared and nothing is
     written (the writes run in a transaction level of their own).
     """
+    return _do_update(cur, True)
+
+
+def _do_update(cur: Cursor, own_level: bool) -> bytes:
+    """:func:`do_update`; ``own_level`` False when the caller already runs the writes in
+    a level that a failure rolls back (:func:`insert_rows`)."""
     upd = cur.update
     if upd is None:
         raise_error(C.JET_errUpdateNotPrepared)
@@ -587,15 +635,90 @@ def do_update(cur: Cursor) -> bytes:
         upd = cur.update
         if upd is None:
             raise_error(C.JET_errUpdateNotPrepared)
-    with atomic(session):
+    # atomic(session), inline: this is the hottest path of every insert
+    own_level = own_level and session.level < LEVEL_USER_MOST
+    if own_level:
+        session.begin_transaction()
+    try:
         bookmark = _write(cur, upd, later)
         if hooked:
             callbacks.fire(cur, C.JET_cbtypAfterInsert if upd.is_insert
                            else C.JET_cbtypAfterReplace)
+    except BaseException:
+        if own_level and session.level > 0:
+            session.rollback()
+        raise
+    if own_level:
+        session.commit_transaction()
     cur.update = None
     if later:
         free_later(cur, later)
     return bookmark
+
+
+SetItem = tuple[int, bytes | None, int, int, int]
+"""One column value of :func:`insert_rows`: (columnid, data, grbit, itagSequence,
+ibLongValue), as a JET_SETCOLUMN carries it."""
+
+
+def insert_rows(cur: Cursor, rows: Sequence[Sequence[SetItem]]) -> list[bytes]:
+    """Insert many records in one engine call (a pyese extension, no ESE counterpart):
+    for each row, what JetPrepareUpdate(JET_prepInsert), JetSetColumns(row) and
+    JetUpdate do, with the same checks and errors, in the same order; returns the
+    bookmarks.
+
+    The batch is atomic: it runs in one transaction level of its own (at level 0 it is
+    one transaction, committed per the session's commit default), so on any error no
+    row of the batch is written and no update stays prepared. The rows share that one
+    level instead of opening one each, which is what makes the batch cheaper than the
+    calls it stands for. JET_errAlreadyPrepared when the cursor has an update prepared.
+    At the deepest level (7) the writes join the caller's level, as JetUpdate's do.
+    """
+    if cur.update is not None:
+        raise_error(C.JET_errAlreadyPrepared)
+    session = cur.session
+    own_level = session.level < LEVEL_USER_MOST
+    bookmarks: list[bytes] = []
+    if own_level:
+        session.begin_transaction()
+    try:
+        for items in rows:
+            prepare_update(cur, PREP_INSERT)
+            for columnid, data, grbit, itag, ib in items:
+                set_column(cur, columnid, data, grbit, itag, ib)
+            bookmarks.append(_do_update(cur, not own_level))
+    except BaseException:
+        upd = cur.update
+        cur.update = None
+        if upd is not None and upd.owned_lids and not own_level:
+            free_lvs(cur, sorted(upd.owned_lids))
+        if own_level and session.level > 0:
+            session.rollback()
+        raise
+    if own_level:
+        session.commit_transaction()
+    return bookmarks
+
+
+def insert_rows_with(vt: Any, cur: Any, rows: Sequence[Sequence[SetItem]]) -> list[bytes]:
+    """:func:`insert_rows` for a cursor that carries its own update functions ``vt``
+    (a temporary table, ``engine.temp.ops``): the rows one by one through them, each its
+    own JetUpdate (temporary tables are not transactional); on an error the rows before
+    the failing one stay inserted and the failing row's update is cancelled."""
+    if cur.update is not None:
+        raise_error(C.JET_errAlreadyPrepared)
+    bookmarks: list[bytes] = []
+    for items in rows:
+        vt.prepare_update(cur, PREP_INSERT)
+        try:
+            for columnid, data, grbit, itag, ib in items:
+                vt.set_column(cur, columnid, data, grbit, itag, ib)
+            bookmarks.append(bytes(vt.do_update(cur)))
+        except BaseException:
+            if cur.update is not None:
+                vt.prepare_update(cur, C.JET_prepCancel)
+            raise
+    return bookmarks
 
 
 def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None) -> bytes:
@@ -603,13 +726,13 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     vs = _vs(cur)
     session, db = cur.session, cur.db
     image = upd.image
-    for col in table.column_list():
-        if col.grbit & C.JET_bitColumnNotNULL and col.default is None:
-            if image.count(col.columnid) == 0:
-                raise_error(C.JET_errNullInvalid, col.name)
+    for col in table_facts(table).not_null:
+        if image.count(col.columnid) == 0:
+            raise_error(C.JET_errNullInvalid, col.name)
     check_primary_index(cur)  # ESE: recupd.cxx ErrRECIInsert / ErrRECIReplace
     table = cur.table
-    version = _special(cur, C.JET_bitColumnVersion)
+    facts = table_facts(table)
+    version = facts.version
     if version is not None:
         if upd.is_insert:
             if image.get(version.columnid) is None:
@@ -622,11 +745,11 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     if len(data) > max_record_size(cur.dc.page_size):
         raise_error(C.JET_errRecordTooBig, f"{len(data)} bytes")
     new_view = record_view_of(cur, data)
-    primary = table.primary_index
+    primary = facts.primary
     if upd.is_insert:
         if primary is not None:
-            entries = index_entries(primary.index, new_view.values)
-            bookmark = entries[0].key if entries else b"\x00"
+            keys = entry_keys(primary.index, new_view.values)
+            bookmark = keys[0] if keys else b"\x00"
         else:
             bookmark = _next_dbk(cur)
         view = cur.view()
@@ -638,9 +761,9 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
         if primary is None:
             check_primary_index(cur, after_write=True)
         new_view.bookmark = bookmark
-        for cix in table.secondary_indexes():
-            for e in entries_for(cix.index, new_view):
-                _add_entry(vs, cur, cix, e.key, bookmark)
+        for cix in facts.secondary:
+            for k in entry_keys(cix.index, new_view.values):
+                _add_entry(vs, cur, cix, k, bookmark)
         if upd.kind == PREP_INSERT_COPY_DELETE and upd.bookmark is not None:
             _delete_record(cur, upd.bookmark, upd.original, later)
         return bookmark
@@ -648,8 +771,8 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     bookmark = upd.bookmark
     old_view = record_view_of(cur, upd.original, bookmark)
     if primary is not None:
-        entries = index_entries(primary.index, new_view.values)
-        new_key = entries[0].key if entries else b"\x00"
+        keys = entry_keys(primary.index, new_view.values)
+        new_key = keys[0] if keys else b"\x00"
         if new_key != bookmark:
             raise_error(C.JET_errRecordPrimaryChanged)
     view = cur.view()
@@ -657,13 +780,13 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
         raise_error(C.JET_errRecordDeleted)
     vs.put(session, db, table.objid, bookmark, data)
     new_view.bookmark = bookmark
-    for cix in table.secondary_indexes():
+    for cix in facts.secondary:
         cols = {s.column.columnid for s in cix.index.segments}
         cols |= {c.column.columnid for c in cix.index.conditions}
         if not cols & upd.dirty:
             continue
-        old_keys = {e.key for e in entries_for(cix.index, old_view)}
-        new_keys = {e.key for e in entries_for(cix.index, new_view)}
+        old_keys = set(entry_keys(cix.index, old_view.values))
+        new_keys = set(entry_keys(cix.index, new_view.values))
         for k in old_keys - new_keys:
             vs.delete(session, db, cix.objid, index_node(cix.index, k, bookmark)[0])
         for k in sorted(new_keys - old_keys):
@@ -687,7 +810,7 @@ def check_primary_index(cur: Cursor, after_write: bool = False) -> None:
     record was already written without a primary key, so a primary index appearing in
     any form is the conflict.
     """
-    if cur.table.primary_index is not None:
+    if table_facts(cur.table).primary is not None:
         return
     vs = _vs(cur)
     db, objid = cur.db, cur.table.objid

@@ -26,7 +26,7 @@ Raises ``JET_errDatabaseCorrupted`` for malformed catalog rows (from ``sysobject
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pyese.engine.records.record import COLUMNID_TEMPLATE, RecordLayout
 from pyese.engine.schema.schema import ColumnDef
@@ -174,9 +174,7 @@ class Catalog:
                     )
                 for cid, col in template.columns.items():
                     tcid = cid | COLUMNID_TEMPLATE
-                    columns[tcid] = ColumnDef(
-                        tcid, col.name, col.coltyp, col.cbMax, col.grbit, col.cp, col.default
-                    )
+                    columns[tcid] = replace(col, columnid=tcid)
             lv = schema.long_value
             tables.append(
                 TableDef(

@@ -35,6 +35,7 @@ from pyese.engine.instance.session import Session
 from pyese.engine.records.indexentries import index_entries
 from pyese.engine.records.keys import make_key
 from pyese.engine.records.record import max_record_size
+from pyese.engine.schema.callback_names import resolve_persisted
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.fcb import DatabaseCatalog, catalog_of
 from pyese.engine.schema.schema import (
@@ -52,13 +53,20 @@ from pyese.engine.schema.schema import (
     IndexDef,
     IndexSegment,
 )
+from pyese.engine.schema.spacehints import INDEX as SPACE_HINTS_INDEX
+from pyese.engine.schema.spacehints import SpaceHints
+from pyese.engine.schema.spacehints import check as check_space_hints
+from pyese.engine.schema.spacehints import marshal as marshal_space_hints
 from pyese.engine.schema.sysobjects import (
     MSO_INDEXES,
+    TEMPLATE_COLUMN_BIT,
     CatalogColumn,
     CatalogIndex,
     CatalogLongValue,
     CatalogTable,
     ffield_from_column,
+    fidbDerivedIndex,
+    fidbTemplateIndex,
     fIDXDotNetGuid,
     fIDXExtendedColumns,
     idbflag_from_grbit,
@@ -144,6 +152,8 @@ def _vs(session: Session) -> Any:
 
 def mso_key(objid_table: int, sysobj: int, id_: int) -> bytes:
     """The MSysObjects primary key (ObjidTable, Type, Id) as ESE normalizes it."""
+    if sysobj == sysobjColumn:
+        id_ &= ~TEMPLATE_COLUMN_BIT  # the template bit is not persisted
     values = [struct.pack("<i", objid_table), struct.pack("<h", sysobj),
               struct.pack("<i", id_ if id_ < 0x80000000 else id_ - 0x100000000)]
     return make_key(MSO_INDEXES[0], values)[0]
@@ -176,6 +186,8 @@ class ColumnRequest:
     grbit: int = 0
     cp: int = 0
     default: bytes | None = None
+    udd: tuple[str, bytes | None] | None = None
+    """A JET_USERDEFINEDDEFAULT given as the default: (szCallback, pbUserData)."""
 
 
 def column_def(req: ColumnRequest, existing: dict[int, ColumnDef], exclusive: bool = True
@@ -201,7 +213,10 @@ def column_def(req: ColumnRequest, existing: dict[int, ColumnDef], exclusive: bo
     8. version / autoincrement: JET_errInvalidGrbit (autoincrement not Long, LongLong,
        UnsignedLongLong or Currency; version not Long; both), JET_errCannotBeTagged,
        JET_errExclusiveTableLockRequired (autoincrement);
-    9. JET_bitColumnUserDefinedDefault: JET_errInvalidGrbit (callbacks are not supported);
+    9. JET_bitColumnUserDefinedDefault: JET_errInvalidGrbit with Fixed, NotNULL, Version,
+       Autoincrement, Updatable, EscrowUpdate, Finalize, DeleteOnZero or MaybeNull, or on a
+       column neither tagged nor a long value; JET_errInvalidParameter when the default is
+       not a JET_USERDEFINEDDEFAULT;
     10. JET_errDefaultValueTooBig (default longer than cbMax, or than
         JET_cbLVDefaultValueMost for a long value); JET_errInvalidBufferSize for a fixed
         type's default of the wrong size (pyese: ESE would store a malformed default);
@@ -267,7 +282,20 @@ def column_def(req: ColumnRequest, existing: dict[int, ColumnDef], exclusive: bo
         if grbit & C.JET_bitColumnAutoincrement and not exclusive:
             raise_error(C.JET_errExclusiveTableLockRequired, name)
     if grbit & C.JET_bitColumnUserDefinedDefault:
-        raise_error(C.JET_errInvalidGrbit, "user-defined defaults need callbacks (unsupported)")
+        # fcreate.cxx ErrFILEIValidateAddColumn, in its order
+        for bit in (C.JET_bitColumnFixed, C.JET_bitColumnNotNULL, C.JET_bitColumnVersion,
+                    C.JET_bitColumnAutoincrement, C.JET_bitColumnUpdatable,
+                    C.JET_bitColumnEscrowUpdate, C.JET_bitColumnFinalize,
+                    C.JET_bitColumnDeleteOnZero, C.JET_bitColumnMaybeNull):
+            if grbit & bit:
+                raise_error(C.JET_errInvalidGrbit, f"a user-defined default with {bit:#x}")
+        if not grbit & C.JET_bitColumnTagged and not is_long:
+            raise_error(C.JET_errInvalidGrbit, "a user-defined default needs a tagged column")
+        if req.udd is None:
+            raise_error(C.JET_errInvalidParameter, "pvDefault must be a JET_USERDEFINEDDEFAULT")
+    elif req.udd is not None:
+        raise_error(C.JET_errInvalidParameter, "a JET_USERDEFINEDDEFAULT needs "
+                    "JET_bitColumnUserDefinedDefault")
     for col in existing.values():
         if col.coltyp == C.JET_coltypNil:
             continue
@@ -313,6 +341,9 @@ def column_def(req: ColumnRequest, existing: dict[int, ColumnDef], exclusive: bo
         out_grbit |= C.JET_bitColumnTagged
     elif lo == FIXED_FIRST:
         out_grbit |= C.JET_bitColumnFixed
+    if req.udd is not None:
+        return ColumnDef(fid, name, coltyp, cb_max, out_grbit, cp, None, req.udd[0],
+                         req.udd[1]), warning
     return ColumnDef(fid, name, coltyp, cb_max, out_grbit, cp, default), warning
 
 
@@ -344,6 +375,8 @@ class IndexRequest:
     cbKeyMost: int = 0
     tuple_limits: tuple[int, int, int, int, int] | None = None
     conditions: tuple[tuple[str, int], ...] = ()
+    space_hints: SpaceHints | None = None
+    """JET_INDEXCREATE2/3 pSpacehints (checked by ``spacehints.check``)."""
 
 
 def parse_key(key: object) -> list[tuple[str, bool]]:
@@ -480,8 +513,16 @@ def index_def(req: IndexRequest, table: TableDef, page_size: int
 
 
 def create_table(session: Session, db: Any, name: str, pages: int = 0, density: int = 0,
-                 flags: int = 0) -> int:
+                 flags: int = 0, template: TableDef | None = None,
+                 space_hints: bytes | None = None, lv_hints: bytes | None = None) -> int:
     """JetCreateTable: a table row and its long-value tree row; returns the table objid.
+
+    ``template``: the table is derived from that template table (``szTemplateTableName``):
+    its row names the template and carries ``JET_bitObjectTableDerived``, and it inherits
+    the template's indexes as ESE's ErrFILEIInheritIndexes does (fcreate.cxx): one index
+    row per template index, the primary one on the table's own tree, each secondary one
+    with a tree of its own, flagged derived instead of template. Its columns are the
+    template's (``catalog.Catalog.load`` merges them in, template bit in their columnids).
 
     JET_errInvalidName, JET_errDensityInvalid (density not 0 or 20..100),
     JET_errTableDuplicate (a table of that name is visible to the session),
@@ -492,16 +533,38 @@ def create_table(session: Session, db: Any, name: str, pages: int = 0, density: 
         raise_error(C.JET_errDensityInvalid, f"density {density}")
     _check_writable(db)
     dc = catalog_of(db)
+    if template is not None:
+        flags |= C.JET_bitObjectTableDerived
     with ddl_transaction(session):
         if name.upper() in (n.upper() for n in dc.catalog(session).names()):
             raise_error(C.JET_errTableDuplicate, name)
         objid = dc.new_objid()
         lv_objid = dc.new_objid()
-        row = CatalogTable(objid, objid, name, flags, max(pages, 1), density or 80)
+        row = CatalogTable(objid, objid, name, flags, max(pages, 1), density or 80,
+                           template.name if template is not None else None,
+                           space_hints=space_hints, lv_hints=lv_hints)
         _put_row(session, db, objid, sysobjTable, objid, row.to_record(dc.page_size))
         lv = CatalogLongValue(objid, lv_objid, lv_objid)
         _put_row(session, db, objid, sysobjLongValue, lv_objid, lv.to_record(dc.page_size))
+        if template is not None:
+            for tix in template.indexes:
+                ix_objid = objid if tix.index.is_primary else dc.new_objid()
+                fidb = (tix.fidb & ~fidbTemplateIndex) | fidbDerivedIndex
+                cix = CatalogIndex(objid, ix_objid, ix_objid, tix.index, fidb, tix.fidx,
+                                   tix.density, tix.locale_name)
+                _put_row(session, db, objid, sysobjIndex, ix_objid,
+                         cix.to_record(dc.page_size))
     return objid
+
+
+def is_template(table: TableDef) -> bool:
+    """A template table (``JET_bitTableCreateTemplateTable``)?"""
+    return bool(table.flags & C.JET_bitObjectTableTemplate)
+
+
+def inherited_column(table: TableDef, col: ColumnDef) -> bool:
+    """Is ``col`` a column ``table`` inherits from its template?"""
+    return table.derived and bool(col.columnid & TEMPLATE_COLUMN_BIT)
 
 
 def add_column(session: Session, db: Any, table: TableDef, req: ColumnRequest,
@@ -516,6 +579,14 @@ def add_column(session: Session, db: Any, table: TableDef, req: ColumnRequest,
     _check_writable(db)
     dc = catalog_of(db)
     col, warning = column_def(req, table.columns, exclusive)
+    if col.callback is not None and session.instance.get_param(
+            C.JET_paramEnablePersistedCallbacks):
+        # fcreate.cxx ErrFILEIAddColumns: resolved now only when persisted callbacks are on
+        resolve_persisted(col.callback)
+    if is_template(table):
+        # a template table's columnids carry the template bit (fcreate.cxx
+        # ErrFILEGetNextColumnid: ColumnidOfFid( fid, fTemplateTable ))
+        col = replace(col, columnid=col.columnid | TEMPLATE_COLUMN_BIT)
     if col.is_fixed:
         cols = dict(table.columns)
         cols[col.columnid] = col
@@ -537,6 +608,16 @@ def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) 
     _check_writable(db)
     dc = catalog_of(db)
     ix, fidb, fidx = index_def(req, table, dc.page_size)
+    if is_template(table):
+        fidb |= fidbTemplateIndex  # the template's own indexes (IDB FTemplateIndex)
+    hints_raw = None
+    density = req.density or 80
+    if req.space_hints is not None:
+        # fcreate.cxx: an index's pSpacehints are checked (corrected) and its density is
+        # theirs; the catalog keeps the extended part (cat.cxx ErrCATAddTableIndex)
+        hints = check_space_hints(req.space_hints, dc.page_size)
+        density = hints.ulInitialDensity
+        hints_raw = marshal_space_hints(hints, SPACE_HINTS_INDEX)
     vs = _vs(session)
     with ddl_transaction(session):
         view = dc.view(session)
@@ -547,7 +628,7 @@ def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) 
         else:
             objid = dc.new_objid()
         cix = CatalogIndex(table.objid, objid, objid, ix, fidb, fidx,
-                           req.density or 80, req.locale_name)
+                           density, req.locale_name, space_hints=hints_raw)
         _put_row(session, db, table.objid, sysobjIndex, objid, cix.to_record(dc.page_size))
         if ix.is_primary and vs.any_present(db, table.objid):
             # Another session's uncommitted insert (or one committed after this transaction
@@ -607,6 +688,9 @@ def delete_index(session: Session, db: Any, table: TableDef, name: str) -> None:
     name = check_name(name)
     _check_writable(db)
     cix = table.index(name)
+    if cix.fidb & fidbDerivedIndex:
+        # fcreate.cxx ErrIsamDeleteIndex: an index of the template table
+        raise_error(C.JET_errFixedInheritedDDL, name)
     if cix.index.is_primary:
         raise_error(C.JET_errIndexMustStay, name)
     vs = _vs(session)
@@ -615,8 +699,12 @@ def delete_index(session: Session, db: Any, table: TableDef, name: str) -> None:
         vs.drop_tree_at_commit(session, db, cix.objid)
 
 
-def delete_column(session: Session, db: Any, table: TableDef, name: str) -> None:
-    """JetDeleteColumn: JET_errColumnNotFound; JET_errColumnInUse when an index uses it.
+def delete_column(session: Session, db: Any, table: TableDef, name: str,
+                  ignore_template_columns: bool = False) -> None:
+    """JetDeleteColumn: JET_errFixedInheritedDDL for a column a derived table inherits
+    (with JET_bitDeleteColumnIgnoreTemplateColumns the template's columns are not
+    looked at: JET_errColumnNotFound, fcreate.cxx ErrIsamDeleteColumn);
+    JET_errColumnNotFound; JET_errColumnInUse when an index uses it.
 
     A fixed or variable column keeps its slot (its row stays with coltyp Nil, as ESE keeps
     deleted columns' offsets); a tagged column's row goes.
@@ -624,6 +712,10 @@ def delete_column(session: Session, db: Any, table: TableDef, name: str) -> None
     name = check_name(name)
     _check_writable(db)
     col = table.column(name)
+    if inherited_column(table, col):
+        if not ignore_template_columns:
+            raise_error(C.JET_errFixedInheritedDDL, name)
+        raise_error(C.JET_errColumnNotFound, name)
     for ix in table.indexes:
         used = [s.column.columnid for s in ix.index.segments]
         used += [c.column.columnid for c in ix.index.conditions]
@@ -636,7 +728,7 @@ def delete_column(session: Session, db: Any, table: TableDef, name: str) -> None
         else:
             dead = replace(col, coltyp=C.JET_coltypNil, name=f"~deleted{col.columnid}",
                            cbMax=col.fixed_size if col.is_fixed else col.cbMax, grbit=0,
-                           default=None)
+                           default=None, callback=None, user_data=None)
             dead_row = CatalogColumn(table.objid, dead, 0).to_record(dc.page_size)
             _put_row(session, db, table.objid, sysobjColumn, col.columnid, dead_row)
 
@@ -647,6 +739,9 @@ def rename_column(session: Session, db: Any, table: TableDef, name: str, new_nam
     new_name = check_name(new_name)
     _check_writable(db)
     col = table.column(name)
+    if inherited_column(table, col):
+        # the catalog rows of a derived table hold only its own columns
+        raise_error(C.JET_errColumnNotFound, name)
     if new_name.upper() != col.name.upper():
         for other in table.column_list():
             if other.name.upper() == new_name.upper():
@@ -665,6 +760,8 @@ def set_column_default(session: Session, db: Any, table: TableDef, name: str,
     name = check_name(name)
     _check_writable(db)
     col = table.column(name)
+    if inherited_column(table, col):
+        raise_error(C.JET_errColumnNotFound, name)  # not one of the derived table's rows
     default = bytes(default) if default else None
     if default is None and col.grbit & C.JET_bitColumnEscrowUpdate:
         raise_error(C.JET_errInvalidParameter, "an escrow column needs a default value")

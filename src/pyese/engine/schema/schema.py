@@ -63,6 +63,10 @@ class ColumnDef:
     grbit: int = 0
     cp: int = 0
     default: bytes | None = None
+    callback: str | None = None
+    """JET_bitColumnUserDefinedDefault: the callback's "module!function" name."""
+    user_data: bytes | None = None
+    """JET_bitColumnUserDefinedDefault: the pbUserData handed to the callback."""
 
     @property
     def is_fixed(self) -> bool:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pyese.engine.records.record import (
     CB_RECORD_HEADER,
@@ -226,6 +226,9 @@ fIDXExtendedColumns = 0x0001
 fIDXDotNetGuid = 0x0002
 
 fIDXSEGTemplateColumn = 0x80
+TEMPLATE_COLUMN_BIT = 0x80000000
+"""fCOLUMNIDTemplate: the columnids of a template table's columns, and of the columns a
+derived table inherits, carry it (fcreate.cxx ErrFILEGetNextColumnid)."""
 fIDXSEGDescending = 0x40
 fIDXSEGMustBeNull = 0x20
 
@@ -248,7 +251,8 @@ def grbit_from_ffield(ffield: int) -> int:
 def ffield_from_column(column: ColumnDef) -> int:
     """FIELDFLAG persisted for a column (ffieldDefault when it has a default)."""
     ffield = sum(f for f, g in _FFIELD_TO_GRBIT if column.grbit & g)
-    if column.default is not None:
+    if column.default is not None or column.callback is not None:
+        # a user-defined default sets ffieldDefault too (fcreate.cxx ErrFILEIValidateAddColumn)
         ffield |= ffieldDefault
     return ffield
 
@@ -521,6 +525,10 @@ class CatalogTable:
     lv_chunk_max: int | None = None
     stats: bytes | None = None
     """The Stats column: ESE's SR (cItems, cKeys, cPages, dtWhenRun), see ``decode_stats``."""
+    space_hints: bytes | None = None
+    """SpaceHints: the extended space hints (``spacehints.marshal``, table form)."""
+    lv_hints: bytes | None = None
+    """SpaceDeferredLVHints: the long-value tree's hints (deferred form)."""
 
     def to_record(self, page_size: int = 4096) -> bytes:
         return encode_row(
@@ -537,6 +545,8 @@ class CatalogTable:
                 "TemplateTable": self.template_table,
                 "LVChunkMax": self.lv_chunk_max,
                 "Stats": self.stats,
+                "SpaceHints": self.space_hints,
+                "SpaceDeferredLVHints": self.lv_hints,
             },
             page_size,
         )
@@ -557,7 +567,9 @@ class CatalogColumn:
             {
                 "ObjidTable": self.objid_table,
                 "Type": sysobjColumn,
-                "Id": col.columnid,
+                # the template bit of a template table's columnids is not persisted
+                # (fcreate.cxx ErrIsamDeleteColumn: "Template flag is not persisted")
+                "Id": col.columnid & ~TEMPLATE_COLUMN_BIT,
                 "Name": col.name,
                 "ColtypOrPgnoFDP": col.coltyp,
                 "SpaceUsage": col.cbMax,
@@ -565,6 +577,10 @@ class CatalogColumn:
                 "PagesOrLocale": col.cp,
                 "RecordOffset": self.record_offset,
                 "DefaultValue": col.default,
+                # a user-defined default: the callback's name in the Callback column (the
+                # TemplateTable slot) and its user data (cat.cxx ErrCATAddTableColumn)
+                "TemplateTable": col.callback,
+                "CallbackData": col.user_data,
             },
             page_size,
         )
@@ -585,6 +601,7 @@ class CatalogIndex:
     sort_id: bytes | None = None  # SortID: the sort GUID of a Unicode index
     version: bytes | None = None  # Version: NLS sort version of a Unicode index
     stats: bytes | None = None  # Stats: ESE's SR, see ``decode_stats``
+    space_hints: bytes | None = None  # SpaceHints: ``spacehints.marshal``, index form
 
     def to_record(self, page_size: int = 4096) -> bytes:
         ix = self.index
@@ -615,6 +632,7 @@ class CatalogIndex:
                 "SortID": self.sort_id,
                 "LocaleName": self.locale_name.encode("utf-16-le") if self.locale_name else None,
                 "Stats": self.stats,
+                "SpaceHints": self.space_hints,
             },
             page_size,
         )
@@ -671,6 +689,8 @@ def table_from_row(row: CatalogRow) -> CatalogTable:
         str(tmpl) if tmpl is not None else None,
         int(chunk) if chunk is not None else None,  # type: ignore[arg-type]
         _bytes_or_none(row.get("Stats")),
+        _bytes_or_none(row.get("SpaceHints")),
+        _bytes_or_none(row.get("SpaceDeferredLVHints")),
     )
 
 
@@ -686,6 +706,7 @@ def column_from_row(row: CatalogRow) -> CatalogColumn:
     elif fid < 128:
         grbit |= C.JET_bitColumnFixed
     default = row.get("DefaultValue")
+    callback = row.get("TemplateTable")
     ro = row.get("RecordOffset")
     return CatalogColumn(
         row.objid_table,
@@ -697,6 +718,9 @@ def column_from_row(row: CatalogRow) -> CatalogColumn:
             grbit,
             int(row.get("PagesOrLocale", 0)),  # type: ignore[arg-type]
             bytes(default) if isinstance(default, bytes) else None,  # type: ignore[arg-type]
+            str(callback) if callback is not None and ffield & ffieldUserDefinedDefault
+            else None,
+            _bytes_or_none(row.get("CallbackData")),
         ),
         ffield,
         int(ro) if ro is not None else None,  # type: ignore[arg-type]
@@ -713,7 +737,8 @@ def index_from_row(row: CatalogRow, columns: dict[int, ColumnDef]) -> CatalogInd
     extended = bool(fidx & fIDXExtendedColumns)
 
     def resolve(columnid: int) -> ColumnDef:
-        col = columns.get(columnid) or columns.get(columnid & 0xFFFF)
+        col = (columns.get(columnid) or columns.get(columnid & 0xFFFF)
+               or columns.get((columnid & 0xFFFF) | TEMPLATE_COLUMN_BIT))
         if col is None:
             raise_error(C.JET_errDatabaseCorrupted, f"index {row.name}: no column {columnid:#x}")
         return col  # type: ignore[return-value]
@@ -757,6 +782,7 @@ def index_from_row(row: CatalogRow, columns: dict[int, ColumnDef]) -> CatalogInd
         _bytes_or_none(row.get("SortID")),
         _bytes_or_none(row.get("Version")),
         _bytes_or_none(row.get("Stats")),
+        _bytes_or_none(row.get("SpaceHints")),
     )
 
 
@@ -820,7 +846,23 @@ def read_catalog(
                 int(row.get("PagesOrLocale", 0)),  # type: ignore[arg-type]
                 int(row.get("Flags", 0)) & 0xFFFFFFFF,  # type: ignore[arg-type]
             )
+    by_name = {s.table.name.upper(): s for s in by_objid.values()}
+    for schema in by_objid.values():
+        if schema.table.flags & C.JET_bitObjectTableTemplate:
+            # a template table's columns carry the template bit in their columnids
+            # (fcreate.cxx ErrFILEGetNextColumnid with fTemplateTable)
+            schema.columns = {cid | TEMPLATE_COLUMN_BIT: replace(
+                col, columnid=col.columnid | TEMPLATE_COLUMN_BIT)
+                for cid, col in schema.columns.items()}
     for row in pending_indexes:
         schema = by_objid[row.objid_table]
-        schema.indexes.append(index_from_row(row, schema.columns))
+        columns = schema.columns
+        tmpl = schema.table.template_table
+        if tmpl is not None and tmpl.upper() in by_name:
+            # a derived table's inherited indexes name the template's columns (IDXSEG
+            # template flag): resolve them against the template table
+            columns = {**columns, **{cid | TEMPLATE_COLUMN_BIT: replace(
+                col, columnid=col.columnid | TEMPLATE_COLUMN_BIT)
+                for cid, col in by_name[tmpl.upper()].columns.items()}}
+        schema.indexes.append(index_from_row(row, columns))
     return {s.table.name: s for s in by_objid.values()}

@@ -31,6 +31,11 @@ from pyese.engine.schema import ddl
 from pyese.engine.schema.catalog import Catalog, TableDef
 from pyese.engine.schema.fcb import catalog_of
 from pyese.engine.schema.schema import ColumnDef
+from pyese.engine.schema.spacehints import DEFERRED_LV as SPACE_HINTS_DEFERRED_LV
+from pyese.engine.schema.spacehints import TABLE as SPACE_HINTS_TABLE
+from pyese.engine.schema.spacehints import SpaceHints
+from pyese.engine.schema.spacehints import check as check_space_hints
+from pyese.engine.schema.spacehints import marshal as marshal_space_hints
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -83,13 +88,79 @@ class TableCreation:
         return open_cursor(self.session, self.db, self.name, C.JET_bitTableDenyRead)
 
 
+def check_table_create(db: Any, grbit: int, template_name: str | None) -> None:
+    """JetCreateTableColumnIndex's checks of template tables, in ESE's order (fcreate.cxx
+    ErrIsamCreateTable): JET_errPermissionDenied on a database attached read-only;
+    JET_errCannotNestDDL for a template table that names a template itself;
+    JET_errInvalidGrbit for ``JET_bitTableCreateNoFixedVarColumnsInDerivedTables``, with
+    or without ``JET_bitTableCreateTemplateTable`` (ESE rejects the bit: "neither ... are
+    currently implemented in the engine ... MSDN lists the bit as deprecated")."""
+    if db.read_only:
+        raise_error(C.JET_errPermissionDenied, "database attached read-only")
+    if grbit & C.JET_bitTableCreateTemplateTable:
+        if template_name is not None:
+            raise_error(C.JET_errCannotNestDDL, "a template table cannot be derived")
+        if grbit & C.JET_bitTableCreateNoFixedVarColumnsInDerivedTables:
+            raise_error(C.JET_errInvalidGrbit, "NoFixedVarColumnsInDerivedTables")
+    elif grbit & C.JET_bitTableCreateNoFixedVarColumnsInDerivedTables:
+        raise_error(C.JET_errInvalidGrbit, "NoFixedVarColumnsInDerivedTables needs a template")
+
+
+def template_for(session: Session, db: Any, template_name: str) -> TableDef:
+    """The template table a derived table names (fcreate.cxx ErrFILECreateTable opens it
+    read-only): JET_errInvalidName, JET_errObjectNotFound; JET_errDDLNotInheritable when
+    it is not a template table."""
+    template = table_named(session, db, template_name)
+    if not ddl.is_template(template):
+        raise_error(C.JET_errDDLNotInheritable, template_name)
+    return template
+
+
+def table_space_hints(page_size: int, index_hints: list[SpaceHints | None],
+                      has_primary: bool, seq: SpaceHints | None, lv: SpaceHints | None,
+                      pages: int, density: int
+                      ) -> tuple[int, int, bytes | None, bytes | None]:
+    """fcreate.cxx ErrFILECreateTableProcessSpaceHints: check each index's hints, refuse
+    sequential hints with a primary index (JET_errSpaceHintsInvalid), check the sequential
+    and long-value hints; returns the table's (pages, density, SpaceHints bytes,
+    SpaceDeferredLVHints bytes). The primary index's own hints are checked with the
+    indexes (``ddl.create_index``)."""
+    for hints in index_hints:
+        if hints is not None:
+            check_space_hints(hints, page_size)
+    if has_primary and seq is not None:
+        raise_error(C.JET_errSpaceHintsInvalid, "sequential hints with a primary index")
+    table_raw = lv_raw = None
+    if seq is not None:
+        checked = check_space_hints(seq, page_size)
+        density = checked.ulInitialDensity
+        pages = max(pages, checked.cbInitial // page_size)
+        table_raw = marshal_space_hints(checked, SPACE_HINTS_TABLE)
+    if lv is not None:
+        lv_raw = marshal_space_hints(check_space_hints(lv, page_size), SPACE_HINTS_DEFERRED_LV)
+    return pages, density, table_raw, lv_raw
+
+
 @contextmanager
 def create_table_with(session: Session, db: Any, name: str, pages: int, density: int,
-                      flags: int) -> Iterator[TableCreation]:
+                      flags: int, grbit: int = 0,
+                      template_name: str | None = None,
+                      space_hints: tuple[bytes | None, bytes | None] = (None, None)
+                      ) -> Iterator[TableCreation]:
     """Create table ``name`` (catalog ``flags``: ``JET_bitObjectTableFixedDDL``) and yield a
-    :class:`TableCreation` for its columns and indexes; an exception undoes everything."""
+    :class:`TableCreation` for its columns and indexes; an exception undoes everything.
+
+    ``grbit`` ``JET_bitTableCreateTemplateTable`` makes a template table (catalog flags
+    Template | FixedDDL, its columnids carry the template bit, its indexes the template
+    flag); ``template_name`` derives the table from that template (``ddl.create_table``).
+    Errors: ``check_table_create``, ``template_for``, then ``ddl.create_table``'s."""
+    check_table_create(db, grbit, template_name)
+    template = template_for(session, db, template_name) if template_name is not None else None
+    if grbit & C.JET_bitTableCreateTemplateTable:
+        flags |= C.JET_bitObjectTableTemplate | C.JET_bitObjectTableFixedDDL
     with ddl.ddl_transaction(session):
-        objid = ddl.create_table(session, db, name, pages, density, flags)
+        objid = ddl.create_table(session, db, name, pages, density, flags, template,
+                                 space_hints[0], space_hints[1])
         yield TableCreation(session, db, name, objid)
 
 
@@ -118,6 +189,10 @@ def delete_table(session: Session, db: Any, name: str) -> None:
     with fcb.lock:
         if fcb.cursors:
             raise_error(C.JET_errTableInUse, name)
+    if ddl.is_template(table):
+        # fcreate.cxx ErrFILEDeleteTable, once the table is held exclusively:
+        # "Deletion of template table not currently supported."
+        raise_error(C.JET_errCannotDeleteTemplateTable, name)
     ddl.delete_table(session, db, table)
 
 
@@ -174,9 +249,12 @@ def add_column(cur: Cursor, req: ddl.ColumnRequest) -> ColumnDef:
     return col
 
 
-def delete_column(cur: Cursor, name: str) -> None:
-    """JetDeleteColumn: ``JET_errColumnNotFound``, ``JET_errColumnInUse`` (indexed)."""
-    ddl.delete_column(cur.session, cur.db, cur.table, name)
+def delete_column(cur: Cursor, name: str, grbit: int = 0) -> None:
+    """JetDeleteColumn: ``JET_errFixedInheritedDDL`` (a derived table's inherited column,
+    unless ``JET_bitDeleteColumnIgnoreTemplateColumns``), ``JET_errColumnNotFound``,
+    ``JET_errColumnInUse`` (indexed)."""
+    ddl.delete_column(cur.session, cur.db, cur.table, name,
+                      bool(grbit & C.JET_bitDeleteColumnIgnoreTemplateColumns))
     _refresh(cur)
 
 

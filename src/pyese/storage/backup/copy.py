@@ -17,6 +17,29 @@ from pyese.storage.faults import NO_FAULTS, FaultInjector, jet_error_from_os
 
 CHUNK = 8 << 20
 
+WRITE_BEHIND = 64 << 20
+"""Bytes written to a destination between two ``fdatasync`` calls. Without them a 1 GiB
+copy sits dirty in the page cache until the final fsync, and every durable commit of the
+instance's writers (an fsync of the log on the same disk) then waits behind that flush:
+``bench/bench_backup.py`` measured the writers at 0.26-0.38 of their rate during such a
+copy and 0.49-0.65 with a ``fdatasync`` every 64 MiB, for the same copy time within the
+noise (2-core machine shared by 8 jobs)."""
+
+
+class WriteBehind:
+    """Counts bytes written to ``fd`` and flushes them every ``WRITE_BEHIND`` bytes."""
+
+    def __init__(self, fd: int, every: int = WRITE_BEHIND) -> None:
+        self.fd = fd
+        self.every = every
+        self._since = 0
+
+    def wrote(self, n: int) -> None:
+        self._since += n
+        if self._since >= self.every:
+            os.fdatasync(self.fd)
+            self._since = 0
+
 
 def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -61,6 +84,7 @@ def copy_file(src: str, dest: str, *, faults: FaultInjector = NO_FAULTS,
             sfd = f.fileno()
             pos = 0
             copy_range = getattr(os, "copy_file_range", None)
+            behind = WriteBehind(fd)
             while pos < size:
                 faults.hit("backup.write")
                 n = 0
@@ -80,6 +104,7 @@ def copy_file(src: str, dest: str, *, faults: FaultInjector = NO_FAULTS,
                         off += w
                     n = len(data)
                 pos += n
+                behind.wrote(n)
                 if progress is not None:
                     progress(n)
 

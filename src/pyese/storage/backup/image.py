@@ -30,6 +30,8 @@ import os
 import threading
 from typing import Any
 
+from pyese.storage.backup.copy import WriteBehind
+from pyese.storage.backup.scrub import Scrubber, free_pages, snapshot_meta
 from pyese.storage.backup.trailer import Trailer, padded
 
 CHUNK = 4 << 20
@@ -43,10 +45,12 @@ class ImageStream:
     guards the position and the file descriptor).
     """
 
-    def __init__(self, dbfile: Any, make_trailer: Any) -> None:
-        """``make_trailer(image_size, applied_lgpos) -> Trailer`` builds the trailer."""
+    def __init__(self, dbfile: Any, make_trailer: Any, *, scrub: bool = False) -> None:
+        """``make_trailer(image_size, applied_lgpos) -> Trailer`` builds the trailer.
+        ``scrub``: zero deleted data in the image (``storage.backup.scrub``)."""
         self._lock = threading.Lock()
         self._snap, self._metas, self.image_size = dbfile.pin_image()
+        self._fd = -1
         try:
             self.applied = self._snap.applied_lgpos
             self.trailer: Trailer = make_trailer(self.image_size, self.applied)
@@ -54,12 +58,28 @@ class ImageStream:
             self._padded = padded(self.image_size, self.page_size)
             self.size = self._padded + self.page_size
             self._fd = os.open(dbfile.path, os.O_RDONLY | os.O_CLOEXEC)
+            self.scrubber: Scrubber | None = None
+            if scrub:
+                self.scrubber = self._make_scrubber()
         except BaseException:
+            if self._fd >= 0:
+                os.close(self._fd)
             self._snap.close()
             raise
         self._trailer_bytes = self.trailer.encode()
         self.pos = 0
         self._closed = False
+
+    def _make_scrubber(self) -> Scrubber:
+        lmdb_psize = len(self._metas) // 2
+
+        def read_pages(pgno: int, count: int) -> bytes:
+            if pgno < 2 or (pgno + count) * lmdb_psize > self.image_size:
+                raise OSError(5, f"free list names page {pgno}, outside the snapshot")
+            return os.pread(self._fd, count * lmdb_psize, pgno * lmdb_psize)
+
+        meta = snapshot_meta(self._metas, lmdb_psize)
+        return Scrubber(lmdb_psize, free_pages(meta, lmdb_psize, read_pages))
 
     def read(self, n: int = CHUNK) -> bytes:
         """The next at most ``n`` bytes (b"" at the end)."""
@@ -76,6 +96,13 @@ class ImageStream:
             return self._metas[pos:min(metas, pos + n)]
         if pos < self.image_size:
             want = min(n, self.image_size - pos)
+            if self.scrubber is not None:
+                psize = self.scrubber.psize  # whole pages: pos and n are page multiples
+                buf = bytearray(want)
+                if os.preadv(self._fd, [buf], pos) != want:
+                    raise OSError(5, "database file shorter than its snapshot")
+                self.scrubber.scrub(buf, pos // psize)
+                return bytes(buf)
             data = os.pread(self._fd, want, pos)
             if len(data) != want:
                 raise OSError(5, "database file shorter than its snapshot")
@@ -89,13 +116,17 @@ class ImageStream:
 
     def copy_to(self, fd: int, *, hit: Any = None, progress: Any = None) -> None:
         """Write the rest of the stream to ``fd`` (the file backup's fast path: the body
-        goes kernel to kernel with ``copy_file_range`` where available). ``hit(point)`` is
+        goes kernel to kernel with ``copy_file_range`` where available, flushed every
+        ``copy.WRITE_BEHIND`` bytes so the writers' fsyncs never wait behind the whole
+        copy). ``hit(point)`` is
         the fault seam before each write; ``progress(done, total)`` after each chunk."""
         copy_range = getattr(os, "copy_file_range", None)
+        behind = WriteBehind(fd)
         while True:
             with self._lock:
                 pos = self.pos
-                if copy_range is not None and len(self._metas) <= pos < self.image_size:
+                if copy_range is not None and self.scrubber is None \
+                        and len(self._metas) <= pos < self.image_size:
                     if hit is not None:
                         hit("backup.write")
                     n = copy_range(self._fd, fd, min(8 * CHUNK, self.image_size - pos),
@@ -104,6 +135,7 @@ class ImageStream:
                         copy_range = None
                         continue
                     self.pos += n
+                    behind.wrote(n)
                 else:
                     chunk = self._part(pos, 8 * CHUNK)
                     if not chunk:
@@ -117,6 +149,7 @@ class ImageStream:
                         view = view[w:]
                         off += w
                     self.pos += len(chunk)
+                    behind.wrote(len(chunk))
                 done, total = self.pos, self.size
             if progress is not None:
                 progress(done, total)

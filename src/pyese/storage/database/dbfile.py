@@ -525,6 +525,54 @@ class DatabaseFile:
                 size = nbytes
             return size
 
+    def tree_pages(self) -> int:
+        """Pages the ``trees`` LMDB database uses (branch, leaf and overflow pages)."""
+        self._check_open()
+        with self._env.begin() as txn:
+            st = txn.stat(self._trees)
+        return int(st["branch_pages"] + st["leaf_pages"] + st["overflow_pages"])
+
+    def repack(self, start: bytes, stop: bytes | None, count: int) -> tuple[bytes | None, int]:
+        """One step of online defragmentation: in one write transaction, take the first
+        ``count`` LMDB records at or after ``start`` (and before ``stop``), delete them and
+        put them back in key order. Their content is unchanged; LMDB merges the pages the
+        deletes leave under-filled and the ordered puts fill fresh pages, so a tree that
+        deletes left sparse ends up on fewer pages (the rest go to LMDB's free list, for
+        reuse). Holds ``_write_lock`` like an apply, so it never interleaves with one;
+        readers keep their snapshots (LMDB is copy-on-write).
+
+        Returns (the key to continue from, or None at ``stop`` / the end; records moved).
+        JET_errDatabaseFileReadOnly on a read-only file; JET_errOutOfDatabaseSpace /
+        JET_errDiskFull as apply."""
+        with self._write_lock:
+            self._check_writable()
+            self._grow_if_idle()
+            while True:
+                try:
+                    with self._env.begin(write=True) as txn:
+                        cur = txn.cursor(db=self._trees)
+                        items: list[tuple[bytes, bytes]] = []
+                        nxt: bytes | None = None
+                        if cur.set_range(start):
+                            for k, v in cur.iternext():
+                                if stop is not None and k >= stop:
+                                    break
+                                if len(items) >= count:
+                                    nxt = k
+                                    break
+                                items.append((k, v))
+                        for k, _v in items:
+                            txn.delete(k, db=self._trees)
+                        for k, v in items:
+                            txn.put(k, v, db=self._trees)
+                        self._fault("repack.before_commit")
+                    break
+                except lmdb.MapFullError:
+                    self._grow(waiting=True)
+                except lmdb.Error as exc:
+                    _raise_lmdb(exc, "repack", path=self.path, need=self._write_need(()))
+            return nxt, len(items)
+
     # -- integrity ------------------------------------------------------------------
 
     def check(self) -> list[str]:

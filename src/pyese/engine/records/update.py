@@ -688,7 +688,7 @@ def insert_rows(cur: Cursor, rows: Sequence[Sequence[SetItem]]) -> list[bytes]:
                 set_column(cur, columnid, data, grbit, itag, ib)
             bookmarks.append(_do_update(cur, not own_level))
     except BaseException:
-        upd = cur.update
+        upd: PreparedUpdate | None = cur.update  # annotated: mypyc refuses a None-typed local
         cur.update = None
         if upd is not None and upd.owned_lids and not own_level:
             free_lvs(cur, sorted(upd.owned_lids))

@@ -20,7 +20,7 @@ from pyese.engine.instance.logservice import storage_of
 from pyese.engine.schema import stats as engine_stats
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
-from pyese.jet.structs import JET_INDEX_RANGE
+from pyese.jet.structs import JET_INDEX_COLUMN, JET_INDEX_RANGE
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -107,6 +107,9 @@ def JetPrereadIndexRanges(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         if rgIndexRanges is None:
             raise_error(C.JET_errInvalidParameter, "rgIndexRanges is required")
         ranges = _args.struct_list(rgIndexRanges, JET_INDEX_RANGE, "rgIndexRanges")
+        for r in ranges:  # their columns too: the engine reads each one's pv
+            _args.struct_list(r.rgStartColumns, JET_INDEX_COLUMN, "rgStartColumns")
+            _args.struct_list(r.rgEndColumns, JET_INDEX_COLUMN, "rgEndColumns")
         if rgcolumnidPreread is not None and not isinstance(rgcolumnidPreread, list | tuple):
             raise_error(C.JET_errInvalidParameter, "rgcolumnidPreread must be a list of int")
         columnids = [_args.integer(c, "rgcolumnidPreread") for c in (rgcolumnidPreread or [])]

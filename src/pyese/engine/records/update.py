@@ -674,7 +674,8 @@ def insert_rows(cur: Cursor, rows: Sequence[Sequence[SetItem]]) -> list[bytes]:
     calls it stands for. JET_errAlreadyPrepared when the cursor has an update prepared.
     At the deepest level (7) the writes join the caller's level, as JetUpdate's do.
     """
-    if cur.update is not None:
+    prepared = cur.update  # a local: checking cur.update itself would make mypy (and so
+    if prepared is not None:  # mypyc, which checks at run time) take it as None below
         raise_error(C.JET_errAlreadyPrepared)
     session = cur.session
     own_level = session.level < LEVEL_USER_MOST
@@ -688,7 +689,7 @@ def insert_rows(cur: Cursor, rows: Sequence[Sequence[SetItem]]) -> list[bytes]:
                 set_column(cur, columnid, data, grbit, itag, ib)
             bookmarks.append(_do_update(cur, not own_level))
     except BaseException:
-        upd: PreparedUpdate | None = cur.update  # annotated: mypyc refuses a None-typed local
+        upd = cur.update
         cur.update = None
         if upd is not None and upd.owned_lids and not own_level:
             free_lvs(cur, sorted(upd.owned_lids))

@@ -8,12 +8,13 @@ whatever thread calls it):
   values, one ``JetRetrieveColumns(JET_bitRetrieveCopy)`` for what ESE fills in itself
   (autoincrement, version, defaults; skipped when there is none), ``JetUpdate``;
 - ``get``: ``JetMakeKey`` per key column, ``JetSeek(JET_bitSeekEQ)``, one
-  ``JetRetrieveColumns`` (``JetEnumerateColumns`` when the table has multi-valued
-  columns), ``JetGetBookmark``;
+  ``PyeseRetrieveRows`` (pyese's batch read, ``pyese.jet.batch``) for the values and the
+  bookmark;
 - ``range`` / ``find``: a duplicate cursor (``JetDupCursor``) of its own, so other calls
   between two rows do not move it; ``JetSeek(GE/LT)`` or ``JetMove(First/Last)``,
-  ``JetSetIndexRange`` for the far end, then per row ``JetMove`` plus one retrieval. Rows
-  are read in batches (16, growing to 256) per context switch.
+  ``JetSetIndexRange`` for the far end. ``range`` then reads a page of rows per
+  ``PyeseRetrieveRows`` call (16, growing to 256, one context switch each); ``find``
+  reads per row ``JetMove`` plus one retrieval, in batches of the same sizes.
 
 Values are checked before anything is written (``pyese._codec``): a wrong type is a
 ``TypeError`` naming the column; an unknown column names the ones that exist; a failed
@@ -184,8 +185,9 @@ class Row(Mapping[str, Any]):
     def bookmark(self) -> bytes:
         """The record's bookmark (``JetGetBookmark``), for ``JetGotoBookmark``.
 
-        ``insert`` and ``update`` return it with the row. A row read by ``get``,
-        ``find`` or ``range`` from a table with a primary index fetches it on first use
+        ``insert`` and ``update`` return it with the row, and ``get`` and ``range``
+        read it with the row. A row read by ``find`` from a table with a primary index
+        fetches it on first use
         (one seek on the primary key: reading it for every row would cost a JET call per
         row), so use it while the row's transaction is open:
         ``pyese.TransactionEndedError`` after."""
@@ -215,6 +217,19 @@ class Row(Mapping[str, Any]):
 
 Key = Any
 """A key: one value, or a tuple of values for a multi-column key (or its prefix)."""
+
+
+def _decode_row(cols: tuple[ColMeta, ...], raw: tuple[Any, ...]) -> dict[str, Any]:
+    """Column name -> Python value of one ``PyeseRetrieveRows`` row (bookmark first)."""
+    out: dict[str, Any] = {}
+    for c, v in zip(cols, raw[1:]):
+        if v is None:
+            out[c.name] = None
+        elif c.multi:
+            out[c.name] = [decode_value(c.coltyp, r, c.cp) for r in v]
+        else:
+            out[c.name] = decode_value(c.coltyp, v, c.cp)
+    return out
 
 
 class Table:
@@ -368,10 +383,13 @@ class Table:
         """The row whose ``index`` key (primary by default) equals ``key``, or None."""
         im = self.meta.index(index)
         tableid = self._tableid
+        cols = self.meta.projection(None)
         with self._tx.entered():
             if not self._seek_eq(tableid, im, key):
                 return None
-            return self._row(self._read(tableid, None), tableid)
+            raw = jet.PyeseRetrieveRows(self._sesid, tableid, [c.columnid for c in cols], 1,
+                                        jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark)[0]
+        return Row(_decode_row(cols, raw), raw[0])
 
     def __contains__(self, key: Key) -> bool:
         im = self.meta.index(None)
@@ -397,7 +415,54 @@ class Table:
         im = self.meta.index(index) if index is not None or self.meta.primary else None
         lo = None if start is None else self._encode_key(im, start)  # type: ignore[arg-type]
         hi = None if stop is None else self._encode_key(im, stop)  # type: ignore[arg-type]
-        return self._scan(im, lo, hi, False, reverse, columns)
+        cols = self.meta.projection(columns)
+        cur = self._open_range(im, lo, hi, reverse)
+        if cur is None:
+            return iter(())
+        return self._pages(cur, reverse, cols)
+
+    def _open_range(self, im: IndexMeta | None, lo: list[bytes | None] | None,
+                    hi: list[bytes | None] | None, reverse: bool) -> Any:
+        """A duplicate cursor on the first row of ``range`` (None: no row)."""
+        sesid = self._sesid
+        with self._tx.entered():
+            cur = jet.JetDupCursor(sesid, self._tableid)
+            self._ranges.add(cur)
+            try:
+                if im is not None:
+                    jet.JetSetCurrentIndex(sesid, cur, im.name)
+                ok = self._position(cur, lo, hi, False, reverse)
+            except BaseException:
+                self._ranges.discard(cur)
+                jet.JetCloseTable(sesid, cur)
+                raise
+        if not ok:
+            self._close_range(cur)
+            return None
+        return cur
+
+    def _pages(self, cur: Any, reverse: bool, cols: tuple[ColMeta, ...]) -> Iterator[Row]:
+        """The rows of an open range, a page per ``PyeseRetrieveRows`` call (16 rows,
+        growing to 256) and per entered section of the transaction."""
+        tx = self._tx
+        sesid = self._sesid
+        cids = [c.columnid for c in cols]
+        grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
+        page = 16
+        try:
+            while True:
+                with tx.entered():
+                    try:
+                        got = jet.PyeseRetrieveRows(sesid, cur, cids, page, grbit)
+                    except jet.NoCurrentRecordError:
+                        return
+                for raw in got:
+                    yield Row(_decode_row(cols, raw), raw[0])
+                if len(got) < page:
+                    return
+                page = min(page * 2, 256)
+        finally:
+            self._close_range(cur)
 
     def __iter__(self) -> Iterator[Row]:
         return self.range()

@@ -253,3 +253,10 @@ def test_preread_lists_must_be_lists(s, t):
         jet.JetPrereadKeys(s, t, 7, jet.JET_bitPrereadForward)
     with expect(jet.JET_errInvalidParameter):
         jet.JetPrereadIndexRanges(s, t, [], jet.JET_RECSIZE2(), jet.JET_bitPrereadForward)
+    # a range side holding something else than JET_INDEX_COLUMN (found by the fuzzer too)
+    with expect(jet.JET_errInvalidParameter):
+        jet.JetPrereadIndexRanges(s, t, [jet.JET_INDEX_RANGE(
+            rgStartColumns=[jet.JET_SIGNATURE()])], None, jet.JET_bitPrereadForward)
+    with expect(jet.JET_errInvalidParameter):
+        jet.JetPrereadIndexRanges(s, t, [jet.JET_INDEX_RANGE(
+            rgEndColumns=[jet.JET_INDEX_COLUMN(columnid=1, pv=7)])])

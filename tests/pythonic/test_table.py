@@ -264,8 +264,9 @@ def test_bookmarks_of_read_rows(filled: pyese.Instance, inst: pyese.Instance) ->
         assert got.bookmark == ins.bookmark == proj[0].bookmark
         assert t.update(ins["id"], {"age": 1}).bookmark == ins.bookmark
         late = t.get(1)
-    with pytest.raises(pyese.TransactionEndedError):
-        _ = late.bookmark  # fetched on first use, inside the transaction
+        bm1 = t.get(1).bookmark
+    # get and range read the bookmark with the row (PyeseRetrieveRows): usable after
+    assert late.bookmark == bm1
     db = inst.open_database("seq.edb")
     db.create_table("s", {"x": int})  # no primary index: ESE's sequential bookmarks
     with inst.transaction() as tx:

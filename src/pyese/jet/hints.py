@@ -97,8 +97,9 @@ def JetPrereadIndexRanges(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     empty side is open.
 
     Errors: ``JET_errInvalidTableId``; ``JET_errInvalidGrbit`` for unknown bits or both
-    directions; ``JET_errInvalidParameter`` for no range list or a column that is not a
-    long value; and ``JetMakeKey``'s errors for a bad column value."""
+    directions; ``JET_errInvalidParameter`` for no range list, a range side that is not a
+    list of ``JET_INDEX_COLUMN`` with bytes values, or a column that is not a long value;
+    and ``JetMakeKey``'s errors for a bad column value."""
     g = _args.grbit(grbit)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
@@ -107,9 +108,11 @@ def JetPrereadIndexRanges(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         if rgIndexRanges is None:
             raise_error(C.JET_errInvalidParameter, "rgIndexRanges is required")
         ranges = _args.struct_list(rgIndexRanges, JET_INDEX_RANGE, "rgIndexRanges")
-        for r in ranges:  # their columns too: the engine reads each one's pv
-            _args.struct_list(r.rgStartColumns, JET_INDEX_COLUMN, "rgStartColumns")
-            _args.struct_list(r.rgEndColumns, JET_INDEX_COLUMN, "rgEndColumns")
+        for r in ranges:  # each side a list of JET_INDEX_COLUMN with bytes (or None) in pv
+            for side, name in ((r.rgStartColumns, "rgStartColumns"),
+                               (r.rgEndColumns, "rgEndColumns")):
+                for col in _args.struct_list(side, JET_INDEX_COLUMN, name):
+                    _args.data(col.pv, f"{name} pv")
         if rgcolumnidPreread is not None and not isinstance(rgcolumnidPreread, list | tuple):
             raise_error(C.JET_errInvalidParameter, "rgcolumnidPreread must be a list of int")
         columnids = [_args.integer(c, "rgcolumnidPreread") for c in (rgcolumnidPreread or [])]

@@ -146,6 +146,9 @@ def JetRetrieveColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, column
         raise_error(C.JET_errInvalidGrbit)
     itag, ib = 1, 0
     cid = _args.integer(columnid, "columnid")
+    if not g and pretinfo is None and cbMax is None and cid:
+        with session_call(sesid) as session:  # the common case: value 1 of a column
+            return R.retrieve_plain(cursor_for(session, tableid), cid)
     if pretinfo is not None:
         from pyese.jet.structs import JET_RETINFO
 

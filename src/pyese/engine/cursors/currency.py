@@ -33,6 +33,18 @@ Invariants.
 5. Every read goes through the session's view of the database (``view()``,
    ``engine.transactions.view``): inside a transaction its snapshot plus its own changes,
    outside the latest committed state.
+6. *One tree cursor per cursor.* ``_cursor()`` keeps the current index's tree cursor
+   across calls (it reads the view as it is at each step); ``_tcur_at`` is the node key it
+   is known to be on, set only by the caller that moved it there, so ``JetMove`` takes one
+   step from it (``navigation``) and anything else forgets it.
+7. *The current record is read once per currency.* ``record_view`` keeps the record it
+   read (or the node a move or seek landed on, on the primary index) with the
+   ``_read_token`` it was read under: the session's transaction, the table tree's version
+   store entry and its generation (bumped by every new version and every rolled back
+   one), or None at level 0 while the tree has pending versions (then nothing is kept,
+   since a commit changes what level 0 sees without a new version). The record is reused
+   while the token is equal, the bookmark the same and the layout unchanged; long values
+   are always read through the view as it is.
 
 Physical layout (pyese files): a table's records are the nodes of tree ``table.objid``
 keyed by the primary key (or the 4-byte big-endian DBK); a secondary index is tree
@@ -60,6 +72,9 @@ from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
 DEFERRED, BEFORE, AFTER, ON, VIRTUAL = "deferred", "before", "after", "on", "virtual"
+
+_STATIC: tuple[int, ...] = ()
+"""``_read_token`` of a database that never changes (a genuine file, read-only)."""
 
 
 class IndexRange:
@@ -90,6 +105,8 @@ class Currency:
         self.grbit = grbit
         self.fcb = self.dc.fcb(table.objid)
         self.index: CatalogIndex | None = table.primary_index
+        self.on_secondary = False
+        """A secondary index is current (``_set_index`` keeps it)."""
         self.state = DEFERRED
         self.node_key: bytes | None = None
         self.bookmark: bytes | None = None
@@ -115,6 +132,22 @@ class Currency:
         self.tableid = 0
         self.read_only = bool(grbit & C.JET_bitTableReadOnly) or bool(db.read_only)
         self.multi_itag = 1
+        self._tcur: Any = None
+        """The tree cursor of the current index's tree (kept across calls, invariant 6)."""
+        self._tcur_objid = -1
+        self._tcur_at: bytes | None = None
+        """The node key ``_tcur`` is known to be on (None: unknown): a move continues from
+        it with one step instead of seeking back to the current entry."""
+        self._view: Any = None
+        """The session's view of the database (``view()``), made once: it reads the
+        session's state as it is at each read."""
+        self._lv: LongValueReader | None = None
+        self._rec: RecordView | None = None
+        """The current record as last read (invariant 7), valid while ``_rec_token`` is."""
+        self._rec_token: object = None
+        self._rec_wanted = False
+        """``record_view`` ran since the last landing (``navigation._land`` reads the next
+        record on a secondary index when it did)."""
 
     @property
     def update(self) -> Any:
@@ -170,11 +203,12 @@ class Currency:
         """
         if self.closed:
             return
+        self._rec = None
         rolled = self.session.level + 1
         if self._update is not None and self.update_level >= rolled:
             self._update = None
         if self.on_secondary and self.index_open_level >= rolled:
-            self.index = self.table.primary_index
+            self._set_index(self.table.primary_index)
             self.range = None
             self.key_builder.reset()
             self.park(BEFORE)
@@ -207,20 +241,63 @@ class Currency:
         self.table = table
         if name is not None:
             try:
-                self.index = table.index(name)
+                self._set_index(table.index(name))
             except Exception:
-                self.index = table.primary_index
+                self._set_index(table.primary_index)
         else:
-            self.index = table.primary_index
+            self._set_index(table.primary_index)
 
     # -- views ---------------------------------------------------------------------------
 
     def view(self) -> Any:
-        return self.dc.view(self.session)
+        view = self._view
+        if view is None:
+            view = self._view = self.dc.view(self.session)
+        return view
 
-    @property
-    def on_secondary(self) -> bool:
-        return self.index is not None and not self.index.index.is_primary
+    def _lv_reader(self) -> LongValueReader:
+        """The table's long values through ``view()`` (kept while the table's LV tree is
+        the same)."""
+        lv = self._lv
+        objid = self.table.lv_objid
+        if lv is None or lv.lv_objid != objid:
+            lv = self._lv = LongValueReader(self.view(), objid)
+        return lv
+
+    def _cursor(self) -> Any:
+        """The tree cursor of the current index's tree, kept for the cursor's life (a
+        ``MergedCursor`` reads the session's view as it is at each step, so one serves
+        every call). Its position is forgotten (``_tcur_at``): the caller that moves it
+        and knows where it landed records that."""
+        objid = self._tree()
+        tcur = self._tcur
+        if tcur is None or self._tcur_objid != objid:
+            tcur = self._tcur = self.view().cursor(objid)
+            self._tcur_objid = objid
+        self._tcur_at = None
+        return tcur
+
+    def _read_token(self) -> object:
+        """What a read of the table's tree now depends on (``SnapshotReads.read_token``);
+        None: nothing cacheable."""
+        vs = self.dc.vs
+        if vs is None:
+            # no version store: a genuine file (read-only, never changes), or the
+            # temporary database (written in place: nothing cacheable)
+            return _STATIC if self.db.read_only else None
+        return vs.read_token(self.session, self.db, self.table.objid)
+
+    def _prime_record(self, bookmark: bytes, data: bytes, token: object) -> None:
+        """Keep ``data``, read on the primary index under ``token``, as the current
+        record (invariant 7)."""
+        if token is not None:
+            self._rec = RecordView(self.table.layout, data, self._lv_reader(), bookmark)
+            self._rec_token = token
+
+    def _set_index(self, ix: CatalogIndex | None) -> None:
+        """Make ``ix`` the current index (None: DBK order), keeping ``on_secondary``."""
+        self.index = ix
+        self.on_secondary = ix is not None and not ix.index.is_primary
 
     def _tree(self) -> int:
         if self.on_secondary:
@@ -266,15 +343,26 @@ class Currency:
 
     def record_view(self) -> RecordView:
         """The current record: JET_errNoCurrentRecord off a record, JET_errRecordDeleted
-        when it has gone (deleted by this session, or by a commit this view sees)."""
-        self.resolve_deferred()
+        when it has gone (deleted by this session, or by a commit this view sees).
+        Read once per currency while nothing it depends on changed (invariant 7)."""
+        if self.state == DEFERRED:
+            self.resolve_deferred()
         bookmark = self.current_bookmark()
-        view = self.view()
-        data = view.get(self.table.objid, bookmark)
+        self._rec_wanted = True
+        token = self._read_token()
+        rec = self._rec
+        if (rec is not None and token is not None and token == self._rec_token
+                and rec.bookmark == bookmark and rec.layout is self.table.layout):
+            return rec
+        data = self.view().get(self.table.objid, bookmark)
         if data is None:
+            self._rec = None
             raise_error(C.JET_errRecordDeleted)
-        return RecordView(self.table.layout, data,
-                          LongValueReader(view, self.table.lv_objid), bookmark)
+        rec = RecordView(self.table.layout, data, self._lv_reader(), bookmark)
+        if token is not None:
+            self._rec = rec
+            self._rec_token = token
+        return rec
 
     def current_bookmark(self) -> bytes:
         """The primary bookmark the cursor is on, whether or not the record still exists
@@ -303,6 +391,7 @@ class Currency:
         the cursor stays deferred (ESE dir.cxx ErrDIRIIRefresh keeps locDeferMoveFirst), so
         a record inserted later is still found by the deferred move."""
         if self.state == DEFERRED:
-            node = self.view().cursor(self._tree()).first()
+            node = self._cursor().first()
             if node is not None:
                 self.set_on(*self._entry(node))
+                self._tcur_at = node[0]

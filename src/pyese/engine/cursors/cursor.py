@@ -98,13 +98,17 @@ CLOSE_HOOKS: list[Callable[[Cursor], None]] = []
 
 def cursor_for(session: Session, tableid: object) -> Cursor:
     """The open cursor ``tableid`` of ``session``; JET_errInvalidTableId otherwise."""
+    if isinstance(tableid, int) and tableid.__class__ is not bool:
+        cur = CURSORS.get(tableid)  # the hot path: an int handle (JET_TABLEID is one)
+        if cur is not None and cur.session is session and not cur.closed:
+            return cur
     value = tableid.value if hasattr(tableid, "value") else tableid
     if isinstance(value, bool) or not isinstance(value, int):
         raise_error(C.JET_errInvalidTableId)
-    cur = CURSORS.get(value)  # type: ignore[arg-type]
-    if cur is None or cur.session is not session or cur.closed:
+    found = CURSORS.get(value)  # type: ignore[arg-type]
+    if found is None or found.session is not session or found.closed:
         raise_error(C.JET_errInvalidTableId)
-    return cur  # type: ignore[return-value]
+    return found  # type: ignore[return-value]
 
 
 def open_cursor(session: Session, db: Any, name: str, grbit: int) -> Cursor:

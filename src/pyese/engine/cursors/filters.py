@@ -62,6 +62,8 @@ class Filter:
 
 
 _FILTERS: weakref.WeakKeyDictionary[Cursor, tuple[Filter, ...]] = weakref.WeakKeyDictionary()
+_ANY = [False]
+"""Has any cursor of the process had a filter (``filters_of``'s fast path)?"""
 
 
 def set_filter(cur: Cursor, filters: Sequence[Any], grbit: int) -> None:
@@ -92,12 +94,15 @@ def set_filter(cur: Cursor, filters: Sequence[Any], grbit: int) -> None:
             raise_error(C.JET_errFilteredMoveNotSupported, "prefix on a fixed-size column")
         out.append(Filter(f.columnid, col.coltyp, f.relop, value))
     if out:
+        _ANY[0] = True
         _FILTERS[cur] = tuple(out)
     else:
         _FILTERS.pop(cur, None)
 
 
 def filters_of(cur: Cursor) -> tuple[Filter, ...]:
+    if not _ANY[0]:  # no filter was ever set: skip the weak-key lookup
+        return ()
     return _FILTERS.get(cur, ())
 
 

@@ -79,9 +79,11 @@ class Navigation(Currency):
             node = cur.prev()
         return node  # type: ignore[no-any-return]
 
-    def _step(self, cur: Any, forward: bool, key_ne: bool) -> tuple[bytes, bytes] | None:
+    def _step(self, cur: Any, forward: bool, key_ne: bool, at: bytes | None = None
+              ) -> tuple[bytes, bytes] | None:
         """The entry a one-step move reaches from the current position (ESE dir.cxx
-        ErrDIRNext / ErrDIRPrev), or None when the move leaves the index."""
+        ErrDIRNext / ErrDIRPrev), or None when the move leaves the index. ``at``: the node
+        key ``cur`` is on (None: unknown); on the current entry, the move is one step."""
         state = self.state
         if state == BEFORE:
             return cur.first() if forward else None  # type: ignore[no-any-return]
@@ -99,6 +101,8 @@ class Navigation(Currency):
         if key_ne:
             ikey = self.entry_key(start)
             return self._first_gt(cur, ikey) if forward else self._last_lt(cur, ikey)
+        if at is not None and at == start:
+            return cur.next() if forward else cur.prev()  # type: ignore[no-any-return]
         if forward:
             node = cur.seek_ge(start)
             if node is not None and node[0] == start:
@@ -126,15 +130,17 @@ class Navigation(Currency):
         self.update = None
         if crow != 0:
             self._navigated()
+        primary = not self.on_secondary
+        token = self._read_token() if primary else None
         if crow == C.JET_MoveFirst or crow == C.JET_MoveLast:
             self.range = None
-            cur = self.view().cursor(self._tree())
+            cur = self._cursor()
             first = crow == C.JET_MoveFirst
             node = cur.first() if first else cur.last()
             if node is None:
                 self.park(BEFORE if first else AFTER)
                 raise_error(C.JET_errNoCurrentRecord)
-            self.set_on(*self._entry(node))
+            self._land(node, primary, token)
             return
         if crow == 0:
             # On the primary index the entry is the record: record_view checks it.
@@ -143,23 +149,46 @@ class Navigation(Currency):
             return
         forward = crow > 0
         key_ne = bool(grbit & C.JET_bitMoveKeyNE)
-        cur = self.view().cursor(self._tree())
-        self.resolve_deferred()
-        if self.state == DEFERRED:  # still deferred: the index is empty
-            self.park(AFTER if forward else BEFORE)
-            raise_error(C.JET_errNoCurrentRecord)
+        if self.state == DEFERRED:
+            self.resolve_deferred()
+            if self.state == DEFERRED:  # still deferred: the index is empty
+                self.park(AFTER if forward else BEFORE)
+                raise_error(C.JET_errNoCurrentRecord)
+        at = self._tcur_at
+        cur = self._cursor()
         for _ in range(abs(crow)):
-            node = self._step(cur, forward, key_ne)
+            node = self._step(cur, forward, key_ne, at)
             if node is None:
                 self.park(AFTER if forward else BEFORE)
                 raise_error(C.JET_errNoCurrentRecord)
-            nk, bm = self._entry(node)
-            self.set_on(nk, bm)
+            at = node[0]
+            self._land(node, primary, token)
             rng = self.range
-            if rng is not None and rng.upper == forward and not rng.admits(self.entry_key(nk)):
+            if rng is not None and rng.upper == forward and not rng.admits(
+                    self.entry_key(at)):
                 self.range = None
                 self.park(AFTER if rng.upper else BEFORE)
                 raise_error(C.JET_errNoCurrentRecord)
+
+    def _land(self, node: tuple[bytes, bytes], primary: bool, token: object) -> None:
+        """Be on ``node``, just read from the tree cursor ``_cursor()`` (which stays on it);
+        on the primary index its data is the record, read under ``token``. On a secondary
+        index the record is read now, on the call's snapshot, when the record of the last
+        position was read (a caller reading rows as it moves: its next read then costs no
+        snapshot of its own); a caller reading only keys pays nothing for it."""
+        if primary:
+            self.set_on(node[0], node[0])
+            self._prime_record(node[0], node[1], token)
+        else:
+            self.set_on(node[0], node[1])
+            if self._rec_wanted:
+                self._rec_wanted = False
+                token = self._read_token()
+                if token is not None:
+                    data = self.view().get(self.table.objid, node[1])
+                    if data is not None:
+                        self._prime_record(node[1], data, token)
+        self._tcur_at = node[0]
 
     # -- positions (ESE rec.cxx ErrIsamGetRecordPosition / ErrIsamGotoPosition) ----------
 
@@ -237,7 +266,7 @@ class Navigation(Currency):
         if ix is not None and not ix.index.is_primary and not same:
             self.index_open_level = self.session.level
             self.index_nav_level = self.session.level
-        self.index = ix
+        self._set_index(ix)
 
     # -- bookmarks -----------------------------------------------------------------------
 

@@ -52,6 +52,21 @@ _RECSIZE_FIELDS = ("cbData", "cbLongValueData", "cbOverhead", "cbLongValueOverhe
                    "cNonTaggedColumns", "cTaggedColumns", "cLongValues", "cMultiValues")
 
 
+def retrieve_plain(cur: Cursor, cid: int) -> bytes | None:
+    """:func:`retrieve_column` with no grbit, itagSequence 1, no offset or limit and a
+    columnid other than 0 (what ``JetRetrieveColumn`` is called with most): the value,
+    None for NULL. ``JET_errColumnNotFound``, ``JET_errNoCurrentRecord``,
+    ``JET_errRecordDeleted``."""
+    col = cur.table.column_by_id(cid)
+    rec = cur.record_view()
+    raw, flags = rec.layout.retrieve_ex(rec.data, cid, 1)
+    if raw is not None:
+        return _read_value(rec, col, 1, 0, 0, None)[0] if flags else raw
+    if col.callback is None:
+        return None
+    return _retrieve(cur, cid, 0, 1, 0, None)[0]  # a user-defined default
+
+
 @dataclass(frozen=True, slots=True)
 class Retrieved:
     """One retrieval's result.
@@ -139,10 +154,10 @@ def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
         values: list[tuple[int, bytes]] = []
         n = 1
         while True:
-            raw, _fl = rec.layout.retrieve_ex(rec.data, cid, n, use_default=use_default)
+            raw, fl = rec.layout.retrieve_ex(rec.data, cid, n, use_default=use_default)
             if raw is None:
                 break
-            v = rec.get(cid, n)
+            v = rec.get(cid, n) if fl else raw  # a default, separated or compressed value
             values.append((n, v if v is not None else b""))
             n += 1
         if tags:

@@ -68,7 +68,9 @@ class Seeks(Navigation):
         self.update = None
         self.range = None
         self._navigated()
-        cur = self.view().cursor(self._tree())
+        primary = not self.on_secondary
+        token = self._read_token() if primary else None
+        cur = self._cursor()
         if relation == C.JET_bitSeekGT and self._non_unique:
             kn = normalizer(self.index.index)  # type: ignore[union-attr]
             if len(key) < kn.cb_key_most + 1 and columns == len(kn.segments):
@@ -100,9 +102,10 @@ class Seeks(Navigation):
             else:
                 self.park(BEFORE)
             raise_error(C.JET_errRecordNotFound)
-        self.set_on(*self._entry(node))
+        self._land(node, primary, token)
         if relation == C.JET_bitSeekEQ:
             if grbit & C.JET_bitCheckUniqueness:
+                self._tcur_at = None
                 following = cur.seek_ge(node[0])
                 following = cur.next() if following is not None else None
                 if following is None or self.entry_key(following[0]) != key:

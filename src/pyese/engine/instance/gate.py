@@ -60,8 +60,14 @@ class SessionCall:
 
     def __enter__(self) -> Session:
         session = find_session(self._sesid)
-        _check_session_entry(session, self._ignore_stop)
-        if callbacks.reentrant(session):
+        inst = session.instance
+        system = inst.system
+        # One test for the common case (nothing stopping, nothing terminating); the full
+        # checks, in ESE's order, otherwise.
+        if (system.terms_in_progress or not system.instances or inst.stop_service
+                or inst.unavailable_err is not None or inst.term_in_progress):
+            _check_session_entry(session, self._ignore_stop)
+        if session.in_callback and callbacks.reentrant(session):
             return session  # ESE lets a callback call back in with its session
         if not session.try_enter():
             raise_error(C.JET_errSessionSharingViolation)  # ESE: jetapi.cxx ~4230

@@ -113,6 +113,10 @@ class Session:
         """Called after each rolled back level (cursors re-read DDL the rollback undid)."""
         self.commit_listeners: list[Callable[[], None]] = []
         """Called after each committed level (cursors move their level marks down)."""
+        self.call_snapshots: dict[int, tuple[Callable[[Any], None], Any]] = {}
+        """dbnum -> (closer, snapshot): the level-0 read snapshot of the JET call under
+        way (``engine.transactions.snapshots.SnapshotReads.call_snapshot``), opened on
+        first need and closed by the gate as the call leaves (``end_call``)."""
 
     def __repr__(self) -> str:
         return f"<Session {self.id:#x} level={self.level} ctx={self.context:#x}>"
@@ -128,7 +132,16 @@ class Session:
         self.api_thread = threading.get_ident()
         return True
 
+    def end_call(self) -> None:
+        """Close the call's level-0 read snapshots (the gate, as a call leaves)."""
+        snaps = list(self.call_snapshots.values())
+        self.call_snapshots.clear()
+        for close, snap in snaps:
+            close(snap)
+
     def leave(self) -> None:
+        if self.call_snapshots:
+            self.end_call()
         self.in_api = 0
         self.api_thread = 0
         self.api_lock.release()

@@ -70,6 +70,10 @@ class CommitRollback(Reclaim):
     # -- transactions (TransactionObserver) -----------------------------------------------
 
     def on_begin(self, session: Session, level: int) -> None:
+        if session.call_snapshots:
+            # the call's level-0 reads are over: its snapshot must not stay open while the
+            # transaction may wait for the applier (a map resize waits for every snapshot)
+            session.end_call()
         trx = self._trx.get(session.id)
         if level == 1 or trx is None:
             trx = Trx(session, session.trx_begin0)
@@ -319,6 +323,7 @@ class CommitRollback(Reclaim):
                     chain[:] = [v for v in chain if v.trx is not trx or v.level != level]
                     for v in gone:
                         self._release(trx, v)
+                tree.gen += 1  # the writer's view changed (SnapshotReads.read_token)
                 if not chain:
                     del tree.chains[key]
                     if key not in tree.overlay_refs:

@@ -13,9 +13,19 @@ Invariants.
    so the file cursor of the last step stays valid: a next/prev in the same direction
    continues from it (``_fnode``: the file node at or past ``_key`` in direction
    ``_fwd``, None when the file ran out) instead of seeking again.
-3. *At level 0* each step reads the latest committed state, on a file snapshot registered
-   for that step only (``snapshots._open_snapshot``), so versions applied after it opened
-   are kept until it closes.
+3. *At level 0* each step reads the latest committed state: inside a JET call on the
+   call's file snapshot (``SnapshotReads.call_snapshot``, one LMDB read transaction per
+   call, closed by the gate), outside the gate on one registered for that step only
+   (``snapshots._open_snapshot``); either way versions applied after it opened are kept
+   until it closes, so merging the versions gives the latest committed state. Within one
+   snapshot a step continues from the file cursor as in invariant 2.
+4. *Nothing pending, no merge.* When the tree has no key in the version store
+   (``tree.keys`` empty: no version, lock or overlay entry of anyone, committed or not;
+   ``SnapshotReads.pending_versions``) the reader's file snapshot holds exactly what it
+   must see (a version leaves only once every registered snapshot that could need it holds
+   its change, ``reclaim``), so the step is the file cursor's step, with no merge. Checked
+   at each step, after the snapshot is registered: a version added later is a change the
+   step may linearise after.
 
 Locks. None of its own; a cursor belongs to one session's thread. ``tree.lock`` is taken
 only to bisect ``tree.keys`` (``_ver_seek``); chains are resolved from a copy.
@@ -29,6 +39,8 @@ from typing import Any
 from pyese.engine.instance.session import TRX_MAX, Session
 from pyese.engine.transactions.snapshots import SnapshotReads
 from pyese.engine.transactions.versions import Database, Tree, Trx, read_versions
+from pyese.storage import threadstats
+from pyese.storage.threadstats import PAGE_REFERENCED
 
 
 class MergedCursor:
@@ -61,14 +73,26 @@ class MergedCursor:
         self._fnode: tuple[bytes, bytes] | None = None
         self._fwd = True
 
+    @property
+    def key(self) -> bytes | None:
+        """The key of the node the last move returned (None: unpositioned)."""
+        return self._key
+
     def _step(self, start: bytes | None, inclusive: bool, forward: bool
               ) -> tuple[bytes, bytes] | None:
+        threadstats.charge(PAGE_REFERENCED)
         vs = self._vs
         s = self._session
         trx = vs._trx.get(s.id) if s.level else None
-        if trx is None:
-            # Level 0: the latest committed state, on a snapshot registered for this step
-            # only (versions applied after it opened are kept until it closes).
+        if trx is not None:
+            snap = vs._file_snapshot(trx, self._db)
+            b = s.trx_begin0
+        elif s.in_api:
+            # Level 0 inside a JET call: the call's snapshot (invariant 3).
+            snap = vs.call_snapshot(s, self._db)
+            b = TRX_MAX
+        else:
+            # Level 0 outside the gate: a snapshot registered for this step only.
             self._fsnap = self._fcur = self._fnode = None
             snap = vs._open_snapshot(self._db)[0]
             try:
@@ -78,18 +102,26 @@ class MergedCursor:
                                    forward)
             finally:
                 vs._close_snapshot(snap)
-        snap = vs._file_snapshot(trx, self._db)
-        if (self._fsnap is snap and not inclusive and start is not None
-                and start == self._key and forward == self._fwd):
-            fcur = self._fcur
-            fnode = self._fnode
-            if fnode is not None and fnode[0] == start:
-                fnode = fcur.next() if forward else fcur.prev()
+        if self._fsnap is snap:
+            fcur = self._fcur  # one file cursor per snapshot: a seek repositions it
+            if (not inclusive and start is not None and start == self._key
+                    and forward == self._fwd):
+                fnode = self._fnode
+                if fnode is not None and fnode[0] == start:
+                    fnode = fcur.next() if forward else fcur.prev()
+            else:
+                fnode = self._file_seek(fcur, start, inclusive, forward)
         else:
             fcur = snap.cursor(self._objid)
             fnode = self._file_seek(fcur, start, inclusive, forward)
         self._fsnap, self._fcur, self._fwd = snap, fcur, forward
-        return self._merge(snap, fcur, fnode, trx, s.trx_begin0, start, inclusive, forward)
+        tree = vs._trees.get((self._db.dbnum, self._objid))
+        if tree is None or not tree.keys:
+            # Invariant 4: nothing pending in the tree, the file snapshot answers.
+            self._key = None if fnode is None else fnode[0]
+            self._fnode = fnode
+            return fnode
+        return self._merge(snap, fcur, fnode, trx, b, start, inclusive, forward)
 
     def _merge(self, snap: Any, fcur: Any, fnode: tuple[bytes, bytes] | None,
                trx: Trx | None, b: int, start: bytes | None, inclusive: bool,

@@ -73,6 +73,8 @@ class SnapshotReads(ApplyBookkeeping):
             if tree is not None:
                 return self._snapshot_value(trx, tree, key)
             return self._file_snapshot(trx, db).get(objid, key)
+        if session.in_api:
+            return self.call_snapshot(session, db).get(objid, key)
         snap = db.snapshot()
         try:
             return snap.get(objid, key)
@@ -148,6 +150,58 @@ class SnapshotReads(ApplyBookkeeping):
             entry = trx.snapshots[db.dbnum] = (snap, e_hi)
         return entry[0]
 
+    def call_snapshot(self, session: Session, db: Database) -> Any:
+        """The level-0 read snapshot of the JET call ``session`` is in (``in_api``):
+        registered as a one-step read (``_open_snapshot`` without a transaction) on first
+        need, shared by every read of the call, closed by the gate as the call leaves
+        (``Session.end_call``), or earlier when the call begins a transaction or writes at
+        level 0 (either may wait for the applier, and an LMDB map resize waits for every
+        open snapshot); a later read opens another. A level-0 reader merges every
+        committed version into it,
+        and no version its file lacks is dropped while it is registered (``reclaim``
+        invariant 1c), so reading through it gives the latest committed state at each
+        read, as a snapshot per read would, for one LMDB read transaction per call."""
+        entry = session.call_snapshots.get(db.dbnum)
+        if entry is None:
+            snap = self._open_snapshot(db)[0]
+            session.call_snapshots[db.dbnum] = (self._close_snapshot, snap)
+            return snap
+        return entry[1]
+
+    def read_token(self, session: Session, db: Database, objid: int) -> object:
+        """A value equal between two moments exactly when nothing ``session`` reads of tree
+        ``objid`` can have changed between them, or None when that cannot be told cheaply.
+
+        In a transaction: (its Trx, the tree, the tree's generation). Its view changes only
+        by its own writes and rollbacks, each of which bumps the generation (a new version,
+        ``_rollback_level``); other transactions' commits are not in its snapshot. At level
+        0: the same with no Trx while the tree has nothing pending (a commit would first
+        add a version); while it has, also the instance's newest transaction id, read
+        under ``instance.lock`` (a commit makes its versions visible to level 0 by taking
+        a commit id there, bumping it). Take it before the read it guards."""
+        tree = self._trees.get((db.dbnum, objid))
+        gen = 0 if tree is None else tree.gen
+        if session.level:
+            trx = self._trx.get(session.id)
+            if trx is None:
+                return None
+            return (trx, tree, gen)
+        if tree is None or not tree.keys:
+            return (None, tree, gen)
+        # Versions pending: a commit (a commit id given under instance.lock, with the
+        # newest id bumped in the same step) changes what level 0 sees.
+        inst = self.instance
+        with inst.lock:
+            newest = inst.trx_newest
+        return (None, tree, gen, newest)
+
+    def pending_versions(self, db: Database, objid: int) -> int:
+        """How many keys of tree ``objid`` have a version, a lock or an overlay entry
+        (anyone's, committed or not). 0: every reader's file snapshot answers for the
+        whole tree, exactly (see ``MergedCursor``: its fast path)."""
+        tree = self._trees.get((db.dbnum, objid))
+        return 0 if tree is None else len(tree.keys)
+
     def _snapshot_value(self, trx: Trx, tree: Tree, key: bytes) -> bytes | None:
         """The value of ``key`` in ``trx``'s snapshot when no version answers: its overlay
         (reclaimed versions it still sees), else its file snapshot."""
@@ -186,6 +240,11 @@ class SnapshotReads(ApplyBookkeeping):
             raise
         with self._lock:
             e_hi = self._announced
+            if e_hi == e_lo:  # nothing announced meanwhile: it holds exactly e_lo
+                self._snaps[sid] = (e_lo, e_lo, b, dbnum, trx)
+                self._opened(e_lo)
+                snap._vs_id = sid
+                return snap, e_lo
             uncertain = [(e, self._apply_before[e][dbnum]) for e in range(e_lo + 1, e_hi + 1)
                          if dbnum in self._apply_before.get(e, ())]
             self._opened(e_lo)
@@ -214,15 +273,29 @@ class SnapshotReads(ApplyBookkeeping):
             self._opening[e_lo] = n
         else:
             del self._opening[e_lo]
-        self._forget_before()
+        if self._apply_before:
+            self._forget_before()
 
     def _close_snapshot(self, snap: Any) -> None:
         with self._lock:
-            self._snaps.pop(getattr(snap, "_vs_id", -1), None)
+            entry = self._snaps.pop(getattr(snap, "_vs_id", -1), None)
+            # Was it what kept ``cleanup`` from dropping the oldest applied commit
+            # (reclaim invariant 1c)? A reader that does not end a transaction triggers
+            # no cleanup of its own, so it runs here (versions would otherwise wait for
+            # the next apply, and every level-0 read would merge them meanwhile).
+            committed = self._committed
+            blocking = (entry is not None and bool(committed)
+                        and committed[0].applied_epoch is not None
+                        and entry[0] < committed[0].applied_epoch <= self._epoch)
         try:
             snap.close()
         except JetError:
             pass
+        if blocking:
+            self.cleanup()
+
+    def cleanup(self) -> None:
+        """Drop the committed versions no reader needs (``reclaim`` implements it)."""
 
     def close_all_snapshots(self) -> None:
         for trx in list(self._trx.values()):

@@ -128,6 +128,10 @@ class VersionStore(CommitRollback):
     def _write_once(self, session: Session, db: Database, objid: int, key: bytes,
                     value: bytes | None) -> None:
         if session.level == 0:
+            if session.call_snapshots:
+                # the call's reads so far are done: a level-0 write may wait for the
+                # applier, whose map resize waits for every open snapshot
+                session.end_call()
             self._write_level0(session, db, objid, key, value)
             return
         if session.read_only:

@@ -36,7 +36,9 @@ class SessionView:
         return self.vs.get(self.session, self.db, objid, key)
 
     def cursor(self, objid: int) -> TreeCursor:
-        return _CountingCursor(self.vs.cursor(self.session, self.db, objid))
+        # The MergedCursor charges each positioning to the thread's cPageReferenced
+        # (``pyese.storage.threadstats``: JetGetThreadStats).
+        return self.vs.cursor(self.session, self.db, objid)
 
     def iterate(
         self, objid: int, start: bytes = b"", stop: bytes | None = None
@@ -45,40 +47,3 @@ class SessionView:
 
     def close(self) -> None:
         return None
-
-
-class _CountingCursor:
-    """A TreeCursor that charges each positioning to the thread's ``cPageReferenced``
-    (``pyese.storage.threadstats``: JetGetThreadStats)."""
-
-    __slots__ = ("_cur",)
-
-    def __init__(self, cur: TreeCursor) -> None:
-        self._cur = cur
-
-    def first(self) -> tuple[bytes, bytes] | None:
-        threadstats.charge(PAGE_REFERENCED)
-        return self._cur.first()
-
-    def last(self) -> tuple[bytes, bytes] | None:
-        threadstats.charge(PAGE_REFERENCED)
-        return self._cur.last()
-
-    def seek_ge(self, key: bytes) -> tuple[bytes, bytes] | None:
-        threadstats.charge(PAGE_REFERENCED)
-        return self._cur.seek_ge(key)
-
-    def seek_le(self, key: bytes) -> tuple[bytes, bytes] | None:
-        threadstats.charge(PAGE_REFERENCED)
-        return self._cur.seek_le(key)
-
-    def next(self) -> tuple[bytes, bytes] | None:
-        threadstats.charge(PAGE_REFERENCED)
-        return self._cur.next()
-
-    def prev(self) -> tuple[bytes, bytes] | None:
-        threadstats.charge(PAGE_REFERENCED)
-        return self._cur.prev()
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._cur, name)

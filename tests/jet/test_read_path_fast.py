@@ -1,0 +1,133 @@
+"""The read path's shortcuts keep ESE's answers (docs/records.md, "Reading rows fast").
+
+One level-0 read snapshot per JET call, closed as the call returns; one tree step per
+JetMove; the current record read once per position and read again whenever what it
+depends on changed: another session's commit (at level 0), the session's own write or
+the rollback of a nested level (inside a transaction).
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+import pyese.jet as jet
+from pyese.engine.instance.instance import SYSTEM
+
+_I = struct.Struct("<i")
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    inst = jet.JetCreateInstance("fast")
+    jet.JetSetSystemParameter(inst, 0, jet.JET_paramSystemPath, 0, str(tmp_path) + "/")
+    jet.JetSetSystemParameter(inst, 0, jet.JET_paramLogFilePath, 0, str(tmp_path) + "/")
+    jet.JetInit(inst)
+    a = jet.JetBeginSession(inst)
+    path = str(tmp_path / "f.edb")
+    db = jet.JetCreateDatabase(a, path)
+    t = jet.JetCreateTable(a, db, "t")
+    cid = jet.JetAddColumn(a, t, "id", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
+    cv = jet.JetAddColumn(a, t, "v", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
+    jet.JetCreateIndex(a, t, "primary", jet.JET_bitIndexPrimary, "+id\0\0")
+    jet.JetCreateIndex(a, t, "byv", 0, "+v\0\0")
+    jet.JetBeginTransaction(a)
+    for i in range(10):
+        jet.JetPrepareUpdate(a, t, jet.JET_prepInsert)
+        jet.JetSetColumn(a, t, cid, _I.pack(i))
+        jet.JetSetColumn(a, t, cv, _I.pack(100 + i))
+        jet.JetUpdate(a, t)
+    jet.JetCommitTransaction(a)
+    jet.JetCloseTable(a, t)  # JetCreateTable's cursor is exclusive
+    t = jet.JetOpenTable(a, db, "t")
+    b = jet.JetBeginSession(inst)
+    tb = jet.JetOpenTable(b, jet.JetOpenDatabase(b, path), "t")
+    vs = SYSTEM.find_session(a).instance.services.parts["version_store"]
+    yield a, t, b, tb, cid, cv, vs
+    jet.JetTerm2(inst, 0)
+
+
+def _seek(s, t, i: int) -> None:
+    jet.JetMakeKey(s, t, _I.pack(i), jet.JET_bitNewKey)
+    jet.JetSeek(s, t, jet.JET_bitSeekEQ)
+
+
+def _set_v(s, t, cv, i: int, v: int) -> None:
+    _seek(s, t, i)
+    jet.JetPrepareUpdate(s, t, jet.JET_prepReplace)
+    jet.JetSetColumn(s, t, cv, _I.pack(v))
+    jet.JetUpdate(s, t)
+
+
+def test_one_snapshot_per_level0_call_closed_as_it_returns(env) -> None:
+    a, t, _b, _tb, _cid, cv, vs = env
+    jet.JetSetCurrentIndex(a, t, "byv")
+    jet.JetMove(a, t, jet.JET_MoveFirst)
+    before = next(vs._snap_ids)
+    for _ in range(5):
+        jet.JetMove(a, t, jet.JET_MoveNext)  # the step and the record: one snapshot
+        assert jet.JetRetrieveColumn(a, t, cv) is not None  # the record read by the move
+        assert not vs._snaps  # closed as the call returned
+    assert next(vs._snap_ids) - before - 1 == 5
+
+
+def test_a_move_is_one_step(env) -> None:
+    # cPageReferenced counts the tree positionings made for the thread (JetGetThreadStats)
+    a, t, _b, _tb, _cid, _cv, _vs = env
+    jet.JetMove(a, t, jet.JET_MoveFirst)
+    for grbit_index in (None, "byv"):
+        jet.JetSetCurrentIndex(a, t, grbit_index)
+        jet.JetMove(a, t, jet.JET_MoveFirst)
+        before = jet.JetGetThreadStats().cPageReferenced
+        jet.JetMove(a, t, jet.JET_MoveNext)
+        jet.JetMove(a, t, jet.JET_MoveNext)
+        assert jet.JetGetThreadStats().cPageReferenced - before == 2
+
+
+@pytest.mark.parametrize("caught_up", [False, True])
+def test_level0_reads_see_another_sessions_commit(env, caught_up: bool) -> None:
+    a, t, b, tb, _cid, cv, vs = env
+    if caught_up:
+        vs.catch_up()
+    _seek(a, t, 3)
+    assert jet.JetRetrieveColumn(a, t, cv) == _I.pack(103)
+    _set_v(b, tb, cv, 3, -3)  # b commits at level 0
+    if caught_up:
+        vs.catch_up()  # applied and dropped: nothing pending, only the generation tells
+    assert jet.JetRetrieveColumn(a, t, cv) == _I.pack(-3)
+
+
+def test_a_transaction_keeps_its_snapshot_and_sees_its_own_writes(env) -> None:
+    a, t, b, tb, _cid, cv, _vs = env
+    jet.JetBeginTransaction(a)
+    _seek(a, t, 4)
+    assert jet.JetRetrieveColumn(a, t, cv) == _I.pack(104)
+    _set_v(b, tb, cv, 4, -4)
+    assert jet.JetRetrieveColumn(a, t, cv) == _I.pack(104)  # not in its snapshot
+    jet.JetRollback(a, 0)
+    _seek(a, t, 5)
+    jet.JetBeginTransaction(a)
+    _set_v(a, t, cv, 5, 1)
+    assert jet.JetRetrieveColumn(a, t, cv) == _I.pack(1)
+    jet.JetBeginTransaction(a)
+    jet.JetPrepareUpdate(a, t, jet.JET_prepReplace)  # no move: the cursor keeps its place
+    jet.JetSetColumn(a, t, cv, _I.pack(2))
+    jet.JetUpdate(a, t)
+    assert jet.JetRetrieveColumn(a, t, cv) == _I.pack(2)
+    jet.JetRollback(a, 0)  # the nested level only
+    assert jet.JetRetrieveColumn(a, t, cv) == _I.pack(1)
+    jet.JetRollback(a, 0)
+    _seek(a, t, 5)
+    assert jet.JetRetrieveColumn(a, t, cv) == _I.pack(105)
+
+
+def test_a_deleted_current_record_is_noticed(env) -> None:
+    a, t, b, tb, _cid, cv, _vs = env
+    _seek(a, t, 6)
+    assert jet.JetRetrieveColumn(a, t, cv) == _I.pack(106)
+    _seek(b, tb, 6)
+    jet.JetDelete(b, tb)
+    with pytest.raises(jet.RecordDeletedError):
+        jet.JetRetrieveColumn(a, t, cv)

@@ -17,21 +17,29 @@ reads them all back in key order; the time covers both. pyese runs:
 - ``materialized, bulk``: JET_bitTTForceMaterialization (a B-tree in the temporary
   database from the start), filled and read the same way.
 
-The memory run (``--mem-rows``, default 1,000,000; the issue's figure is 10,000,000) fills a
-materialized table under ``tracemalloc`` and reports the peak of Python allocations, next
-to what ``sorted`` needs for the same rows (the list of tuples). Ratios are pyese's rate
-over the alternative's (above 1: pyese is faster).
+The memory runs (``--mem-rows``, default 1,000,000; the issue's figure is 10,000,000; use
+``--memory-only`` to run only them) each run in a child process of their own: generated rows
+(never all in memory) go into a materialized table (a B-tree in the temporary database)
+and into a forward-only sort with a 32 MiB budget (sorted runs on disk, merged when read),
+and come back in key order, under ``tracemalloc``; each reports tracemalloc's peak of
+Python allocations and the process's peak RSS, next to what ``sorted`` needs for the same
+rows (the list of tuples). Ratios are pyese's rate over the alternative's (above 1: pyese
+is faster); the ratios that matter are those of one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import resource
 import sqlite3
 import struct
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterable, Iterator
@@ -44,7 +52,8 @@ from _results import emit  # noqa: E402
 import pyese.jet as jet  # noqa: E402
 from pyese.engine.cursors.cursor import cursor_for  # noqa: E402
 from pyese.engine.instance.gate import session_call  # noqa: E402
-from pyese.engine.temp import insert_rows, read_rows  # noqa: E402
+from pyese.engine.temp import insert_rows, open_temp_table, read_rows  # noqa: E402
+from pyese.engine.temp.schema import ColumnRequest  # noqa: E402
 
 _I = struct.Struct("<i")
 
@@ -73,11 +82,9 @@ def sqlite_sort(rows: list[tuple[int, bytes]]) -> float:
     start = time.perf_counter()
     con.execute("CREATE TEMP TABLE t (k INTEGER, p BLOB)")
     con.executemany("INSERT INTO t VALUES (?, ?)", rows)
-    n = 0
-    for _k, _p in con.execute("SELECT k, p FROM t ORDER BY k"):
-        n += 1
+    keys = [k for k, _p in con.execute("SELECT k, p FROM t ORDER BY k")]
     elapsed = time.perf_counter() - start
-    assert n == len(rows)
+    assert len(keys) == len(rows) and all(a <= b for a, b in zip(keys, keys[1:]))
     con.close()
     return elapsed
 
@@ -129,46 +136,64 @@ class Pyese:
                 self._insert_dups_ok(cur, ((_I.pack(k), p) for k, p in rows), ids)
             else:
                 insert_rows(cur, ((_I.pack(k), p) for k, p in rows), ids)
-            n = 0
-            last = None
-            for raw_k, _p in read_rows(cur, ids):
-                k = _I.unpack(raw_k)[0]  # type: ignore[arg-type]
-                assert last is None or k >= last
-                last = k
-                n += 1
+            raw_keys = [k for k, _p in read_rows(cur, ids)]
         elapsed = time.perf_counter() - start
-        assert n == len(set(k for k, _ in rows)) or grbit & jet.JET_bitTTForwardOnly
+        keys = [_I.unpack(k)[0] for k in raw_keys]  # type: ignore[arg-type]
+        assert all(a <= b for a, b in zip(keys, keys[1:]))
+        want = len(rows) if grbit & jet.JET_bitTTForwardOnly else len(set(k for k, _ in rows))
+        assert len(keys) == want
         jet.JetCloseTable(self.s, t)
         return elapsed
 
-    def materialized_peak(self, n: int, seed: int) -> tuple[float, int, int]:
-        """(seconds, tracemalloc peak bytes, temporary database bytes) to fill a
-        materialized table with ``n`` generated rows and read them back in order."""
+    def memory_run(self, kind: str, n: int, seed: int) -> dict[str, float]:
+        """Fill a temporary table with ``n`` generated rows (never all in memory at once)
+        and read them back in key order, under ``tracemalloc``. ``kind``: "materialized"
+        (JET_bitTTForceMaterialization | Indexed: a B-tree in the temporary database) or
+        "spilled" (a forward-only sort with a 32 MiB budget: sorted runs on disk, merged
+        when read)."""
+        anon = _AnonPeak()
         tracemalloc.start()
         start = time.perf_counter()
-        t, ids = self.open(jet.JET_bitTTForceMaterialization)
+        if kind == "materialized":
+            t, ids = self.open(jet.JET_bitTTForceMaterialization | jet.JET_bitTTIndexed)
+        else:
+            cols = [ColumnRequest(jet.JET_coltypLong, grbit=jet.JET_bitColumnTTKey),
+                    ColumnRequest(jet.JET_coltypBinary, cbMax=64)]
+            with session_call(self.s) as session:
+                cur0, raw_ids = open_temp_table(session, cols, jet.JET_bitTTForwardOnly,
+                                                memory_most=32 << 20)
+            t, ids = jet.JET_TABLEID(cur0.tableid), [jet.JET_COLUMNID(i) for i in raw_ids]
         with session_call(self.s) as session:
             cur = cursor_for(session, t)
-            batch: list[tuple[bytes, bytes]] = []
-            for row in stream(n, seed):
-                batch.append(row)
-                if len(batch) == 10_000:
-                    self._insert_dups_ok(cur, batch, ids)
-                    batch = []
-            self._insert_dups_ok(cur, batch, ids)
-            size = cur.tt.file.file_size()
+            if kind == "materialized":
+                self._insert_dups_ok(cur, stream(n, seed), ids)
+            else:
+                insert_rows(cur, stream(n, seed), ids)
+        loaded = time.perf_counter() - start
+        got = 0
+        last = -(2 ** 31)
         with session_call(self.s) as session:
-            got = sum(1 for _ in read_rows(cursor_for(session, t), ids))
+            cur = cursor_for(session, t)
+            for raw_k, _p in read_rows(cur, ids):
+                k = _I.unpack(raw_k)[0]  # type: ignore[arg-type]
+                assert k >= last
+                last = k
+                got += 1
+            tt = cursor_for(session, t).tt  # type: ignore[attr-defined]
+            disk = tt.file.file_size() if tt.file is not None else 0
+            runs = sum(r.size for r in tt.sort.runs) if tt.sort is not None else 0
         elapsed = time.perf_counter() - start
         _cur, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        assert got > 0
+        anon.stop()
         jet.JetCloseTable(self.s, t)
-        return elapsed, peak, size
+        return {"rows": got, "anon_peak": anon.peak, "seconds": elapsed, "load_seconds": loaded,
+                "tracemalloc_peak": peak, "tempdb_bytes": disk, "run_bytes": runs,
+                "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
 
     @staticmethod
-    def _insert_dups_ok(cur: object, batch: Iterable[tuple[bytes, bytes]], ids: list) -> None:
-        it = iter(batch)
+    def _insert_dups_ok(cur: object, rows: Iterable[tuple[bytes, bytes]], ids: list) -> None:
+        it = iter(rows)
         while True:
             try:
                 insert_rows(cur, it, ids)
@@ -181,6 +206,35 @@ class Pyese:
         jet.JetTerm(self.inst)
 
 
+class _AnonPeak:
+    """The process's peak anonymous RSS (its heap: RSS less the temporary database's
+    mapped file pages, which the page cache may drop), sampled every 0.2 s (Linux)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("RssAnon:"):
+                        self.peak = max(self.peak, int(line.split()[1]) * 1024)
+        except OSError:
+            pass
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
+    def stop(self) -> None:
+        self._sample()
+        self._stop.set()
+        self._thread.join()
+
+
 def sorted_peak(n: int, seed: int) -> int:
     tracemalloc.start()
     rows = [(k, p) for k, p in stream(n, seed)]
@@ -191,13 +245,61 @@ def sorted_peak(n: int, seed: int) -> int:
     return peak
 
 
+def memory_child(kind: str, n: int, seed: int) -> None:
+    """One memory run in this (fresh) process; prints its figures as JSON."""
+    with tempfile.TemporaryDirectory() as d:
+        pe = Pyese(d)
+        try:
+            out = pe.memory_run(kind, n, seed)
+        finally:
+            pe.close()
+    print(json.dumps(out))
+
+
+def memory_report(n: int, seed: int) -> None:
+    """The memory runs, each in a child process of its own (so that its peak RSS is its
+    own), beside what ``sorted`` needs for the same rows."""
+    for kind in ("materialized", "spilled"):
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--mem-child", kind,
+                               "--mem-rows", str(n), "--seed", str(seed)],
+                              capture_output=True, text=True, check=True)
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        mib = 2 ** 20
+        print(f"{kind} temporary table of {n:,} rows: {r['rows']:,} rows back in order, "
+              f"{n / r['seconds']:,.0f} rows/s (under tracemalloc), tracemalloc peak "
+              f"{r['tracemalloc_peak'] / mib:.1f} MiB (limit 64 MiB: "
+              f"{'ok' if r['tracemalloc_peak'] < 64 * mib else 'OVER'}), peak RSS "
+              f"{r['maxrss'] / mib:.0f} MiB (anonymous {r['anon_peak'] / mib:.0f} MiB; the rest "
+              f"is the temporary database's mapped pages), "
+              f"temporary database {r['tempdb_bytes'] / mib:.0f} MiB, "
+              f"sorted runs {r['run_bytes'] / mib:.0f} MiB")
+    m = min(n, 2_000_000)
+    s_peak = sorted_peak(m, seed) * n // m
+    print(f"sorted() over the same {n:,} rows needs ~{s_peak / 2**20:.0f} MiB"
+          + (f" (extrapolated from {m:,})" if m < n else ""))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--jet-rows", type=int, default=100_000)
-    ap.add_argument("--mem-rows", type=int, default=1_000_000)
+    ap.add_argument("--mem-rows", type=int, default=1_000_000,
+                    help="rows of the memory runs (the issue's figure: 10,000,000)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--memory-only", action="store_true", help="only the memory runs")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory runs")
+    ap.add_argument("--mem-child", choices=("materialized", "spilled"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.mem_child:
+        memory_child(args.mem_child, args.mem_rows, args.seed)
+        return
+    if not args.memory_only:
+        speed(args)
+    if not args.no_memory:
+        memory_report(args.mem_rows, args.seed + 1)
+
+
+def speed(args: argparse.Namespace) -> None:
     rows = rows_of(args.rows, args.seed)
     jet_rows = rows[:args.jet_rows]
     print(f"sorting {args.rows:,} rows (int key + 64-byte payload), seed {args.seed}")
@@ -210,7 +312,6 @@ def main() -> None:
             t_jet = pe.jet_calls(jet_rows)
             t_fwd = pe.bulk(rows, jet.JET_bitTTForwardOnly)
             t_mat = pe.bulk(rows, jet.JET_bitTTForceMaterialization | jet.JET_bitTTIndexed)
-            mem = pe.materialized_peak(args.mem_rows, args.seed + 1)
         finally:
             pe.close()
     n, m = args.rows, len(jet_rows)
@@ -229,14 +330,6 @@ def main() -> None:
           f"vs sqlite3 {t_sqlite / t_mat:.2f}  vs sorted {t_sorted / t_mat:.3f}")
     print(f"  pyese forward-only, JET calls    {rate(m, t_jet)}   "
           f"vs sqlite3 ({m:,} rows) {t_sqlite_small / t_jet:.2f}")
-    secs, peak, size = mem
-    s_peak = sorted_peak(min(args.mem_rows, 2_000_000), args.seed + 1)
-    s_peak = s_peak * args.mem_rows // min(args.mem_rows, 2_000_000)
-    print(f"materialized table of {args.mem_rows:,} rows: {rate(args.mem_rows, secs)}, "
-          f"tracemalloc peak {peak / 2**20:.1f} MiB "
-          f"(limit 64 MiB: {'ok' if peak < 64 * 2**20 else 'OVER'}), "
-          f"temporary database {size / 2**20:.0f} MiB on disk; "
-          f"sorted() over the same rows needs ~{s_peak / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":

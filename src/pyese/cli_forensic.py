@@ -202,54 +202,48 @@ def typed_rows(
     leaf page). In tolerant mode a record that raises a JetError is skipped and reported
     through ``on_skip``.
     """
-    from pyese.engine.records.record import VALUE_COMPRESSED, VALUE_ENCRYPTED, VALUE_SEPARATED
-    from pyese.engine.schema.schema import TAGGED_FIRST
-    from pyese.values import filetime_to_datetime, to_python
+    from pyese.engine.cursors.tablescan import TableReader
+    from pyese.engine.genuine.rowdecode import RowDecoder, resolver
+    from pyese.typedvalues import PYTHON_VALUES
+    from pyese.values import filetime_to_datetime
 
-    special = VALUE_COMPRESSED | VALUE_ENCRYPTED | VALUE_SEPARATED
-    conv = []
-    for col in columns:
-        multi = bool(col.grbit & C.JET_bitColumnMultiValued)
+    decoder = RowDecoder(reader.layout, columns, typing=PYTHON_VALUES)
+    names = [col.name for col in columns]
+    posts: list[tuple[int, Callable[[Any], Any]]] = []
+    for pos, col in enumerate(columns):
         name = col.name.lower()
-        post = "ft" if name in filetime else "u16" if name in utf16 else (
-            "nul" if not keep_nuls and col.coltyp in (C.JET_coltypText, C.JET_coltypLongText)
-            else "")
-        tagged = (col.columnid & 0xFFFF) >= TAGGED_FIRST
-        conv.append((col.name, col.columnid, col.coltyp, col.cp, multi, tagged, post))
-    for view in reader.records() if views is None else views:
+        if name in filetime:
+            posts.append((pos, lambda v: _utc(filetime_to_datetime(v))
+                          if isinstance(v, int) else v))
+        elif name in utf16:
+            posts.append((pos, lambda v: v.decode("utf-16-le", "replace").rstrip("\x00")
+                          if isinstance(v, bytes) else v))
+        elif not keep_nuls and col.coltyp in (C.JET_coltypText, C.JET_coltypLongText):
+            posts.append((pos, lambda v: v.rstrip("\x00")))
+    resolve = resolver(reader.lv)
+    decode = decoder.values
+    if views is None and type(reader).records is TableReader.records:
+        # the table's nodes straight from its tree: no record object per row
+        items: Iterator[tuple[bytes, bytes, Any]] = (
+            (key, data, None) for key, data in reader.snapshot.iterate(reader.table.objid))
+    else:
+        items = ((v.bookmark, v.data, v) for v in (reader.records() if views is None
+                                                   else views))
+    for key, data, view in items:
         try:
-            row: dict[str, Any] = {}
-            retrieve = view.layout.retrieve_ex
-            data = view.data
-            for cname, cid, coltyp, cp, multi, tagged, post in conv:
-                if tagged:
-                    raws = view.values(cid)
-                else:  # one value: straight from the record (RecordView.get without a call)
-                    raw, flags = retrieve(data, cid)
-                    if raw is None:
-                        raws = []
-                    else:
-                        raws = [view._resolve(raw, flags) if flags & special else raw]
-                vals = [to_python(coltyp, b, cp) for b in raws]
-                if post == "ft":
-                    vals = [_utc(filetime_to_datetime(v)) if isinstance(v, int) else v
-                            for v in vals]
-                elif post == "u16":
-                    vals = [v.decode("utf-16-le", "replace").rstrip("\x00")
-                            if isinstance(v, bytes) else v for v in vals]
-                elif post == "nul":
-                    vals = [v.rstrip("\x00") for v in vals]
-                if multi or len(vals) > 1:
-                    row[cname] = vals if vals else None
-                else:
-                    row[cname] = vals[0] if vals else None
+            vals = decode(data, resolve)
+            for pos, fn in posts:
+                v = vals[pos]
+                if v is not None:
+                    vals[pos] = [fn(x) for x in v] if isinstance(v, list) else fn(v)
+            row: dict[str, Any] = dict(zip(names, vals))
             if mark:
                 row[MARK] = getattr(view, "status", "live")
         except JetError as err:
             if not tolerant:
                 raise
             if on_skip is not None:
-                on_skip(f"skipped record {view.bookmark.hex()}: {err}")
+                on_skip(f"skipped record {key.hex()}: {err}")
             continue
         yield row
 

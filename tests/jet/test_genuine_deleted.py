@@ -73,3 +73,55 @@ def test_show_deleted_attach_bit(deleted_file: Path, grbit: int, records: int) -
         jet.JetEndSession(s)
     finally:
         jet.JetTerm(inst)
+
+
+def _walk_marked(s, db) -> list[tuple[bytes, bool, bytes | None]]:
+    """(bookmark, JetGetCursorInfo says deleted, first column's value) per record."""
+    t = jet.JetOpenTable(s, db, "basic", None, jet.JET_bitTableReadOnly)
+    cols = jet.JetGetTableColumnInfo(s, t, None, jet.JET_ColInfoList)
+    out = []
+    try:
+        jet.JetMove(s, t, jet.JET_MoveFirst)
+        while True:
+            try:
+                jet.JetGetCursorInfo(s, t)
+                deleted = False
+            except jet.JetError as err:
+                assert err.err == jet.JET_errRecordDeleted, err
+                deleted = True
+            out.append((jet.JetGetBookmark(s, t), deleted,
+                        jet.JetRetrieveColumn(s, t, cols[0].columnid)))
+            jet.JetMove(s, t, jet.JET_MoveNext)
+    except jet.JetError as err:
+        assert err.err == jet.JET_errNoCurrentRecord
+    jet.JetCloseTable(s, t)
+    return out
+
+
+def test_cursor_info_marks_a_flag_deleted_record(deleted_file: Path, tmp_path: Path) -> None:
+    # issue 14: through the JET API an analyst sees which records are deleted. ESE's
+    # JetGetCursorInfo calls ErrDIRGet (info.cxx ErrIsamGetCursorInfo), and ErrBTGet
+    # (bt.cxx) answers JET_errRecordDeleted for a node the cursor cannot see: with
+    # JET_bitDbPyeseShowDeleted the cursor reaches flag-deleted nodes, and JetGetCursorInfo
+    # on one gives that error while its columns stay readable.
+    good = tmp_path / "good.edb"  # the fixture's undamaged copy
+    inst = jet.JetCreateInstance("delinfo")
+    jet.JetInit(inst)
+    try:
+        s = jet.JetBeginSession(inst)
+        jet.JetAttachDatabase(s, str(deleted_file), jet.JET_bitDbReadOnly
+                              | JET_bitDbPyeseShowDeleted)
+        db = jet.JetOpenDatabase(s, str(deleted_file))
+        shown = _walk_marked(s, db)
+        jet.JetCloseDatabase(s, db)
+        jet.JetAttachDatabase(s, str(good), jet.JET_bitDbReadOnly | JET_bitDbPyeseShowDeleted)
+        db = jet.JetOpenDatabase(s, str(good))
+        original = _walk_marked(s, db)
+        jet.JetCloseDatabase(s, db)
+        jet.JetEndSession(s)
+    finally:
+        jet.JetTerm(inst)
+    assert [d for _, d, _ in shown] == [True, False]  # the first line was flagged
+    assert [d for _, d, _ in original] == [False, False]
+    # the deleted record reads as it was before ESE deleted it
+    assert [(bm, v) for bm, _, v in shown] == [(bm, v) for bm, _, v in original]

@@ -190,20 +190,3 @@ def test_new_itag_state_layout(edb_dir: Path) -> None:
     p2 = Page(bytes(page), pgno)
     assert p2.ctag_reserved == 2 and p2.itag_mic_free == itag
     assert p2.nodes() == before[1:]
-
-
-def test_page_throughput(edb_dir: Path) -> None:
-    import time
-
-    raw = (edb_dir / "index.edb").read_bytes()
-    pages = [(pg, raw[(pg + 1) * 4096 : (pg + 2) * 4096]) for pg in range(1, 60)]
-    pages = [(pg, b) for pg, b in pages if any(b)]
-    t = time.perf_counter()
-    n = 0
-    while time.perf_counter() - t < 0.2:
-        for pg, b in pages:
-            Page(b, pg).nodes()
-            n += 1
-    rate = n / (time.perf_counter() - t)
-    print(f"\n{rate:,.0f} pages/s checksummed+parsed")
-    assert rate > 1000

@@ -351,10 +351,20 @@ class Currency:
         self._rec_wanted = True
         token = self._read_token()
         rec = self._rec
+        layout = self.table.layout
         if (rec is not None and token is not None and token == self._rec_token
-                and rec.bookmark == bookmark and rec.layout is self.table.layout):
+                and rec.bookmark == bookmark
+                and (rec.layout is layout or getattr(rec.layout, "base", None) is layout)):
             return rec
-        data = self.view().get(self.table.objid, bookmark)
+        view = self.view()
+        decoded = getattr(view, "record_view", None)
+        if decoded is not None:  # a genuine file: the record decoded once (engine.genuine)
+            rec = decoded(self.table, bookmark)
+            if token is not None:
+                self._rec = rec
+                self._rec_token = token
+            return rec  # type: ignore[no-any-return]
+        data = view.get(self.table.objid, bookmark)
         if data is None:
             self._rec = None
             raise_error(C.JET_errRecordDeleted)

@@ -32,6 +32,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.genuine.records import DecodedRecordView, record_cache
+from pyese.engine.genuine.rowdecode import RowDecoder, ValueTyping, resolver
+from pyese.engine.records.longvalue import LongValueReader
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.edb import EdbFile
@@ -167,6 +171,58 @@ class GenuineSnapshot:
         if node is None or node[0] != key:
             return None
         return node[1]
+
+    def record_view(self, table: Any, bookmark: bytes) -> RecordView:
+        """The record of ``table`` at primary bookmark ``bookmark``, decoded once and kept
+        (``engine.genuine.records``): what a cursor's ``record_view`` reads columns from.
+        ``JET_errRecordDeleted`` when the table has no such record."""
+        cache = record_cache(self._edb.memo, table.objid, table.layout)
+        entry = cache.get(bookmark)
+        if entry is None:
+            data = self.get(table.objid, bookmark)
+            if data is None:
+                raise_error(C.JET_errRecordDeleted)
+            entry = cache.put(bookmark, data)  # type: ignore[arg-type]
+        return DecodedRecordView(entry[1], entry[0],  # type: ignore[arg-type]
+                                 LongValueReader(self, table.lv_objid), bookmark)
+
+    def rows(self, table: Any, columns: list[Any], start: bytes = b"",
+             stop: bytes | None = None, *, typing: ValueTyping | None = None
+             ) -> Iterator[tuple[bytes, list[Any]]]:
+        """(primary bookmark, values) of ``table``'s records with start <= bookmark < stop,
+        in primary-key order: the batch read a row-at-a-time API builds on.
+
+        The table's leaves are walked a page at a time (``EdbTreeCursor.scan``) and each
+        record decoded in one pass by a ``RowDecoder`` kept per table and column list
+        (``rowdecode``): one value per column (None: NULL; a list for a multi-valued
+        column), stored bytes or, with a ``typing``, its values; long values read in full.
+        Raises what reading the tree and decoding raise (``JET_errDatabaseCorrupted`` for a
+        malformed record, ``JET_errLVCorrupted`` ...).
+        """
+        key = ("rowdecoder", table.objid, tuple(c.columnid for c in columns), typing)
+        memo = self._edb.memo
+        entry = memo.get(key)
+        if entry is None or entry[0] is not table.layout:
+            entry = memo[key] = (table.layout, RowDecoder(table.layout, columns,
+                                                               typing=typing))
+        decode = entry[1].values
+        resolve = resolver(LongValueReader(self, table.lv_objid))
+        for bookmark, data in self._snap.iterate(table.objid, start, stop):
+            yield bookmark, decode(data, resolve)
+
+    def is_flag_deleted(self, objid: int, key: bytes) -> bool:
+        """Is the node of tree ``objid`` at ``key`` one ESE flag-deleted and has not yet
+        removed (``fNDDeleted``)? Such nodes are reached only on a file attached with the
+        pyese forensic bit ``JET_bitDbPyeseShowDeleted``; without it this is always False.
+        What ``JetGetCursorInfo`` answers ``JET_errRecordDeleted`` for (ESE ``bt.cxx``
+        ErrBTGet: a node not visible to the cursor is a deleted record)."""
+        edb = self._edb
+        if not edb.include_deleted or objid <= 5:
+            return False
+        cur = EdbTreeCursor(edb, objid, edb.pgno_fdp(objid))
+        kd = cur.seek_ge(key)
+        node = cur.current_node
+        return kd is not None and node is not None and node.key == key and node.deleted
 
     def iterate(self, objid: int, start: bytes = b"",
                 stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:

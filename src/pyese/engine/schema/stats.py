@@ -130,14 +130,21 @@ def _replace(obj: Any, **changes: Any) -> Any:
 
 def cursor_info(session: Session, cur: Cursor, level: int) -> None:
     """JetGetCursorInfo (ESE info.cxx ErrIsamGetCursorInfo): JET_errInvalidParameter for a
-    level other than 0; JET_errNoCurrentRecord off a record; JET_errWriteConflict when
-    another session has an uncommitted change of the current record."""
+    level other than 0; JET_errNoCurrentRecord off a record; JET_errRecordDeleted on a
+    record of a genuine file ESE flag-deleted (reached only with the pyese attach bit
+    JET_bitDbPyeseShowDeleted; ESE's ErrDIRGet gives it for a node it cannot see);
+    JET_errWriteConflict when another session has an uncommitted change of the current
+    record."""
     if level != 0:
         raise_error(C.JET_errInvalidParameter, "JetGetCursorInfo takes InfoLevel 0")
     cur.resolve_deferred()
     if cur.state != ON:
         raise_error(C.JET_errNoCurrentRecord)
     bookmark = cur.current_bookmark()
+    flagged = getattr(cur.view(), "is_flag_deleted", None)  # genuine files (engine.genuine)
+    if flagged is not None and flagged(cur.table.objid, bookmark):
+        raise_error(C.JET_errRecordDeleted, "ESE flag-deleted this record and has not removed "
+                    "it yet (shown by JET_bitDbPyeseShowDeleted)")
     vs = storage_of(session.instance).vs if cur.dc.vs is not None else None
     if vs is not None and vs.uncommitted_by_other(session, cur.db, cur.table.objid, bookmark):
         raise_error(C.JET_errWriteConflict)

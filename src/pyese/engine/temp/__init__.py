@@ -38,6 +38,7 @@ column values (it bypasses the per-call JET gate, not any rule).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from pyese.engine.cursors import cursor as cursors
@@ -45,7 +46,7 @@ from pyese.engine.cursors.cursor import AFTER
 from pyese.engine.instance.session import Session
 from pyese.engine.records.record import RecordImage
 from pyese.engine.temp import ops
-from pyese.engine.temp.cursor import MaterializedCursor, SortCursor
+from pyese.engine.temp.cursor import _AFTER_SPILL, MaterializedCursor, SortCursor
 from pyese.engine.temp.schema import TT_GRBITS, ColumnRequest, build_schema
 from pyese.engine.temp.sort import MEMORY_MOST
 from pyese.engine.temp.table import TempTable
@@ -116,64 +117,24 @@ def open_temp_table(session: Session, columns: Sequence[ColumnRequest], grbit: i
     return cur, list(schema.columnids)
 
 
+_CHUNK = 65536
+"""Rows the bulk insert encodes before handing them to the sort (which may then spill)."""
+
+
 def insert_rows(cur: Any, rows: Iterable[Sequence[bytes | None]],
                 columnids: Sequence[int]) -> int:
     """Insert rows (one value per ``columnids`` entry, ESE's binary form, None = NULL)
     into a temporary table: what JetPrepareUpdate(Insert) + JetSetColumn + JetUpdate do per
     row, without the per-call gate. Returns the rows inserted. Same errors as those calls
-    (JET_errKeyDuplicate on a materialized table, JET_errNullInvalid, ...)."""
+    (JET_errKeyDuplicate on a materialized table, JET_errNullInvalid, ...); the rows before
+    the one in error stay inserted."""
     if not isinstance(cur, SortCursor | MaterializedCursor) or cur.closed:
         raise_error(C.JET_errInvalidTableId)
-    n = 0
     if isinstance(cur, SortCursor) and cur.vtname == SORT_INS and cur.update is None:
-        tt = cur.tt
-        sort = tt.sort
-        assert sort is not None
-        layout = tt.schema.table.layout
-        cols = [tt.schema.table.column_by_id(c) for c in columnids]
-        keyed = tt.schema.key is not None
-        not_null = any(c.grbit & C.JET_bitColumnNotNULL for c in layout.columns.values())
-        key_pos = [list(columnids).index(c) if c in columnids else -1
-                   for c in tt._key_cids] if tt._simple_key else None
-        for row in rows:
-            image = RecordImage(layout)
-            for col, value in zip(cols, row, strict=True):
-                if value is not None:
-                    image.set(col.columnid, value)
-            data = image.to_bytes()
-            if not_null:
-                ops._check_nulls(cur, _Upd(image))
-            if not keyed:
-                key = b""
-            elif key_pos is not None:
-                key = tt.key_from_values([row[i] if i >= 0 else None for i in key_pos])
-            else:
-                key = tt.sort_key_of(data)
-            sort.insert(key, data)
-            n += 1
-        return n
+        return _insert_into_sort(cur, rows, columnids)
     if isinstance(cur, MaterializedCursor) and cur.update is None:
-        tt = cur.tt
-        layout = tt.table.layout
-        cols = [tt.table.column_by_id(c) for c in columnids]
-        not_null = any(c.grbit & C.JET_bitColumnNotNULL for c in layout.columns.values())
-        key_pos = [list(columnids).index(c) if c in columnids else -1
-                   for c in tt._key_cids] if tt._simple_key else None
-        for row in rows:
-            image = RecordImage(layout)
-            for col, value in zip(cols, row, strict=True):
-                if value is not None:
-                    image.set(col.columnid, value)
-            if not_null:
-                ops._check_nulls(cur, _Upd(image))
-            data = image.to_bytes()
-            if key_pos is not None:
-                bookmark = tt.key_from_values([row[i] if i >= 0 else None for i in key_pos])
-            else:
-                bookmark = tt.key_of(data)
-            tt.tree_insert(cur.session, bookmark, data)
-            n += 1
-        return n
+        return _insert_into_tree(cur, rows, columnids)
+    n = 0
     for row in rows:
         ops.prepare_update(cur, C.JET_prepInsert)
         try:
@@ -186,6 +147,89 @@ def insert_rows(cur: Any, rows: Iterable[Sequence[bytes | None]],
             raise
         n += 1
     return n
+
+
+def _insert_into_sort(cur: SortCursor, rows: Iterable[Sequence[bytes | None]],
+                      columnids: Sequence[int]) -> int:
+    tt = cur.tt
+    sort = tt.sort
+    assert sort is not None
+    encode, _decode = tt.codec(tuple(columnids))
+    slow = _SlowRows(cur, columnids)
+    keyed = tt.schema.key is not None
+    it = iter(rows)
+    n = 0
+    if encode is None:
+        for row in it:
+            data = slow.record(row)
+            sort.insert(slow.key(row, data) if keyed else b"", data)
+            n += 1
+        return n
+    while True:
+        recs: list[bytes] = []
+        odd = encode.joined(islice(it, _CHUNK), recs)
+        sort.insert_joined(recs, encode.klen)
+        n += len(recs)
+        if odd is not None:
+            data = slow.record(odd)
+            sort.insert(slow.key(odd, data) if keyed else b"", data)
+            n += 1
+        elif len(recs) < _CHUNK:
+            return n
+
+
+def _insert_into_tree(cur: MaterializedCursor, rows: Iterable[Sequence[bytes | None]],
+                      columnids: Sequence[int]) -> int:
+    tt = cur.tt
+    session = cur.session
+    encode, _decode = tt.codec(tuple(columnids))
+    slow = _SlowRows(cur, columnids)
+    keyed = tt.table.primary_index is not None
+    n = 0
+    pairs: Iterable[tuple[Any, Any]] = (
+        encode.each(rows) if encode is not None else ((None, row) for row in rows))
+    for key, data in pairs:  # one row at a time: a duplicate key stops at its row
+        if key is None:
+            row = data
+            data = slow.record(row)
+            key = slow.key(row, data) if keyed else b""
+            if tt.lv_objid is not None:  # long values past the inline limit leave the record
+                image = RecordImage.from_bytes(tt.table.layout, data)
+                if tt.store_long_values(image, set(), False):
+                    data = image.to_bytes()
+        tt.tree_insert(session, key if keyed else tt.key_of(data), data)
+        n += 1
+    return n
+
+
+class _SlowRows:
+    """One row the ordinary way (``RecordImage``, ``retrieve_key``): the rows the fast
+    encoder does not take, with the errors and warnings of the JET calls."""
+
+    def __init__(self, cur: Any, columnids: Sequence[int]) -> None:
+        tt = cur.tt
+        self.cur = cur
+        self.tt = tt
+        self.layout = tt.schema.table.layout
+        self.cols = [tt.schema.table.column_by_id(c) for c in columnids]
+        self.not_null = any(c.grbit & C.JET_bitColumnNotNULL
+                            for c in self.layout.columns.values())
+        self.key_pos = ([list(columnids).index(c) if c in columnids else -1
+                         for c in tt._key_cids] if tt._simple_key else None)
+
+    def record(self, row: Sequence[bytes | None]) -> bytes:
+        image = RecordImage(self.layout)
+        for col, value in zip(self.cols, row, strict=True):
+            if value is not None:
+                image.set(col.columnid, value)
+        if self.not_null:
+            ops._check_nulls(self.cur, _Upd(image))
+        return image.to_bytes()
+
+    def key(self, row: Sequence[bytes | None], data: bytes) -> bytes:
+        if self.key_pos is not None:
+            return self.tt.key_from_values([row[i] if i >= 0 else None for i in self.key_pos])
+        return self.tt.sort_key_of(data)
 
 
 class _Upd:
@@ -213,31 +257,49 @@ def read_rows(cur: Any, columnids: Sequence[int]) -> Iterator[tuple[bytes | None
     cur = cursors.CURSORS.get(tableid, cur)  # materialized by the move: a new cursor
     layout = cur.table.layout
     cids = list(columnids)
-    if isinstance(cur, SortCursor) and cur.spill is None:
-        records = cur.tt.sort.records if cur.tt.sort is not None else []
-        for i in range(len(records)):
-            cur.i = i
-            data = records[i][1]
-            yield tuple(layout.retrieve(data, c) for c in cids)
-        cur.i = len(records)
+    _encode, decode = cur.tt.codec(tuple(cids))
+
+    def values(data: bytes) -> tuple[bytes | None, ...]:
+        if decode is not None:
+            got = decode(data)
+            if got is not None:
+                return got
+        return tuple(layout.retrieve(data, c) for c in cids)
+
+    if isinstance(cur, SortCursor):
+        sort = cur.tt.sort
+        assert sort is not None
+        if cur.spill is None:
+            k = sort.klen
+            if k is None or k < 0:
+                for i, data in enumerate(sort.iter_data()):
+                    cur.i = i
+                    yield values(data)
+            else:  # records held as key then data: decode them in place
+                shifted = cur.tt.decoder(tuple(cids), k)
+                records = sort.records
+                if shifted is None:
+                    for i, rec in enumerate(records):
+                        cur.i = i
+                        yield values(rec[k:])
+                else:
+                    for i, got in enumerate(map(shifted, records)):
+                        cur.i = i
+                        yield got if got is not None else values(records[i][k:])
+            cur.i = len(sort)
+            return
+        reader = cur.spill  # a spilled sort, read forward through its merged runs
+        rec = cur.spill_rec
+        while rec is not None:
+            yield values(rec[1])
+            rec = reader.next()
+            cur.spill_rec = rec
+        cur.i = _AFTER_SPILL
         return
     if isinstance(cur, MaterializedCursor):
         tt = cur.tt
         assert tt.file is not None and tt.objid is not None
-        tree = tt.file.cursor(tt.objid)
-        node = tree.first()
-        while node is not None:
-            cur.set_on(node[0], node[0])
-            yield tuple(layout.retrieve(node[1], c) for c in cids)
-            node = tree.next()
+        for key, data in tt.file.scan(tt.objid):
+            cur.set_on(key, key)
+            yield values(data)
         cur.park(AFTER)
-        return
-    while True:  # a spilled sort, read forward
-        data = cur.record_view().data
-        yield tuple(layout.retrieve(data, c) for c in cids)
-        try:
-            cur.move(1)
-        except JetError as exc:
-            if exc.err == C.JET_errNoCurrentRecord:
-                return
-            raise

@@ -101,16 +101,17 @@ class SortCursor:
     def view(self) -> Any:
         return None
 
-    def _records(self) -> list[tuple[bytes, bytes]]:
+    def _count(self) -> int:
+        """Records of the in-memory sort (after its end of insert, the records kept)."""
         sort = self.tt.sort
-        return sort.records if sort is not None else []
+        return len(sort) if sort is not None else 0
 
     def _current(self) -> tuple[bytes, bytes] | None:
         if self.spill is not None:
             return self.spill_rec
-        recs = self._records()
-        if 0 <= self.i < len(recs):
-            return recs[self.i]
+        sort = self.tt.sort
+        if sort is not None and 0 <= self.i < len(sort):
+            return sort.pair_at(self.i)
         return None
 
     @property
@@ -247,7 +248,7 @@ class SortCursor:
             if self.spill_rec is None:
                 raise_error(C.JET_errNoCurrentRecord)
             return
-        if not self._records():
+        if not self._count():
             self.i = -1
             raise_error(C.JET_errNoCurrentRecord)
         self.i = 0
@@ -264,7 +265,7 @@ class SortCursor:
                 raise_error(C.JET_errNoCurrentRecord)
             self.spill_rec = rec
             return
-        n = len(self._records())
+        n = self._count()
         if n == 0:
             self.i = n
             raise_error(C.JET_errNoCurrentRecord)
@@ -282,7 +283,7 @@ class SortCursor:
                 raise_error(C.JET_errNoCurrentRecord)
             self._check_upper()
             return
-        n = len(self._records())
+        n = self._count()
         if self.i + 1 >= n:
             self.i = n
             raise_error(C.JET_errNoCurrentRecord)
@@ -294,7 +295,7 @@ class SortCursor:
         if self.i <= 0:
             self.i = -1
             raise_error(C.JET_errNoCurrentRecord)
-        self.i = min(self.i, len(self._records())) - 1
+        self.i = min(self.i, self._count()) - 1
         self._check_upper()
 
     def _check_upper(self) -> None:
@@ -311,7 +312,7 @@ class SortCursor:
             return
         if rec is None or not rng.admits(rec[0]):
             if rng.upper:
-                self.i = len(self._records())
+                self.i = self._count()
                 self.spill_rec = None
             else:
                 self.i = -1
@@ -378,21 +379,23 @@ class SortCursor:
         """ErrSORTSeek: the first record >= key (IspairSORTISeekByKey, a binary search
         with whole-key comparison). All records < key: on the last one, wrnNDFoundLess.
         JET_errRecordNotFound on an empty sort (the key is then kept)."""
-        recs = self._records()
-        if not recs:
+        sort = self.tt.sort
+        n = len(sort) if sort is not None else 0
+        if sort is None or not n:
             raise_error(C.JET_errRecordNotFound)
-        lo, hi = 0, len(recs)
+        key_at = sort.key_at
+        lo, hi = 0, n
         while lo < hi:
             mid = (lo + hi) // 2
-            if recs[mid][0] < key:
+            if key_at(mid) < key:
                 lo = mid + 1
             else:
                 hi = mid
-        if lo == len(recs):
-            self.i = len(recs) - 1
+        if lo == n:
+            self.i = n - 1
             return _LESS
         self.i = lo
-        return _FOUND if recs[lo][0] == key else _GREATER
+        return _FOUND if key_at(lo) == key else _GREATER
 
     # -- index ranges (ErrIsamSortSetIndexRange) ---------------------------------------------
 
@@ -433,7 +436,7 @@ class SortCursor:
         if len(bookmark) != _LONG.size or self.spill is not None:
             raise_error(C.JET_errInvalidBookmark)
         i = _LONG.unpack(bookmark)[0]
-        if not 0 <= i < len(self._records()):
+        if not 0 <= i < self._count():
             raise_error(C.JET_errInvalidBookmark)
         self.i = i
 
@@ -517,7 +520,7 @@ class MaterializedCursor(Cursor):
 
     def record_view(self) -> RecordView:
         view = super().record_view()
-        view.lv = LongValueReader(self.view(), None)
+        view.lv = LongValueReader(self.view(), self.tt.lv_objid)
         return view
 
     def set_current_index(self, name: Any, grbit: int = 0, itag: int = 1) -> None:

@@ -12,9 +12,12 @@ the cursor's ESE function table (``JET_errIllegalOperation`` for what it lacks),
   written straight to the temporary database and, inside a transaction, recorded for
   rollback (``JET_paramEnableTempTableVersioning``).
 
-Long values in a temporary table stay inside the record (pyese keeps no long-value tree in
-the temporary database); ``JET_bitSetAppendLV`` / ``OverwriteLV`` / ``SizeLV`` work on
-that value.
+Long values: a sort keeps them in the record (ESE's sort FCB is IntrinsicLVsOnly); a
+materialized table (unless ``JET_bitTTIntrinsicLVsOnly``) moves a value longer than
+``LV_INTRINSIC_MOST`` bytes, or set with ``JET_bitSetSeparateLV``, to its long-value tree
+in the temporary database when the record is written. ``JET_bitSetAppendLV`` /
+``OverwriteLV`` / ``SizeLV`` apply to the whole value in the copy buffer (a separated one
+is read back first).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.records import update as U
-from pyese.engine.records.record import RecordImage
+from pyese.engine.records.record import VALUE_SEPARATED, RecordImage, lid_from_bytes
 from pyese.engine.temp.vt import BASE, SORT_INS, SORT_RET, illegal
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
@@ -67,14 +70,24 @@ def prepare_update(cur: Any, prep: int) -> None:
         raise_error(C.JET_errAlreadyPrepared)
     layout = cur.table.layout
     if prep == C.JET_prepInsert:
-        cur.update = U.PreparedUpdate(prep, RecordImage(layout), None, None)
+        cur.update = TempUpdate(prep, RecordImage(layout), None, None)
         return
 
     if vt == SORT_INS:
         raise_error(C.JET_errNoCurrentRecord)
     rec = cur.record_view()
     image = RecordImage.from_bytes(layout, rec.data)
-    cur.update = U.PreparedUpdate(prep, image, rec.bookmark, rec.data)
+    cur.update = TempUpdate(prep, image, rec.bookmark, rec.data)
+
+
+class TempUpdate(U.PreparedUpdate):
+    """A temporary table's copy buffer: also the storage each long value asked for
+    (JET_bitSetSeparateLV: True, JET_bitSetIntrinsicLV: False), by (columnid, itag)."""
+
+    def __init__(self, kind: int, image: RecordImage, bookmark: bytes | None,
+                 original: bytes | None) -> None:
+        super().__init__(kind, image, bookmark, original)
+        self.lv_storage: dict[tuple[int, int], bool] = {}
 
 
 def set_column(cur: Any, columnid: int, data: bytes | None, grbit: int = 0,
@@ -95,11 +108,18 @@ def set_column(cur: Any, columnid: int, data: bytes | None, grbit: int = 0,
             raise_error(C.JET_errInvalidGrbit, "SeparateLV with IntrinsicLV")
         if itag < 0:
             raise_error(C.JET_errBadItagSequence)
-        old = upd.image.get(col.columnid, itag) if itag > 0 else None
+        old, flags = upd.image.get_ex(col.columnid, itag) if itag > 0 else (None, 0)
+        if old is not None and flags & VALUE_SEPARATED:
+            old = cur.tt.lv_reader().read(lid_from_bytes(old))
         value = _lv_op(old, data, grbit, ib_long_value)
         if value is not None and col.cbMax and len(value) > col.cbMax:
             raise_error(C.JET_errColumnTooBig, col.name)
+        count = upd.image.count(col.columnid)
         upd.image.set(col.columnid, value, itag)
+        real = itag if 0 < itag <= count else upd.image.count(col.columnid)
+        if isinstance(upd, TempUpdate) and grbit & (C.JET_bitSetSeparateLV
+                                                   | C.JET_bitSetIntrinsicLV):
+            upd.lv_storage[(col.columnid, real)] = bool(grbit & C.JET_bitSetSeparateLV)
         upd.dirty.add(col.columnid)
         return 0
     return U.set_column(cur, columnid, data, grbit, itag, ib_long_value)
@@ -141,7 +161,8 @@ def copy_view(cur: Any) -> RecordView:
     upd = cur.update
     if upd is None:
         raise_error(C.JET_errRecordNoCopy)
-    return RecordView(cur.table.layout, upd.image.to_bytes(), None, upd.bookmark or b"")
+    lv = cur.tt.lv_reader() if cur.tt.lv_objid is not None else None
+    return RecordView(cur.table.layout, upd.image.to_bytes(), lv, upd.bookmark or b"")
 
 
 def do_update(cur: Any) -> bytes:
@@ -166,22 +187,57 @@ def do_update(cur: Any) -> bytes:
         sort.insert(key, data)
         cur.update = None
         return b""
+    session = cur.session
     if upd.is_insert:
         bookmark = tt.key_of(data)
-        tt.tree_insert(cur.session, bookmark, data)
+        made = _separate(tt, upd, copy_separated=True)
+        try:
+            tt.tree_insert(session, bookmark, upd.image.to_bytes() if made else data)
+        except BaseException:
+            tt.free_lids(made)
+            raise
         if upd.kind == C.JET_prepInsertCopyDeleteOriginal and upd.bookmark is not None:
-            tt.tree_delete(cur.session, upd.bookmark)
+            gone = tt.tree_get(upd.bookmark)
+            tt.tree_delete(session, upd.bookmark)
+            _release(tt, session, tt.lids_of(gone))
         cur.update = None
         return bytes(bookmark)
     bookmark = upd.bookmark
     assert bookmark is not None
     if tt.table.primary_index is not None and tt.key_of(data) != bookmark:
         raise_error(C.JET_errRecordPrimaryChanged)
-    if tt.tree_get(bookmark) is None:
+    before = tt.tree_get(bookmark)
+    if before is None:
         raise_error(C.JET_errRecordDeleted)
-    tt.tree_put(cur.session, bookmark, data)
+    made = _separate(tt, upd, copy_separated=False)
+    data = upd.image.to_bytes() if made else data
+    try:
+        tt.tree_put(session, bookmark, data)
+    except BaseException:
+        tt.free_lids(made)
+        raise
+    _release(tt, session, tt.lids_of(before) - tt.lids_of(data))
     cur.update = None
     return bytes(bookmark)
+
+
+def _separate(tt: Any, upd: Any, *, copy_separated: bool) -> set[int]:
+    """Long values of the copy buffer that leave the record for the table's long-value
+    tree (see TempTable.store_long_values); JET_bitSetIntrinsicLV keeps one in."""
+    if tt.lv_objid is None:
+        return set()
+    storage = upd.lv_storage if isinstance(upd, TempUpdate) else {}
+    force = {k for k, sep in storage.items() if sep}
+    keep = {k for k, sep in storage.items() if not sep}
+    made: set[int] = tt.store_long_values(upd.image, force, copy_separated, keep)
+    return made
+
+
+def _release(tt: Any, session: Any, lids: set[int]) -> None:
+    """Free long values no record references any more. Inside a transaction they stay
+    (a rollback may bring their record back) until the table is closed."""
+    if lids and not session.level:
+        tt.free_lids(lids)
 
 
 def _check_nulls(cur: Any, upd: Any) -> None:
@@ -199,6 +255,7 @@ def delete_current(cur: Any) -> None:
     rec = cur.record_view()
     cur.update = None
     cur.tt.tree_delete(cur.session, rec.bookmark)
+    _release(cur.tt, cur.session, cur.tt.lids_of(rec.data))
 
 
 def escrow_update(cur: Any, columnid: int, delta: bytes, grbit: int) -> bytes:

@@ -15,6 +15,15 @@ instead of the version store. Its changes are written straight to the temporary 
 (never logged) and, with ``JET_paramEnableTempTableVersioning``, recorded for rollback in
 the instance's :class:`TempStore`.
 
+Long values (``sortapi.cxx``: a sort's FCB is always IntrinsicLVsOnly; a materialized
+table only with ``JET_bitTTIntrinsicLVsOnly``): a sort keeps them in its records; a
+materialized table without that bit has a long-value tree of its own in the temporary
+database, laid out as a user database's (LVROOT under the LID, chunks under LID + offset,
+so ``LongValueReader`` reads it), filled by :meth:`TempTable.store_long_values` when a
+record is written. Each LID belongs to one record; a replace or delete frees the LIDs it
+orphans outside a transaction (inside one they live until the table closes, since a
+rollback may restore their record); closing the table drops the tree.
+
 Locks: a temporary table belongs to one session (ESE opens it DenyRead by that session),
 and the JET gate lets one thread at a time into a session, so a TempTable needs no lock of
 its own; the temporary database file serialises its own calls.
@@ -23,21 +32,35 @@ its own; the temporary database file serialises its own calls.
 from __future__ import annotations
 
 import dataclasses
+import os
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.instance.session import Session
 from pyese.engine.records.indexentries import index_entries
 from pyese.engine.records.keys import KeyNormalizer, normalizer, retrieve_key
+from pyese.engine.records.longvalue import LongValueReader
+from pyese.engine.records.record import (
+    VALUE_SEPARATED,
+    LVRoot,
+    RecordImage,
+    lid_from_bytes,
+    lv_chunk_key,
+    lv_root_key,
+)
+from pyese.engine.records.update import LV_INTRINSIC_MOST, lv_chunk_most
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.fcb import FCB, DatabaseCatalog
+from pyese.engine.temp.rowcodec import Decoder, RowEncoder, build_decoder, build_encoder
 from pyese.engine.temp.schema import TempSchema
 from pyese.engine.temp.sort import Sort
 from pyese.engine.temp.tempdb import TempStore
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 from pyese.storage.database.tempdb import TempDatabaseFile
+from pyese.storage.trees import iterate_cursor
 
 _DBK = struct.Struct(">I")
 
@@ -55,6 +78,10 @@ class TempView:
 
     def cursor(self, objid: int) -> Any:
         return self.file.cursor(objid)
+
+    def iterate(self, objid: int, start: bytes = b"",
+                stop: bytes | None = None) -> Iterator[tuple[bytes, bytes]]:
+        return iterate_cursor(self.file.cursor(objid), start, stop)
 
     def close(self) -> None:
         return None
@@ -118,6 +145,10 @@ class TempTable:
         self.file: TempDatabaseFile | None = None
         self.db: TempDbHandle | None = None
         self.dbk = 0
+        self.lv_objid: int | None = None
+        """The long-value tree of a materialized table with long-value columns (none with
+        JET_bitTTIntrinsicLVsOnly: its long values stay in the record)."""
+        self.lid_last = 0
         self.c_records = 0
         self.cursors: set[Any] = set()
         self.closed = False
@@ -125,6 +156,8 @@ class TempTable:
         self._kn: KeyNormalizer | None = None
         self._key_cids: list[int] = []
         self._simple_key = False
+        self._codecs: dict[tuple[int, ...], tuple[RowEncoder | None, Decoder | None]] = {}
+        self._decoders: dict[tuple[tuple[int, ...], int], Decoder | None] = {}
         self._prepare_keys()
 
     # -- the sort -------------------------------------------------------------------------
@@ -136,13 +169,10 @@ class TempTable:
         g = self.grbit
         remove = not (g & C.JET_bitTTForwardOnly and not g & C.JET_bitTTUnique)
         self.scb = True
-        sort = Sort(remove, memory_most)
-        sort.attach_spill(self._spill_tree)
+        run_dir = os.path.dirname(self.store.path) or "."
+        sort = Sort(remove, memory_most, run_dir)
         self.sort = sort
         return sort
-
-    def _spill_tree(self) -> tuple[TempDatabaseFile, int]:
-        return self.store.open_file(), self.store.new_objid()
 
     def free_sort(self) -> None:
         if self.sort is not None:
@@ -162,7 +192,10 @@ class TempTable:
         objid = self.store.new_objid()
         self.file = file
         self.objid = objid
-        self.table = dataclasses.replace(self.schema.table, objid=objid, _layout=None)
+        if self.schema.has_long_values and not self.grbit & C.JET_bitTTIntrinsicLVsOnly:
+            self.lv_objid = self.store.new_objid()
+        self.table = dataclasses.replace(self.schema.table, objid=objid, _layout=None,
+                                         lv_objid=self.lv_objid)
         catalog = TempCatalog(self, file)
         self.db = TempDbHandle(catalog, self.table.page_size)
         sort = self.sort
@@ -231,6 +264,28 @@ class TempTable:
         self._simple_key = key is not None and not any(
             c.grbit & C.JET_bitColumnMultiValued for c in cols)
 
+    def codec(self, columnids: tuple[int, ...]) -> tuple[RowEncoder | None, Decoder | None]:
+        """The bulk paths' fast encoder and decoder for rows of ``columnids`` (built once
+        per column list; None where :mod:`.rowcodec` has none)."""
+        got = self._codecs.get(columnids)
+        if got is None:
+            layout = self.schema.table.layout
+            enc = build_encoder(layout, columnids, self._kn, self._key_cids,
+                                self.schema.record_most)
+            got = (enc, build_decoder(layout, columnids))
+            self._codecs[columnids] = got
+        return got
+
+    def decoder(self, columnids: tuple[int, ...], shift: int) -> Decoder | None:
+        """A fast decoder of records that start ``shift`` bytes in (see :meth:`codec`)."""
+        if shift == 0:
+            return self.codec(columnids)[1]
+        got = self._decoders.get((columnids, shift), False)
+        if got is False:
+            got = build_decoder(self.schema.table.layout, columnids, shift)
+            self._decoders[(columnids, shift)] = got
+        return got  # type: ignore[return-value]
+
     def tree_get(self, key: bytes) -> bytes | None:
         assert self.file is not None and self.objid is not None
         return self.file.get(self.objid, key)
@@ -248,9 +303,8 @@ class TempTable:
     def tree_insert(self, session: Session, key: bytes, data: bytes) -> None:
         """Insert a new record: JET_errKeyDuplicate when the key is taken."""
         assert self.file is not None and self.objid is not None
-        if self.file.get(self.objid, key) is not None:
+        if not self.file.insert(self.objid, key, data):
             raise_error(C.JET_errKeyDuplicate, "the temporary table has this key")
-        self.file.put(self.objid, key, data)
         self.c_records += 1
         if session.level:
             self.store.record_undo(session, self._undo(key, None))
@@ -280,6 +334,92 @@ class TempTable:
                     self.c_records += 1
         return undo
 
+    # -- long values of a materialized table (lv.cxx, on the temporary database) ----------
+
+    def lv_reader(self) -> LongValueReader:
+        assert self.file is not None
+        return LongValueReader(TempView(self.file), self.lv_objid)
+
+    def store_long_values(self, image: RecordImage, force: set[tuple[int, int]],
+                          copy_separated: bool,
+                          keep: set[tuple[int, int]] | None = None) -> set[int]:
+        """Before a record is written: move each intrinsic long value of the copy buffer
+        longer than LV_INTRINSIC_MOST bytes, or set with JET_bitSetSeparateLV (``force``:
+        (columnid, itag)), to a new LID of the table's long-value tree, as ESE separates a
+        long value that does not stay in the record (``lv.cxx`` ErrRECSetLongField). With
+        ``copy_separated`` (an insert: the copy of another record's values) a value that
+        is already separate gets a LID of its own too, so every LID has one record. A
+        value in ``keep`` (JET_bitSetIntrinsicLV) stays in the record.
+        Returns the LIDs written (the caller frees them if the write then fails)."""
+        if self.lv_objid is None:
+            return set()
+        made: set[int] = set()
+        try:
+            for col in self.table.layout.columns.values():
+                if not col.is_long_value:
+                    continue
+                cid = col.columnid
+                for itag in range(1, image.count(cid) + 1):
+                    value, flags = image.get_ex(cid, itag)
+                    if value is None:
+                        continue
+                    if flags & VALUE_SEPARATED:
+                        if not copy_separated:
+                            continue
+                        value = self.lv_reader().read(lid_from_bytes(value))
+                    elif (len(value) <= LV_INTRINSIC_MOST and (cid, itag) not in force
+                          or keep and (cid, itag) in keep):
+                        continue
+                    lid = self._write_lv(value)
+                    made.add(lid)
+                    image.set_separated(cid, itag, lid)
+        except BaseException:
+            self.free_lids(made)
+            raise
+        return made
+
+    def _write_lv(self, value: bytes) -> int:
+        """A new long value (LVROOT refcount 1, then chunks of lv_chunk_most bytes)."""
+        assert self.file is not None and self.lv_objid is not None
+        self.lid_last += 1
+        lid = self.lid_last
+        chunk = lv_chunk_most(self.table.page_size)
+        items = [(lv_chunk_key(lid, off), value[off:off + chunk])
+                 for off in range(0, len(value), chunk)]
+        items.append((lv_root_key(lid), LVRoot(1, len(value)).to_bytes()))
+        self.file.put_many(self.lv_objid, items)
+        return lid
+
+    def lids_of(self, data: bytes | None) -> set[int]:
+        """The LIDs a stored record references."""
+        if self.lv_objid is None or data is None:
+            return set()
+        image = RecordImage.from_bytes(self.table.layout, data)
+        out: set[int] = set()
+        for col in self.table.layout.columns.values():
+            if col.is_long_value:
+                for itag in range(1, image.count(col.columnid) + 1):
+                    value, flags = image.get_ex(col.columnid, itag)
+                    if value is not None and flags & VALUE_SEPARATED:
+                        out.add(lid_from_bytes(value))
+        return out
+
+    def free_lids(self, lids: set[int]) -> None:
+        """Delete long values no record references any more (ESE deletes a long value
+        whose reference count falls to 0)."""
+        if not lids or self.file is None or self.lv_objid is None or self.file.closed:
+            return
+        objid = self.lv_objid
+        for lid in lids:
+            root = self.file.get(objid, lv_root_key(lid))
+            if root is None:
+                continue
+            size = LVRoot.from_bytes(root).size
+            chunk = lv_chunk_most(self.table.page_size)
+            for off in range(0, size, chunk):
+                self.file.delete(objid, lv_chunk_key(lid, off))
+            self.file.delete(objid, lv_root_key(lid))
+
     # -- life -----------------------------------------------------------------------------
 
     def register(self) -> None:
@@ -302,6 +442,8 @@ class TempTable:
         self.free_sort()
         if self.file is not None and self.objid is not None and not self.file.closed:
             self.file.drop_tree(self.objid)
+            if self.lv_objid is not None:
+                self.file.drop_tree(self.lv_objid)
         self.store.tables.discard(self)
 
     def check_open(self) -> None:

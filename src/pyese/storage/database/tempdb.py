@@ -57,6 +57,7 @@ class TempDatabaseFile:
         self._changes = 0
         self.generation = 0
         """Bumped by every change: a :class:`StableCursor` re-seeks after one."""
+        self._prefixes: dict[int, bytes] = {}
         self._open()
 
     # -- life ----------------------------------------------------------------------------
@@ -169,6 +170,25 @@ class TempDatabaseFile:
                 raise_error(C.JET_errOutOfDatabaseSpace, "temporary database full")
             self._changed()
 
+    def insert(self, objid: int, key: bytes, value: bytes) -> bool:
+        """Put a node that must be new: False (nothing written) when ``key`` is taken."""
+        with self.lock:
+            if LK.is_long(key):
+                if self.get(objid, key) is not None:
+                    return False
+                self.put(objid, key, value)
+                return True
+            prefix = self._prefixes.get(objid)
+            if prefix is None:
+                prefix = self._prefixes[objid] = LK.objid_prefix(objid)
+            try:
+                if not self._w().put(prefix + key, value, overwrite=False):
+                    return False
+            except lmdb.MapFullError:
+                raise_error(C.JET_errOutOfDatabaseSpace, "temporary database full")
+            self._changed()
+            return True
+
     def put_many(self, objid: int, items: list[tuple[bytes, bytes]]) -> None:
         """Put several (key, value) pairs (short keys go straight to LMDB)."""
         with self.lock:
@@ -218,6 +238,51 @@ class TempDatabaseFile:
                         break
                     n += 1
             self._changed(max(n, 1))
+
+    def scan(self, objid: int, batch: int = 1024) -> Iterator[tuple[bytes, bytes]]:
+        """Every node of tree ``objid`` in key order, read ``batch`` nodes at a time under
+        the lock. A change to the file between two nodes (``generation``) makes the scan
+        read on from the last node it gave, so it sees what a :class:`StableCursor` sees."""
+        prefix = LK.objid_prefix(objid)
+        after: bytes | None = None
+        while True:
+            nodes: list[tuple[bytes, bytes]] = []
+            with self.lock:
+                if self._env is None:
+                    return
+                cur = self._w().cursor()
+                start = prefix if after is None else prefix + after[:LK.DIRECT_MOST]
+                done = not cur.set_range(start)
+                skipping = after is not None
+                if not done:
+                    for lkey, value in cur.iternext():
+                        if lkey[:LK.OBJID_SIZE] != prefix:
+                            done = True
+                            break
+                        if len(lkey) == LK.BUCKET_KEY_SIZE:
+                            found = [(lkey[LK.OBJID_SIZE:-1] + sfx, data)
+                                     for sfx, data in LK.decode_bucket(value)]
+                        else:
+                            found = [(lkey[LK.OBJID_SIZE:], value)]
+                        for node in found:
+                            if skipping:
+                                if node[0] <= after:  # type: ignore[operator]
+                                    continue
+                                skipping = False
+                            nodes.append(node)
+                        if len(nodes) >= batch:
+                            break
+                    else:
+                        done = True
+                generation = self.generation
+            for node in nodes:
+                yield node
+                after = node[0]
+                if self.generation != generation:
+                    break
+            else:
+                if done:
+                    return
 
     def raw_cursor(self, objid: int) -> LK.MergedCursor:
         """A TreeCursor on tree ``objid`` inside the writer transaction, valid until the

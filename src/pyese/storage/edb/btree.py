@@ -36,7 +36,7 @@ from typing import Protocol
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage.edb.page import Node, Page
+from pyese.storage.edb.page import Node, Page, fNDDeleted
 
 MAX_DEPTH = 32
 """Deepest path accepted (ESE trees of a few GB are 4-5 levels deep)."""
@@ -59,7 +59,7 @@ def _corrupt(what: str) -> None:
 
 
 class _Frame:
-    __slots__ = ("page", "idx", "lo", "hi", "cmp_keys")
+    __slots__ = ("page", "idx", "lo", "hi", "cmp_keys", "pgno_fdp")
 
     def __init__(self, page: Page, idx: int, lo: bytes | None, hi: bytes | None) -> None:
         self.page = page
@@ -67,16 +67,27 @@ class _Frame:
         self.lo = lo
         self.hi = hi
         self.cmp_keys: list[bytes] = _compare_keys(page)
+        self.pgno_fdp = 0
+        """On a kept path's leaf (``leaf_hints``): the root it was reached from."""
 
     def copy(self) -> _Frame:
         f = _Frame.__new__(_Frame)
         f.page, f.idx, f.lo, f.hi, f.cmp_keys = self.page, self.idx, self.lo, self.hi, self.cmp_keys
+        f.pgno_fdp = self.pgno_fdp
         return f
 
 
 def _compare_keys(page: Page) -> list[bytes]:
     """Per line, the key compared with separators and seek keys."""
-    return [n.key for n in page.nodes()]
+    return page.keys()
+
+
+def _check_once(page: Page, keys: list[bytes], lo: bytes | None, hi: bytes | None) -> None:
+    """:func:`_check_page_order`, skipped when the page passed it under the same bounds."""
+    bounds = (lo, hi)
+    if page.checked_bounds != bounds:
+        _check_page_order(page, keys, lo, hi)
+        page.checked_bounds = bounds
 
 
 def _check_page_order(page: Page, keys: list[bytes], lo: bytes | None, hi: bytes | None) -> None:
@@ -135,7 +146,7 @@ class EdbTreeCursor:
             if not page.is_leaf and page.clines == 0:
                 _corrupt(f"page {page.pgno}: parent page without lines")
             frame = _Frame(page, 0, None, None)
-            _check_page_order(page, frame.cmp_keys, None, None)
+            _check_once(page, frame.cmp_keys, None, None)
             return frame
         except JetError as err:
             if not src.tolerant:
@@ -169,7 +180,7 @@ class EdbTreeCursor:
             lo = parent.cmp_keys[i - 1] if i > 0 else parent.lo
             hi = parent.cmp_keys[i] if i < n - 1 else parent.hi
             frame = _Frame(page, 0, lo, hi)
-            _check_page_order(page, frame.cmp_keys, lo, hi)
+            _check_once(page, frame.cmp_keys, lo, hi)
             return frame
         except JetError as err:
             if not src.tolerant:
@@ -250,12 +261,32 @@ class EdbTreeCursor:
         return _kd(self._settle(-1))
 
     def _seek(self, key: bytes) -> Node | None:
-        """Position on the first visible node with node.key >= key."""
+        """Position on the first visible node with node.key >= key.
+
+        The path of the tree's last descent is kept (the file's ``leaf_hints``): when
+        ``key`` lies within that leaf's bounds, the descent would reach the same leaf, so
+        the path is reused and only the leaf is searched (a scan of records by bookmark
+        then costs one binary search per record, not one descent).
+        """
+        hints = getattr(self._src, "leaf_hints", None)
+        if hints is not None:
+            path = hints.get(self.objid)
+            if path is not None and path[-1].pgno_fdp == self.pgno_fdp:
+                leaf = path[-1]
+                if (leaf.lo is None or leaf.lo <= key) and (leaf.hi is None or key < leaf.hi):
+                    self._current = None
+                    self._stack = stack = [f.copy() for f in path]
+                    stack[-1].idx = bisect_left(stack[-1].cmp_keys, key)
+                    return self._settle(+1)
         frame = self._start()
         while frame is not None:
             page = frame.page
             if page.is_leaf:
                 frame.idx = bisect_left(frame.cmp_keys, key)
+                if hints is not None:
+                    path = [f.copy() for f in self._stack]
+                    path[-1].pgno_fdp = self.pgno_fdp
+                    hints[self.objid] = path
                 break
             n = page.clines
             # first separator > key among lines 0..n-2 (ESE: IlineNDISeekGEQInternal + 1 on ==)
@@ -363,6 +394,40 @@ class EdbTreeCursor:
                 _corrupt(f"tree {self.objid}: keys do not decrease across leaves")
         return _kd(node)
 
+    def scan(self, start: bytes = b"", stop: bytes | None = None
+             ) -> Iterator[tuple[bytes, bytes]]:
+        """(key, data) of the visible nodes with start <= key < stop, in key order: what
+        ``seek_ge`` then ``next`` until ``stop`` give, a leaf page at a time.
+
+        Within a leaf the nodes are taken straight from the page's line array (its order
+        was checked when the page was entered); only at a page boundary does the walk go
+        through the path, with the same checks as :meth:`next` (sibling links, keys
+        increasing across leaves). The cursor stays on the last node yielded.
+        """
+        node = self._seek(start)
+        show = self._show_deleted
+        while node is not None:
+            top = self._stack[-1]
+            nodes = top.page.nodes()
+            i = top.idx
+            last = node
+            for j in range(i, len(nodes)):
+                nd = nodes[j]
+                if nd.flags & fNDDeleted and not show:
+                    continue
+                if stop is not None and nd.key >= stop:
+                    top.idx = j
+                    self._current = nd
+                    return
+                top.idx = j
+                self._current = last = nd
+                yield nd.key, nd.data
+            top.idx = len(nodes)
+            node = self._settle(+1)
+            if node is not None and (node.key, node.data) <= (last.key, last.data):
+                if not self._src.tolerant:
+                    _corrupt(f"tree {self.objid}: keys do not increase across leaves")
+
     @property
     def current_node(self) -> Node | None:
         """The current node with its flags (``versioned`` etc.), for debugging."""
@@ -381,11 +446,8 @@ def _kd(node: Node | None) -> tuple[bytes, bytes] | None:
 def iterate_range(
     cursor: EdbTreeCursor, start: bytes = b"", stop: bytes | None = None
 ) -> Iterator[tuple[bytes, bytes]]:
-    """Nodes with start <= key < stop, in key order."""
-    kd = cursor.seek_ge(start)
-    while kd is not None and (stop is None or kd[0] < stop):
-        yield kd
-        kd = cursor.next()
+    """Nodes with start <= key < stop, in key order (:meth:`EdbTreeCursor.scan`)."""
+    return cursor.scan(start, stop)
 
 
 def walk_pages(src: PageSource, objid: int, pgno_fdp: int) -> Iterator[Page]:

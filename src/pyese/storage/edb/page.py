@@ -116,6 +116,9 @@ class Node(NamedTuple):
         return bool(self.flags & fNDVersion)
 
 
+_new_tuple = tuple.__new__
+
+
 def _corrupt(pgno: int, what: str) -> None:
     raise_error(C.JET_errDatabaseCorrupted, f"page {pgno}: {what}")
 
@@ -126,7 +129,7 @@ class Page:
     __slots__ = (
         "pgno", "cb", "small", "dbtime", "pgno_prev", "pgno_next", "objid", "cb_free",
         "cb_uncommitted_free", "ib_mic_free", "itag_mic_free", "ctag_reserved", "flags",
-        "_buf", "_tags", "_nodes", "_ext", "corrected_bit",
+        "_buf", "_tags", "_nodes", "_ext", "corrected_bit", "_keys", "checked_bounds",
     )
 
     def __init__(self, buf: bytes, pgno: int, *, verify: bool = True) -> None:
@@ -179,6 +182,11 @@ class Page:
         self.ctag_reserved = max(1, itag_state >> 12)
         self._tags: list[tuple[int, int, int]] | None = None
         self._nodes: list[Node] | None = None
+        self._keys: list[bytes] | None = None
+        self.checked_bounds: tuple[bytes | None, bytes | None] | None = None
+        """The (lower, upper) separator bounds a tree walk last checked this page's lines
+        against (``btree._check_page_order``): a page is reached under the same bounds
+        every time, so the check runs once per page read, not once per descent."""
         self._ext: bytes | None = None
         self._check_header()
 
@@ -208,17 +216,24 @@ class Page:
         buf = self._buf
         cb_page = self.cb
         hdr = self.header_size
-        data_end = cb_page - 4 * self.itag_mic_free  # ESE: PbDataEnd_
+        n = self.itag_mic_free
+        data_end = cb_page - 4 * n  # ESE: PbDataEnd_
         mask = 0x1FFF if self.small else 0x7FFF
+        small = self.small
+        # the TAG array in one unpack: TAG i sits at cb_page - 4 * (i + 1), so the array
+        # read upward is TAG n-1 .. TAG 0, each (cb_, ib_)
+        raw = struct.unpack_from(f"<{2 * n}H", buf, data_end) if n else ()
         tags = []
-        for itag in range(self.itag_mic_free):
-            cb_raw, ib_raw = _TAG.unpack_from(buf, cb_page - 4 * (itag + 1))
+        for itag in range(n):
+            k = 2 * (n - 1 - itag)
+            cb_raw = raw[k]
+            ib_raw = raw[k + 1]
             cb = cb_raw & mask
             ib = ib_raw & mask
             start = hdr + ib
-            if cb and (start < hdr or start + cb > data_end):
+            if cb and start + cb > data_end:
                 _corrupt(self.pgno, f"TAG {itag} (ib {ib}, cb {cb}) is off the data area")
-            if self.small:
+            if small:
                 flags = ib_raw >> 13
             else:
                 flags = (_U16.unpack_from(buf, start)[0] >> 13) if cb >= 2 else 0
@@ -252,6 +267,12 @@ class Page:
             return self.external_header[CB_SPLIT_BUFFER:]
         return b""
 
+    def keys(self) -> list[bytes]:
+        """Every line's full key, in page order (parsed once per page)."""
+        if self._keys is None:
+            self._keys = [n.key for n in self.nodes()]
+        return self._keys
+
     def node(self, iline: int) -> Node:
         return self.nodes()[iline]
 
@@ -284,7 +305,8 @@ class Page:
             if pos + cb_suffix > end:
                 _corrupt(self.pgno, f"line {itag} key suffix {cb_suffix} overruns the line")
             key = prefix + bytes(buf[pos : pos + cb_suffix])
-            nodes.append(Node(key, bytes(buf[pos + cb_suffix : end]), flags))
+            # Node(key, data, flags) without NamedTuple's Python-level __new__
+            nodes.append(_new_tuple(Node, (key, bytes(buf[pos + cb_suffix : end]), flags)))
         self._nodes = nodes
         return nodes
 

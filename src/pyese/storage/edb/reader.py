@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
@@ -120,6 +120,13 @@ class EdbFile:
         self._lock = threading.Lock()
         self._trees: dict[int, int] = dict(SYSTEM_TREES)
         self._closed = False
+        self.leaf_hints: dict[int, list[Any]] = {}
+        """objid -> the path (``btree._Frame`` list) of the tree's last descent to a leaf,
+        reused by seeks that land on the same leaf (``EdbTreeCursor._seek``). Entries are
+        replaced whole and copied on use, so threads share them without a lock."""
+        self.memo: dict[Any, Any] = {}
+        """Caches of the layers above (decoded records: ``engine.genuine.records``); the
+        file is immutable, so they stay valid while it is open."""
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, tolerant: bool = False,
@@ -146,6 +153,8 @@ class EdbFile:
         if not self._closed:
             self._closed = True
             self._cache.clear()
+            self.leaf_hints.clear()
+            self.memo.clear()
             self._f.close()
 
     def __enter__(self) -> EdbFile:

@@ -84,6 +84,38 @@ def test_no_listed_module_raises_from():
                     f"{path}:{node.lineno}: raise ... from ... loses its cause when compiled")
 
 
+def _allows_python_subclasses(node: ast.ClassDef) -> bool:
+    for d in node.decorator_list:
+        if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "mypyc_attr":
+            if any(k.arg == "allow_interpreted_subclasses" for k in d.keywords):
+                return True
+    return False
+
+
+def test_python_subclasses_of_compiled_classes_are_allowed():
+    """A class of a compiled module refuses subclasses written in Python (at run time:
+    ``TypeError: X object expected; got Y``) unless it says
+    ``@mypyc_attr(allow_interpreted_subclasses=True)``; found statically, so that the pure
+    run fails too when a change adds such a subclass."""
+    closed = {}
+    for path in listed():
+        for node in ast.parse((ROOT / "src" / path).read_text()).body:
+            if isinstance(node, ast.ClassDef) and not _allows_python_subclasses(node):
+                closed[node.name] = path
+    compiled = {ROOT / "src" / p for p in listed()}
+    for f in sorted([*(ROOT / "src").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]):
+        if f in compiled:
+            continue
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ClassDef):
+                for base in node.bases:
+                    name = getattr(base, "id", getattr(base, "attr", ""))
+                    assert name not in closed, (
+                        f"{f.relative_to(ROOT)}: {node.name} subclasses {name} of compiled "
+                        f"{closed[name]}: give {name} @mypyc_attr(allow_interpreted_subclasses"
+                        f"=True) or drop {closed[name]} from mypyc-modules.txt")
+
+
 def test_the_claimed_mode_is_the_loaded_mode():
     stamp = _buildmode.read_stamp()
     expect = os.environ.get("PYESE_EXPECT_MODE", "")

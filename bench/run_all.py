@@ -1,11 +1,13 @@
 """Run every bench/bench_*.py in turn and print their tables.
 
-    ./run bench [--quick] [--json FILE] [--only NAME[,NAME]]
+    ./run bench [--quick] [--json FILE] [--only NAME[,NAME]] [--pure]
 
 ``--quick`` asks each bench for a small run (seconds, not minutes); ``--json FILE`` writes
 ``{"workload": {"pyese": ops/s, "sqlite3": ..., "lmdb": ..., "ratio_sqlite3": ...}}`` merged
 from every bench (see ``bench/_results.py``). The benches measure pyese as it is installed:
-today the pure-Python source (no compiled mode exists yet).
+the modules of ``mypyc-modules.txt`` compiled when ``./run compile`` built them, else the
+pure-Python source (docs/compiled.md); the first line printed says which. ``--pure``
+measures the source even when a compiled build is present (``PYESE_PURE=1``).
 """
 
 from __future__ import annotations
@@ -29,15 +31,26 @@ QUICK_ARGS = {
 }
 
 
+def build_mode() -> str:
+    """Which build of pyese the benches run (asked of a child, as the benches are)."""
+    probe = ("import warnings; warnings.simplefilter('ignore'); import pyese.jet; "
+             "from pyese import _buildmode; print(_buildmode.describe())")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    return out.stdout.strip() or f"unknown ({out.stderr.strip()[-200:]})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a small run of every bench")
     ap.add_argument("--json", metavar="FILE", help="write every workload's figures as JSON")
     ap.add_argument("--only", default="", help="comma-separated bench names (e.g. records)")
+    ap.add_argument("--pure", action="store_true",
+                    help="measure the pure-Python source even if a compiled build exists")
     a = ap.parse_args(argv)
     here = os.path.dirname(os.path.abspath(__file__))
-    print("mode: pure Python (pyese's source run by CPython; no compiled mode exists yet)",
-          flush=True)
+    if a.pure:
+        os.environ["PYESE_PURE"] = "1"
+    print(f"mode: {build_mode()}", flush=True)
     only = {f"bench_{n}.py" if not n.startswith("bench_") else n
             for n in a.only.split(",") if n}
     status = 0

@@ -15,6 +15,7 @@ Everything it writes is an ordinary ESE database that ``pyese.jet`` opens. Error
 engine raises are ``pyese.jet``'s classes, re-exported here (``pyese.WriteConflictError``).
 """
 
+from pyese import _buildmode  # noqa: F401  (first: picks compiled or pure, docs/compiled.md)
 from pyese._errors import InstanceClosedError, PoolTimeoutError, TransactionEndedError
 from pyese._instance import Database, Instance
 from pyese._schema import (

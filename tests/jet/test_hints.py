@@ -169,6 +169,11 @@ def test_preread_index_ranges_errors(s, t):
         jet.JetPrereadIndexRanges(s, t, None)
     with expect(jet.JET_errInvalidParameter):  # not a long-value column
         jet.JetPrereadIndexRanges(s, t, [rng], [g])
+    for bad in (jet.JET_INDEX_RANGE(rgStartColumns=[jet.JET_SIGNATURE()]),
+                jet.JET_INDEX_RANGE(rgEndColumns=[b"\x01"]),
+                jet.JET_INDEX_RANGE(rgStartColumns=None)):  # type: ignore[arg-type]
+        with expect(jet.JET_errInvalidParameter):  # found by the bad-input fuzzer
+            jet.JetPrereadIndexRanges(s, t, [bad])
     with expect(jet.JET_errInvalidBufferSize):  # JetMakeKey's check on a fixed column
         jet.JetPrereadIndexRanges(
             s, t, [jet.JET_INDEX_RANGE(rgStartColumns=[

@@ -150,7 +150,9 @@ def call(session: Session, fn: Callable[..., Any], dbid: int, tableid: int, cbty
     except JetError:
         raise
     except Exception as exc:
-        raise JetError.from_code(C.JET_errCallbackFailed, repr(exc)) from exc
+        err = JetError.from_code(C.JET_errCallbackFailed, repr(exc))
+        err.__cause__ = exc  # not "raise ... from exc": compiled, mypyc drops the cause
+        raise err  # noqa: B904
     code = 0 if result is None else result
     if not isinstance(code, int) or isinstance(code, bool):
         raise_error(C.JET_errCallbackFailed, f"callback returned {code!r}, not a JET_ERR")

@@ -41,10 +41,12 @@ from pyese.engine.schema.schema import TAGGED_FIRST
 from pyese.engine.schema.sysobjects import CatalogIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
+from pyese.storage.compiling import mypyc_attr
 from pyese.storage.edb.compression import decompress
 from pyese.storage.trees import TreeSnapshot
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # cli_forensic and a test subclass it
 class RecordView:
     """Read-only access to one record's column values, fully resolved.
 
@@ -112,6 +114,7 @@ class RecordView:
         yield self._resolve(data, flags)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # cli_forensic and a test subclass it
 class TableReader:
     """Records of one table through a snapshot: scans, bookmark fetches, index seeks."""
 

@@ -42,7 +42,7 @@ import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import ClassVar, Final
 
 from pyese.engine.records import keys_text
 from pyese.engine.schema.schema import (
@@ -78,7 +78,7 @@ _DOTNET_GUID_ORDER = operator.itemgetter(3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 1
 class FallBackToRecord:
     """Sentinel type: the value cannot be rebuilt from the key (ESE errDIRNoShortCircuit)."""
 
-    _instance: FallBackToRecord | None = None
+    _instance: ClassVar[FallBackToRecord | None] = None
 
     def __new__(cls) -> FallBackToRecord:
         if cls._instance is None:

@@ -46,6 +46,7 @@ from pyese.engine.schema.schema import BINARY_TYPES, FIXED_SIZES, TEXT_TYPES, In
 from pyese.engine.schema.sysobjects import objidFDPMSO, sysobjIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.compiling import mypyc_attr
 from pyese.storage.edb.compression import decompress
 
 LV_INTRINSIC_MOST = 1024
@@ -93,6 +94,7 @@ def lv_chunk_most(page_size: int) -> int:
     return page_size - 128
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # engine/temp/ops.py subclasses it
 class PreparedUpdate:
     """A cursor's copy buffer (see the module docstring)."""
 
@@ -674,7 +676,8 @@ def insert_rows(cur: Cursor, rows: Sequence[Sequence[SetItem]]) -> list[bytes]:
     calls it stands for. JET_errAlreadyPrepared when the cursor has an update prepared.
     At the deepest level (7) the writes join the caller's level, as JetUpdate's do.
     """
-    if cur.update is not None:
+    prepared = cur.update  # a local: checking cur.update itself would make mypy (and so
+    if prepared is not None:  # mypyc, which checks at run time) take it as None below
         raise_error(C.JET_errAlreadyPrepared)
     session = cur.session
     own_level = session.level < LEVEL_USER_MOST

@@ -289,7 +289,7 @@ def _resolve(chain: list[Version], trx: Trx | None, b: int, pinned: Any = _NO_PI
 def _apply_deltas(value: bytes | None, deltas: list[Any] | None) -> bytes | None:
     """``value`` with escrow deltas (collected newest first) applied oldest first."""
     if deltas:
-        for d in reversed(deltas):
+        for d in deltas[::-1]:  # not reversed(): mypyc 2.4 crashes on reversed(list[Any])
             value = d.apply(value)
     return value
 

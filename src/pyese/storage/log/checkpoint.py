@@ -124,7 +124,8 @@ def write_checkpoint(path: str, ckpt: Checkpoint, *, faults: FaultInjector = NO_
             faults.hit("checkpoint.write")
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                written = os.write(fd, view)  # its own statement: a compiler once ran
+                view = view[written:]  # the write of view[os.write(...):] twice
             faults.hit("checkpoint.fsync")
             os.fsync(fd)
         finally:

@@ -1,13 +1,14 @@
 """PyeseRetrieveRows on genuine files: the leaf-at-a-time path equals the JET loop.
 
-On a genuine .edb attached read-only, a forward read on the primary index without a
+On a genuine .edb attached read-only, a read on the primary index without a
 cursor filter takes its rows from whole leaves decoded record by record
 (``engine.cursors.batch._read_rows_genuine``) instead of a step and a record read per row.
 Every table of every genuine sample (the six samples, a BITS and a SRUM database) is read
-page after page (resuming across calls), inside an index range set with a normalized
-key, and with ``Pyese_bitRowsStay``; rows, bookmarks and where the cursor is left are
+page after page (resuming across calls) forward and backward, inside an index range set
+with a normalized key (upper going forward, lower going backward), and with
+``Pyese_bitRowsStay``; rows, bookmarks and where the cursor is left are
 compared with ``JetRetrieveColumn`` (every value of a multi-valued column) and
-``JetMove(JET_MoveNext)`` on a second cursor. The general path is disabled meanwhile, so
+``JetMove`` on a second cursor. The general path is disabled meanwhile, so
 the test fails if the leaf path is not the one taken.
 """
 
@@ -25,7 +26,8 @@ from tests.genuine.samples import SAMPLES, SAMPLES_DIR, gunzip_real_world, gunzi
 from .helpers import expect
 from .test_batch_rows import _loop_rows, _where
 
-pytestmark = pytest.mark.filterwarnings("ignore::pyese.jet.DirtyShutdownWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::pyese.engine.instance.database.DirtyShutdownWarning")
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +82,14 @@ def _first(s, t) -> bool:
     return True
 
 
-def _pages(s, t, u, cids, multi, n, *, stay=False) -> list[tuple]:
+def _pages(s, t, u, cids, multi, n, *, stay=False, backward=False) -> list[tuple]:
     """Pages until the end (or one page with ``stay``), each checked against the loop;
     every row read."""
-    grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsStay if stay else 0)
+    grbit = (jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsStay if stay else 0)
+             | (jet.Pyese_bitRowsBackward if backward else 0))
     out: list[tuple] = []
     while True:
-        want = _loop_rows(s, u, cids, multi, n, False, True, stay)
+        want = _loop_rows(s, u, cids, multi, n, backward, True, stay)
         got = jet.PyeseRetrieveRows(s, t, cids, n, grbit)
         assert got == want
         assert _where(s, t) == _where(s, u)
@@ -120,6 +123,17 @@ def test_every_genuine_table_page_after_page(inst, edb_files: list[Path],
             got = _pages(s, t, u, cids, multi, 5)
             assert [r[0] for r in got] == [m for m in marks if lo <= m <= hi]
             ranged += len(got)
+            # backward, from the last row, then in a lower range
+            for c in (t, u):
+                jet.JetMove(s, c, jet.JET_MoveLast)
+            back = _pages(s, t, u, cids, multi, 29, backward=True)
+            assert back == everything[::-1]
+            for c in (t, u):
+                jet.JetGotoBookmark(s, c, hi)
+                jet.JetMakeKey(s, c, lo, jet.JET_bitNormalizedKey)
+                jet.JetSetIndexRange(s, c, jet.JET_bitRangeInclusive)
+            back = _pages(s, t, u, cids, multi, 4, backward=True)
+            assert back == got[::-1]
             # Pyese_bitRowsStay from the middle: the cursor stays on the last row read
             for c in (t, u):
                 jet.JetGotoBookmark(s, c, lo)

@@ -26,20 +26,21 @@ Invariants.
    with the cursor on that entry, so the next call reports it.
 
 Genuine files. On a genuine ``.edb`` (attached read-only; its view is a
-``GenuineSnapshot``) a forward read on the primary index, without a cursor filter or a
-user-defined default, walks the table's leaves a page at a time from the current entry and
-decodes each record in one pass (``engine.genuine.rowdecode.RowDecoder``, the ``dump``
-path's decoder) instead of a step and a per-column read per row; the range check, parking
-and the cursor's final entry are the same code's (``_read_rows_genuine``). Anything else
-(a secondary index, backward, a filter, a current record missing from the tree) takes the
-general path. ``tests/jet/test_batch_rows_genuine.py`` compares the two on every table of
-the genuine samples.
+``GenuineSnapshot``) a read on the primary index, without a cursor filter or a
+user-defined default, decodes each record in one pass (``engine.genuine.rowdecode``'s
+``RowDecoder``, the ``dump`` path's decoder) straight from the tree's nodes, forward a
+leaf at a time, instead of a per-column read per row; the range check, parking and the
+cursor's final entry are the same (``_read_rows_genuine``). Anything else (a secondary
+index, a filter, a current record missing from the tree) takes the general path.
+``tests/jet/test_batch_rows_genuine.py`` compares the two on every table of the genuine
+samples.
 
 Locks. None (``currency``): the session's thread alone uses the cursor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 from pyese.engine.cursors import filters
@@ -87,8 +88,9 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
     if cur.state != ON or cur.node_key is None:
         raise_error(C.JET_errNoCurrentRecord)
     if isinstance(cur, Cursor) and not filters.filters_of(cur):
-        if not backward and not (stay and max_rows == 1):
-            leaf_rows = _read_rows_genuine(cur, plan, max_rows, bookmarks, stay)
+        if not (stay and max_rows == 1):
+            leaf_rows = _read_rows_genuine(cur, plan, max_rows, not backward, bookmarks,
+                                           stay)
             if leaf_rows is not None:
                 return leaf_rows
         return _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
@@ -185,14 +187,15 @@ def _read_rows_fast(cur: Cursor, plan: Plan, max_rows: int,
     return rows
 
 
-def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, bookmarks: bool,
-                       stay: bool) -> list[tuple[Any, ...]] | None:
-    """``read_rows`` forward on the primary index of a genuine file's table (a
-    ``GenuineSnapshot`` view), without a cursor filter or a user-defined default: the
-    leaves are walked a page at a time from the current entry (``EdbTreeCursor.scan``) and
-    each record decoded in one pass (``GenuineSnapshot.row_decoder``), the values shaped as
-    ``_row`` shapes them; the range check, parking and where the cursor ends are
-    ``_read_rows_fast``'s (invariants 1 and 2). None when this path does not apply (the
+def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
+                       bookmarks: bool, stay: bool) -> list[tuple[Any, ...]] | None:
+    """``read_rows`` on the primary index of a genuine file's table (a ``GenuineSnapshot``
+    view), without a cursor filter or a user-defined default: forward the leaves are
+    walked a page at a time from the current entry (``EdbTreeCursor.scan``), backward node
+    by node (``prev``), and each record decoded in one pass
+    (``GenuineSnapshot.row_decoder``), the values shaped as ``_row`` shapes them; the
+    range check, parking and where the cursor ends are ``_read_rows_fast``'s (invariants
+    1 and 2). None when this path does not apply (the
     caller then takes the general one): another kind of table or index, or the current
     record missing from the tree (``_read_rows_fast`` reports it)."""
     if cur.on_secondary or any(udd is not None for _, _, udd in plan):
@@ -207,7 +210,8 @@ def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, bookmarks: bool,
         return None
     start = cur.node_key
     assert start is not None
-    nodes = scan(start)
+    nodes: Generator[tuple[bytes, bytes], None, None] = \
+        scan(start) if forward else _backward(tcur, start)
     node = next(nodes, None)
     if node is None or node[0] != start:
         return None  # the current record has gone: the general path raises for it
@@ -225,7 +229,8 @@ def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, bookmarks: bool,
     cur._navigated()
     token = cur._read_token()
     rng = cur.range
-    upper = rng is not None and rng.upper
+    check = rng is not None and rng.upper == forward  # as Navigation.move checks
+    parked = AFTER if forward else BEFORE
     rows: list[tuple[Any, ...]] = []
     append = rows.append
     key, data = node
@@ -246,13 +251,13 @@ def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, bookmarks: bool,
             break  # the cursor stays on the last row returned
         node = next(nodes, None)
         if node is None:
-            cur.park(AFTER)
+            cur.park(parked)
             cur._tcur_at = None
             return rows
         key, data = node
-        if upper and not rng.admits(key):  # type: ignore[union-attr]
+        if check and not rng.admits(key):  # type: ignore[union-attr]
             cur.range = None
-            cur.park(AFTER)
+            cur.park(parked)
             cur._tcur_at = None
             return rows
         if len(rows) == max_rows:
@@ -262,3 +267,12 @@ def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, bookmarks: bool,
     cur._prime_record(key, data, token)
     cur._tcur_at = key
     return rows
+
+
+def _backward(tcur: Any, start: bytes) -> Generator[tuple[bytes, bytes], None, None]:
+    """(key, data) of the nodes from ``start`` down to the tree's first, one ``prev`` at a
+    time; the tree cursor is on the node yielded last."""
+    node = tcur.seek_ge(start)
+    while node is not None:
+        yield node
+        node = tcur.prev()

@@ -98,6 +98,17 @@ def _pages(s, t, u, cids, multi, n, *, stay=False, backward=False) -> list[tuple
             return out
 
 
+def _same_next_move(s, t, u) -> None:
+    """Where a parked cursor goes on JetMove(JET_MoveNext) (after the last entry: nowhere;
+    before the first: to it) is the same for both cursors."""
+    for c in (t, u):
+        try:
+            jet.JetMove(s, c, jet.JET_MoveNext)
+        except jet.JetError as exc:
+            assert exc.err == jet.JET_errNoCurrentRecord
+    assert _where(s, t) == _where(s, u)
+
+
 def test_every_genuine_table_page_after_page(inst, edb_files: list[Path],
                                              no_general_path: None) -> None:
     tables = rows = ranged = 0
@@ -112,6 +123,7 @@ def test_every_genuine_table_page_after_page(inst, edb_files: list[Path],
             rows += len(everything)
             with expect(jet.JET_errNoCurrentRecord):  # parked after the last entry
                 jet.PyeseRetrieveRows(s, t, cids, 5)
+            _same_next_move(s, t, u)
             # a range over the middle half, by normalized key (the primary bookmark)
             marks = [r[0] for r in everything]
             lo, hi = marks[len(marks) // 4], marks[(3 * len(marks)) // 4]
@@ -128,12 +140,14 @@ def test_every_genuine_table_page_after_page(inst, edb_files: list[Path],
                 jet.JetMove(s, c, jet.JET_MoveLast)
             back = _pages(s, t, u, cids, multi, 29, backward=True)
             assert back == everything[::-1]
+            _same_next_move(s, t, u)  # parked before the first entry
             for c in (t, u):
                 jet.JetGotoBookmark(s, c, hi)
                 jet.JetMakeKey(s, c, lo, jet.JET_bitNormalizedKey)
                 jet.JetSetIndexRange(s, c, jet.JET_bitRangeInclusive)
             back = _pages(s, t, u, cids, multi, 4, backward=True)
             assert back == got[::-1]
+            _same_next_move(s, t, u)
             # Pyese_bitRowsStay from the middle: the cursor stays on the last row read
             for c in (t, u):
                 jet.JetGotoBookmark(s, c, lo)

@@ -9,7 +9,9 @@ column's range an ``OverflowError`` naming the column.
 from __future__ import annotations
 
 import datetime as _dt
+import struct
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pyese import values as V
@@ -91,3 +93,117 @@ def decode_value(coltyp: int, data: bytes | None, cp: int) -> Any:
             data = bytes(data) + b"\x00"
         return bytes(data).decode("utf-16-le", "surrogatepass")
     return V.to_python(coltyp, data, cp)
+
+
+# ---------------------------------------------------------------- per-column converters
+#
+# ``encode_value`` / ``decode_value`` decide by coltyp on every call. A table's columns
+# never change type, so the layer builds one converter per column once (when it loads the
+# table's catalog) and calls it directly. Each converter handles the common Python type
+# inline (an ``int`` for an integer column, a ``str`` for Unicode text, ``bytes`` for
+# binary) and hands anything else to the general functions above, which check it and
+# raise the same errors: the fast path changes the speed, never the result.
+
+Encoder = Callable[[Any], "bytes | None"]
+Decoder = Callable[["bytes | None"], Any]
+
+
+def encoder(column: str, coltyp: int, cp: int) -> Encoder:
+    """A function ``value -> stored bytes`` for one column (None is NULL); errors as
+    :func:`encode_value`."""
+
+    def general(value: Any) -> bytes | None:
+        return encode_value(column, coltyp, value, cp)
+
+    fmt = V._FIXED_FORMATS.get(coltyp)
+    if coltyp in _INTS and fmt is not None:
+        pack = fmt.pack
+
+        def enc_int(value: Any) -> bytes | None:
+            if type(value) is int:
+                try:
+                    return pack(value)
+                except struct.error:
+                    pass  # out of range: the general path names the column
+            return general(value)
+
+        return enc_int
+    if coltyp in _TEXT and cp == V.CP_UNICODE:
+
+        def enc_text(value: Any) -> bytes | None:
+            if type(value) is str:
+                return value.encode("utf-16-le", "surrogatepass")
+            return general(value)
+
+        return enc_text
+    if coltyp in _BINARY:
+
+        def enc_bytes(value: Any) -> bytes | None:
+            if type(value) is bytes:
+                return value
+            return general(value)
+
+        return enc_bytes
+    if coltyp == C.JET_coltypIEEEDouble:
+        pack_d = struct.Struct("<d").pack
+
+        def enc_double(value: Any) -> bytes | None:
+            if type(value) is float:
+                return pack_d(value)
+            return general(value)
+
+        return enc_double
+    return general
+
+
+def decoder(coltyp: int, cp: int) -> Decoder:
+    """A function ``stored bytes -> value`` for one column (None stays None); the same
+    results as :func:`decode_value`."""
+
+    def general(data: bytes | None) -> Any:
+        return decode_value(coltyp, data, cp)
+
+    fmt = V._FIXED_FORMATS.get(coltyp)
+    if fmt is not None and coltyp != C.JET_coltypDateTime:
+        unpack = fmt.unpack
+        size = fmt.size
+
+        def dec_fixed(data: bytes | None) -> Any:
+            if data is not None and len(data) == size:
+                return unpack(data)[0]
+            return general(data)  # None, or a wrong size: the general path's error
+
+        return dec_fixed
+    if coltyp in _TEXT and cp == V.CP_UNICODE:
+
+        def dec_text(data: bytes | None) -> Any:
+            if type(data) is bytes and not len(data) & 1:
+                return data.decode("utf-16-le", "surrogatepass")
+            return general(data)
+
+        return dec_text
+    if coltyp in _BINARY:
+
+        def dec_bytes(data: bytes | None) -> Any:
+            if type(data) is bytes:
+                return data
+            return general(data)
+
+        return dec_bytes
+    return general
+
+
+def returns_input(coltyp: int, cp: int) -> type | None:
+    """The Python type whose values a column stores and reads back unchanged (an ``int``
+    in an integer column, a ``str`` in Unicode text, ``bytes`` in binary), so the layer
+    may return the value given instead of decoding what it encoded; None for the others
+    (a float in IEEESingle loses precision, a datetime keeps milliseconds)."""
+    if coltyp in _INTS:
+        return int
+    if coltyp in _TEXT and cp == V.CP_UNICODE:
+        return str
+    if coltyp in _BINARY:
+        return bytes
+    if coltyp == C.JET_coltypIEEEDouble:
+        return float
+    return None

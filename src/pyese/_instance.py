@@ -241,6 +241,12 @@ class Instance:
         """
         return Transaction(self, self._borrow(timeout), lazy=lazy, read_only=read_only)
 
+    def _local_transaction(self, *, lazy: bool = False) -> Transaction:
+        """A transaction the layer itself runs start to end on the calling thread: bound
+        to the thread as ESE binds one begun without a session context, so it costs no
+        context calls (``insert_many``'s batches)."""
+        return Transaction(self, self._borrow(), lazy=lazy, read_only=False, movable=False)
+
     def run(self, fn: Callable[[Transaction], T], *, retries: int = 10, lazy: bool = False,
             read_only: bool = False) -> T:
         """Call ``fn(tx)`` in a transaction and commit; on a write conflict roll back and
@@ -415,7 +421,7 @@ class Database:
             i = 0
             while i < len(chunk):
                 part = chunk[i:i + size]
-                tx = self.instance.transaction(lazy=lazy)
+                tx = self.instance._local_transaction(lazy=lazy)
                 try:
                     t = tx.table(table, database=self)
                     t._insert_many_no_result(part)

@@ -31,7 +31,8 @@ from pyese._errors import InstanceClosedError, PoolTimeoutError
 class PooledSession:
     """One ESE session of the pool and the databases / cursors it has open."""
 
-    __slots__ = ("sesid", "dbids", "cursors", "opened_at", "index_of", "generation")
+    __slots__ = ("sesid", "dbids", "cursors", "opened_at", "index_of", "generation",
+                 "pooled")
 
     def __init__(self, sesid: jet.JET_SESID) -> None:
         self.sesid = sesid
@@ -44,6 +45,8 @@ class PooledSession:
         self.index_of: dict[Any, str | None] = {}
         """tableid -> the name of its current index, as last set (None: primary)."""
         self.generation = 0
+        self.pooled = True
+        """False once the pool forgot it (discarded, or the pool closed)."""
 
     def dbid(self, filename: str, read_only: bool) -> Any:
         """The session's dbid of an attached database (``JetOpenDatabase`` once)."""
@@ -134,6 +137,9 @@ class SessionPool:
         back, then raises :class:`PoolTimeoutError`; :class:`InstanceClosedError` after
         close. ``JetBeginSession``'s errors propagate.
         """
+        with self._cond:  # the common case: an idle session, no clock read
+            if self._idle and not self._closed:
+                return self._idle.pop()
         wait = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + wait
         with self._cond:
@@ -156,14 +162,15 @@ class SessionPool:
     def release(self, ps: PooledSession) -> None:
         """Give a session back (it must be at transaction level 0)."""
         with self._cond:
-            if ps in self._all:
+            if ps.pooled:
                 self._idle.append(ps)
                 self._cond.notify()
 
     def discard(self, ps: PooledSession) -> None:
         """End a session that cannot be reused (its transaction could not be ended)."""
         with self._cond:
-            if ps in self._all:
+            if ps.pooled:
+                ps.pooled = False
                 self._all.remove(ps)
                 self._cond.notify()
         try:
@@ -182,5 +189,7 @@ class SessionPool:
         with self._cond:
             self._closed = True
             sessions, self._all, self._idle = self._all, [], []
+            for ps in sessions:
+                ps.pooled = False
             self._cond.notify_all()
         return sessions

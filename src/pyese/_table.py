@@ -1,8 +1,8 @@
 """``Table`` and ``Row``: records of one table, read and written inside a transaction.
 
-Every method is a handful of JET calls on the transaction's cached cursor, made between
-the transaction's ``JetSetSessionContext`` / ``JetResetSessionContext`` (so it runs on
-whatever thread calls it):
+Every method is a handful of JET calls on the transaction's cached cursor, made while
+it holds the transaction's session (``Transaction.entered()``: no JET call of its own;
+whatever thread calls it, one at a time):
 
 - ``insert``: ``JetPrepareUpdate(JET_prepInsert)``, one ``JetSetColumns`` for all the
   values, one ``JetRetrieveColumns(JET_bitRetrieveCopy)`` for what ESE fills in itself
@@ -13,8 +13,13 @@ whatever thread calls it):
 - ``range`` / ``find``: a duplicate cursor (``JetDupCursor``) of its own, so other calls
   between two rows do not move it; ``JetSeek(GE/LT)`` or ``JetMove(First/Last)``,
   ``JetSetIndexRange`` for the far end. ``range`` then reads a page of rows per
-  ``PyeseRetrieveRows`` call (16, growing to 256, one context switch each); ``find``
+  ``PyeseRetrieveRows`` call (16, growing to 256, one hold of the session each); ``find``
   reads per row ``JetMove`` plus one retrieval, in batches of the same sizes.
+
+Per column, the value converters are built once (``ColMeta.enc`` / ``dec``); per set of
+column names written, the ``JET_SETCOLUMN`` items (``_Plan``); per projection read, the
+``JET_RETRIEVECOLUMN`` items (``_ReadPlan``). These are reused, filled only while the
+session is held.
 
 Values are checked before anything is written (``pyese._codec``): a wrong type is a
 ``TypeError`` naming the column; an unknown column names the ones that exist; a failed
@@ -24,13 +29,21 @@ Values are checked before anything is written (``pyese._codec``): a wrong type i
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pyese.jet as jet
-from pyese._codec import decode_value, encode_value
+from pyese._codec import Decoder, Encoder, decoder, encoder, returns_input
 from pyese._errors import TransactionEndedError
 from pyese._pool import PooledSession
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
@@ -50,6 +63,10 @@ class TransactionLike(Protocol):
     def active(self) -> bool: ...
 
     def entered(self) -> AbstractContextManager[PooledSession]: ...
+    """Hold the transaction's session with its context set (for writes)."""
+
+    def _reading(self) -> AbstractContextManager[PooledSession]: ...
+    """Hold the transaction's session, no context (for reads)."""
 
 
 class DatabaseLike(Protocol):
@@ -66,9 +83,11 @@ _ESCROW_FORMATS = {C.JET_coltypLong: struct.Struct("<i"),
                    C.JET_coltypLongLong: struct.Struct("<q")}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ColMeta:
-    """What the layer needs of one column (from the catalog)."""
+    """What the layer needs of one column (from the catalog), with its value converters
+    built once (``pyese._codec.encoder`` / ``decoder``). Compared and hashed by identity
+    (one per column of a loaded ``TableMeta``), so it is a cheap dict key."""
 
     name: str
     columnid: int
@@ -76,13 +95,29 @@ class ColMeta:
     cp: int
     grbit: int
     has_default: bool
+    enc: Encoder = field(init=False, compare=False, repr=False)
+    """Python value -> stored bytes (None: NULL); ``TypeError`` names the column."""
+    dec: Decoder = field(init=False, compare=False, repr=False)
+    """Stored bytes -> Python value."""
+    same: type | None = field(init=False, compare=False, repr=False)
+    """The Python type whose values read back unchanged (``_codec.returns_input``)."""
+    multi: bool = field(init=False, compare=False, repr=False)
 
-    @property
-    def multi(self) -> bool:
-        return bool(self.grbit & C.JET_bitColumnMultiValued)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "enc", encoder(self.name, self.coltyp, self.cp))
+        object.__setattr__(self, "dec", decoder(self.coltyp, self.cp))
+        object.__setattr__(self, "same", returns_input(self.coltyp, self.cp))
+        object.__setattr__(self, "multi", bool(self.grbit & C.JET_bitColumnMultiValued))
+
+    def stored(self, value: Any) -> tuple[bytes | None, Any]:
+        """``(bytes, the value as it reads back)`` for a value of this column."""
+        data = self.enc(value)
+        if type(value) is self.same or data is None:
+            return data, value
+        return data, self.dec(data)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class IndexMeta:
     """One index: its name and key columns (in key order)."""
 
@@ -103,6 +138,11 @@ class TableMeta:
     """Columns ESE may fill in at insert: autoincrement, version, escrow, defaults."""
     has_multi: bool
     _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
+    all: tuple[ColMeta, ...] = field(init=False)
+    """Every column, in catalog (columnid) order."""
+
+    def __post_init__(self) -> None:
+        self.all = tuple(self.columns.values())
 
     @classmethod
     def load(cls, sesid: Any, tableid: Any, name: str) -> TableMeta:
@@ -156,7 +196,9 @@ class TableMeta:
 
     def projection(self, names: Sequence[str] | None) -> tuple[ColMeta, ...]:
         """The columns to read (all, or ``names``), checked; cached per name tuple."""
-        key = tuple(self.columns) if names is None else tuple(names)
+        if names is None:
+            return self.all
+        key = names if type(names) is tuple else tuple(names)
         got = self._projections.get(key)
         if got is None:
             if isinstance(names, str):
@@ -173,13 +215,16 @@ class Row(Mapping[str, Any]):
     an absent name is ``KeyError``. ``bookmark`` is the record's bookmark bytes.
     """
 
-    __slots__ = ("_values", "_bookmark", "_source")
+    __slots__ = ("_values", "_bookmark", "_table", "_key")
 
     def __init__(self, values: dict[str, Any], bookmark: bytes | None,
-                 source: tuple[Table, tuple[Any, ...]] | None = None) -> None:
+                 table: Table | None = None, key: tuple[Any, ...] | None = None) -> None:
         self._values = values
         self._bookmark = bookmark
-        self._source = source
+        self._table = table
+        """The table to ask for the bookmark (by primary key) when ``bookmark`` is None."""
+        self._key = key
+        """The primary key, when its columns are not all in ``values``."""
 
     @property
     def bookmark(self) -> bytes:
@@ -191,10 +236,13 @@ class Row(Mapping[str, Any]):
         (one seek on the primary key: reading it for every row would cost a JET call per
         row), so use it while the row's transaction is open:
         ``pyese.TransactionEndedError`` after."""
-        if self._bookmark is None and self._source is not None:
-            table, key = self._source
+        if self._bookmark is None and self._table is not None:
+            table = self._table
+            key = self._key
+            if key is None:
+                key = tuple(self._values[n] for n in table._pk_names)
             self._bookmark = table._bookmark_of(key)
-            self._source = None
+            self._table = self._key = None
         if self._bookmark is None:
             raise LookupError("the record has no bookmark")
         return self._bookmark
@@ -211,12 +259,68 @@ class Row(Mapping[str, Any]):
     def __contains__(self, key: object) -> bool:
         return key in self._values
 
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._values.get(key, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._values.keys()
+
+    def values(self) -> ValuesView[Any]:
+        return self._values.values()
+
+    def items(self) -> ItemsView[str, Any]:
+        return self._values.items()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row):
+            return self._values == other._values
+        return Mapping.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
     def __repr__(self) -> str:
         return f"Row({self._values!r})"
 
 
 Key = Any
 """A key: one value, or a tuple of values for a multi-column key (or its prefix)."""
+
+
+class _Plan:
+    """How to write one set of column names (cached per table and name tuple): the
+    columns, reusable ``JET_SETCOLUMN`` items, and what ESE fills in at insert."""
+
+    __slots__ = ("cols", "sets", "fill", "after", "absent", "simple", "in_order")
+
+    def __init__(self, meta: TableMeta, names: tuple[str, ...]) -> None:
+        self.cols = tuple(meta.column(n) for n in names)
+        self.simple = not any(c.multi for c in self.cols)
+        self.sets = [JET_SETCOLUMN(columnid=c.columnid, itagSequence=1) for c in self.cols]
+        given = set(names)
+        self.fill = tuple(c.name for c in meta.filled
+                          if c.name not in given and not c.grbit & C.JET_bitColumnVersion)
+        self.after = tuple(c.name for c in meta.filled if c.grbit & C.JET_bitColumnVersion)
+        self.absent = tuple((c.name, c.multi) for c in meta.all if c.name not in given)
+        """Columns the row does not give: (name, multi-valued)."""
+        self.in_order = (names == tuple(c.name for c in meta.all) and self.simple
+                         and not self.fill and not self.after)
+        """The row gives every column in catalog order: what it stores is the Row."""
+
+
+class _ReadPlan:
+    """Reusable ``JET_RETRIEVECOLUMN`` items for one projection (single-valued columns);
+    ``multi``: the columns, read by ``JetEnumerateColumns`` instead, when one is
+    multi-valued."""
+
+    __slots__ = ("rcs", "pairs", "multi")
+
+    def __init__(self, cols: tuple[ColMeta, ...], copy: bool) -> None:
+        self.multi = cols if any(c.multi for c in cols) else None
+        g = C.JET_bitRetrieveCopy if copy else 0
+        self.rcs = [JET_RETRIEVECOLUMN(columnid=c.columnid, itagSequence=1, grbit=g)
+                    for c in cols]
+        self.pairs = tuple(zip(self.rcs, [c.name for c in cols], [c.dec for c in cols],
+                               strict=True))
 
 
 def _decode_row(cols: tuple[ColMeta, ...], raw: tuple[Any, ...]) -> dict[str, Any]:
@@ -226,25 +330,40 @@ def _decode_row(cols: tuple[ColMeta, ...], raw: tuple[Any, ...]) -> dict[str, An
         if v is None:
             out[c.name] = None
         elif c.multi:
-            out[c.name] = [decode_value(c.coltyp, r, c.cp) for r in v]
+            out[c.name] = [c.dec(r) for r in v]
         else:
-            out[c.name] = decode_value(c.coltyp, v, c.cp)
+            out[c.name] = c.dec(v)
     return out
 
 
 class Table:
-    """One table in a transaction (``tx.table(name)``); see the module docstring."""
+    """One table in a transaction (``tx.table(name)``); see the module docstring.
+
+    Every method holds the transaction's session for its JET calls: reads with
+    ``with self._held as ps:``, writes with ``with self._bound as ps:`` (which also sets
+    the session context: ESE's update path opens a transaction level of its own, checked
+    against the context). A second thread inside the same transaction meanwhile gets
+    ``SessionSharingViolationError``.
+    """
 
     def __init__(self, tx: TransactionLike, db: DatabaseLike, meta: TableMeta,
                  tableid: Any) -> None:
         self._tx = tx
+        self._held = tx._reading()
+        """``with self._held:`` for reads (no JET call of its own)."""
+        self._bound = tx.entered()
+        """``with self._bound:`` for writes (the session context set around them)."""
         self.database = db
         self.meta = meta
         self.name = meta.name
         self._tableid = tableid
         self._sesid = tx.sesid
         self._ranges: set[Any] = set()
-        self._rcs: dict[tuple[ColMeta, ...], list[JET_RETRIEVECOLUMN]] = {}
+        self._reads: dict[tuple[tuple[ColMeta, ...], bool], _ReadPlan] = {}
+        self._read_all: _ReadPlan | None = None
+        self._plans: dict[tuple[str, ...], _Plan] = {}
+        pk = meta.primary
+        self._pk_names: tuple[str, ...] = tuple(c.name for c in pk.columns) if pk else ()
 
     def __repr__(self) -> str:
         return f"<pyese.Table {self.name!r}>"
@@ -256,56 +375,82 @@ class Table:
 
     # -- encoding ----------------------------------------------------------------------
 
-    def _setcolumns(self, row: Mapping[str, Any], replace: bool
-                    ) -> tuple[list[JET_SETCOLUMN], dict[str, Any], list[ColMeta]]:
-        """Checked JET_SETCOLUMNs for ``row``, the values as stored, and the multi-valued
-        columns to clear beyond the new values (on replace)."""
-        if not isinstance(row, Mapping):
+    def _plan(self, row: Mapping[str, Any]) -> _Plan:
+        if type(row) is not dict and not isinstance(row, Mapping):
             raise TypeError(f"a row is a mapping of column name -> value, not "
                             f"{type(row).__name__}")
-        sets: list[JET_SETCOLUMN] = []
-        stored: dict[str, Any] = {}
+        names = tuple(row)
+        plan = self._plans.get(names)
+        if plan is None:
+            plan = self._plans[names] = _Plan(self.meta, names)
+        return plan
+
+    def _setcolumns(self, row: Mapping[str, Any], replace: bool, stored: bool = True
+                    ) -> tuple[list[JET_SETCOLUMN], dict[str, Any], list[ColMeta], _Plan]:
+        """Checked JET_SETCOLUMNs for ``row`` (the plan's reused items, to be passed to
+        JET while the session is held), the values as stored (unless ``stored`` is
+        False), and the multi-valued columns to clear beyond the new values (on
+        replace)."""
+        plan = self._plan(row)
+        out: dict[str, Any] = {}
+        if plan.simple:
+            sets = plan.sets
+            for sc, col, value in zip(sets, plan.cols, row.values(), strict=True):
+                if stored:
+                    data, out[col.name] = col.stored(value)
+                else:
+                    data = col.enc(value)
+                sc.pvData = data
+                sc.grbit = _ZERO_LENGTH if data == b"" else 0
+            return sets, out, [], plan
+        sets = []
         multi: list[ColMeta] = []
-        column = self.meta.column
-        for name, value in row.items():
-            col = column(name)
+        for col, value in zip(plan.cols, row.values(), strict=True):
+            name = col.name
             if col.multi:
                 items = [] if value is None else value
                 if isinstance(items, str | bytes) or not isinstance(items, Sequence | set):
                     raise TypeError(f"column {name!r} is multi-valued: give a list of values"
                                     f", not {type(value).__name__}")
-                out = []
+                vals = []
                 for i, item in enumerate(items, 1):
-                    data = encode_value(name, col.coltyp, item, col.cp)
+                    data, back = col.stored(item)
                     if data is None:
                         raise TypeError(f"column {name!r}: a multi-valued column's values "
                                         f"cannot be None")
                     sets.append(JET_SETCOLUMN(columnid=col.columnid, pvData=data,
                                               itagSequence=i if replace else 0,
                                               grbit=0 if data else _ZERO_LENGTH))
-                    out.append(decode_value(col.coltyp, data, col.cp))
-                stored[name] = out
+                    vals.append(back)
+                out[name] = vals
                 if replace:
                     multi.append(col)
                 continue
-            data = encode_value(name, col.coltyp, value, col.cp)
+            data, out[name] = col.stored(value)
             sets.append(JET_SETCOLUMN(columnid=col.columnid, pvData=data, itagSequence=1,
                                       grbit=_ZERO_LENGTH if data == b"" else 0))
-            stored[name] = decode_value(col.coltyp, data, col.cp)
-        return sets, stored, multi
+        return sets, out, multi, plan
 
     def _encode_key(self, im: IndexMeta, key: Key) -> list[bytes | None]:
-        values = key if isinstance(key, tuple) else (key,)
-        if len(values) > len(im.columns):
+        if type(key) is not tuple:
+            if len(im.columns) == 0:
+                raise ValueError(f"index {im.name!r} has no key columns")
+            return [im.columns[0].enc(key)]
+        if len(key) > len(im.columns):
             raise ValueError(f"index {im.name!r} has {len(im.columns)} key column(s) "
-                             f"({', '.join(c.name for c in im.columns)}); got {len(values)}"
+                             f"({', '.join(c.name for c in im.columns)}); got {len(key)}"
                              f" values")
-        return [encode_value(c.name, c.coltyp, v, c.cp) for c, v in zip(im.columns, values)]
+        return [c.enc(v) for c, v in zip(im.columns, key)]
 
     def _make_key(self, tableid: Any, parts: list[bytes | None], last_grbit: int = 0
                   ) -> None:
         sesid = self._sesid
         n = len(parts)
+        if n == 1:
+            data = parts[0]
+            jet.JetMakeKey(sesid, tableid, data, C.JET_bitNewKey | last_grbit | (
+                C.JET_bitKeyDataZeroLength if data == b"" else 0))
+            return
         for i, data in enumerate(parts):
             grbit = C.JET_bitNewKey if i == 0 else 0
             if i == n - 1:
@@ -319,22 +464,28 @@ class Table:
     def _read(self, tableid: Any, names: Sequence[str] | None, copy: bool = False
               ) -> dict[str, Any]:
         """The current record's values (or the copy buffer's, with ``copy``)."""
-        cols = self.meta.projection(names)
-        sesid = self._sesid
-        if not any(c.multi for c in cols):
-            rcs = self._rcs.get(cols)
-            if rcs is None:  # reused by this table's calls (one thread at a time)
-                rcs = [JET_RETRIEVECOLUMN(columnid=c.columnid, itagSequence=1) for c in cols]
-                self._rcs[cols] = rcs
-            g = C.JET_bitRetrieveCopy if copy else 0
-            for rc in rcs:
-                rc.grbit = g
-                rc.itagSequence = 1
-            jet.JetRetrieveColumns(sesid, tableid, rcs)
-            return {c.name: (None if rc.err == _NULL else
-                             decode_value(c.coltyp, rc.pvData, c.cp))
-                    for c, rc in zip(cols, rcs)}
-        enum = jet.JetEnumerateColumns(sesid, tableid, None,
+        if names is None and not copy:
+            plan = self._read_all
+            if plan is None:
+                plan = self._read_all = self._read_plan(self.meta.all, False)
+        else:
+            cols = self.meta.projection(names)
+            plan = self._reads.get((cols, copy))
+            if plan is None:
+                plan = self._reads[(cols, copy)] = self._read_plan(cols, copy)
+        if plan.multi is not None:
+            return self._read_multi(tableid, plan.multi, copy)
+        # itagSequence stays 1: only the RetrieveFromIndex grbits make it an output
+        jet.JetRetrieveColumns(self._sesid, tableid, plan.rcs)
+        return {name: dec(rc.pvData) for rc, name, dec in plan.pairs}
+
+    @staticmethod
+    def _read_plan(cols: tuple[ColMeta, ...], copy: bool) -> _ReadPlan:
+        return _ReadPlan(cols, copy)
+
+    def _read_multi(self, tableid: Any, cols: tuple[ColMeta, ...], copy: bool
+                    ) -> dict[str, Any]:
+        enum = jet.JetEnumerateColumns(self._sesid, tableid, None,
                                        C.JET_bitEnumerateCopy if copy else 0)
         by_id = {e.columnid: e for e in enum}
         out: dict[str, Any] = {}
@@ -345,7 +496,7 @@ class Table:
                 continue
             raw = ([e.pvData] if e.err == C.JET_wrnColumnSingleValue
                    else [v.pvData for v in e.rgEnumColumnValue])
-            vals = [decode_value(c.coltyp, r, c.cp) for r in raw]
+            vals = [c.dec(r) for r in raw]
             out[c.name] = vals if c.multi else vals[0]
         return out
 
@@ -353,18 +504,19 @@ class Table:
              hidden: tuple[str, ...] = ()) -> Row:
         """A Row whose bookmark is fetched on use when the primary key is in ``values``
         (``hidden``: primary key columns read only for that, dropped from the row)."""
-        pk = self.meta.primary
-        if pk is not None:
-            key = tuple(values[c.name] for c in pk.columns)
+        if self._pk_names:
+            if not hidden:
+                return Row(values, None, self)
+            key = tuple(values[n] for n in self._pk_names)
             for name in hidden:
                 del values[name]
-            return Row(values, None, (self, key))
+            return Row(values, None, self, key)
         return Row(values, jet.JetGetBookmark(self._sesid, tableid))
 
     def _bookmark_of(self, key: tuple[Any, ...]) -> bytes:
         """The bookmark of the record with primary key ``key`` (see ``Row.bookmark``)."""
         im = self.meta.index(None)
-        with self._tx.entered():
+        with self._held:
             if not self._seek_eq(self._tableid, im, key):
                 raise KeyError(key)
             return jet.JetGetBookmark(self._sesid, self._tableid)
@@ -384,7 +536,7 @@ class Table:
         im = self.meta.index(index)
         tableid = self._tableid
         cols = self.meta.projection(None)
-        with self._tx.entered():
+        with self._held:
             if not self._seek_eq(tableid, im, key):
                 return None
             raw = jet.PyeseRetrieveRows(self._sesid, tableid, [c.columnid for c in cols], 1,
@@ -393,7 +545,7 @@ class Table:
 
     def __contains__(self, key: Key) -> bool:
         im = self.meta.index(None)
-        with self._tx.entered():
+        with self._held:
             return self._seek_eq(self._tableid, im, key)
 
     def find(self, key: Key, *, index: str, columns: Sequence[str] | None = None
@@ -425,7 +577,7 @@ class Table:
                     hi: list[bytes | None] | None, reverse: bool) -> Any:
         """A duplicate cursor on the first row of ``range`` (None: no row)."""
         sesid = self._sesid
-        with self._tx.entered():
+        with self._held:
             cur = jet.JetDupCursor(sesid, self._tableid)
             self._ranges.add(cur)
             try:
@@ -443,15 +595,14 @@ class Table:
 
     def _pages(self, cur: Any, reverse: bool, cols: tuple[ColMeta, ...]) -> Iterator[Row]:
         """The rows of an open range, a page per ``PyeseRetrieveRows`` call (16 rows,
-        growing to 256) and per entered section of the transaction."""
-        tx = self._tx
+        growing to 256) and per hold of the transaction's session."""
         sesid = self._sesid
         cids = [c.columnid for c in cols]
         grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
         page = 16
         try:
             while True:
-                with tx.entered():
+                with self._held:
                     try:
                         got = jet.PyeseRetrieveRows(sesid, cur, cids, page, grbit)
                     except jet.NoCurrentRecordError:
@@ -470,9 +621,8 @@ class Table:
     def _scan(self, im: IndexMeta | None, lo: list[bytes | None] | None,
               hi: list[bytes | None] | None, hi_inclusive: bool, reverse: bool,
               columns: Sequence[str] | None) -> Iterator[Row]:
-        tx = self._tx
         sesid = self._sesid
-        with tx.entered():
+        with self._held:
             cur = jet.JetDupCursor(sesid, self._tableid)
             self._ranges.add(cur)
             try:
@@ -521,22 +671,21 @@ class Table:
 
     def _rows(self, cur: Any, reverse: bool, columns: Sequence[str] | None
               ) -> Iterator[Row]:
-        tx = self._tx
         sesid = self._sesid
         step = C.JET_MovePrevious if reverse else C.JET_MoveNext
         hidden: tuple[str, ...] = ()
-        pk = self.meta.primary
-        if columns is not None and pk is not None:
-            hidden = tuple(c.name for c in pk.columns if c.name not in columns)
-            columns = [*columns, *hidden]
+        if columns is not None and self._pk_names:
+            hidden = tuple(n for n in self._pk_names if n not in columns)
+            columns = (*columns, *hidden)
+        read_one = self._row_reader(columns, hidden)
         batch_size = 16
         more = True
         try:
             while more:
                 batch = []
-                with tx.entered():
+                with self._held:
                     for _ in range(batch_size):
-                        batch.append(self._row(self._read(cur, columns), cur, hidden))
+                        batch.append(read_one(cur))
                         try:
                             jet.JetMove(sesid, cur, step)
                         except jet.NoCurrentRecordError:
@@ -547,17 +696,47 @@ class Table:
         finally:
             self._close_range(cur)
 
+    def _row_reader(self, columns: Sequence[str] | None, hidden: tuple[str, ...]
+                    ) -> Callable[[Any], Row]:
+        """``cursor -> Row`` of its current record, the read plan looked up once (for
+        the rows of one range)."""
+        cols = self.meta.projection(columns)
+        plan = self._reads.get((cols, False))
+        if plan is None:
+            plan = self._reads[(cols, False)] = self._read_plan(cols, False)
+        if plan.multi is not None or not self._pk_names:
+            return lambda cur: self._row(self._read(cur, columns), cur, hidden)
+        sesid = self._sesid
+        rcs = plan.rcs
+        pairs = plan.pairs
+        retrieve = jet.JetRetrieveColumns
+        if not hidden:
+            def read(cur: Any) -> Row:
+                retrieve(sesid, cur, rcs)
+                return Row({name: dec(rc.pvData) for rc, name, dec in pairs}, None, self)
+            return read
+        pk = self._pk_names
+
+        def read_hidden(cur: Any) -> Row:
+            retrieve(sesid, cur, rcs)
+            values = {name: dec(rc.pvData) for rc, name, dec in pairs}
+            key = tuple(values[n] for n in pk)
+            for name in hidden:
+                del values[name]
+            return Row(values, None, self, key)
+        return read_hidden
+
     def _close_range(self, cur: Any) -> None:
         if cur in self._ranges and self._tx.active:
             self._ranges.discard(cur)
             try:
-                with self._tx.entered():
+                with self._held:
                     jet.JetCloseTable(self._sesid, cur)
             except (jet.JetError, TransactionEndedError):
                 pass
 
     def _close_ranges(self) -> None:
-        """Close open range cursors (inside the transaction's entered section)."""
+        """Close open range cursors (the caller holds the session)."""
         for cur in list(self._ranges):
             self._ranges.discard(cur)
             try:
@@ -571,7 +750,7 @@ class Table:
     def __len__(self) -> int:
         """The number of records (``JetIndexRecordCount`` on the primary index)."""
         tableid = self._tableid
-        with self._tx.entered() as ps:
+        with self._held as ps:
             ps.set_index(tableid, self.meta.primary.name if self.meta.primary else None)
             try:
                 jet.JetMove(self._sesid, tableid, C.JET_MoveFirst)
@@ -585,38 +764,36 @@ class Table:
         """Insert a record; returns it as stored (autoincrement, version, escrow and
         default columns filled in by ESE). ``pyese.KeyDuplicateError`` for a duplicate
         unique key; ``TypeError`` for a value of the wrong type (nothing written)."""
-        sets, stored, _ = self._setcolumns(row, False)
-        fill = [c.name for c in self.meta.filled
-                if c.name not in stored and not c.grbit & C.JET_bitColumnVersion]
-        after = [c.name for c in self.meta.filled if c.grbit & C.JET_bitColumnVersion]
         tableid = self._tableid
         sesid = self._sesid
-        with self._tx.entered():
+        with self._bound:  # the plan's JET_SETCOLUMN items are filled while held
+            sets, stored, _, plan = self._setcolumns(row, False)
             jet.JetPrepareUpdate(sesid, tableid, C.JET_prepInsert)
             try:
                 if sets:
                     jet.JetSetColumns(sesid, tableid, sets)
-                if fill:
-                    stored.update(self._read(tableid, fill, copy=True))
+                if plan.fill:
+                    stored.update(self._read(tableid, plan.fill, copy=True))
                 bookmark = jet.JetUpdate(sesid, tableid)
             except BaseException:
                 self._cancel(tableid)
                 raise
-            if after:  # ESE sets a version column in JetUpdate itself
+            if plan.after:  # ESE sets a version column in JetUpdate itself
                 jet.JetGotoBookmark(sesid, tableid, bookmark)
-                stored.update(self._read(tableid, after))
-        for c in self.meta.columns.values():
-            if c.name not in stored:
-                stored[c.name] = [] if c.multi else None
-        ordered = {name: stored[name] for name in self.meta.columns}
-        return Row(ordered, bookmark)
+                stored.update(self._read(tableid, plan.after))
+        if plan.in_order:
+            return Row(stored, bookmark)
+        for name, multi in plan.absent:
+            if name not in stored:
+                stored[name] = [] if multi else None
+        return Row({c.name: stored[c.name] for c in self.meta.all}, bookmark)
 
     def _insert_no_result(self, row: Mapping[str, Any]) -> None:
         """``insert`` without building the stored row (for bulk loads)."""
-        sets, _, _ = self._setcolumns(row, False)
         tableid = self._tableid
         sesid = self._sesid
-        with self._tx.entered():
+        with self._bound:
+            sets = self._setcolumns(row, False, stored=False)[0]
             jet.JetPrepareUpdate(sesid, tableid, C.JET_prepInsert)
             try:
                 if sets:
@@ -629,9 +806,14 @@ class Table:
     def _insert_many_no_result(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert ``rows`` (bulk loads, ``insert_many``) through the engine's batch path,
         ``jet.PyeseInsertRows``: every row is checked and encoded first (a ``TypeError``
-        writes nothing), then one engine call inserts them all or none."""
-        batch = [self._setcolumns(row, False)[0] for row in rows]
-        with self._tx.entered():
+        writes nothing), then one engine call inserts them all or none. Each row gets
+        JET_SETCOLUMN items of its own (the plan's are reused from call to call)."""
+        with self._bound:
+            batch = []
+            for row in rows:
+                batch.append([JET_SETCOLUMN(columnid=sc.columnid, pvData=sc.pvData,
+                                            grbit=sc.grbit, itagSequence=sc.itagSequence)
+                              for sc in self._setcolumns(row, False, stored=False)[0]])
             jet.PyeseInsertRows(self._sesid, self._tableid, batch)
 
     def _cancel(self, tableid: Any) -> None:
@@ -646,10 +828,10 @@ class Table:
         ``KeyError`` when there is none; ``pyese.WriteConflictError`` when another
         transaction changed it since this one began."""
         im = self.meta.index(index)
-        sets, _, multi = self._setcolumns(changes, True)
         tableid = self._tableid
         sesid = self._sesid
-        with self._tx.entered():
+        with self._bound:
+            sets, _, multi, _plan = self._setcolumns(changes, True, stored=False)
             if not self._seek_eq(tableid, im, key):
                 raise KeyError(key)
             counts = {}
@@ -676,7 +858,7 @@ class Table:
         """Delete the row whose key equals ``key``; ``KeyError`` when there is none."""
         im = self.meta.index(index)
         tableid = self._tableid
-        with self._tx.entered():
+        with self._bound:
             if not self._seek_eq(tableid, im, key):
                 raise KeyError(key)
             jet.JetDelete(self._sesid, tableid)
@@ -699,7 +881,7 @@ class Table:
             raise OverflowError(f"escrow delta {delta} does not fit column {column!r}"
                                 ) from None
         tableid = self._tableid
-        with self._tx.entered():
+        with self._bound:
             if not self._seek_eq(tableid, im, key):
                 raise KeyError(key)
             old = jet.JetEscrowUpdate(self._sesid, tableid, col.columnid, data)

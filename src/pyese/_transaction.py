@@ -2,29 +2,55 @@
 
 ESE binds a transaction to the thread that began it, unless a *session context* was set
 before the begin: then it belongs to that context, and any thread that sets the same
-context may continue it (``JetSetSessionContext`` / ``JetResetSessionContext``; ESE
-``pib.hxx`` FPIBCheckTrxContext). A ``Transaction`` picks a context value of its own and
-wraps every call it makes, the begin included, in::
+context may continue it. ESE checks this binding wherever a transaction level begins,
+commits or rolls back (``dir.cxx`` ErrDIRBeginTransaction / ErrDIRCommitTransaction /
+ErrDIRRollback, through ``pib.hxx`` FPIBCheckTrxContext), and that includes the level
+ESE opens inside every update, delete and escrow update (``recupd.cxx``), so writes are
+checked too. Reads (seeks, moves, retrievals) open no level: they are checked only for
+another thread inside the API with the session at that moment (``jetapi.cxx``
+APICALL_SESID::FEnter, ``JET_errSessionSharingViolation``).
 
-    JetSetSessionContext(sesid, ctx)   ... the JET calls of one operation ...
-    JetResetSessionContext(sesid)
+So a ``Transaction`` picks a context value of its own and sets it only around the calls
+that need it::
 
-so a thread pool, ``asyncio.to_thread`` or a staged server may carry the transaction from
-thread to thread, one at a time. A second thread that enters while another is inside
-finds the context set (``JET_errSessionContextAlreadySet``) or the session busy (the
-gate's ``JET_errSessionSharingViolation``); both are raised as
-``pyese.SessionSharingViolationError``, and the first thread's work is not disturbed.
+    JetSetSessionContext(sesid, ctx)  JetBeginTransaction2  JetResetSessionContext(sesid)
+    ... get / range / find / len: no context, on whatever thread calls them ...
+    JetSetSessionContext(sesid, ctx)  JetPrepareUpdate .. JetUpdate  JetResetSessionContext
+    JetSetSessionContext(sesid, ctx)  JetCommitTransaction  JetResetSessionContext(sesid)
+
+The context cannot stay set from one call to the next: only the thread that set it may
+reset it (``pib.hxx`` ErrPIBCheckCorrectSessionContext, else
+``JET_errSessionContextNotSetByThisThread``), so a context left set by one pool thread
+would lock every other thread out of the transaction for good. Reads cost no extra JET
+call; a write or an end costs two.
+
+A transaction the layer runs start to end on one thread itself (the batches of
+``insert_many``) is begun with ``movable=False``: ESE's thread binding, no context at
+all. ``PersistentDict`` runs its short transactions on the pool's sessions directly, the
+same way.
+
+What the context does not give between the calls, the transaction's ``_busy`` lock
+gives: every operation of the layer (one ``insert``, ``get``, a batch of a ``range``...)
+holds it, taken without waiting, so a second thread entering the same transaction while
+another is inside gets ``pyese.SessionSharingViolationError`` at once (as ESE's own gate
+does for two threads inside one JET call) and the first thread's work is not disturbed.
+``tx.entered()`` holds it, with the context set, for your own ``pyese.jet`` calls on
+``tx.sesid``.
 
 ``tx.savepoint()`` opens ESE's next transaction level; its exit commits that level into
 the enclosing one, or on an exception rolls back that level alone.
+
+Locks: ``_busy`` guards the session's use (at most one thread makes JET calls with it);
+the transaction's fields are written only by the thread that holds it.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -61,60 +87,132 @@ class InstanceLike(Protocol):
 _contexts = itertools.count((os.getpid() & 0xFFFF) << 32 | 1)
 
 
+def _sharing_violation(what: str) -> jet.SessionSharingViolationError:
+    return jet.SessionSharingViolationError(C.JET_errSessionSharingViolation, what)
+
+
+class _Held:
+    """``with`` this: hold the transaction's session on the calling thread, with no JET
+    call (for reads). One per transaction, reused."""
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def __enter__(self) -> PooledSession:
+        return self._tx._hold()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._tx._busy.release()
+
+
+class _Bound(_Held):
+    """``with`` this: hold the session and set the transaction's session context (for
+    writes, and anything else that opens a transaction level). One per transaction."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> PooledSession:
+        return self._tx._bind()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._tx._unbind()
+
+
 class Transaction:
     """A transaction of an :class:`~pyese.Instance` (begun by ``inst.transaction()``)."""
 
     def __init__(self, instance: InstanceLike, ps: PooledSession, *, lazy: bool,
-                 read_only: bool) -> None:
+                 read_only: bool, movable: bool = True) -> None:
         self.instance = instance
         self.lazy = lazy
         self.read_only = read_only
         self._ps: PooledSession | None = ps
         self._sesid = ps.sesid
-        self._ctx = next(_contexts)
         self._level = 0
         self._tables: dict[tuple[str, str], Table] = {}
         self._ended: str | None = None
-        self._enter()
+        self._busy = threading.Lock()
+        self._movable = movable
+        self._ctx = next(_contexts) if movable else 0
+        self._held = _Held(self)
+        self._bound: _Held = _Bound(self) if movable else self._held
+        try:
+            self._bind()
+        except BaseException:
+            self._ps = None
+            self._ended = "never begun"
+            instance.pool.release(ps)
+            raise
         try:
             jet.JetBeginTransaction2(self._sesid, C.JET_bitTransactionReadOnly
                                      if read_only else 0)
+            self._level = 1
         except BaseException:
-            self._leave()
             self._ps = None
-            instance.pool.release(ps)
+            self._ended = "never begun"
             raise
-        self._leave()
-        self._level = 1
+        finally:
+            self._unbind()
+            if self._ps is None:
+                instance.pool.release(ps)
 
-    # -- carrying the transaction between threads --------------------------------------
+    # -- holding the session -----------------------------------------------------------
 
-    def _enter(self) -> PooledSession:
-        """Bind the session to this transaction's context on the calling thread."""
+    def _hold(self) -> PooledSession:
+        """Take the transaction for the calling thread: ``SessionSharingViolationError``
+        when another thread is inside it, ``TransactionEndedError`` after its end,
+        ``InstanceClosedError`` after the instance closed. Release with ``_busy``."""
+        if not self._busy.acquire(False):
+            raise _sharing_violation("another thread is inside this transaction")
         ps = self._ps
-        if ps is None:
-            raise TransactionEndedError(f"the transaction was {self._ended}")
-        if self.instance.closed:
+        if ps is None or self.instance.closed:
+            self._busy.release()
+            if ps is None:
+                raise TransactionEndedError(f"the transaction was {self._ended}")
             raise InstanceClosedError(f"instance {self.instance.name!r} is closed")
+        return ps
+
+    def _bind(self) -> PooledSession:
+        """``_hold`` plus this transaction's session context (for the calls that may open
+        a transaction level: ESE checks those against the context). A transaction that
+        is not ``movable`` is bound to its thread and sets no context."""
+        ps = self._hold()
+        if not self._movable:
+            return ps
         try:
             jet.JetSetSessionContext(self._sesid, self._ctx)
         except jet.SessionContextAlreadySetError:
-            raise jet.SessionSharingViolationError(
-                C.JET_errSessionSharingViolation,
-                "another thread is inside this transaction") from None
+            self._busy.release()
+            raise _sharing_violation("the session's context is set by another thread "
+                                     "(a JetSetSessionContext outside the layer?)") from None
+        except BaseException:
+            self._busy.release()
+            raise
         return ps
 
-    def _leave(self) -> None:
-        jet.JetResetSessionContext(self._sesid)
-
-    @contextmanager
-    def entered(self) -> Iterator[PooledSession]:
-        """``with tx.entered() as ps:`` -- make JET calls on the transaction's session."""
-        ps = self._enter()
+    def _unbind(self) -> None:
         try:
-            yield ps
+            if self._movable:
+                jet.JetResetSessionContext(self._sesid)
         finally:
-            self._leave()
+            self._busy.release()
+
+    def entered(self) -> AbstractContextManager[PooledSession]:
+        """``with tx.entered() as ps:`` -- make JET calls on ``tx.sesid`` from this
+        thread: holds the transaction's session (another thread entering meanwhile gets
+        ``SessionSharingViolationError``) with its session context set, so any call
+        works, writes and savepoint levels included (end the transaction itself with
+        ``commit`` / ``rollback``)."""
+        return self._bound
+
+    def _reading(self) -> AbstractContextManager[PooledSession]:
+        """Hold the session without setting the context: enough for calls that open no
+        transaction level (seeks, moves, retrievals, cursor duplication)."""
+        return self._held
 
     # -- state -------------------------------------------------------------------------
 
@@ -144,9 +242,11 @@ class Transaction:
         key = (db.filename, name)
         t = self._tables.get(key)
         if t is not None:
+            if self._ps is None:
+                raise TransactionEndedError(f"the transaction was {self._ended}")
             return t
         meta = None
-        with self.entered() as ps:
+        with self._bound as ps:
             try:
                 tableid = ps.cursor(db.filename, db.read_only, name, self._level)
             except jet.ObjectNotFoundError:
@@ -165,54 +265,63 @@ class Transaction:
         """Commit (durable unless ``lazy``: the log is flushed before this returns).
 
         After a failed commit the transaction is still open (roll it back).
-        ``TransactionEndedError`` when it already ended."""
-        ps = self._enter()
+        ``TransactionEndedError`` when it already ended; ``SessionSharingViolationError``
+        while another thread is inside it."""
+        ps = self._bind()
         try:
             self._close_ranges()
             while self._level > 1:  # savepoints left open by the caller
                 jet.JetCommitTransaction(self._sesid)
+                ps.after_commit(self._level)
                 self._level -= 1
             jet.JetCommitTransaction(self._sesid, C.JET_bitCommitLazyFlush
                                      if self.lazy else 0)
+            self._level = 0
+            ps.after_commit(1)
+            self._finish("committed")
         finally:
-            self._leave()
-        self._level = 0
-        ps.after_commit(1)
-        self._finish("committed")
+            self._unbind()
+        self.instance.pool.release(ps)
 
     def rollback(self) -> None:
-        """Undo everything the transaction did (``JetRollback`` of every level)."""
-        ps = self._enter()
+        """Undo everything the transaction did (``JetRollback`` of every level).
+        ``TransactionEndedError`` when it already ended."""
+        ps = self._bind()
         try:
             jet.JetRollback(self._sesid, C.JET_bitRollbackAll)
+            self._level = 0
+            ps.after_rollback(1)
+            self._finish("rolled back")
         finally:
-            self._leave()
-        self._level = 0
-        ps.after_rollback(1)
-        self._finish("rolled back")
+            self._unbind()
+        self.instance.pool.release(ps)
 
     def _close_ranges(self) -> None:
         for t in self._tables.values():
             t._close_ranges()
 
     def _finish(self, how: str) -> None:
-        ps = self._ps
+        """Mark the transaction ended (the caller holds ``_busy``; it gives the session
+        back to the pool once the context is reset)."""
         self._ps = None
         self._ended = how
         for t in self._tables.values():
             t._forget_ranges()
         self._tables.clear()
-        if ps is not None:
-            self.instance.pool.release(ps)
 
     def _abandon(self) -> None:
-        """Roll back if still open; a session that cannot be rolled back is discarded."""
+        """Roll back if still open; a session that cannot be rolled back is discarded.
+        ``SessionSharingViolationError`` (another thread is inside) propagates."""
         ps = self._ps
         if ps is None:
             return
         try:
             self.rollback()
+        except jet.SessionSharingViolationError:
+            raise
         except (jet.JetError, InstanceClosedError):
+            if self._ps is None:
+                return
             self._ps = None
             self._ended = "abandoned"
             if not self.instance.closed:
@@ -241,31 +350,34 @@ class Transaction:
         """``with tx.savepoint():`` ESE's next transaction level. A normal exit merges its
         changes into the enclosing level; an exception rolls back this level alone and
         propagates. ``JET_errTransTooDeep`` past ESE's 7 levels."""
-        with self.entered():
+        self._bind()
+        try:
             jet.JetBeginTransaction(self._sesid)
-        self._level += 1
+            self._level += 1
+        finally:
+            self._unbind()
         level = self._level
         try:
             yield self
         except BaseException:
             if self._ps is not None and self._level >= level:
-                ps = self._enter()
+                ps = self._bind()
                 try:
                     while self._level >= level:
                         jet.JetRollback(self._sesid)
                         ps.after_rollback(self._level)
                         self._level -= 1
                 finally:
-                    self._leave()
+                    self._unbind()
             raise
         else:
             if self._ps is None:
                 raise TransactionEndedError("the transaction ended inside its savepoint")
-            ps = self._enter()
+            ps = self._bind()
             try:
                 while self._level >= level:
                     jet.JetCommitTransaction(self._sesid)
                     ps.after_commit(self._level)
                     self._level -= 1
             finally:
-                self._leave()
+                self._unbind()

@@ -14,11 +14,11 @@ Every call runs on a worker thread of the instance's ``ThreadPoolExecutor``, so 
 event loop never blocks on the engine, the log flush or a wait for a free session. One
 transaction's calls land on whichever worker is free: the transaction is carried from
 worker to worker by its session context (``JetSetSessionContext`` /
-``JetResetSessionContext`` around each call, see ``pyese._transaction``), which is what
-ESE's session contexts exist for. Concurrent ``await``\\ s on the *same* transaction are
-serialized by an ``asyncio.Lock`` of the transaction (ESE allows one thread inside a
-transaction at a time); different transactions run in parallel, bounded by the session
-pool and the number of workers.
+``JetResetSessionContext`` around its begin, writes and end, see
+``pyese._transaction``), which is what ESE's session contexts exist for. Concurrent
+``await``\\ s on the *same* transaction are serialized by an ``asyncio.Lock`` of the
+transaction (ESE allows one thread inside a transaction at a time); different
+transactions run in parallel, bounded by the session pool and the number of workers.
 
 Range iteration moves rows from the worker in batches (``batch`` rows per hop, 64 by
 default), not one hop per row.

@@ -9,12 +9,13 @@ The server: worker threads serve requests in three stages (receive, price, commi
 stage its own thread pool, as staged servers do; the instance's bounded session pool
 carries the transactions. Each order is one ``inst.transaction()`` that spans three
 tasks, one per stage, each on whatever worker of that stage is free: every transaction
-moves between threads. The pool does what ESE's page asks of such a server: every call
-of a transaction runs inside ``JetSetSessionContext`` / ``JetResetSessionContext`` with
-the transaction's own context value, so the next stage's thread may continue it.
+moves between threads. The pool does what ESE's page asks of such a server: the calls
+ESE checks against the transaction's binding (its begin, every write, its commit) run
+inside ``JetSetSessionContext`` / ``JetResetSessionContext`` with the transaction's own
+context value, so the next stage's thread may continue it; reads need no context.
 
 The demo also misuses a transaction on purpose, committing it from a second thread while
-the first is still inside it, and shows ESE refusing with
+the first is still inside it, and shows it refused with
 ``JET_errSessionSharingViolation``. It ends by printing totals, read back from the table,
 that prove no order was lost or counted twice.
 """

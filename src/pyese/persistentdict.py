@@ -48,7 +48,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar, cast, overload
 
 import pyese.jet as jet
-from pyese._codec import decode_value, encode_value
+from pyese._codec import decoder, encode_value
 from pyese._instance import Database, Instance
 from pyese._pool import PooledSession
 from pyese._schema import Coltyp, Column, Index
@@ -190,6 +190,9 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
             self._inst.close()
             raise
         self._filename = self._db.filename
+        self._cursor_key = (self._filename, _TABLE)
+        self._dec = decoder(self._coltyp, 1200)
+        self._dates = value_type is _dt.datetime
         self._cols: dict[str, int] = {}
         ps = self._inst._borrow()
         try:
@@ -199,6 +202,7 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
                     jet.JetGetTableColumnInfo(ps.sesid, tableid, name).columnid)
         finally:
             self._inst.pool.release(ps)
+        self._vcol = self._cols["v"]
 
     def _check_or_create(self) -> None:
         db: Database = self._db
@@ -313,8 +317,8 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         return self._decode_value(raw)
 
     def _decode_value(self, raw: bytes | None) -> V:
-        v = decode_value(self._coltyp, raw, 1200)
-        if self.value_type is _dt.datetime and v is not None:
+        v = self._dec(raw)
+        if self._dates and v is not None:
             v = _from_micros(v)
         return cast(V, v)
 
@@ -367,16 +371,20 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         enc = self._key(key)
         if enc is None:
             raise KeyError(key)
-
-        def get(ps: PooledSession, tableid: Any) -> Any:
-            if not self._seek(ps.sesid, tableid, enc):
-                return _MISSING
-            return self._value(ps.sesid, tableid)
-
-        value = self._read_only(get)
-        if value is _MISSING:
+        inst = self._inst
+        ps = inst._borrow()
+        try:  # the most common call: no closure, the cursor from the session's cache
+            tableid = ps.cursors.get(self._cursor_key)
+            if tableid is None:
+                tableid = self._cursor(ps)
+            sesid = ps.sesid
+            found = self._seek(sesid, tableid, enc)
+            raw = jet.JetRetrieveColumn(sesid, tableid, self._vcol) if found else None
+        finally:
+            inst.pool.release(ps)
+        if not found:
             raise KeyError(key)
-        return cast(V, value)
+        return self._decode_value(raw)
 
     def __contains__(self, key: object) -> bool:
         enc = self._key(key)

@@ -164,6 +164,55 @@ def test_sixteen_threads_share_one_dict(tmp_path: Path) -> None:
         d.flush()
 
 
+def test_sixteen_threads_iterate_while_others_write(tmp_path: Path) -> None:
+    """8 writers (set, overwrite, delete their own keys) and 8 readers (iterate, look up,
+    range) on one dictionary at once: every iteration is in strict key order and every
+    value read belongs to its key; at the end exactly the writers' last state is there."""
+    with pyese.PersistentDict(tmp_path, key_type=int, value_type=str, lazy=True,
+                              max_sessions=6) as d:
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(16)
+
+        def writer(n: int) -> None:
+            try:
+                barrier.wait()
+                for i in range(30):
+                    k = n * 1000 + i
+                    d[k] = f"{k}:a"
+                    d[k] = f"{k}:b"
+                    if i % 3 == 0:
+                        del d[k]
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        def reader(n: int) -> None:
+            try:
+                barrier.wait()
+                for _ in range(4):
+                    keys = []
+                    for k, v in d.items():
+                        assert v.split(":")[0] == str(k)
+                        keys.append(k)
+                    assert keys == sorted(set(keys))
+                    for k, v in d.range(n * 1000, n * 1000 + 15):
+                        assert n * 1000 <= k < n * 1000 + 15 and v.startswith(f"{k}:")
+                    assert d.get(n * 1000 + 1, f"{n * 1000 + 1}:").startswith(
+                        f"{n * 1000 + 1}:")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        threads += [threading.Thread(target=reader, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        want = {n * 1000 + i: f"{n * 1000 + i}:b" for n in range(8) for i in range(30)
+                if i % 3}
+        assert dict(d.items()) == want and list(d) == sorted(want)
+
+
 def test_lazy_flush_and_instance_params(tmp_path: Path) -> None:
     with pyese.PersistentDict(tmp_path, lazy=True, max_sessions=3) as d:
         d["x"] = "1"

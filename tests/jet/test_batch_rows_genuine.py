@@ -99,8 +99,8 @@ def _pages(s, t, u, cids, multi, n, *, stay=False, backward=False) -> list[tuple
 
 
 def _same_next_move(s, t, u) -> None:
-    """Where a parked cursor goes on JetMove(JET_MoveNext) (after the last entry: nowhere;
-    before the first: to it) is the same for both cursors."""
+    """Where JetMove(JET_MoveNext) takes the two cursors is the same (from an entry: the
+    next one; parked after the last entry: nowhere; before the first: to it)."""
     for c in (t, u):
         try:
             jet.JetMove(s, c, jet.JET_MoveNext)
@@ -152,6 +152,7 @@ def test_every_genuine_table_page_after_page(inst, edb_files: list[Path],
             for c in (t, u):
                 jet.JetGotoBookmark(s, c, lo)
             _pages(s, t, u, cids, multi, 3, stay=True)
+            _same_next_move(s, t, u)  # JetMove goes on from where the batch read stopped
             if _where(s, u) is None:  # fewer than 3 rows were left in the range
                 with expect(jet.JET_errNoCurrentRecord):
                     jet.PyeseRetrieveRows(s, t, cids, 2)

@@ -25,11 +25,22 @@ Invariants.
    seeing a delete committed between the index step and the record read) ends the page
    with the cursor on that entry, so the next call reports it.
 
+Genuine files. On a genuine ``.edb`` (attached read-only; its view is a
+``GenuineSnapshot``) a read on the primary index, without a cursor filter or a
+user-defined default, decodes each record in one pass (``engine.genuine.rowdecode``'s
+``RowDecoder``, the ``dump`` path's decoder) straight from the tree's nodes, forward a
+leaf at a time, instead of a per-column read per row; the range check, parking and the
+cursor's final entry are the same (``_read_rows_genuine``). Anything else (a secondary
+index, a filter, a current record missing from the tree) takes the general path.
+``tests/jet/test_batch_rows_genuine.py`` compares the two on every table of the genuine
+samples.
+
 Locks. None (``currency``): the session's thread alone uses the cursor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 from pyese.engine.cursors import filters
@@ -37,6 +48,8 @@ from pyese.engine.cursors.callbacks import user_defined_default
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON
 from pyese.engine.cursors.cursor import Cursor
 from pyese.engine.cursors.tablescan import RecordView
+from pyese.engine.genuine.rowdecode import resolver
+from pyese.engine.schema.schema import TAGGED_FIRST
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
@@ -75,6 +88,11 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
     if cur.state != ON or cur.node_key is None:
         raise_error(C.JET_errNoCurrentRecord)
     if isinstance(cur, Cursor) and not filters.filters_of(cur):
+        if not (stay and max_rows == 1):
+            leaf_rows = _read_rows_genuine(cur, plan, max_rows, not backward, bookmarks,
+                                           stay)
+            if leaf_rows is not None:
+                return leaf_rows
         return _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
     step = C.JET_MovePrevious if backward else C.JET_MoveNext
     rows: list[tuple[Any, ...]] = []
@@ -167,3 +185,94 @@ def _read_rows_fast(cur: Cursor, plan: Plan, max_rows: int,
     cur._prime_record(bookmark, data, token)
     cur._tcur_at = at
     return rows
+
+
+def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
+                       bookmarks: bool, stay: bool) -> list[tuple[Any, ...]] | None:
+    """``read_rows`` on the primary index of a genuine file's table (a ``GenuineSnapshot``
+    view), without a cursor filter or a user-defined default: forward the leaves are
+    walked a page at a time from the current entry (``EdbTreeCursor.scan``), backward node
+    by node (``prev``), and each record decoded in one pass
+    (``GenuineSnapshot.row_decoder``), the values shaped as ``_row`` shapes them; the
+    range check, parking and where the cursor ends are ``_read_rows_fast``'s (invariants
+    1 and 2). None when this path does not apply (the
+    caller then takes the general one): another kind of table or index, or the current
+    record missing from the tree (``_read_rows_fast`` reports it)."""
+    if cur.on_secondary or any(udd is not None for _, _, udd in plan):
+        return None
+    view = cur.view()
+    row_decoder = getattr(view, "row_decoder", None)
+    if row_decoder is None:
+        return None
+    tcur = cur._cursor()
+    scan = getattr(tcur, "scan", None)
+    if scan is None:
+        return None
+    start = cur.node_key
+    assert start is not None
+    nodes: Generator[tuple[bytes, bytes], None, None] = \
+        scan(start) if forward else _backward(tcur, start)
+    node = next(nodes, None)
+    if node is None or node[0] != start:
+        return None  # the current record has gone: the general path raises for it
+    table = cur.table
+    decode = row_decoder(table, [table.column_by_id(cid) for cid, _, _ in plan]).values
+    resolve = resolver(cur._lv_reader())
+    multis = [pos for pos, (_, multi, _) in enumerate(plan) if multi]
+    # a tagged column not multi-valued may still hold several values (the decoder then
+    # gives their list) and a multi-valued fixed or variable one comes as a list: _row
+    # reads value 1 of both
+    firsts = [pos for pos, (cid, multi, _) in enumerate(plan)
+              if not multi and (cid & 0xFFFF) >= TAGGED_FIRST
+              or table.column_by_id(cid).grbit & C.JET_bitColumnMultiValued and not multi]
+    cur.update = None  # JetMove cancels a prepared update
+    cur._navigated()
+    token = cur._read_token()
+    rng = cur.range
+    check = rng is not None and rng.upper == forward  # as Navigation.move checks
+    parked = AFTER if forward else BEFORE
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    key, data = node
+    while True:
+        vals = decode(data, resolve)
+        for pos in multis:
+            v = vals[pos]
+            if v is None:
+                vals[pos] = []
+            elif type(v) is not list:
+                vals[pos] = [v]
+        for pos in firsts:
+            v = vals[pos]
+            if type(v) is list:
+                vals[pos] = v[0] if v else None
+        append((key, *vals) if bookmarks else tuple(vals))
+        if stay and len(rows) == max_rows:
+            break  # the cursor stays on the last row returned
+        node = next(nodes, None)
+        if node is None:
+            cur.park(parked)
+            cur._tcur_at = None
+            return rows
+        key, data = node
+        if check and not rng.admits(key):  # type: ignore[union-attr]
+            cur.range = None
+            cur.park(parked)
+            cur._tcur_at = None
+            return rows
+        if len(rows) == max_rows:
+            break  # moved past the last row returned: stop on this entry
+    nodes.close()  # the tree cursor stays on the entry it yielded last
+    cur.set_on(key, key)
+    cur._prime_record(key, data, token)
+    cur._tcur_at = key
+    return rows
+
+
+def _backward(tcur: Any, start: bytes) -> Generator[tuple[bytes, bytes], None, None]:
+    """(key, data) of the nodes from ``start`` down to the tree's first, one ``prev`` at a
+    time; the tree cursor is on the node yielded last."""
+    node = tcur.seek_ge(start)
+    while node is not None:
+        yield node
+        node = tcur.prev()

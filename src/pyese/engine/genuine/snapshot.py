@@ -199,16 +199,22 @@ class GenuineSnapshot:
         Raises what reading the tree and decoding raise (``JET_errDatabaseCorrupted`` for a
         malformed record, ``JET_errLVCorrupted`` ...).
         """
+        decode = self.row_decoder(table, columns, typing=typing).values
+        resolve = resolver(LongValueReader(self, table.lv_objid))
+        for bookmark, data in self._snap.iterate(table.objid, start, stop):
+            yield bookmark, decode(data, resolve)
+
+    def row_decoder(self, table: Any, columns: list[Any], *,
+                    typing: ValueTyping | None = None) -> RowDecoder:
+        """The ``RowDecoder`` of ``table``'s ``columns`` (stored bytes, or typed with
+        ``typing``), built once per table layout and column list and kept with the file."""
         key = ("rowdecoder", table.objid, tuple(c.columnid for c in columns), typing)
         memo = self._edb.memo
         entry = memo.get(key)
         if entry is None or entry[0] is not table.layout:
             entry = memo[key] = (table.layout, RowDecoder(table.layout, columns,
                                                                typing=typing))
-        decode = entry[1].values
-        resolve = resolver(LongValueReader(self, table.lv_objid))
-        for bookmark, data in self._snap.iterate(table.objid, start, stop):
-            yield bookmark, decode(data, resolve)
+        return entry[1]  # type: ignore[no-any-return]
 
     def is_flag_deleted(self, objid: int, key: bytes) -> bool:
         """Is the node of tree ``objid`` at ``key`` one ESE flag-deleted and has not yet

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import random
+import threading
+import uuid
 
 import pytest
 
@@ -116,3 +119,37 @@ def test_ten_thousand_rows_sorted_as_python_sorts(tx):
     u = tx.temp_table({"k": int}, key="k", unique=True)
     u.insert_many({"k": k} for k, _ in rows)
     assert [r["k"] for r in u] == sorted({k for k, _ in rows})
+
+
+def test_long_values_and_other_types_round_trip(tx):
+    # JET_bitTTIntrinsicLVsOnly: long text / binary stay in the sort's records, so the
+    # forward-only sort is not refused (JET_errCannotMaterializeForwardOnlySort).
+    when = datetime.datetime(2024, 5, 6, 7, 8, 9)
+    u = uuid.UUID(int=12345)
+    t = tx.temp_table({"k": float, "blob": bytes, "text": str, "when": datetime.datetime,
+                       "id": uuid.UUID, "ok": bool}, key="-k")
+    big = "x" * 5000
+    t.insert({"k": 1.5, "blob": b"\0" * 3000, "text": big, "when": when, "id": u, "ok": True})
+    t.insert({"k": 2.5, "blob": b"", "text": "", "ok": False})
+    rows = [dict(r) for r in t]
+    assert rows == [
+        {"k": 2.5, "blob": b"", "text": "", "when": None, "id": None, "ok": False},
+        {"k": 1.5, "blob": b"\0" * 3000, "text": big, "when": when, "id": u, "ok": True}]
+
+
+def test_another_thread_inside_the_transaction_is_refused(tx):
+    t = tx.temp_table({"k": int}, key="k")
+    errors = []
+    with tx.entered():
+        th = threading.Thread(target=lambda: _try(errors, lambda: t.insert({"k": 1})))
+        th.start()
+        th.join()
+    assert len(errors) == 1 and isinstance(errors[0], pyese.SessionSharingViolationError)
+    assert list(t) == []
+
+
+def _try(errors, fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - collected for the assertion
+        errors.append(e)

@@ -19,7 +19,8 @@ on disk instead of being materialized.
 - ``unique=True`` drops rows whose key equals an earlier row's *in ESE's sort order*
   (key, then record bytes): of two rows with the same key, the one whose record bytes
   sort first survives, whatever the order they were inserted in (``JET_bitTTUnique``,
-  ESE's ``sort.cxx``: duplicates are removed after sorting). Without it every row is
+  ESE's ``sort.cxx`` ErrSORTEndInsert: CspairSORTIUnique over the sorted buffer, or the
+  final merge of the runs). Without it every row is
   kept (a forward-only sort without Unique keeps duplicate keys).
 
 Every JET call is made while holding the transaction's session (``Transaction._bound``

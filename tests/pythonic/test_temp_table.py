@@ -51,7 +51,8 @@ def test_duplicates_kept_without_unique(tx):
 
 
 def test_unique_keeps_one_row_per_key_the_first_in_sort_order(tx):
-    # JET_bitTTUnique removes duplicates after sorting (key, then record bytes), so the
+    # JET_bitTTUnique removes duplicates after sorting (key, then record bytes: ESE sort.cxx
+    # ErrSORTEndInsert -> CspairSORTIUnique, or the final merge of its runs), so the
     # survivor is the row whose record sorts first, not the one inserted first.
     t = tx.temp_table({"k": int, "v": str}, key="k", unique=True)
     t.insert_many([{"k": 1, "v": "b"}, {"k": 2, "v": "q"}, {"k": 1, "v": "a"}])

@@ -16,6 +16,7 @@ from typing import Any
 from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.instance.gate import session_call
 from pyese.engine.records import update as U
+from pyese.engine.temp import insert_set_rows
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
 from pyese.jet.structs import JET_SETCOLUMN
@@ -53,7 +54,7 @@ def PyeseInsertRows(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         cur = cursor_for(session, tableid)
         vt: Any = getattr(cur, "vt", None)
         if vt is not None:
-            return U.insert_rows_with(vt, cur, batch)
+            return insert_set_rows(vt, cur, batch)
         return [bytes(b) for b in U.insert_rows(cur, batch)]
 
 

@@ -15,8 +15,8 @@ reads them all back in key order; the time covers both. pyese runs:
 - ``forward-only, bulk``: the same table filled by ``engine.temp.insert_rows`` (what the
   Pythonic layer uses) and read with JetMove / JetRetrieveColumns;
 - ``forward-only, Pyese*Rows``: the same sort through the public batch calls a user (and
-  the Pythonic layer) has: ``PyeseInsertRows`` (a sort being filled takes the bulk path) and
-  ``PyeseRetrieveRows``;
+  the Pythonic layer) has: ``PyeseInsertValues`` (a sort being filled takes the bulk path)
+  and ``PyeseRetrieveRows``;
 - ``materialized, bulk``: JET_bitTTForceMaterialization (a B-tree in the temporary
   database from the start), filled and read the same way.
 
@@ -131,16 +131,15 @@ class Pyese:
         return elapsed
 
     def public(self, rows: list[tuple[int, bytes]]) -> float:
-        """The forward-only sort through the public batch calls: ``PyeseInsertRows`` in
+        """The forward-only sort through the public batch calls: ``PyeseInsertValues`` in
         batches of 10,000 rows, then ``PyeseRetrieveRows`` a page of 1,000 rows at a time."""
         s = self.s
         start = time.perf_counter()
         t, (k, p) = self.open(jet.JET_bitTTForwardOnly)
-        setcol = jet.JET_SETCOLUMN
+        pack = _I.pack
         for i in range(0, len(rows), 10_000):
-            jet.PyeseInsertRows(s, t, [[setcol(columnid=k, pvData=_I.pack(key)),
-                                        setcol(columnid=p, pvData=payload)]
-                                       for key, payload in rows[i:i + 10_000]])
+            jet.PyeseInsertValues(s, t, [k, p], [(pack(key), payload)
+                                                  for key, payload in rows[i:i + 10_000]])
         raw_keys: list[bytes] = []
         jet.JetMove(s, t, jet.JET_MoveFirst)
         while True:

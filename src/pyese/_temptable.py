@@ -151,6 +151,8 @@ class TempTable:
             m = metas[name]
             self._cols[name] = ColMeta(name, int(cid), m.coltyp, m.cp, m.grbit, False)
         self._out = tuple(self._cols[n] for n in names)
+        self._cids = [c.columnid for c in self._cols.values()]
+        self._where = {name: i for i, name in enumerate(self._cols)}
         """The columns in the order given: the order of a ``Row``'s names."""
 
     def __repr__(self) -> str:
@@ -176,11 +178,14 @@ class TempTable:
 
     # -- writing -----------------------------------------------------------------------
 
-    def _encode(self, row: Mapping[str, Any]) -> list[JET_SETCOLUMN]:
+    def _encode(self, row: Mapping[str, Any]) -> list[bytes | None]:
+        """One value per column of the table, in ``self._cids`` order (None: not set);
+        a zero-length value is ``b""``."""
         if not isinstance(row, Mapping):
             raise TypeError(f"a row is a mapping of column name -> value, not "
                             f"{type(row).__name__}")
-        sets = []
+        values: list[bytes | None] = [None] * len(self._cids)
+        where = self._where
         for name, value in row.items():
             col = self._cols.get(name)
             if col is None:
@@ -188,12 +193,15 @@ class TempTable:
                     C.JET_errColumnNotFound,
                     f"no column {name!r} in the temporary table "
                     f"(columns: {', '.join(self.columns)})")
-            data = col.enc(value)
-            if data is None:
-                continue
-            sets.append(JET_SETCOLUMN(columnid=col.columnid, pvData=data,
-                                      grbit=_ZERO_LENGTH if data == b"" else 0))
-        return sets
+            values[where[name]] = col.enc(value)
+        return values
+
+    def _setcolumns(self, values: list[bytes | None]) -> list[JET_SETCOLUMN]:
+        """``values`` as JET_SETCOLUMNs: the form a zero-length value needs
+        (``JET_bitSetZeroLength``)."""
+        return [JET_SETCOLUMN(columnid=cid, pvData=data,
+                              grbit=_ZERO_LENGTH if data == b"" else 0)
+                for cid, data in zip(self._cids, values, strict=True) if data is not None]
 
     def insert(self, row: Mapping[str, Any]) -> None:
         """Add one row (absent columns are NULL). ``TypeError`` naming the column for a
@@ -209,7 +217,11 @@ class TempTable:
         if not batch:
             return
         with self._bound:
-            jet.PyeseInsertRows(self._sesid, tableid, batch)
+            if any(b"" in values for values in batch):  # a zero-length value needs its grbit
+                jet.PyeseInsertRows(self._sesid, tableid,
+                                    [self._setcolumns(values) for values in batch])
+            else:
+                jet.PyeseInsertValues(self._sesid, tableid, self._cids, batch)
 
     # -- reading -----------------------------------------------------------------------
 

@@ -144,3 +144,61 @@ def test_pages_of_a_sort_equal_the_move_loop(ses: Any, stay: bool,
                 break
     assert len(got) == 500 and got == want
     assert pages and all(pages)
+
+
+@pytest.mark.parametrize("grbit", [jet.JET_bitTTForwardOnly,
+                                   jet.JET_bitTTIndexed | jet.JET_bitTTUpdatable])
+def test_insert_values_equals_insert_rows(ses: Any, grbit: int) -> None:
+    """PyeseInsertValues: the rows PyeseInsertRows would write for the same values (None:
+    the column not set); a sort being filled and a materialized (updatable) table."""
+    rows = _rows([1, 2, 3], random.Random(11), 800)
+    a, a_ids = jet.JetOpenTempTable(ses, _columns(), grbit)
+    b, b_ids = jet.JetOpenTempTable(ses, _columns(), grbit)
+    values = [[sc.pvData for sc in row] for row in rows]
+    values[5][2] = None  # the payload not set: NULL
+    assert jet.PyeseInsertValues(ses, a, list(a_ids), values) == 800
+    jet.PyeseInsertRows(ses, b, [[jet.JET_SETCOLUMN(columnid=b_ids[i], pvData=v)
+                                  for i, v in enumerate(row) if v is not None]
+                                 for row in values])
+    got = _read_all(ses, a, a_ids)
+    assert got == _read_all(ses, b, b_ids) and any(r[2] is None for r in got)
+
+
+@pytest.mark.parametrize("columnids, rows", [
+    ([1, 1], [[b"\x01\x00\x00\x00", b"x"]]),             # a repeated column
+    ([1, 2], [[b"\x01\x00\x00\x00"]]),                   # a row of the wrong length
+    ([1, 2], [[b"\x01\x00\x00\x00", "text"]]),           # a value that is not bytes
+    ([1, "2"], [[b"\x01\x00\x00\x00", b"x"]]),           # a columnid that is not an int
+])
+def test_insert_values_bad_arguments_write_nothing(ses: Any, columnids: list[Any],
+                                                   rows: list[Any]) -> None:
+    t, ids = jet.JetOpenTempTable(ses, _columns(), jet.JET_bitTTForwardOnly)
+    good = [b"\x07\x00\x00\x00", b"a", b"p"]
+    with pytest.raises(JetError) as info:
+        jet.PyeseInsertValues(ses, t, columnids, [good[:len(columnids)], *rows])
+    assert info.value.err == jet.JET_errInvalidParameter
+    assert _read_all(ses, t, ids) == []
+
+
+def test_insert_values_on_a_table_is_all_or_nothing(tmp_path: Any) -> None:
+    inst = jet.JetCreateInstance("iv")
+    for p in (jet.JET_paramSystemPath, jet.JET_paramLogFilePath, jet.JET_paramTempPath):
+        jet.JetSetSystemParameter(inst, 0, p, 0, str(tmp_path) + "/")
+    jet.JetInit(inst)
+    try:
+        s = jet.JetBeginSession(inst)
+        db = jet.JetCreateDatabase(s, str(tmp_path / "iv.edb"))
+        t = jet.JetCreateTable(s, db, "T")
+        k = jet.JetAddColumn(s, t, "K", jet.JET_COLUMNDEF(coltyp=LONG))
+        v = jet.JetAddColumn(s, t, "V", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong),
+                             struct.pack("<i", 42))  # a default value
+        jet.JetCreateIndex(s, t, "pk", jet.JET_bitIndexPrimary, "+K\0\0")
+        assert jet.PyeseInsertValues(s, t, [k, v], [[struct.pack("<i", 1), None],
+                                                    [struct.pack("<i", 2), struct.pack("<i", 7)]]) == 2
+        with pytest.raises(JetError) as info:  # the second row's key is already there
+            jet.PyeseInsertValues(s, t, [k], [[struct.pack("<i", 3)], [struct.pack("<i", 1)]])
+        assert info.value.err == jet.JET_errKeyDuplicate
+        assert _read_all(s, t, [k, v]) == [(struct.pack("<i", 1), struct.pack("<i", 42)),
+                                           (struct.pack("<i", 2), struct.pack("<i", 7))]
+    finally:
+        jet.JetTerm(inst)

@@ -6,6 +6,10 @@ pays the JET layer's cost (argument checks, the gate, the cursor lookup) once pe
 instead of three times per row. Its name does not start with ``Jet`` on purpose: code
 written against it does not port to ESE. The engine side is
 ``engine.records.update.insert_rows``.
+
+``PyeseInsertValues`` is the same with rows given as plain values (one per column of a
+list given once) instead of ``JET_SETCOLUMN`` structures: the checks of one structure per
+column per row cost more than a temporary table's own sort work per row.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.instance.gate import session_call
 from pyese.engine.records import update as U
-from pyese.engine.temp import insert_set_rows
+from pyese.engine.temp import insert_set_rows, insert_values
 from pyese.jet import _args
 from pyese.jet.handles import JET_COLUMNID, JET_SESID, JET_TABLEID
 from pyese.jet.structs import JET_SETCOLUMN
@@ -68,4 +72,41 @@ def PyeseInsertRows(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         return [bytes(b) for b in U.insert_rows(cur, batch)]
 
 
-__all__ = ["PyeseInsertRows"]
+def PyeseInsertValues(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
+                      columnids: Sequence[JET_COLUMNID | int],
+                      rows: Sequence[Sequence[bytes | None]]) -> int:
+    """pyese extension: insert one record per item of ``rows``, each a sequence with one
+    value per entry of ``columnids`` (bytes: set as ``JetSetColumn`` with no grbit sets it;
+    None: not set, so the column keeps its default or NULL); returns the rows inserted.
+
+    What ``PyeseInsertRows`` does for the same rows given as ``JET_SETCOLUMN``s, with its
+    errors in its order and its atomicity (all or none on a table; on a temporary table the
+    rows before a failing one stay). A sort being filled takes the bulk path (one encoded
+    record and key per row). ``JET_errInvalidParameter`` when ``columnids`` is not a list
+    of ints without repeats, a row is not a list or tuple of that length, or a value is
+    neither bytes nor None; these are checked before anything is written.
+    """
+    if not isinstance(columnids, list | tuple) or not isinstance(rows, list | tuple):
+        raise_error(C.JET_errInvalidParameter, "columnids and rows must be lists")
+    cids = [_args.integer(c, "columnid") for c in columnids]
+    if len(set(cids)) != len(cids):
+        raise_error(C.JET_errInvalidParameter, "a columnid is repeated")
+    width = len(cids)
+    for row in rows:
+        if not isinstance(row, list | tuple) or len(row) != width:
+            raise_error(C.JET_errInvalidParameter,
+                        f"each row must be a list of {width} values")
+        for v in row:
+            if v is not None and v.__class__ is not bytes:
+                raise_error(C.JET_errInvalidParameter, "a value must be bytes or None")
+    with session_call(sesid) as session:
+        cur = cursor_for(session, tableid)
+        vt: Any = getattr(cur, "vt", None)
+        if vt is not None:
+            return insert_values(vt, cur, cids, rows)
+        batch = [[(c, v, 0, 1, 0) for c, v in zip(cids, row, strict=True) if v is not None]
+                 for row in rows]
+        return len(U.insert_rows(cur, batch))
+
+
+__all__ = ["PyeseInsertRows", "PyeseInsertValues"]

@@ -261,6 +261,20 @@ def insert_set_rows(vt: Any, cur: Any, rows: Sequence[Sequence[U.SetItem]]) -> l
     return U.insert_rows_with(vt, cur, rows)
 
 
+def insert_values(vt: Any, cur: Any, columnids: list[int],
+                  rows: Sequence[Sequence[bytes | None]]) -> int:
+    """``PyeseInsertValues`` on a temporary table: a sort being filled takes
+    :func:`insert_rows` (None: the column not set); anything else goes row by row through
+    the table's own calls (``update.insert_rows_with``). Returns the rows inserted; the
+    rows before a failing one stay (temporary tables are not transactional)."""
+    if (isinstance(cur, SortCursor) and not cur.closed and cur.vtname == SORT_INS
+            and cur.update is None):
+        return insert_rows(cur, rows, columnids)
+    batch = [[(c, v, 0, 1, 0) for c, v in zip(columnids, row, strict=True) if v is not None]
+             for row in rows]
+    return len(U.insert_rows_with(vt, cur, batch))
+
+
 def _plain_columns(rows: Sequence[Sequence[U.SetItem]]) -> tuple[int, ...] | None:
     """The columnids every row of ``rows`` sets, in order, when each row sets exactly
     those columns plainly (see :func:`insert_set_rows`); else None."""

@@ -9,9 +9,11 @@ whole range, so :func:`row_decoder` writes, once per projection, a function whos
 decodes every column in line:
 
 - a NULL is None without any call;
-- a fixed-size value (integers, floats, Currency, DateTime, Bit) of the right size is a
-  ``struct`` unpack (a C call) in line; DateTime then goes through
-  :func:`pyese.values.ole_to_datetime`;
+- a fixed-size value (integers, floats, Currency, DateTime) is a ``struct`` unpack (a C
+  call) in line, without a length test: ``Struct.unpack`` raises ``struct.error`` for
+  any other size, and then the whole row is decoded again value by value by the
+  converters, which raise their own error; DateTime then goes through
+  :func:`pyese.values.ole_to_datetime`; a Bit of one byte is a byte test;
 - Unicode text of an even length is ``bytes.decode`` in line, binary ``bytes`` is
   returned as it is;
 - anything else (a wrong size, an odd-length text, other types, each value of a
@@ -25,6 +27,7 @@ names only as ``repr`` literals and refers to everything else through its namesp
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -44,9 +47,7 @@ def _expression(i: int, coltyp: int, cp: int, multi: bool, ns: dict[str, Any]) -
     if fmt is not None:
         ns[f"u{i}"] = fmt.unpack
         got = f"u{i}({v})[0]"
-        if coltyp == C.JET_coltypDateTime:
-            got = f"ole({got})"
-        return f"({got} if len({v}) == {fmt.size} else {d}({v}))"
+        return f"ole({got})" if coltyp == C.JET_coltypDateTime else got
     if coltyp == C.JET_coltypBit:
         return f"({v}[0] != 0 if len({v}) == 1 else {d}({v}))"
     if coltyp in _TEXT and cp == V.CP_UNICODE:
@@ -55,6 +56,18 @@ def _expression(i: int, coltyp: int, cp: int, multi: bool, ns: dict[str, Any]) -
     if coltyp in _BINARY:
         return f"({v} if type({v}) is bytes else {d}({v}))"
     return f"{d}({v})"
+
+
+def _slow_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]]) -> RowDecoder:
+    """The same decoding value by value through the converters (their errors)."""
+    plan = [(name, multi, dec) for name, _coltyp, _cp, multi, dec in columns]
+
+    def decode(row: Sequence[Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for (name, multi, dec), v in zip(plan, row[1:], strict=True):
+            out[name] = None if v is None else [dec(r) for r in v] if multi else dec(v)
+        return out
+    return decode
 
 
 def row_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]]) -> RowDecoder:
@@ -66,12 +79,17 @@ def row_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]]) -> RowDe
     items = []
     for i, (name, coltyp, cp, multi, dec) in enumerate(columns):
         ns[f"d{i}"] = dec
-        items.append(f"    {str(name)!r}: None if v{i} is None else "
+        items.append(f"        {str(name)!r}: None if v{i} is None else "
                      f"{_expression(i, coltyp, cp, multi, ns)},")
     targets = "".join(f", v{i}" for i in range(len(columns)))
+    ns["struct_error"] = struct.error
+    ns["slow"] = _slow_decoder(columns)
     src = ("def decode(row):\n"
            f"    _bookmark{targets}, = row\n"
-           "    return {\n" + "\n".join(items) + "\n    }\n")
+           "    try:\n"
+           "        return {\n" + "\n".join(items) + "\n        }\n"
+           "    except struct_error:\n"
+           "        return slow(row)  # a fixed-size value of another size\n")
     exec(compile(src, "<pyese row decoder>", "exec"), ns)  # noqa: S102 - source built above
     fn: RowDecoder = ns["decode"]
     return fn

@@ -165,6 +165,12 @@ def test_row_decoder_text_and_errors() -> None:
     with pytest.raises(JetError) as e:  # a wrong size: the converter's error
         _one(C.JET_coltypLong)((b"", b"\x01\x02"))
     assert e.value.err == C.JET_errInvalidBufferSize
+    two = row_decoder([(n, C.JET_coltypLongLong, 0, False, decoder(C.JET_coltypLongLong, 0))
+                       for n in "ab"])
+    with pytest.raises(JetError) as e:  # found by the value-by-value pass, same error
+        two((b"", b"\x01" * 8, b"\x01" * 7))
+    assert e.value.err == C.JET_errInvalidBufferSize
+    assert two((b"", b"\x01" * 8, None)) == {"a": 0x0101010101010101, "b": None}
     with pytest.raises(ValueError):  # a row of another length
         _one(C.JET_coltypLong)((b"", b"\x00" * 4, b"\x00" * 4))
     # names needing quoting are keys as given

@@ -14,6 +14,9 @@ reads them all back in key order; the time covers both. pyese runs:
   per row (``--jet-rows`` rows: every call goes through the gate);
 - ``forward-only, bulk``: the same table filled by ``engine.temp.insert_rows`` (what the
   Pythonic layer uses) and read with JetMove / JetRetrieveColumns;
+- ``forward-only, Pyese*Rows``: the same sort through the public batch calls a user (and
+  the Pythonic layer) has: ``PyeseInsertRows`` (a sort being filled takes the bulk path) and
+  ``PyeseRetrieveRows``;
 - ``materialized, bulk``: JET_bitTTForceMaterialization (a B-tree in the temporary
   database from the start), filled and read the same way.
 
@@ -124,6 +127,31 @@ class Pyese:
                 break
         elapsed = time.perf_counter() - start
         assert n == len(rows)
+        jet.JetCloseTable(s, t)
+        return elapsed
+
+    def public(self, rows: list[tuple[int, bytes]]) -> float:
+        """The forward-only sort through the public batch calls: ``PyeseInsertRows`` in
+        batches of 10,000 rows, then ``PyeseRetrieveRows`` a page of 1,000 rows at a time."""
+        s = self.s
+        start = time.perf_counter()
+        t, (k, p) = self.open(jet.JET_bitTTForwardOnly)
+        setcol = jet.JET_SETCOLUMN
+        for i in range(0, len(rows), 10_000):
+            jet.PyeseInsertRows(s, t, [[setcol(columnid=k, pvData=_I.pack(key)),
+                                        setcol(columnid=p, pvData=payload)]
+                                       for key, payload in rows[i:i + 10_000]])
+        raw_keys: list[bytes] = []
+        jet.JetMove(s, t, jet.JET_MoveFirst)
+        while True:
+            try:
+                page = jet.PyeseRetrieveRows(s, t, [k, p], 1000)
+            except jet.NoCurrentRecordError:
+                break
+            raw_keys.extend(row[0] for row in page)  # type: ignore[misc]
+        elapsed = time.perf_counter() - start
+        keys = [_I.unpack(x)[0] for x in raw_keys]
+        assert len(keys) == len(rows) and all(a <= b for a, b in zip(keys, keys[1:]))
         jet.JetCloseTable(s, t)
         return elapsed
 
@@ -311,6 +339,7 @@ def speed(args: argparse.Namespace) -> None:
         try:
             t_jet = pe.jet_calls(jet_rows)
             t_fwd = pe.bulk(rows, jet.JET_bitTTForwardOnly)
+            t_pub = pe.public(rows)
             t_mat = pe.bulk(rows, jet.JET_bitTTForceMaterialization | jet.JET_bitTTIndexed)
         finally:
             pe.close()
@@ -320,12 +349,15 @@ def speed(args: argparse.Namespace) -> None:
         return f"{count / secs:>12,.0f} rows/s"
 
     emit("sort_fwd_bulk", n / t_fwd, sqlite3=n / t_sqlite, sorted=n / t_sorted)
+    emit("sort_fwd_public", n / t_pub, sqlite3=n / t_sqlite, sorted=n / t_sorted)
     emit("sort_materialized", n / t_mat, sqlite3=n / t_sqlite, sorted=n / t_sorted)
     emit("sort_jet_calls", m / t_jet, sqlite3=m / t_sqlite_small)
     print(f"  Python sorted                    {rate(n, t_sorted)}")
     print(f"  sqlite3 TEMP TABLE + ORDER BY    {rate(n, t_sqlite)}")
     print(f"  pyese forward-only, bulk         {rate(n, t_fwd)}   "
           f"vs sqlite3 {t_sqlite / t_fwd:.2f}  vs sorted {t_sorted / t_fwd:.3f}")
+    print(f"  pyese forward-only, Pyese*Rows   {rate(n, t_pub)}   "
+          f"vs sqlite3 {t_sqlite / t_pub:.2f}  vs sorted {t_sorted / t_pub:.3f}")
     print(f"  pyese materialized, bulk         {rate(n, t_mat)}   "
           f"vs sqlite3 {t_sqlite / t_mat:.2f}  vs sorted {t_sorted / t_mat:.3f}")
     print(f"  pyese forward-only, JET calls    {rate(m, t_jet)}   "

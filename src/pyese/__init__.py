@@ -43,6 +43,7 @@ from pyese._schema import (
     UnsignedShort,
 )
 from pyese._table import Row, Table
+from pyese._temptable import TempTable
 from pyese._transaction import Transaction
 from pyese.jet import (
     ApiError,
@@ -118,6 +119,7 @@ __all__ = [
     "StateError",
     "Table",
     "TableDuplicateError",
+    "TempTable",
     "Text",
     "Transaction",
     "TransTooDeepError",

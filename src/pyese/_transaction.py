@@ -49,7 +49,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Any, Protocol
@@ -58,6 +58,7 @@ import pyese.jet as jet
 from pyese._errors import InstanceClosedError, TransactionEndedError
 from pyese._pool import PooledSession, SessionPool
 from pyese._table import Table, TableMeta
+from pyese._temptable import TempTable
 from pyese.jethdr import constants as C
 
 
@@ -134,6 +135,7 @@ class Transaction:
         self._sesid = ps.sesid
         self._level = 0
         self._tables: dict[tuple[str, str], Table] = {}
+        self._temps: set[TempTable] = set()
         self._ended: str | None = None
         self._busy = threading.Lock()
         self._movable = movable
@@ -259,6 +261,18 @@ class Transaction:
         self._tables[key] = t
         return t
 
+    def temp_table(self, columns: Mapping[str, Any], *, key: str | Sequence[str],
+                   unique: bool = False) -> TempTable:
+        """A sort (ESE's temporary table, ``JetOpenTempTable3``) of this transaction:
+        ``columns`` maps names to types (a Python type, a coltyp or a ``pyese.Column``),
+        ``key`` is a column name or a list of them (a leading ``-``: descending).
+        Iterating it gives the rows inserted, in key order; ``unique=True`` keeps one row
+        per key (``JET_bitTTUnique``). Closed when the transaction ends. See
+        ``pyese._temptable``. ``TransactionEndedError`` after the end."""
+        if self._ps is None:
+            raise TransactionEndedError(f"the transaction was {self._ended}")
+        return TempTable(self, columns, key, unique)
+
     # -- end ---------------------------------------------------------------------------
 
     def commit(self) -> None:
@@ -288,6 +302,7 @@ class Transaction:
         ``TransactionEndedError`` when it already ended."""
         ps = self._bind()
         try:
+            self._close_temps()
             jet.JetRollback(self._sesid, C.JET_bitRollbackAll)
             self._level = 0
             ps.after_rollback(1)
@@ -299,6 +314,14 @@ class Transaction:
     def _close_ranges(self) -> None:
         for t in self._tables.values():
             t._close_ranges()
+        self._close_temps()
+
+    def _close_temps(self) -> None:
+        """Close the temporary tables (the caller holds the session)."""
+        temps = list(self._temps)
+        self._temps.clear()
+        for t in temps:
+            t._closed_by_transaction()
 
     def _finish(self, how: str) -> None:
         """Mark the transaction ended (the caller holds ``_busy``; it gives the session
@@ -308,6 +331,9 @@ class Transaction:
         for t in self._tables.values():
             t._forget_ranges()
         self._tables.clear()
+        for tt in self._temps:  # left open only when a close failed: the session is gone
+            tt._tableid = None
+        self._temps.clear()
 
     def _abandon(self) -> None:
         """Roll back if still open; a session that cannot be rolled back is discarded.

@@ -16,8 +16,9 @@ from typing import Any
 from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.instance.gate import session_call
 from pyese.engine.records import update as U
+from pyese.engine.temp import insert_set_rows
 from pyese.jet import _args
-from pyese.jet.handles import JET_SESID, JET_TABLEID
+from pyese.jet.handles import JET_COLUMNID, JET_SESID, JET_TABLEID
 from pyese.jet.structs import JET_SETCOLUMN
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
@@ -27,9 +28,19 @@ def _items(row: object) -> list[U.SetItem]:
     """One row's JET_SETCOLUMNs as the engine's tuples; JET_errInvalidParameter (or
     JET_errInvalidGrbit for a grbit) for anything malformed."""
     cols = _args.struct_list(row, JET_SETCOLUMN, "rows[i]")
-    return [(_args.integer(sc.columnid, "columnid"), _args.data(sc.pvData),
-             _args.grbit(sc.grbit), _args.integer(sc.itagSequence, "itagSequence"),
-             _args.integer(sc.ibLongValue, "ibLongValue")) for sc in cols]
+    items: list[U.SetItem] = []
+    for sc in cols:
+        cid, pv, g = sc.columnid, sc.pvData, sc.grbit
+        itag, ib = sc.itagSequence, sc.ibLongValue
+        if ((cid.__class__ is int or cid.__class__ is JET_COLUMNID) and pv.__class__ is bytes
+                and g.__class__ is int and 0 <= g <= 0xFFFFFFFF and itag.__class__ is int
+                and ib.__class__ is int):
+            items.append((cid, pv, g, itag, ib))  # the common case: all already checked
+        else:  # the checks one by one, in order, for their errors and conversions
+            items.append((_args.integer(cid, "columnid"), _args.data(pv), _args.grbit(g),
+                          _args.integer(itag, "itagSequence"),
+                          _args.integer(ib, "ibLongValue")))
+    return items
 
 
 def PyeseInsertRows(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
@@ -53,7 +64,7 @@ def PyeseInsertRows(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         cur = cursor_for(session, tableid)
         vt: Any = getattr(cur, "vt", None)
         if vt is not None:
-            return U.insert_rows_with(vt, cur, batch)
+            return insert_set_rows(vt, cur, batch)
         return [bytes(b) for b in U.insert_rows(cur, batch)]
 
 

@@ -94,6 +94,13 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
             if leaf_rows is not None:
                 return leaf_rows
         return _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
+    read_page = getattr(cur, "read_page", None)  # an in-memory sort (engine.temp)
+    if (read_page is not None and not backward and not bookmarks
+            and not filters.filters_of(cur)
+            and all(not multi and udd is None for _cid, multi, udd in plan)):
+        page: list[tuple[Any, ...]] | None = read_page(columnids, max_rows, stay)
+        if page is not None:
+            return page
     step = C.JET_MovePrevious if backward else C.JET_MoveNext
     rows: list[tuple[Any, ...]] = []
     while True:

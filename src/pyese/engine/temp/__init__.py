@@ -44,6 +44,7 @@ from typing import Any
 from pyese.engine.cursors import cursor as cursors
 from pyese.engine.cursors.cursor import AFTER
 from pyese.engine.instance.session import Session
+from pyese.engine.records import update as U
 from pyese.engine.records.record import RecordImage
 from pyese.engine.temp import ops
 from pyese.engine.temp.cursor import _AFTER_SPILL, MaterializedCursor, SortCursor
@@ -237,6 +238,42 @@ class _Upd:
 
     def __init__(self, image: RecordImage) -> None:
         self.image = image
+
+
+def insert_set_rows(vt: Any, cur: Any, rows: Sequence[Sequence[U.SetItem]]) -> list[bytes]:
+    """``PyeseInsertRows`` on a temporary table: one record per item of ``rows`` (each a
+    list of ``(columnid, data, grbit, itagSequence, ibLongValue)`` as JetSetColumns reads
+    them); returns one bookmark a row (``b""`` for a sort, which has none).
+
+    A sort still being filled whose rows all set the same columns plainly (each column
+    once, no grbit, the first value, no offset, a non-empty value) takes them through
+    :func:`insert_rows`, the bulk path (a record and key encoded once per row, no update
+    object); any other batch goes row by row through the table's own JetPrepareUpdate /
+    JetSetColumn / JetUpdate (``update.insert_rows_with``). Either way the errors are
+    those calls' and the rows before a failing one stay inserted (temporary tables are not
+    transactional)."""
+    if (rows and isinstance(cur, SortCursor) and not cur.closed and cur.vtname == SORT_INS
+            and cur.update is None):
+        cids = _plain_columns(rows)
+        if cids is not None:
+            n = insert_rows(cur, ([item[1] for item in row] for row in rows), cids)
+            return [b""] * n
+    return U.insert_rows_with(vt, cur, rows)
+
+
+def _plain_columns(rows: Sequence[Sequence[U.SetItem]]) -> tuple[int, ...] | None:
+    """The columnids every row of ``rows`` sets, in order, when each row sets exactly
+    those columns plainly (see :func:`insert_set_rows`); else None."""
+    cids = tuple(item[0] for item in rows[0])
+    if not cids or len(set(cids)) != len(cids):
+        return None
+    for row in rows:
+        if len(row) != len(cids):
+            return None
+        for (cid, data, grbit, itag, ib), want in zip(row, cids, strict=True):
+            if cid != want or grbit or itag not in (0, 1) or ib or not data:
+                return None
+    return cids
 
 
 def read_rows(cur: Any, columnids: Sequence[int]) -> Iterator[tuple[bytes | None, ...]]:

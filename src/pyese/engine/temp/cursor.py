@@ -144,6 +144,52 @@ class SortCursor:
         if self._current() is None:
             raise_error(C.JET_errNoCurrentRecord)
 
+    def read_page(self, columnids: list[int], max_rows: int, stay: bool
+                  ) -> list[tuple[bytes | None, ...]] | None:
+        """``PyeseRetrieveRows`` forward on an in-memory sort being read, without an index
+        range, for single-valued columns and no bookmarks (the caller checks those): up to
+        ``max_rows`` rows from the current record, decoded by the bulk paths' decoder
+        (``rowcodec``), the cursor then where the ``JetMove(JET_MoveNext)`` loop leaves it
+        (on the next record, after the last one past the end, or with ``stay`` on the last
+        row read). None when the sort is spilled, ranged or not on a record: the general
+        path answers."""
+        sort = self.tt.sort
+        if (self.vtname == SORT_INS or self.spill is not None or self.range is not None
+                or sort is None):
+            return None
+        n = len(sort)
+        i = self.i
+        if not 0 <= i < n:
+            return None
+        end = min(i + max_rows, n)
+        cids = tuple(columnids)
+        layout = self.table.layout
+        decode = self.tt.codec(cids)[1]
+
+        def values(data: bytes) -> tuple[bytes | None, ...]:
+            if decode is not None:
+                got = decode(data)
+                if got is not None:
+                    return got
+            return tuple(layout.retrieve(data, c) for c in cids)
+
+        k = sort.klen
+        recs = sort.records[i:end]
+        rows: list[tuple[bytes | None, ...]]
+        if k is None:  # (key, data) pairs
+            rows = [values(rec[1]) for rec in recs]
+        else:  # key then data in one string
+            shifted = self.tt.decoder(cids, k)
+            if shifted is None:
+                rows = [values(rec[k:]) for rec in recs]
+            else:
+                rows = []
+                for rec in recs:
+                    got = shifted(rec)
+                    rows.append(got if got is not None else values(rec[k:]))
+        self.i = end - 1 if stay else end  # at n: after the last record, as _next leaves it
+        return rows
+
     def record_view(self) -> RecordView:
         """The current record (JetRetrieveColumn): illegal while inserting."""
         if self.vtname == SORT_INS:

@@ -46,6 +46,7 @@ import pyese.jet as jet
 from pyese._codec import Decoder, Encoder, decoder, encoder, returns_input
 from pyese._errors import TransactionEndedError
 from pyese._pool import PooledSession
+from pyese._rowcodec import RowDecoder, row_decoder
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
 from pyese.jethdr import constants as C
 
@@ -138,6 +139,7 @@ class TableMeta:
     """Columns ESE may fill in at insert: autoincrement, version, escrow, defaults."""
     has_multi: bool
     _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
+    _decoders: dict[tuple[ColMeta, ...], RowDecoder] = field(default_factory=dict)
     all: tuple[ColMeta, ...] = field(init=False)
     """Every column, in catalog (columnid) order."""
 
@@ -205,6 +207,15 @@ class TableMeta:
                 raise TypeError("columns= is a list of column names, not a str")
             got = tuple(self.column(n) for n in key)
             self._projections[key] = got  # a benign race: the same value either way
+        return got
+
+    def row_decoder(self, cols: tuple[ColMeta, ...]) -> RowDecoder:
+        """``PyeseRetrieveRows`` row (bookmark first) -> column name -> Python value, for
+        the projection ``cols`` (``pyese._rowcodec``); built once per projection."""
+        got = self._decoders.get(cols)
+        if got is None:
+            got = row_decoder([(c.name, c.coltyp, c.cp, c.multi, c.dec) for c in cols])
+            self._decoders[cols] = got  # a benign race: the same function either way
         return got
 
 
@@ -321,19 +332,6 @@ class _ReadPlan:
                     for c in cols]
         self.pairs = tuple(zip(self.rcs, [c.name for c in cols], [c.dec for c in cols],
                                strict=True))
-
-
-def _decode_row(cols: tuple[ColMeta, ...], raw: tuple[Any, ...]) -> dict[str, Any]:
-    """Column name -> Python value of one ``PyeseRetrieveRows`` row (bookmark first)."""
-    out: dict[str, Any] = {}
-    for c, v in zip(cols, raw[1:]):
-        if v is None:
-            out[c.name] = None
-        elif c.multi:
-            out[c.name] = [c.dec(r) for r in v]
-        else:
-            out[c.name] = c.dec(v)
-    return out
 
 
 class Table:
@@ -541,7 +539,7 @@ class Table:
                 return None
             raw = jet.PyeseRetrieveRows(self._sesid, tableid, [c.columnid for c in cols], 1,
                                         jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark)[0]
-        return Row(_decode_row(cols, raw), raw[0])
+        return Row(self.meta.row_decoder(cols)(raw), raw[0])
 
     def __contains__(self, key: Key) -> bool:
         im = self.meta.index(None)
@@ -598,6 +596,7 @@ class Table:
         growing to 256) and per hold of the transaction's session."""
         sesid = self._sesid
         cids = [c.columnid for c in cols]
+        decode = self.meta.row_decoder(cols)
         grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
         page = 16
         try:
@@ -607,8 +606,7 @@ class Table:
                         got = jet.PyeseRetrieveRows(sesid, cur, cids, page, grbit)
                     except jet.NoCurrentRecordError:
                         return
-                for raw in got:
-                    yield Row(_decode_row(cols, raw), raw[0])
+                yield from [Row(decode(raw), raw[0]) for raw in got]
                 if len(got) < page:
                     return
                 page = min(page * 2, 256)

@@ -131,7 +131,7 @@ def ole_to_datetime(value: float) -> _dt.datetime | float:
     frac = abs(value - days)
     try:
         ms = round(frac * 86_400_000)
-        return OLE_EPOCH + _dt.timedelta(days=days, milliseconds=ms)
+        return OLE_EPOCH + _dt.timedelta(days, 0, 0, ms)  # (days, s, us, ms): positional is faster
     except OverflowError:
         return value
 

@@ -1,0 +1,95 @@
+"""One function per projection that turns a ``PyeseRetrieveRows`` row into a dict.
+
+``Table.range`` reads rows a page at a time as tuples of stored bytes (bookmark first,
+then one item per column: ``bytes``, None for NULL, a list of ``bytes`` for a
+multi-valued column). Decoding them value by value through the per-column converters of
+:mod:`pyese._codec` costs a Python call per value, which on a wide genuine table is
+most of the layer's time. A projection's columns and their types are fixed for the
+whole range, so :func:`row_decoder` writes, once per projection, a function whose body
+decodes every column in line:
+
+- a NULL is None without any call;
+- a fixed-size value (integers, floats, Currency, DateTime) is a ``struct`` unpack (a C
+  call) in line, without a length test: ``Struct.unpack`` raises ``struct.error`` for
+  any other size, and then the whole row is decoded again value by value by the
+  converters, which raise their own error; DateTime then goes through
+  :func:`pyese.values.ole_to_datetime`; a Bit of one byte is a byte test;
+- Unicode text of an even length is ``bytes.decode`` in line, binary ``bytes`` is
+  returned as it is;
+- anything else (a wrong size, an odd-length text, other types, each value of a
+  multi-valued column) goes to the column's converter (``ColMeta.dec``).
+
+The in-line paths test exactly what the converters' own fast paths test and the
+fallback is the converter itself, so the results (and the errors) are the same as
+decoding value by value: only the speed differs. The generated source holds column
+names only as ``repr`` literals and refers to everything else through its namespace.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pyese import values as V
+from pyese._codec import _BINARY, _TEXT, Decoder
+from pyese.jethdr import constants as C
+
+RowDecoder = Callable[[Sequence[Any]], dict[str, Any]]
+
+
+def _expression(i: int, coltyp: int, cp: int, multi: bool, ns: dict[str, Any]) -> str:
+    """The expression decoding local ``v{i}`` (not None) of one column."""
+    v, d = f"v{i}", f"d{i}"
+    if multi:
+        return f"[{d}(r) for r in {v}]"
+    fmt = V._FIXED_FORMATS.get(coltyp)
+    if fmt is not None:
+        ns[f"u{i}"] = fmt.unpack
+        got = f"u{i}({v})[0]"
+        return f"ole({got})" if coltyp == C.JET_coltypDateTime else got
+    if coltyp == C.JET_coltypBit:
+        return f"({v}[0] != 0 if len({v}) == 1 else {d}({v}))"
+    if coltyp in _TEXT and cp == V.CP_UNICODE:
+        return (f"({v}.decode('utf-16-le', 'surrogatepass') "
+                f"if type({v}) is bytes and not len({v}) & 1 else {d}({v}))")
+    if coltyp in _BINARY:
+        return f"({v} if type({v}) is bytes else {d}({v}))"
+    return f"{d}({v})"
+
+
+def _slow_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]]) -> RowDecoder:
+    """The same decoding value by value through the converters (their errors)."""
+    plan = [(name, multi, dec) for name, _coltyp, _cp, multi, dec in columns]
+
+    def decode(row: Sequence[Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for (name, multi, dec), v in zip(plan, row[1:], strict=True):
+            out[name] = None if v is None else [dec(r) for r in v] if multi else dec(v)
+        return out
+    return decode
+
+
+def row_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]]) -> RowDecoder:
+    """A function ``row -> {name: value}`` for rows of ``(bookmark, value, ...)`` whose
+    values are the ``columns`` given as ``(name, coltyp, cp, multi-valued, converter)``,
+    in that order. A row of another length raises ``ValueError``."""
+    ns: dict[str, Any] = {"ole": V.ole_to_datetime, "bytes": bytes, "len": len,
+                          "type": type}
+    items = []
+    for i, (name, coltyp, cp, multi, dec) in enumerate(columns):
+        ns[f"d{i}"] = dec
+        items.append(f"        {str(name)!r}: None if v{i} is None else "
+                     f"{_expression(i, coltyp, cp, multi, ns)},")
+    targets = "".join(f", v{i}" for i in range(len(columns)))
+    ns["struct_error"] = struct.error
+    ns["slow"] = _slow_decoder(columns)
+    src = ("def decode(row):\n"
+           f"    _bookmark{targets}, = row\n"
+           "    try:\n"
+           "        return {\n" + "\n".join(items) + "\n        }\n"
+           "    except struct_error:\n"
+           "        return slow(row)  # a fixed-size value of another size\n")
+    exec(compile(src, "<pyese row decoder>", "exec"), ns)  # noqa: S102 - source built above
+    fn: RowDecoder = ns["decode"]
+    return fn

@@ -193,8 +193,8 @@ def test_insert_values_on_a_table_is_all_or_nothing(tmp_path: Any) -> None:
         v = jet.JetAddColumn(s, t, "V", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong),
                              struct.pack("<i", 42))  # a default value
         jet.JetCreateIndex(s, t, "pk", jet.JET_bitIndexPrimary, "+K\0\0")
-        assert jet.PyeseInsertValues(s, t, [k, v], [[struct.pack("<i", 1), None],
-                                                    [struct.pack("<i", 2), struct.pack("<i", 7)]]) == 2
+        one, two, seven = (struct.pack("<i", n) for n in (1, 2, 7))
+        assert jet.PyeseInsertValues(s, t, [k, v], [[one, None], [two, seven]]) == 2
         with pytest.raises(JetError) as info:  # the second row's key is already there
             jet.PyeseInsertValues(s, t, [k], [[struct.pack("<i", 3)], [struct.pack("<i", 1)]])
         assert info.value.err == jet.JET_errKeyDuplicate

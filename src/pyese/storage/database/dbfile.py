@@ -121,6 +121,9 @@ class DatabaseFile:
         # guarded by _write_lock
         self._trees = env.open_db(TREES_DB, create=False)
         self._hdrdb = env.open_db(HEADER_DB, create=False)
+        # (raw header record, its applied_lgpos): the last one a snapshot decoded; one
+        # tuple, replaced whole, so readers on any thread see a matching pair
+        self._applied_memo: tuple[bytes, LGPOS] | None = None
         self._header = self._read_header()
 
     # -- create / open / close ------------------------------------------------------
@@ -634,7 +637,12 @@ class DbSnapshot:
         with self._lock:
             self._check()
             raw = self._txn.get(HEADER_KEY, db=self._db._hdrdb)
-            return DatabaseHeader.decode(raw).applied_lgpos
+            memo = self._db._applied_memo
+            if memo is not None and raw == memo[0]:  # the same bytes decode the same
+                return memo[1]
+            lgpos = DatabaseHeader.decode(raw).applied_lgpos
+            self._db._applied_memo = (raw, lgpos)
+            return lgpos
 
     def get(self, objid: int, key: bytes) -> bytes | None:
         with self._lock:

@@ -572,8 +572,9 @@ class Table:
         return self._pages(cur, reverse, cols)
 
     def _open_range(self, im: IndexMeta | None, lo: list[bytes | None] | None,
-                    hi: list[bytes | None] | None, reverse: bool) -> Any:
-        """A duplicate cursor on the first row of ``range`` (None: no row)."""
+                    hi: list[bytes | None] | None, reverse: bool,
+                    hi_inclusive: bool = False) -> Any:
+        """A duplicate cursor on the first row of the range (None: no row)."""
         sesid = self._sesid
         with self._held:
             cur = jet.JetDupCursor(sesid, self._tableid)
@@ -581,7 +582,7 @@ class Table:
             try:
                 if im is not None:
                     jet.JetSetCurrentIndex(sesid, cur, im.name)
-                ok = self._position(cur, lo, hi, False, reverse)
+                ok = self._position(cur, lo, hi, hi_inclusive, reverse)
             except BaseException:
                 self._ranges.discard(cur)
                 jet.JetCloseTable(sesid, cur)
@@ -619,20 +620,8 @@ class Table:
     def _scan(self, im: IndexMeta | None, lo: list[bytes | None] | None,
               hi: list[bytes | None] | None, hi_inclusive: bool, reverse: bool,
               columns: Sequence[str] | None) -> Iterator[Row]:
-        sesid = self._sesid
-        with self._held:
-            cur = jet.JetDupCursor(sesid, self._tableid)
-            self._ranges.add(cur)
-            try:
-                if im is not None:
-                    jet.JetSetCurrentIndex(sesid, cur, im.name)
-                ok = self._position(cur, lo, hi, hi_inclusive, reverse)
-            except BaseException:
-                self._ranges.discard(cur)
-                jet.JetCloseTable(sesid, cur)
-                raise
-        if not ok:
-            self._close_range(cur)
+        cur = self._open_range(im, lo, hi, reverse, hi_inclusive)
+        if cur is None:
             return iter(())
         return self._rows(cur, reverse, columns)
 

@@ -35,6 +35,7 @@ from pyese.engine.records.keys import (
     NULL_SEG,
     KeyNormalizer,
     RetrievedKey,
+    fast_key,
     key_parts,
     normalizer,
     retrieve_key_itags,
@@ -215,6 +216,15 @@ def _single_key(index: IndexDef, kn: KeyNormalizer,
     for cid in kn.columnids:
         vals = values_of(cid)
         values.append(vals[0] if vals else None)
+    return single_key_of(index, kn, values)
+
+
+def single_key_of(index: IndexDef, kn: KeyNormalizer,
+                  values: Sequence[bytes | None]) -> tuple[bytes, bool] | None:
+    """:func:`_single_key` given the first value of each key column (None: NULL)."""
+    key = fast_key(kn, values)
+    if key is not None:
+        return key, False
     parts = key_parts(kn, values, None, False)
     assert not isinstance(parts, int)  # only multi-valued columns run out of values
     key, truncated, nulls = parts

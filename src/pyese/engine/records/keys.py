@@ -275,6 +275,10 @@ def normalize_text(
 
 # ---------------------------------------------------------------- per-index state
 
+FastSegment = Callable[[bytes, int], "bytes | None"]
+"""``(value, bytes of key space left) -> segment``, or None when the general path must
+decide (a limit would cut the segment): see :func:`fast_key`."""
+
 
 @dataclass(frozen=True, slots=True)
 class SegmentSpec:
@@ -318,6 +322,12 @@ class KeyNormalizer:
     columnids: tuple[int, ...] = ()
     ones: tuple[int, ...] = ()
     """An itagSequence of 1 per key column."""
+    plain: bool = False
+    """Every key column is fixed or variable (no tagged one): a record's key values can
+    be read straight from a record image (``engine.records.update``)."""
+    fast: tuple[FastSegment, ...] = ()
+    """Per key column, the segment of a non-empty value when no limit applies
+    (:func:`fast_key`)."""
 
     def null_segment(self, coltyp: int, zero_length: bool) -> bytes:
         """FLDNormalizeNullSegment (header only; not yet descended)."""
@@ -422,7 +432,92 @@ def _normalizer(index: IndexDef) -> KeyNormalizer:
                 and not any(s.tagged and s.multivalued for s in segments)),
         columnids=tuple(s.columnid for s in segments),
         ones=(1,) * len(segments),
+        plain=not any(s.tagged for s in segments),
+        fast=tuple(_fast_segment(s, cb_key_most,
+                                 cb_key_most + 1 if raw == cb_key_most else raw, flags)
+                   for s in segments),
     )
+
+
+def _fast_segment(spec: SegmentSpec, cb_key_most: int, cb_var_seg_mac: int,
+                  flags: int) -> FastSegment:
+    """The fast segment function of one key column (see :func:`fast_key`): the same
+    bytes as ``_segment_for_value`` (then the descending transform) whenever the value
+    is at most ``cb_key_most`` bytes (so ErrRECIRetrieveKey reads it whole, once) and its
+    segment fits the key space left and ``cbVarSegMac`` uncut; None otherwise."""
+    descending = spec.descending
+    fixed_norm = spec.fixed_norm
+    if fixed_norm is not None:
+        norm = fixed_norm
+
+        def fixed_seg(value: bytes, avail: int) -> bytes | None:
+            seg = norm(value)
+            if len(seg) > avail:
+                return None
+            return seg.translate(_INVERT) if descending else seg
+
+        return fixed_seg
+    if spec.is_text and spec.cp == 1200:
+        upper = flags == keys_text.LCMAP_UPPERCASE
+        extra = 3 if upper else 1  # the header, and the 00 00 ESE adds to an upper-case key
+        sort_key = keys_text.sort_key
+        locale = keys_text.LOCALE_NAME_DEFAULT
+
+        def unicode_seg(value: bytes, avail: int) -> bytes | None:
+            if len(value) > cb_key_most:
+                return None
+            key = sort_key(value, flags, locale)
+            # normalize_text keeps the key whole when it fits cb_t = min(avail, segmac) - 1
+            if len(key) + extra > avail or len(key) + extra > cb_var_seg_mac:
+                return None
+            seg = b"\x7f" + key + b"\x00\x00" if upper else b"\x7f" + key
+            return seg.translate(_INVERT) if descending else seg
+
+        return unicode_seg
+    if spec.is_text:
+
+        def ascii_seg(value: bytes, avail: int) -> bytes | None:
+            if len(value) > cb_key_most:
+                return None
+            cb_t = min(avail, cb_var_seg_mac) - 1
+            if cb_t <= len(value):
+                return None
+            seg = b"\x7f" + normalize_ascii(value, cb_t)[0]
+            return seg.translate(_INVERT) if descending else seg
+
+        return ascii_seg
+    fixed = spec.fixed
+
+    def binary_seg(value: bytes, avail: int) -> bytes | None:
+        if len(value) > cb_key_most:
+            return None
+        seg, truncated, _ = normalize_binary(value, avail, cb_key_most, cb_var_seg_mac, fixed)
+        if truncated or len(seg) > avail:
+            return None
+        return seg.translate(_INVERT) if descending else seg
+
+    return binary_seg
+
+
+def fast_key(kn: KeyNormalizer, values: Sequence[bytes | None]) -> bytes | None:
+    """The key :func:`key_parts` gives for ``values`` (one per key column, itagSequence 1)
+    when it is the plain case: every value non-empty, nothing truncated; None otherwise,
+    and the caller runs :func:`key_parts`. Same bytes, fewer steps: the insert path.
+    (No NULL and no truncation means key_parts reports neither, and each segment is
+    computed from the same inputs as there: the value whole, the key space left.)"""
+    avail = kn.cb_key_most
+    if len(values) != len(kn.fast):
+        return None
+    segs: list[bytes] = []
+    for fn, value in zip(kn.fast, values):
+        if not value:
+            return None
+        seg = fn(value, avail)
+        if seg is None:
+            return None
+        segs.append(seg)
+        avail -= len(seg)
+    return b"".join(segs)
 
 
 # ---------------------------------------------------------------- record keys

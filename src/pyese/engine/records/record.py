@@ -621,6 +621,23 @@ class RecordImage:
             flags |= VALUE_ENCRYPTED
         return entry.values[itag - 1], flags
 
+    def plain_value(self, columnid: int) -> bytes | None:
+        """Value 1 of a fixed or variable column as a reader of :meth:`to_bytes`'s record
+        gets it (``RecordLayout.retrieve_ex`` with defaults): the column's default when the
+        record stops before the column, None when it is NULL. Not for tagged columns."""
+        fid = columnid & 0xFFFF
+        if fid < VAR_FIRST:
+            if fid > self._fid_fixed_last:
+                return self.layout.column(columnid).default
+            if self._null_bit(fid):
+                return None
+            ib = self.layout.fixed_offsets[fid] - CB_RECORD_HEADER
+            return bytes(self._fixed[ib : ib + self.layout.fixed_sizes[fid]])
+        i = fid - VAR_FIRST
+        if i >= len(self._var):
+            return self.layout.column(columnid).default
+        return self._var[i]
+
     def count(self, columnid: int) -> int:
         """Number of values stored for a column (0 if absent or an explicit NULL)."""
         fid = columnid & 0xFFFF

@@ -22,13 +22,19 @@ from pyese.engine.cursors.cursor import Cursor
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.instance.logservice import storage_of
 from pyese.engine.instance.session import LEVEL_USER_MOST, Session
-from pyese.engine.records.indexentries import IndexEntry, entry_keys, index_entries
+from pyese.engine.records.indexentries import (
+    IndexEntry,
+    entry_keys,
+    index_entries,
+    single_key_of,
+)
 from pyese.engine.records.keys import (
     CB_KEY_MOST_OLD,
     TextLocale,
     _fixed_normalizer,
     normalize_binary,
     normalize_text,
+    normalizer,
 )
 from pyese.engine.records.longvalue import LongValueReader
 from pyese.engine.records.record import (
@@ -46,8 +52,10 @@ from pyese.engine.schema.schema import BINARY_TYPES, FIXED_SIZES, TEXT_TYPES, In
 from pyese.engine.schema.sysobjects import objidFDPMSO, sysobjIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage import threadstats
 from pyese.storage.compiling import mypyc_attr
 from pyese.storage.edb.compression import decompress
+from pyese.storage.threadstats import PAGE_REFERENCED
 
 LV_INTRINSIC_MOST = 1024
 """Long values up to this size stay in the record when it fits (ESE: cbLVIntrinsicMost
@@ -747,29 +755,29 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     data = image.to_bytes()
     if len(data) > max_record_size(cur.dc.page_size):
         raise_error(C.JET_errRecordTooBig, f"{len(data)} bytes")
-    new_view = record_view_of(cur, data)
     primary = facts.primary
     if upd.is_insert:
+        keys_of = _KeysOf(cur, image, data)
         if primary is not None:
-            keys = entry_keys(primary.index, new_view.values)
+            keys = keys_of.keys(primary.index)
             bookmark = keys[0] if keys else b"\x00"
         else:
             bookmark = _next_dbk(cur)
-        view = cur.view()
-        if view.get(table.objid, bookmark) is not None:
+        threadstats.charge(PAGE_REFERENCED)  # the read of the duplicate check
+        if _insert_new(vs, cur, table.objid, bookmark, data) is not None:
             raise_error(C.JET_errKeyDuplicate, f"table {table.name}: primary key exists")
-        _put_new(vs, cur, table.objid, bookmark, data)
         # Again after the write: a concurrent JetCreateIndex(primary) either sees this
         # record (JET_errTableNotEmpty) or wrote its index row before this check.
         if primary is None:
             check_primary_index(cur, after_write=True)
-        new_view.bookmark = bookmark
+        keys_of.bookmark = bookmark
         for cix in facts.secondary:
-            for k in entry_keys(cix.index, new_view.values):
+            for k in keys_of.keys(cix.index):
                 _add_entry(vs, cur, cix, k, bookmark)
         if upd.kind == PREP_INSERT_COPY_DELETE and upd.bookmark is not None:
             _delete_record(cur, upd.bookmark, upd.original, later)
         return bookmark
+    new_view = record_view_of(cur, data)
     assert upd.bookmark is not None and upd.original is not None
     bookmark = upd.bookmark
     old_view = record_view_of(cur, upd.original, bookmark)
@@ -835,6 +843,48 @@ def check_primary_index(cur: Cursor, after_write: bool = False) -> None:
         raise_error(C.JET_errWriteConflictPrimaryIndex, cur.table.name)
 
 
+class _KeysOf:
+    """The index keys of a record being inserted, from its copy buffer: an index whose
+    key columns are all fixed or variable (``KeyNormalizer.plain``) and whose records
+    have one entry (``single``) takes the values from the image (what a reader of the
+    encoded record gets, defaults included: ``RecordImage.plain_value``) and the fast
+    key path; any other index reads the encoded record as before (``entry_keys``)."""
+
+    __slots__ = ("cur", "image", "data", "bookmark", "_view")
+
+    def __init__(self, cur: Cursor, image: RecordImage, data: bytes) -> None:
+        self.cur = cur
+        self.image = image
+        self.data = data
+        self.bookmark = b""
+        self._view: RecordView | None = None
+
+    def keys(self, index: IndexDef) -> list[bytes]:
+        """:func:`entry_keys` of ``index`` for the record (same keys, same errors)."""
+        kn = normalizer(index)
+        if kn.single and kn.plain:
+            image = self.image
+            parts = single_key_of(index, kn, [image.plain_value(c) for c in kn.columnids])
+            return [] if parts is None else [parts[0]]
+        view = self._view
+        if view is None:
+            view = self._view = record_view_of(self.cur, self.data)
+        view.bookmark = self.bookmark
+        return entry_keys(index, view.values)
+
+
+def _insert_new(vs: Any, cur: Cursor, objid: int, key: bytes, data: bytes) -> bytes | None:
+    """``vs.insert`` (the value the session sees at ``key``, else None once written), a
+    write conflict with another session's insert of the key reported as
+    JET_errKeyDuplicate, as :func:`_put_new` does."""
+    try:
+        return vs.insert(cur.session, cur.db, objid, key, data)  # type: ignore[no-any-return]
+    except JetError as exc:
+        if exc.err == C.JET_errWriteConflict and _other_has(vs, cur, objid, key):
+            raise_error(C.JET_errKeyDuplicate, "another session inserted this key")
+        raise
+
+
 def _put_new(vs: Any, cur: Cursor, objid: int, key: bytes, data: bytes) -> None:
     try:
         vs.put(cur.session, cur.db, objid, key, data)
@@ -851,8 +901,11 @@ def _other_has(vs: Any, cur: Cursor, objid: int, key: bytes) -> bool:
 def _add_entry(vs: Any, cur: Cursor, cix: Any, key: bytes, bookmark: bytes) -> None:
     node_key, node_data = index_node(cix.index, key, bookmark)
     if cix.index.is_unique:
-        existing = cur.view().get(cix.objid, node_key)
-        if existing is not None and existing != bookmark:
+        threadstats.charge(PAGE_REFERENCED)  # the read of the duplicate check
+        existing = _insert_new(vs, cur, cix.objid, node_key, node_data)
+        if existing is None:
+            return
+        if existing != bookmark:
             raise_error(C.JET_errKeyDuplicate, f"index {cix.index.name!r}")
     _put_new(vs, cur, cix.objid, node_key, node_data)
 

@@ -96,9 +96,49 @@ class VersionStore(CommitRollback):
         """Delete ``key`` (absent is fine: the version records "absent"); as ``put``."""
         self._write(session, db, objid, bytes(key), None)
 
+    def insert(self, session: Session, db: Database, objid: int, key: bytes,
+               value: bytes) -> bytes | None:
+        """Write ``value`` at ``key`` unless the session sees a value there: returns that
+        value (nothing written), or None once written. The check of a new record's
+        primary key (and a unique index entry's), then ``put``, with ``put``'s errors.
+
+        The same reads as ``get`` then ``put``, less one: inside a transaction, when no
+        version of the key exists, the file read that finds the key absent is also the
+        new version's before-image (``_add_version`` would read the same snapshot
+        again). Were a version added meanwhile, ``_add_version`` sees the chain and
+        works from it as ``put`` does.
+        """
+        key = bytes(key)
+        value = bytes(value)
+        trx = self._trx.get(session.id) if session.level else None
+        tree = self._trees.get((db.dbnum, objid))
+        if trx is None or (tree is not None and tree.chains.get(key)):
+            seen = self.get(session, db, objid, key)
+            if seen is not None:
+                return seen
+            self._write(session, db, objid, key, value)
+            return None
+        if tree is not None:
+            seen = self._snapshot_value(trx, tree, key)
+        else:
+            seen = self._file_snapshot(trx, db).get(objid, key)
+        if seen is not None:
+            return seen
+        self._write(session, db, objid, key, value, True)
+        return None
+
     def _write(self, session: Session, db: Database, objid: int, key: bytes,
-               value: bytes | None) -> None:
-        self._with_room(lambda: self._write_once(session, db, objid, key, value))
+               value: bytes | None, absent: bool = False) -> None:
+        """``_write_once`` in ``_with_room`` (the attempt written out for the common case:
+        it fits). ``absent``: the caller read the key as absent in the transaction's
+        snapshot with no version of it (``insert``)."""
+        try:
+            self._write_once(session, db, objid, key, value, absent)
+            return
+        except JetError as exc:
+            if exc.err != C.JET_errVersionStoreOutOfMemory:
+                raise
+        self._with_room(lambda: self._write_once(session, db, objid, key, value, absent))
 
     def _with_room(self, attempt: Callable[[], Any]) -> Any:
         """Run ``attempt`` (a write that changes nothing when it fails); over budget, wait
@@ -126,7 +166,7 @@ class VersionStore(CommitRollback):
                     raise
 
     def _write_once(self, session: Session, db: Database, objid: int, key: bytes,
-                    value: bytes | None) -> None:
+                    value: bytes | None, absent: bool = False) -> None:
         if session.level == 0:
             if session.call_snapshots:
                 # the call's reads so far are done: a level-0 write may wait for the
@@ -139,7 +179,7 @@ class VersionStore(CommitRollback):
         if db.read_only:
             raise_error(C.JET_errPermissionDenied, "database attached read-only")
         trx = self._trx[session.id]
-        self._add_version(trx, session.level, self._tree(db, objid), key, value)
+        self._add_version(trx, session.level, self._tree(db, objid), key, value, absent)
 
     def _write_level0(self, session: Session, db: Database, objid: int, key: bytes,
                       value: bytes | None) -> None:
@@ -165,7 +205,10 @@ class VersionStore(CommitRollback):
             self._throttle()
 
     def _add_version(self, trx: Trx, level: int, tree: Tree, key: bytes,
-                     value: bytes | None) -> None:
+                     value: bytes | None, absent: bool = False) -> None:
+        """Append ``trx``'s version of ``key`` at ``level`` (or overwrite its own at that
+        level) after the conflict check, under the tree's lock. ``absent``: with no
+        chain, the before-image is known to be None (``insert`` read it)."""
         size = VERSION_OVERHEAD + len(key)
         with tree.lock:
             chain = tree.chains.get(key)
@@ -183,7 +226,7 @@ class VersionStore(CommitRollback):
                 # The latest committed value (own deltas excluded: other readers take
                 # the first version they must not see's ``before``).
                 found, before = _resolve(chain, None, TRX_MAX) if chain else (False, None)
-                if not found:
+                if not found and not (absent and not chain):
                     before = self._snapshot_value(trx, tree, key)
             size += len(before) if before is not None else 0
             size += len(value) if value is not None else 0

@@ -647,6 +647,11 @@ def _do_update(cur: Cursor, own_level: bool) -> bytes:
             raise_error(C.JET_errUpdateNotPrepared)
     # atomic(session), inline: this is the hottest path of every insert
     own_level = own_level and session.level < LEVEL_USER_MOST
+    if (own_level and session.level > 0 and not hooked and upd.is_insert
+            and upd.kind != PREP_INSERT_COPY_DELETE):
+        savepoint = _vs(cur).begin_savepoint(session) if _can_nest(session) else None
+        if savepoint is not None:
+            return _insert_at_savepoint(cur, upd, savepoint)
     if own_level:
         session.begin_transaction()
     try:
@@ -663,6 +668,36 @@ def _do_update(cur: Cursor, own_level: bool) -> bytes:
     cur.update = None
     if later:
         free_later(cur, later)
+    return bookmark
+
+
+def _can_nest(session: Session) -> bool:
+    """Would ``session.begin_transaction()`` at level 1..6 pass its checks (ESE tm.cxx
+    ErrIsamBeginTransaction: no failed rollback, the transaction's own context)?"""
+    return session.rollback_failure is None and session.check_trx_context()
+
+
+def _insert_at_savepoint(cur: Cursor, upd: PreparedUpdate, savepoint: Any) -> bytes:
+    """:func:`_do_update`'s insert inside a transaction, written at the session's level
+    under a version-store savepoint instead of a nested level of its own: the same
+    versions once it succeeds (``VersionStore.begin_savepoint``); on an error exactly
+    this insert's writes are undone, then a nested level is begun and rolled back so
+    that the session's cursors see the rollback a nested level's failure gives them
+    (``Currency._after_rollback``). Only for a plain insert (no callbacks, no original
+    to delete: nothing that opens levels of its own), checked by the caller."""
+    session = cur.session
+    vs = _vs(cur)
+    if session.call_snapshots:
+        session.end_call()  # as beginning a level does (CommitRollback.on_begin)
+    try:
+        bookmark = _write(cur, upd, None)
+    except BaseException:
+        vs.rollback_savepoint(savepoint)
+        session.begin_transaction()
+        session.rollback()
+        raise
+    vs.release_savepoint(savepoint)
+    cur.update = None
     return bookmark
 
 

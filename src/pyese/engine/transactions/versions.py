@@ -141,6 +141,11 @@ class Trx:
     tree_drops: list[tuple[int, int, int]] = field(default_factory=list)
     """(level, dbnum, objid): trees to empty in the file when the level-0 commit applies
     (JetDeleteTable, JetDeleteIndex)."""
+    undo: list[tuple[Any, ...]] | None = None
+    """While a savepoint is open (``VersionStore.begin_savepoint``): each write since,
+    oldest first, as (tree, key, version, appended, extra): an appended version (extra:
+    its key was new at the version's level) or one overwritten in place (extra: the image
+    it held)."""
     folded: list[tuple[Any, int, bytes, bytes | None, list[Any]]] = field(
         default_factory=list)
     """(db, objid, key, committed value, the deltas) of each key whose escrow deltas the

@@ -216,7 +216,10 @@ class VersionStore(CommitRollback):
             if chain and chain[-1].trx is trx and chain[-1].delta is None:
                 top = chain[-1]
                 if top.level == level:
+                    old_after = top.after
                     self._resize(trx, top, value)
+                    if trx.undo is not None:
+                        trx.undo.append((tree, key, top, False, old_after))
                     return
                 before = top.after
             elif chain and any(v.trx is trx and v.delta is None for v in chain):
@@ -241,7 +244,63 @@ class VersionStore(CommitRollback):
                 chain.append(v)
         tk = (tree, key)
         trx.order.setdefault(tk, None)
-        trx.levels[level - 1][tk] = None
+        at_level = trx.levels[level - 1]
+        if trx.undo is not None:
+            trx.undo.append((tree, key, v, True, tk not in at_level))
+        at_level[tk] = None
+
+    # -- savepoints -----------------------------------------------------------------------
+
+    def begin_savepoint(self, session: Session) -> Trx | None:
+        """Open a savepoint in the session's transaction at its current level: until
+        ``release_savepoint`` or ``rollback_savepoint``, each version written is noted
+        (``Trx.undo``) so that exactly those writes can be undone.
+
+        What a nested level (begin, writes, commit into the parent) leaves, at less cost:
+        a JetUpdate inside a transaction (``engine.records.update``) writes at the
+        session's level directly; its own image version of a key at that level is
+        overwritten in place, which is what committing the nested level merges it into.
+        None (use a nested level) outside a transaction, or when a savepoint is open or
+        the transaction's levels disagree with the session's.
+        """
+        trx = self._trx.get(session.id)
+        if trx is None or trx.undo is not None or len(trx.levels) != session.level:
+            return None
+        trx.undo = []
+        return trx
+
+    def release_savepoint(self, trx: Trx) -> None:
+        """Keep the writes made since ``begin_savepoint``."""
+        trx.undo = None
+
+    def rollback_savepoint(self, trx: Trx) -> None:
+        """Undo the writes made since ``begin_savepoint``, newest first, as rolling back a
+        nested level would (``CommitRollback._rollback_level``): an appended version is
+        removed (with its chain when it was the last), an overwritten one gets its image
+        back; the tree's generation moves on either way."""
+        undo = trx.undo
+        trx.undo = None
+        if not undo:
+            return
+        for tree, key, v, appended, extra in reversed(undo):
+            with tree.lock:
+                if appended:  # extra: the key was new at the version's level
+                    chain = tree.chains.get(key)
+                    if chain:
+                        if chain[-1] is v:
+                            chain.pop()
+                        else:
+                            chain[:] = [w for w in chain if w is not v]
+                        self._release(trx, v)
+                        if not chain:
+                            del tree.chains[key]
+                            if key not in tree.overlay_refs:
+                                tree.keys.discard(key)
+                    if extra and len(trx.levels) >= v.level:
+                        trx.levels[v.level - 1].pop((tree, key), None)
+                else:  # overwritten in place; extra: its image before
+                    self._resize(trx, v, extra, checked=False)
+                tree.gen += 1
 
     def escrow(self, session: Session, db: Database, objid: int, key: bytes, delta: Any,
                *, no_rollback: bool = False) -> bytes | None:

@@ -77,7 +77,7 @@ def index_and_values(draw: st.DrawFn) -> tuple[IndexDef, list[bytes | None]]:
     return index, values
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(index_and_values())
 def test_fast_key_equals_key_parts(case: tuple[IndexDef, list[bytes | None]]) -> None:
     index, values = case
@@ -145,7 +145,7 @@ def layout_and_sets(draw: st.DrawFn) -> tuple[RecordLayout, list[tuple[int, byte
     return layout, sets
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(layout_and_sets())
 def test_plain_value_equals_the_encoded_record(
         case: tuple[RecordLayout, list[tuple[int, bytes | None]]]) -> None:
@@ -175,3 +175,18 @@ def test_plain_value_keys_equal_entry_keys_of_the_record() -> None:
         view = RecordView(layout, image.to_bytes(), None)
         parts = single_key_of(index, kn, [image.plain_value(c) for c in kn.columnids])
         assert ([] if parts is None else [parts[0]]) == entry_keys(index, view.values)
+
+
+_FLAGS = st.lists(st.sampled_from([keys_text.NORM_IGNORECASE, keys_text.NORM_IGNORENONSPACE,
+                                   keys_text.NORM_IGNORESYMBOLS, keys_text.LCMAP_BYTEREV,
+                                   keys_text.SORT_STRINGSORT, keys_text.NORM_IGNOREWIDTH,
+                                   keys_text.NORM_IGNOREKANATYPE])).map(
+    lambda bits: keys_text.check_lcmap_flags(sum(set(bits)) | keys_text.LCMAP_SORTKEY))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcxyz0189 -'._AZ\u00e9", max_size=40), _FLAGS)
+def test_plain_text_sort_key_equals_the_reference(text: str, flags: int) -> None:
+    # mostly lower-case letters and digits: the sort key's "plain" translate path
+    data = text.encode("utf-16-le")
+    assert keys_text.sort_key(data, flags) == keys_text.sort_key_reference(data, flags)

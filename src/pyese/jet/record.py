@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyese.engine.cursors import retrieve as R
-from pyese.engine.cursors.cursor import cursor_for
+from pyese.engine.cursors.cursor import Cursor, cursor_for
 from pyese.engine.instance.gate import session_call
 from pyese.engine.records import update as U
 from pyese.jet import _args
@@ -21,6 +21,8 @@ from pyese.jethdr.errors import raise_error
 def _vt(cur: Any) -> Any:
     """The functions behind the update calls for this cursor (ESE's VTFNDEF): a
     temporary table's cursor carries its own (``engine.temp.ops``)."""
+    if cur.__class__ is Cursor:
+        return U  # a table cursor (no ``vt``): skip getattr's AttributeError
     return getattr(cur, "vt", U)
 
 RETRIEVE_GRBITS = (

@@ -275,7 +275,7 @@ def normalize_text(
 
 # ---------------------------------------------------------------- per-index state
 
-FastSegment = Callable[[bytes, int], "bytes | None"]
+FastSegment = Callable[[bytes, int], bytes | None]
 """``(value, bytes of key space left) -> segment``, or None when the general path must
 decide (a limit would cut the segment): see :func:`fast_key`."""
 

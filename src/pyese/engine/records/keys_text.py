@@ -272,7 +272,7 @@ _SimpleEntry = tuple[bytes, int, int] | None
 class _SimpleTables:
     """The translate tables of one flag combination (see above)."""
 
-    __slots__ = ("primary", "diacritic", "case", "known", "rejected",
+    __slots__ = ("primary", "diacritic", "case", "known", "plain", "rejected",
                  "ignore_symbols", "string_sort", "case_mask")
 
     def __init__(self, ignore_symbols: bool, string_sort: bool, case_mask: int) -> None:
@@ -284,6 +284,10 @@ class _SimpleTables:
         self.case: dict[int, str] = {}
         self.known: dict[int, None] = {}
         """Simple code points mapped to None: translating by it deletes them."""
+        self.plain: dict[int, None] = {}
+        """The simple code points with no diacritic and no case weight (both 2, which
+        the sort key's trailing trim drops): a text of only these has empty diacritic
+        and case sections."""
         self.rejected: set[int] = set()
         for cp in range(0x80):
             self.learn(cp)
@@ -303,6 +307,8 @@ class _SimpleTables:
         self.diacritic[cp] = chr(diacritic)
         self.case[cp] = chr(case)
         self.known[cp] = None
+        if diacritic == 2 and case == 2:
+            self.plain[cp] = None
         return True
 
 
@@ -320,15 +326,20 @@ def _simple_entry(ch: str, ignore_symbols: bool, string_sort: bool,
     return (weights, diacritic, case & case_mask)
 
 
-def _simple_units(text: str, ignore_symbols: bool, string_sort: bool,
-                  case_mask: int) -> tuple[bytes, bytes, bytes] | None:
-    """(primary, diacritics, cases) of ``text`` when every character is simple (same bytes
-    as :func:`_weigh` with no special weights), else None."""
+def _tables(ignore_symbols: bool, string_sort: bool, case_mask: int) -> _SimpleTables:
     flags = (ignore_symbols, string_sort, case_mask)
     tables = _SIMPLE.get(flags)
     if tables is None:
         tables = _SIMPLE.setdefault(flags, _SimpleTables(ignore_symbols, string_sort,
                                                          case_mask))
+    return tables
+
+
+def _simple_units(text: str, ignore_symbols: bool, string_sort: bool,
+                  case_mask: int) -> tuple[bytes, bytes, bytes] | None:
+    """(primary, diacritics, cases) of ``text`` when every character is simple (same bytes
+    as :func:`_weigh` with no special weights), else None."""
+    tables = _tables(ignore_symbols, string_sort, case_mask)
     rest = text.translate(tables.known)
     if rest:
         for ch in set(rest):
@@ -350,6 +361,12 @@ def sort_key(data: bytes, flags: int = LCMAP_FLAGS_DEFAULT, locale: str = "") ->
     if flags == LCMAP_UPPERCASE:
         return text.upper().encode("utf-16-be", errors="surrogatepass")
     ignore_symbols, string_sort, case_mask = _flag_facts(flags)
+    tables = _tables(ignore_symbols, string_sort, case_mask)
+    if not text.translate(tables.plain):
+        # every character simple, none with a diacritic or case weight: the sections
+        # after the primary weights are empty (the join below with both trimmed away)
+        key = text.translate(tables.primary).encode("latin-1") + b"\x01\x01\x01\x01\x00"
+        return _byterev(key) if flags & LCMAP_BYTEREV else key
     fast = _simple_units(text, ignore_symbols, string_sort, case_mask)
     if fast is not None:
         primary, diacritics, cases = fast

@@ -712,6 +712,25 @@ class RecordImage:
         self._set_tagged(col, columnid, value, itag, revert_to_default, separated, compressed)
         return 0
 
+    def set_plain(self, columnid: int, value: bytes) -> None:
+        """:meth:`set` of a non-empty value on a fixed column that takes it as it is
+        (exactly its size; not Bit, Text or Binary) or a variable column (at most its
+        cbMax): the same edit without the checks the caller has made
+        (``update.TableFacts.plain_cols``)."""
+        fid = columnid & 0xFFFF
+        if fid < VAR_FIRST:
+            if fid > self._fid_fixed_last:
+                self._burst_fixed(fid)
+            ib = self.layout.fixed_offsets[fid] - CB_RECORD_HEADER
+            self._fixed[ib : ib + len(value)] = value
+            i = fid - 1
+            self._bitmap[i >> 3] &= ~(1 << (i & 7)) & 0xFF
+            return
+        i = fid - VAR_FIRST
+        if i >= len(self._var):
+            self._burst_var(fid)
+        self._var[i] = value
+
     def set_separated(self, columnid: int, itag: int, lid: int) -> None:
         """Store a reference to long value ``lid`` as value ``itag`` (ESE's LID marker)."""
         self.set(columnid, lid_bytes(lid), itag, separated=True)

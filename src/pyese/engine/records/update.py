@@ -178,7 +178,8 @@ class TableFacts:
     ``TableDef`` (a definition is immutable: DDL makes a new one, so a cursor that re-reads
     its table gets new facts). Built by :func:`table_facts`."""
 
-    __slots__ = ("table", "autoinc", "version", "not_null", "primary", "secondary")
+    __slots__ = ("table", "autoinc", "version", "not_null", "primary", "secondary",
+                 "plain_cols")
 
     def __init__(self, table: Any) -> None:
         self.table = table
@@ -191,6 +192,22 @@ class TableFacts:
             c for c in columns if c.grbit & C.JET_bitColumnNotNULL and c.default is None)
         self.primary: Any = table.primary_index
         self.secondary: tuple[Any, ...] = tuple(table.secondary_indexes())
+        self.plain_cols: dict[int, tuple[bool, int]] = {}
+        """columnid -> (fixed, size) of each column :func:`set_column` may set through
+        ``RecordImage.set_plain``: fixed columns of a number, date, currency or GUID type
+        (not Bit, whose value is normalized; not fixed Text/Binary, which are padded)
+        given exactly their size, variable non-long-value columns given 1..cbMax bytes;
+        neither autoincrement nor version."""
+        for c in columns:
+            if c.grbit & (C.JET_bitColumnAutoincrement | C.JET_bitColumnVersion):
+                continue
+            size = FIXED_SIZES.get(c.coltyp)
+            if c.is_fixed:
+                if (size is not None and c.coltyp != C.JET_coltypBit
+                        and c.cbMax >= size):
+                    self.plain_cols[c.columnid] = (True, size)
+            elif c.is_variable and size is None and not c.is_long_value and c.cbMax > 0:
+                self.plain_cols[c.columnid] = (False, c.cbMax)
 
 
 _FACTS: dict[int, TableFacts] = {}
@@ -326,6 +343,15 @@ def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
     upd = cur.update
     if upd is None:
         raise_error(C.JET_errUpdateNotPrepared)
+    if not grbit and itag == 1 and not ib_long_value and data:
+        # The common set: a plain column (TableFacts.plain_cols) given a value every
+        # check below passes unchanged; the image takes it as RecordImage.set would.
+        plain = table_facts(cur.table).plain_cols.get(columnid)
+        if plain is not None and (len(data) == plain[1] if plain[0]
+                                  else len(data) <= plain[1]):
+            upd.image.set_plain(columnid, bytes(data))
+            upd.dirty.add(columnid)
+            return 0
     col = cur.table.column_by_id(columnid)
     if grbit:
         if grbit & UNIQUE_MV_GRBITS and grbit & LV_GRBITS:

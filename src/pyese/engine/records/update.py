@@ -825,7 +825,8 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
         else:
             bookmark = _next_dbk(cur)
         threadstats.charge(PAGE_REFERENCED)  # the read of the duplicate check
-        if _insert_new(vs, cur, table.objid, bookmark, data) is not None:
+        seen, new_in_file = _insert_new(vs, cur, table.objid, bookmark, data)
+        if seen is not None:
             raise_error(C.JET_errKeyDuplicate, f"table {table.name}: primary key exists")
         # Again after the write: a concurrent JetCreateIndex(primary) either sees this
         # record (JET_errTableNotEmpty) or wrote its index row before this check.
@@ -834,7 +835,7 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
         keys_of.bookmark = bookmark
         for cix in facts.secondary:
             for k in keys_of.keys(cix.index):
-                _add_entry(vs, cur, cix, k, bookmark)
+                _add_entry(vs, cur, cix, k, bookmark, new_in_file)
         if upd.kind == PREP_INSERT_COPY_DELETE and upd.bookmark is not None:
             _delete_record(cur, upd.bookmark, upd.original, later)
         return bookmark
@@ -934,12 +935,14 @@ class _KeysOf:
         return entry_keys(index, view.values)
 
 
-def _insert_new(vs: Any, cur: Cursor, objid: int, key: bytes, data: bytes) -> bytes | None:
-    """``vs.insert`` (the value the session sees at ``key``, else None once written), a
-    write conflict with another session's insert of the key reported as
-    JET_errKeyDuplicate, as :func:`_put_new` does."""
+def _insert_new(vs: Any, cur: Cursor, objid: int, key: bytes,
+                data: bytes) -> tuple[bytes | None, bool]:
+    """``vs.insert_ex`` (the value the session sees at ``key``, else None once written;
+    and whether the file snapshot held nothing there), a write conflict with another
+    session's insert of the key reported as JET_errKeyDuplicate, as :func:`_put_new`
+    does."""
     try:
-        return vs.insert(cur.session, cur.db, objid, key, data)  # type: ignore[no-any-return]
+        return vs.insert_ex(cur.session, cur.db, objid, key, data)  # type: ignore[no-any-return]
     except JetError as exc:
         if exc.err == C.JET_errWriteConflict and _other_has(vs, cur, objid, key):
             raise_error(C.JET_errKeyDuplicate, "another session inserted this key")
@@ -959,15 +962,28 @@ def _other_has(vs: Any, cur: Cursor, objid: int, key: bytes) -> bool:
     return bool(vs.peek_any(cur.db, objid, key))
 
 
-def _add_entry(vs: Any, cur: Cursor, cix: Any, key: bytes, bookmark: bytes) -> None:
+def _add_entry(vs: Any, cur: Cursor, cix: Any, key: bytes, bookmark: bytes,
+               new_in_file: bool = False) -> None:
+    """Add index ``cix``'s entry ``key`` of the record at ``bookmark`` (JET_errKeyDuplicate
+    on a unique index holding the key for another record). ``new_in_file``: the record
+    was just inserted where the transaction's file snapshot held none
+    (``VersionStore.put_entry_of_new``)."""
     node_key, node_data = index_node(cix.index, key, bookmark)
     if cix.index.is_unique:
         threadstats.charge(PAGE_REFERENCED)  # the read of the duplicate check
-        existing = _insert_new(vs, cur, cix.objid, node_key, node_data)
+        existing = _insert_new(vs, cur, cix.objid, node_key, node_data)[0]
         if existing is None:
             return
         if existing != bookmark:
             raise_error(C.JET_errKeyDuplicate, f"index {cix.index.name!r}")
+    elif new_in_file:
+        try:
+            vs.put_entry_of_new(cur.session, cur.db, cix.objid, node_key, node_data)
+        except JetError as exc:
+            if exc.err == C.JET_errWriteConflict and _other_has(vs, cur, cix.objid, node_key):
+                raise_error(C.JET_errKeyDuplicate, "another session inserted this key")
+            raise
+        return
     _put_new(vs, cur, cix.objid, node_key, node_data)
 
 

@@ -108,6 +108,14 @@ class VersionStore(CommitRollback):
         again). Were a version added meanwhile, ``_add_version`` sees the chain and
         works from it as ``put`` does.
         """
+        return self.insert_ex(session, db, objid, key, value)[0]
+
+    def insert_ex(self, session: Session, db: Database, objid: int, key: bytes,
+                  value: bytes) -> tuple[bytes | None, bool]:
+        """``insert``, and whether the key was absent from the transaction's file
+        snapshot with no version of it (inside a transaction, no overlay): then so is
+        any key only a record at ``key`` can have, a secondary index entry naming it as
+        its bookmark (``put_entry_of_new``)."""
         key = bytes(key)
         value = bytes(value)
         trx = self._trx.get(session.id) if session.level else None
@@ -115,17 +123,29 @@ class VersionStore(CommitRollback):
         if trx is None or (tree is not None and tree.chains.get(key)):
             seen = self.get(session, db, objid, key)
             if seen is not None:
-                return seen
+                return seen, False
             self._write(session, db, objid, key, value)
-            return None
+            return None, False
         if tree is not None:
             seen = self._snapshot_value(trx, tree, key)
         else:
             seen = self._file_snapshot(trx, db).get(objid, key)
         if seen is not None:
-            return seen
+            return seen, False
         self._write(session, db, objid, key, value, True)
-        return None
+        return None, trx.overlay is None
+
+    def put_entry_of_new(self, session: Session, db: Database, objid: int, key: bytes,
+                         value: bytes) -> None:
+        """``put`` of a non-unique secondary index entry (its node key ends with the
+        record's bookmark) of a record ``insert_ex`` has just written where the file
+        snapshot held none (its second answer True). A consistent database holds no
+        index entry of a record it does not hold, and each commit reaches the file
+        whole or keeps its versions (so a key with no version reads as the file has it):
+        with no version of the entry either, its before-image is absent without reading
+        the file. Were a version of it there, ``_add_version`` works from it as ``put``
+        does."""
+        self._write(session, db, objid, bytes(key), bytes(value), True)
 
     def _write(self, session: Session, db: Database, objid: int, key: bytes,
                value: bytes | None, absent: bool = False) -> None:

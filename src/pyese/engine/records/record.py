@@ -64,6 +64,7 @@ FID_VAR_NONE = VAR_FIRST - 1
 VAR_NULL_BIT = 0x8000
 VAR_OFFSET_MASK = 0x7FFF
 CH_REC_FILL = 0x2A  # '*', chRECFill: fills new space in record re-organisations
+_FILL = bytes((CH_REC_FILL,))
 COLUMNID_TEMPLATE = 0x80000000  # fCOLUMNIDTemplate
 
 # TAGFLD ib flags (tagfld.hxx)
@@ -776,14 +777,19 @@ class RecordImage:
         """Extend the fixed area to ``fid`` (fldmod.cxx ErrRECISetIFixedColumn)."""
         layout = self.layout
         old_last = self._fid_fixed_last
-        ib_old_end = layout.ib_next_fixed(old_last) if old_last else CB_RECORD_HEADER
-        ib_new_end = layout.ib_next_fixed(fid)
-        self._fixed += bytes([CH_REC_FILL]) * (ib_new_end - ib_old_end)
+        offsets = layout.fixed_offsets
+        # the end of fixed column old_last (offsets[1] is CB_RECORD_HEADER: none yet)
+        ib_old_end = offsets[old_last + 1]
+        self._fixed += _FILL * (offsets[fid + 1] - ib_old_end)
         cb_old, cb_new = (old_last + 7) >> 3, (fid + 7) >> 3
         # new bits in the old last byte are set one by one; whole new bytes are 0xff
-        for f in range(old_last + 1, min(fid, cb_old * 8) + 1):
-            self._bitmap[(f - 1) >> 3] |= 1 << ((f - 1) & 7)
-        self._bitmap += b"\xff" * (cb_new - cb_old)
+        top = cb_old * 8
+        if top > old_last:
+            bitmap = self._bitmap
+            for f in range(old_last + 1, (fid if fid < top else top) + 1):
+                bitmap[(f - 1) >> 3] |= 1 << ((f - 1) & 7)
+        if cb_new > cb_old:
+            self._bitmap += b"\xff" * (cb_new - cb_old)
         self._fid_fixed_last = fid
         default = self.default_record
         if default is None or default._fid_fixed_last <= old_last:

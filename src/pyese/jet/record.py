@@ -47,17 +47,23 @@ def JetSetColumn(sesid: JET_SESID | int, tableid: JET_TABLEID | int, columnid: i
     ``psetinfo`` (``JET_SETINFO``) gives ``itagSequence`` (0 appends a value to a
     multi-valued column) and ``ibLongValue``. See ``engine.records.update.set_column``.
     """
-    g = _args.grbit(grbit)
     itag = 1
     ib = 0
-    if psetinfo is not None:
-        from pyese.jet.structs import JET_SETINFO
+    data: bytes | None
+    if (grbit.__class__ is int and 0 <= grbit <= 0xFFFFFFFF and psetinfo is None
+            and pvData.__class__ is bytes and columnid.__class__ is int):
+        # the common call: exactly what the checks below return for it
+        g, data, cid = grbit, pvData, columnid
+    else:
+        g = _args.grbit(grbit)
+        if psetinfo is not None:
+            from pyese.jet.structs import JET_SETINFO
 
-        _args.struct(psetinfo, JET_SETINFO, "psetinfo")
-        itag = _args.integer(psetinfo.itagSequence, "itagSequence")
-        ib = _args.integer(psetinfo.ibLongValue, "ibLongValue")
-    data = _args.data(pvData)
-    cid = _args.integer(columnid, "columnid")
+            _args.struct(psetinfo, JET_SETINFO, "psetinfo")
+            itag = _args.integer(psetinfo.itagSequence, "itagSequence")
+            ib = _args.integer(psetinfo.ibLongValue, "ibLongValue")
+        data = _args.data(pvData)
+        cid = _args.integer(columnid, "columnid")
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
         return int(_vt(cur).set_column(cur, cid, data, g, itag, ib))

@@ -114,7 +114,9 @@ def unregister(cur: Any, cbtyp: int, handle: int) -> bool:
 
 
 def has_callbacks(cur: Any) -> bool:
-    return bool(_REGISTERED.get(cur.fcb))
+    # the emptiness test first: no registration anywhere is the common case, and it
+    # costs less than WeakKeyDictionary.get
+    return bool(_REGISTERED) and bool(_REGISTERED.get(cur.fcb))
 
 
 # -- firing --------------------------------------------------------------------------

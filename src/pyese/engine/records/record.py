@@ -118,12 +118,24 @@ def cb_page_data_max(page_size: int) -> int:
     return page_size - header - 4 - 4
 
 
+_MAX_RECORD_SIZE: dict[tuple[int, int], int] = {}
+
+
 def max_record_size(page_size: int, cb_key_most: int = CB_DBK) -> int:
     """REC::CbRecordMost for a table whose primary key is at most ``cb_key_most`` bytes.
 
     ``cb_key_most`` is the primary index's cbKeyMost, or 4 (sizeof DBK) without one.  The
-    caller raises JET_errRecordTooBig when an image grows past it.
+    caller raises JET_errRecordTooBig when an image grows past it. (Cached: every
+    JetUpdate asks.)
     """
+    got = _MAX_RECORD_SIZE.get((page_size, cb_key_most))
+    if got is None:
+        got = _MAX_RECORD_SIZE[(page_size, cb_key_most)] = _max_record_size(page_size,
+                                                                             cb_key_most)
+    return got
+
+
+def _max_record_size(page_size: int, cb_key_most: int) -> int:
     data_max = cb_page_data_max(page_size)
     if is_small_page(page_size):
         return data_max - CB_KEY_COUNT - max(JET_CB_KEY_MOST_MIN, CB_KEY_COUNT + cb_key_most)

@@ -276,7 +276,7 @@ def prepare_update(cur: Cursor, prep: int) -> None:
     if prep == PREP_INSERT or prep == PREP_INSERT_MUST_SET_AUTOINC:
         image = RecordImage(layout)
         upd = PreparedUpdate(prep, image, None, None)
-        auto = _special(cur, C.JET_bitColumnAutoincrement)
+        auto = table_facts(cur.table).autoinc
         if auto is not None and prep == PREP_INSERT:
             image.set(auto.columnid, _next_autoinc(cur, auto.columnid, auto.coltyp))
         cur.update = upd

@@ -29,6 +29,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from pyese.engine.genuine.convert import convert
 from pyese.engine.instance.database import normalize
 from pyese.engine.instance.logservice import storage_of
 from pyese.engine.instance.session import Session
@@ -78,13 +79,14 @@ def compact(session: Session, source: str, dest: str, status: Status | None,
     db = storage.databases.find_attached(source)
     if db is None:
         raise_error(C.JET_errDatabaseNotFound, source)
-    if getattr(db, "genuine", False):
-        raise_error(C.JET_errFeatureNotAvailable, "compacting a genuine Windows database")
-    if storage.vs is not None:
-        storage.vs.catch_up()
     dest_path = normalize(dest)
     if dest_path == db.path:
         raise_error(C.JET_errDatabaseDuplicate, dest_path)
+    if getattr(db, "genuine", False):
+        convert(session, db, dest_path, status)
+        return
+    if storage.vs is not None:
+        storage.vs.catch_up()
     snap = db.file.snapshot()
     out: DatabaseFile | None = None
     try:

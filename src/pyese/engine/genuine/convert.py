@@ -61,9 +61,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from pyese.engine.cursors.cursor import Cursor
+from pyese.engine.genuine.rowdecode import RowDecoder, tagged_fids
 from pyese.engine.instance.database import Database, normalize
 from pyese.engine.instance.logservice import storage_of
 from pyese.engine.instance.session import Session
@@ -82,7 +84,7 @@ from pyese.engine.schema import ddl
 from pyese.engine.schema import tables as T
 from pyese.engine.schema.catalog import TableDef
 from pyese.engine.schema.fcb import catalog_of
-from pyese.engine.schema.schema import TAGGED_FIRST, ColumnDef
+from pyese.engine.schema.schema import ColumnDef
 from pyese.engine.schema.sysobjects import CatalogIndex, fidbDerivedIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
@@ -192,62 +194,100 @@ def create_table(session: Session, dest: Database, table: TableDef) -> Cursor:
     density = row.density if 20 <= row.density <= 100 else 0
     with T.create_table_with(session, dest, table.name, pages, density, flags, grbit,
                              template) as creation:
+        # The new table's definition is kept up to date here as each column and index
+        # is added, instead of being read back from the catalog after each one (inside
+        # the DDL transaction that read is not cached, and it decodes every catalog row).
+        made = catalog_of(dest).catalog(session).table_by_objid(creation.objid)
         for col in own_columns(table):
-            creation.add_column(column_request(col))
+            new, _warning = ddl.add_column(session, dest, made, column_request(col))
+            made = replace(made, columns={**made.columns, new.columnid: new}, _layout=None)
         for cix in own_indexes(table):
-            creation.create_index(index_request(cix))
+            new_ix = ddl.create_index(session, dest, made, index_request(cix))
+            made = replace(made, indexes=[*made.indexes, new_ix], _layout=None)
         return creation.open()
 
 
-def record_items(table: TableDef, record: bytes, mapping: dict[int, int],
-                 lv: LongValueReader) -> tuple[list[SetItem], int]:
-    """What to set in the copy of ``record``: (items, bytes of values).
+class RecordCopier:
+    """Reads what the copy of each record of one table must hold (:meth:`items`).
 
-    Fixed and variable columns: the stored value; none for a column the record lacks (the
-    default applies in the copy too); an explicit NULL where the column has a default.
-    Tagged columns: each value in itagSequence order, a separated long value read in full
-    and set with ``JET_bitSetSeparateLV``, a compressed one decompressed. Raises what
-    reading the record raises (``JET_errDatabaseCorrupted``, ``JET_errLVCorrupted``,
-    ``JET_errDecryptionFailed`` for an encrypted value).
+    Fixed and variable columns are decoded in one pass per record (``rowdecode.RowDecoder``
+    with an "absent" marker, as the genuine read path uses it); tagged columns value by value
+    through the table's layout (``RecordLayout.retrieve_ex``), which says whether a value is
+    separated, compressed, a default or an explicit NULL. Built once per table.
     """
-    layout = table.layout
-    retrieve = layout.retrieve_ex
-    items: list[SetItem] = []
-    size = 0
-    for src, dst in mapping.items():
-        col = table.columns[src]
-        if (src & 0xFFFF) < TAGGED_FIRST:
-            data, flags = retrieve(record, src, 1)
-            if flags & VALUE_DEFAULT:
+
+    def __init__(self, table: TableDef, mapping: dict[int, int], lv: LongValueReader) -> None:
+        self.table = table
+        self.lv = lv
+        cols = [c for c in table.column_list() if c.columnid in mapping]
+        fixed_var = [c for c in cols if not c.is_tagged]
+        self.decoder = RowDecoder(table.layout, fixed_var, absent=_ABSENT)
+        self.fixed_var = [(mapping[c.columnid], c.default is not None
+                           and not c.grbit & C.JET_bitColumnNotNULL) for c in fixed_var]
+        """(destination columnid, an explicit NULL must be set) per decoded column."""
+        self.tagged = [(c, mapping[c.columnid]) for c in cols if c.is_tagged]
+
+    def items(self, record: bytes) -> tuple[list[SetItem], int]:
+        """What to set in the copy of ``record``: (items, bytes of values).
+
+        Fixed and variable columns: the stored value; none for a column the record lacks
+        (the default applies in the copy too); an explicit NULL where the column has a
+        default. Tagged columns: each value in itagSequence order, a separated long value
+        read in full and set with ``JET_bitSetSeparateLV``, a compressed one
+        decompressed, a zero-length one with ``JET_bitSetZeroLength``. Raises what reading
+        the record raises (``JET_errDatabaseCorrupted``, ``JET_errLVCorrupted``,
+        ``JET_errDecryptionFailed`` for an encrypted value).
+        """
+        items: list[SetItem] = []
+        size = 0
+        for (dst, null_over_default), value in zip(
+                self.fixed_var, self.decoder.values(record, _unresolved), strict=True):
+            if value is _ABSENT:
                 continue
-            if data is None:
-                if col.default is not None and not col.grbit & C.JET_bitColumnNotNULL:
+            if value is None:
+                if null_over_default:
                     items.append((dst, None, 0, 1))
                 continue
-            items.append((dst, data, C.JET_bitSetZeroLength if not data else 0, 1))
-            size += len(data)
-            continue
-        itag = 1
-        while True:
-            data, flags = retrieve(record, src, itag)
-            if data is None or flags & VALUE_DEFAULT:
-                if itag == 1 and flags & VALUE_EXPLICIT_NULL:
-                    items.append((dst, None, 0, 1))
-                break
-            grbit = 0
-            if flags & VALUE_ENCRYPTED:
-                raise_error(C.JET_errDecryptionFailed, f"{table.name}.{col.name} is encrypted")
-            if flags & VALUE_SEPARATED:
-                data = lv.read(lid_from_bytes(data))
-                grbit = C.JET_bitSetSeparateLV
-            elif flags & VALUE_COMPRESSED:
-                data = decompress(data)
-            if not data:
-                grbit |= C.JET_bitSetZeroLength
-            items.append((dst, data, grbit, itag))
-            size += len(data)
-            itag += 1
-    return items, size
+            items.append((dst, value, 0 if value else C.JET_bitSetZeroLength, 1))
+            size += len(value)
+        if not self.tagged:
+            return items, size
+        retrieve = self.table.layout.retrieve_ex
+        present = tagged_fids(self.table.layout, record)
+        for col, dst in self.tagged:
+            src = col.columnid
+            if present is not None and (src & 0xFFFF) not in present:
+                continue  # absent: the default (if any) applies in the copy too
+            itag = 1
+            while True:
+                data, flags = retrieve(record, src, itag)
+                if data is None or flags & VALUE_DEFAULT:
+                    if itag == 1 and flags & VALUE_EXPLICIT_NULL:
+                        items.append((dst, None, 0, 1))
+                    break
+                grbit = 0
+                if flags & VALUE_ENCRYPTED:
+                    raise_error(C.JET_errDecryptionFailed,
+                                f"{self.table.name}.{col.name} is encrypted")
+                if flags & VALUE_SEPARATED:
+                    data = self.lv.read(lid_from_bytes(data))
+                    grbit = C.JET_bitSetSeparateLV
+                elif flags & VALUE_COMPRESSED:
+                    data = decompress(data)
+                if not data:
+                    grbit |= C.JET_bitSetZeroLength
+                items.append((dst, data, grbit, itag))
+                size += len(data)
+                itag += 1
+        return items, size
+
+
+_ABSENT: Any = object()
+"""A fixed or variable column beyond the record's last one: its default applies."""
+
+
+def _unresolved(data: bytes, flags: int) -> bytes:  # fixed and variable values never need it
+    return data
 
 
 def _column_mapping(src: TableDef, dst: TableDef) -> dict[int, int]:
@@ -280,7 +320,7 @@ def copy_records(session: Session, cur: Cursor, src: TableDef, snap: Any,
     ``cur``, in primary-key order, in transactions of one batch each; returns the count."""
     dst = cur.table
     mapping = _column_mapping(src, dst)
-    lv = LongValueReader(snap, src.lv_objid)
+    copier = RecordCopier(src, mapping, LongValueReader(snap, src.lv_objid))
     autoinc = any(c.grbit & C.JET_bitColumnAutoincrement for c in dst.column_list())
     prep = U.PREP_INSERT_MUST_SET_AUTOINC if autoinc else U.PREP_INSERT
     count = 0
@@ -288,11 +328,13 @@ def copy_records(session: Session, cur: Cursor, src: TableDef, snap: Any,
     size = 0
     session.begin_transaction()
     for record in _records(snap, src):
-        items, n = record_items(src, record, mapping, lv)
+        items, n = copier.items(record)
         U.prepare_update(cur, prep)
         for columnid, data, grbit, itag in items:
             U.set_column(cur, columnid, data, grbit, itag)
-        U.do_update(cur)
+        # the writes join this batch's transaction level (as insert_rows's rows do):
+        # a failure rolls the whole batch back, and the compaction with it
+        U._do_update(cur, False)
         count += 1
         rows += 1
         size += n
@@ -368,4 +410,4 @@ def _discard(session: Session, storage: Any, db: Database, path: str) -> None:
             pass
 
 
-__all__ = ["SYSTEM_TABLES", "convert", "is_system_table", "record_items", "tables_to_copy"]
+__all__ = ["SYSTEM_TABLES", "RecordCopier", "convert", "is_system_table", "tables_to_copy"]

@@ -343,3 +343,150 @@ def test_genuine_compaction_errors_and_stop(inst, genuine_dir: Path) -> None:
     assert not os.path.exists("dst.edb")  # the partial copy is gone, and detached:
     jet.JetCompact(s, src, "dst.edb")  # the same name works again
     assert os.path.exists("dst.edb")
+
+
+# ------------------------------------------------------------------ schema features
+#
+# The genuine samples have no template tables, version or escrow columns, conditional or
+# tuple indexes, tables without a primary index or deleted columns. The converter reads
+# any attached database through the same catalog and record format, so it is run here
+# (the engine function JetCompact calls for a genuine source) on a pyese database that
+# has them all, and the copy compared through the JET API.
+
+CC = jet.JET_COLUMNCREATE
+IC = jet.JET_INDEXCREATE
+
+
+def _make_featureful(s) -> object:
+    db = jet.JetCreateDatabase(s, "features.edb")
+    tmpl = jet.JET_TABLECREATE(
+        szTableName="Tmpl", grbit=jet.JET_bitTableCreateTemplateTable,
+        rgcolumncreate=[CC(szColumnName="id", coltyp=jet.JET_coltypLong,
+                           grbit=jet.JET_bitColumnAutoincrement),
+                        CC(szColumnName="name", coltyp=jet.JET_coltypText, cbMax=100, cp=1200),
+                        CC(szColumnName="tags", coltyp=jet.JET_coltypLong,
+                           grbit=jet.JET_bitColumnTagged | jet.JET_bitColumnMultiValued)],
+        rgindexcreate=[IC(szIndexName="pk", szKey="+id\0\0", grbit=jet.JET_bitIndexPrimary),
+                       IC(szIndexName="byname", szKey="-name\0\0")])
+    jet.JetCreateTableColumnIndex(s, db, tmpl)
+    jet.JetCloseTable(s, tmpl.tableid)
+    derived = jet.JET_TABLECREATE(
+        szTableName="Derived", szTemplateTableName="Tmpl",
+        rgcolumncreate=[CC(szColumnName="extra", coltyp=jet.JET_coltypLongLong),
+                        CC(szColumnName="ver", coltyp=jet.JET_coltypLong,
+                           grbit=jet.JET_bitColumnVersion),
+                        CC(szColumnName="counter", coltyp=jet.JET_coltypLong,
+                           grbit=jet.JET_bitColumnEscrowUpdate,
+                           pvDefault=struct.pack("<i", 5))],
+        rgindexcreate=[IC(szIndexName="byextra", szKey="+extra\0-name\0\0",
+                          grbit=jet.JET_bitIndexIgnoreAnyNull,
+                          rgconditionalcolumn=[jet.JET_CONDITIONALCOLUMN(
+                              szColumnName="ver",
+                              grbit=jet.JET_bitIndexColumnMustBeNonNull)])])
+    jet.JetCreateTableColumnIndex(s, db, derived)
+    jet.JetCloseTable(s, derived.tableid)
+    seq = jet.JET_TABLECREATE(
+        szTableName="Seq", rgcolumncreate=[
+            CC(szColumnName="gone", coltyp=jet.JET_coltypLong),
+            CC(szColumnName="d", coltyp=jet.JET_coltypLong, pvDefault=struct.pack("<i", 42)),
+            CC(szColumnName="txt", coltyp=jet.JET_coltypLongText, cp=1252,
+               pvDefault=b"default text"),
+            CC(szColumnName="blob", coltyp=jet.JET_coltypLongBinary,
+               grbit=jet.JET_bitColumnMultiValued)],
+        rgindexcreate=[IC(szIndexName="words", szKey="+txt\0\0",
+                          grbit=jet.JET_bitIndexTuples)])
+    jet.JetCreateTableColumnIndex(s, db, seq)
+    t = seq.tableid
+    jet.JetDeleteColumn(s, t, "gone")  # a gap in the fixed columnids
+    cid = {c.columnname: c.columnid
+           for c in jet.JetGetTableColumnInfo(s, t, None, jet.JET_ColInfoList)}
+    jet.JetBeginTransaction(s)
+    for i in range(30):
+        jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+        if i % 3 == 0:
+            jet.JetSetColumn(s, t, cid["d"], None, 0)  # an explicit NULL over the default
+        elif i % 3 == 1:
+            jet.JetSetColumn(s, t, cid["d"], struct.pack("<i", i), 0)
+        if i % 4 == 0:
+            jet.JetSetColumn(s, t, cid["txt"], b"words to index %d" % i, 0)
+        elif i % 4 == 1:
+            jet.JetSetColumn(s, t, cid["txt"], b"", jet.JET_bitSetZeroLength)
+        for k in range(i % 3):
+            jet.JetSetColumn(s, t, cid["blob"], bytes([i, k]) * (700 * k + 1),
+                             jet.JET_bitSetSeparateLV if k == 1 else 0,
+                             jet.JET_SETINFO(itagSequence=0))
+        jet.JetUpdate(s, t)
+    jet.JetCommitTransaction(s, 0)
+    jet.JetCloseTable(s, t)
+    t = jet.JetOpenTable(s, db, "Derived")
+    cid = {c.columnname: c.columnid
+           for c in jet.JetGetTableColumnInfo(s, t, None, jet.JET_ColInfoList)}
+    jet.JetBeginTransaction(s)
+    for i in range(25):
+        jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+        jet.JetSetColumn(s, t, cid["name"], f"name {i % 7}".encode("utf-16-le"), 0)
+        if i % 2:
+            jet.JetSetColumn(s, t, cid["extra"], struct.pack("<q", i * 1000), 0)
+        for k in range(i % 4):
+            jet.JetSetColumn(s, t, cid["tags"], struct.pack("<i", k * i), 0,
+                             jet.JET_SETINFO(itagSequence=0))
+        jet.JetUpdate(s, t)
+    jet.JetCommitTransaction(s, 0)
+    jet.JetMove(s, t, jet.JET_MoveFirst)
+    for _ in range(3):  # version 3 and an escrow total other than the default
+        jet.JetBeginTransaction(s)
+        jet.JetPrepareUpdate(s, t, jet.JET_prepReplace)
+        jet.JetSetColumn(s, t, cid["extra"], struct.pack("<q", 7), 0)
+        jet.JetUpdate(s, t)
+        jet.JetEscrowUpdate(s, t, cid["counter"], struct.pack("<i", 10), 0)
+        jet.JetCommitTransaction(s, 0)
+    jet.JetBeginTransaction(s)  # the largest autoincrement value is not the last record's
+    jet.JetMove(s, t, jet.JET_MoveLast)
+    jet.JetDelete(s, t)
+    jet.JetCommitTransaction(s, 0)
+    jet.JetCloseTable(s, t)
+    return db
+
+
+def test_converter_copies_templates_versions_escrow_conditions_and_defaults(inst) -> None:
+    from pyese.engine.genuine.convert import convert
+    from pyese.engine.instance.database import databases_of
+    from pyese.engine.instance.gate import session_call
+    from pyese.engine.instance.logservice import storage_of
+
+    s = jet.JetBeginSession(inst)
+    sdb = _make_featureful(s)
+    with session_call(s) as session:
+        storage_of(session.instance).vs.catch_up()
+        source = databases_of(session.instance).find_attached("features.edb")
+        convert(session, source, "copy.edb", None)
+    ddb = _attach(s, "copy.edb", 0)
+    assert _tables(s, ddb) == _tables(s, sdb) == ["Derived", "Seq", "Tmpl"]
+    for table in ("Tmpl", "Derived", "Seq"):
+        st, dt = jet.JetOpenTable(s, sdb, table), jet.JetOpenTable(s, ddb, table)
+        assert _columns(s, dt) == _columns(s, st), table
+        assert _indexes(s, dt) == _indexes(s, st), table
+        want = _rows(s, st, jet.JetGetTableColumnInfo(s, st, None, jet.JET_ColInfoList))
+        got = _rows(s, dt, jet.JetGetTableColumnInfo(s, dt, None, jet.JET_ColInfoList))
+        assert got == want, table
+        for level in (jet.JET_TblInfoTemplateTableName,):
+            assert jet.JetGetTableInfo(s, dt, level) == jet.JetGetTableInfo(s, st, level)
+        jet.JetCloseTable(s, st)
+        jet.JetCloseTable(s, dt)
+    t = jet.JetOpenTable(s, ddb, "Derived")
+    cid = {c.columnname: c.columnid
+           for c in jet.JetGetTableColumnInfo(s, t, None, jet.JET_ColInfoList)}
+    jet.JetMove(s, t, jet.JET_MoveFirst)
+    assert jet.JetRetrieveColumn(s, t, cid["ver"]) == struct.pack("<i", 3)
+    counter = struct.unpack("<i", jet.JetRetrieveColumn(s, t, cid["counter"]))[0]
+    assert counter > 5  # escrow updates kept (the rows compared equal above)
+    jet.JetBeginTransaction(s)  # the copy's autoincrement goes on from the largest copied
+    jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+    bookmark = jet.JetUpdate(s, t)
+    jet.JetCommitTransaction(s, 0)
+    jet.JetGotoBookmark(s, t, bookmark)
+    assert jet.JetRetrieveColumn(s, t, cid["id"]) == struct.pack("<i", 25)
+    jet.JetSetCurrentIndex(s, t, "byextra")  # the conditional index (inherited columns)
+    jet.JetMakeKey(s, t, struct.pack("<q", 7), jet.JET_bitNewKey)
+    jet.JetSeek(s, t, jet.JET_bitSeekGE)
+    assert jet.JetRetrieveColumn(s, t, cid["extra"]) == struct.pack("<q", 7)

@@ -113,7 +113,10 @@ Status = Callable[[int, int, int], None]
 """(snt, cunitDone, cunitTotal) -> None; raises to stop (``schema.compact.call_status``)."""
 
 SetItem = tuple[int, bytes | None, int, int]
-"""(destination columnid, value or None, JetSetColumn grbit, itagSequence)."""
+"""A tagged value: (destination columnid, value or None, JetSetColumn grbit, itagSequence)."""
+
+FixedVarItem = tuple[int, bytes | None]
+"""A fixed or variable value: (destination columnid, value or None for an explicit NULL)."""
 
 
 def is_system_table(name: str) -> bool:
@@ -227,18 +230,20 @@ class RecordCopier:
         """(destination columnid, an explicit NULL must be set) per decoded column."""
         self.tagged = [(c, mapping[c.columnid]) for c in cols if c.is_tagged]
 
-    def items(self, record: bytes) -> tuple[list[SetItem], int]:
-        """What to set in the copy of ``record``: (items, bytes of values).
+    def items(self, record: bytes) -> tuple[list[FixedVarItem], list[SetItem], int]:
+        """What to set in the copy of ``record``: (fixed and variable values, tagged
+        values, bytes of values).
 
-        Fixed and variable columns: the stored value; none for a column the record lacks
-        (the default applies in the copy too); an explicit NULL where the column has a
-        default. Tagged columns: each value in itagSequence order, a separated long value
-        read in full and set with ``JET_bitSetSeparateLV``, a compressed one
-        decompressed, a zero-length one with ``JET_bitSetZeroLength``. Raises what reading
+        Fixed and variable columns: the stored value (a zero-length variable value stays
+        zero-length); none for a column the record lacks (the default applies in the copy
+        too); an explicit NULL where the column has a default. Tagged columns: each value
+        in itagSequence order, a separated long value read in full and set with
+        ``JET_bitSetSeparateLV``, a compressed one decompressed, a zero-length one with
+        ``JET_bitSetZeroLength``. Raises what reading
         the record raises (``JET_errDatabaseCorrupted``, ``JET_errLVCorrupted``,
         ``JET_errDecryptionFailed`` for an encrypted value).
         """
-        items: list[SetItem] = []
+        fixed_var: list[FixedVarItem] = []
         size = 0
         for (dst, null_over_default), value in zip(
                 self.fixed_var, self.decoder.values(record, _unresolved), strict=True):
@@ -246,12 +251,16 @@ class RecordCopier:
                 continue
             if value is None:
                 if null_over_default:
-                    items.append((dst, None, 0, 1))
+                    fixed_var.append((dst, None))
                 continue
-            items.append((dst, value, 0 if value else C.JET_bitSetZeroLength, 1))
+            fixed_var.append((dst, value))
             size += len(value)
+        # the last column first: the copy's fixed area and variable offsets then grow to
+        # their full length once (RecordImage bursts them), not once per column
+        fixed_var.reverse()
+        items: list[SetItem] = []
         if not self.tagged:
-            return items, size
+            return fixed_var, items, size
         retrieve = self.table.layout.retrieve_ex
         present = tagged_fids(self.table.layout, record)
         for col, dst in self.tagged:
@@ -279,7 +288,7 @@ class RecordCopier:
                 items.append((dst, data, grbit, itag))
                 size += len(data)
                 itag += 1
-        return items, size
+        return fixed_var, items, size
 
 
 _ABSENT: Any = object()
@@ -328,9 +337,19 @@ def copy_records(session: Session, cur: Cursor, src: TableDef, snap: Any,
     size = 0
     session.begin_transaction()
     for record in _records(snap, src):
-        items, n = copier.items(record)
+        fixed_var, tagged, n = copier.items(record)
         U.prepare_update(cur, prep)
-        for columnid, data, grbit, itag in items:
+        upd = cur.update
+        assert upd is not None
+        # fixed and variable values straight into the copy buffer, as ESE's
+        # ErrSORTCopyRecords sets them at the record level (the values are the source's,
+        # already valid for the same column definitions); tagged ones through
+        # JetSetColumn's path, which writes long values to the new LV tree
+        image = upd.image
+        for columnid, value in fixed_var:
+            image.set(columnid, value)
+            upd.dirty.add(columnid)
+        for columnid, data, grbit, itag in tagged:
             U.set_column(cur, columnid, data, grbit, itag)
         # the writes join this batch's transaction level (as insert_rows's rows do):
         # a failure rolls the whole batch back, and the compaction with it

@@ -284,7 +284,8 @@ def _sqlite_deleted(d: Path, rows: int) -> tuple[int, int]:
 
 def bench_space(rows: int) -> None:
     print(f"\n{rows} records of ~3 KiB, 90% deleted, then compacted (copy / original):")
-    for name, fn in (("pyese JetCompact", _pyese_deleted), ("sqlite3 VACUUM INTO", _sqlite_deleted)):
+    for name, fn in (("pyese JetCompact", _pyese_deleted),
+                     ("sqlite3 VACUUM INTO", _sqlite_deleted)):
         with tempfile.TemporaryDirectory() as d:
             big, small = fn(Path(d), rows)
         print(f"  {name:22s} {big / 1024:9.0f} KiB -> {small / 1024:7.0f} KiB  "

@@ -17,6 +17,11 @@ The source stays attached and usable; the copy sees the state committed when it 
 Freed space is not copied: LMDB reuses freed pages but never shrinks a file, so this is
 how a pyese database gives space back to the file system.
 
+A genuine Windows ``.edb`` cannot be copied tree by tree (its non-unique indexes and long
+values are laid out differently, and its catalog names system tables pyese does not
+keep): it is converted by ``pyese.engine.genuine.convert`` as ESE's own compaction does,
+schema first, then every record through the engine.
+
 The status callback (``JET_PFNSTATUS``) gets ``JET_snpCompact`` with ``JET_sntBegin``,
 ``JET_sntProgress`` (a ``(cunitDone, cunitTotal)`` pair, one unit per tree) and
 ``JET_sntComplete``; a negative result (or an exception, ``JET_errCallbackFailed``) stops
@@ -66,9 +71,10 @@ def compact(session: Session, source: str, dest: str, status: Status | None,
 
     Errors, in order: JET_errInvalidGrbit (bits other than Stats / Repair /
     PreserveOriginal); JET_errInTransaction; JET_errDatabaseNotFound when ``source`` is
-    not attached; JET_errFeatureNotAvailable for a genuine Windows database (not built:
-    see docs/api-rest.md); DatabaseFile.create's errors for ``dest``
-    (JET_errDatabaseDuplicate, JET_errInvalidPath, ...); the status callback's error.
+    not attached; JET_errDatabaseDuplicate when ``dest`` is the source; a genuine Windows
+    source is then converted (``engine.genuine.convert.convert``, with its errors);
+    DatabaseFile.create's errors for ``dest`` (JET_errDatabaseDuplicate,
+    JET_errInvalidPath, ...); the status callback's error.
     """
     if grbit & ~(C.JET_bitCompactStats | C.JET_bitCompactRepair
                  | C.JET_bitCompactPreserveOriginal):

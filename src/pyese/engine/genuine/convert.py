@@ -191,6 +191,10 @@ def create_table(session: Session, dest: Database, table: TableDef) -> Cursor:
     if table.flags & C.JET_bitObjectTableTemplate:
         grbit = C.JET_bitTableCreateTemplateTable
         flags = C.JET_bitObjectTableFixedDDL
+        if table.flags & C.JET_bitObjectTableNoFixedVarColumnsInDerivedTables:
+            # passed on as ErrCMPCopyTable passes it; pyese refuses it as ESE's
+            # ErrIsamCreateTable does (JET_errInvalidGrbit)
+            grbit |= C.JET_bitTableCreateNoFixedVarColumnsInDerivedTables
     template = table.template_table if table.derived else None
     row = table.schema.table  # ESE: JET_TblInfoSpaceAlloc (ulPages, ulDensity)
     pages = max(row.pages, 1)

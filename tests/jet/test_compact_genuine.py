@@ -288,6 +288,7 @@ def test_genuine_file_converts_to_an_equal_writable_pyese_database(inst, genuine
     jet.JetCompact(s, src, "converted.edb", status)
     assert calls[0][:2] == (jet.JET_snpCompact, jet.JET_sntBegin)
     assert calls[-1][:2] == (jet.JET_snpCompact, jet.JET_sntComplete)
+    assert {snt for _snp, snt, _pv in calls[1:-1]} == {jet.JET_sntProgress}
     done = [pv.cunitDone for _snp, snt, pv in calls if snt == jet.JET_sntProgress]
     assert done == sorted(done) and done[-1] == calls[1][2].cunitTotal
 
@@ -335,14 +336,37 @@ def test_genuine_compaction_errors_and_stop(inst, genuine_dir: Path) -> None:
     with expect(jet.JET_errInvalidParameter):  # ESE dropped JET_CONVERT
         jet.JetCompact(s, src, "dst.edb", None, object())
 
+    calls: list[int] = []
+
     def stop(sesid, snp, snt, pv):
+        calls.append(snt)
         return jet.JET_errOutOfMemory if snt == jet.JET_sntProgress else 0
 
     with expect(jet.JET_errOutOfMemory):
         jet.JetCompact(s, src, "dst.edb", stop)
+    # ESE dbutil.cxx ErrCMPTermProgress: JET_sntFail after a failure
+    assert calls == [jet.JET_sntBegin, jet.JET_sntProgress, jet.JET_sntFail]
     assert not os.path.exists("dst.edb")  # the partial copy is gone, and detached:
     jet.JetCompact(s, src, "dst.edb")  # the same name works again
     assert os.path.exists("dst.edb")
+    calls.clear()
+
+    def fail_too(sesid, snp, snt, pv):
+        calls.append(snt)
+        return jet.JET_errDiskFull if snt == jet.JET_sntFail else 0
+
+    with expect(jet.JET_errDiskFull):  # the error returned for JET_sntFail replaces it
+        jet.JetCompact(s, src, "dst.edb", fail_too)
+    assert calls == [jet.JET_sntBegin, jet.JET_sntFail]  # ErrCMPOpenDB: destination exists
+    calls.clear()
+
+    def record(sesid, snp, snt, pv):
+        calls.append(snt)
+        return 0
+
+    with expect(jet.JET_errDatabaseNotFound):  # the source is opened after JET_sntBegin
+        jet.JetCompact(s, "nowhere.edb", "other.edb", record)
+    assert calls == [jet.JET_sntBegin, jet.JET_sntFail]
 
 
 # ------------------------------------------------------------------ schema features

@@ -46,15 +46,16 @@ version store never holds more than one batch. On any error (including a status 
 that stops the compaction) the open transaction is rolled back, the copy detached and its
 file deleted; the error is the call's.
 
-Status callback (``JET_snpCompact``): ``JET_sntBegin``, then ``JET_sntProgress`` with
-(records copied, records in all copied tables) after each batch and each table, then
-``JET_sntComplete``. ESE counts pages; pyese counts records, which is what the copy's work
-is proportional to here.
+Status callback (``JET_snpCompact``): ``JET_sntProgress`` with (records copied, records
+in all copied tables) after each batch and each table (``JET_sntBegin`` and
+``JET_sntComplete`` / ``JET_sntFail`` around it are ``schema.compact``'s). ESE counts
+pages; pyese counts records, which is what the copy's work is proportional to here.
 
 Not copied: persisted callbacks of a table (``ErrCATCopyCallbacks``: pyese keeps none in
-its catalog), space hints (pyese's file has no extents), and the autoincrement counter of a
+its catalog), space hints (pyese's file has no extents), the autoincrement counter of a
 table's external header beyond the largest value its records hold (pyese keeps no such
-header).
+header), and the sharing of a long value by several records (ESE's compaction keeps it
+through its LIDMAP; here each record's copy gets a long value of its own).
 """
 
 from __future__ import annotations
@@ -395,7 +396,6 @@ def convert(session: Session, source: Database, dest: str, status: Status | None
         db = storage.databases.create(session, dest_path, 0, page_size=source.page_size)
         cur: Cursor | None = None
         try:
-            progress.report(C.JET_sntBegin)
             for table in tables:
                 cur = create_table(session, db, table)
                 copy_records(session, cur, table, snap, progress)
@@ -413,7 +413,6 @@ def convert(session: Session, source: Database, dest: str, status: Status | None
             raise
     finally:
         snap.close()
-    progress.report(C.JET_sntComplete)
 
 
 def _discard(session: Session, storage: Any, db: Database, path: str) -> None:

@@ -25,7 +25,8 @@ schema first, then every record through the engine.
 The status callback (``JET_PFNSTATUS``) gets ``JET_snpCompact`` with ``JET_sntBegin``,
 ``JET_sntProgress`` (a ``(cunitDone, cunitTotal)`` pair, one unit per tree) and
 ``JET_sntComplete``; a negative result (or an exception, ``JET_errCallbackFailed``) stops
-the compaction, the partial copy is deleted, and the error is the call's.
+the compaction, the partial copy is deleted, the callback gets ``JET_sntFail`` (as after
+any failure: ESE ``ErrCMPTermProgress``), and the error is the call's.
 """
 
 from __future__ import annotations
@@ -70,17 +71,39 @@ def compact(session: Session, source: str, dest: str, status: Status | None,
     """Copy attached database ``source`` into a new database file ``dest``.
 
     Errors, in order: JET_errInvalidGrbit (bits other than Stats / Repair /
-    PreserveOriginal); JET_errInTransaction; JET_errDatabaseNotFound when ``source`` is
-    not attached; JET_errDatabaseDuplicate when ``dest`` is the source; a genuine Windows
-    source is then converted (``engine.genuine.convert.convert``, with its errors);
-    DatabaseFile.create's errors for ``dest`` (JET_errDatabaseDuplicate,
-    JET_errInvalidPath, ...); the status callback's error.
+    PreserveOriginal); JET_errInTransaction; then, after ``JET_sntBegin`` (ESE's
+    ErrIsamCompact starts its progress before it opens either database),
+    JET_errDatabaseNotFound when ``source`` is not attached; JET_errDatabaseDuplicate
+    when ``dest`` is the source; a genuine Windows source is then converted
+    (``engine.genuine.convert.convert``, with its errors); DatabaseFile.create's errors
+    for ``dest`` (JET_errDatabaseDuplicate, JET_errInvalidPath, ...); the status
+    callback's error. After a failure the callback gets ``JET_sntFail`` (ESE
+    ErrCMPTermProgress); an error it returns for that replaces the failure's. After
+    success it gets ``JET_sntComplete``, and an error it returns then is the call's (the
+    copy is made and stays).
     """
     if grbit & ~(C.JET_bitCompactStats | C.JET_bitCompactRepair
                  | C.JET_bitCompactPreserveOriginal):
         raise_error(C.JET_errInvalidGrbit)
     if session.level > 0:
         raise_error(C.JET_errInTransaction)
+    if status is not None:
+        status(C.JET_sntBegin, 0, 0)
+    try:
+        _copy(session, source, dest, status)
+    except Exception as exc:
+        if status is not None:
+            try:
+                status(C.JET_sntFail, 0, 0)
+            except JetError as err:
+                raise err from exc
+        raise
+    if status is not None:
+        status(C.JET_sntComplete, 0, 0)
+
+
+def _copy(session: Session, source: str, dest: str, status: Status | None) -> None:
+    """:func:`compact` between its progress reports."""
     storage = storage_of(session.instance)
     db = storage.databases.find_attached(source)
     if db is None:
@@ -99,8 +122,6 @@ def compact(session: Session, source: str, dest: str, status: Status | None,
         catalog = Catalog.load(snap, db.page_size)
         trees = _trees(catalog)
         out = DatabaseFile.create(dest_path, page_size=db.file.header.page_size)
-        if status is not None:
-            status(C.JET_sntBegin, 0, len(trees))
         serial = 0
         for done, objid in enumerate(trees, 1):
             batch: list[Op] = []
@@ -121,8 +142,6 @@ def compact(session: Session, source: str, dest: str, status: Status | None,
         out.set_state(C.JET_dbstateCleanShutdown)
         out.close()
         out = None
-        if status is not None:
-            status(C.JET_sntComplete, len(trees), len(trees))
     except BaseException:
         if out is not None:
             out.close()

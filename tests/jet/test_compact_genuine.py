@@ -514,3 +514,34 @@ def test_converter_copies_templates_versions_escrow_conditions_and_defaults(inst
     jet.JetMakeKey(s, t, struct.pack("<q", 7), jet.JET_bitNewKey)
     jet.JetSeek(s, t, jet.JET_bitSeekGE)
     assert jet.JetRetrieveColumn(s, t, cid["extra"]) == struct.pack("<q", 7)
+
+
+def test_converter_batches_stay_within_the_version_store(inst) -> None:
+    # Two records of 1.2 MiB of long values each: one batch would need 2.4 MiB of
+    # versions, more than the default budget (JET_paramMaxVerPages 64); the converter
+    # commits before the record that would take its batch over.
+    from pyese.engine.genuine.convert import convert
+    from pyese.engine.instance.database import databases_of
+    from pyese.engine.instance.gate import session_call
+    from pyese.engine.instance.logservice import storage_of
+
+    s = jet.JetBeginSession(inst)
+    db = jet.JetCreateDatabase(s, "lv.edb")
+    tc = jet.JET_TABLECREATE(szTableName="T", rgcolumncreate=[
+        CC(szColumnName="b", coltyp=jet.JET_coltypLongBinary)])
+    jet.JetCreateTableColumnIndex(s, db, tc)
+    t, b = tc.tableid, tc.rgcolumncreate[0].columnid
+    values = [bytes([i + 1]) * (1200 << 10) for i in range(2)]
+    for value in values:
+        jet.JetBeginTransaction(s)
+        jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+        jet.JetSetColumn(s, t, b, value, 0)
+        jet.JetUpdate(s, t)
+        jet.JetCommitTransaction(s, 0)
+    jet.JetCloseTable(s, t)
+    with session_call(s) as session:
+        storage_of(session.instance).vs.catch_up()
+        convert(session, databases_of(session.instance).find_attached("lv.edb"),
+                "copy.edb", None)
+    t = jet.JetOpenTable(s, _attach(s, "copy.edb", 0), "T")
+    assert [row[0] for row in _every(s, t, [b])] == values

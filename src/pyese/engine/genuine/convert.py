@@ -40,9 +40,14 @@ a tree either:
 5. the copy is detached (``ErrIsamDetachDatabase`` in ESE): cleanly shut down, ready to
    attach read-write. The source stays attached, untouched.
 
-Records are copied in transactions of :data:`_BATCH_ROWS` records or
-:data:`_BATCH_BYTES` bytes, committed lazily (the detach makes them durable), so the
-version store never holds more than one batch. On any error (including a status callback
+Records are copied in transactions of :data:`_BATCH_ROWS` records, or fewer so that the
+values of a batch stay within a quarter of the version store's budget (at most
+:data:`_BATCH_BYTES`), committed lazily (the detach makes them durable): the version store
+holds one batch at a time. ESE creates its copy with versioning off
+(``JET_bitDbVersioningOff``); pyese's inserts always go through the version store, so a
+single record whose values exceed that budget (about 2 MiB at the default
+``JET_paramMaxVerPages``) fails with ``JET_errVersionStoreOutOfMemory``: raise
+``JET_paramMaxVerPages`` to convert such a file. On any error (including a status callback
 that stops the compaction) the open transaction is rolled back, the copy detached and its
 file deleted; the error is the call's.
 
@@ -108,7 +113,8 @@ JET_cbKeyMost_OLD = 255
 
 _BATCH_ROWS = 1000
 _BATCH_BYTES = 4 << 20
-"""A copy transaction ends after this many records or bytes of values."""
+"""A copy transaction holds at most this many records and bytes of values (the bytes also
+at most a quarter of the version store's budget)."""
 
 Status = Callable[[int, int, int], None]
 """(snt, cunitDone, cunitTotal) -> None; raises to stop (``schema.compact.call_status``)."""
@@ -337,12 +343,20 @@ def copy_records(session: Session, cur: Cursor, src: TableDef, snap: Any,
     copier = RecordCopier(src, mapping, LongValueReader(snap, src.lv_objid))
     autoinc = any(c.grbit & C.JET_bitColumnAutoincrement for c in dst.column_list())
     prep = U.PREP_INSERT_MUST_SET_AUTOINC if autoinc else U.PREP_INSERT
+    vs = storage_of(session.instance).vs
+    batch_bytes = min(_BATCH_BYTES, vs.max_bytes // 4) if vs is not None else _BATCH_BYTES
     count = 0
     rows = 0
     size = 0
     session.begin_transaction()
     for record in _records(snap, src):
         fixed_var, tagged, n = copier.items(record)
+        if rows and size + n > batch_bytes:  # this record would take the batch over
+            session.commit_transaction(C.JET_bitCommitLazyFlush)
+            progress.done += rows
+            rows = size = 0
+            progress.report(C.JET_sntProgress)
+            session.begin_transaction()
         U.prepare_update(cur, prep)
         upd = cur.update
         assert upd is not None
@@ -362,7 +376,7 @@ def copy_records(session: Session, cur: Cursor, src: TableDef, snap: Any,
         count += 1
         rows += 1
         size += n
-        if rows >= _BATCH_ROWS or size >= _BATCH_BYTES:
+        if rows >= _BATCH_ROWS or size >= batch_bytes:
             session.commit_transaction(C.JET_bitCommitLazyFlush)
             progress.done += rows
             rows = size = 0

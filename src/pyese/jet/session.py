@@ -163,7 +163,9 @@ def JetCommitTransaction(sesid: JET_SESID | int, grbit: int = 0) -> None:
     Errors in ESE's order: ``JET_errInvalidGrbit``, ``JET_errNotInTransaction``,
     ``JET_errMustRollback``, ``JET_errSessionSharingViolation`` (wrong thread or context).
     """
-    JetCommitTransaction2(sesid, grbit, 0)
+    g = _args.grbit(grbit)
+    with session_call(sesid) as session:
+        session.commit_transaction(g, 0)  # JetCommitTransaction2's checks; no commit id
 
 
 def JetCommitTransaction2(sesid: JET_SESID | int, grbit: int = 0, cmsecDurableCommit: int = 0):

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 import pytest
 
 import pyese.jet as jet
-from pyese.engine.instance.gate import session_call
 from pyese.engine.instance import logservice
+from pyese.engine.instance.gate import session_call
 from pyese.engine.instance.logservice import storage_of
 from pyese.storage.faults import FaultInjector
 from pyese.storage.log.log_writer import LogWriter

@@ -313,9 +313,14 @@ class Applier:
     # --- the thread -----------------------------------------------------------------------
 
     def _on_flushed(self, _lgpos: LGPOS) -> None:
+        """The log's flush listener (on the flushing thread: a durable committer's
+        critical path). Takes the lock only when the thread waits for a flush: it sets
+        ``_awaiting_flush`` *before* it reads the flushed position, so a flush that this
+        check finds unawaited is one the thread's read will see."""
+        if not self._awaiting_flush:
+            return
         with self._cond:
-            if self._awaiting_flush:
-                self._cond.notify_all()
+            self._cond.notify_all()
 
     def _fail(self, exc: BaseException) -> None:
         err = exc if isinstance(exc, JetError) else jet_error_from_os(exc, log=False)
@@ -338,8 +343,11 @@ class Applier:
                         self._sleep(None)
                         continue
                     if self._queue:
+                        # set before reading the flushed position: see _on_flushed
+                        self._awaiting_flush = True
                         flushed = self._log.flushed_lgpos
                         if self._queue[0].lgpos <= flushed:
+                            self._awaiting_flush = False
                             self._flush_wait_until = None
                             left = self._coalesce_left()
                             if left > 0:
@@ -350,14 +358,13 @@ class Applier:
                         if self._force_flush:
                             left = self._flush_wait_left()
                             if left > 0:  # a durable committer is about to flush
-                                self._awaiting_flush = True
                                 self._sleep(left)
                                 self._awaiting_flush = False
                                 continue
+                            self._awaiting_flush = False
                             self._flush_wait_until = None
                             flush_to = self._queue[-1].lgpos
                             break
-                        self._awaiting_flush = True
                         self._sleep(None)
                         self._awaiting_flush = False
                         continue

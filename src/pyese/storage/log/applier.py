@@ -175,7 +175,7 @@ class Applier:
         durable commit (``log.flush(lgpos)``) and must not mutate ``ops_by_dbnum``
         afterwards. Raises the applier's or the log's failure."""
         payload = F.encode_commit(trxid, ops_by_dbnum)
-        with self._cond:
+        with self._lock:  # (the condition's lock; a bare lock costs no Python call)
             if self._failed is not None:
                 raise self._failed
             lg = self._log.append(F.REC_COMMIT, payload)
@@ -185,7 +185,7 @@ class Applier:
                 logged(lg)
             if self._sleeping or len(self._queue) >= self._batch_records:
                 self._cond.notify_all()
-        threadstats.charge_commit(sum(len(ops) for ops in ops_by_dbnum.values()), len(payload))
+        threadstats.charge_commit(sum(map(len, ops_by_dbnum.values())), len(payload))
         return lg
 
     def attach(self, dbnum: int, path: str, db: Any) -> LGPOS:
@@ -319,7 +319,7 @@ class Applier:
         check finds unawaited is one the thread's read will see."""
         if not self._awaiting_flush:
             return
-        with self._cond:
+        with self._lock:
             self._cond.notify_all()
 
     def _fail(self, exc: BaseException) -> None:

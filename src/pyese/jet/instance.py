@@ -232,11 +232,23 @@ def JetSetSystemParameter(
     """Set a system parameter of an instance (or the global defaults with ``instance=None``).
 
     ``JET_errInvalidParameter`` for an id ESE does not define or a value out of range;
+    ``JET_paramUnicodeIndexDefault`` takes a ``JET_UNICODEINDEX`` (the default of indexes
+    created without a Unicode definition; ``JET_errInvalidParameter`` for None, an invalid
+    LCID or LCMapString flags ESE refuses);
     ``JET_errAlreadyInitialized`` for a parameter that init locks, once the instance is up
     (or ``JET_paramMaxInstances`` once a mode is set); ``JET_errInitInProgress`` during
     ``JetInit``; ``JET_errRestoreInProgress`` during a restore.
     """
     pid = _args.integer(paramid, "paramid")
+    if pid == C.JET_paramUnicodeIndexDefault:
+        # lParam points at a JET_UNICODEINDEX (NULL: JET_errInvalidParameter)
+        if type(lParam).__name__ != "JET_UNICODEINDEX":
+            raise_error(C.JET_errInvalidParameter,
+                        "JET_paramUnicodeIndexDefault takes a JET_UNICODEINDEX")
+        lcid = _args.integer(getattr(lParam, "lcid", 0), "lcid")
+        flags = _args.integer(getattr(lParam, "dwMapFlags", 0), "dwMapFlags")
+        L.set_system_parameter(instance, sesid, pid, (lcid, flags), szParam)
+        return
     pointer = definition(pid).kind == "pointer"
     if not isinstance(lParam, int) and not (pointer and (lParam is None or callable(lParam))):
         raise_error(C.JET_errInvalidParameter, "lParam must be an int")
@@ -254,6 +266,7 @@ def JetGetSystemParameter(
     ``JET_paramMaxColtyp``, ``JET_paramTransactionLevel`` (the level of ``sesid``, 0
     without one) and ``JET_paramErrorToString``, which reads the error code from
     ``lParam`` (C: ``*plParam`` is in/out) and returns ``(err, "JET_errX, meaning")``.
+    ``JET_paramUnicodeIndexDefault`` comes back as a ``JET_UNICODEINDEX``.
     ``JET_errInvalidParameter`` for an id ESE does not define.
     """
     pid = _args.integer(paramid, "paramid")
@@ -262,6 +275,10 @@ def JetGetSystemParameter(
         err = _args.integer(lParam, "lParam")
         return err, f"{error_name(err)}, {_meaning(err)}"
     value = L.get_system_parameter(instance, sesid, pid)
+    if pid == C.JET_paramUnicodeIndexDefault:
+        from pyese.jet.structs import JET_UNICODEINDEX
+        lcid, flags = value  # type: ignore[misc]
+        return JET_UNICODEINDEX(lcid=lcid, dwMapFlags=flags), None
     if isinstance(value, str):
         return 0, value
     if value is None or callable(value):

@@ -277,8 +277,8 @@ def JetGetSystemParameter(
     value = L.get_system_parameter(instance, sesid, pid)
     if pid == C.JET_paramUnicodeIndexDefault:
         from pyese.jet.structs import JET_UNICODEINDEX
-        lcid, flags = value  # type: ignore[misc]
-        return JET_UNICODEINDEX(lcid=lcid, dwMapFlags=flags), None
+        pair: tuple[int, int] = value  # type: ignore[assignment]
+        return JET_UNICODEINDEX(lcid=pair[0], dwMapFlags=pair[1]), None
     if isinstance(value, str):
         return 0, value
     if value is None or callable(value):

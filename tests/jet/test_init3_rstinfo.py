@@ -276,3 +276,36 @@ def test_status_callback_exception_fails_init(parker):
     jet.JetInit(i)
     assert _values(i, "a.edb") == [7]
     jet.JetTerm(i)
+
+
+def test_replay_ignore_lost_logs(tmp_path):
+    # a database holding records past the end of the log: JET_errCommittedLogFilesMissing,
+    # unless JET_bitReplayIgnoreLostLogs (log.cxx: m_fIgnoreLostLogs) lets recovery go on
+    from pyese.storage.log import log_format as F
+    from pyese.storage.log.log_writer import LogWriter
+    from pyese.storage.log.recovery import RecoveryOptions, recover
+    from pyese.storage.ops import OP_PUT, Op
+
+    d = str(tmp_path)
+    db = DatabaseFile.create(os.path.join(d, "a.db"))
+    sig = bytes(db.header.signature)
+    log = LogWriter.open(d)
+    log.append(F.REC_ATTACH, F.encode_attach(1, sig, db.path))
+    positions = []
+    for i in range(4):
+        positions.append(log.append(F.REC_COMMIT, F.encode_commit(i, {1: [
+            Op(OP_PUT, 7, b"k%d" % i, b"v")]})))
+        log.flush()
+    db.set_state(jet.JET_dbstateDirtyShutdown, log_signature=log.signature, lgpos=positions[0])
+    db.apply([Op(OP_PUT, 7, b"k%d" % i, b"v") for i in range(4)], positions[-1])
+    db.close()
+    log.close(clean=False)
+    path = os.path.join(d, "edb.log")
+    with open(path, "r+b") as f:  # the last two commits are lost
+        size = os.path.getsize(path)
+        f.seek(positions[1].offset)
+        f.write(bytes(size - positions[1].offset))
+    with expect(jet.JET_errCommittedLogFilesMissing):
+        recover(d, d)
+    result = recover(d, d, options=RecoveryOptions(ignore_lost_logs=True))
+    assert [a.path for a in result.attached] == [os.path.join(d, "a.db")]

@@ -1,10 +1,11 @@
 """JetCreateDatabase2 / JetAttachDatabase2's cpgDatabaseSizeMax, and JetDetachDatabase2's
 grbits.
 
-Maximum size: ESE fails the page allocation that would grow the file past the FMP's
-CpgDatabaseSizeMax with JET_errOutOfDatabaseSpace, "Maximum database size reached"
-(space.cxx ErrSPIExtendDB, SPReportMaxDbSizeExceeded), so the update fails and the
-transaction goes on. pyese checks before the write joins the version store
+Maximum size: JET_errOutOfDatabaseSpace, "Maximum database size reached", the error ESE's
+space manager returns when the database cannot be extended (space.cxx ErrSPIExtendDB,
+SPReportMaxDbSizeExceeded), so the update fails and the transaction goes on (the exact
+comparison with the FMP's CpgDatabaseSizeMax was not found in the source read). pyese
+checks before the write joins the version store
 (engine.instance.database.Database.check_growth), since its file grows later, in the
 applier.
 

@@ -309,3 +309,18 @@ def test_replay_ignore_lost_logs(tmp_path):
         recover(d, d)
     result = recover(d, d, options=RecoveryOptions(ignore_lost_logs=True))
     assert [a.path for a in result.attached] == [os.path.join(d, "a.db")]
+
+
+def test_log_stream_must_exist(parker):
+    # tm.cxx FEnsureLogStreamMustExist: where recovery would start a new log stream,
+    # JET_bitLogStreamMustExist makes it JET_errFileNotFound
+    i = jet.JetCreateInstance("fresh")
+    with expect(jet.JET_errFileNotFound):
+        jet.JetInit2(i, jet.JET_bitLogStreamMustExist)
+    assert not os.path.exists("edb.log")
+    i = jet.JetCreateInstance("first")
+    jet.JetInit(i)
+    jet.JetTerm(i)
+    i = jet.JetCreateInstance("again")
+    jet.JetInit2(i, jet.JET_bitLogStreamMustExist)  # a log stream now exists
+    jet.JetTerm(i)

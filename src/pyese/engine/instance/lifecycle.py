@@ -125,6 +125,7 @@ def recovery_options(grbit: int, rstmap: list[tuple[str | None, str | None]] | N
         stop=stop,
         without_undo=bool(grbit & C.JET_bitRecoveryWithoutUndo),
         ignore_lost_logs=bool(grbit & C.JET_bitReplayIgnoreLostLogs),
+        log_stream_must_exist=bool(grbit & C.JET_bitLogStreamMustExist),
         status=status)
 
 

@@ -76,6 +76,8 @@ Options of JetInit3 (``RecoveryOptions``; ESE ``jetapi.cxx`` ErrInitComplete, ``
   TERM, else ``JET_errRecoveredWithoutUndo``;
 - *ignore lost logs* (``JET_bitReplayIgnoreLostLogs``): a database holding records past
   the end of the log no longer stops recovery with ``JET_errCommittedLogFilesMissing``;
+- *log stream must exist* (``JET_bitLogStreamMustExist``): no checkpoint and no log is
+  ``JET_errFileNotFound`` instead of a fresh start (tm.cxx ``FEnsureLogStreamMustExist``);
 - *status*: called with ``JET_sntBegin``, ``JET_sntProgress`` (percent of the generations
   replayed) and ``JET_sntComplete``.
 
@@ -145,6 +147,8 @@ class RecoveryOptions:
     stop: LGPOS | None = None
     without_undo: bool = False
     ignore_lost_logs: bool = False
+    log_stream_must_exist: bool = False
+    """JET_bitLogStreamMustExist: no log to recover is JET_errFileNotFound."""
     status: Callable[[int, int, int], None] | None = None
     """``status(snt, cunitDone, cunitTotal)``."""
 
@@ -364,6 +368,10 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
                        signature=ckpt.log_signature if ckpt is not None else None)
     if not reader.files:
         if ckpt is None:
+            if opts.log_stream_must_exist:
+                # ESE tm.cxx FEnsureLogStreamMustExist: recovery would start a new log
+                # stream (JET_sntMissingLog, JET_MissingLogCreateNewLogStream)
+                raise_error(C.JET_errFileNotFound, f"no log stream in {log_path}")
             return RecoveryResult(True, None, None, LGPOS_MIN, False, False, ())
         raise_error(C.JET_errMissingLogFile,
                     f"checkpoint at {ckpt.lgpos} but no log files in {log_path}")

@@ -324,3 +324,22 @@ def test_log_stream_must_exist(parker):
     i = jet.JetCreateInstance("again")
     jet.JetInit2(i, jet.JET_bitLogStreamMustExist)  # a log stream now exists
     jet.JetTerm(i)
+
+
+def test_init_settings_checks(parker):
+    # tm.cxx ErrIsamInit: "cannot delete log files if not doing circular logging", and not
+    # with databases kept attached at the end of recovery -> JET_errInvalidSettings
+    i = jet.JetCreateInstance("s1")
+    jet.JetSetSystemParameter(i, None, jet.JET_paramCleanupMismatchedLogFiles, 1)
+    with expect(jet.JET_errInvalidSettings):
+        jet.JetInit(i)
+    i = jet.JetCreateInstance("s2")
+    jet.JetSetSystemParameter(i, None, jet.JET_paramCleanupMismatchedLogFiles, 1)
+    jet.JetSetSystemParameter(i, None, jet.JET_paramCircularLog, 1)
+    with expect(jet.JET_errInvalidSettings):
+        jet.JetInit2(i, jet.JET_bitKeepDbAttachedAtEndOfRecovery)
+    i = jet.JetCreateInstance("s3")
+    jet.JetSetSystemParameter(i, None, jet.JET_paramCleanupMismatchedLogFiles, 1)
+    jet.JetSetSystemParameter(i, None, jet.JET_paramCircularLog, 1)
+    jet.JetInit(i)
+    jet.JetTerm(i)

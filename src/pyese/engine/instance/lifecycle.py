@@ -86,6 +86,7 @@ def init_instance(handle: object, grbit: int,
     try:
         options = recovery_options(
             grbit, rstmap, LGPOS(stop[0], stop[1] * SECTOR + stop[2]) if stop else None, status)
+        _check_settings(inst, grbit)
     except BaseException:
         inst.system.free_instance(inst)
         raise
@@ -96,6 +97,19 @@ def init_instance(handle: object, grbit: int,
     finally:
         with _options_lock:
             _recovery_options.pop(inst.id, None)
+
+
+def _check_settings(inst: Instance, grbit: int) -> None:
+    """ESE tm.cxx ErrIsamInit's settings checks: JET_paramCleanupMismatchedLogFiles needs
+    circular logging, and cannot go with JET_bitKeepDbAttachedAtEndOfRecovery
+    (``JET_errInvalidSettings``)."""
+    if inst.params.get(C.JET_paramCleanupMismatchedLogFiles):
+        if not inst.params.get(C.JET_paramCircularLog):
+            raise_error(C.JET_errInvalidSettings,
+                        "JET_paramCleanupMismatchedLogFiles needs JET_paramCircularLog")
+        if grbit & C.JET_bitKeepDbAttachedAtEndOfRecovery:
+            raise_error(C.JET_errInvalidSettings, "JET_paramCleanupMismatchedLogFiles with "
+                        "JET_bitKeepDbAttachedAtEndOfRecovery")
 
 
 def recovery_options(grbit: int, rstmap: list[tuple[str | None, str | None]] | None,

@@ -238,9 +238,12 @@ class DatabaseTable:
 
     # -- create / attach ----------------------------------------------------------------
 
-    def create(self, session: Session, filename: str, grbit: int, size_max: int = 0) -> Database:
-        """JetCreateDatabase2: create the file, attach it, open it for ``session``;
-        ``size_max``: its maximum size in pages (0: none; ``Database.check_growth``)."""
+    def create(self, session: Session, filename: str, grbit: int, size_max: int = 0, *,
+               page_size: int | None = None) -> Database:
+        """JetCreateDatabase2: create the file, attach it, open it for ``session``.
+        ``size_max``: its maximum size in pages (0: none; ``Database.check_growth``).
+        ``page_size``: the file's page size (default: the instance's
+        ``JET_paramDatabasePageSize``; ``JetCompact`` gives the source's)."""
         if session.level > 0:
             raise_error(C.JET_errInTransaction)  # ESE: db.cxx ~1698
         path = normalize(filename)
@@ -251,7 +254,7 @@ class DatabaseTable:
             try:
                 file = DatabaseFile.create(
                     path, overwrite=bool(grbit & C.JET_bitDbOverwriteExisting),
-                    page_size=self.storage.instance.params.page_size)
+                    page_size=page_size or self.storage.instance.params.page_size)
             except BaseException:
                 self._unclaim(path)
                 raise

@@ -173,8 +173,10 @@ class InstanceStorage:
                     os.makedirs(path, exist_ok=True)
                 except (OSError, ValueError) as exc:  # ValueError: NUL or unencodable
                     raise JetError.from_code(C.JET_errInvalidPath, f"{path}: {exc}") from exc
+        from pyese.engine.instance.lifecycle import pending_recovery_options
         self.recovery = recover(self.log_path, self.system_path, self.base_name,
-                                ignore_missing_db=bool(grbit & C.JET_bitReplayIgnoreMissingDB))
+                                ignore_missing_db=bool(grbit & C.JET_bitReplayIgnoreMissingDB),
+                                options=pending_recovery_options(inst.id))
         self.log = LogWriter.open(self.log_path, self.base_name,
                                   file_size_kb=p.log_file_size_kb, circular=p.circular_log,
                                   faults=self.faults)

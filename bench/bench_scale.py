@@ -385,15 +385,15 @@ def expected_ops(workload: str, w: Work) -> int:
 def child(engine: str, workload: str, n: int, root: str, ops: int, passes: int,
           profile: str | None = None) -> dict[str, Any]:
     """Run one workload in this (fresh) process; its figures and this process's peaks.
-    ``profile``: a file for cProfile's statistics of the timed passes (and the Python
-    function calls per op in the figures)."""
+    ``profile``: a file for cProfile's statistics of the timed passes, timed in CPU time
+    (and the Python function calls per op in the figures)."""
     w = Work(n, ops)
     base_kib = _status("VmRSS")
     anon = AnonPeak()
     if profile:
         import cProfile
 
-        PROFILE.append(cProfile.Profile())
+        PROFILE.append(cProfile.Profile(time.process_time))  # CPU: the load moves wall
     count = expected_ops(workload, w)
     reps = passes if workload in ("seek", "range_rows", "update") else 1
     walls: list[float] = []

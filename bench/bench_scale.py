@@ -1,6 +1,7 @@
 """Scaling: how each workload's per-op cost and peak RSS grow from 10^4 to 10^6 rows.
 
-    python bench/bench_scale.py [--quick] [--max N] [--ops K] [--passes P] [--dir DIR]
+    python bench/bench_scale.py [--quick] [--max N] [--sizes N,N] [--ops K] [--passes P]
+                                [--dir DIR] [--json FILE] [--from FILE]
 
 For each table size N (10^4, 10^5, 10^6; ``--quick``: 10^4 and 10^5; ``--max`` stops
 earlier) pyese and sqlite3 each get a table of N rows (``id`` Long primary key, ``name``
@@ -29,14 +30,16 @@ disk between children):
 counts); ``load`` and ``insert`` once (they grow the table). Durability as in
 bench_records: pyese's commits fsync the log, sqlite3 runs WAL with synchronous=FULL.
 
-The table printed has, per N and workload, µs per op (wall clock) for both engines, pyese's
-CPU µs per op (``time.process_time``: what a shared machine's load disturbs least), the
-ratio pyese/sqlite3 in ops/s, and each child's peak RSS (pyese: also the peak of its
+The table printed has, per N and workload, µs per op for both engines by the wall clock
+and by CPU time (``time.process_time``: what a shared machine's load disturbs least), the
+ratio pyese/sqlite3 in ops/s of each, and each child's peak RSS (pyese: also the peak of its
 anonymous memory, sampled every 0.1 s; the rest of pyese's RSS is the database file mapped
 by LMDB, page cache shared with the kernel). The verdict line gives each workload's growth
-factor of pyese's per-op cost from the smallest N to the largest, beside sqlite3's, and
-whether pyese's anonymous memory stayed bounded. ``run_all.py --scale --json FILE`` records
-``scale_<workload>_<1eK>`` (ops/s, ratio to sqlite3, peak RSS in MiB).
+factor of pyese's CPU per op from the smallest N to the largest, beside sqlite3's, and
+whether pyese's anonymous memory stayed bounded. ``--json`` keeps every child's figures
+(also user and system time and page faults per op); ``--from`` prints them again.
+``run_all.py --scale --json FILE`` records ``scale_<workload>_<1eK>`` (ops/s, ratio to
+sqlite3, peak RSS in MiB).
 Not a test: tests/test_bench_scale.py runs it at 2,000 rows only to prove it works.
 """
 

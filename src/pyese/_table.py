@@ -4,9 +4,13 @@ Every method is a handful of JET calls on the transaction's cached cursor, made 
 it holds the transaction's session (``Transaction.entered()``: no JET call of its own;
 whatever thread calls it, one at a time):
 
-- ``insert``: ``JetPrepareUpdate(JET_prepInsert)``, one ``JetSetColumns`` for all the
-  values, one ``JetRetrieveColumns(JET_bitRetrieveCopy)`` for what ESE fills in itself
-  (autoincrement, version, defaults; skipped when there is none), ``JetUpdate``;
+- ``insert``: one ``PyeseInsertRows`` (pyese's batch of ``JetPrepareUpdate`` /
+  ``JetSetColumns`` / ``JetUpdate``, ``pyese.jet.batchwrite``) with the row's values and
+  its bookmark back, when ESE fills in nothing the returned row must show; else
+  ``JetPrepareUpdate(JET_prepInsert)``, one ``JetSetColumns``, one
+  ``JetRetrieveColumns(JET_bitRetrieveCopy)`` for what ESE fills in itself
+  (autoincrement, escrow, defaults), ``JetUpdate`` (and a read after it for a version
+  column, which ESE sets in ``JetUpdate``);
 - ``get``: ``JetMakeKey`` per key column, ``JetSeek(JET_bitSeekEQ)``, one
   ``PyeseRetrieveRows`` (pyese's batch read, ``pyese.jet.batch``) for the values and the
   bookmark;
@@ -301,7 +305,8 @@ class _Plan:
     """How to write one set of column names (cached per table and name tuple): the
     columns, reusable ``JET_SETCOLUMN`` items, and what ESE fills in at insert."""
 
-    __slots__ = ("cols", "sets", "fill", "after", "absent", "simple", "in_order")
+    __slots__ = ("cols", "sets", "fill", "after", "absent", "simple", "in_order", "batch",
+                 "cids", "encs", "values")
 
     def __init__(self, meta: TableMeta, names: tuple[str, ...]) -> None:
         self.cols = tuple(meta.column(n) for n in names)
@@ -316,6 +321,14 @@ class _Plan:
         self.in_order = (names == tuple(c.name for c in meta.all) and self.simple
                          and not self.fill and not self.after)
         """The row gives every column in catalog order: what it stores is the Row."""
+        self.batch = self.simple and not self.fill and not self.after
+        """``insert`` goes through ``PyeseInsertRows`` (one engine call): nothing to read
+        back from the copy buffer or after the update."""
+        self.cids = [c.columnid for c in self.cols]
+        self.encs = tuple(c.enc for c in self.cols)
+        self.values = self.simple and not any(c.has_default for c in self.cols)
+        """Rows of this shape may go through ``PyeseInsertValues``, where None means "not
+        set": the same as setting NULL only when no given column has a default."""
 
 
 class _ReadPlan:
@@ -393,13 +406,18 @@ class Table:
         out: dict[str, Any] = {}
         if plan.simple:
             sets = plan.sets
-            for sc, col, value in zip(sets, plan.cols, row.values(), strict=True):
-                if stored:
-                    data, out[col.name] = col.stored(value)
-                else:
-                    data = col.enc(value)
-                sc.pvData = data
-                sc.grbit = _ZERO_LENGTH if data == b"" else 0
+            if len(row) != len(sets):
+                raise RuntimeError("the row changed size while it was read")
+            if stored:  # the value as it reads back: the one given when the type keeps it
+                for sc, col, value in zip(sets, plan.cols, row.values()):
+                    sc.pvData = data = col.enc(value)
+                    sc.grbit = _ZERO_LENGTH if data == b"" else 0
+                    out[col.name] = (value if type(value) is col.same or data is None
+                                     else col.dec(data))
+            else:
+                for sc, enc, value in zip(sets, plan.encs, row.values()):
+                    sc.pvData = data = enc(value)
+                    sc.grbit = _ZERO_LENGTH if data == b"" else 0
             return sets, out, [], plan
         sets = []
         multi: list[ColMeta] = []
@@ -755,6 +773,11 @@ class Table:
         sesid = self._sesid
         with self._bound:  # the plan's JET_SETCOLUMN items are filled while held
             sets, stored, _, plan = self._setcolumns(row, False)
+            if plan.batch:  # one engine call for prepare + set + update (atomic)
+                bookmark = jet.PyeseInsertRows(sesid, tableid, (sets,))[0]
+                if plan.in_order:
+                    return Row(stored, bookmark)
+                return self._as_stored(stored, plan, bookmark)
             jet.JetPrepareUpdate(sesid, tableid, C.JET_prepInsert)
             try:
                 if sets:
@@ -770,38 +793,48 @@ class Table:
                 stored.update(self._read(tableid, plan.after))
         if plan.in_order:
             return Row(stored, bookmark)
+        return self._as_stored(stored, plan, bookmark)
+
+    def _as_stored(self, stored: dict[str, Any], plan: _Plan, bookmark: bytes) -> Row:
+        """The inserted row: every column in catalog order, the absent ones NULL."""
         for name, multi in plan.absent:
             if name not in stored:
                 stored[name] = [] if multi else None
         return Row({c.name: stored[c.name] for c in self.meta.all}, bookmark)
 
-    def _insert_no_result(self, row: Mapping[str, Any]) -> None:
-        """``insert`` without building the stored row (for bulk loads)."""
-        tableid = self._tableid
-        sesid = self._sesid
-        with self._bound:
-            sets = self._setcolumns(row, False, stored=False)[0]
-            jet.JetPrepareUpdate(sesid, tableid, C.JET_prepInsert)
-            try:
-                if sets:
-                    jet.JetSetColumns(sesid, tableid, sets)
-                jet.JetUpdate(sesid, tableid)
-            except BaseException:
-                self._cancel(tableid)
-                raise
-
     def _insert_many_no_result(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert ``rows`` (bulk loads, ``insert_many``) through the engine's batch path,
-        ``jet.PyeseInsertRows``: every row is checked and encoded first (a ``TypeError``
-        writes nothing), then one engine call inserts them all or none. Each row gets
-        JET_SETCOLUMN items of its own (the plan's are reused from call to call)."""
+        """Insert ``rows`` (bulk loads, ``insert_many``) through the engine's batch paths:
+        every row is checked and encoded first (a ``TypeError`` writes nothing), then one
+        engine call per run of rows of the same shape. ``jet.PyeseInsertValues`` (plain
+        values, no structure per column) takes the rows it can express: single-valued
+        columns without a default (its None is "not set"), no zero-length value; the
+        others go through ``jet.PyeseInsertRows`` with JET_SETCOLUMN items of their own.
+        The caller's transaction makes the whole all or nothing."""
+        runs: list[tuple[_Plan | None, list[Any]]] = []
+        plan: _Plan | None = None
+        values: list[Any] = []
+        for row in rows:  # everything encoded (and checked) before anything is written
+            p = self._plan(row)
+            if p.values:
+                encoded = [enc(v) for enc, v in zip(p.encs, row.values(), strict=True)]
+                if b"" not in encoded:  # a zero-length value needs its grbit
+                    if p is not plan:
+                        plan, values = p, []
+                        runs.append((p, values))
+                    values.append(encoded)
+                    continue
+            if plan is not None or not runs:
+                plan, values = None, []
+                runs.append((None, values))
+            values.append([JET_SETCOLUMN(columnid=sc.columnid, pvData=sc.pvData,
+                                         grbit=sc.grbit, itagSequence=sc.itagSequence)
+                           for sc in self._setcolumns(row, False, stored=False)[0]])
         with self._bound:
-            batch = []
-            for row in rows:
-                batch.append([JET_SETCOLUMN(columnid=sc.columnid, pvData=sc.pvData,
-                                            grbit=sc.grbit, itagSequence=sc.itagSequence)
-                              for sc in self._setcolumns(row, False, stored=False)[0]])
-            jet.PyeseInsertRows(self._sesid, self._tableid, batch)
+            for p, batch in runs:
+                if p is None:
+                    jet.PyeseInsertRows(self._sesid, self._tableid, batch)
+                else:
+                    jet.PyeseInsertValues(self._sesid, self._tableid, p.cids, batch)
 
     def _cancel(self, tableid: Any) -> None:
         try:

@@ -23,13 +23,21 @@ whole and sorts it, so items always come out in key order.
 Concurrency
 -----------
 Each call borrows a session of the instance's pool, uses it on the calling thread and
-gives it back. Reads run at transaction level 0 (the latest committed state); each
+gives it back; the session keeps its cursor on the table open from one borrower to the
+next. Reads run at transaction level 0 (the latest committed state): a lookup is
+``JetMakeKey``, ``JetSeek`` and one retrieval, no transaction to begin or end. Each
 mutation is one transaction, committed durably unless the dictionary is ``lazy``
-(``JET_bitCommitLazyFlush``). ``pop``, ``setdefault`` and ``popitem`` read and write in
-the same transaction; a write conflict (another thread changed the same key meanwhile)
-rolls back and retries the whole, so they are atomic. Iteration reads in batches, each
-from a fresh seek after the last key seen, so an iterator holds no session between
-batches (like ManagedEsent's enumerators it sees other threads' later commits).
+(``JET_bitCommitLazyFlush``; a lazy dictionary sets the instance's commit default to it).
+Storing a key that is not there yet is a single ``PyeseInsertRows`` call at level 0 (the
+engine runs it as its own transaction); when the key exists (``JET_errKeyDuplicate``) the
+value is replaced in a transaction of its own, seek then ``JET_prepReplace``, and the
+next store tries that path first until a store finds its key absent again. ``pop``,
+``setdefault`` and ``popitem`` read and write in the same transaction; a write conflict
+(another thread changed the same key meanwhile) rolls back and retries the whole, so
+they are atomic. Iteration reads in batches (a page of entries per
+``PyeseRetrieveRows`` call), each from a fresh seek after the last key seen, so an
+iterator holds no session between batches (like ManagedEsent's enumerators it sees other
+threads' later commits).
 """
 
 from __future__ import annotations

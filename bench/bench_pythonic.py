@@ -1,6 +1,6 @@
 """The Pythonic layer side by side: vs the JET path, sqlite3, LMDB, and dict stores.
 
-Three parts, each printed as a table with ratios (not a test; nothing here asserts a time):
+Four parts, each printed as a table with ratios (not a test; nothing here asserts a time):
 
 1. ``records``: ``bench_records.py``'s workloads (id Long primary key, name Text with a
    secondary index, payload Binary of 100 bytes) through ``pyese``'s layer, next to the
@@ -24,7 +24,11 @@ Three parts, each printed as a table with ratios (not a test; nothing here asser
 2. ``genuine``: ``range(columns=every column)`` over the largest table of a genuine
    Windows file (SRUDB) vs the CLI's dump reader (``pyese dump``'s ``typed_rows``).
 
-3. ``dict``: ``pyese.PersistentDict`` vs ``sqlitedict``, ``diskcache`` and ``shelve``
+3. ``sort``: ``tx.temp_table`` (rows as dicts in, ``Row`` objects out) against the same
+   sort through the public batch calls (``PyeseInsertValues`` / ``PyeseRetrieveRows``)
+   and sqlite3's ``CREATE TEMP TABLE`` + ``ORDER BY``, interleaved rounds, medians.
+
+4. ``dict``: ``pyese.PersistentDict`` vs ``sqlitedict``, ``diskcache`` and ``shelve``
    (install the ``bench`` extra), lazy and durable commits, 64-byte values: sequential
    inserts, random inserts, cached lookups, range queries (ManagedEsent's published
    PersistentDictionary figures are printed beside them for reference).
@@ -32,7 +36,7 @@ Three parts, each printed as a table with ratios (not a test; nothing here asser
 ``--many N`` instead runs ``db.insert_many`` of N rows under ``tracemalloc`` and prints
 its peak, the peak RSS and the peak anonymous RSS (the 1,000,000-row check of issue 13).
 
-Run: ``python bench/bench_pythonic.py [-n 2000] [--repeats 5] [--only records,dict,genuine]``.
+Run: ``python bench/bench_pythonic.py [-n 2000] [--repeats 5] [--only records,genuine,sort,dict]``.
 """
 
 from __future__ import annotations
@@ -79,12 +83,15 @@ less; it leaves out waits for fsync, equally for every side."""
 
 
 def _timed(res: Result, label: str, ops: int, fn: Callable[[], int | None]) -> None:
-    t0 = CLOCK()
+    """``res[label]``: ops/s by ``CLOCK``; ``res[label + " cpu"]`` by this process's CPU
+    time as well (the dict part prints both)."""
+    t0, c0 = CLOCK(), time.process_time()
     got = fn()
-    dt = CLOCK() - t0
+    dt, cpu = CLOCK() - t0, time.process_time() - c0
     if got is not None and got != ops:
         raise AssertionError(f"{label}: expected {ops}, saw {got}")
     res[label] = ops / dt
+    res[label + " cpu"] = ops / cpu if cpu > 0 else float("nan")
 
 
 # -- 1. records ----------------------------------------------------------------------
@@ -428,6 +435,93 @@ def genuine() -> None:
           f"   layer/CLI {layer / cli:.2f}")
 
 
+# -- sort: tx.temp_table -------------------------------------------------------------
+
+
+def bench_sort(n: int, repeats: int) -> None:
+    """``tx.temp_table`` (rows as dicts in, ``Row`` objects out) against the same sort
+    through the public batch calls on the same session (``PyeseInsertValues`` +
+    ``PyeseRetrieveRows``, values packed and unpacked by hand) and sqlite3's
+    ``CREATE TEMP TABLE`` + ``ORDER BY`` (tuples in and out): ``repeats`` rounds, the
+    three in turn (the order rotates), wall and CPU time, medians of the ratios."""
+    import sqlite3
+
+    from pyese import jet
+
+    rng = random.Random(5)
+    rows = [(rng.randrange(-2**31, 2**31), rng.randbytes(64)) for _ in range(n)]
+    i32 = struct.Struct("<i")
+
+    def via_sqlite() -> int:
+        con = sqlite3.connect(":memory:")
+        con.execute("CREATE TEMP TABLE t (k INTEGER, p BLOB)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", rows)
+        keys = [k for k, _p in con.execute("SELECT k, p FROM t ORDER BY k")]
+        con.close()
+        return len(keys)
+
+    def via_layer(tx: pyese.Transaction) -> int:
+        t = tx.temp_table({"k": pyese.Long, "p": pyese.Binary}, key="k")
+        for i in range(0, n, 10_000):
+            t.insert_many([{"k": k, "p": p} for k, p in rows[i:i + 10_000]])
+        keys = [row["k"] for row in t]
+        t.close()
+        return len(keys)
+
+    def via_jet(tx: pyese.Transaction) -> int:
+        with tx.entered():
+            s = tx.sesid
+            cols = [jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong, grbit=jet.JET_bitColumnTTKey),
+                    jet.JET_COLUMNDEF(coltyp=jet.JET_coltypBinary, cbMax=64)]
+            t, (k, p) = jet.JetOpenTempTable(
+                s, cols, jet.JET_bitTTForwardOnly | jet.JET_bitTTIntrinsicLVsOnly)
+            pack, unpack = i32.pack, i32.unpack
+            for i in range(0, n, 10_000):
+                jet.PyeseInsertValues(s, t, [k, p], [[pack(key), pay] for key, pay
+                                                     in rows[i:i + 10_000]])
+            keys: list[int] = []
+            jet.JetMove(s, t, jet.JET_MoveFirst)
+            while True:
+                try:
+                    page = jet.PyeseRetrieveRows(s, t, [k, p], 1024)
+                except jet.NoCurrentRecordError:
+                    break
+                keys.extend(unpack(r[0])[0] for r in page)  # type: ignore[arg-type]
+            jet.JetCloseTable(s, t)
+        return len(keys)
+
+    got: dict[str, dict[str, list[float]]] = {
+        k: {"wall": [], "cpu": []} for k in ("layer", "jet", "sqlite3")}
+    with tempfile.TemporaryDirectory(prefix="bench-pythonic-sort-") as root:
+        with pyese.Instance(root) as inst, inst.transaction() as tx:
+            sides: list[tuple[str, Callable[[], int]]] = [
+                ("layer", functools.partial(via_layer, tx)),
+                ("jet", functools.partial(via_jet, tx)), ("sqlite3", via_sqlite)]
+            for r in range(repeats):
+                for name, fn in sides[r % 3:] + sides[:r % 3]:
+                    w0, c0 = time.perf_counter(), time.process_time()
+                    if fn() != n:
+                        raise AssertionError(f"sort {name}: not {n} rows")
+                    got[name]["wall"].append(n / (time.perf_counter() - w0))
+                    got[name]["cpu"].append(n / (time.process_time() - c0))
+    med = statistics.median
+
+    def ratio(a: str, b: str, clock: str) -> float:
+        return med([x / y for x, y in zip(got[a][clock], got[b][clock], strict=True)])
+
+    print(f"\n== sort: {n} rows (int key, 64-byte payload) loaded and read back in key "
+          f"order, {repeats} rounds interleaved, medians ==")
+    print(f"{'':<34}{'wall rows/s':>12}{'CPU rows/s':>12}")
+    for name, label in (("layer", "tx.temp_table (layer)"),
+                        ("jet", "PyeseInsertValues/RetrieveRows"),
+                        ("sqlite3", "sqlite3 TEMP TABLE + ORDER BY")):
+        print(f"{label:<34}{med(got[name]['wall']):>12.0f}{med(got[name]['cpu']):>12.0f}")
+    for a, b in (("layer", "sqlite3"), ("layer", "jet")):
+        print(f"{a}/{b:<28}{ratio(a, b, 'wall'):>12.2f}{ratio(a, b, 'cpu'):>12.2f}")
+    emit("py_temp_table_sort", med(got["layer"]["wall"]),
+         sqlite3=med(got["sqlite3"]["wall"]), jet=med(got["jet"]["wall"]))
+
+
 # -- 3. dict stores ------------------------------------------------------------------
 
 
@@ -508,10 +602,14 @@ def bench_dict(n: int, lookups: int, ranges: int) -> None:
         rows.append((store, res))
     print(f"\n== dict: {n} keys, 64-byte values, {lookups} lookups, ranges of 10 ==")
     labels = ("sequential insert", "random insert", "cached lookup", "range query")
+    print("ops/s by the wall clock / by this process's CPU time (which leaves out fsync "
+          "waits and other processes' load)")
     print(f"{'store':<20}" + "".join(f"{lab:>19}" for lab in labels) + "   durability")
+    nan = float("nan")
     for store, res in rows:
-        print(f"{store.name:<20}" + "".join(f"{res.get(lab, float('nan')):>19.0f}"
-                                            for lab in labels) + f"   {store.note}")
+        print(f"{store.name:<20}" + "".join(
+            f"{res.get(lab, nan):>10.0f} /{res.get(lab + ' cpu', nan):>7.0f}"
+            for lab in labels) + f"   {store.note}")
     print(f"{'ManagedEsent (pub.)':<20}" + "".join(f"{MANAGEDESENT[lab]:>19}"
                                                 for lab in labels) + "   published, C#")
     by = {s.name: r for s, r in rows}
@@ -520,15 +618,16 @@ def bench_dict(n: int, lookups: int, ranges: int) -> None:
         if label in durable:
             emit(name, durable[label], **{peer: by.get(f"{peer} durable", {}).get(
                 label, float("nan")) for peer in ("sqlitedict", "diskcache", "shelve")})
-    print("ratios pyese/peer (same durability):")
+    print("ratios pyese/peer (same durability), wall / CPU:")
     for mode in ("lazy", "durable"):
         ours = by.get(f"pyese {mode}", {})
         for peer in ("sqlitedict", "diskcache", "shelve"):
             other = by.get(f"{peer} {mode}")
             if other is None:
                 continue
-            print(f"  {mode:<8}{peer:<12}" + "".join(
-                f"{ours.get(lab, float('nan')) / other.get(lab, float('nan')):>19.2f}"
+            print(f"  {mode:<8}{peer:<10}" + "".join(
+                f"{ours.get(lab, nan) / other.get(lab, nan):>10.2f} /"
+                f"{ours.get(lab + ' cpu', nan) / other.get(lab + ' cpu', nan):>7.2f}"
                 for lab in labels[:3]))
 
 
@@ -639,7 +738,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scan-len", type=int, default=100)
     ap.add_argument("--lookups", type=int, default=1000 if small else 5000)
     ap.add_argument("--ranges", type=int, default=100 if small else 500)
-    ap.add_argument("--only", default="records,genuine,dict")
+    ap.add_argument("--only", default="records,genuine,sort,dict")
+    ap.add_argument("--sort-rows", type=int, default=20_000 if small else 100_000,
+                    help="sort: rows per round")
     ap.add_argument("--repeats", type=int, default=3 if small else 5,
                     help="records: rounds per workload, the sides interleaved (medians)")
     ap.add_argument("--records-n", type=int, default=500 if small else 2000,
@@ -666,6 +767,8 @@ def main(argv: list[str] | None = None) -> int:
         records(Plan(a.records_n, a.batch, a.scans, a.scan_len, a.repeats), not a.no_peers)
     if "genuine" in parts:
         genuine()
+    if "sort" in parts:
+        bench_sort(a.sort_rows, a.repeats)
     if "dict" in parts:
         bench_dict(a.n, a.lookups, a.ranges)
     return 0

@@ -84,6 +84,7 @@ _NULL = C.JET_wrnColumnNull
 _ZERO_LENGTH = C.JET_bitSetZeroLength
 _FILLED_BY_ESE = (C.JET_bitColumnAutoincrement | C.JET_bitColumnVersion
                   | C.JET_bitColumnEscrowUpdate)
+_GET_BITS = jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark
 _ESCROW_FORMATS = {C.JET_coltypLong: struct.Struct("<i"),
                    C.JET_coltypLongLong: struct.Struct("<q")}
 
@@ -146,9 +147,14 @@ class TableMeta:
     _decoders: dict[tuple[ColMeta, ...], RowDecoder] = field(default_factory=dict)
     all: tuple[ColMeta, ...] = field(init=False)
     """Every column, in catalog (columnid) order."""
+    all_ids: list[int] = field(init=False)
+    """Their columnids (what ``get`` asks ``PyeseRetrieveRows`` for)."""
+    decode_all: RowDecoder | None = field(default=None, init=False)
+    """``row_decoder(all)``, once built."""
 
     def __post_init__(self) -> None:
         self.all = tuple(self.columns.values())
+        self.all_ids = [c.columnid for c in self.all]
 
     @classmethod
     def load(cls, sesid: Any, tableid: Any, name: str) -> TableMeta:
@@ -551,13 +557,15 @@ class Table:
         """The row whose ``index`` key (primary by default) equals ``key``, or None."""
         im = self.meta.index(index)
         tableid = self._tableid
-        cols = self.meta.projection(None)
+        meta = self.meta
+        decode = meta.decode_all
+        if decode is None:
+            decode = meta.decode_all = meta.row_decoder(meta.all)
         with self._held:
             if not self._seek_eq(tableid, im, key):
                 return None
-            raw = jet.PyeseRetrieveRows(self._sesid, tableid, [c.columnid for c in cols], 1,
-                                        jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark)[0]
-        return Row(self.meta.row_decoder(cols)(raw), raw[0])
+            raw = jet.PyeseRetrieveRows(self._sesid, tableid, meta.all_ids, 1, _GET_BITS)[0]
+        return Row(decode(raw), raw[0])
 
     def __contains__(self, key: Key) -> bool:
         im = self.meta.index(None)

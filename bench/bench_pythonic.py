@@ -7,8 +7,8 @@ Four parts, each printed as a table with ratios (not a test; nothing here assert
    same work written directly on ``pyese.jet`` (``JetSide``: the same results, every
    value decoded, a dict per row). Both sides are open in this one process and take
    turns: ``--repeats`` rounds, each round every workload on both sides (which side goes
-   first alternates), each timed by the wall clock and by the process's CPU time; the
-   median of the rounds' layer/JET ratios is printed for both clocks:
+   first alternates), each timed by the wall clock and by the calling thread's CPU time;
+   the median of the rounds' layer/JET ratios is printed for both clocks:
 
    - ``insert``: ``t.insert(row)`` in transactions of ``--batch`` rows, durable commits;
    - ``insert_many``: ``db.insert_many`` of the same rows (the JET path: as ``insert``);
@@ -36,7 +36,8 @@ Four parts, each printed as a table with ratios (not a test; nothing here assert
 ``--many N`` instead runs ``db.insert_many`` of N rows under ``tracemalloc`` and prints
 its peak, the peak RSS and the peak anonymous RSS (the 1,000,000-row check of issue 13).
 
-Run: ``python bench/bench_pythonic.py [-n 2000] [--repeats 5] [--only records,genuine,sort,dict]``.
+Run: ``python bench/bench_pythonic.py [--records-n 2000] [--repeats 7]
+[--only records,genuine,sort,dict]``.
 """
 
 from __future__ import annotations
@@ -317,9 +318,9 @@ def _round(side: LayerSide | JetSide, label: str, p: Plan, r: int) -> tuple[int,
         columns = ["payload"] if label == "range, columns=" else None
         job = functools.partial(side.scan, p.scan_starts(r), columns)
         ops = p.scans * p.scan_len
-    w0, c0 = time.perf_counter(), time.process_time()
+    w0, c0 = time.perf_counter(), time.thread_time()
     got = job()
-    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    wall, cpu = time.perf_counter() - w0, time.thread_time() - c0
     if got != ops:
         raise AssertionError(f"{label}: expected {ops}, saw {got}")
     return ops, wall, cpu
@@ -328,12 +329,13 @@ def _round(side: LayerSide | JetSide, label: str, p: Plan, r: int) -> tuple[int,
 def records(p: Plan, peers: bool) -> None:
     """The layer and the JET path open side by side in this process; each workload runs
     ``p.repeats`` rounds, and in each round both sides do the same work one after the
-    other (which goes first alternates), timed by the wall clock and by this process's
-    CPU time. A round's ratio is layer / JET; the median of the rounds is printed, so a
-    burst of load from other processes during one side's turn moves one round, not the
-    result. The inserts of round ``r`` come before its reads, so every read round finds
-    the same rows on both sides. sqlite3 and LMDB run ``bench_records``' same work once,
-    for scale."""
+    other (which goes first alternates), timed by the wall clock and by the CPU time of
+    the calling thread (``time.thread_time``: the engine's background threads, which
+    serve both instances of this process, are left out). A round's ratio is layer / JET;
+    the median of the rounds is printed, so a burst of load from other processes during
+    one side's turn moves one round, not the result. The inserts of round ``r`` come
+    before its reads, so every read round finds the same rows on both sides. sqlite3 and
+    LMDB run ``bench_records``' same work once, for scale."""
     rates: dict[str, dict[str, list[float]]] = {lab: {k: [] for k in ("lw", "lc", "jw", "jc")}
                                                 for lab in LABELS}
     ratios: dict[str, dict[str, list[float]]] = {lab: {"wall": [], "cpu": []}
@@ -389,7 +391,7 @@ def records(p: Plan, peers: bool) -> None:
               f"{min(rat['cpu']):>6.2f}-{max(rat['cpu']):<5.2f}"
               f"{lw / s3:>10.3f}{lw / lm:>8.3f}")
         emit(JSON_NAMES[label], lw, sqlite3=s3, lmdb=lm, jet=jw)
-    print("rates in ops/s (wall clock, then CPU time of this process); layer/jet is the "
+    print("rates in ops/s (wall clock, then CPU time of the calling thread); layer/jet is the "
           "median of the rounds' ratios, >= 0.85 the goal; jet = the same work written on "
           "pyese.jet (values decoded, a dict per row); sqlite3 / LMDB: wall clock, one run")
 
@@ -443,7 +445,8 @@ def bench_sort(n: int, repeats: int) -> None:
     through the public batch calls on the same session (``PyeseInsertValues`` +
     ``PyeseRetrieveRows``, values packed and unpacked by hand) and sqlite3's
     ``CREATE TEMP TABLE`` + ``ORDER BY`` (tuples in and out): ``repeats`` rounds, the
-    three in turn (the order rotates), wall and CPU time, medians of the ratios."""
+    three in turn (the order rotates), wall and the calling thread's CPU time, medians
+    of the ratios."""
     import sqlite3
 
     from pyese import jet
@@ -499,11 +502,11 @@ def bench_sort(n: int, repeats: int) -> None:
                 ("jet", functools.partial(via_jet, tx)), ("sqlite3", via_sqlite)]
             for r in range(repeats):
                 for name, fn in sides[r % 3:] + sides[:r % 3]:
-                    w0, c0 = time.perf_counter(), time.process_time()
+                    w0, c0 = time.perf_counter(), time.thread_time()
                     if fn() != n:
                         raise AssertionError(f"sort {name}: not {n} rows")
                     got[name]["wall"].append(n / (time.perf_counter() - w0))
-                    got[name]["cpu"].append(n / (time.process_time() - c0))
+                    got[name]["cpu"].append(n / (time.thread_time() - c0))
     med = statistics.median
 
     def ratio(a: str, b: str, clock: str) -> float:
@@ -741,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="records,genuine,sort,dict")
     ap.add_argument("--sort-rows", type=int, default=20_000 if small else 100_000,
                     help="sort: rows per round")
-    ap.add_argument("--repeats", type=int, default=3 if small else 5,
+    ap.add_argument("--repeats", type=int, default=3 if small else 7,
                     help="records: rounds per workload, the sides interleaved (medians)")
     ap.add_argument("--records-n", type=int, default=500 if small else 2000,
                     help="records: rows inserted (and read) per round")

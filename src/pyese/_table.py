@@ -50,7 +50,7 @@ import pyese.jet as jet
 from pyese._codec import Decoder, Encoder, decoder, encoder, returns_input
 from pyese._errors import TransactionEndedError
 from pyese._pool import PooledSession
-from pyese._rowcodec import RowDecoder, row_decoder
+from pyese._rowcodec import RowDecoder, RowEncoder, row_decoder, row_encoder
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
 from pyese.jethdr import constants as C
 
@@ -145,6 +145,7 @@ class TableMeta:
     has_multi: bool
     _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
     _decoders: dict[tuple[ColMeta, ...], RowDecoder] = field(default_factory=dict)
+    _encoders: dict[tuple[ColMeta, ...], RowEncoder] = field(default_factory=dict)
     all: tuple[ColMeta, ...] = field(init=False)
     """Every column, in catalog (columnid) order."""
     all_ids: list[int] = field(init=False)
@@ -217,6 +218,17 @@ class TableMeta:
                 raise TypeError("columns= is a list of column names, not a str")
             got = tuple(self.column(n) for n in key)
             self._projections[key] = got  # a benign race: the same value either way
+        return got
+
+    def values_encoder(self, cols: tuple[ColMeta, ...]) -> RowEncoder:
+        """Row with exactly the columns ``cols`` in that order -> their stored bytes in
+        that order (``pyese._rowcodec.row_encoder``); built once per shape of row."""
+        got = self._encoders.get(cols)
+        if got is None:
+            got = row_encoder([(i, c.coltyp, c.cp, c.enc) for i, c in enumerate(cols)],
+                              len(cols))
+            if len(self._encoders) < 64:  # rows of ever new shapes are not all kept
+                self._encoders[cols] = got  # a benign race: the same function either way
         return got
 
     def row_decoder(self, cols: tuple[ColMeta, ...]) -> RowDecoder:
@@ -312,7 +324,7 @@ class _Plan:
     columns, reusable ``JET_SETCOLUMN`` items, and what ESE fills in at insert."""
 
     __slots__ = ("cols", "sets", "fill", "after", "absent", "simple", "in_order", "batch",
-                 "cids", "encs", "values")
+                 "cids", "values")
 
     def __init__(self, meta: TableMeta, names: tuple[str, ...]) -> None:
         self.cols = tuple(meta.column(n) for n in names)
@@ -331,7 +343,6 @@ class _Plan:
         """``insert`` goes through ``PyeseInsertRows`` (one engine call): nothing to read
         back from the copy buffer or after the update."""
         self.cids = [c.columnid for c in self.cols]
-        self.encs = tuple(c.enc for c in self.cols)
         self.values = self.simple and not any(c.has_default for c in self.cols)
         """Rows of this shape may go through ``PyeseInsertValues``, where None means "not
         set": the same as setting NULL only when no given column has a default."""
@@ -421,8 +432,8 @@ class Table:
                     out[col.name] = (value if type(value) is col.same or data is None
                                      else col.dec(data))
             else:
-                for sc, enc, value in zip(sets, plan.encs, row.values()):
-                    sc.pvData = data = enc(value)
+                for sc, col, value in zip(sets, plan.cols, row.values()):
+                    sc.pvData = data = col.enc(value)
                     sc.grbit = _ZERO_LENGTH if data == b"" else 0
             return sets, out, [], plan
         sets = []
@@ -821,10 +832,11 @@ class Table:
         runs: list[tuple[_Plan | None, list[Any]]] = []
         plan: _Plan | None = None
         values: list[Any] = []
+        meta = self.meta
         for row in rows:  # everything encoded (and checked) before anything is written
             p = self._plan(row)
             if p.values:
-                encoded = [enc(v) for enc, v in zip(p.encs, row.values(), strict=True)]
+                encoded = meta.values_encoder(p.cols)(row)
                 if b"" not in encoded:  # a zero-length value needs its grbit
                     if p is not plan:
                         plan, values = p, []
@@ -832,17 +844,18 @@ class Table:
                     values.append(encoded)
                     continue
             if plan is not None or not runs:
-                plan, values = None, []
+                plan = None
+                values = []
                 runs.append((None, values))
             values.append([JET_SETCOLUMN(columnid=sc.columnid, pvData=sc.pvData,
                                          grbit=sc.grbit, itagSequence=sc.itagSequence)
                            for sc in self._setcolumns(row, False, stored=False)[0]])
         with self._bound:
-            for p, batch in runs:
-                if p is None:
+            for shape, batch in runs:
+                if shape is None:
                     jet.PyeseInsertRows(self._sesid, self._tableid, batch)
                 else:
-                    jet.PyeseInsertValues(self._sesid, self._tableid, p.cids, batch)
+                    jet.PyeseInsertValues(self._sesid, self._tableid, shape.cids, batch)
 
     def _cancel(self, tableid: Any) -> None:
         try:

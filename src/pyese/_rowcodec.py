@@ -106,6 +106,36 @@ def row_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]],
     return fn
 
 
+PageDecoder = Callable[[Sequence[Sequence[Any]]], list[dict[str, Any]]]
+
+
+def page_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]],
+                 bookmark: bool = True) -> PageDecoder:
+    """:func:`row_decoder` for a whole page of rows at once (one call per page, not per
+    row): ``rows -> [{name: value}, ...]``, the same values and errors; a page holding a
+    fixed-size value of another size is decoded row by row by :func:`row_decoder`."""
+    one = row_decoder(columns, bookmark)
+    if not columns:
+        return lambda rows: [one(row) for row in rows]
+    ns: dict[str, Any] = {"ole": V.ole_to_datetime, "bytes": bytes, "len": len,
+                          "type": type, "struct_error": struct.error, "one": one}
+    items = []
+    for i, (name, coltyp, cp, multi, dec) in enumerate(columns):
+        ns[f"d{i}"] = dec
+        items.append(f"{str(name)!r}: None if v{i} is None else "
+                     f"{_expression(i, coltyp, cp, multi, ns)}")
+    targets = ", ".join(f"v{i}" for i in range(len(columns)))
+    unpack = f"_bookmark, {targets}" if bookmark else f"{targets},"
+    src = ("def decode_page(rows):\n"
+           "    try:\n"
+           f"        return [{{{', '.join(items)}}} for ({unpack}) in rows]\n"
+           "    except struct_error:\n"
+           "        return [one(row) for row in rows]  # a fixed-size value of another size\n")
+    exec(compile(src, "<pyese page decoder>", "exec"), ns)  # noqa: S102 - source built above
+    fn: PageDecoder = ns["decode_page"]
+    return fn
+
+
 # ---------------------------------------------------------------- the other way round
 
 RowEncoder = Callable[[Mapping[str, Any]], list["bytes | None"]]

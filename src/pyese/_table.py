@@ -50,7 +50,14 @@ import pyese.jet as jet
 from pyese._codec import Decoder, Encoder, decoder, encoder, returns_input
 from pyese._errors import TransactionEndedError
 from pyese._pool import PooledSession
-from pyese._rowcodec import RowDecoder, RowEncoder, row_decoder, row_encoder
+from pyese._rowcodec import (
+    PageDecoder,
+    RowDecoder,
+    RowEncoder,
+    page_decoder,
+    row_decoder,
+    row_encoder,
+)
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
 from pyese.jethdr import constants as C
 
@@ -146,6 +153,7 @@ class TableMeta:
     _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
     _decoders: dict[tuple[ColMeta, ...], RowDecoder] = field(default_factory=dict)
     _encoders: dict[tuple[ColMeta, ...], RowEncoder] = field(default_factory=dict)
+    _pages: dict[tuple[ColMeta, ...], PageDecoder] = field(default_factory=dict)
     all: tuple[ColMeta, ...] = field(init=False)
     """Every column, in catalog (columnid) order."""
     all_ids: list[int] = field(init=False)
@@ -231,6 +239,14 @@ class TableMeta:
                 self._encoders[cols] = got  # a benign race: the same function either way
         return got
 
+    def page_decoder(self, cols: tuple[ColMeta, ...]) -> PageDecoder:
+        """:meth:`row_decoder` for a page of rows at once (``pyese._rowcodec``)."""
+        got = self._pages.get(cols)
+        if got is None:
+            got = page_decoder([(c.name, c.coltyp, c.cp, c.multi, c.dec) for c in cols])
+            self._pages[cols] = got  # a benign race: the same function either way
+        return got
+
     def row_decoder(self, cols: tuple[ColMeta, ...]) -> RowDecoder:
         """``PyeseRetrieveRows`` row (bookmark first) -> column name -> Python value, for
         the projection ``cols`` (``pyese._rowcodec``); built once per projection."""
@@ -250,7 +266,7 @@ class Row(Mapping[str, Any]):
 
     __slots__ = ("_values", "_bookmark", "_table", "_key")
 
-    def __init__(self, values: dict[str, Any], bookmark: bytes | None,
+    def __init__(self, values: dict[str, Any], bookmark: bytes | None = None,
                  table: Table | None = None, key: tuple[Any, ...] | None = None) -> None:
         self._values = values
         self._bookmark = bookmark
@@ -634,7 +650,7 @@ class Table:
         growing to 256) and per hold of the transaction's session."""
         sesid = self._sesid
         cids = [c.columnid for c in cols]
-        decode = self.meta.row_decoder(cols)
+        decode = self.meta.page_decoder(cols)
         grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
         page = 16
         try:
@@ -644,7 +660,7 @@ class Table:
                         got = jet.PyeseRetrieveRows(sesid, cur, cids, page, grbit)
                     except jet.NoCurrentRecordError:
                         return
-                yield from [Row(decode(raw), raw[0]) for raw in got]
+                yield from list(map(Row, decode(got), [raw[0] for raw in got]))
                 if len(got) < page:
                     return
                 page = min(page * 2, 256)

@@ -42,7 +42,7 @@ from typing import Any, Protocol
 import pyese.jet as jet
 from pyese._errors import TransactionEndedError
 from pyese._pool import PooledSession
-from pyese._rowcodec import RowDecoder, RowEncoder, row_decoder, row_encoder
+from pyese._rowcodec import PageDecoder, RowEncoder, page_decoder, row_encoder
 from pyese._schema import TEXT_TYPES, Column
 from pyese._table import ColMeta, Row
 from pyese.jet.structs import JET_SETCOLUMN
@@ -160,8 +160,8 @@ class TempTable:
         """Column name -> its place in ``self._cids`` (the table's column order)."""
         self._encoders: dict[tuple[str, ...], RowEncoder] = {}
         """Per shape of row (names in order): its encoder (``_rowcodec.row_encoder``)."""
-        self._decoder: RowDecoder | None = None
-        """Page row -> dict of the columns in the order given (``_rowcodec``)."""
+        self._decoder: PageDecoder | None = None
+        """Page of rows -> dicts of the columns in the order given (``_rowcodec``)."""
 
     def __repr__(self) -> str:
         state = "closed" if self._tableid is None else "open"
@@ -263,7 +263,7 @@ class TempTable:
         cids = [c.columnid for c in cols]
         decode = self._decoder
         if decode is None:
-            decode = self._decoder = row_decoder(
+            decode = self._decoder = page_decoder(
                 [(c.name, c.coltyp, c.cp, False, c.dec) for c in cols], bookmark=False)
         page = 64
         while True:
@@ -275,7 +275,7 @@ class TempTable:
                     got = jet.PyeseRetrieveRows(self._sesid, tableid, cids, page)
                 except jet.NoCurrentRecordError:
                     return
-            yield from [Row(decode(raw), None) for raw in got]
+            yield from list(map(Row, decode(got)))
             if len(got) < page:
                 return
             page = min(page * 2, 1024)

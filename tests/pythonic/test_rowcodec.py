@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyese._codec import decoder, encoder
-from pyese._rowcodec import row_decoder, row_encoder
+from pyese._rowcodec import page_decoder, row_decoder, row_encoder
 from pyese.jethdr import constants as C
 
 COLTYPS = [C.JET_coltypUnsignedByte, C.JET_coltypShort, C.JET_coltypUnsignedShort,
@@ -78,3 +78,27 @@ def test_guid_and_datetime_go_to_the_converter() -> None:
     assert encode({"g": u}) == [encoder("g", C.JET_coltypGUID, 0)(u)]
     with pytest.raises(TypeError, match="'g'"):
         encode({"g": "not a uuid"})
+
+
+def test_page_decoder_gives_what_the_row_decoder_gives() -> None:
+    cols = [("a", C.JET_coltypLong, 0, False, decoder(C.JET_coltypLong, 0)),
+            ("b", C.JET_coltypText, 1200, False, decoder(C.JET_coltypText, 1200)),
+            ("m", C.JET_coltypLong, 0, True, decoder(C.JET_coltypLong, 0))]
+    rows = [(b"bm1", b"\x01\x00\x00\x00", "x".encode("utf-16-le"), [b"\x02\x00\x00\x00"]),
+            (b"bm2", None, None, []),
+            (b"bm3", b"\x03\x00\x00\x00", b"", None)]
+    one = row_decoder(cols)
+    assert page_decoder(cols)(rows) == [one(r) for r in rows]
+    assert page_decoder(cols)([]) == []
+    # a Long of the wrong size: the page falls back to the row decoder, whose converter
+    # raises the converter's own error
+    bad = [*rows, (b"bm4", b"\x01\x00", None, [])]
+    with pytest.raises(Exception) as page_err:  # noqa: PT011 - compared with the row's
+        page_decoder(cols)(bad)
+    with pytest.raises(Exception) as row_err:  # noqa: PT011
+        one(bad[-1])
+    assert type(page_err.value) is type(row_err.value)
+    assert str(page_err.value) == str(row_err.value)
+    plain = [(c[0], c[1], c[2], c[3], c[4]) for c in cols[:2]]
+    assert page_decoder(plain, bookmark=False)([r[1:3] for r in rows]) == [
+        row_decoder(plain, bookmark=False)(r[1:3]) for r in rows]

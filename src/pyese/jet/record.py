@@ -6,6 +6,8 @@ Values are bytes in ESE's binary form (``docs/api-contract.md``); ``None`` is NU
 
 from __future__ import annotations
 
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from pyese.engine.cursors import retrieve as R
@@ -14,6 +16,7 @@ from pyese.engine.instance.gate import session_call
 from pyese.engine.records import update as U
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
+from pyese.jet.structs import JET_RETRIEVECOLUMN
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -180,14 +183,42 @@ def JetRetrieveColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     output: the multi-value the index entry was made from, when it is computed (a record
     fallback, or RetrieveTag). Grbits and errors as :func:`JetRetrieveColumn`, raised for
     the first failing item."""
-    from pyese.jet.structs import JET_RETRIEVECOLUMN
-
-    items = _args.struct_list(pretrievecolumn, JET_RETRIEVECOLUMN, "pretrievecolumn")
+    if pretrievecolumn.__class__ is list and all(
+            map(isinstance, pretrievecolumn, repeat(JET_RETRIEVECOLUMN))):
+        items: list[Any] = pretrievecolumn  # the common case, checked without a copy
+    else:
+        items = _args.struct_list(pretrievecolumn, JET_RETRIEVECOLUMN, "pretrievecolumn")
+    sig = list(map(_RC_INPUTS, items))
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        # every item a plain read: all read from one decode of the record (None: not so,
+        # each item is then checked and read on its own, errors in ESE's order)
+        values = R.retrieve_columns(cur, sig)
+        if values is not None:
+            null = C.JET_wrnColumnNull
+            for rc, value, inputs in zip(items, values, sig):
+                rc.columnidNextTagged = inputs[0]
+                if value is None:
+                    rc.pvData = None
+                    rc.cbActual = 0
+                    rc.err = null
+                    continue
+                rc.cbActual = cb = len(value)
+                limit = inputs[4]
+                if limit is not None and cb > limit:
+                    rc.pvData = value[:limit]
+                    rc.err = C.JET_wrnBufferTruncated
+                else:
+                    rc.pvData = value
+                    rc.err = 0
+            return
         memo: dict[bool, Any] = {}
         for rc in items:
             _retrieve_one(cur, rc, memo)
+
+
+_RC_INPUTS = attrgetter("columnid", "grbit", "itagSequence", "ibLongValue", "cbData")
+"""A JET_RETRIEVECOLUMN's inputs."""
 
 
 def _retrieve_one(cur: Any, rc: Any, memo: dict[bool, Any]) -> None:
@@ -262,7 +293,11 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     wanted = None if ids is None else [
         (_args.integer(e.columnid, "columnid"), _tag_sequence(e.rgtagSequence)) for e in ids]
     with session_call(sesid) as session:
-        found = R.enumerate_columns(cursor_for(session, tableid), wanted, g)
+        cur = cursor_for(session, tableid)
+        # without a column list: one decode of the record (None: the general path)
+        found = R.enumerate_record(cur, g) if wanted is None else None
+        if found is None:
+            found = R.enumerate_columns(cur, wanted, g)
     out: list[Any] = []
     for col in found:
         if col.err == C.JET_wrnColumnSingleValue:

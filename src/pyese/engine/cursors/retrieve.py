@@ -20,6 +20,8 @@ position except resolving a deferred move, as ESE's retrieve does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import is_
 from typing import Any
 
 from pyese.engine.cursors.cursor import ON, Cursor
@@ -41,7 +43,7 @@ from pyese.engine.records.record import (
 )
 from pyese.engine.schema.schema import TAGGED_FIRST
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
+from pyese.jethdr.errors import JetError, raise_error
 
 _FID_MAX = 0xFFFE
 """ESE FCOLUMNIDValid: only the template bit above the fid, and fidMin <= fid <= fidMax."""
@@ -65,6 +67,121 @@ def retrieve_plain(cur: Cursor, cid: int) -> bytes | None:
     if col.callback is None:
         return None
     return _retrieve(cur, cid, 0, 1, 0, None)[0]  # a user-defined default
+
+
+class ColumnsPlan:
+    """What :func:`retrieve_columns` reads for one ``JetRetrieveColumns`` column list.
+
+    ``flat`` the list's inputs as checked once, item after item (columnid, grbit,
+    itagSequence, ibLongValue, cbData); ``decoder`` decodes the columns in one pass
+    (``engine.genuine.rowdecode``, one position per distinct column); ``picks`` per item
+    (position in the decoded row, itagSequence, the column is tagged). Kept on the cursor
+    while the inputs are the very same objects (so of the same types and values) and the
+    table's layout is the same."""
+
+    __slots__ = ("flat", "count", "layout", "decoder", "picks", "direct")
+
+    def __init__(self, flat: list[Any], count: int, layout: Any, decoder: Any,
+                 picks: list[tuple[int, int, bool]]) -> None:
+        self.flat = flat
+        self.count = count
+        self.layout = layout
+        self.decoder = decoder
+        self.picks = picks
+        self.direct = [(pos, itag) for pos, itag, _ in picks] == [
+            (pos, 1) for pos in range(len(picks))]
+        """Item k is value 1 of decoded column k: the decoded row is the answer as it is
+        (when it holds no list of values)."""
+
+    def holds(self, sig: list[tuple[Any, ...]], layout: Any) -> bool:
+        """Was this plan made for these very inputs (identical objects) and layout?"""
+        return (self.layout is layout and self.count == len(sig)
+                and all(map(is_, chain.from_iterable(sig), self.flat)))
+
+
+_PLAIN_TYPES = frozenset({int, type(None)})
+
+
+def _columns_plan(cur: Any, sig: list[tuple[Any, ...]]) -> ColumnsPlan | None:
+    """A :class:`ColumnsPlan` for ``sig``, or None when an item is not a plain read: an
+    input that is not an int (cbData: an int or None), a grbit, an ibLongValue,
+    itagSequence < 1, columnid 0, a negative cbData, an unknown column, a column with a
+    user-defined default. Those take the item-by-item path, which gives their errors in
+    ESE's order."""
+    from pyese.engine.genuine.rowdecode import RowDecoder  # the dump path's decoder
+
+    flat = list(chain.from_iterable(sig))
+    if not set(map(type, flat)) <= _PLAIN_TYPES:
+        return None
+    table = cur.table
+    layout = table.layout
+    columns: list[Any] = []
+    where: dict[int, int] = {}
+    picks: list[tuple[int, int, bool]] = []
+    for cid, grbit, itag, ib, limit in sig:
+        if (grbit is None or grbit or ib or itag is None or itag < 1 or not cid
+                or (limit is not None and limit < 0)):
+            return None
+        try:
+            col = table.column_by_id(cid)
+        except JetError:
+            return None
+        if col.callback is not None or col.columnid != cid:
+            return None
+        pos = where.get(cid)
+        if pos is None:
+            pos = where[cid] = len(columns)
+            columns.append(col)
+        tagged = col.is_tagged
+        picks.append((pos, itag if tagged else 1, tagged))  # others ignore itagSequence
+    return ColumnsPlan(flat, len(sig), layout, RowDecoder(layout, columns), picks)
+
+
+def retrieve_columns(cur: Any, sig: list[tuple[Any, ...]]) -> list[bytes | None] | None:
+    """Every item of a ``JetRetrieveColumns`` list from one decode of the current record,
+    when every item is a plain read (ints; no grbit, no ibLongValue, itagSequence >= 1, a
+    columnid other than 0; cbData any): per item the whole value (None: NULL), as
+    :func:`retrieve_column` gives it with no limit. ``sig`` is the list's (columnid,
+    grbit, itagSequence, ibLongValue, cbData) per item, as the caller gave them.
+
+    The columns' plan is made once per column list and cursor (:class:`ColumnsPlan`); the
+    record is decoded in one pass (``rowdecode.RowDecoder``, the ``dump`` path's decoder,
+    equal to the per-column path value for value: ``tests/engine/test_rowdecode.py``,
+    ``tests/jet/test_retrieve_columns_genuine.py``). None when this path does not apply
+    (the caller then checks and reads item by item, which gives every error and warning
+    in ESE's order): an item that is not a plain read, a cursor of another kind (a
+    temporary table), a record the decoder finds damaged or whose long value fails to
+    read. Errors: ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted`` (what the first
+    item would give)."""
+    if not isinstance(cur, Cursor):
+        return None
+    layout = cur.table.layout
+    plan: ColumnsPlan | None = getattr(cur, "_columns_plan", None)
+    if plan is None or not plan.holds(sig, layout):
+        plan = _columns_plan(cur, sig)
+        cur._columns_plan = plan  # type: ignore[attr-defined]
+        if plan is None:
+            return None
+    rec = cur.record_view()
+    if rec.layout is not layout and getattr(rec.layout, "base", None) is not layout:
+        return None
+    try:
+        vals = plan.decoder.values(rec.data, rec._resolve)
+    except JetError:
+        return None  # damage: the per-column path says which column, as it always has
+    if plan.direct and list not in map(type, vals):
+        return vals  # one item per column, in order, value 1 of each, no multi-values
+    out: list[bytes | None] = []
+    append = out.append
+    for pos, itag, tagged in plan.picks:
+        v = vals[pos]
+        if v.__class__ is list:
+            append(v[itag - 1] if itag <= len(v) else None)
+        elif itag > 1 and tagged:
+            append(None)
+        else:
+            append(v)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +294,59 @@ def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
             out.append(EnumeratedColumn(cid, C.JET_wrnColumnSingleValue, values))
             continue
         out.append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, values))
+    return out
+
+
+_ENUM_FAST = (C.JET_bitEnumerateCompressOutput | C.JET_bitEnumeratePresenceOnly
+              | C.JET_bitEnumerateTaggedOnly)
+"""The JetEnumerateColumns grbits :func:`enumerate_record` answers (with no column list)."""
+
+
+def enumerate_record(cur: Any, g: int) -> list[EnumeratedColumn] | None:
+    """:func:`enumerate_columns` without a column list, from one decode of the current
+    record (``rowdecode.RowDecoder`` over the table's columns in columnid order, kept per
+    table layout on the cursor): the same columns, errs and values. None when this path
+    does not apply (the caller then takes :func:`enumerate_columns`): a grbit other than
+    ``JET_bitEnumerateCompressOutput``, ``PresenceOnly`` and ``TaggedOnly``, a cursor of
+    another kind, a record the decoder finds damaged or whose long value fails to read.
+    Errors: ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
+    if g & ~_ENUM_FAST or not isinstance(cur, Cursor):
+        return None
+    from pyese.engine.genuine.rowdecode import RowDecoder  # the dump path's decoder
+
+    table = cur.table
+    layout = table.layout
+    tagged_only = bool(g & C.JET_bitEnumerateTaggedOnly)
+    plan = getattr(cur, "_enum_plan", None)
+    if plan is None or plan[0] is not layout or plan[1] != tagged_only:
+        cols = [c for c in sorted(table.column_list(), key=lambda c: c.columnid)
+                if not tagged_only or c.grbit & C.JET_bitColumnTagged]
+        plan = (layout, tagged_only, [c.columnid for c in cols], RowDecoder(layout, cols))
+        cur._enum_plan = plan  # type: ignore[attr-defined]
+    rec = cur.record_view()
+    if rec.layout is not layout and getattr(rec.layout, "base", None) is not layout:
+        return None
+    try:
+        vals = plan[3].values(rec.data, rec._resolve)
+    except JetError:
+        return None  # damage: the per-column path says which column
+    presence = g & C.JET_bitEnumeratePresenceOnly
+    single = g & C.JET_bitEnumerateCompressOutput
+    out: list[EnumeratedColumn] = []
+    append = out.append
+    for cid, v in zip(plan[2], vals):
+        if v is None or v == []:
+            continue
+        if presence:  # ESE fldenum.cxx: reported present, its values not read
+            append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, []))
+        elif v.__class__ is not list:
+            append(EnumeratedColumn(
+                cid, C.JET_wrnColumnSingleValue if single else C.JET_wrnColumnPresent,
+                [(1, v)]))
+        elif single and len(v) == 1:
+            append(EnumeratedColumn(cid, C.JET_wrnColumnSingleValue, [(1, v[0])]))
+        else:
+            append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, list(enumerate(v, 1))))
     return out
 
 

@@ -28,6 +28,7 @@ import pytest
 
 import pyese.jet as jet
 from pyese.engine.cursors import retrieve as R
+from pyese.jet import record as jet_record
 from tests.genuine.samples import SAMPLES, SAMPLES_DIR, gunzip_real_world, gunzip_samples
 
 from .helpers import expect
@@ -65,24 +66,43 @@ class _Counted:
         return got
 
 
+_SLOW = {"on": False}
+
+
 @pytest.fixture
 def fast(monkeypatch: pytest.MonkeyPatch) -> dict[str, _Counted]:
-    counted = {"columns": _Counted(R.retrieve_columns),
+    """Counters: ``planned`` / ``columns`` (JetRetrieveColumns answered from a kept plan
+    / from a plan made or found afresh), ``enumerate``, and ``item`` (items read one by
+    one outside :func:`_slow`: none should be)."""
+    counted = {"planned": _Counted(R.planned_columns),
+               "columns": _Counted(R.retrieve_columns),
                "enumerate": _Counted(R.enumerate_record)}
+    monkeypatch.setattr(R, "planned_columns", counted["planned"])
     monkeypatch.setattr(R, "retrieve_columns", counted["columns"])
     monkeypatch.setattr(R, "enumerate_record", counted["enumerate"])
+    item = _Counted(lambda *_a: None)
+    one = jet_record._retrieve_one
+
+    def retrieve_one(*args):
+        if not _SLOW["on"]:
+            item(*args)
+            item.answered += 1
+        return one(*args)
+    monkeypatch.setattr(jet_record, "_retrieve_one", retrieve_one)
+    counted["item"] = item
     return counted
 
 
 def _slow(fn, *args):
     """``fn(*args)`` with the one-decode paths switched off (the item-by-item path)."""
-    saved = R.retrieve_columns, R.enumerate_record
-    R.retrieve_columns = lambda *_a: None
-    R.enumerate_record = lambda *_a: None
+    saved = R.planned_columns, R.retrieve_columns, R.enumerate_record
+    R.planned_columns = R.retrieve_columns = R.enumerate_record = lambda *_a: None
+    _SLOW["on"] = True
     try:
         return fn(*args)
     finally:
-        R.retrieve_columns, R.enumerate_record = saved
+        R.planned_columns, R.retrieve_columns, R.enumerate_record = saved
+        _SLOW["on"] = False
 
 
 def _tables(inst, path: Path) -> Iterator[tuple[object, object, list[int]]]:
@@ -153,7 +173,9 @@ def test_every_record_of_every_genuine_table(inst, edb_files: list[Path],
                     assert exc.err == jet.JET_errNoCurrentRecord
                     break
     assert rows > 1500
-    assert fast["columns"].answered == 2 * rows
+    assert fast["item"].answered == 0  # no item was read on its own
+    assert fast["planned"].answered + fast["columns"].answered == 2 * rows
+    assert fast["planned"].answered > rows  # the same lists, call after call
     assert fast["enumerate"].answered == 3 * rows
 
 
@@ -199,6 +221,23 @@ def test_a_planned_list_is_checked_again_each_call(inst, edb_files: list[Path],
     with expect(jet.JET_errInvalidGrbit):
         jet.JetRetrieveColumns(s, t, rcs)
     assert rcs[0].columnidNextTagged == cids[0] and rcs[2].columnidNextTagged == 0
+    # a planned list whose third item changes: the first two hold this record's values
+    # (as the item-by-item path leaves them), the third's error is raised
+    four = (cids * 2)[:4]
+    rcs = [jet.JET_RETRIEVECOLUMN(columnid=c, itagSequence=1) for c in four]
+    jet.JetRetrieveColumns(s, t, rcs)
+    jet.JetMove(s, t, jet.JET_MoveNext)
+    want = _slow(_read, s, t, [{"columnid": c, "itagSequence": 1} for c in four[:2]])
+    rcs[2].grbit = 0x40000000
+    with expect(jet.JET_errInvalidGrbit):
+        jet.JetRetrieveColumns(s, t, rcs)
+    assert _outputs(rcs[:2]) == want
+    rcs[2].grbit = 0
+    rcs[3].cbData = 1
+    jet.JetRetrieveColumns(s, t, rcs)
+    assert _outputs(rcs) == _slow(_read, s, t, [
+        {"columnid": c, "itagSequence": 1, "cbData": 1 if k == 3 else None}
+        for k, c in enumerate(four)])
     # an unknown column in the second item
     rcs = [jet.JET_RETRIEVECOLUMN(columnid=c, itagSequence=1) for c in (cids[0], 0xFFF0)]
     with expect(jet.JET_errColumnNotFound):
@@ -221,4 +260,4 @@ def test_no_current_record_from_a_planned_list(inst, edb_files: list[Path],
         jet.JetRetrieveColumns(s, t, rcs)
     with expect(jet.JET_errNoCurrentRecord):
         jet.JetEnumerateColumns(s, t)
-    assert fast["columns"].answered == 1
+    assert fast["columns"].answered == 1 and fast["item"].answered == 0

@@ -188,29 +188,46 @@ def JetRetrieveColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         items: list[Any] = pretrievecolumn  # the common case, checked without a copy
     else:
         items = _args.struct_list(pretrievecolumn, JET_RETRIEVECOLUMN, "pretrievecolumn")
-    sig = list(map(_RC_INPUTS, items))
+    key = id(pretrievecolumn)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if items is pretrievecolumn:
+            # the list read before from this cursor: the values of its plan, used once
+            # every item and input is checked to be the very object planned (so of the
+            # same type and value); anything else is checked afresh below
+            got = R.planned_columns(cur, key)
+            if got is not None and len(got[0]) == len(items):
+                null = C.JET_wrnColumnNull
+                for rc, planned, (cid, grbit, itag, ib, limit), value in zip(
+                        items, got[0], got[1], got[2]):
+                    if (rc is not planned or rc.columnid is not cid
+                            or rc.grbit is not grbit or rc.itagSequence is not itag
+                            or rc.ibLongValue is not ib or rc.cbData is not limit):
+                        break  # changed: the items before it hold what they would anyway
+                    rc.columnidNextTagged = cid
+                    if value is None:
+                        rc.pvData = None
+                        rc.cbActual = 0
+                        rc.err = null
+                        continue
+                    rc.cbActual = cb = len(value)
+                    if limit is not None and cb > limit:
+                        rc.pvData = value[:limit]
+                        rc.err = C.JET_wrnBufferTruncated
+                    else:
+                        rc.pvData = value
+                        rc.err = 0
+                else:
+                    return
+        sig = list(map(_RC_INPUTS, items))
         # every item a plain read: all read from one decode of the record (None: not so,
         # each item is then checked and read on its own, errors in ESE's order)
-        values = R.retrieve_columns(cur, sig)
+        values = R.retrieve_columns(cur, items, sig, key)
         if values is not None:
-            null = C.JET_wrnColumnNull
             for rc, value, inputs in zip(items, values, sig):
-                rc.columnidNextTagged = inputs[0]
-                if value is None:
-                    rc.pvData = None
-                    rc.cbActual = 0
-                    rc.err = null
-                    continue
-                rc.cbActual = cb = len(value)
                 limit = inputs[4]
-                if limit is not None and cb > limit:
-                    rc.pvData = value[:limit]
-                    rc.err = C.JET_wrnBufferTruncated
-                else:
-                    rc.pvData = value
-                    rc.err = 0
+                _fill(rc, value if value is None or limit is None else value[:limit],
+                      len(value) if value is not None else 0, inputs[0], limit, False)
             return
         memo: dict[bool, Any] = {}
         for rc in items:

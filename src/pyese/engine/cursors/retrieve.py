@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import chain
-from operator import is_
+from operator import is_, itemgetter
 from typing import Any
 
 from pyese.engine.cursors.cursor import ON, Cursor
@@ -72,37 +72,39 @@ def retrieve_plain(cur: Cursor, cid: int) -> bytes | None:
 class ColumnsPlan:
     """What :func:`retrieve_columns` reads for one ``JetRetrieveColumns`` column list.
 
-    ``flat`` the list's inputs as checked once, item after item (columnid, grbit,
-    itagSequence, ibLongValue, cbData); ``decoder`` decodes the columns in one pass
-    (``engine.genuine.rowdecode``, one position per distinct column); ``picks`` per item
-    (position in the decoded row, itagSequence, the column is tagged). Kept on the cursor
-    while the inputs are the very same objects (so of the same types and values) and the
-    table's layout is the same."""
+    ``items`` the list's JET_RETRIEVECOLUMN objects and ``inputs`` their inputs as checked
+    (columnid, grbit, itagSequence, ibLongValue, cbData: the very objects read, ints and
+    None); ``decoder`` decodes the columns in one pass (``engine.genuine.rowdecode``, one
+    position per distinct column); ``picks`` per item (position in the decoded row,
+    itagSequence, the column is tagged); ``direct``: item k is value 1 of decoded column
+    k, so a decoded row without multi-values is the answer as it is. Valid for the table
+    layout it was made for."""
 
-    __slots__ = ("flat", "count", "layout", "decoder", "picks", "direct")
+    __slots__ = ("items", "inputs", "layout", "decoder", "picks", "direct", "gather")
 
-    def __init__(self, flat: list[Any], count: int, layout: Any, decoder: Any,
-                 picks: list[tuple[int, int, bool]]) -> None:
-        self.flat = flat
-        self.count = count
+    def __init__(self, items: list[Any], inputs: list[tuple[Any, ...]], layout: Any,
+                 decoder: Any, picks: list[tuple[int, int, bool]]) -> None:
+        self.items = items
+        self.inputs = inputs
         self.layout = layout
         self.decoder = decoder
         self.picks = picks
-        self.direct = [(pos, itag) for pos, itag, _ in picks] == [
-            (pos, 1) for pos in range(len(picks))]
-        """Item k is value 1 of decoded column k: the decoded row is the answer as it is
-        (when it holds no list of values)."""
-
-    def holds(self, sig: list[tuple[Any, ...]], layout: Any) -> bool:
-        """Was this plan made for these very inputs (identical objects) and layout?"""
-        return (self.layout is layout and self.count == len(sig)
-                and all(map(is_, chain.from_iterable(sig), self.flat)))
+        order = [pos for pos, _, _ in picks]
+        first_values = all(itag == 1 for _, itag, _ in picks)
+        self.direct = first_values and order == list(range(len(picks)))
+        """Item k is value 1 of decoded column k: a decoded row without multi-values is
+        the answer as it is."""
+        self.gather: Any = itemgetter(*order) if first_values and len(order) > 1 else None
+        """Value 1 of every item: the answer, from a decoded row without multi-values, in
+        one call."""
 
 
 _PLAIN_TYPES = frozenset({int, type(None)})
+_PLANS_KEPT = 16
+"""Plans kept per cursor (a program reads a table with a few column lists)."""
 
 
-def _columns_plan(cur: Any, sig: list[tuple[Any, ...]]) -> ColumnsPlan | None:
+def _new_plan(cur: Any, items: list[Any], sig: list[tuple[Any, ...]]) -> ColumnsPlan | None:
     """A :class:`ColumnsPlan` for ``sig``, or None when an item is not a plain read: an
     input that is not an int (cbData: an int or None), a grbit, an ibLongValue,
     itagSequence < 1, columnid 0, a negative cbData, an unknown column, a column with a
@@ -110,14 +112,11 @@ def _columns_plan(cur: Any, sig: list[tuple[Any, ...]]) -> ColumnsPlan | None:
     ESE's order."""
     from pyese.engine.genuine.rowdecode import RowDecoder  # the dump path's decoder
 
-    flat = list(chain.from_iterable(sig))
-    if not set(map(type, flat)) <= _PLAIN_TYPES:
+    if not set(map(type, chain.from_iterable(sig))) <= _PLAIN_TYPES:
         return None
     table = cur.table
     layout = table.layout
-    columns: list[Any] = []
-    where: dict[int, int] = {}
-    picks: list[tuple[int, int, bool]] = []
+    wanted: dict[int, Any] = {}
     for cid, grbit, itag, ib, limit in sig:
         if (grbit is None or grbit or ib or itag is None or itag < 1 or not cid
                 or (limit is not None and limit < 0)):
@@ -128,25 +127,63 @@ def _columns_plan(cur: Any, sig: list[tuple[Any, ...]]) -> ColumnsPlan | None:
             return None
         if col.callback is not None or col.columnid != cid:
             return None
-        pos = where.get(cid)
-        if pos is None:
-            pos = where[cid] = len(columns)
-            columns.append(col)
+        wanted[cid] = col
+    # the decoder's columns in columnid order (its fixed columns then come out of one
+    # unpack in place), each once; the items pick from them
+    columns = [wanted[cid] for cid in sorted(wanted)]
+    where = {col.columnid: pos for pos, col in enumerate(columns)}
+    picks: list[tuple[int, int, bool]] = []
+    for cid, _grbit, itag, _ib, _limit in sig:
+        col = wanted[cid]
         tagged = col.is_tagged
-        picks.append((pos, itag if tagged else 1, tagged))  # others ignore itagSequence
-    return ColumnsPlan(flat, len(sig), layout, RowDecoder(layout, columns), picks)
+        picks.append((where[cid], itag if tagged else 1, tagged))  # others ignore itag
+    return ColumnsPlan(list(items), sig, layout, RowDecoder(layout, columns), picks)
 
 
-def retrieve_columns(cur: Any, sig: list[tuple[Any, ...]]) -> list[bytes | None] | None:
+def _plans(cur: Any) -> dict[Any, ColumnsPlan]:
+    plans: dict[Any, ColumnsPlan] | None = getattr(cur, "_columns_plans", None)
+    if plans is None or len(plans) >= _PLANS_KEPT:
+        plans = cur._columns_plans = {}
+    return plans
+
+
+def planned_columns(cur: Any, key: int
+                    ) -> tuple[list[Any], list[tuple[Any, ...]], list[bytes | None]] | None:
+    """The values of the plan :func:`retrieve_columns` made under ``key`` (the caller's
+    list), read from the current record as that function reads them: (the plan's items,
+    their inputs as checked, the values). The caller must check that its list's items
+    and inputs are still those very objects before it uses a value (else it calls
+    :func:`retrieve_columns`). None when there is no such plan, the cursor is not on a
+    record, or anything goes wrong reading it (the caller then takes the checked path,
+    which reports it): nothing is raised, nothing changes."""
+    if not isinstance(cur, Cursor) or cur.state != ON:
+        return None
+    plans: dict[Any, ColumnsPlan] | None = getattr(cur, "_columns_plans", None)
+    plan = plans.get(key) if plans else None
+    if plan is None or plan.layout is not cur.table.layout:
+        return None
+    try:
+        values = _plan_values(cur, plan)
+    except JetError:
+        return None
+    if values is None:
+        return None
+    return plan.items, plan.inputs, values
+
+
+def retrieve_columns(cur: Any, items: list[Any], sig: list[tuple[Any, ...]],
+                     key: int) -> list[bytes | None] | None:
     """Every item of a ``JetRetrieveColumns`` list from one decode of the current record,
     when every item is a plain read (ints; no grbit, no ibLongValue, itagSequence >= 1, a
     columnid other than 0; cbData any): per item the whole value (None: NULL), as
-    :func:`retrieve_column` gives it with no limit. ``sig`` is the list's (columnid,
-    grbit, itagSequence, ibLongValue, cbData) per item, as the caller gave them.
+    :func:`retrieve_column` gives it with no limit. ``sig`` is the items' (columnid,
+    grbit, itagSequence, ibLongValue, cbData), as the caller gave them; ``key`` names the
+    caller's list for :func:`planned_columns`.
 
-    The columns' plan is made once per column list and cursor (:class:`ColumnsPlan`); the
-    record is decoded in one pass (``rowdecode.RowDecoder``, the ``dump`` path's decoder,
-    equal to the per-column path value for value: ``tests/engine/test_rowdecode.py``,
+    The columns' plan (:class:`ColumnsPlan`) is kept on the cursor, under ``key`` and
+    under the inputs' values (the types checked again when found that way). The record
+    is decoded in one pass (``rowdecode.RowDecoder``, the ``dump`` path's decoder, equal
+    to the per-column path value for value: ``tests/engine/test_rowdecode.py``,
     ``tests/jet/test_retrieve_columns_genuine.py``). None when this path does not apply
     (the caller then checks and reads item by item, which gives every error and warning
     in ESE's order): an item that is not a plain read, a cursor of another kind (a
@@ -156,21 +193,40 @@ def retrieve_columns(cur: Any, sig: list[tuple[Any, ...]]) -> list[bytes | None]
     if not isinstance(cur, Cursor):
         return None
     layout = cur.table.layout
-    plan: ColumnsPlan | None = getattr(cur, "_columns_plan", None)
-    if plan is None or not plan.holds(sig, layout):
-        plan = _columns_plan(cur, sig)
-        cur._columns_plan = plan  # type: ignore[attr-defined]
+    plans = _plans(cur)
+    by_values = ("inputs", tuple(sig))
+    plan = plans.get(by_values)
+    if (plan is None or plan.layout is not layout
+            or not set(map(type, chain.from_iterable(sig))) <= _PLAIN_TYPES):
+        plan = _new_plan(cur, items, sig)
         if plan is None:
             return None
+        plans[by_values] = plan
+    elif len(plan.items) != len(items) or not all(map(is_, plan.items, items)):
+        plan = ColumnsPlan(list(items), sig, layout, plan.decoder, plan.picks)
+    else:
+        plan.inputs = sig  # the same items: their inputs as read now
+    plans[key] = plan
+    return _plan_values(cur, plan)
+
+
+def _plan_values(cur: Any, plan: ColumnsPlan) -> list[bytes | None] | None:
+    """The plan's values from the current record; None for a damaged record or a long
+    value that fails to read (the per-column path says which column, as it always has).
+    ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
     rec = cur.record_view()
+    layout = plan.layout
     if rec.layout is not layout and getattr(rec.layout, "base", None) is not layout:
         return None
     try:
         vals = plan.decoder.values(rec.data, rec._resolve)
     except JetError:
-        return None  # damage: the per-column path says which column, as it always has
-    if plan.direct and list not in map(type, vals):
-        return vals  # one item per column, in order, value 1 of each, no multi-values
+        return None
+    if plan.gather is not None or plan.direct:
+        if list not in map(type, vals):  # no multi-values: value 1 of each is the value
+            if plan.direct:
+                return vals  # type: ignore[no-any-return]
+            return list(plan.gather(vals))
     out: list[bytes | None] = []
     append = out.append
     for pos, itag, tagged in plan.picks:

@@ -96,7 +96,8 @@ class ValueTyping(Protocol):
 class _FixedPlan:
     """How the fixed area of records with one ``fidFixedLastInRec`` is decoded."""
 
-    __slots__ = ("ib_end_fixed", "unpack", "present", "absent", "post", "cb_bitmap", "leading")
+    __slots__ = ("ib_end_fixed", "unpack", "present", "absent", "post", "cb_bitmap", "leading",
+                 "k_of_bit")
 
     def __init__(self, decoder: RowDecoder, fid_last: int) -> None:
         layout = decoder.layout
@@ -132,6 +133,8 @@ class _FixedPlan:
             self.present.append((pos, fid - 1))
             k += 1
         self.unpack = struct.Struct("".join(fmt)).unpack_from
+        self.k_of_bit = {bit: k for k, (_pos, bit) in enumerate(self.present)}
+        """Null bit -> index of its column's value in the unpacked tuple."""
         self.leading = [pos for pos, _ in self.present] == list(range(len(self.present)))
         """The values fill the output's first positions in order (columns in fid order)."""
 
@@ -207,6 +210,8 @@ class RowDecoder:
 
     def _values(self, record: bytes, resolve: Resolver) -> list[Any]:
         layout = self.layout
+        if record.__class__ is not bytes:
+            record = bytes(record)  # a buffer: values are bytes, sliced from bytes
         n = len(record)
         if n < CB_RECORD_HEADER:
             raise ValueError("record shorter than its header")
@@ -229,9 +234,13 @@ class RowDecoder:
             if bitmap or plan.post:
                 vals = list(vals)
                 if bitmap:  # NULL bits first: a NULL value is never converted
-                    for k, (_pos, bit) in enumerate(plan.present):
-                        if bitmap >> bit & 1:
+                    k_of_bit = plan.k_of_bit
+                    while bitmap:  # the set bits only
+                        low = bitmap & -bitmap
+                        k = k_of_bit.get(low.bit_length() - 1)
+                        if k is not None:
                             vals[k] = None  # type: ignore[index]
+                        bitmap ^= low
                 for k, fn in plan.post:
                     v = vals[k]
                     if v is not None:
@@ -248,6 +257,7 @@ class RowDecoder:
             nvar = min(fid_var_last, self.var_max) - FID_VAR_NONE
             ends = struct.unpack_from(f"<{nvar}H", record, ib_end_fixed) if nvar > 0 else ()
             convert = self.convert
+            typed = self.typing is not None  # untyped: the slice is the value
             for pos, _col, fid in self.var:
                 if fid > fid_var_last:
                     out[pos] = self.default_of(pos)
@@ -259,7 +269,8 @@ class RowDecoder:
                 start = ends[i - 1] & VAR_OFFSET_MASK if i else 0
                 if start > end or ib_var_data + end > n:
                     raise ValueError(f"variable column {fid}: offsets out of order")
-                out[pos] = convert[pos](record[ib_var_data + start:ib_var_data + end])
+                raw = record[ib_var_data + start:ib_var_data + end]
+                out[pos] = convert[pos](raw) if typed else raw
         if self.tagged:
             self._tagged(record, n, fid_var_last, ib_var_data, resolve, out)
         for pos in self.wrap:

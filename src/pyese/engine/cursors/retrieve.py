@@ -80,7 +80,8 @@ class ColumnsPlan:
     k, so a decoded row without multi-values is the answer as it is. Valid for the table
     layout it was made for."""
 
-    __slots__ = ("items", "inputs", "layout", "decoder", "picks", "direct", "gather")
+    __slots__ = ("items", "inputs", "layout", "decoder", "picks", "direct", "gather",
+                 "may_list")
 
     def __init__(self, items: list[Any], inputs: list[tuple[Any, ...]], layout: Any,
                  decoder: Any, picks: list[tuple[int, int, bool]]) -> None:
@@ -95,6 +96,13 @@ class ColumnsPlan:
         """Item k is value 1 of decoded column k: a decoded row without multi-values is
         the answer as it is."""
         self.gather: Any = itemgetter(*order) if first_values and len(order) > 1 else None
+        cols = decoder.columns
+        may = [pos for pos, col in enumerate(cols)
+               if col.is_tagged or col.grbit & C.JET_bitColumnMultiValued]
+        self.may_list: Any = (itemgetter(*may) if len(may) > 1
+                              else (lambda vals: (vals[may[0]],)) if may else None)
+        """The decoded values that may be a list of values (tagged and multi-valued
+        columns); None: no value can be."""
         """Value 1 of every item: the answer, from a decoded row without multi-values, in
         one call."""
 
@@ -223,7 +231,9 @@ def _plan_values(cur: Any, plan: ColumnsPlan) -> list[bytes | None] | None:
     except JetError:
         return None
     if plan.gather is not None or plan.direct:
-        if list not in map(type, vals):  # no multi-values: value 1 of each is the value
+        may_list = plan.may_list
+        if may_list is None or list not in map(type, may_list(vals)):
+            # no multi-values: value 1 of each is the value
             if plan.direct:
                 return vals  # type: ignore[no-any-return]
             return list(plan.gather(vals))

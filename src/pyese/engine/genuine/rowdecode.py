@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, Protocol
 
 from pyese.engine.records.record import (
@@ -93,11 +94,15 @@ class ValueTyping(Protocol):
         ...
 
 
+_NULL_PATTERNS_KEPT = 2048
+"""NULL patterns kept per fixed-area plan (a few KiB each at most: bounded memory)."""
+
+
 class _FixedPlan:
     """How the fixed area of records with one ``fidFixedLastInRec`` is decoded."""
 
     __slots__ = ("ib_end_fixed", "unpack", "present", "absent", "post", "cb_bitmap", "leading",
-                 "k_of_bit")
+                 "mask", "_nulled")
 
     def __init__(self, decoder: RowDecoder, fid_last: int) -> None:
         layout = decoder.layout
@@ -133,10 +138,31 @@ class _FixedPlan:
             self.present.append((pos, fid - 1))
             k += 1
         self.unpack = struct.Struct("".join(fmt)).unpack_from
-        self.k_of_bit = {bit: k for k, (_pos, bit) in enumerate(self.present)}
-        """Null bit -> index of its column's value in the unpacked tuple."""
+        self.mask = sum(1 << bit for _pos, bit in self.present)
+        """The null bits of the columns unpacked."""
+        self._nulled: dict[int, Callable[[tuple[Any, ...]], tuple[Any, ...]]] = {}
         self.leading = [pos for pos, _ in self.present] == list(range(len(self.present)))
         """The values fill the output's first positions in order (columns in fid order)."""
+
+
+    def nulled(self, bitmap: int) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+        """A function: the unpacked values with one None appended -> the values with
+        those whose null bit is set in ``bitmap`` made None, in one call (records of a
+        table repeat a few NULL patterns: one function per pattern, kept)."""
+        fn = self._nulled.get(bitmap)
+        if fn is None:
+            last = len(self.present)  # the index of the None appended
+            picks = [last if bitmap >> bit & 1 else k
+                     for k, (_pos, bit) in enumerate(self.present)]
+            if len(picks) > 1:
+                fn = itemgetter(*picks)
+            else:
+                pick = picks[0]
+                fn = lambda vals: (vals[pick],)  # noqa: E731
+            if len(self._nulled) >= _NULL_PATTERNS_KEPT:
+                self._nulled.clear()
+            self._nulled[bitmap] = fn
+        return fn
 
 
 class RowDecoder:
@@ -231,16 +257,11 @@ class RowDecoder:
             cb = plan.cb_bitmap
             bitmap = int.from_bytes(record[ib_end_fixed - cb:ib_end_fixed], "little") if cb \
                 else 0
-            if bitmap or plan.post:
+            bitmap &= plan.mask
+            if bitmap:  # NULL bits first: a NULL value is never converted
+                vals = plan.nulled(bitmap)(vals + (None,))  # type: ignore[operator]
+            if plan.post:
                 vals = list(vals)
-                if bitmap:  # NULL bits first: a NULL value is never converted
-                    k_of_bit = plan.k_of_bit
-                    while bitmap:  # the set bits only
-                        low = bitmap & -bitmap
-                        k = k_of_bit.get(low.bit_length() - 1)
-                        if k is not None:
-                            vals[k] = None  # type: ignore[index]
-                        bitmap ^= low
                 for k, fn in plan.post:
                     v = vals[k]
                     if v is not None:

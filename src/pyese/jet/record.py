@@ -314,19 +314,19 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         # without a column list: one decode of the record (None: the general path)
         found = R.enumerate_record(cur, g) if wanted is None else None
         if found is None:
-            found = R.enumerate_columns(cur, wanted, g)
+            found = [(c.columnid, c.err, c.values)
+                     for c in R.enumerate_columns(cur, wanted, g)]
     out: list[Any] = []
-    for col in found:
-        if col.err == C.JET_wrnColumnSingleValue:
-            out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err,
-                                      pvData=col.values[0][1]))
-        elif col.err == C.JET_wrnColumnPresent:
-            out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err,
-                                      rgEnumColumnValue=[
-                                          JET_ENUMCOLUMNVALUE(itagSequence=t, pvData=v)
-                                          for t, v in col.values]))
+    append = out.append
+    single, present = C.JET_wrnColumnSingleValue, C.JET_wrnColumnPresent
+    for cid, err, values in found:
+        if err == single:
+            append(JET_ENUMCOLUMN(columnid=cid, err=err, pvData=values[0][1]))
+        elif err == present:
+            append(JET_ENUMCOLUMN(columnid=cid, err=err, rgEnumColumnValue=[
+                JET_ENUMCOLUMNVALUE(itagSequence=t, pvData=v) for t, v in values]))
         else:
-            out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err))
+            append(JET_ENUMCOLUMN(columnid=cid, err=err))
     return out
 
 

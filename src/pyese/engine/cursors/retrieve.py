@@ -368,10 +368,12 @@ _ENUM_FAST = (C.JET_bitEnumerateCompressOutput | C.JET_bitEnumeratePresenceOnly
 """The JetEnumerateColumns grbits :func:`enumerate_record` answers (with no column list)."""
 
 
-def enumerate_record(cur: Any, g: int) -> list[EnumeratedColumn] | None:
+def enumerate_record(cur: Any, g: int
+                     ) -> list[tuple[int, int, list[tuple[int, bytes]]]] | None:
     """:func:`enumerate_columns` without a column list, from one decode of the current
     record (``rowdecode.RowDecoder`` over the table's columns in columnid order, kept per
-    table layout on the cursor): the same columns, errs and values. None when this path
+    table layout on the cursor): the same columns, errs and values, as (columnid, err,
+    values) tuples (``EnumeratedColumn``'s fields, without an object each). None when this path
     does not apply (the caller then takes :func:`enumerate_columns`): a grbit other than
     ``JET_bitEnumerateCompressOutput``, ``PresenceOnly`` and ``TaggedOnly``, a cursor of
     another kind, a record the decoder finds damaged or whose long value fails to read.
@@ -397,22 +399,21 @@ def enumerate_record(cur: Any, g: int) -> list[EnumeratedColumn] | None:
     except JetError:
         return None  # damage: the per-column path says which column
     presence = g & C.JET_bitEnumeratePresenceOnly
-    single = g & C.JET_bitEnumerateCompressOutput
-    out: list[EnumeratedColumn] = []
+    present = C.JET_wrnColumnPresent
+    one = C.JET_wrnColumnSingleValue if g & C.JET_bitEnumerateCompressOutput else present
+    out: list[tuple[int, int, list[tuple[int, bytes]]]] = []
     append = out.append
     for cid, v in zip(plan[2], vals):
         if v is None or v == []:
             continue
         if presence:  # ESE fldenum.cxx: reported present, its values not read
-            append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, []))
+            append((cid, present, []))
         elif v.__class__ is not list:
-            append(EnumeratedColumn(
-                cid, C.JET_wrnColumnSingleValue if single else C.JET_wrnColumnPresent,
-                [(1, v)]))
-        elif single and len(v) == 1:
-            append(EnumeratedColumn(cid, C.JET_wrnColumnSingleValue, [(1, v[0])]))
+            append((cid, one, [(1, v)]))
+        elif len(v) == 1:
+            append((cid, one, [(1, v[0])]))
         else:
-            append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, list(enumerate(v, 1))))
+            append((cid, present, list(enumerate(v, 1))))
     return out
 
 

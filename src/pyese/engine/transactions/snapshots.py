@@ -263,7 +263,17 @@ class SnapshotReads(ApplyBookkeeping):
                     break
         with self._lock:
             self._snaps[sid] = (held, held, b, dbnum, trx)
+            # While it opened it was registered at e_lo: a cleanup that ran meanwhile
+            # (the applier's, right after an apply it now holds) stopped at it, and
+            # nothing would run one again until the next apply or transaction end,
+            # leaving every level-0 read to merge those versions. Run it here.
+            committed = self._committed
+            missed = (held > e_lo and bool(committed)
+                      and committed[0].applied_epoch is not None
+                      and e_lo < committed[0].applied_epoch <= self._epoch)
         snap._vs_id = sid
+        if missed:
+            self.cleanup()
         return snap, held
 
     def _opened(self, e_lo: int) -> None:

@@ -203,3 +203,24 @@ def test_a_level0_scan_interleaved_with_commits_sees_each_calls_committed_state(
         th.join()
     assert not errors, errors
 
+
+
+def test_a_parked_snapshot_never_holds_up_a_resize_or_a_detach(env) -> None:
+    _inst, a, t, _b, _tb, _cid, _cv, vs, _path = env
+    vs.catch_up()
+    jet.JetMove(a, t, jet.JET_MoveFirst)
+    assert len(vs._parked) == 1
+    kept = next(iter(vs._parked.values()))
+    file = kept._db
+    file.resize_timeout = 0.05
+    with file._write_lock:  # as an apply that found the map full
+        file._grow(waiting=True)  # JET_errOutOfDatabaseSpace if it waited for it
+    assert not vs._parked and kept._closed
+    assert all(e[4] is not None for e in vs._snaps.values())  # none left registered
+    jet.JetMove(a, t, jet.JET_MoveNext)  # a fresh snapshot, parked again
+    assert len(vs._parked) == 1
+    (key,) = vs._parked
+    vs.release_parked(key[1] + 1)  # a detach of another database keeps it
+    assert list(vs._parked) == [key]
+    vs.release_parked(key[1])  # its own database's detach (forget_database) closes it
+    assert not vs._parked

@@ -755,7 +755,15 @@ class SnapshotCursor:
         return self._call(self._m.seek_le, key)
 
     def next(self) -> tuple[bytes, bytes] | None:
-        return self._call(self._m.next)
+        # ``_call`` inlined: the step of every scan row
+        snap = self._snap
+        with snap._lock:
+            if snap._closed or snap._db._closed:
+                snap._check()
+            try:
+                return self._m.next()
+            except lmdb.Error as exc:
+                _raise_lmdb(exc, "read")
 
     def prev(self) -> tuple[bytes, bytes] | None:
         return self._call(self._m.prev)

@@ -97,6 +97,34 @@ def test_longlong_column(bank: Bank) -> None:
     assert jet.JetRetrieveColumn(s, t, bank.cbig) == struct.pack("<q", 2**40)
 
 
+def test_record_without_the_column_starts_from_its_default(inst: jet.JET_INSTANCE) -> None:
+    """A record inserted without setting an escrow column holds its default: ESE's
+    JET_prepInsert bursts the table's default record into the copy buffer (recupd.cxx
+    ErrIsamPrepareUpdate, fBurstDefaultRecord), so JetEscrowUpdate reads the default as the
+    old value and adds to it, just as JetRetrieveColumn shows it. The same holds for a
+    column added, with its default, after the record was written."""
+    s = jet.JetBeginSession(inst)
+    db = jet.JetCreateDatabase(s, "d.edb")
+    t = jet.JetCreateTable(s, db, "acct")
+    cid = jet.JetAddColumn(s, t, "id", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong))
+    cbal = jet.JetAddColumn(s, t, "bal", jet.JET_COLUMNDEF(
+        coltyp=jet.JET_coltypLong, grbit=jet.JET_bitColumnEscrowUpdate), i32(5))
+    jet.JetCreateIndex(s, t, "primary", jet.JET_bitIndexPrimary, "+id\0\0")
+    jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+    jet.JetSetColumn(s, t, cid, i32(1))
+    jet.JetUpdate(s, t)
+    clate = jet.JetAddColumn(s, t, "late", jet.JET_COLUMNDEF(
+        coltyp=jet.JET_coltypLong, grbit=jet.JET_bitColumnEscrowUpdate), i32(7))
+    jet.JetMove(s, t, jet.JET_MoveFirst)
+    assert n32(jet.JetRetrieveColumn(s, t, cbal)) == 5
+    jet.JetBeginTransaction(s)
+    assert n32(jet.JetEscrowUpdate(s, t, cbal, i32(10))) == 5
+    assert n32(jet.JetEscrowUpdate(s, t, clate, i32(1))) == 7
+    jet.JetCommitTransaction(s)
+    assert n32(jet.JetRetrieveColumn(s, t, cbal)) == 15
+    assert n32(jet.JetRetrieveColumn(s, t, clate)) == 8
+
+
 def test_check_order(bank: Bank) -> None:
     s, t = bank.session()
     bank.seek(s, t, 0)

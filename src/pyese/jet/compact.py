@@ -1,5 +1,6 @@
 """JetCompact: a consistent, compact copy of an attached database into a new file
-(``pyese.engine.schema.compact``)."""
+(``pyese.engine.schema.compact``); of a genuine Windows ``.edb``, a conversion into a
+writable pyese database (``pyese.engine.genuine.convert``)."""
 
 from __future__ import annotations
 
@@ -20,18 +21,20 @@ def JetCompact(sesid: JET_SESID | int, szDatabaseSrc: str, szDatabaseDest: str,
                grbit: int = 0) -> None:
     """Copy the attached database ``szDatabaseSrc`` (attached, not necessarily opened)
     into a new database file ``szDatabaseDest``, keeping only live data; the copy is left
-    detached and cleanly shut down, the source attached and untouched.
+    detached and cleanly shut down, the source attached and untouched. A genuine Windows
+    source (attached read-only) is converted: the copy is a pyese database with the same
+    tables, columns, indexes and records, writable once attached.
 
     ``pfnStatus(sesid, JET_snpCompact, snt, pv)`` gets ``JET_sntBegin``,
     ``JET_sntProgress`` with a ``JET_SNPROG`` and ``JET_sntComplete``; a negative result
     stops the compaction with that error (an exception: ``JET_errCallbackFailed``) and
-    removes the partial copy.
+    removes the partial copy. Units: trees of a pyese source, records of a genuine one.
 
     Errors: ``JET_errInvalidParameter`` for a missing name or a ``pconvert`` (ESE dropped
     JET_CONVERT); ``JET_errInvalidGrbit``; ``JET_errInTransaction``;
     ``JET_errDatabaseNotFound`` (source not attached); ``JET_errDatabaseDuplicate``
-    (destination exists); ``JET_errFeatureNotAvailable`` for a genuine Windows source
-    (not built yet)."""
+    (destination exists, or is the source); for a genuine source, what creating its
+    schema or inserting its records raises for something pyese cannot hold."""
     g = _args.grbit(grbit)
     if not isinstance(szDatabaseSrc, str) or not szDatabaseSrc:
         raise_error(C.JET_errInvalidParameter, "szDatabaseSrc is required")

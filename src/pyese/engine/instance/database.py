@@ -187,8 +187,11 @@ class DatabaseTable:
 
     # -- create / attach ----------------------------------------------------------------
 
-    def create(self, session: Session, filename: str, grbit: int) -> Database:
-        """JetCreateDatabase: create the file, attach it, open it for ``session``."""
+    def create(self, session: Session, filename: str, grbit: int, *,
+               page_size: int | None = None) -> Database:
+        """JetCreateDatabase: create the file, attach it, open it for ``session``.
+        ``page_size``: the file's page size (default: the instance's ``JET_paramDatabasePageSize``;
+        ``JetCompact`` gives the source's)."""
         if session.level > 0:
             raise_error(C.JET_errInTransaction)  # ESE: db.cxx ~1698
         path = normalize(filename)
@@ -199,7 +202,7 @@ class DatabaseTable:
             try:
                 file = DatabaseFile.create(
                     path, overwrite=bool(grbit & C.JET_bitDbOverwriteExisting),
-                    page_size=self.storage.instance.params.page_size)
+                    page_size=page_size or self.storage.instance.params.page_size)
             except BaseException:
                 self._unclaim(path)
                 raise

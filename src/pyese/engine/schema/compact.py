@@ -17,10 +17,16 @@ The source stays attached and usable; the copy sees the state committed when it 
 Freed space is not copied: LMDB reuses freed pages but never shrinks a file, so this is
 how a pyese database gives space back to the file system.
 
+A genuine Windows ``.edb`` cannot be copied tree by tree (its non-unique indexes and long
+values are laid out differently, and its catalog names system tables pyese does not
+keep): it is converted by ``pyese.engine.genuine.convert`` as ESE's own compaction does,
+schema first, then every record through the engine.
+
 The status callback (``JET_PFNSTATUS``) gets ``JET_snpCompact`` with ``JET_sntBegin``,
 ``JET_sntProgress`` (a ``(cunitDone, cunitTotal)`` pair, one unit per tree) and
 ``JET_sntComplete``; a negative result (or an exception, ``JET_errCallbackFailed``) stops
-the compaction, the partial copy is deleted, and the error is the call's.
+the compaction, the partial copy is deleted, the callback gets ``JET_sntFail`` (as after
+any failure: ESE ``ErrCMPTermProgress``), and the error is the call's.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from pyese.engine.genuine.convert import convert
 from pyese.engine.instance.database import normalize
 from pyese.engine.instance.logservice import storage_of
 from pyese.engine.instance.session import Session
@@ -64,35 +71,57 @@ def compact(session: Session, source: str, dest: str, status: Status | None,
     """Copy attached database ``source`` into a new database file ``dest``.
 
     Errors, in order: JET_errInvalidGrbit (bits other than Stats / Repair /
-    PreserveOriginal); JET_errInTransaction; JET_errDatabaseNotFound when ``source`` is
-    not attached; JET_errFeatureNotAvailable for a genuine Windows database (not built:
-    see docs/api-rest.md); DatabaseFile.create's errors for ``dest``
-    (JET_errDatabaseDuplicate, JET_errInvalidPath, ...); the status callback's error.
+    PreserveOriginal); JET_errInTransaction; then, after ``JET_sntBegin`` (ESE's
+    ErrIsamCompact starts its progress before it opens either database),
+    JET_errDatabaseNotFound when ``source`` is not attached; JET_errDatabaseDuplicate
+    when ``dest`` is the source; a genuine Windows source is then converted
+    (``engine.genuine.convert.convert``, with its errors); DatabaseFile.create's errors
+    for ``dest`` (JET_errDatabaseDuplicate, JET_errInvalidPath, ...); the status
+    callback's error. After a failure the callback gets ``JET_sntFail`` (ESE
+    ErrCMPTermProgress); an error it returns for that replaces the failure's. After
+    success it gets ``JET_sntComplete``, and an error it returns then is the call's (the
+    copy is made and stays).
     """
     if grbit & ~(C.JET_bitCompactStats | C.JET_bitCompactRepair
                  | C.JET_bitCompactPreserveOriginal):
         raise_error(C.JET_errInvalidGrbit)
     if session.level > 0:
         raise_error(C.JET_errInTransaction)
+    if status is not None:
+        status(C.JET_sntBegin, 0, 0)
+    try:
+        _copy(session, source, dest, status)
+    except Exception as exc:
+        if status is not None:
+            try:
+                status(C.JET_sntFail, 0, 0)
+            except JetError as err:
+                raise err from exc
+        raise
+    if status is not None:
+        status(C.JET_sntComplete, 0, 0)
+
+
+def _copy(session: Session, source: str, dest: str, status: Status | None) -> None:
+    """:func:`compact` between its progress reports."""
     storage = storage_of(session.instance)
     db = storage.databases.find_attached(source)
     if db is None:
         raise_error(C.JET_errDatabaseNotFound, source)
-    if getattr(db, "genuine", False):
-        raise_error(C.JET_errFeatureNotAvailable, "compacting a genuine Windows database")
-    if storage.vs is not None:
-        storage.vs.catch_up()
     dest_path = normalize(dest)
     if dest_path == db.path:
         raise_error(C.JET_errDatabaseDuplicate, dest_path)
+    if getattr(db, "genuine", False):
+        convert(session, db, dest_path, status)
+        return
+    if storage.vs is not None:
+        storage.vs.catch_up()
     snap = db.file.snapshot()
     out: DatabaseFile | None = None
     try:
         catalog = Catalog.load(snap, db.page_size)
         trees = _trees(catalog)
         out = DatabaseFile.create(dest_path, page_size=db.file.header.page_size)
-        if status is not None:
-            status(C.JET_sntBegin, 0, len(trees))
         serial = 0
         for done, objid in enumerate(trees, 1):
             batch: list[Op] = []
@@ -113,8 +142,6 @@ def compact(session: Session, source: str, dest: str, status: Status | None,
         out.set_state(C.JET_dbstateCleanShutdown)
         out.close()
         out = None
-        if status is not None:
-            status(C.JET_sntComplete, len(trees), len(trees))
     except BaseException:
         if out is not None:
             out.close()

@@ -51,7 +51,10 @@ class EscrowDelta:
     """The column is JET_bitColumnDeleteOnZero or JET_bitColumnFinalize."""
 
     def value_of(self, record: bytes) -> int:
-        raw = self.layout.retrieve(record, self.columnid)
+        """The column's value in ``record``; a column the record does not hold reads as
+        its default, as in ESE, whose JET_prepInsert bursts the table's default record
+        into the copy buffer (recupd.cxx ErrIsamPrepareUpdate), so the page holds it."""
+        raw = self.layout.retrieve_ex(record, self.columnid)[0]
         if raw is None or len(raw) != self.size:
             return 0
         return int(struct.unpack(_FORMATS[self.size], raw)[0])

@@ -4,6 +4,12 @@ Each thread has its own session (pyese) or connection (sqlite3) and commits one 
 per transaction, durably, for a fixed time: pyese through the JET API (JetPrepareUpdate,
 JetSetColumn x2, JetUpdate into a table with a primary index), sqlite3 through an INSERT
 into a table with a primary key. Not a test: run ``python bench/bench_commit.py``.
+
+Besides commits per second it prints, for each engine, the process CPU per commit (every
+thread's, pyese's applier included: the figure that moves least with the machine's load)
+and, for pyese, the log fsyncs per commit (``LogWriter.fsync_count``: about 1 for one
+thread, below 1 when group commit shares them). On a disk whose fsync is slow the rates
+measure the disk; where it is fast (or ``BENCH_DIR`` on tmpfs) they measure the CPU.
 """
 
 from __future__ import annotations
@@ -22,9 +28,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _results import emit, quick  # noqa: E402
 
 from pyese import jet  # noqa: E402
+from pyese.engine.instance.gate import session_call  # noqa: E402
+from pyese.engine.instance.logservice import storage_of  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "0.5" if quick() else "2"))
 VALUE = b"v" * 100
+
+
+LAST: dict[str, float] = {}
+"""Figures of the last ``run_threads``: ``cpu_us`` per op, ``ops``."""
 
 
 def run_threads(n: int, work) -> float:
@@ -45,12 +57,14 @@ def run_threads(n: int, work) -> float:
     for t in threads:
         t.start()
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     stop.wait(SECONDS)
     stop.set()
     for t in threads:
         t.join()
-    return sum(counts) / (time.perf_counter() - t0)
+    ops = sum(counts)
+    LAST.update(ops=ops, cpu_us=1e6 * (time.process_time() - c0) / max(ops, 1))
+    return ops / (time.perf_counter() - t0)
 
 
 def bench_pyese(root: str, n: int) -> float:
@@ -86,8 +100,14 @@ def bench_pyese(root: str, n: int) -> float:
 
         return step
 
+    with session_call(first) as session:
+        log = storage_of(session.instance).log
+    assert log is not None
     try:
-        return run_threads(n, work)
+        fsyncs = log.fsync_count
+        rate = run_threads(n, work)
+        LAST["fsyncs"] = (log.fsync_count - fsyncs) / max(LAST["ops"], 1)
+        return rate
     finally:
         jet.JetTerm2(inst, 0)
 
@@ -120,13 +140,19 @@ def main() -> list[tuple[str, float, float]]:
         with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d1, \
                 tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d2:
             p = bench_pyese(d1, n)
+            p_cpu, fsyncs = LAST["cpu_us"], LAST["fsyncs"]
             s = bench_sqlite(d2, n)
-        rows.append((f"durable 1-row commit, {n} thread{'s' if n > 1 else ''}", p, s))
+            s_cpu = LAST["cpu_us"]
+        name = f"durable 1-row commit, {n} thread{'s' if n > 1 else ''}"
+        rows.append((name, p, s, p_cpu, s_cpu, fsyncs))
         emit(f"commit_{n}", p, sqlite3=s)
-    print(f"{'benchmark':40} {'pyese/s':>10} {'sqlite3/s':>10} {'ratio':>7}")
-    for name, p, s in rows:
-        print(f"{name:40} {p:10.0f} {s:10.0f} {p / s:7.2f}")
-    return rows
+    print(f"{'benchmark':34} {'pyese/s':>8} {'sqlite3/s':>9} {'ratio':>6} "
+          f"{'cpu us/commit':>16} {'log fsyncs':>10}")
+    print(f"{'':34} {'':>8} {'':>9} {'':>6} {'pyese':>7} {'sqlite3':>8} {'/commit':>10}")
+    for name, p, s, p_cpu, s_cpu, fsyncs in rows:
+        print(f"{name:34} {p:8.0f} {s:9.0f} {p / s:6.2f} {p_cpu:7.0f} {s_cpu:8.0f} "
+              f"{fsyncs:10.2f}")
+    return [(name, p, s) for name, p, s, *_ in rows]
 
 
 if __name__ == "__main__":

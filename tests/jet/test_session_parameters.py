@@ -87,15 +87,6 @@ def test_wrong_values(s):
         jet.JetSetSessionParameter(s, jet.JET_sesparamCorrelationID, b"1234")
 
 
-def test_unbuilt_ids(s):
-    for pid in (jet.JET_sesparamOperationContext, jet.JET_sesparamCachePriority,
-                jet.JET_sesparamIOPriority):
-        with expect(jet.JET_errFeatureNotAvailable):
-            jet.JetGetSessionParameter(s, pid)
-        with expect(jet.JET_errFeatureNotAvailable):
-            jet.JetSetSessionParameter(s, pid, 0)
-
-
 def test_bad_session(s):
     with expect(jet.JET_errInvalidSesid):
         jet.JetSetSessionParameter(999999, jet.JET_sesparamCommitDefault, 0)

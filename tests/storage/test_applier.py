@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 
 import pytest
 from crash_child import create_db, db_items
@@ -79,6 +80,51 @@ def test_force_flush_applies_lazy_commits(env):
     assert applier.wait_applied(lg, timeout=10)
     assert log.flushed_lgpos >= lg
     assert contents(db) == {b"k0001": b"v1"}
+
+
+def _until(predicate, seconds=30.0):
+    end = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.002)
+
+
+def test_flush_delay_the_applier_flushes_lazy_commits_itself_later(env):
+    log, applier, db = env(flush_delay=0.02)
+    applier.attach(1, db.path, db)
+    lg = applier.commit(1, {1: [put(1)]})  # lazy: nobody flushes
+    _until(lambda: applier.applied_lgpos >= lg)  # no waiter: nothing made it urgent
+    assert log.flushed_lgpos >= lg
+    assert contents(db) == {b"k0001": b"v1"}
+
+
+def test_flush_delay_a_committers_flush_wakes_the_waiting_applier(env):
+    # The applier leaves the flush to the committer (for an hour here); the committer's
+    # flush must wake it (the flush listener), not the end of the delay.
+    log, applier, db = env(flush_delay=3600.0)
+    applier.attach(1, db.path, db)
+    for i in range(3):
+        lg = applier.commit(i, {1: [put(i)]})
+        flushes = log.flush_count
+        log.flush(lg)
+        assert log.flush_count == flushes + 1  # the committer's own flush, not the applier's
+        _until(lambda lg=lg: applier.applied_lgpos >= lg)
+    assert len(contents(db)) == 3
+
+
+def test_checkpoint_syncs_the_databases_applied_without_sync(env):
+    log, applier, db = env()
+    synced = []
+    flush = db.flush
+    db.flush = lambda: (synced.append(db.header.applied_lgpos), flush())[1]
+    applier.attach(1, db.path, db)
+    lg = applier.commit(1, {1: [put(1)]})
+    log.flush(lg)
+    assert applier.wait_applied(lg, timeout=30)
+    assert applier.drain() == lg
+    ckpt = read_checkpoint(checkpoint_path(os.path.dirname(db.path), "edb"))
+    assert ckpt.lgpos == lg
+    assert synced and synced[-1] >= lg  # synced up to the checkpoint before it was written
 
 
 def test_many_records_batch_into_one_apply(env):

@@ -60,14 +60,19 @@ def JetCreateDatabase(sesid: JET_SESID | int, szFilename: str, szConnect: str | 
 
 def JetCreateDatabase2(sesid: JET_SESID | int, szFilename: str, cpgDatabaseSizeMax: int = 0,
                        grbit: int = 0) -> JET_DBID:
-    """``JetCreateDatabase`` with a maximum size in pages (recorded nowhere: LMDB grows)."""
+    """``JetCreateDatabase`` with a maximum size in pages (0: none). A write that would take
+    the database past it fails with ``JET_errOutOfDatabaseSpace``, the transaction staying
+    open (``engine.instance.database.Database.check_growth``). ``JET_errInvalidParameter``
+    for a negative size."""
     g = _args.grbit(grbit)
-    _args.integer(cpgDatabaseSizeMax, "cpgDatabaseSizeMax")
+    cpg = _args.integer(cpgDatabaseSizeMax, "cpgDatabaseSizeMax")
+    if not 0 <= cpg <= 0xFFFFFFFF:
+        raise_error(C.JET_errInvalidParameter, "cpgDatabaseSizeMax")
     name = _filename(szFilename)
     with session_call(sesid) as session:
         if g & C.JET_bitDbReadOnly:
             raise_error(C.JET_errInvalidGrbit, "a database cannot be created read-only")
-        db = databases_of(session.instance).create(session, name, g)
+        db = databases_of(session.instance).create(session, name, g, cpg)
         return JET_DBID(db.dbnum)
 
 
@@ -93,12 +98,15 @@ def JetAttachDatabase(sesid: JET_SESID | int, szFilename: str, grbit: int = 0) -
 
 def JetAttachDatabase2(sesid: JET_SESID | int, szFilename: str, cpgDatabaseSizeMax: int = 0,
                        grbit: int = 0) -> int:
-    """``JetAttachDatabase`` with a maximum size in pages (accepted, not enforced)."""
+    """``JetAttachDatabase`` with a maximum size in pages (0: none), enforced as
+    ``JetCreateDatabase2``'s."""
     g = _args.grbit(grbit)
-    _args.integer(cpgDatabaseSizeMax, "cpgDatabaseSizeMax")
+    cpg = _args.integer(cpgDatabaseSizeMax, "cpgDatabaseSizeMax")
+    if not 0 <= cpg <= 0xFFFFFFFF:
+        raise_error(C.JET_errInvalidParameter, "cpgDatabaseSizeMax")
     name = _filename(szFilename)
     with session_call(sesid) as session:
-        return databases_of(session.instance).attach(session, name, g)
+        return databases_of(session.instance).attach(session, name, g, cpg)
 
 
 def JetDetachDatabase(sesid: JET_SESID | int, szFilename: str | None) -> None:
@@ -112,11 +120,14 @@ def JetDetachDatabase(sesid: JET_SESID | int, szFilename: str | None) -> None:
 
 
 def JetDetachDatabase2(sesid: JET_SESID | int, szFilename: str | None, grbit: int = 0) -> None:
-    """``JetDetachDatabase`` with grbits (``JET_bitForceDetach`` and others are accepted)."""
-    _args.grbit(grbit)
+    """``JetDetachDatabase`` with grbits. ``JET_bitForceDetach`` and
+    ``JET_bitForceCloseAndDetach`` are accepted and, as in ESE's ``ErrIsamDetachDatabase``
+    (db.cxx), force nothing: a database still open gives ``JET_errDatabaseInUse``. Also
+    ``JET_errBackupInProgress`` while a backup runs (see ``JetDetachDatabase``)."""
+    g = _args.grbit(grbit)
     name = None if szFilename is None else _filename(szFilename)
     with session_call(sesid, ignore_stop_service=True) as session:
-        databases_of(session.instance).detach(session, name)
+        databases_of(session.instance).detach(session, name, g)
 
 
 def JetOpenDatabase(sesid: JET_SESID | int, szFilename: str, szConnect: str | None = None,

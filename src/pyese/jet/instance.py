@@ -15,7 +15,7 @@ from pyese.engine.instance.params import definition
 from pyese.jet import _args
 from pyese.jet.handles import JET_INSTANCE
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import error_name, raise_error
+from pyese.jethdr.errors import JetError, error_name, raise_error
 
 
 def _handle(inst: Instance) -> JET_INSTANCE:
@@ -80,16 +80,91 @@ def JetInit(instance: JET_INSTANCE | int | None = None) -> None:
 
 
 def JetInit2(instance: JET_INSTANCE | int | None, grbit: int = 0) -> None:
-    """``JetInit`` with init grbits (``JET_bitReplayIgnoreMissingDB``, ...)."""
-    JetInit3(instance, None, grbit)
+    """``JetInit`` with init grbits: ``JetInit3(instance, None, grbit |
+    JET_bitReplayMissingMapEntryDB)``, as ESE's JetInit2 (jetapi.cxx)."""
+    JetInit3(instance, None, _args.grbit(grbit) | C.JET_bitReplayMissingMapEntryDB)
+
+
+LGPOS_MAX = (0xFFFF, 0xFFFF, 0x7FFFFFFF)
+"""ESE's ``lgposMax`` as ``(ib, isec, lGeneration)``: no stop position."""
 
 
 def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit: int = 0) -> None:
-    """``JetInit2`` with a ``JET_RSTINFO`` (restore map); see ``JetInit``."""
+    """``JetInit2`` with a ``JET_RSTINFO``; see ``JetInit``.
+
+    ``prstInfo`` (ESE jetapi.cxx ErrInitComplete):
+
+    - ``rgrstmap``: ``JET_RSTMAP`` entries that replay a database the log names
+      (``szDatabaseName``, or only its last path components; None: matched by the
+      signature of ``szNewDatabaseName``) into ``szNewDatabaseName``. A database the map
+      does not name is skipped unless ``grbit`` has ``JET_bitReplayMissingMapEntryDB``.
+    - ``lgposStop``: replay ends before the first log record past it; JetInit3 then fails
+      with ``JET_errRecoveredWithoutUndo`` and the databases stay as replayed (a stop
+      whose ``isec`` and ``ib`` are both 0 stops nothing; ``ib = isec = 0xFFFF`` stops at
+      the end of generation ``lGeneration``).
+    - ``pfnStatus(sesid, snp, snt, pv)``: called with ``JET_snpRestore`` and
+      ``JET_sntBegin``, ``JET_sntProgress`` (``pv`` a ``JET_SNPROG``, percent) and
+      ``JET_sntComplete``; its result is ignored, an exception fails JetInit3 with
+      ``JET_errCallbackFailed``.
+
+    Recovery grbits honoured: ``JET_bitReplayIgnoreMissingDB``,
+    ``JET_bitReplayMissingMapEntryDB``, ``JET_bitRecoveryWithoutUndo`` (fails with
+    ``JET_errRecoveredWithoutUndo``, or ``...DatabasesConsistent`` after a clean log end,
+    leaving the databases replayed), ``JET_bitReplayIgnoreLostLogs``; the others are
+    accepted (see docs/api-rest.md). Errors: ``JET_errInvalidParameter`` (not a
+    ``JET_RSTINFO``, a map that is not a list of ``JET_RSTMAP`` or longer than 14, a
+    ``pfnStatus`` that is not callable), ``JET_errDatabaseInvalidName`` (an entry without
+    ``szNewDatabaseName``), then JetInit's.
+    """
     g = _args.grbit(grbit)
-    if prstInfo is not None and type(prstInfo).__name__ != "JET_RSTINFO":
+    if prstInfo is None:
+        L.init_instance(instance, g)
+        return
+    if type(prstInfo).__name__ != "JET_RSTINFO":
         raise_error(C.JET_errInvalidParameter, "prstInfo must be a JET_RSTINFO")
-    L.init_instance(instance, g)
+    rgrstmap = getattr(prstInfo, "rgrstmap", None) or []
+    if not isinstance(rgrstmap, list | tuple):
+        raise_error(C.JET_errInvalidParameter, "rgrstmap must be a list of JET_RSTMAP")
+    pairs: list[tuple[str | None, str | None]] = []
+    for m in rgrstmap:
+        if type(m).__name__ != "JET_RSTMAP":
+            raise_error(C.JET_errInvalidParameter, "each rgrstmap entry must be a JET_RSTMAP")
+        pairs.append((_args.optional_str(m.szDatabaseName, "szDatabaseName"),
+                      _args.optional_str(m.szNewDatabaseName, "szNewDatabaseName")))
+    stop = _stop_position(getattr(prstInfo, "lgposStop", None))
+    pfn = getattr(prstInfo, "pfnStatus", None)
+    if pfn is not None and not callable(pfn):
+        raise_error(C.JET_errInvalidParameter, "pfnStatus must be a JET_PFNSTATUS callable")
+    L.init_instance(instance, g, pairs, stop, _status(pfn) if pfn is not None else None)
+
+
+def _stop_position(lgpos: object) -> tuple[int, int, int] | None:
+    """``lgposStop`` as ``(lGeneration, isec, ib)``; None when it stops nothing (ESE log.cxx
+    ``FLGRecoveryLgposStopLogRecord``: isec and ib both 0, or ``lgposMax``)."""
+    if lgpos is None:
+        return None
+    ib = _args.integer(getattr(lgpos, "ib", 0), "lgposStop.ib")
+    isec = _args.integer(getattr(lgpos, "isec", 0), "lgposStop.isec")
+    gen = _args.integer(getattr(lgpos, "lGeneration", 0), "lgposStop.lGeneration")
+    if (ib, isec) == (0, 0) or (ib, isec, gen) == LGPOS_MAX:
+        return None
+    if not (0 <= ib <= 0xFFFF and 0 <= isec <= 0xFFFF and 0 <= gen <= 0x7FFFFFFF):
+        raise_error(C.JET_errInvalidParameter, "lgposStop out of range")
+    return gen, isec, ib
+
+
+def _status(pfn: Any) -> Any:
+    from pyese.jet.backup import JET_SNPROG
+
+    def status(snt: int, done: int, total: int) -> None:
+        try:
+            pfn(None, C.JET_snpRestore, snt, JET_SNPROG(cunitDone=done, cunitTotal=total))
+        except JetError:
+            raise
+        except Exception as exc:
+            raise JetError.from_code(C.JET_errCallbackFailed, repr(exc)) from exc
+
+    return status
 
 
 def JetTerm(instance: JET_INSTANCE | int | None) -> None:
@@ -157,11 +232,23 @@ def JetSetSystemParameter(
     """Set a system parameter of an instance (or the global defaults with ``instance=None``).
 
     ``JET_errInvalidParameter`` for an id ESE does not define or a value out of range;
+    ``JET_paramUnicodeIndexDefault`` takes a ``JET_UNICODEINDEX`` (the default of indexes
+    created without a Unicode definition; ``JET_errInvalidParameter`` for None, an invalid
+    LCID or LCMapString flags ESE refuses);
     ``JET_errAlreadyInitialized`` for a parameter that init locks, once the instance is up
     (or ``JET_paramMaxInstances`` once a mode is set); ``JET_errInitInProgress`` during
     ``JetInit``; ``JET_errRestoreInProgress`` during a restore.
     """
     pid = _args.integer(paramid, "paramid")
+    if pid == C.JET_paramUnicodeIndexDefault:
+        # lParam points at a JET_UNICODEINDEX (NULL: JET_errInvalidParameter)
+        if type(lParam).__name__ != "JET_UNICODEINDEX":
+            raise_error(C.JET_errInvalidParameter,
+                        "JET_paramUnicodeIndexDefault takes a JET_UNICODEINDEX")
+        lcid = _args.integer(getattr(lParam, "lcid", 0), "lcid")
+        flags = _args.integer(getattr(lParam, "dwMapFlags", 0), "dwMapFlags")
+        L.set_system_parameter(instance, sesid, pid, (lcid, flags), szParam)
+        return
     pointer = definition(pid).kind == "pointer"
     if not isinstance(lParam, int) and not (pointer and (lParam is None or callable(lParam))):
         raise_error(C.JET_errInvalidParameter, "lParam must be an int")
@@ -179,6 +266,7 @@ def JetGetSystemParameter(
     ``JET_paramMaxColtyp``, ``JET_paramTransactionLevel`` (the level of ``sesid``, 0
     without one) and ``JET_paramErrorToString``, which reads the error code from
     ``lParam`` (C: ``*plParam`` is in/out) and returns ``(err, "JET_errX, meaning")``.
+    ``JET_paramUnicodeIndexDefault`` comes back as a ``JET_UNICODEINDEX``.
     ``JET_errInvalidParameter`` for an id ESE does not define.
     """
     pid = _args.integer(paramid, "paramid")
@@ -187,6 +275,10 @@ def JetGetSystemParameter(
         err = _args.integer(lParam, "lParam")
         return err, f"{error_name(err)}, {_meaning(err)}"
     value = L.get_system_parameter(instance, sesid, pid)
+    if pid == C.JET_paramUnicodeIndexDefault:
+        from pyese.jet.structs import JET_UNICODEINDEX
+        pair: tuple[int, int] = value  # type: ignore[assignment]
+        return JET_UNICODEINDEX(lcid=pair[0], dwMapFlags=pair[1]), None
     if isinstance(value, str):
         return 0, value
     if value is None or callable(value):

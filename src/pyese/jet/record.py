@@ -271,8 +271,9 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
         elif col.err == C.JET_wrnColumnPresent:
             out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err,
                                       rgEnumColumnValue=[
-                                          JET_ENUMCOLUMNVALUE(itagSequence=t, pvData=v)
-                                          for t, v in col.values]))
+                                          JET_ENUMCOLUMNVALUE(itagSequence=t, err=e,
+                                                              pvData=v if not e else None)
+                                          for t, v, e in col.values]))
         else:
             out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err))
     return out

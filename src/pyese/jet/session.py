@@ -80,12 +80,19 @@ def JetGetSessionParameter(sesid: JET_SESID | int, sesparamid: int) -> Any:
     """A session parameter (ESE tm.cxx ErrIsamGetSessionParameter): ``JET_sesparamTransactionLevel``
     (the level), ``JET_sesparamCommitDefault`` (grbits), and the values
     ``JetSetSessionParameter`` keeps (ints, str, bytes; their defaults before a set).
-    Errors: ``JET_errInvalidSesparamId`` for an id ESE does not know,
-    ``JET_errFeatureNotAvailable`` for the ones pyese keeps no value for (operation context,
-    cache priority, IO priority)."""
+    ``JET_sesparamOperationContext`` is a ``JET_OPERATIONCONTEXT`` (zeros before a set),
+    ``JET_sesparamCachePriority`` the session's percentage (the instance's
+    ``JET_paramCachePriority`` until set), ``JET_sesparamIOPriority`` the grbit set.
+    Errors: ``JET_errInvalidSesparamId`` for an id ESE does not know."""
     pid = _args.integer(sesparamid, "sesparamid")
     with session_call(sesid) as session:
-        return session.get_parameter(pid)
+        value = session.get_parameter(pid)
+    if pid == C.JET_sesparamOperationContext:
+        from pyese.jet.structs import JET_OPERATIONCONTEXT
+        user, op, optype, client, flags = value
+        return JET_OPERATIONCONTEXT(ulUserID=user, nOperationID=op, nOperationType=optype,
+                                    nClientType=client, fFlags=flags)
+    return value
 
 
 def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: Any) -> None:
@@ -95,12 +102,18 @@ def JetSetSessionParameter(sesid: JET_SESID | int, sesparamid: int, value: Any) 
     ``JET_sesparamCorrelationID`` / ``IOSessTraceFlags`` /
     ``CommitContextContainsCustomerData`` a 32-bit int; ``JET_sesparamClientComponentDesc``
     / ``ClientActionDesc`` / ``ClientActionContextDesc`` a str;
-    ``JET_sesparamClientActivityId`` 16 bytes; ``JET_sesparamCommitGenericContext`` bytes.
-    Errors: ``JET_errFeatureNotAvailable`` for ``JET_sesparamTransactionLevel`` (read-only)
-    and the ids pyese keeps no value for, ``JET_errInvalidSesparamId`` for an unknown id,
-    ``JET_errInvalidParameter`` for a value of the wrong type, ``JET_errInvalidBufferSize``
-    for one of the wrong size."""
+    ``JET_sesparamClientActivityId`` 16 bytes; ``JET_sesparamCommitGenericContext`` bytes;
+    ``JET_sesparamOperationContext`` a ``JET_OPERATIONCONTEXT`` (or its 8 bytes);
+    ``JET_sesparamCachePriority`` a percentage 0..1000 (``JET_errInvalidParameter``
+    beyond); ``JET_sesparamIOPriority`` ``JET_IOPriority*`` bits (``JET_errInvalidGrbit``
+    for others). Errors: ``JET_errFeatureNotAvailable`` for
+    ``JET_sesparamTransactionLevel`` (read-only), ``JET_errInvalidSesparamId`` for an
+    unknown id, ``JET_errInvalidParameter`` for a value of the wrong type,
+    ``JET_errInvalidBufferSize`` for one of the wrong size."""
     pid = _args.integer(sesparamid, "sesparamid")
+    if pid == C.JET_sesparamOperationContext and type(value).__name__ == "JET_OPERATIONCONTEXT":
+        value = (value.ulUserID, value.nOperationID, value.nOperationType,
+                 value.nClientType, value.fFlags)
     with session_call(sesid) as session:
         session.set_parameter(pid, value)
 
@@ -163,7 +176,9 @@ def JetCommitTransaction(sesid: JET_SESID | int, grbit: int = 0) -> None:
     Errors in ESE's order: ``JET_errInvalidGrbit``, ``JET_errNotInTransaction``,
     ``JET_errMustRollback``, ``JET_errSessionSharingViolation`` (wrong thread or context).
     """
-    JetCommitTransaction2(sesid, grbit, 0)
+    g = _args.grbit(grbit)
+    with session_call(sesid) as session:
+        session.commit_transaction(g, 0)  # JetCommitTransaction2's checks; no commit id
 
 
 def JetCommitTransaction2(sesid: JET_SESID | int, grbit: int = 0, cmsecDurableCommit: int = 0):

@@ -840,6 +840,18 @@ class JET_COMMIT_ID:
     commitId: int = 0
 
 
+@dataclass(kw_only=True, slots=True)
+class JET_OPERATIONCONTEXT:
+    """A session's operation context (``JET_sesparamOperationContext``): who is calling,
+    for ESE's tracing; pyese keeps it and hands it back."""
+
+    ulUserID: int = 0
+    nOperationID: int = 0
+    nOperationType: int = 0
+    nClientType: int = 0
+    fFlags: int = 0
+
+
 # --- restore -------------------------------------------------------------------------
 
 
@@ -905,6 +917,7 @@ __all__ = [
     "JET_OBJECTLIST",
     "JET_OPENTEMPORARYTABLE",
     "JET_OPENTEMPORARYTABLE2",
+    "JET_OPERATIONCONTEXT",
     "JET_RECPOS",
     "JET_RECPOS2",
     "JET_RECSIZE",

@@ -41,7 +41,7 @@ from pyese.engine.records.record import (
 )
 from pyese.engine.schema.schema import TAGGED_FIRST
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
+from pyese.jethdr.errors import JetError, raise_error
 
 _FID_MAX = 0xFFFE
 """ESE FCOLUMNIDValid: only the template bit above the fid, and fidMin <= fid <= fidMax."""
@@ -123,20 +123,31 @@ def retrieve_column(cur: Cursor, cid: int, g: int, itag: int, ib: int, limit: in
 @dataclass(frozen=True, slots=True)
 class EnumeratedColumn:
     """One column of :func:`enumerate_columns`: ``err`` is ``JET_wrnColumnNull``,
-    ``JET_wrnColumnSingleValue`` (the value in ``values[0]``) or ``JET_wrnColumnPresent``;
-    ``values`` are (itagSequence, bytes)."""
+    ``JET_wrnColumnSingleValue`` (the value in ``values[0]``), ``JET_wrnColumnPresent`` or
+    ``JET_wrnColumnSkipped`` (columnid 0); ``values`` are (itagSequence, bytes, err), err 0
+    for a value returned, else ``JET_wrnColumnSkipped`` (itagSequence 0),
+    ``JET_wrnColumnNull`` (no such value) or ``JET_wrnColumnPresent`` (presence only)."""
 
     columnid: int
     err: int
-    values: list[tuple[int, bytes]] = field(default_factory=list)
+    values: list[tuple[int, bytes, int]] = field(default_factory=list)
 
 
 def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
                       g: int) -> list[EnumeratedColumn]:
-    """JetEnumerateColumns (ESE ``fldenum.cxx``): every column with a value, in columnid
-    order, or the ``(columnid, rgtagSequence)`` pairs asked for. ``g``: the enumerate
-    grbits. Errors: ``JET_errNoCurrentRecord``, ``JET_errColumnNotFound``,
-    ``JET_errBadItagSequence``."""
+    """JetEnumerateColumns (ESE ``fldenum.cxx`` ErrRECEnumerateAllColumns /
+    ErrRECEnumerateReqColumns): every column with a value, in columnid order, or the
+    ``(columnid, rgtagSequence)`` pairs asked for. ``g``: the enumerate grbits.
+
+    Per column, as ESE sets them: columnid 0 -> ``JET_wrnColumnSkipped``; no value ->
+    ``JET_wrnColumnNull``; ``JET_bitEnumeratePresenceOnly`` without a tag list ->
+    ``JET_wrnColumnPresent`` and no values; ``JET_bitEnumerateCompressOutput``, no tag list
+    and exactly one value stored in the record (a separated long value is not compressed)
+    -> ``JET_wrnColumnSingleValue``. With a tag list, one value per tag asked for, in that
+    order: tag 0 -> ``JET_wrnColumnSkipped``, a tag past the last value ->
+    ``JET_wrnColumnNull``, presence only -> ``JET_wrnColumnPresent``. Errors:
+    ``JET_errNoCurrentRecord``, ``JET_errColumnNotFound`` (ESE finishes the list, then
+    returns the first column id error)."""
     rec = _record_for(cur, C.JET_bitRetrieveCopy if g & C.JET_bitEnumerateCopy else 0)
     use_default = not g & C.JET_bitEnumerateIgnoreDefault
     table = cur.table
@@ -147,36 +158,64 @@ def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
                                                    key=lambda c: c.columnid)
                   if not g & C.JET_bitEnumerateTaggedOnly or c.grbit & C.JET_bitColumnTagged]
     else:
-        wanted = [(table.column_by_id(int(cid)).columnid, list(tags))
-                  for cid, tags in wanted_ids]
+        wanted = []
+        missing: int | None = None
+        for cid, tags in wanted_ids:
+            if int(cid) == 0:
+                wanted.append((0, []))
+                continue
+            try:
+                wanted.append((table.column_by_id(int(cid)).columnid, list(tags)))
+            except JetError as exc:
+                if exc.err != C.JET_errColumnNotFound:
+                    raise
+                missing = int(cid) if missing is None else missing
+        if missing is not None:
+            raise_error(C.JET_errColumnNotFound, f"columnid {missing}")
     out: list[EnumeratedColumn] = []
     for cid, tags in wanted:
-        values: list[tuple[int, bytes]] = []
+        if cid == 0:
+            out.append(EnumeratedColumn(0, C.JET_wrnColumnSkipped))
+            continue
+        values: list[tuple[bytes, bool]] = []
         n = 1
         while True:
             raw, fl = rec.layout.retrieve_ex(rec.data, cid, n, use_default=use_default)
             if raw is None:
                 break
             v = rec.get(cid, n) if fl else raw  # a default, separated or compressed value
-            values.append((n, v if v is not None else b""))
+            values.append((v if v is not None else b"", bool(fl & VALUE_SEPARATED)))
             n += 1
-        if tags:
-            for t in tags:
-                if t < 1:
-                    raise_error(C.JET_errBadItagSequence)
-            values = [(t, v) for t, v in values if t in tags]
         if not values:
             if wanted_ids is not None:
                 out.append(EnumeratedColumn(cid, C.JET_wrnColumnNull))
             continue
-        if g & C.JET_bitEnumeratePresenceOnly:
+        if g & C.JET_bitEnumeratePresenceOnly and not tags:
             # ESE fldenum.cxx: the column is reported present, its values not read
             out.append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, []))
             continue
-        if g & C.JET_bitEnumerateCompressOutput and len(values) == 1 and not tags:
-            out.append(EnumeratedColumn(cid, C.JET_wrnColumnSingleValue, values))
+        if g & C.JET_bitEnumerateCompressOutput and len(values) == 1 and not tags \
+                and not values[0][1]:
+            out.append(EnumeratedColumn(cid, C.JET_wrnColumnSingleValue,
+                                        [(1, values[0][0], 0)]))
             continue
-        out.append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, values))
+        if not tags:
+            out.append(EnumeratedColumn(cid, C.JET_wrnColumnPresent,
+                                        [(i + 1, v, 0) for i, (v, _sep) in enumerate(values)]))
+            continue
+        picked: list[tuple[int, bytes, int]] = []
+        for t in tags:
+            if t == 0:
+                picked.append((0, b"", C.JET_wrnColumnSkipped))
+            elif t < 0:
+                raise_error(C.JET_errBadItagSequence)
+            elif t > len(values):
+                picked.append((t, b"", C.JET_wrnColumnNull))
+            elif g & C.JET_bitEnumeratePresenceOnly:
+                picked.append((t, b"", C.JET_wrnColumnPresent))
+            else:
+                picked.append((t, values[t - 1][0], 0))
+        out.append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, picked))
     return out
 
 

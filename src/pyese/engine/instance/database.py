@@ -123,6 +123,17 @@ def normalize(path: str) -> str:
     return os.path.abspath(path)
 
 
+GROWTH_SLACK_PAGES = 2
+"""Pages a write may need beyond its bytes (a split, the copied path of LMDB's write)."""
+
+FREE_POOL = 32 * 4096
+"""Free pages an LMDB file keeps in its free list while writes go on (measured: 12 to 17
+4 KiB pages under a stream of commits); room only beyond them."""
+
+GROWTH_WAIT = 2.0
+"""Seconds a write over a database's maximum size waits for the applier before it fails."""
+
+
 class Database:
     """One attached database file of an instance."""
 
@@ -143,6 +154,46 @@ class Database:
         self.exclusive_session: int | None = None
         self.opens: dict[int, int] = {}
         """session id -> open count (ESE's rgcdbOpen)."""
+        self.size_max = 0
+        """``cpgDatabaseSizeMax`` of JetCreateDatabase2 / JetAttachDatabase2, in pages of
+        the database (0: no limit). Like ESE's FMP it belongs to the attachment."""
+
+    def _size_after(self, need: int) -> int:
+        """The file's size once ``need`` more bytes are written, or 0 when the free pages
+        inside it take them all (the file does not grow). LMDB always holds some free
+        pages it cannot hand out yet (copy on write, pages a reader may still see):
+        ``FREE_POOL`` bytes of them count as taken, only the rest as room."""
+        used, high = self.file.page_usage()
+        growth = need - max(0, high - used - FREE_POOL)
+        return high + growth if growth > 0 else 0
+
+    def check_growth(self, vs: Any, nbytes: int) -> None:
+        """Refuse a write of about ``nbytes`` (with the writer's uncommitted ones) that
+        would take the database past ``size_max`` pages: ``JET_errOutOfDatabaseSpace``
+        (ESE's "Maximum database size reached", space.cxx ``ErrSPIExtendDB``: the page
+        allocation that would grow the file past ``CpgDatabaseSizeMax`` fails the update).
+
+        pyese's file grows later, in the applier, where a failure would be fatal to the
+        instance, so the check is made before the write joins the version store: the
+        pages the trees use now (free pages LMDB will reuse do not count), plus the bytes
+        of the write and of the writer's uncommitted ones. Within an eighth of the limit it
+        first waits (at most ``GROWTH_WAIT`` seconds) for the applier to write what is
+        committed, then measures. LMDB's page overhead and other sessions' commits still
+        in the log can still take the file a little past the limit."""
+        limit = self.size_max * self.page_size
+        if not limit or self.genuine:
+            return
+        # a B-tree page is half full at worst, and a write transaction copies the pages
+        # on its path (LMDB's copy on write): count the bytes twice, plus a few pages
+        need = 2 * nbytes + GROWTH_SLACK_PAGES * self.page_size
+        if self._size_after(need) <= limit - limit // 8:
+            return  # far from the limit: commits still in the log cannot reach it
+        catch_up = getattr(vs, "catch_up", None)
+        if catch_up is not None:
+            catch_up(timeout=GROWTH_WAIT)
+        if self._size_after(need) > limit:
+            raise_error(C.JET_errOutOfDatabaseSpace,
+                        f"{self.path}: maximum size of {self.size_max} pages reached")
 
     def snapshot(self) -> Any:
         """A TreeSnapshot of the file as applied so far (a genuine file: as it is)."""
@@ -187,11 +238,12 @@ class DatabaseTable:
 
     # -- create / attach ----------------------------------------------------------------
 
-    def create(self, session: Session, filename: str, grbit: int, *,
+    def create(self, session: Session, filename: str, grbit: int, size_max: int = 0, *,
                page_size: int | None = None) -> Database:
-        """JetCreateDatabase: create the file, attach it, open it for ``session``.
-        ``page_size``: the file's page size (default: the instance's ``JET_paramDatabasePageSize``;
-        ``JetCompact`` gives the source's)."""
+        """JetCreateDatabase2: create the file, attach it, open it for ``session``.
+        ``size_max``: its maximum size in pages (0: none; ``Database.check_growth``).
+        ``page_size``: the file's page size (default: the instance's
+        ``JET_paramDatabasePageSize``; ``JetCompact`` gives the source's)."""
         if session.level > 0:
             raise_error(C.JET_errInTransaction)  # ESE: db.cxx ~1698
         path = normalize(filename)
@@ -207,12 +259,14 @@ class DatabaseTable:
                 self._unclaim(path)
                 raise
             db = self._attach_file(path, file, read_only=False)
+            db.size_max = size_max
             self._open(session, db, 0)
             return db
 
-    def attach(self, session: Session, filename: str, grbit: int) -> int:
-        """JetAttachDatabase: returns 0, JET_wrnDatabaseAttached, or (a genuine file not
-        cleanly shut down) JET_wrnDatabaseRepaired; see the module docstring."""
+    def attach(self, session: Session, filename: str, grbit: int, size_max: int = 0) -> int:
+        """JetAttachDatabase2: returns 0, JET_wrnDatabaseAttached, or (a genuine file not
+        cleanly shut down) JET_wrnDatabaseRepaired; see the module docstring. ``size_max``:
+        the attachment's maximum size in pages (0: none)."""
         if session.level > 0:
             raise_error(C.JET_errInTransaction)  # ESE: db.cxx ~4080
         path = normalize(filename)
@@ -243,7 +297,8 @@ class DatabaseTable:
                 file.close()
                 self._unclaim(path)
                 raise
-            self._attach_file(path, file, read_only=read_only)
+            db = self._attach_file(path, file, read_only=read_only)
+            db.size_max = size_max
             return 0
 
     def _attach_genuine(self, path: str, grbit: int) -> int:
@@ -320,10 +375,20 @@ class DatabaseTable:
 
     # -- detach -------------------------------------------------------------------------
 
-    def detach(self, session: Session, filename: str | None) -> None:
-        """JetDetachDatabase (``filename`` None: every database)."""
+    def detach(self, session: Session, filename: str | None, grbit: int = 0) -> None:
+        """JetDetachDatabase2 (``filename`` None: every database).
+
+        In ESE's order (db.cxx ``ErrIsamDetachDatabase``): ``JET_errInTransaction``, a
+        backup under way (``JET_errBackupInProgress``, ``JET_errSurrogateBackupInProgress``
+        for a surrogate one), ``JET_errDatabaseNotFound``, ``JET_errDatabaseInUse`` while a
+        session has it open or a transaction has versions in it. ``grbit``
+        (``JET_bitForceDetach``, ``JET_bitForceCloseAndDetach``) changes none of these:
+        ESE's ``ErrIsamDetachDatabase`` only writes its flags into the detach log record
+        (``ErrLGDetachDB``); it closes nothing, and a database a session holds open is
+        still ``JET_errDatabaseInUse``."""
         if session.level > 0:
             raise_error(C.JET_errInTransaction)  # ESE: db.cxx ~5371
+        self._check_no_backup()
         with self.lock:
             if filename is None:
                 targets = list(self.by_dbnum.values())
@@ -338,6 +403,14 @@ class DatabaseTable:
                     raise_error(C.JET_errDatabaseInUse, db.path)
             for db in targets:
                 self._detach_one(db)
+
+    def _check_no_backup(self) -> None:
+        services = self.storage.instance.services
+        ctx = services.parts.get("backup") if services is not None else None
+        if ctx is not None and getattr(ctx, "running", False):
+            if getattr(ctx, "surrogate", False):
+                raise_error(C.JET_errSurrogateBackupInProgress)
+            raise_error(C.JET_errBackupInProgress)  # ESE: db.cxx ErrIsamDetachDatabase
 
     def _detach_one(self, db: Database) -> None:
         for hook in BEFORE_DETACH:

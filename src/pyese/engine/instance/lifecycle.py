@@ -12,6 +12,10 @@ the :class:`Instance`.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+
 from pyese.engine.instance.instance import (
     INSTANCE_NIL,
     MODE_MULTI,
@@ -22,7 +26,15 @@ from pyese.engine.instance.instance import (
 )
 from pyese.engine.instance.params import computed_value, definition
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
+from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.lgpos import LGPOS, SECTOR
+from pyese.storage.log.recovery import RecoveryOptions, RestoreMapEntry, read_map_signature
+
+MAX_RSTMAP = 2 * 7
+"""ESE ``ErrBuildRstmapForSoftRecovery`` (rstmap.cxx): at most ``dbidMax * 2`` entries."""
+
+_options_lock = threading.Lock()
+_recovery_options: dict[int, RecoveryOptions] = {}
 
 
 def create_instance(name: str | None, display: str | None) -> Instance:
@@ -53,12 +65,88 @@ def enable_multi_instance(settings: list[tuple[int, int, str | None]]) -> None:
         SYSTEM.mode = MODE_MULTI
 
 
-def init_instance(handle: object, grbit: int) -> None:
+def init_instance(handle: object, grbit: int,
+                  rstmap: list[tuple[str | None, str | None]] | None = None,
+                  stop: tuple[int, int, int] | None = None,
+                  status: Callable[[int, int, int], None] | None = None) -> None:
     """JetInit3: initialise the instance ``handle`` names, or with a nil handle make and
     initialise the implicit instance of one-instance mode
     (``JET_errRunningInMultiInstanceMode``, ``JET_errAlreadyInitialized``); then
-    ``Instance.initialize``."""
-    _instance_for_init(handle).initialize(grbit)
+    ``Instance.initialize``.
+
+    ``rstmap`` (``(source, dest)`` pairs), ``stop`` (``(lGeneration, isec, ib)``) and
+    ``status`` come from a ``JET_RSTINFO`` (ESE jetapi.cxx ErrInitComplete). The restore
+    map is built first (rstmap.cxx ``ErrBuildRstmapForSoftRecovery``: more than 14 entries
+    ``JET_errInvalidParameter``, an entry without a destination
+    ``JET_errDatabaseInvalidName``), then recovery runs with them and the recovery grbits
+    (``storage.log.recovery``). A failure frees the instance, as any failed JetInit does."""
+    inst = _instance_for_init(handle)
+    if inst.initialized:
+        inst.initialize(grbit)  # JET_errAlreadyInitialized, the instance keeps running
+    try:
+        options = recovery_options(
+            grbit, rstmap, LGPOS(stop[0], stop[1] * SECTOR + stop[2]) if stop else None, status)
+        _check_settings(inst, grbit)
+    except BaseException:
+        inst.system.free_instance(inst)
+        raise
+    with _options_lock:
+        _recovery_options[inst.id] = options
+    try:
+        inst.initialize(grbit)
+    finally:
+        with _options_lock:
+            _recovery_options.pop(inst.id, None)
+
+
+def _check_settings(inst: Instance, grbit: int) -> None:
+    """ESE tm.cxx ErrIsamInit's settings checks: JET_paramCleanupMismatchedLogFiles needs
+    circular logging, and cannot go with JET_bitKeepDbAttachedAtEndOfRecovery
+    (``JET_errInvalidSettings``)."""
+    if inst.params.get(C.JET_paramCleanupMismatchedLogFiles):
+        if not inst.params.get(C.JET_paramCircularLog):
+            raise_error(C.JET_errInvalidSettings,
+                        "JET_paramCleanupMismatchedLogFiles needs JET_paramCircularLog")
+        if grbit & C.JET_bitKeepDbAttachedAtEndOfRecovery:
+            raise_error(C.JET_errInvalidSettings, "JET_paramCleanupMismatchedLogFiles with "
+                        "JET_bitKeepDbAttachedAtEndOfRecovery")
+
+
+def recovery_options(grbit: int, rstmap: list[tuple[str | None, str | None]] | None,
+                     stop: LGPOS | None,
+                     status: Callable[[int, int, int], None] | None) -> RecoveryOptions:
+    """The ``RecoveryOptions`` of a JetInit3: its map (each destination's signature read
+    now, as ESE ``ErrRstmapSoftCheckDBFiles`` does) and the recovery grbits."""
+    entries: list[RestoreMapEntry] = []
+    if rstmap:
+        if len(rstmap) > MAX_RSTMAP:
+            raise_error(C.JET_errInvalidParameter, f"{len(rstmap)} JET_RSTMAP entries")
+        for source, dest in rstmap:
+            if not dest:
+                raise_error(C.JET_errDatabaseInvalidName, "JET_RSTMAP without szNewDatabaseName")
+            full = os.path.abspath(dest)
+            entry = RestoreMapEntry(os.path.abspath(source) if source else full, full)
+            try:
+                read_map_signature(entry)
+            except JetError:
+                raise
+            except OSError as exc:
+                raise JetError.from_code(C.JET_errDatabaseCorrupted, f"{dest}: {exc}") from exc
+            entries.append(entry)
+    return RecoveryOptions(
+        rstmap=entries,
+        replay_missing_map_entry=bool(grbit & C.JET_bitReplayMissingMapEntryDB),
+        stop=stop,
+        without_undo=bool(grbit & C.JET_bitRecoveryWithoutUndo),
+        ignore_lost_logs=bool(grbit & C.JET_bitReplayIgnoreLostLogs),
+        log_stream_must_exist=bool(grbit & C.JET_bitLogStreamMustExist),
+        status=status)
+
+
+def pending_recovery_options(instance_id: int) -> RecoveryOptions | None:
+    """What the JetInit under way for instance ``instance_id`` asks of recovery."""
+    with _options_lock:
+        return _recovery_options.get(instance_id)
 
 
 def _instance_for_init(handle: object) -> Instance:

@@ -52,6 +52,11 @@ APPLY_DELAY = 0.010
 fsync (``storage/log/applier.py``, "Coalescing"): a lone durable committer then pays its
 log fsync and about 0.06 LMDB fsyncs instead of one each."""
 
+FLUSH_DELAY = 0.005
+"""Seconds the applier leaves the log flush of records not yet durable to their committers
+before it flushes them itself (``storage/log/applier.py``, "With force_flush"): a durable
+committer flushes at once, a lazy commit is durable within about this long."""
+
 TEST_FAULTS: FaultInjector | None = None
 """Tests set a FaultInjector here; each JetInit after that passes it to the log and applier."""
 
@@ -168,8 +173,10 @@ class InstanceStorage:
                     os.makedirs(path, exist_ok=True)
                 except (OSError, ValueError) as exc:  # ValueError: NUL or unencodable
                     raise JetError.from_code(C.JET_errInvalidPath, f"{path}: {exc}") from exc
+        from pyese.engine.instance.lifecycle import pending_recovery_options
         self.recovery = recover(self.log_path, self.system_path, self.base_name,
-                                ignore_missing_db=bool(grbit & C.JET_bitReplayIgnoreMissingDB))
+                                ignore_missing_db=bool(grbit & C.JET_bitReplayIgnoreMissingDB),
+                                options=pending_recovery_options(inst.id))
         self.log = LogWriter.open(self.log_path, self.base_name,
                                   file_size_kb=p.log_file_size_kb, circular=p.circular_log,
                                   faults=self.faults)
@@ -179,7 +186,8 @@ class InstanceStorage:
         self.applier = Applier(self.log, checkpoint_path(self.system_path, self.base_name),
                                on_applied=self.vs.on_applied,
                                on_applying=self.vs.on_applying, circular=p.circular_log,
-                               faults=self.faults, apply_delay=APPLY_DELAY)
+                               faults=self.faults, apply_delay=APPLY_DELAY,
+                               flush_delay=FLUSH_DELAY)
         committer.applier = self.applier
 
     def _claim_paths(self) -> None:

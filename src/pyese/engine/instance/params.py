@@ -88,6 +88,17 @@ PARAMS: dict[int, ParamDef] = {
     d.paramid: d for d in (_from_row(r) for r in ROWS) if d is not None
 }
 
+UNICODE_INDEX = "unicodeindex"
+UNICODE_INDEX_DEFAULT = (0x0409, 0x00030401)
+"""JET_paramUnicodeIndexDefault's default, as ``(lcid, dwMapFlags)``: en-US and
+LCMAP_SORTKEY | NORM_IGNORECASE | NORM_IGNOREKANATYPE | NORM_IGNOREWIDTH (Microsoft's
+parameter reference; the same as an index created without a Unicode definition)."""
+
+_uid = PARAMS[C.JET_paramUnicodeIndexDefault]
+PARAMS[C.JET_paramUnicodeIndexDefault] = ParamDef(
+    _uid.paramid, _uid.name, UNICODE_INDEX, UNICODE_INDEX_DEFAULT,
+    is_global=_uid.is_global, locked_after_init=_uid.locked_after_init, how=_uid.how)
+
 HONOURED = frozenset(
     getattr(C, n)
     for n in (
@@ -178,6 +189,8 @@ def coerce(d: ParamDef, lParam: object, szParam: str | None) -> object:
     if d.kind == POINTER:
         if lParam is None or callable(lParam):
             return lParam
+    if d.kind == UNICODE_INDEX:
+        return unicode_index(lParam)
     if isinstance(lParam, bool):
         lParam = int(lParam)
     if not isinstance(lParam, int):
@@ -194,6 +207,31 @@ def coerce(d: ParamDef, lParam: object, szParam: str | None) -> object:
     if d.kind == "blocksize" and lParam & (lParam - 1):
         raise_error(C.JET_errInvalidParameter, f"{d.name} must be a power of two")
     return lParam
+
+
+def unicode_index(value: object) -> tuple[int, int]:
+    """A JET_paramUnicodeIndexDefault value, ``(lcid, dwMapFlags)``, checked as ESE's setter
+    is documented to check it: a missing JET_UNICODEINDEX, an invalid LCID or LCMapString
+    flags ESE does not accept (ErrNORMCheckLCMapFlags) give ``JET_errInvalidParameter``.
+    pyese cannot ask the OS which locales exist (ESE: IsValidLocale); it takes an LCID as
+    valid when it has a primary language (the low ten bits are not 0) and fits 32 bits."""
+    from pyese.engine.records.keys_text import check_lcmap_flags
+    from pyese.jethdr.errors import JetError
+
+    if not isinstance(value, tuple) or len(value) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise_error(C.JET_errInvalidParameter, "JET_paramUnicodeIndexDefault takes a "
+                    "JET_UNICODEINDEX")
+    lcid, flags = value
+    if not 0 < lcid <= 0xFFFFFFFF or not lcid & 0x3FF:
+        raise_error(C.JET_errInvalidParameter, f"LCID {lcid:#x}")
+    if not 0 <= flags <= 0xFFFFFFFF:
+        raise_error(C.JET_errInvalidParameter, f"LCMapString flags {flags:#x}")
+    try:
+        flags = check_lcmap_flags(flags)
+    except JetError as exc:
+        raise JetError.from_code(C.JET_errInvalidParameter, str(exc)) from exc
+    return lcid, flags
 
 
 def computed_value(d: ParamDef, page_size: int) -> int | None:

@@ -403,8 +403,9 @@ class Session:
         kind = _SESPARAMS.get(sesparamid)
         if kind is None:
             raise_error(C.JET_errInvalidSesparamId, f"session parameter {sesparamid}")
-        if kind == "unbuilt":
-            raise_error(C.JET_errFeatureNotAvailable, f"session parameter {sesparamid}")
+        if sesparamid == C.JET_sesparamCachePriority and sesparamid not in self.sesparams:
+            # PIB::PctCachePriorityPib: unassigned -> the instance's JET_paramCachePriority
+            return int(self.instance.get_param(C.JET_paramCachePriority))  # type: ignore[call-overload]
         return self.sesparams.get(sesparamid, _SESPARAM_DEFAULTS[kind])
 
     def set_parameter(self, sesparamid: int, value: object) -> None:
@@ -414,9 +415,14 @@ class Session:
         JET_errFeatureNotAvailable; the correlation id, IO trace flags and
         customer-data flag are 32-bit ints, the client descriptions str, the activity id
         16 bytes (else JET_errInvalidBufferSize), the generic commit context bytes. A value
-        of the wrong type: JET_errInvalidParameter. Ids ESE knows that pyese keeps no value
-        for (operation context, cache priority, IO priority):
-        JET_errFeatureNotAvailable; other ids: JET_errInvalidSesparamId."""
+        of the wrong type: JET_errInvalidParameter. Unknown ids:
+        JET_errInvalidSesparamId. The operation context is ``(ulUserID, nOperationID,
+        nOperationType, nClientType, fFlags)`` (a 32-bit int and four bytes, ESE's
+        8-byte JET_OPERATIONCONTEXT); the cache priority a percentage 0..1000
+        (JET_errInvalidParameter beyond, pib.cxx ErrSetCachePriority); the IO priority a
+        grbit of JET_IOPriorityLow, the user class id mask, JET_IOPriorityMarkAsMaintenance
+        and ESE's background dispatch bit 0x40 (JET_errInvalidGrbit for others,
+        pib.hxx ErrSetUserIoPriority)."""
         if sesparamid == C.JET_sesparamTransactionLevel:
             raise_error(C.JET_errFeatureNotAvailable, "the transaction level is read-only")
         if sesparamid == C.JET_sesparamCommitDefault:
@@ -425,8 +431,21 @@ class Session:
         kind = _SESPARAMS.get(sesparamid)
         if kind is None:
             raise_error(C.JET_errInvalidSesparamId, f"session parameter {sesparamid}")
-        if kind == "unbuilt":
-            raise_error(C.JET_errFeatureNotAvailable, f"session parameter {sesparamid}")
+        if kind == "opctx":
+            self.sesparams[sesparamid] = _operation_context(value)
+            return
+        if kind == "cachepri":
+            pct = _dword(value)
+            if pct > CACHE_PRIORITY_MAX:  # pib.cxx PIB::ErrSetCachePriority
+                raise_error(C.JET_errInvalidParameter, "cache priority is 0 to 1000")
+            self.sesparams[sesparamid] = pct
+            return
+        if kind == "iopri":
+            grbit = _dword(value)
+            if grbit & ~IO_PRIORITY_BITS:  # pib.hxx PIB::ErrSetUserIoPriority
+                raise_error(C.JET_errInvalidGrbit, f"IO priority bits {grbit:#x}")
+            self.sesparams[sesparamid] = grbit
+            return
         if kind == "dword":
             self.sesparams[sesparamid] = _dword(value)
         elif kind == "flag":  # SetFCommitContextNeedPreCommitCallback( *(DWORD *)pvParam )
@@ -462,21 +481,48 @@ class Session:
 
 _SESPARAMS: dict[int, str] = {
     C.JET_sesparamCommitGenericContext: "bytes",
-    C.JET_sesparamOperationContext: "unbuilt",
+    C.JET_sesparamOperationContext: "opctx",
     C.JET_sesparamCorrelationID: "dword",
-    C.JET_sesparamCachePriority: "unbuilt",
+    C.JET_sesparamCachePriority: "cachepri",
     C.JET_sesparamClientComponentDesc: "str",
     C.JET_sesparamClientActionDesc: "str",
     C.JET_sesparamClientActionContextDesc: "str",
     C.JET_sesparamClientActivityId: "guid",
     C.JET_sesparamIOSessTraceFlags: "dword",
-    C.JET_sesparamIOPriority: "unbuilt",
+    C.JET_sesparamIOPriority: "iopri",
     C.JET_sesparamCommitContextContainsCustomerData: "dword",
     C.JET_sesparamCommitContextNeedPreCommitCallback: "flag",
 }
 """The session parameters beyond CommitDefault / TransactionLevel, by the kind of value."""
 _SESPARAM_DEFAULTS: dict[str, Any] = {"dword": 0, "flag": 0, "str": "", "guid": bytes(16),
-                                      "bytes": b""}
+                                      "bytes": b"", "opctx": (0, 0, 0, 0, 0), "iopri": 0,
+                                      "cachepri": 100}
+
+CACHE_PRIORITY_MAX = 1000
+"""ESE's g_pctCachePriorityMax (FIsCachePriorityValid: 0..1000)."""
+
+IO_PRIORITY_BITS = (C.JET_IOPriorityLow | C.JET_IOPriorityUserClassIdMask
+                    | C.JET_IOPriorityMarkAsMaintenance | 0x40)
+"""The bits PIB::ErrSetUserIoPriority takes: low priority, the user class id, mark as
+maintenance, and qosIODispatchBackground (0x40), which it passes through."""
+
+
+def _operation_context(value: object) -> tuple[int, int, int, int, int]:
+    """A JET_OPERATIONCONTEXT as ``(ulUserID, nOperationID, nOperationType, nClientType,
+    fFlags)``: from such a tuple, or from ESE's 8 bytes (``JET_errInvalidBufferSize`` for
+    another length, as PIB::ErrSetOperationContext)."""
+    if isinstance(value, bytes | bytearray):
+        if len(value) != 8:
+            raise_error(C.JET_errInvalidBufferSize, "a JET_OPERATIONCONTEXT is 8 bytes")
+        user = int.from_bytes(value[:4], "little")
+        return (user, value[4], value[5], value[6], value[7])
+    if not isinstance(value, tuple) or len(value) != 5 or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise_error(C.JET_errInvalidParameter, "a JET_OPERATIONCONTEXT")
+    user, *small = value
+    if not 0 <= user <= 0xFFFFFFFF or not all(0 <= v <= 0xFF for v in small):
+        raise_error(C.JET_errInvalidParameter, "a JET_OPERATIONCONTEXT field out of range")
+    return (user, small[0], small[1], small[2], small[3])
 
 
 def _dword(value: object) -> int:

@@ -598,6 +598,15 @@ def add_column(session: Session, db: Any, table: TableDef, req: ColumnRequest,
     return col, warning
 
 
+def _unicode_default(session: Session) -> tuple[int, int]:
+    instance = getattr(session, "instance", None)
+    params = getattr(instance, "params", None)
+    value = params.get(C.JET_paramUnicodeIndexDefault) if params is not None else None
+    if isinstance(value, tuple) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    return DEFAULT_LCID, DEFAULT_LCMAP_FLAGS
+
+
 def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) -> CatalogIndex:
     """JetCreateIndex: validate (``index_def``), write the index row and build the index
     from the table's records (the session's view).
@@ -607,6 +616,11 @@ def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) 
     """
     _check_writable(db)
     dc = catalog_of(db)
+    if not req.lcid or not req.map_flags:
+        # no Unicode definition: the instance's JET_paramUnicodeIndexDefault (ESE:
+        # pinst->m_wszLocaleNameDefault / m_dwLCMapFlagsDefault)
+        lcid, flags = _unicode_default(session)
+        req = replace(req, lcid=req.lcid or lcid, map_flags=req.map_flags or flags)
     ix, fidb, fidx = index_def(req, table, dc.page_size)
     if is_template(table):
         fidb |= fidbTemplateIndex  # the template's own indexes (IDB FTemplateIndex)

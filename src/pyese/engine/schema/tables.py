@@ -28,7 +28,7 @@ from typing import Any
 from pyese.engine.cursors.cursor import Cursor, cursor_for, open_cursor
 from pyese.engine.instance.session import Session
 from pyese.engine.schema import ddl
-from pyese.engine.schema.catalog import Catalog, TableDef
+from pyese.engine.schema.catalog import Catalog, TableDef, _fold
 from pyese.engine.schema.fcb import catalog_of
 from pyese.engine.schema.schema import ColumnDef
 from pyese.engine.schema.spacehints import DEFERRED_LV as SPACE_HINTS_DEFERRED_LV
@@ -165,7 +165,23 @@ def create_table_with(session: Session, db: Any, name: str, pages: int, density:
 
 
 def open_table(session: Session, db: Any, name: str, grbit: int) -> Cursor:
-    """JetOpenTable (grbits checked by the caller): see ``cursor.open_cursor``."""
+    """JetOpenTable (grbits checked by the caller): see ``cursor.open_cursor``.
+
+    ``JET_bitTablePermitDDL`` on a template table: ``JET_errTableInUse`` once the template
+    is static (fileopen.cxx ErrFILEISetMode: "only allow it to be open for modification if
+    its FCB hasn't been flagged as static"). ESE flags the template's FCB static when a
+    table derived from it is created (fcreate.cxx ErrFILECreateTable) or opened; pyese
+    counts it static as soon as a derived table names it in the catalog, which is the same
+    but for a template whose derived tables nobody created or opened since the attach."""
+    if grbit & C.JET_bitTablePermitDDL:
+        dc = catalog_of(db)
+        table = dc.table(session, name)
+        if ddl.is_template(table):
+            folded = _fold(table.name)
+            for other in dc.catalog(session):
+                if other.template_table is not None and _fold(other.template_table) == folded:
+                    raise_error(C.JET_errTableInUse,
+                                f"{table.name}: a template tables derive from is static")
     return open_cursor(session, db, name, grbit)
 
 

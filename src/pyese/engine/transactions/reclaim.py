@@ -99,7 +99,8 @@ class Reclaim(ConflictChecks):
         past three quarters of JET_paramMaxVerPages, also ``reclaim``."""
         if not self._committed and not self._tombstone_heap:
             return
-        self._cleanup_again = True
+        if not self._head_unapplied():
+            self._cleanup_again = True
         while self._cleanup_again:
             # A call that finds another cleanup running leaves it the flag: the running
             # one goes round again, so an ending reader's release is never missed.
@@ -115,6 +116,20 @@ class Reclaim(ConflictChecks):
             self._reclaim_at = 0
         elif self.nbytes > max(high, self._reclaim_at + self.max_bytes // 8):
             self.reclaim()
+
+    def _head_unapplied(self) -> bool:
+        """Whether a cleanup pass would drop nothing because the oldest commit is not in
+        the files yet (``_cleanup_pass`` drops in commit order) and no tombstone waits:
+        every durable commit's case while the applier coalesces. Read without the lock: a
+        racing apply runs its own cleanup after it (``on_applied``), so a stale answer
+        only leaves the work to that cleanup."""
+        if self._tombstone_heap:
+            return False
+        committed = self._committed
+        if not committed:
+            return True
+        epoch = committed[0].applied_epoch
+        return epoch is None or epoch > self._epoch
 
     def _cleanup_pass(self) -> None:
         oldest_b, oldest_rw = self._oldest_begin0()

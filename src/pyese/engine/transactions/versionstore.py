@@ -132,6 +132,8 @@ class VersionStore(CommitRollback):
                 # the call's reads so far are done: a level-0 write may wait for the
                 # applier, whose map resize waits for every open snapshot
                 session.end_call()
+            if not db.read_only:
+                self._check_size(db, 0, key, value)
             self._write_level0(session, db, objid, key, value)
             return
         if session.read_only:
@@ -139,7 +141,15 @@ class VersionStore(CommitRollback):
         if db.read_only:
             raise_error(C.JET_errPermissionDenied, "database attached read-only")
         trx = self._trx[session.id]
+        self._check_size(db, trx.nbytes, key, value)
         self._add_version(trx, session.level, self._tree(db, objid), key, value)
+
+    def _check_size(self, db: Database, pending: int, key: bytes, value: bytes | None) -> None:
+        """A database with a maximum size (``engine.instance.database.Database.size_max``)
+        refuses a write that would take it past it (JET_errOutOfDatabaseSpace); a delete
+        is never refused."""
+        if value is not None and getattr(db, "size_max", None):
+            db.check_growth(self, pending + len(key) + len(value or b""))  # type: ignore[attr-defined]
 
     def _write_level0(self, session: Session, db: Database, objid: int, key: bytes,
                       value: bytes | None) -> None:

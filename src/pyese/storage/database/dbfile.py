@@ -537,6 +537,19 @@ class DatabaseFile:
         free = max(0, info["last_pgno"] + 1 - used) * psize
         return os.fstat(self._fd).st_size, free
 
+    def page_usage(self) -> tuple[int, int]:
+        """(bytes of the pages the trees, the header and the two meta pages use, bytes up
+        to LMDB's last page): the second is what the file holds now, the difference the
+        pages LMDB holds free for reuse. Taken under ``_write_lock``, so the read
+        transaction never overlaps a map resize (``_grow``)."""
+        self._check_open()
+        with self._write_lock, self._env.begin() as txn:
+            stats = [txn.stat(self._trees), txn.stat(self._hdrdb), self._env.stat()]
+        psize = stats[-1]["psize"]
+        used = 2 + sum(st["branch_pages"] + st["leaf_pages"] + st["overflow_pages"]
+                       for st in stats)
+        return used * psize, (self._env.info()["last_pgno"] + 1) * psize
+
     def extend_to(self, nbytes: int) -> int:
         """Make the file at least ``nbytes`` long (ESE's JetGrowDatabase preallocation:
         LMDB writes into the zeroed tail later); returns its length. Never shrinks."""

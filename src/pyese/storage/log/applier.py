@@ -38,7 +38,23 @@ current drains first (a truncate-only backup does, ``engine/backup/filebackup.py
 
 With ``force_flush`` (default) the thread flushes the log itself when queued records are
 not yet durable, so lazy commits reach the databases within one group flush; otherwise
-it waits for someone else's flush (a flush listener wakes it).
+it waits for someone else's flush (a flush listener wakes it). With ``flush_delay`` it
+first leaves that flush to the committers for up to ``flush_delay`` seconds: a durable
+committer flushes its own record microseconds after appending it, and the thread must not
+race it for the flush (the committer would then wait for the thread's flush instead of
+doing its own: a lock hand-off and two thread switches on the critical path).
+
+Wake-ups. A lone durable commit must not wake the thread: each wake-up costs the committer
+a GIL hand-off. ``commit`` notifies only when the thread sleeps without a timeout
+(``_sleeping``: nothing queued, or waiting for someone's flush) or the batch is full; a
+thread in a timed wait (coalescing, or the flush delay) wakes by itself. The flush
+listener notifies only while the thread waits for a flush (``_awaiting_flush``).
+
+Database syncs. Batches are applied with ``DatabaseFile.apply(durable=False)``: one LMDB
+commit (whose data pages LMDB fsyncs, keeping integrity) without the extra meta-page sync.
+The log holds every applied record until a checkpoint passes it, so a database need only be
+durable up to the checkpoint: ``_write_checkpoint`` flushes every database applied to
+since the last one (``_unsynced``) before it writes the checkpoint.
 
 Checkpoint. After a batch, every record through the batch's last position is durable in
 every attached database, so that position (with the attachments as of it) is a valid
@@ -51,7 +67,8 @@ log flush failure, a checkpoint write failure) stops the thread; ``failed`` hold
 JetError and ``commit``/``attach``/``detach``/``drain`` raise it.
 
 Locking: ``self._lock`` (``self._cond``) guards ``_queue``, ``_submitted``, ``_applied``,
-``_failed``, ``_stopping``, ``_ckpt_state``, ``_urgent``, ``_coalesce_until``;
+``_failed``, ``_stopping``, ``_ckpt_state``, ``_urgent``, ``_coalesce_until``,
+``_flush_wait_until``, ``_sleeping``, ``_awaiting_flush``, ``_unsynced``;
 appends to the log happen under it so queue order is log order (lock order: applier lock,
 then log writer lock). ``_dbs`` (dbnum ->
 attachment and open database) belongs to the applier thread. ``_ckpt_lock`` serialises
@@ -102,7 +119,7 @@ class Applier:
                  on_applying: Callable[[dict[int, LGPOS], LGPOS], None] | None = None,
                  circular: bool | None = None, checkpoint_bytes: int = 4 << 20,
                  force_flush: bool = True, batch_records: int = 4096,
-                 apply_delay: float = 0.0,
+                 apply_delay: float = 0.0, flush_delay: float = 0.0,
                  faults: FaultInjector = NO_FAULTS, start: bool = True) -> None:
         self._log = log
         self._checkpoint_file = checkpoint_file
@@ -115,6 +132,10 @@ class Applier:
         self._apply_delay = apply_delay
         self._urgent = 0
         self._coalesce_until: float | None = None
+        self._flush_delay = flush_delay
+        self._flush_wait_until: float | None = None
+        self._sleeping = False
+        self._awaiting_flush = False
         self._faults = faults
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -130,6 +151,9 @@ class Applier:
         self._ckpt_state: tuple[LGPOS, tuple[AttachInfo, ...]] = (start_pos, ())
         self._ckpt_written: LGPOS | None = None
         self._dbs: dict[int, tuple[AttachInfo, Any]] = {}
+        self._unsynced: dict[int, Any] = {}
+        """id -> the databases applied to (``durable=False``) since the last checkpoint's
+        sync; guarded by ``_lock``."""
         self.batches = 0
         self._write_checkpoint(force=True)
         log.add_flush_listener(self._on_flushed)
@@ -151,7 +175,7 @@ class Applier:
         durable commit (``log.flush(lgpos)``) and must not mutate ``ops_by_dbnum``
         afterwards. Raises the applier's or the log's failure."""
         payload = F.encode_commit(trxid, ops_by_dbnum)
-        with self._cond:
+        with self._lock:  # (the condition's lock; a bare lock costs no Python call)
             if self._failed is not None:
                 raise self._failed
             lg = self._log.append(F.REC_COMMIT, payload)
@@ -159,8 +183,9 @@ class Applier:
             self._submitted = lg
             if logged is not None:
                 logged(lg)
-            self._cond.notify_all()
-        threadstats.charge_commit(sum(len(ops) for ops in ops_by_dbnum.values()), len(payload))
+            if self._sleeping or len(self._queue) >= self._batch_records:
+                self._cond.notify_all()
+        threadstats.charge_commit(sum(map(len, ops_by_dbnum.values())), len(payload))
         return lg
 
     def attach(self, dbnum: int, path: str, db: Any) -> LGPOS:
@@ -288,7 +313,13 @@ class Applier:
     # --- the thread -----------------------------------------------------------------------
 
     def _on_flushed(self, _lgpos: LGPOS) -> None:
-        with self._cond:
+        """The log's flush listener (on the flushing thread: a durable committer's
+        critical path). Takes the lock only when the thread waits for a flush: it sets
+        ``_awaiting_flush`` *before* it reads the flushed position, so a flush that this
+        check finds unawaited is one the thread's read will see."""
+        if not self._awaiting_flush:
+            return
+        with self._lock:
             self._cond.notify_all()
 
     def _fail(self, exc: BaseException) -> None:
@@ -309,23 +340,37 @@ class Applier:
                     if self._failed is not None:
                         return
                     if self._frozen and not self._stopping:  # an OS snapshot's freeze
-                        self._cond.wait()
+                        self._sleep(None)
                         continue
                     if self._queue:
+                        # set before reading the flushed position: see _on_flushed
+                        self._awaiting_flush = True
                         flushed = self._log.flushed_lgpos
                         if self._queue[0].lgpos <= flushed:
+                            self._awaiting_flush = False
+                            self._flush_wait_until = None
                             left = self._coalesce_left()
                             if left > 0:
-                                self._cond.wait(left)
+                                self._sleep(left)
                                 continue
                             self._coalesce_until = None
                             break
                         if self._force_flush:
+                            left = self._flush_wait_left()
+                            if left > 0:  # a durable committer is about to flush
+                                self._sleep(left)
+                                self._awaiting_flush = False
+                                continue
+                            self._awaiting_flush = False
+                            self._flush_wait_until = None
                             flush_to = self._queue[-1].lgpos
                             break
+                        self._sleep(None)
+                        self._awaiting_flush = False
+                        continue
                     elif self._stopping:
                         return
-                    self._cond.wait()
+                    self._sleep(None)
                 batch: list[_Entry] = []
                 if flush_to is None:
                     q = self._queue
@@ -361,6 +406,26 @@ class Applier:
             except BaseException as exc:
                 self._fail(exc)
                 return
+
+    def _sleep(self, timeout: float | None) -> None:
+        """Wait on the condition (caller holds ``_lock``); ``_sleeping`` tells submitters
+        that only an untimed wait needs their wake-up (see Wake-ups)."""
+        self._sleeping = timeout is None
+        try:
+            self._cond.wait(timeout)
+        finally:
+            self._sleeping = False
+
+    def _flush_wait_left(self) -> float:
+        """Seconds the thread should still leave the flush of queued records that are not
+        yet durable to their committers (see Wake-ups); 0 to flush now. Caller holds
+        ``_lock``."""
+        if self._flush_delay <= 0 or self._urgent or self._stopping:
+            return 0.0
+        now = time.monotonic()
+        if self._flush_wait_until is None:
+            self._flush_wait_until = now + self._flush_delay
+        return self._flush_wait_until - now
 
     def _coalesce_left(self) -> float:
         """Seconds the thread should still wait for more records to join the batch (see
@@ -420,12 +485,32 @@ class Applier:
     def _apply_pending(self, pending: dict[int, list[Op]], last: dict[int, LGPOS]) -> None:
         for dbnum, ops in pending.items():
             db = self._dbs[dbnum][1]
+            with self._lock:  # before the apply: a checkpoint written from now on syncs it
+                self._unsynced[id(db)] = db
             try:
                 self._faults.hit("applier.apply")
-                db.apply(ops, last[dbnum])
+                db.apply(ops, last[dbnum], durable=False)
             except OSError as exc:
                 raise jet_error_from_os(exc, log=False, detail=f"apply to database {dbnum}") \
                     from exc
+
+    def _sync_databases(self) -> None:
+        """Make every apply so far durable in its file (``DatabaseFile.flush``) before a
+        checkpoint names it (caller holds ``_ckpt_lock``). A database that failed to sync
+        stays listed for the next checkpoint; the error is raised."""
+        with self._lock:
+            dbs, self._unsynced = self._unsynced, {}
+        try:
+            while dbs:
+                key = next(iter(dbs))
+                dbs[key].flush()
+                del dbs[key]
+        except BaseException as exc:
+            with self._lock:
+                self._unsynced.update(dbs)
+            if isinstance(exc, OSError):
+                raise jet_error_from_os(exc, log=False, detail="database sync") from exc
+            raise
 
     def _write_checkpoint(self, *, force: bool) -> None:
         with self._ckpt_lock:
@@ -437,6 +522,7 @@ class Applier:
             if not force and prev is not None and lgpos.generation == prev.generation \
                     and lgpos.offset - prev.offset < self._checkpoint_bytes:
                 return
+            self._sync_databases()
             write_checkpoint(self._checkpoint_file,
                              Checkpoint(lgpos, self._log.signature, attached),
                              faults=self._faults)

@@ -277,11 +277,20 @@ def read_file_header(path: str) -> LogFileHeader:
 
 # --- records ----------------------------------------------------------------------------
 
+_CRC = struct.Struct("<I")
+
+
+def record_header(rectype: int, payload: bytes) -> bytes:
+    """The 9 bytes that precede ``payload`` in its record: CRC (of length, type and
+    payload), length, type. The writer appends header and payload to its buffer one after
+    the other, so a record is never copied into a bytes object of its own."""
+    lt = _LEN_TYPE.pack(len(payload), rectype)
+    return _CRC.pack(zlib.crc32(payload, zlib.crc32(lt))) + lt
+
+
 def encode_record(rectype: int, payload: bytes) -> bytes:
     """One record's bytes: header (CRC, length, type) and payload."""
-    lt = _LEN_TYPE.pack(len(payload), rectype)
-    crc = zlib.crc32(payload, zlib.crc32(lt))
-    return struct.pack("<I", crc) + lt + payload
+    return record_header(rectype, payload) + payload
 
 
 def record_crc_ok(buf: bytes | memoryview, pos: int, length: int, crc: int) -> bool:

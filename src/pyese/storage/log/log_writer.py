@@ -84,7 +84,8 @@ class LogWriter:
     ``circular``, ``faults``.
     Guarded by ``self._lock`` (``self._cond`` waits on it): ``_segments`` (closed
     generations' unflushed bytes), ``_buf``/``_buf_gen`` (the generation being appended),
-    ``_append_pos``, ``_flushed``, ``_leader`` (a flush is in progress), ``_failed``,
+    ``_append_pos``, ``_flushed``, ``_leader`` (a flush is in progress), ``_waiters``
+    (threads waiting on ``_cond``), ``_failed``,
     ``_closed``, ``fsync_count``, ``flush_count``.
     Owned by the flush leader (one thread at a time): ``_fd``, ``_file_gen``,
     ``_file_header``.
@@ -109,6 +110,7 @@ class LogWriter:
         self._append_pos = LGPOS(generation, F.FILE_HEADER_SIZE)
         self._flushed = LGPOS(generation - 1, 0) if generation > 1 else LGPOS(0, 0)
         self._leader = False
+        self._waiters = 0
         self._frozen = False
         self.keep_from: int | None = None
         """Circular logging keeps the generations from here on (a running backup's)."""
@@ -203,7 +205,7 @@ class LogWriter:
         """
         if len(payload) > F.MAX_PAYLOAD:
             raise_error(C.JET_errInvalidParameter, "log record too large")
-        rec = F.encode_record(rectype, payload)
+        header = F.record_header(rectype, payload)
         info: AttachInfo | int | None = None
         if rectype == F.REC_ATTACH:
             dbnum, dbsig, path = F.decode_attach(payload)
@@ -215,17 +217,17 @@ class LogWriter:
                 raise self._failed
             if self._closed:
                 raise_error(C.JET_errTermInProgress, "log writer closed")
-            pos = self._append_locked(rec)
+            pos = self._append_locked(header, payload)
             if isinstance(info, AttachInfo):
                 self._attached[info.dbnum] = info
             elif info is not None:
                 self._attached.pop(info, None)
             return pos
 
-    def _append_locked(self, rec: bytes) -> LGPOS:
-        """Buffer encoded record ``rec`` (caller holds the lock); start the next generation
-        first if ``rec`` would take this one past ``file_size``."""
-        n = len(rec)
+    def _append_locked(self, header: bytes, payload: bytes) -> LGPOS:
+        """Buffer the record ``header`` + ``payload`` (caller holds the lock); start the
+        next generation first if it would take this one past ``file_size``."""
+        n = len(header) + len(payload)
         gen, off = self._append_pos.generation, self._append_pos.offset
         if off + n > self.file_size and off > self._first_offset(gen):
             self._segments.append((self._buf_gen, self._buf))
@@ -234,7 +236,9 @@ class LogWriter:
             self._buf_gen = gen
             self._buf = bytearray()
             self._segments.append((gen, bytearray()))  # marks the rollover point
-        self._buf += rec
+        buf = self._buf
+        buf += header
+        buf += payload
         pos = self._append_pos = LGPOS(gen, off + n)
         return pos
 
@@ -303,10 +307,11 @@ class LogWriter:
                     return self._flushed
                 if not self._leader and not self._frozen:
                     break
-                self._cond.wait()
+                self._wait_locked()
             self._leader = True
             if self._append_pos > self._flushed and (self._buf or self._segments):
-                self._append_locked(F.encode_record(F.REC_FLUSH, F.encode_flush(self._flushed)))
+                mark = F.encode_flush(self._flushed)
+                self._append_locked(F.record_header(F.REC_FLUSH, mark), mark)
             segments = self._segments
             segments.append((self._buf_gen, self._buf))
             self._segments = []
@@ -327,10 +332,20 @@ class LogWriter:
             self._leader = False
             self.flush_count += 1
             self.fsync_count += 1
-            self._cond.notify_all()
+            if self._waiters:
+                self._cond.notify_all()
         for cb in listeners:
             cb(end)
         return end
+
+    def _wait_locked(self) -> None:
+        """Wait on the condition (caller holds the lock), counted in ``_waiters`` so that a
+        flush nobody waits for skips the notification."""
+        self._waiters += 1
+        try:
+            self._cond.wait()
+        finally:
+            self._waiters -= 1
 
     def _write_segments(self, segments: list[tuple[int, bytearray]]) -> None:
         for gen, data in segments:
@@ -407,7 +422,7 @@ class LogWriter:
         with self._lock:
             self._frozen = True
             while self._leader:
-                self._cond.wait()
+                self._wait_locked()
 
     def thaw(self) -> None:
         """Let flushes run again after ``freeze``."""
@@ -446,7 +461,7 @@ class LogWriter:
         with self._lock:
             self._closed = True
             while self._leader:
-                self._cond.wait()
+                self._wait_locked()
             fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)

@@ -54,6 +54,33 @@ The walk:
   (the log lost committed records it holds) -> ``JET_errCommittedLogFilesMissing``
   (ESE: the database header's genCommitted beyond the last log present).
 
+Options of JetInit3 (``RecoveryOptions``; ESE ``jetapi.cxx`` ErrInitComplete, ``_log/rstmap.cxx``,
+``_log/log.cxx``):
+
+- *restore map* (``JET_RSTMAP``): each entry names where a database the log knows under
+  ``source`` is to be replayed (``dest``). A logged attachment is matched first by
+  signature against the map's destination files that exist, then, for destinations not
+  yet there, by the longest map ``source`` that ends the logged path (ESE
+  ``ErrReplaceRstMapEntryBySignature``, ``ErrReplaceRstMapEntryByName``). A database the
+  map does not name is replayed where the log says only with ``replay_missing_map_entry``
+  (``JET_bitReplayMissingMapEntryDB``, which JetInit and JetInit2 always add); otherwise
+  it is skipped, untouched and not an error (ESE logredo.cxx: ``SetSkippedAttach``);
+- *stop position* (``lgposStop``): replay ends before the first record past it (pyese
+  names a record by its end, as its commit ids do, so the stop at a commit id replays
+  that commit and nothing after it), the
+  databases stay as replayed (DirtyShutdown, ready to go on) and recovery fails with
+  ``JET_errRecoveredWithoutUndo`` (ESE ``ErrGetLgposRedoWithCheck``,
+  ``FLGRecoveryLgposStopLogRecord``: a stop whose isec and ib are both 0 stops nothing);
+- *without undo* (``JET_bitRecoveryWithoutUndo``): the same at the end of the log;
+  ``JET_errRecoveredWithoutUndoDatabasesConsistent`` when the log ended with a clean
+  TERM, else ``JET_errRecoveredWithoutUndo``;
+- *ignore lost logs* (``JET_bitReplayIgnoreLostLogs``): a database holding records past
+  the end of the log no longer stops recovery with ``JET_errCommittedLogFilesMissing``;
+- *log stream must exist* (``JET_bitLogStreamMustExist``): no checkpoint and no log is
+  ``JET_errFileNotFound`` instead of a fresh start (tm.cxx ``FEnsureLogStreamMustExist``);
+- *status*: called with ``JET_sntBegin``, ``JET_sntProgress`` (percent of the generations
+  replayed) and ``JET_sntComplete``.
+
 Errors from the log reader (``JET_errLogFileCorrupt``, ``JET_errMissingLogFile``,
 ``JET_errBadLogSignature``, ``JET_errInvalidLogSequence``) and from the checkpoint
 (``JET_errCheckpointCorrupt``) propagate before or while replaying; replay is idempotent,
@@ -100,6 +127,80 @@ class RecoveryResult:
 
 
 @dataclass
+class RestoreMapEntry:
+    """One ``JET_RSTMAP`` entry of a soft recovery (ESE's ``RSTMAP``)."""
+
+    source: str
+    """The database's path as the log names it (full path; the destination when unknown)."""
+    dest: str
+    """Where to replay it (full path)."""
+    signature: bytes | None = None
+    """The destination file's database signature; None when the file is not there."""
+
+
+@dataclass
+class RecoveryOptions:
+    """What JetInit3 asks of recovery beyond its default walk (module docstring)."""
+
+    rstmap: list[RestoreMapEntry] = field(default_factory=list)
+    replay_missing_map_entry: bool = True
+    stop: LGPOS | None = None
+    without_undo: bool = False
+    ignore_lost_logs: bool = False
+    log_stream_must_exist: bool = False
+    """JET_bitLogStreamMustExist: no log to recover is JET_errFileNotFound."""
+    status: Callable[[int, int, int], None] | None = None
+    """``status(snt, cunitDone, cunitTotal)``."""
+
+
+def read_map_signature(entry: RestoreMapEntry,
+                       open_database: Callable[..., Any] | None = None) -> None:
+    """Fill ``entry.signature`` from its destination's header when the file exists (ESE
+    ``ErrRstmapSoftCheckDBFiles``; a file that is not there may be created by replay)."""
+    if not os.path.exists(entry.dest):
+        entry.signature = None
+        return
+    db = (open_database or _default_open)(entry.dest, read_only=True)
+    try:
+        entry.signature = bytes(db.header.signature)
+    finally:
+        db.close()
+
+
+def _same_name(a: str, b: str) -> bool:
+    return os.path.normcase(a) == os.path.normcase(b)
+
+
+def map_attachment(options: RecoveryOptions, info: AttachInfo) -> AttachInfo | None:
+    """``info`` with the path the restore map gives it; ``info`` itself without a map or,
+    with ``replay_missing_map_entry``, for a database the map does not name; None: skip it.
+
+    By signature first, among destinations that exist; then by name, among those that do
+    not: the longest map source that ends the logged path, which then takes the logged
+    path and signature (ESE rstmap.cxx ``ErrReplaceRstMapEntryBySignature`` /
+    ``ErrReplaceRstMapEntryByName``)."""
+    if not options.rstmap:
+        return info
+    for entry in options.rstmap:
+        if entry.signature is not None and entry.signature == info.signature:
+            entry.source = info.path
+            return AttachInfo(info.dbnum, entry.dest, info.signature)
+    best: RestoreMapEntry | None = None
+    logged = os.path.normcase(info.path)
+    for entry in options.rstmap:
+        if entry.signature is not None:
+            continue
+        tail = os.path.normcase(entry.source)
+        if logged.endswith(tail) and (best is None or len(tail) > len(best.source)):
+            best = entry
+    if best is not None:
+        best.source = info.path
+        best.signature = info.signature
+        return AttachInfo(info.dbnum, best.dest, info.signature)
+    return info if options.replay_missing_map_entry else None
+
+
+@dataclass
 class _Attached:
     info: AttachInfo
     db: Any  # None when deferred or consistent
@@ -118,7 +219,9 @@ def _default_open(path: str, *, read_only: bool = False) -> Any:
 
 class _Replay:
     def __init__(self, signature: bytes, open_database: Callable[..., Any], read_only: bool,
-                 batch_ops: int) -> None:
+                 batch_ops: int, options: RecoveryOptions | None = None) -> None:
+        self.options = options or RecoveryOptions()
+        self.skipped: dict[int, AttachInfo] = {}
         self.signature = signature
         self.open_database = open_database
         self.read_only = read_only
@@ -130,8 +233,16 @@ class _Replay:
     def attach(self, info: AttachInfo, at: LGPOS) -> None:
         """Attach ``info`` as of log position ``at`` (its ATTACH record, or the start)."""
         old = self.dbs.pop(info.dbnum, None)
+        self.skipped.pop(info.dbnum, None)
         if old is not None:
             self.finish(old, None)
+        mapped = map_attachment(self.options, info)
+        if mapped is None:
+            # not in the restore map: never touched, its records skipped (ESE logredo.cxx
+            # SetSkippedAttach), and not a mismatch at the end of the log
+            self.skipped[info.dbnum] = info
+            return
+        info = mapped
         entry = _Attached(info, None)
         self.dbs[info.dbnum] = entry
         if not os.path.exists(info.path):
@@ -167,6 +278,8 @@ class _Replay:
     def commit(self, lgpos: LGPOS, ops_by_dbnum: dict[int, list[Op]]) -> None:
         for dbnum, ops in ops_by_dbnum.items():
             entry = self.dbs.get(dbnum)
+            if entry is None and dbnum in self.skipped:
+                continue
             if entry is None:
                 raise_error(C.JET_errLogFileCorrupt,
                             f"record {lgpos} changes database {dbnum}, which is not attached")
@@ -213,9 +326,21 @@ class _Replay:
         entry.db = None
 
     def detach(self, dbnum: int, lgpos: LGPOS) -> None:
+        self.skipped.pop(dbnum, None)
         entry = self.dbs.pop(dbnum, None)
         if entry is not None:
             self.finish(entry, lgpos)
+
+    def leave_dirty(self) -> None:
+        """Close every database replay opened, marked DirtyShutdown when it was replayed
+        into: recovery stopped before the end and a later one goes on from there."""
+        for entry in self.dbs.values():
+            if entry.db is not None:
+                if not self.read_only and entry.db.header.state != C.JET_dbstateDirtyShutdown:
+                    entry.db.set_state(C.JET_dbstateDirtyShutdown,
+                                       log_signature=self.signature)
+                entry.db.close()
+                entry.db = None
 
     def close_all(self) -> None:
         for entry in self.dbs.values():
@@ -226,20 +351,27 @@ class _Replay:
 
 def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAME, *,
             open_database: Callable[..., Any] | None = None, read_only: bool = False,
-            ignore_missing_db: bool = False, batch_ops: int = 20000) -> RecoveryResult:
+            ignore_missing_db: bool = False, batch_ops: int = 20000,
+            options: RecoveryOptions | None = None) -> RecoveryResult:
     """Replay the log in ``log_path`` from the checkpoint in ``system_path`` into the
-    databases it names; see the module docstring for the walk and the errors.
+    databases it names; see the module docstring for the walk, JetInit3's ``options`` and
+    the errors.
 
     ``open_database(path, read_only=...)`` opens a database file (default
     ``DatabaseFile.open``). ``read_only``: touch nothing, only report.
     Never modifies log files.
     """
+    opts = options or RecoveryOptions()
     opener = open_database or _default_open
     ckpt = read_checkpoint(checkpoint_path(system_path, base_name))
     reader = LogReader(log_path, base_name,
                        signature=ckpt.log_signature if ckpt is not None else None)
     if not reader.files:
         if ckpt is None:
+            if opts.log_stream_must_exist:
+                # ESE tm.cxx FEnsureLogStreamMustExist: recovery would start a new log
+                # stream (JET_sntMissingLog, JET_MissingLogCreateNewLogStream)
+                raise_error(C.JET_errFileNotFound, f"no log stream in {log_path}")
             return RecoveryResult(True, None, None, LGPOS_MIN, False, False, ())
         raise_error(C.JET_errMissingLogFile,
                     f"checkpoint at {ckpt.lgpos} but no log files in {log_path}")
@@ -255,17 +387,24 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
         assert first is not None
         start = LGPOS(first, reader.header(first).size)
     initial = ckpt.attached if ckpt is not None else reader.header(start.generation).attached
+    progress = _Progress(opts.status, start.generation, reader.last_generation)
     records = reader.records(start)
     replay: _Replay | None = None
     n = 0
     last_type: int | None = None
+    stopped = False
+    progress.begin()
     try:
         for rec in records:
             if replay is None:
                 assert reader.signature is not None
-                replay = _Replay(reader.signature, opener, read_only, batch_ops)
+                replay = _Replay(reader.signature, opener, read_only, batch_ops, opts)
                 for info in initial:
                     replay.attach(info, start)
+            if opts.stop is not None and rec.lgpos > opts.stop:
+                stopped = True  # ESE log.cxx FLGRecoveryLgposStopLogRecord
+                break
+            progress.at(rec.start.generation)
             n += 1
             last_type = rec.rectype
             if rec.rectype == F.REC_COMMIT:
@@ -283,16 +422,26 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
                             f"unknown record type {rec.rectype} at {rec.start}")
         if replay is None:
             assert reader.signature is not None
-            replay = _Replay(reader.signature, opener, read_only, batch_ops)
+            replay = _Replay(reader.signature, opener, read_only, batch_ops, opts)
             for info in initial:
                 replay.attach(info, start)
         end = reader.end_lgpos or start
-        for entry in replay.dbs.values():
-            if entry.seen > end:
-                raise_error(C.JET_errCommittedLogFilesMissing,
-                            f"{entry.info.path} holds log records up to {entry.seen}, "
-                            f"the log ends at {end}")
+        if not opts.ignore_lost_logs and not stopped:
+            for entry in replay.dbs.values():
+                if entry.seen > end:
+                    raise_error(C.JET_errCommittedLogFilesMissing,
+                                f"{entry.info.path} holds log records up to {entry.seen}, "
+                                f"the log ends at {end}")
         replay.apply_all()
+        if stopped or opts.without_undo:
+            # redo done, no undo: the databases stay as replayed, to go on from there
+            # (ESE: ErrLGISetQuitWithoutUndo; the instance does not start)
+            replay.leave_dirty()
+            progress.complete()
+            if not stopped and last_type == F.REC_TERM:
+                raise_error(C.JET_errRecoveredWithoutUndoDatabasesConsistent)
+            raise_error(C.JET_errRecoveredWithoutUndo,
+                        f"replay stopped at {opts.stop}" if stopped else "recovered without undo")
         deferred = tuple(e.info for e in replay.dbs.values()
                          if e.db is None and e.consistent_until is None)
         if deferred and not ignore_missing_db:
@@ -303,10 +452,42 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
                          if e.db is not None or e.consistent_until is not None)
         for entry in list(replay.dbs.values()):
             replay.finish(entry, end)
+        progress.complete()
     finally:
         if replay is not None:
             replay.close_all()
     return RecoveryResult(
         fresh=False, log_signature=reader.signature, start_lgpos=start, end_lgpos=end,
         torn=reader.torn, clean_end=(last_type == F.REC_TERM), attached=attached,
-        skipped=deferred, records_replayed=n, ops_applied=replay.ops_applied)
+        skipped=deferred + tuple(replay.skipped.values()), records_replayed=n,
+        ops_applied=replay.ops_applied)
+
+
+class _Progress:
+    """JET_snpRestore status of a soft recovery: Begin, Progress in percent of the
+    generations from the start to the last one present, Complete (ESE logredo.cxx
+    ``LGIRSTPrepareCallback``: ``cunitTotal`` is 100)."""
+
+    def __init__(self, status: Callable[[int, int, int], None] | None, low: int,
+                 high: int | None) -> None:
+        self.status = status
+        self.low = low
+        self.high = high if high is not None and high >= low else low
+        self.done = 0
+
+    def begin(self) -> None:
+        if self.status is not None:
+            self.status(C.JET_sntBegin, 0, 100)
+
+    def at(self, generation: int) -> None:
+        if self.status is None:
+            return
+        span = self.high - self.low + 1
+        pct = min(99, (generation - self.low) * 100 // span)
+        if pct > self.done:
+            self.done = pct
+            self.status(C.JET_sntProgress, pct, 100)
+
+    def complete(self) -> None:
+        if self.status is not None:
+            self.status(C.JET_sntComplete, 100, 100)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 
 PART_ENV = "PYESE_BENCH_JSON_PART"
 QUICK_ENV = "PYESE_BENCH_QUICK"
@@ -22,10 +23,12 @@ def quick() -> bool:
     return os.environ.get(QUICK_ENV) == "1"
 
 
-def emit(workload: str, pyese: float, **peers: float) -> None:
+def emit(workload: str, pyese: float, *, extra: Mapping[str, float] | None = None,
+         **peers: float) -> None:
     """Record ``workload``'s ops/s for pyese and each peer (``sqlite3=``, ``lmdb=``,
     ``libesedb=``...) in the part file, if one was asked for. NaN or missing peers are left
-    out; a ratio is written only for a peer with a figure."""
+    out; a ratio is written only for a peer with a figure. ``extra`` adds figures that are
+    not rates (e.g. ``peak_rss_mib``) under their own names, with no ratio."""
     path = os.environ.get(PART_ENV)
     if not path:
         return
@@ -35,6 +38,8 @@ def emit(workload: str, pyese: float, **peers: float) -> None:
             continue
         entry[peer] = value
         entry[f"ratio_{peer}"] = pyese / value
+    for key, figure in (extra or {}).items():
+        entry[key] = figure
     data: dict[str, dict[str, float]] = {}
     if os.path.exists(path):
         with open(path) as f:

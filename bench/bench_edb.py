@@ -11,6 +11,8 @@ reads the catalog and every record of every table (system tables included):
 - ``pyese JET``: the JET API as a program uses it: ``JetAttachDatabase`` read-only,
   ``JetOpenTable``, ``JetMove``, one ``JetRetrieveColumns`` per record for every column
   (the first value of each: ``itagSequence`` 1), values as bytes;
+- ``pyese JET enum``: the same loop with one ``JetEnumerateColumns`` per record (every
+  column with a value, values as bytes);
 - ``pyese JET rows``: the same through the pyese extension ``PyeseRetrieveRows`` (pages of
   256 records, every value of every column);
 - dissect.esedb (``as_dict`` per record) and libesedb-python (every value's bytes).
@@ -22,7 +24,7 @@ they can. Prints records/s
 per reader, ratios to pyese's dump path, and its peak traced memory for the set. Readers
 that are not installed are skipped (``pip install -e .[bench]``). With
 ``run_all.py --json``: ``edb_dump`` / ``edb_jet`` (the six samples) and ``edb_dump_srudb`` /
-``edb_jet_srudb`` (and ``edb_jet_rows``, ``edb_jet_rows_srudb``), each with
+``edb_jet_srudb`` (and ``edb_jet_enum``, ``edb_jet_rows`` and their ``_srudb``), each with
 ``ratio_libesedb`` and ``ratio_dissect``; the JET workloads also with ``ratio_dump`` (the
 JET path / the dump path).
 """
@@ -72,9 +74,14 @@ def _pyese_jet_rows(path: Path) -> int:
     return _jet_read(path, rows=True)
 
 
-def _jet_read(path: Path, *, rows: bool) -> int:
+def _pyese_jet_enum(path: Path) -> int:
+    return _jet_read(path, enum=True)
+
+
+def _jet_read(path: Path, *, rows: bool = False, enum: bool = False) -> int:
     """Every record of every table through the JET API: one ``JetRetrieveColumns`` per
-    record, or (``rows``) pages of 256 records through ``PyeseRetrieveRows``."""
+    record, or (``rows``) pages of 256 records through ``PyeseRetrieveRows``, or
+    (``enum``) one ``JetEnumerateColumns`` per record."""
     import pyese.jet as jet
     from pyese.jethdr.errors import JetError
 
@@ -99,7 +106,10 @@ def _jet_read(path: Path, *, rows: bool) -> int:
                     if rows:
                         n += len(jet.PyeseRetrieveRows(s, t, cids, 256))
                         continue
-                    jet.JetRetrieveColumns(s, t, rcs)
+                    if enum:
+                        jet.JetEnumerateColumns(s, t)
+                    else:
+                        jet.JetRetrieveColumns(s, t, rcs)
                     n += 1
                     jet.JetMove(s, t, jet.JET_MoveNext)
             except JetError as err:
@@ -150,7 +160,8 @@ def _libesedb(path: Path) -> int:
 
 
 READERS: dict[str, Callable[[Path], int]] = {
-    "pyese dump": _pyese, "pyese JET": _pyese_jet, "pyese JET rows": _pyese_jet_rows,
+    "pyese dump": _pyese, "pyese JET": _pyese_jet, "pyese JET enum": _pyese_jet_enum,
+    "pyese JET rows": _pyese_jet_rows,
     "dissect.esedb": _dissect,
     "libesedb-python": _libesedb,
 }
@@ -234,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             emit(f"edb_dump{suffix}", dump, **peers)
         if "pyese JET" in result:
             emit(f"edb_jet{suffix}", result["pyese JET"], dump=dump or nan, **peers)
+        if "pyese JET enum" in result:
+            emit(f"edb_jet_enum{suffix}", result["pyese JET enum"], dump=dump or nan, **peers)
         if "pyese JET rows" in result:
             emit(f"edb_jet_rows{suffix}", result["pyese JET rows"], dump=dump or nan, **peers)
         print(f"bench_edb: every table of {set_name} (catalog + all values); "

@@ -1,13 +1,14 @@
 """The Pythonic layer side by side: vs the JET path, sqlite3, LMDB, and dict stores.
 
-Three parts, each printed as a table with ratios (not a test; nothing here asserts a time):
+Four parts, each printed as a table with ratios (not a test; nothing here asserts a time):
 
-1. ``records``: ``bench_records.py``'s workloads (same ``Work``: id Long primary key,
-   name Text with a secondary index, payload Binary of 100 bytes) through ``pyese``'s
-   layer, next to the same work written directly on ``pyese.jet`` (``bench_jet_same``:
-   the same results, every value decoded, a dict per row), sqlite3 (prepared statements,
-   WAL, synchronous=FULL) and raw LMDB (``bench_records``), each side ``--rounds`` times
-   interleaved, the best of each:
+1. ``records``: ``bench_records.py``'s workloads (id Long primary key, name Text with a
+   secondary index, payload Binary of 100 bytes) through ``pyese``'s layer, next to the
+   same work written directly on ``pyese.jet`` (``JetSide``: the same results, every
+   value decoded, a dict per row). Both sides are open in this one process and take
+   turns: ``--repeats`` rounds, each round every workload on both sides (which side goes
+   first alternates), each timed by the wall clock and by the calling thread's CPU time;
+   the median of the rounds' layer/JET ratios is printed for both clocks:
 
    - ``insert``: ``t.insert(row)`` in transactions of ``--batch`` rows, durable commits;
    - ``insert_many``: ``db.insert_many`` of the same rows (the JET path: as ``insert``);
@@ -17,10 +18,17 @@ Three parts, each printed as a table with ratios (not a test; nothing here asser
      an op is a row (the JET path: SeekGE + SetIndexRange + MoveNext reading payload);
    - ``range, full rows``: the same without ``columns=``.
 
+   sqlite3 (prepared statements, WAL, synchronous=FULL) and raw LMDB run
+   ``bench_records``' same work once, for scale (``--no-peers`` skips them).
+
 2. ``genuine``: ``range(columns=every column)`` over the largest table of a genuine
    Windows file (SRUDB) vs the CLI's dump reader (``pyese dump``'s ``typed_rows``).
 
-3. ``dict``: ``pyese.PersistentDict`` vs ``sqlitedict``, ``diskcache`` and ``shelve``
+3. ``sort``: ``tx.temp_table`` (rows as dicts in, ``Row`` objects out) against the same
+   sort through the public batch calls (``PyeseInsertValues`` / ``PyeseRetrieveRows``)
+   and sqlite3's ``CREATE TEMP TABLE`` + ``ORDER BY``, interleaved rounds, medians.
+
+4. ``dict``: ``pyese.PersistentDict`` vs ``sqlitedict``, ``diskcache`` and ``shelve``
    (install the ``bench`` extra), lazy and durable commits, 64-byte values: sequential
    inserts, random inserts, cached lookups, range queries (ManagedEsent's published
    PersistentDictionary figures are printed beside them for reference).
@@ -28,17 +36,20 @@ Three parts, each printed as a table with ratios (not a test; nothing here asser
 ``--many N`` instead runs ``db.insert_many`` of N rows under ``tracemalloc`` and prints
 its peak, the peak RSS and the peak anonymous RSS (the 1,000,000-row check of issue 13).
 
-Run: ``python bench/bench_pythonic.py [-n 5000] [--only records,dict,genuine]``.
+Run: ``python bench/bench_pythonic.py [--records-n 2000] [--repeats 7]
+[--only records,genuine,sort,dict]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import os
 import random
 import resource
 import shelve
+import statistics
 import struct
 import sys
 import tempfile
@@ -73,86 +84,129 @@ less; it leaves out waits for fsync, equally for every side."""
 
 
 def _timed(res: Result, label: str, ops: int, fn: Callable[[], int | None]) -> None:
-    t0 = CLOCK()
+    """``res[label]``: ops/s by ``CLOCK``; ``res[label + " cpu"]`` by this process's CPU
+    time as well (the dict part prints both)."""
+    t0, c0 = CLOCK(), time.process_time()
     got = fn()
-    dt = CLOCK() - t0
+    dt, cpu = CLOCK() - t0, time.process_time() - c0
     if got is not None and got != ops:
         raise AssertionError(f"{label}: expected {ops}, saw {got}")
     res[label] = ops / dt
+    res[label + " cpu"] = ops / cpu if cpu > 0 else float("nan")
 
 
 # -- 1. records ----------------------------------------------------------------------
 
 
-def bench_layer(root: str, w: BR.Work) -> Result:
-    res: Result = {}
-    with pyese.Instance(root, max_ver_pages=16384) as inst:
-        db = inst.open_database("bench.edb")
-        db.create_table("t", {"id": pyese.Long, "name": pyese.Column(pyese.Text, cp=1200),
-                              "payload": pyese.Binary},
-                        {"primary": pyese.Index("+id", primary=True), "byname": "+name"})
+class Plan:
+    """The records work, cut into ``repeats`` equal rounds done by every side in turn.
 
-        def insert() -> None:
-            for lo in range(0, w.n, w.batch):
-                with inst.transaction() as tx:
-                    t = tx.table("t")
-                    for i in range(lo, min(lo + w.batch, w.n)):
-                        t.insert({"id": i, "name": w.name(i), "payload": w.payload(i)})
+    Round ``r`` inserts the ids ``[r * n, (r + 1) * n)`` (the tables grow by ``n`` rows a
+    round on every side alike), then reads ``n`` random ids of what is there and
+    ``scans`` ranges of ``scan_len`` names. Names are a permutation of every id, so
+    name order is not id order and each name is unique."""
 
-        def get() -> int:
-            with inst.transaction(read_only=True) as tx:
+    def __init__(self, n: int, batch: int, scans: int, scan_len: int, repeats: int) -> None:
+        self.n, self.batch, self.scans, self.scan_len = n, batch, scans, scan_len
+        self.repeats = repeats
+        self.total = n * repeats
+        self.mult = 7919 if self.total % 7919 else 7927  # coprime with total: a permutation
+
+    def name(self, i: int) -> str:
+        return f"n{(i * self.mult) % self.total:08d}"
+
+    @staticmethod
+    def payload(i: int) -> bytes:
+        return i.to_bytes(4, "little") * 25
+
+    def ids(self, r: int) -> range:
+        return range(r * self.n, (r + 1) * self.n)
+
+    def seeks(self, r: int) -> list[int]:
+        """``n`` ids among those inserted by rounds 0..r."""
+        rnd = random.Random(100 + r)
+        top = (r + 1) * self.n
+        return [rnd.randrange(top) for _ in range(self.n)]
+
+    def scan_starts(self, r: int) -> list[tuple[str, str]]:
+        """``scans`` (start, stop) name pairs, each covering exactly ``scan_len`` names
+        inserted by rounds 0..r (names are the numbers 0..total-1)."""
+        rnd = random.Random(200 + r)
+        have = sorted((i * self.mult) % self.total for i in range((r + 1) * self.n))
+        out = []
+        for _ in range(self.scans):
+            k = rnd.randrange(0, len(have) - self.scan_len)
+            out.append((f"n{have[k]:08d}", f"n{have[k + self.scan_len]:08d}"))
+        return out
+
+
+class LayerSide:
+    """The records work through ``pyese``'s layer."""
+
+    def __init__(self, root: str) -> None:
+        self.inst = pyese.Instance(root, max_ver_pages=16384)
+        self.inst.__enter__()
+        self.db = self.inst.open_database("bench.edb")
+        for name in ("t", "m"):
+            self.db.create_table(
+                name, {"id": pyese.Long, "name": pyese.Column(pyese.Text, cp=1200),
+                       "payload": pyese.Binary},
+                {"primary": pyese.Index("+id", primary=True), "byname": "+name"})
+
+    def close(self) -> None:
+        self.inst.close()
+
+    def insert(self, p: Plan, ids: range) -> int:
+        inst = self.inst
+        for lo in range(ids.start, ids.stop, p.batch):
+            with inst.transaction() as tx:
                 t = tx.table("t")
-                return sum(1 for i in w.seek_order() if t.get(i) is not None)
+                for i in range(lo, min(lo + p.batch, ids.stop)):
+                    t.insert({"id": i, "name": p.name(i), "payload": p.payload(i)})
+        return len(ids)
 
-        def scan(columns: list[str] | None) -> Callable[[], int]:
-            def run() -> int:
-                rows = 0
-                with inst.transaction(read_only=True) as tx:
-                    t = tx.table("t")
-                    for k in w.scan_starts():
-                        for row in t.range(index="byname", start=f"n{k:08d}",
-                                           stop=f"n{k + w.scan_len:08d}", columns=columns):
-                            rows += row["payload"] is not None
-                return rows
-            return run
+    def insert_many(self, p: Plan, ids: range) -> int:
+        return self.db.insert_many("m", ({"id": i, "name": p.name(i),
+                                          "payload": p.payload(i)} for i in ids),
+                                   batch=p.batch)
 
-        db.create_table("m", {"id": pyese.Long, "name": pyese.Column(pyese.Text, cp=1200),
-                              "payload": pyese.Binary},
-                        {"primary": pyese.Index("+id", primary=True), "byname": "+name"})
+    def get(self, seeks: list[int]) -> int:
+        with self.inst.transaction(read_only=True) as tx:
+            t = tx.table("t")
+            return sum(1 for i in seeks if t.get(i) is not None)
 
-        def insert_many() -> int:
-            return db.insert_many("m", ({"id": i, "name": w.name(i), "payload": w.payload(i)}
-                                        for i in range(w.n)), batch=w.batch)
-
-        _timed(res, "insert", w.n, insert)
-        _timed(res, "insert_many", w.n, insert_many)
-        _timed(res, "get, in trx", w.n, get)
-        _timed(res, "range, columns=", w.scans * w.scan_len, scan(["payload"]))
-        _timed(res, "range, full rows", w.scans * w.scan_len, scan(None))
-    return res
+    def scan(self, bounds: list[tuple[str, str]], columns: list[str] | None) -> int:
+        rows = 0
+        with self.inst.transaction(read_only=True) as tx:
+            t = tx.table("t")
+            for lo, hi in bounds:
+                for row in t.range(index="byname", start=lo, stop=hi, columns=columns):
+                    rows += row["payload"] is not None
+        return rows
 
 
-def bench_jet_same(root: str, w: BR.Work) -> Result:
-    """The layer's workloads written directly on ``pyese.jet``, delivering the same
-    results: every value decoded to a Python object, one dict per row (the layer's
-    ``Row`` holds one). ``get`` reads the whole row with one ``JetRetrieveColumns``;
-    ``range`` stops before ``stop`` as the layer's does. The ratio layer/this is the
-    layer's own cost."""
-    from pyese import jet
+class JetSide:
+    """The same work written directly on ``pyese.jet``, delivering the same results:
+    every value decoded to a Python object, one dict per row (the layer's ``Row`` holds
+    one). ``get`` reads the whole row with one ``JetRetrieveColumns``; ``range`` stops
+    before ``stop`` as the layer's does. The ratio layer/this is the layer's own cost."""
 
-    i32 = struct.Struct("<i")
-    inst = jet.JetCreateInstance("bench_pythonic_jet")
-    for pid, value in ((jet.JET_paramSystemPath, root + "/"),
-                       (jet.JET_paramLogFilePath, root + "/")):
-        jet.JetSetSystemParameter(inst, 0, pid, 0, value)
-    jet.JetSetSystemParameter(inst, 0, jet.JET_paramCircularLog, 1)
-    jet.JetSetSystemParameter(inst, 0, jet.JET_paramMaxVerPages, 16384, None)
-    jet.JetInit(inst)
-    res: Result = {}
-    try:
-        s = jet.JetBeginSession(inst)
+    def __init__(self, root: str) -> None:
+        from pyese import jet
+
+        self.jet = jet
+        self.i32 = struct.Struct("<i")
+        inst = jet.JetCreateInstance("bench_pythonic_jet")
+        for pid, value in ((jet.JET_paramSystemPath, root + "/"),
+                           (jet.JET_paramLogFilePath, root + "/")):
+            jet.JetSetSystemParameter(inst, 0, pid, 0, value)
+        jet.JetSetSystemParameter(inst, 0, jet.JET_paramCircularLog, 1)
+        jet.JetSetSystemParameter(inst, 0, jet.JET_paramMaxVerPages, 16384, None)
+        jet.JetInit(inst)
+        self.instance = inst
+        s = self.s = jet.JetBeginSession(inst)
         db = jet.JetCreateDatabase(s, os.path.join(root, "bench.edb"))
-        tables = {}
+        self.tables: dict[str, tuple[Any, tuple[Any, ...]]] = {}
         for name in ("t", "m"):
             t = jet.JetCreateTable(s, db, name)
             cols = (jet.JetAddColumn(s, t, "id", jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong)),
@@ -162,88 +216,88 @@ def bench_jet_same(root: str, w: BR.Work) -> Result:
                                      jet.JET_COLUMNDEF(coltyp=jet.JET_coltypBinary)))
             jet.JetCreateIndex(s, t, "primary", jet.JET_bitIndexPrimary, "+id\0\0")
             jet.JetCreateIndex(s, t, "byname", 0, "+name\0\0")
-            tables[name] = (t, cols)
-        t, (cid, cname, cpay) = tables["t"]
+            self.tables[name] = (t, cols)
+        t, (cid, cname, cpay) = self.tables["t"]
+        self.full = [jet.JET_RETRIEVECOLUMN(columnid=x, itagSequence=1)
+                     for x in (cid, cname, cpay)]
+        self.pay = [jet.JET_RETRIEVECOLUMN(columnid=cpay, itagSequence=1)]
 
-        def load(name: str) -> Callable[[], None]:
-            tid, (a, b, c) = tables[name]
-            sets = [jet.JET_SETCOLUMN(columnid=x, itagSequence=1) for x in (a, b, c)]
+    def close(self) -> None:
+        self.jet.JetEndSession(self.s)
+        self.jet.JetTerm2(self.instance, 0)
 
-            def run() -> None:
-                for lo in range(0, w.n, w.batch):
-                    jet.JetBeginTransaction(s)
-                    for i in range(lo, min(lo + w.batch, w.n)):
-                        sets[0].pvData = i32.pack(i)
-                        sets[1].pvData = w.name(i).encode("utf-16-le")
-                        sets[2].pvData = w.payload(i)
-                        jet.JetPrepareUpdate(s, tid, jet.JET_prepInsert)
-                        jet.JetSetColumns(s, tid, sets)
-                        jet.JetUpdate(s, tid)
-                    jet.JetCommitTransaction(s)
-            return run
-
-        full = [jet.JET_RETRIEVECOLUMN(columnid=x, itagSequence=1) for x in (cid, cname, cpay)]
-
-        def row_of(rcs: list[Any]) -> dict[str, Any]:
-            a, b, c = (rc.pvData for rc in rcs)
-            return {"id": None if a is None else i32.unpack(a)[0],
-                    "name": None if b is None else b.decode("utf-16-le"), "payload": c}
-
-        def get() -> int:
-            seen = 0
-            jet.JetBeginTransaction2(s, jet.JET_bitTransactionReadOnly)
-            jet.JetSetCurrentIndex(s, t, "primary")
-            for i in w.seek_order():
-                jet.JetMakeKey(s, t, i32.pack(i), jet.JET_bitNewKey)
-                try:
-                    jet.JetSeek(s, t, jet.JET_bitSeekEQ)
-                except jet.RecordNotFoundError:
-                    continue
-                jet.JetRetrieveColumns(s, t, full)
-                seen += row_of(full) is not None
+    def _load(self, table: str, p: Plan, ids: range) -> int:
+        jet, s, pack = self.jet, self.s, self.i32.pack
+        tid, (a, b, c) = self.tables[table]
+        sets = [jet.JET_SETCOLUMN(columnid=x, itagSequence=1) for x in (a, b, c)]
+        for lo in range(ids.start, ids.stop, p.batch):
+            jet.JetBeginTransaction(s)
+            for i in range(lo, min(lo + p.batch, ids.stop)):
+                sets[0].pvData = pack(i)
+                sets[1].pvData = p.name(i).encode("utf-16-le")
+                sets[2].pvData = p.payload(i)
+                jet.JetPrepareUpdate(s, tid, jet.JET_prepInsert)
+                jet.JetSetColumns(s, tid, sets)
+                jet.JetUpdate(s, tid)
             jet.JetCommitTransaction(s)
-            return seen
+        return len(ids)
 
-        def scan(columns: bool) -> Callable[[], int]:
-            pay = [jet.JET_RETRIEVECOLUMN(columnid=cpay, itagSequence=1)]
+    def insert(self, p: Plan, ids: range) -> int:
+        return self._load("t", p, ids)
 
-            def run() -> int:
-                rows = 0
-                jet.JetBeginTransaction2(s, jet.JET_bitTransactionReadOnly)
-                jet.JetSetCurrentIndex(s, t, "byname")
-                for k in w.scan_starts():
-                    jet.JetMakeKey(s, t, f"n{k:08d}".encode("utf-16-le"), jet.JET_bitNewKey)
-                    jet.JetSeek(s, t, jet.JET_bitSeekGE)
-                    jet.JetMakeKey(s, t, f"n{k + w.scan_len:08d}".encode("utf-16-le"),
-                                   jet.JET_bitNewKey)
-                    jet.JetSetIndexRange(s, t, jet.JET_bitRangeUpperLimit)
-                    while True:
-                        if columns:
-                            jet.JetRetrieveColumns(s, t, pay)
-                            row = {"payload": pay[0].pvData}
-                        else:
-                            jet.JetRetrieveColumns(s, t, full)
-                            row = row_of(full)
-                        rows += row["payload"] is not None
-                        try:
-                            jet.JetMove(s, t, jet.JET_MoveNext)
-                        except jet.NoCurrentRecordError:
-                            break
-                jet.JetCommitTransaction(s)
-                return rows
-            return run
+    def insert_many(self, p: Plan, ids: range) -> int:
+        return self._load("m", p, ids)
 
-        _timed(res, "insert", w.n, load("t"))
-        _timed(res, "insert_many", w.n, load("m"))
-        _timed(res, "get, in trx", w.n, get)
-        _timed(res, "range, columns=", w.scans * w.scan_len, scan(True))
-        _timed(res, "range, full rows", w.scans * w.scan_len, scan(False))
-        jet.JetEndSession(s)
-    finally:
-        jet.JetTerm2(inst, 0)
-    return res
+    def _row_of(self, rcs: list[Any]) -> dict[str, Any]:
+        a, b, c = (rc.pvData for rc in rcs)
+        return {"id": None if a is None else self.i32.unpack(a)[0],
+                "name": None if b is None else b.decode("utf-16-le"), "payload": c}
+
+    def get(self, seeks: list[int]) -> int:
+        jet, s, pack, full = self.jet, self.s, self.i32.pack, self.full
+        t = self.tables["t"][0]
+        seen = 0
+        jet.JetBeginTransaction2(s, jet.JET_bitTransactionReadOnly)
+        jet.JetSetCurrentIndex(s, t, "primary")
+        for i in seeks:
+            jet.JetMakeKey(s, t, pack(i), jet.JET_bitNewKey)
+            try:
+                jet.JetSeek(s, t, jet.JET_bitSeekEQ)
+            except jet.RecordNotFoundError:
+                continue
+            jet.JetRetrieveColumns(s, t, full)
+            seen += self._row_of(full) is not None
+        jet.JetCommitTransaction(s)
+        return seen
+
+    def scan(self, bounds: list[tuple[str, str]], columns: list[str] | None) -> int:
+        jet, s, full, pay = self.jet, self.s, self.full, self.pay
+        t = self.tables["t"][0]
+        rows = 0
+        jet.JetBeginTransaction2(s, jet.JET_bitTransactionReadOnly)
+        jet.JetSetCurrentIndex(s, t, "byname")
+        for lo, hi in bounds:
+            jet.JetMakeKey(s, t, lo.encode("utf-16-le"), jet.JET_bitNewKey)
+            jet.JetSeek(s, t, jet.JET_bitSeekGE)
+            jet.JetMakeKey(s, t, hi.encode("utf-16-le"), jet.JET_bitNewKey)
+            jet.JetSetIndexRange(s, t, jet.JET_bitRangeUpperLimit)
+            while True:
+                if columns:
+                    jet.JetRetrieveColumns(s, t, pay)
+                    row = {"payload": pay[0].pvData}
+                else:
+                    jet.JetRetrieveColumns(s, t, full)
+                    row = self._row_of(full)
+                rows += row["payload"] is not None
+                try:
+                    jet.JetMove(s, t, jet.JET_MoveNext)
+                except jet.NoCurrentRecordError:
+                    break
+        jet.JetCommitTransaction(s)
+        return rows
 
 
+LABELS = ("insert", "insert_many", "get, in trx", "range, columns=", "range, full rows")
 PEER_NAMES = {"insert": "insert", "insert_many": "insert", "get, in trx": "seek, in trx",
               "range, columns=": "range scan"}
 # the layer's label -> bench_records' label for sqlite3 and LMDB (the same work there)
@@ -252,37 +306,94 @@ JSON_NAMES = {"insert": "py_insert", "insert_many": "py_insert_many", "get, in t
               "range, columns=": "py_range_rows", "range, full rows": "py_range_full_rows"}
 
 
-def records(w: BR.Work, rounds: int) -> None:
-    """Each side ``rounds`` times, interleaved (layer, jet, sqlite3, lmdb, layer, ...);
-    each side's best figure per workload, so a burst of load from other processes
-    during one side's turn does not decide a ratio."""
-    sides: dict[str, Result] = {}
-    runs = (("layer", bench_layer), ("jet", bench_jet_same), ("sqlite3", BR.bench_sqlite),
-            ("lmdb", BR.bench_lmdb))
-    for _ in range(rounds):
-        for name, fn in runs:
+def _round(side: LayerSide | JetSide, label: str, p: Plan, r: int) -> tuple[int, float, float]:
+    """Run round ``r`` of one workload on one side: (ops, wall seconds, CPU seconds)."""
+    if label == "insert":
+        job, ops = functools.partial(side.insert, p, p.ids(r)), p.n
+    elif label == "insert_many":
+        job, ops = functools.partial(side.insert_many, p, p.ids(r)), p.n
+    elif label == "get, in trx":
+        job, ops = functools.partial(side.get, p.seeks(r)), p.n
+    else:
+        columns = ["payload"] if label == "range, columns=" else None
+        job = functools.partial(side.scan, p.scan_starts(r), columns)
+        ops = p.scans * p.scan_len
+    w0, c0 = time.perf_counter(), time.thread_time()
+    got = job()
+    wall, cpu = time.perf_counter() - w0, time.thread_time() - c0
+    if got != ops:
+        raise AssertionError(f"{label}: expected {ops}, saw {got}")
+    return ops, wall, cpu
+
+
+def records(p: Plan, peers: bool) -> None:
+    """The layer and the JET path open side by side in this process; each workload runs
+    ``p.repeats`` rounds, and in each round both sides do the same work one after the
+    other (which goes first alternates), timed by the wall clock and by the CPU time of
+    the calling thread (``time.thread_time``: the engine's background threads, which
+    serve both instances of this process, are left out). A round's ratio is layer / JET;
+    the median of the rounds is printed, so a burst of load from other processes during
+    one side's turn moves one round, not the result. The inserts of round ``r`` come
+    before its reads, so every read round finds the same rows on both sides. sqlite3 and
+    LMDB run ``bench_records``' same work once, for scale."""
+    rates: dict[str, dict[str, list[float]]] = {lab: {k: [] for k in ("lw", "lc", "jw", "jc")}
+                                                for lab in LABELS}
+    ratios: dict[str, dict[str, list[float]]] = {lab: {"wall": [], "cpu": []}
+                                                 for lab in LABELS}
+    with tempfile.TemporaryDirectory(prefix="bench-pythonic-") as root:
+        os.makedirs(os.path.join(root, "layer"))
+        os.makedirs(os.path.join(root, "jet"))
+        layer = LayerSide(os.path.join(root, "layer"))
+        try:
+            jetside = JetSide(os.path.join(root, "jet"))
+            try:
+                for r in range(p.repeats):
+                    for label in LABELS:
+                        order = ((("l", layer), ("j", jetside)) if r % 2 == 0
+                                 else (("j", jetside), ("l", layer)))
+                        got: dict[str, tuple[float, float]] = {}
+                        for key, side in order:
+                            ops, wall, cpu = _round(side, label, p, r)
+                            got[key] = (ops / wall, ops / cpu)
+                        rec = rates[label]
+                        rec["lw"].append(got["l"][0])
+                        rec["lc"].append(got["l"][1])
+                        rec["jw"].append(got["j"][0])
+                        rec["jc"].append(got["j"][1])
+                        ratios[label]["wall"].append(got["l"][0] / got["j"][0])
+                        ratios[label]["cpu"].append(got["l"][1] / got["j"][1])
+            finally:
+                jetside.close()
+        finally:
+            layer.close()
+    peer: dict[str, Result] = {}
+    if peers:
+        w = BR.Work(p.n, p.batch, p.scans, p.scan_len, 1, 1024, 1)
+        for name, fn in (("sqlite3", BR.bench_sqlite), ("lmdb", BR.bench_lmdb)):
             with tempfile.TemporaryDirectory(prefix=f"bench-pythonic-{name}-") as root:
-                got = fn(root, w)
-            best = sides.setdefault(name, {})
-            for label, value in got.items():
-                best[label] = max(best.get(label, 0.0), value)
-    print(f"\n== records: n={w.n} batch={w.batch} scans={w.scans}x{w.scan_len}, best of "
-          f"{rounds} interleaved rounds ==")
-    print(f"{'workload':<18}{'layer':>10}{'jet':>10}{'sqlite3':>10}{'lmdb':>10}"
-          f"{'layer/jet':>11}{'layer/sqlite3':>15}{'layer/lmdb':>12}")
-    for label in ("insert", "insert_many", "get, in trx", "range, columns=",
-                  "range, full rows"):
-        lay = sides["layer"][label]
-        j = sides["jet"].get(label, float("nan"))
-        peer = PEER_NAMES.get(label)
-        s, m = ((sides[k].get(peer, float("nan")) if peer else float("nan"))
-                for k in ("sqlite3", "lmdb"))
-        print(f"{label:<18}{lay:>10.0f}{j:>10.0f}{s:>10.0f}{m:>10.0f}"
-              f"{lay / j:>11.2f}{lay / s:>15.3f}{lay / m:>12.3f}")
-        emit(JSON_NAMES[label], lay, sqlite3=s, lmdb=m, jet=j)
-    clock = "CPU time of this process" if CLOCK is time.process_time else "wall time"
-    print("jet = the same work written on pyese.jet (values decoded, a dict per row); "
-          f"layer/jet >= 0.85 is the goal; {clock}")
+                peer[name] = fn(root, w)
+    med = statistics.median
+    print(f"\n== records: {p.repeats} rounds of n={p.n} rows (batch {p.batch}), "
+          f"{p.scans}x{p.scan_len}-row ranges; the layer and the JET path interleaved "
+          f"in one process, medians ==")
+    print(f"{'workload':<18}{'layer':>9}{'jet':>9}{'layer/jet':>11}{'(min-max)':>12}"
+          f"{'layer CPU':>11}{'jet CPU':>9}{'CPU ratio':>11}{'(min-max)':>12}"
+          f"{'/sqlite3':>10}{'/lmdb':>8}")
+    for label in LABELS:
+        rec, rat = rates[label], ratios[label]
+        lw, jw, lc, jc = (med(rec[k]) for k in ("lw", "jw", "lc", "jc"))
+        name = PEER_NAMES.get(label)
+        s3, lm = ((peer.get(k, {}).get(name, float("nan")) if name else float("nan"))
+                  for k in ("sqlite3", "lmdb"))
+        print(f"{label:<18}{lw:>9.0f}{jw:>9.0f}{med(rat['wall']):>11.2f}"
+              f"{min(rat['wall']):>6.2f}-{max(rat['wall']):<5.2f}"
+              f"{lc:>11.0f}{jc:>9.0f}{med(rat['cpu']):>11.2f}"
+              f"{min(rat['cpu']):>6.2f}-{max(rat['cpu']):<5.2f}"
+              f"{lw / s3:>10.3f}{lw / lm:>8.3f}")
+        emit(JSON_NAMES[label], lw, sqlite3=s3, lmdb=lm, jet=jw)
+    print("rates in ops/s (wall clock, then CPU time of the calling thread); layer/jet is the "
+          "median of the rounds' ratios, >= 0.85 the goal; jet = the same work written on "
+          "pyese.jet (values decoded, a dict per row); sqlite3 / LMDB: wall clock, one run")
 
 
 # -- 2. genuine ----------------------------------------------------------------------
@@ -324,6 +435,94 @@ def genuine() -> None:
     print(f"\n== genuine: {name!r} of SRUDB ({n_cli} rows, {len(cols)} columns) ==")
     print(f"layer range(columns=all) {layer:>9.0f} rows/s   CLI dump reader {cli:>9.0f} rows/s"
           f"   layer/CLI {layer / cli:.2f}")
+
+
+# -- sort: tx.temp_table -------------------------------------------------------------
+
+
+def bench_sort(n: int, repeats: int) -> None:
+    """``tx.temp_table`` (rows as dicts in, ``Row`` objects out) against the same sort
+    through the public batch calls on the same session (``PyeseInsertValues`` +
+    ``PyeseRetrieveRows``, values packed and unpacked by hand) and sqlite3's
+    ``CREATE TEMP TABLE`` + ``ORDER BY`` (tuples in and out): ``repeats`` rounds, the
+    three in turn (the order rotates), wall and the calling thread's CPU time, medians
+    of the ratios."""
+    import sqlite3
+
+    from pyese import jet
+
+    rng = random.Random(5)
+    rows = [(rng.randrange(-2**31, 2**31), rng.randbytes(64)) for _ in range(n)]
+    i32 = struct.Struct("<i")
+
+    def via_sqlite() -> int:
+        con = sqlite3.connect(":memory:")
+        con.execute("CREATE TEMP TABLE t (k INTEGER, p BLOB)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", rows)
+        keys = [k for k, _p in con.execute("SELECT k, p FROM t ORDER BY k")]
+        con.close()
+        return len(keys)
+
+    def via_layer(tx: pyese.Transaction) -> int:
+        t = tx.temp_table({"k": pyese.Long, "p": pyese.Binary}, key="k")
+        for i in range(0, n, 10_000):
+            t.insert_many([{"k": k, "p": p} for k, p in rows[i:i + 10_000]])
+        keys = [row["k"] for row in t]
+        t.close()
+        return len(keys)
+
+    def via_jet(tx: pyese.Transaction) -> int:
+        with tx.entered():
+            s = tx.sesid
+            cols = [jet.JET_COLUMNDEF(coltyp=jet.JET_coltypLong, grbit=jet.JET_bitColumnTTKey),
+                    jet.JET_COLUMNDEF(coltyp=jet.JET_coltypBinary, cbMax=64)]
+            t, (k, p) = jet.JetOpenTempTable(
+                s, cols, jet.JET_bitTTForwardOnly | jet.JET_bitTTIntrinsicLVsOnly)
+            pack, unpack = i32.pack, i32.unpack
+            for i in range(0, n, 10_000):
+                jet.PyeseInsertValues(s, t, [k, p], [[pack(key), pay] for key, pay
+                                                     in rows[i:i + 10_000]])
+            keys: list[int] = []
+            jet.JetMove(s, t, jet.JET_MoveFirst)
+            while True:
+                try:
+                    page = jet.PyeseRetrieveRows(s, t, [k, p], 1024)
+                except jet.NoCurrentRecordError:
+                    break
+                keys.extend(unpack(r[0])[0] for r in page)  # type: ignore[arg-type]
+            jet.JetCloseTable(s, t)
+        return len(keys)
+
+    got: dict[str, dict[str, list[float]]] = {
+        k: {"wall": [], "cpu": []} for k in ("layer", "jet", "sqlite3")}
+    with tempfile.TemporaryDirectory(prefix="bench-pythonic-sort-") as root:
+        with pyese.Instance(root) as inst, inst.transaction() as tx:
+            sides: list[tuple[str, Callable[[], int]]] = [
+                ("layer", functools.partial(via_layer, tx)),
+                ("jet", functools.partial(via_jet, tx)), ("sqlite3", via_sqlite)]
+            for r in range(repeats):
+                for name, fn in sides[r % 3:] + sides[:r % 3]:
+                    w0, c0 = time.perf_counter(), time.thread_time()
+                    if fn() != n:
+                        raise AssertionError(f"sort {name}: not {n} rows")
+                    got[name]["wall"].append(n / (time.perf_counter() - w0))
+                    got[name]["cpu"].append(n / (time.thread_time() - c0))
+    med = statistics.median
+
+    def ratio(a: str, b: str, clock: str) -> float:
+        return med([x / y for x, y in zip(got[a][clock], got[b][clock], strict=True)])
+
+    print(f"\n== sort: {n} rows (int key, 64-byte payload) loaded and read back in key "
+          f"order, {repeats} rounds interleaved, medians ==")
+    print(f"{'':<34}{'wall rows/s':>12}{'CPU rows/s':>12}")
+    for name, label in (("layer", "tx.temp_table (layer)"),
+                        ("jet", "PyeseInsertValues/RetrieveRows"),
+                        ("sqlite3", "sqlite3 TEMP TABLE + ORDER BY")):
+        print(f"{label:<34}{med(got[name]['wall']):>12.0f}{med(got[name]['cpu']):>12.0f}")
+    for a, b in (("layer", "sqlite3"), ("layer", "jet")):
+        print(f"{a}/{b:<28}{ratio(a, b, 'wall'):>12.2f}{ratio(a, b, 'cpu'):>12.2f}")
+    emit("py_temp_table_sort", med(got["layer"]["wall"]),
+         sqlite3=med(got["sqlite3"]["wall"]), jet=med(got["jet"]["wall"]))
 
 
 # -- 3. dict stores ------------------------------------------------------------------
@@ -406,10 +605,14 @@ def bench_dict(n: int, lookups: int, ranges: int) -> None:
         rows.append((store, res))
     print(f"\n== dict: {n} keys, 64-byte values, {lookups} lookups, ranges of 10 ==")
     labels = ("sequential insert", "random insert", "cached lookup", "range query")
+    print("ops/s by the wall clock / by this process's CPU time (which leaves out fsync "
+          "waits and other processes' load)")
     print(f"{'store':<20}" + "".join(f"{lab:>19}" for lab in labels) + "   durability")
+    nan = float("nan")
     for store, res in rows:
-        print(f"{store.name:<20}" + "".join(f"{res.get(lab, float('nan')):>19.0f}"
-                                            for lab in labels) + f"   {store.note}")
+        print(f"{store.name:<20}" + "".join(
+            f"{res.get(lab, nan):>10.0f} /{res.get(lab + ' cpu', nan):>7.0f}"
+            for lab in labels) + f"   {store.note}")
     print(f"{'ManagedEsent (pub.)':<20}" + "".join(f"{MANAGEDESENT[lab]:>19}"
                                                 for lab in labels) + "   published, C#")
     by = {s.name: r for s, r in rows}
@@ -418,15 +621,16 @@ def bench_dict(n: int, lookups: int, ranges: int) -> None:
         if label in durable:
             emit(name, durable[label], **{peer: by.get(f"{peer} durable", {}).get(
                 label, float("nan")) for peer in ("sqlitedict", "diskcache", "shelve")})
-    print("ratios pyese/peer (same durability):")
+    print("ratios pyese/peer (same durability), wall / CPU:")
     for mode in ("lazy", "durable"):
         ours = by.get(f"pyese {mode}", {})
         for peer in ("sqlitedict", "diskcache", "shelve"):
             other = by.get(f"{peer} {mode}")
             if other is None:
                 continue
-            print(f"  {mode:<8}{peer:<12}" + "".join(
-                f"{ours.get(lab, float('nan')) / other.get(lab, float('nan')):>19.2f}"
+            print(f"  {mode:<8}{peer:<10}" + "".join(
+                f"{ours.get(lab, nan) / other.get(lab, nan):>10.2f} /"
+                f"{ours.get(lab + ' cpu', nan) / other.get(lab + ' cpu', nan):>7.2f}"
                 for lab in labels[:3]))
 
 
@@ -537,17 +741,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scan-len", type=int, default=100)
     ap.add_argument("--lookups", type=int, default=1000 if small else 5000)
     ap.add_argument("--ranges", type=int, default=100 if small else 500)
-    ap.add_argument("--only", default="records,genuine,dict")
-    ap.add_argument("--rounds", type=int, default=1 if small else 3,
-                    help="records: interleaved rounds per side (the best counts)")
+    ap.add_argument("--only", default="records,genuine,sort,dict")
+    ap.add_argument("--sort-rows", type=int, default=20_000 if small else 100_000,
+                    help="sort: rows per round")
+    ap.add_argument("--repeats", type=int, default=3 if small else 7,
+                    help="records: rounds per workload, the sides interleaved (medians)")
+    ap.add_argument("--records-n", type=int, default=500 if small else 2000,
+                    help="records: rows inserted (and read) per round")
+    ap.add_argument("--no-peers", action="store_true", help="records: skip sqlite3/LMDB")
     ap.add_argument("--many", type=int, default=0, help="run only insert_many of N rows")
     ap.add_argument("--no-trace", action="store_true", help="--many: peak RSS instead of "
                     "tracemalloc (which slows allocation several times)")
     ap.add_argument("--progress", type=float, default=0, help="--many: print the row count "
                     "and memory every this many seconds")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                    help="time with the wall clock, or this process's CPU time (records "
-                    "and dict parts; on a shared, busy machine)")
+                    help="dict and genuine parts: time with the wall clock, or this "
+                    "process's CPU time (on a shared, busy machine; records shows both)")
     a = ap.parse_args(argv)
     if a.clock == "cpu":
         global CLOCK
@@ -558,9 +767,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parts = set(a.only.split(","))
     if "records" in parts:
-        records(BR.Work(a.n, a.batch, a.scans, a.scan_len, 1, 1024, 1), a.rounds)
+        records(Plan(a.records_n, a.batch, a.scans, a.scan_len, a.repeats), not a.no_peers)
     if "genuine" in parts:
         genuine()
+    if "sort" in parts:
+        bench_sort(a.sort_rows, a.repeats)
     if "dict" in parts:
         bench_dict(a.n, a.lookups, a.ranges)
     return 0

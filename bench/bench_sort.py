@@ -17,6 +17,8 @@ reads them all back in key order; the time covers both. pyese runs:
 - ``forward-only, Pyese*Rows``: the same sort through the public batch calls a user (and
   the Pythonic layer) has: ``PyeseInsertValues`` (a sort being filled takes the bulk path)
   and ``PyeseRetrieveRows``;
+- ``tx.temp_table (layer)``: the same forward-only sort through the Pythonic layer
+  (``tx.temp_table``, rows as dicts in and ``Row`` objects out);
 - ``materialized, bulk``: JET_bitTTForceMaterialization (a B-tree in the temporary
   database from the start), filled and read the same way.
 
@@ -233,6 +235,25 @@ class Pyese:
         jet.JetTerm(self.inst)
 
 
+def layer_sort(rows: list[tuple[int, bytes]], workdir: str) -> float:
+    """The same sort through the Pythonic layer: ``tx.temp_table`` with a Long key and a
+    Binary payload, rows given as dicts (``insert_many`` in batches of 10,000) and read back
+    as ``Row`` objects in key order."""
+    import pyese
+
+    with pyese.Instance(os.path.join(workdir, "layer")) as inst:
+        with inst.transaction() as tx:
+            start = time.perf_counter()
+            t = tx.temp_table({"k": pyese.Long, "p": pyese.Binary}, key="k")
+            for i in range(0, len(rows), 10_000):
+                t.insert_many([{"k": k, "p": p} for k, p in rows[i:i + 10_000]])
+            keys = [row["k"] for row in t]
+            elapsed = time.perf_counter() - start
+            t.close()
+    assert len(keys) == len(rows) and all(a <= b for a, b in zip(keys, keys[1:]))
+    return elapsed
+
+
 class _AnonPeak:
     """The process's peak anonymous RSS (its heap: RSS less the temporary database's
     mapped file pages, which the page cache may drop), sampled every 0.2 s (Linux)."""
@@ -339,6 +360,7 @@ def speed(args: argparse.Namespace) -> None:
             t_jet = pe.jet_calls(jet_rows)
             t_fwd = pe.bulk(rows, jet.JET_bitTTForwardOnly)
             t_pub = pe.public(rows)
+            t_layer = layer_sort(rows, d)
             t_mat = pe.bulk(rows, jet.JET_bitTTForceMaterialization | jet.JET_bitTTIndexed)
         finally:
             pe.close()
@@ -349,6 +371,7 @@ def speed(args: argparse.Namespace) -> None:
 
     emit("sort_fwd_bulk", n / t_fwd, sqlite3=n / t_sqlite, sorted=n / t_sorted)
     emit("sort_fwd_public", n / t_pub, sqlite3=n / t_sqlite, sorted=n / t_sorted)
+    emit("sort_layer_temp_table", n / t_layer, sqlite3=n / t_sqlite, sorted=n / t_sorted)
     emit("sort_materialized", n / t_mat, sqlite3=n / t_sqlite, sorted=n / t_sorted)
     emit("sort_jet_calls", m / t_jet, sqlite3=m / t_sqlite_small)
     print(f"  Python sorted                    {rate(n, t_sorted)}")
@@ -357,6 +380,8 @@ def speed(args: argparse.Namespace) -> None:
           f"vs sqlite3 {t_sqlite / t_fwd:.2f}  vs sorted {t_sorted / t_fwd:.3f}")
     print(f"  pyese forward-only, Pyese*Rows   {rate(n, t_pub)}   "
           f"vs sqlite3 {t_sqlite / t_pub:.2f}  vs sorted {t_sorted / t_pub:.3f}")
+    print(f"  pyese tx.temp_table (layer)      {rate(n, t_layer)}   "
+          f"vs sqlite3 {t_sqlite / t_layer:.2f}  vs sorted {t_sorted / t_layer:.3f}")
     print(f"  pyese materialized, bulk         {rate(n, t_mat)}   "
           f"vs sqlite3 {t_sqlite / t_mat:.2f}  vs sorted {t_sorted / t_mat:.3f}")
     print(f"  pyese forward-only, JET calls    {rate(m, t_jet)}   "

@@ -1,6 +1,6 @@
 """Run every bench/bench_*.py in turn and print their tables.
 
-    ./run bench [--quick] [--json FILE] [--only NAME[,NAME]] [--pure]
+    ./run bench [--quick] [--json FILE] [--only NAME[,NAME]] [--pure] [--scale]
 
 ``--quick`` asks each bench for a small run (seconds, not minutes); ``--json FILE`` writes
 ``{"workload": {"pyese": ops/s, "sqlite3": ..., "lmdb": ..., "ratio_sqlite3": ...}}`` merged
@@ -8,6 +8,10 @@ from every bench (see ``bench/_results.py``). The benches measure pyese as it is
 the modules of ``mypyc-modules.txt`` compiled when ``./run compile`` built them, else the
 pure-Python source (docs/compiled.md); the first line printed says which. ``--pure``
 measures the source even when a compiled build is present (``PYESE_PURE=1``).
+``--scale`` adds ``bench_scale.py`` (10^4 to 10^6 rows, a child process per workload: ten
+minutes or more; with ``--quick`` 10^4 and 10^5 rows), which a plain run leaves out; its
+JSON entries are ``scale_<workload>_<1eK>``. With ``--json`` and every bench run, a stable
+workload name (``STABLE``) that no bench wrote is reported and makes the exit status 1.
 """
 
 from __future__ import annotations
@@ -30,6 +34,15 @@ QUICK_ARGS = {
     "bench_edb.py": ["--rounds", "2"],
 }
 
+# benches a plain run leaves out (each needs its flag, or its name in --only)
+OPT_IN = {"bench_scale.py": "scale"}
+
+# the workload names the README's table and issue 19 read from ``--json``: each must be
+# written by some bench of a full run
+STABLE = ("insert", "seek", "seek_trx", "range_rows", "long_value", "commit_1", "commit_8",
+          "edb_dump", "edb_jet", "py_get", "py_range_rows", "py_insert_many", "pdict_set",
+          "pdict_get")
+
 
 def build_mode() -> str:
     """Which build of pyese the benches run (asked of a child, as the benches are)."""
@@ -39,6 +52,15 @@ def build_mode() -> str:
     return out.stdout.strip() or f"unknown ({out.stderr.strip()[-200:]})"
 
 
+def wanted(name: str, only: set[str], args: argparse.Namespace) -> bool:
+    """Whether this run includes the bench file ``name``: those named by ``--only`` if it was
+    given, else every bench but the opt-in ones (``OPT_IN``) whose flag is not set."""
+    if only:
+        return name in only
+    flag = OPT_IN.get(name)
+    return flag is None or bool(getattr(args, flag))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a small run of every bench")
@@ -46,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated bench names (e.g. records)")
     ap.add_argument("--pure", action="store_true",
                     help="measure the pure-Python source even if a compiled build exists")
+    ap.add_argument("--scale", action="store_true",
+                    help="also run bench_scale.py (10^4 to 10^6 rows; 10+ minutes)")
     a = ap.parse_args(argv)
     here = os.path.dirname(os.path.abspath(__file__))
     if a.pure:
@@ -58,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pyese-bench-json-") as tmp:
         for path in sorted(glob.glob(os.path.join(here, "bench_*.py"))):
             name = os.path.basename(path)
-            if only and name not in only:
+            if not wanted(name, only, a):
                 continue
             part = os.path.join(tmp, name + ".json")
             env = dict(os.environ, PYESE_BENCH_JSON_PART=part)
@@ -75,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         with open(a.json, "w") as f:
             json.dump(merged, f, indent=1, sort_keys=True)
         print(f"wrote {len(merged)} workloads to {a.json}")
+        missing = [n for n in STABLE if n not in merged]
+        if missing and not only:
+            print(f"missing from the JSON (a bench failed or renamed them): {missing}")
+            status |= 1
     return status
 
 

@@ -129,6 +129,8 @@ class SessionPool:
         self._idle: list[PooledSession] = []
         self._all: list[PooledSession] = []
         self._closed = False
+        self._waiters = 0
+        """Threads waiting in ``acquire`` (``release`` notifies only when there are)."""
 
     def acquire(self, timeout: float | None = None) -> PooledSession:
         """A free session (a new one while fewer than ``max_sessions`` exist).
@@ -157,14 +159,19 @@ class SessionPool:
                     raise PoolTimeoutError(
                         f"all {self.max_sessions} sessions of the pool stayed in use for "
                         f"{wait:g} s: end transactions sooner, or raise max_sessions")
-                self._cond.wait(left)
+                self._waiters += 1
+                try:
+                    self._cond.wait(left)
+                finally:
+                    self._waiters -= 1
 
     def release(self, ps: PooledSession) -> None:
         """Give a session back (it must be at transaction level 0)."""
         with self._cond:
             if ps.pooled:
                 self._idle.append(ps)
-                self._cond.notify()
+                if self._waiters:
+                    self._cond.notify()
 
     def discard(self, ps: PooledSession) -> None:
         """End a session that cannot be reused (its transaction could not be ended)."""

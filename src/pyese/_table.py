@@ -4,9 +4,13 @@ Every method is a handful of JET calls on the transaction's cached cursor, made 
 it holds the transaction's session (``Transaction.entered()``: no JET call of its own;
 whatever thread calls it, one at a time):
 
-- ``insert``: ``JetPrepareUpdate(JET_prepInsert)``, one ``JetSetColumns`` for all the
-  values, one ``JetRetrieveColumns(JET_bitRetrieveCopy)`` for what ESE fills in itself
-  (autoincrement, version, defaults; skipped when there is none), ``JetUpdate``;
+- ``insert``: one ``PyeseInsertRows`` (pyese's batch of ``JetPrepareUpdate`` /
+  ``JetSetColumns`` / ``JetUpdate``, ``pyese.jet.batchwrite``) with the row's values and
+  its bookmark back, when ESE fills in nothing the returned row must show; else
+  ``JetPrepareUpdate(JET_prepInsert)``, one ``JetSetColumns``, one
+  ``JetRetrieveColumns(JET_bitRetrieveCopy)`` for what ESE fills in itself
+  (autoincrement, escrow, defaults), ``JetUpdate`` (and a read after it for a version
+  column, which ESE sets in ``JetUpdate``);
 - ``get``: ``JetMakeKey`` per key column, ``JetSeek(JET_bitSeekEQ)``, one
   ``PyeseRetrieveRows`` (pyese's batch read, ``pyese.jet.batch``) for the values and the
   bookmark;
@@ -46,7 +50,14 @@ import pyese.jet as jet
 from pyese._codec import Decoder, Encoder, decoder, encoder, returns_input
 from pyese._errors import TransactionEndedError
 from pyese._pool import PooledSession
-from pyese._rowcodec import RowDecoder, row_decoder
+from pyese._rowcodec import (
+    PageDecoder,
+    RowDecoder,
+    RowEncoder,
+    page_decoder,
+    row_decoder,
+    row_encoder,
+)
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
 from pyese.jethdr import constants as C
 
@@ -80,6 +91,7 @@ _NULL = C.JET_wrnColumnNull
 _ZERO_LENGTH = C.JET_bitSetZeroLength
 _FILLED_BY_ESE = (C.JET_bitColumnAutoincrement | C.JET_bitColumnVersion
                   | C.JET_bitColumnEscrowUpdate)
+_GET_BITS = jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark
 _ESCROW_FORMATS = {C.JET_coltypLong: struct.Struct("<i"),
                    C.JET_coltypLongLong: struct.Struct("<q")}
 
@@ -140,11 +152,18 @@ class TableMeta:
     has_multi: bool
     _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
     _decoders: dict[tuple[ColMeta, ...], RowDecoder] = field(default_factory=dict)
+    _encoders: dict[tuple[ColMeta, ...], RowEncoder] = field(default_factory=dict)
+    _pages: dict[tuple[ColMeta, ...], PageDecoder] = field(default_factory=dict)
     all: tuple[ColMeta, ...] = field(init=False)
     """Every column, in catalog (columnid) order."""
+    all_ids: list[int] = field(init=False)
+    """Their columnids (what ``get`` asks ``PyeseRetrieveRows`` for)."""
+    decode_all: RowDecoder | None = field(default=None, init=False)
+    """``row_decoder(all)``, once built."""
 
     def __post_init__(self) -> None:
         self.all = tuple(self.columns.values())
+        self.all_ids = [c.columnid for c in self.all]
 
     @classmethod
     def load(cls, sesid: Any, tableid: Any, name: str) -> TableMeta:
@@ -209,6 +228,25 @@ class TableMeta:
             self._projections[key] = got  # a benign race: the same value either way
         return got
 
+    def values_encoder(self, cols: tuple[ColMeta, ...]) -> RowEncoder:
+        """Row with exactly the columns ``cols`` in that order -> their stored bytes in
+        that order (``pyese._rowcodec.row_encoder``); built once per shape of row."""
+        got = self._encoders.get(cols)
+        if got is None:
+            got = row_encoder([(i, c.coltyp, c.cp, c.enc) for i, c in enumerate(cols)],
+                              len(cols))
+            if len(self._encoders) < 64:  # rows of ever new shapes are not all kept
+                self._encoders[cols] = got  # a benign race: the same function either way
+        return got
+
+    def page_decoder(self, cols: tuple[ColMeta, ...]) -> PageDecoder:
+        """:meth:`row_decoder` for a page of rows at once (``pyese._rowcodec``)."""
+        got = self._pages.get(cols)
+        if got is None:
+            got = page_decoder([(c.name, c.coltyp, c.cp, c.multi, c.dec) for c in cols])
+            self._pages[cols] = got  # a benign race: the same function either way
+        return got
+
     def row_decoder(self, cols: tuple[ColMeta, ...]) -> RowDecoder:
         """``PyeseRetrieveRows`` row (bookmark first) -> column name -> Python value, for
         the projection ``cols`` (``pyese._rowcodec``); built once per projection."""
@@ -228,7 +266,7 @@ class Row(Mapping[str, Any]):
 
     __slots__ = ("_values", "_bookmark", "_table", "_key")
 
-    def __init__(self, values: dict[str, Any], bookmark: bytes | None,
+    def __init__(self, values: dict[str, Any], bookmark: bytes | None = None,
                  table: Table | None = None, key: tuple[Any, ...] | None = None) -> None:
         self._values = values
         self._bookmark = bookmark
@@ -301,7 +339,8 @@ class _Plan:
     """How to write one set of column names (cached per table and name tuple): the
     columns, reusable ``JET_SETCOLUMN`` items, and what ESE fills in at insert."""
 
-    __slots__ = ("cols", "sets", "fill", "after", "absent", "simple", "in_order")
+    __slots__ = ("cols", "sets", "fill", "after", "absent", "simple", "in_order", "batch",
+                 "cids", "values")
 
     def __init__(self, meta: TableMeta, names: tuple[str, ...]) -> None:
         self.cols = tuple(meta.column(n) for n in names)
@@ -316,6 +355,13 @@ class _Plan:
         self.in_order = (names == tuple(c.name for c in meta.all) and self.simple
                          and not self.fill and not self.after)
         """The row gives every column in catalog order: what it stores is the Row."""
+        self.batch = self.simple and not self.fill and not self.after
+        """``insert`` goes through ``PyeseInsertRows`` (one engine call): nothing to read
+        back from the copy buffer or after the update."""
+        self.cids = [c.columnid for c in self.cols]
+        self.values = self.simple and not any(c.has_default for c in self.cols)
+        """Rows of this shape may go through ``PyeseInsertValues``, where None means "not
+        set": the same as setting NULL only when no given column has a default."""
 
 
 class _ReadPlan:
@@ -393,13 +439,18 @@ class Table:
         out: dict[str, Any] = {}
         if plan.simple:
             sets = plan.sets
-            for sc, col, value in zip(sets, plan.cols, row.values(), strict=True):
-                if stored:
-                    data, out[col.name] = col.stored(value)
-                else:
-                    data = col.enc(value)
-                sc.pvData = data
-                sc.grbit = _ZERO_LENGTH if data == b"" else 0
+            if len(row) != len(sets):
+                raise RuntimeError("the row changed size while it was read")
+            if stored:  # the value as it reads back: the one given when the type keeps it
+                for sc, col, value in zip(sets, plan.cols, row.values()):
+                    sc.pvData = data = col.enc(value)
+                    sc.grbit = _ZERO_LENGTH if data == b"" else 0
+                    out[col.name] = (value if type(value) is col.same or data is None
+                                     else col.dec(data))
+            else:
+                for sc, col, value in zip(sets, plan.cols, row.values()):
+                    sc.pvData = data = col.enc(value)
+                    sc.grbit = _ZERO_LENGTH if data == b"" else 0
             return sets, out, [], plan
         sets = []
         multi: list[ColMeta] = []
@@ -533,13 +584,15 @@ class Table:
         """The row whose ``index`` key (primary by default) equals ``key``, or None."""
         im = self.meta.index(index)
         tableid = self._tableid
-        cols = self.meta.projection(None)
+        meta = self.meta
+        decode = meta.decode_all
+        if decode is None:
+            decode = meta.decode_all = meta.row_decoder(meta.all)
         with self._held:
             if not self._seek_eq(tableid, im, key):
                 return None
-            raw = jet.PyeseRetrieveRows(self._sesid, tableid, [c.columnid for c in cols], 1,
-                                        jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark)[0]
-        return Row(self.meta.row_decoder(cols)(raw), raw[0])
+            raw = jet.PyeseRetrieveRows(self._sesid, tableid, meta.all_ids, 1, _GET_BITS)[0]
+        return Row(decode(raw), raw[0])
 
     def __contains__(self, key: Key) -> bool:
         im = self.meta.index(None)
@@ -597,7 +650,7 @@ class Table:
         growing to 256) and per hold of the transaction's session."""
         sesid = self._sesid
         cids = [c.columnid for c in cols]
-        decode = self.meta.row_decoder(cols)
+        decode = self.meta.page_decoder(cols)
         grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
         page = 16
         try:
@@ -607,7 +660,7 @@ class Table:
                         got = jet.PyeseRetrieveRows(sesid, cur, cids, page, grbit)
                     except jet.NoCurrentRecordError:
                         return
-                yield from [Row(decode(raw), raw[0]) for raw in got]
+                yield from list(map(Row, decode(got), [raw[0] for raw in got]))
                 if len(got) < page:
                     return
                 page = min(page * 2, 256)
@@ -755,6 +808,11 @@ class Table:
         sesid = self._sesid
         with self._bound:  # the plan's JET_SETCOLUMN items are filled while held
             sets, stored, _, plan = self._setcolumns(row, False)
+            if plan.batch:  # one engine call for prepare + set + update (atomic)
+                bookmark = jet.PyeseInsertRows(sesid, tableid, (sets,))[0]
+                if plan.in_order:
+                    return Row(stored, bookmark)
+                return self._as_stored(stored, plan, bookmark)
             jet.JetPrepareUpdate(sesid, tableid, C.JET_prepInsert)
             try:
                 if sets:
@@ -770,38 +828,50 @@ class Table:
                 stored.update(self._read(tableid, plan.after))
         if plan.in_order:
             return Row(stored, bookmark)
+        return self._as_stored(stored, plan, bookmark)
+
+    def _as_stored(self, stored: dict[str, Any], plan: _Plan, bookmark: bytes) -> Row:
+        """The inserted row: every column in catalog order, the absent ones NULL."""
         for name, multi in plan.absent:
             if name not in stored:
                 stored[name] = [] if multi else None
         return Row({c.name: stored[c.name] for c in self.meta.all}, bookmark)
 
-    def _insert_no_result(self, row: Mapping[str, Any]) -> None:
-        """``insert`` without building the stored row (for bulk loads)."""
-        tableid = self._tableid
-        sesid = self._sesid
-        with self._bound:
-            sets = self._setcolumns(row, False, stored=False)[0]
-            jet.JetPrepareUpdate(sesid, tableid, C.JET_prepInsert)
-            try:
-                if sets:
-                    jet.JetSetColumns(sesid, tableid, sets)
-                jet.JetUpdate(sesid, tableid)
-            except BaseException:
-                self._cancel(tableid)
-                raise
-
     def _insert_many_no_result(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert ``rows`` (bulk loads, ``insert_many``) through the engine's batch path,
-        ``jet.PyeseInsertRows``: every row is checked and encoded first (a ``TypeError``
-        writes nothing), then one engine call inserts them all or none. Each row gets
-        JET_SETCOLUMN items of its own (the plan's are reused from call to call)."""
+        """Insert ``rows`` (bulk loads, ``insert_many``) through the engine's batch paths:
+        every row is checked and encoded first (a ``TypeError`` writes nothing), then one
+        engine call per run of rows of the same shape. ``jet.PyeseInsertValues`` (plain
+        values, no structure per column) takes the rows it can express: single-valued
+        columns without a default (its None is "not set"), no zero-length value; the
+        others go through ``jet.PyeseInsertRows`` with JET_SETCOLUMN items of their own.
+        The caller's transaction makes the whole all or nothing."""
+        runs: list[tuple[_Plan | None, list[Any]]] = []
+        plan: _Plan | None = None
+        values: list[Any] = []
+        meta = self.meta
+        for row in rows:  # everything encoded (and checked) before anything is written
+            p = self._plan(row)
+            if p.values:
+                encoded = meta.values_encoder(p.cols)(row)
+                if b"" not in encoded:  # a zero-length value needs its grbit
+                    if p is not plan:
+                        plan, values = p, []
+                        runs.append((p, values))
+                    values.append(encoded)
+                    continue
+            if plan is not None or not runs:
+                plan = None
+                values = []
+                runs.append((None, values))
+            values.append([JET_SETCOLUMN(columnid=sc.columnid, pvData=sc.pvData,
+                                         grbit=sc.grbit, itagSequence=sc.itagSequence)
+                           for sc in self._setcolumns(row, False, stored=False)[0]])
         with self._bound:
-            batch = []
-            for row in rows:
-                batch.append([JET_SETCOLUMN(columnid=sc.columnid, pvData=sc.pvData,
-                                            grbit=sc.grbit, itagSequence=sc.itagSequence)
-                              for sc in self._setcolumns(row, False, stored=False)[0]])
-            jet.PyeseInsertRows(self._sesid, self._tableid, batch)
+            for shape, batch in runs:
+                if shape is None:
+                    jet.PyeseInsertRows(self._sesid, self._tableid, batch)
+                else:
+                    jet.PyeseInsertValues(self._sesid, self._tableid, shape.cids, batch)
 
     def _cancel(self, tableid: Any) -> None:
         try:

@@ -10,10 +10,13 @@ on disk instead of being materialized.
   ``JET_bitColumnTTKey`` (``| JET_bitColumnTTDescending`` for a ``-name``): ESE's key is
   the TTKey columns in column order. The other columns follow in the order given.
 - ``insert`` / ``insert_many``: every value is checked and encoded first (a wrong type is
-  a ``TypeError`` naming the column, nothing written), then one ``PyeseInsertRows`` call
-  (pyese's batch of ``JetPrepareUpdate`` / ``JetSetColumns`` / ``JetUpdate``).
+  a ``TypeError`` naming the column, nothing written; one encoder written per shape of
+  row, ``pyese._rowcodec.row_encoder``), then one ``PyeseInsertValues`` call (plain values,
+  a sort being filled takes the engine's bulk path), or ``PyeseInsertRows`` when a value
+  is zero-length (it needs ``JET_bitSetZeroLength``).
 - Iterating ends the insert phase (the first ``JetMove``: ESE sorts then); the rows come
-  in key order, ties by record bytes, a page per ``PyeseRetrieveRows`` call. Later
+  in key order, ties by record bytes, a page per ``PyeseRetrieveRows`` call, each row
+  decoded by a function written once for the table (``pyese._rowcodec``). Later
   inserts get ESE's ``JET_errIllegalOperation`` (a sort takes no update after its first
   move). Iterating again starts from the first row.
 - ``unique=True`` drops rows whose key equals an earlier row's *in ESE's sort order*
@@ -39,6 +42,7 @@ from typing import Any, Protocol
 import pyese.jet as jet
 from pyese._errors import TransactionEndedError
 from pyese._pool import PooledSession
+from pyese._rowcodec import PageDecoder, RowEncoder, page_decoder, row_encoder
 from pyese._schema import TEXT_TYPES, Column
 from pyese._table import ColMeta, Row
 from pyese.jet.structs import JET_SETCOLUMN
@@ -153,7 +157,11 @@ class TempTable:
         self._out = tuple(self._cols[n] for n in names)
         self._cids = [c.columnid for c in self._cols.values()]
         self._where = {name: i for i, name in enumerate(self._cols)}
-        """The columns in the order given: the order of a ``Row``'s names."""
+        """Column name -> its place in ``self._cids`` (the table's column order)."""
+        self._encoders: dict[tuple[str, ...], RowEncoder] = {}
+        """Per shape of row (names in order): its encoder (``_rowcodec.row_encoder``)."""
+        self._decoder: PageDecoder | None = None
+        """Page of rows -> dicts of the columns in the order given (``_rowcodec``)."""
 
     def __repr__(self) -> str:
         state = "closed" if self._tableid is None else "open"
@@ -180,21 +188,31 @@ class TempTable:
 
     def _encode(self, row: Mapping[str, Any]) -> list[bytes | None]:
         """One value per column of the table, in ``self._cids`` order (None: not set);
-        a zero-length value is ``b""``."""
-        if not isinstance(row, Mapping):
+        a zero-length value is ``b""``. The encoder of each shape of row (its names in
+        their order) is written once (``pyese._rowcodec.row_encoder``)."""
+        if type(row) is not dict and not isinstance(row, Mapping):
             raise TypeError(f"a row is a mapping of column name -> value, not "
                             f"{type(row).__name__}")
-        values: list[bytes | None] = [None] * len(self._cids)
-        where = self._where
-        for name, value in row.items():
+        names = tuple(row)
+        enc = self._encoders.get(names)
+        if enc is None:
+            enc = self._encoder(names)
+        return enc(row)
+
+    def _encoder(self, names: tuple[str, ...]) -> RowEncoder:
+        cols = []
+        for name in names:
             col = self._cols.get(name)
             if col is None:
                 raise jet.ColumnNotFoundError(
                     C.JET_errColumnNotFound,
                     f"no column {name!r} in the temporary table "
                     f"(columns: {', '.join(self.columns)})")
-            values[where[name]] = col.enc(value)
-        return values
+            cols.append((self._where[name], col.coltyp, col.cp, col.enc))
+        enc = row_encoder(cols, len(self._cids))
+        if len(self._encoders) < 64:  # a bound: rows of ever new shapes are not kept
+            self._encoders[names] = enc
+        return enc
 
     def _setcolumns(self, values: list[bytes | None]) -> list[JET_SETCOLUMN]:
         """``values`` as JET_SETCOLUMNs: the form a zero-length value needs
@@ -213,7 +231,11 @@ class TempTable:
         """Add the rows: all are checked and encoded before any is inserted, so a bad
         value anywhere inserts none of them. Errors as ``insert``."""
         tableid = self._check_open()
-        batch = [self._encode(row) for row in rows]
+        encoders = self._encoders
+        batch = []
+        for row in rows:  # _encode, in line for the common case: a dict of a known shape
+            enc = encoders.get(tuple(row)) if type(row) is dict else None
+            batch.append(self._encode(row) if enc is None else enc(row))
         if not batch:
             return
         with self._bound:
@@ -239,8 +261,10 @@ class TempTable:
     def _pages(self, tableid: Any) -> Iterator[Row]:
         cols = self._out
         cids = [c.columnid for c in cols]
-        names = [c.name for c in cols]
-        decs = [c.dec for c in cols]
+        decode = self._decoder
+        if decode is None:
+            decode = self._decoder = page_decoder(
+                [(c.name, c.coltyp, c.cp, False, c.dec) for c in cols], bookmark=False)
         page = 64
         while True:
             if self._tableid is not tableid:
@@ -251,9 +275,7 @@ class TempTable:
                     got = jet.PyeseRetrieveRows(self._sesid, tableid, cids, page)
                 except jet.NoCurrentRecordError:
                     return
-            for raw in got:
-                yield Row({n: None if v is None else d(v)
-                           for n, d, v in zip(names, decs, raw, strict=True)}, None)
+            yield from list(map(Row, decode(got)))
             if len(got) < page:
                 return
             page = min(page * 2, 1024)

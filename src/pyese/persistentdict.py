@@ -23,13 +23,21 @@ whole and sorts it, so items always come out in key order.
 Concurrency
 -----------
 Each call borrows a session of the instance's pool, uses it on the calling thread and
-gives it back. Reads run at transaction level 0 (the latest committed state); each
+gives it back; the session keeps its cursor on the table open from one borrower to the
+next. Reads run at transaction level 0 (the latest committed state): a lookup is
+``JetMakeKey``, ``JetSeek`` and one retrieval, no transaction to begin or end. Each
 mutation is one transaction, committed durably unless the dictionary is ``lazy``
-(``JET_bitCommitLazyFlush``). ``pop``, ``setdefault`` and ``popitem`` read and write in
-the same transaction; a write conflict (another thread changed the same key meanwhile)
-rolls back and retries the whole, so they are atomic. Iteration reads in batches, each
-from a fresh seek after the last key seen, so an iterator holds no session between
-batches (like ManagedEsent's enumerators it sees other threads' later commits).
+(``JET_bitCommitLazyFlush``; a lazy dictionary sets the instance's commit default to it).
+Storing a key that is not there yet is a single ``PyeseInsertRows`` call at level 0 (the
+engine runs it as its own transaction); when the key exists (``JET_errKeyDuplicate``) the
+value is replaced in a transaction of its own, seek then ``JET_prepReplace``, and the
+next store tries that path first until a store finds its key absent again. ``pop``,
+``setdefault`` and ``popitem`` read and write in the same transaction; a write conflict
+(another thread changed the same key meanwhile) rolls back and retries the whole, so
+they are atomic. Iteration reads in batches (a page of entries per
+``PyeseRetrieveRows`` call), each from a fresh seek after the last key seen, so an
+iterator holds no session between batches (like ManagedEsent's enumerators it sees other
+threads' later commits).
 """
 
 from __future__ import annotations
@@ -48,11 +56,11 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar, cast, overload
 
 import pyese.jet as jet
-from pyese._codec import decoder, encode_value
+from pyese._codec import decoder, encode_value, encoder
 from pyese._instance import Database, Instance
 from pyese._pool import PooledSession
 from pyese._schema import Coltyp, Column, Index
-from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
+from pyese.jet.structs import JET_SETCOLUMN
 from pyese.jethdr import constants as C
 
 K = TypeVar("K")
@@ -69,6 +77,10 @@ _I64 = struct.Struct(">Q")
 _F64 = struct.Struct(">Q")
 _EPOCH = _dt.datetime(1, 1, 1)
 _MISSING: Any = object()
+_NEW_KEY = C.JET_bitNewKey
+_NEW_KEY_EMPTY = C.JET_bitNewKey | C.JET_bitKeyDataZeroLength
+_SEEK_EQ = C.JET_bitSeekEQ
+_ZERO_LENGTH = C.JET_bitSetZeroLength
 
 KEY_TYPES = (str, bytes, int, float, bool, _dt.datetime, uuid.UUID)
 VALUE_COLTYPS: dict[type, Coltyp] = {
@@ -124,6 +136,30 @@ def encode_key(key_type: type, key: Any) -> bytes:
         return key.bytes
     raise TypeError(f"this PersistentDict's keys are {key_type.__name__}, not "
                     f"{type(key).__name__}")
+
+
+def key_encoder(key_type: type) -> Callable[[Any], bytes]:
+    """:func:`encode_key` for one key type, built once: the exact type's common case in
+    line, anything else (a subclass, a wrong type) through :func:`encode_key` itself."""
+    if key_type is str:
+        def enc_str(key: Any) -> bytes:
+            if type(key) is str:
+                return key.encode("utf-8", "surrogatepass")
+            return encode_key(str, key)
+        return enc_str
+    if key_type is bytes:
+        def enc_bytes(key: Any) -> bytes:
+            return key if type(key) is bytes else encode_key(bytes, key)
+        return enc_bytes
+    if key_type is int:
+        pack = _I64.pack
+
+        def enc_int(key: Any) -> bytes:
+            if type(key) is int and -(2**63) <= key < 2**63:
+                return pack(key + 2**63)
+            return encode_key(int, key)
+        return enc_int
+    return functools.partial(encode_key, key_type)
 
 
 def decode_key(key_type: type, data: bytes) -> Any:
@@ -182,6 +218,9 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         self._coltyp = VALUE_COLTYPS[value_type]
         if not any(k.lower().replace("_", "") == "maxverpages" for k in params):
             params["max_ver_pages"] = 1024  # room for a transaction writing a large value
+        if lazy and not any(k.lower().replace("_", "") == "commitdefault" for k in params):
+            # the single-call inserts of __setitem__ commit per the session's default
+            params["commit_default"] = C.JET_bitCommitLazyFlush
         self._inst = Instance(path, **params)
         try:
             self._db = self._inst.open_database("dict.edb")
@@ -203,6 +242,15 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         finally:
             self._inst.pool.release(ps)
         self._vcol = self._cols["v"]
+        self._kcol = self._cols["k"]
+        self._kpcol = self._cols["kp"]
+        self._enc = key_encoder(key_type)
+        self._venc = encoder("value", self._coltyp, 1200)
+        self._vfast: type | None = (value_type if value_type in (str, bytes, int, float)
+                                    else None)
+        self._try_insert = True
+        """``__setitem__`` tries a plain insert first (one engine call) until one meets
+        an existing key; a replace that finds no key turns it back on."""
 
     def _check_or_create(self) -> None:
         db: Database = self._db
@@ -301,16 +349,18 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
 
     def _seek(self, sesid: Any, tableid: Any, enc: bytes) -> bool:
         """Put the cursor on the record of the encoded key; False if there is none."""
-        kp = index_key(enc)
-        jet.JetMakeKey(sesid, tableid, kp, C.JET_bitNewKey
-                       | (C.JET_bitKeyDataZeroLength if not kp else 0))
+        if len(enc) > PREFIX:
+            kp = enc[:PREFIX] + hashlib.blake2b(enc, digest_size=_HASH).digest()
+        else:
+            kp = enc
+        jet.JetMakeKey(sesid, tableid, kp, _NEW_KEY if kp else _NEW_KEY_EMPTY)
         try:
-            jet.JetSeek(sesid, tableid, C.JET_bitSeekEQ)
+            jet.JetSeek(sesid, tableid, _SEEK_EQ)
         except jet.RecordNotFoundError:
             return False
-        if len(enc) <= PREFIX:
+        if kp is enc:
             return True
-        return jet.JetRetrieveColumn(sesid, tableid, self._cols["k"]) == enc
+        return jet.JetRetrieveColumn(sesid, tableid, self._kcol) == enc
 
     def _value(self, sesid: Any, tableid: Any) -> V:
         raw = jet.JetRetrieveColumn(sesid, tableid, self._cols["v"])
@@ -323,6 +373,8 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         return cast(V, v)
 
     def _encode_value(self, value: Any) -> bytes | None:
+        if type(value) is self._vfast:  # the value type itself: the column's converter
+            return self._venc(value)
         if value is not None and self.value_type is _dt.datetime:
             if not isinstance(value, _dt.datetime):
                 raise TypeError(f"this PersistentDict's values are datetime, not "
@@ -361,16 +413,42 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
     def _key(self, key: Any) -> bytes | None:
         """The encoding of a key to look up (None: no such key can be in the dict)."""
         try:
-            return encode_key(self.key_type, key)
+            return self._enc(key)
         except (TypeError, ValueError, OverflowError):
             return None
+
+    def _insert_new(self, enc: bytes, data: bytes | None) -> bool:
+        """Insert a key that is not there yet in one engine call at level 0
+        (``PyeseInsertRows``: its own transaction, committed per the session's commit
+        default, lazy for a lazy dictionary). False when the key exists (or another
+        thread is writing it): the caller takes the transactional path."""
+        kp = index_key(enc)
+        sets = [JET_SETCOLUMN(columnid=self._kpcol, pvData=kp, itagSequence=1,
+                              grbit=0 if kp else _ZERO_LENGTH),
+                JET_SETCOLUMN(columnid=self._vcol, pvData=data, itagSequence=1,
+                              grbit=_ZERO_LENGTH if data == b"" else 0)]
+        if kp is not enc:
+            sets.append(JET_SETCOLUMN(columnid=self._kcol, pvData=enc, itagSequence=1))
+        inst = self._inst
+        ps = inst._borrow()
+        try:
+            tableid = ps.cursors.get(self._cursor_key)
+            if tableid is None:
+                tableid = self._cursor(ps)
+            jet.PyeseInsertRows(ps.sesid, tableid, (sets,))
+            return True
+        except (jet.KeyDuplicateError, jet.WriteConflictError):
+            return False
+        finally:
+            inst.pool.release(ps)
 
     # -- Mapping -----------------------------------------------------------------------
 
     def __getitem__(self, key: K) -> V:
-        enc = self._key(key)
-        if enc is None:
-            raise KeyError(key)
+        try:
+            enc = self._enc(key)
+        except (TypeError, ValueError, OverflowError):
+            raise KeyError(key) from None
         inst = self._inst
         ps = inst._borrow()
         try:  # the most common call: no closure, the cursor from the session's cache
@@ -390,7 +468,15 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         enc = self._key(key)
         if enc is None:
             return False
-        return self._read_only(lambda ps, t: self._seek(ps.sesid, t, enc))
+        inst = self._inst
+        ps = inst._borrow()
+        try:
+            tableid = ps.cursors.get(self._cursor_key)
+            if tableid is None:
+                tableid = self._cursor(ps)
+            return self._seek(ps.sesid, tableid, enc)
+        finally:
+            inst.pool.release(ps)
 
     def __len__(self) -> int:
         def count(ps: PooledSession, tableid: Any) -> int:
@@ -452,50 +538,64 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
                ) -> tuple[list[tuple[bytes, Any]], bool, bytes | None]:
         """About ``size`` items from ``seek`` (GE on the first batch, else GT), never
         stopping inside a group of long keys, and stopping at the first entry after which
-        every key is ``>= hi``: (items, done, the last kp read)."""
+        every key is ``>= hi``: (items, done, the last kp read). The entries come a page
+        at a time from ``PyeseRetrieveRows`` (``size`` + 1 rows: one more tells whether
+        the batch ends between two groups)."""
         sesid = ps.sesid
-        cols = self._cols
-        rcs = [JET_RETRIEVECOLUMN(columnid=cols["kp"], itagSequence=1),
-               JET_RETRIEVECOLUMN(columnid=cols["k"], itagSequence=1)]
-        if values:
-            rcs.append(JET_RETRIEVECOLUMN(columnid=cols["v"], itagSequence=1))
+        cids = [self._kpcol, self._kcol, self._vcol] if values else [self._kpcol, self._kcol]
         try:
             if seek is None:
                 jet.JetMove(sesid, tableid, C.JET_MoveFirst)
             else:
-                jet.JetMakeKey(sesid, tableid, seek, C.JET_bitNewKey | (
-                    C.JET_bitKeyDataZeroLength if not seek else 0))
+                jet.JetMakeKey(sesid, tableid, seek, _NEW_KEY if seek else _NEW_KEY_EMPTY)
                 jet.JetSeek(sesid, tableid, C.JET_bitSeekGE if first else C.JET_bitSeekGT)
         except (jet.RecordNotFoundError, jet.NoCurrentRecordError):
             return [], True, seek
         out: list[tuple[bytes, Any]] = []
         group: bytes | None = None
         last = seek
+        hi_short = hi is not None and len(hi) <= PREFIX
+        hi_prefix = None if hi is None else hi[:PREFIX]
+        page = size + 1
         while True:
-            jet.JetRetrieveColumns(sesid, tableid, rcs)
-            kp = rcs[0].pvData or b""
-            if hi is not None and (kp[:PREFIX] > hi[:PREFIX] or (
-                    len(kp) <= PREFIX and len(hi) <= PREFIX and kp >= hi)):
-                return out, True, last  # this and every later key is >= hi
-            if len(out) >= size and (len(kp) <= PREFIX or kp[:PREFIX] != group):
-                return out, False, last  # stop between groups of long keys only
-            last = kp
-            enc = kp if len(kp) <= PREFIX else (rcs[1].pvData or b"")
-            group = kp[:PREFIX] if len(kp) > PREFIX else None
-            out.append((enc, rcs[2].pvData if values else None))
             try:
-                jet.JetMove(sesid, tableid, C.JET_MoveNext)
+                rows = jet.PyeseRetrieveRows(sesid, tableid, cids, page)
             except jet.NoCurrentRecordError:
+                return out, True, last  # the index ended exactly at the last page's end
+            for row in rows:
+                kp = row[0] or b""
+                short = len(kp) <= PREFIX
+                if hi_prefix is not None and (kp[:PREFIX] > hi_prefix or (
+                        short and hi_short and kp >= hi_prefix)):
+                    return out, True, last  # this and every later key is >= hi
+                if len(out) >= size and (short or kp[:PREFIX] != group):
+                    return out, False, last  # stop between groups of long keys only
+                last = kp
+                if short:
+                    out.append((kp, row[2] if values else None))
+                    group = None
+                else:
+                    out.append((row[1] or b"", row[2] if values else None))
+                    group = kp[:PREFIX]
+            if len(rows) < page:
                 return out, True, last
+            page = 64  # inside a long group that goes on: read on
 
     # -- MutableMapping ----------------------------------------------------------------
 
     def __setitem__(self, key: K, value: V) -> None:
-        enc = encode_key(self.key_type, key)
+        enc = self._enc(key)
         data = self._encode_value(value)
+        if self._try_insert:
+            if self._insert_new(enc, data):
+                return
+            self._try_insert = False  # the key exists: replace (next time directly)
 
         def put(ps: PooledSession, tableid: Any) -> None:
-            self._write(ps.sesid, tableid, enc, data, self._seek(ps.sesid, tableid, enc))
+            exists = self._seek(ps.sesid, tableid, enc)
+            self._write(ps.sesid, tableid, enc, data, exists)
+            if not exists:
+                self._try_insert = True  # new keys again: try the single call first
 
         self._mutate(put)
 
@@ -575,7 +675,7 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
 
     def setdefault(self, key: K, default: V = None) -> V:  # type: ignore[assignment]
         """``d[key]`` if present, else store ``default`` and return it (atomically)."""
-        enc = encode_key(self.key_type, key)
+        enc = self._enc(key)
         data = self._encode_value(default)
 
         def get_or_put(ps: PooledSession, tableid: Any) -> Any:

@@ -1,9 +1,10 @@
 """The read path's shortcuts keep ESE's answers (docs/records.md, "Reading rows fast").
 
-One level-0 read snapshot per JET call, closed as the call returns; one tree step per
-JetMove; the current record read once per position and read again whenever what it
-depends on changed: another session's commit (at level 0), the session's own write or
-the rollback of a nested level (inside a transaction).
+One level-0 read snapshot per JET call, kept for the session's next call while no apply
+finished (tests/jet/test_level0_kept_snapshot.py); one tree step per JetMove; the current
+record read once per position and read again whenever what it depends on changed: another
+session's commit (at level 0), the session's own write or the rollback of a nested level
+(inside a transaction).
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ def _set_v(s, t, cv, i: int, v: int) -> None:
     jet.JetUpdate(s, t)
 
 
-def test_one_snapshot_per_level0_call_closed_as_it_returns(env, monkeypatch) -> None:
+def test_one_snapshot_per_level0_call_kept_between_calls(env, monkeypatch) -> None:
     a, t, _b, _tb, _cid, cv, vs = env
+    vs.catch_up()  # no apply left to come: nothing releases the kept snapshot
     jet.JetSetCurrentIndex(a, t, "byv")
     jet.JetMove(a, t, jet.JET_MoveFirst)
     # Count the snapshots this thread opens and closes: the engine's background threads
@@ -81,10 +83,12 @@ def test_one_snapshot_per_level0_call_closed_as_it_returns(env, monkeypatch) -> 
 
     monkeypatch.setattr(vs, "_open_snapshot", counting(vs._open_snapshot, opened))
     monkeypatch.setattr(vs, "_close_snapshot", counting(vs._close_snapshot, closed))
-    for n in range(1, 6):
+    for _ in range(5):
         jet.JetMove(a, t, jet.JET_MoveNext)  # the step and the record: one snapshot
         assert jet.JetRetrieveColumn(a, t, cv) is not None  # the record read by the move
-        assert len(opened) == len(closed) == n  # closed as the call returned
+        # the first call's snapshot, parked as it returned, serves every later call
+        assert opened == closed == []
+    assert list(vs._parked) == [(SYSTEM.find_session(a).id, 1)]
 
 
 def test_a_move_is_one_step(env) -> None:

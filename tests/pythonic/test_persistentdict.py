@@ -220,3 +220,21 @@ def test_lazy_flush_and_instance_params(tmp_path: Path) -> None:
         assert d.instance.get_param("MaxSessions") == 3
     with pyese.PersistentDict(tmp_path) as d:
         assert d["x"] == "1"
+
+
+def test_a_group_of_long_keys_longer_than_a_batch_iterates_in_key_order(
+        tmp_path: Path) -> None:
+    # 300 keys share their first PREFIX bytes: in the index they sit in hash order, so
+    # iteration must read the whole group (several pages of PyeseRetrieveRows) and sort
+    # it; short keys before and after the group, and range bounds inside it.
+    base = "p" * PREFIX
+    long_keys = [f"{base}{i:04d}" for i in range(300)]
+    with pyese.PersistentDict(tmp_path, lazy=True) as d:
+        for k in [*long_keys, "a", "z", base]:
+            d[k] = k[-4:]
+        want = sorted([*long_keys, "a", "z", base])
+        assert list(d) == want
+        assert [k for k, _ in d.range(long_keys[17], long_keys[250])] == long_keys[17:250]
+        assert [k for k, _ in d.range(base, "q")] == [base, *long_keys]
+        assert [v for _, v in d.range("b", long_keys[3])] == [base[-4:], *["0000", "0001",
+                                                                           "0002"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import struct
 from collections.abc import Mapping
 
 import pytest
@@ -274,3 +275,47 @@ def test_bookmarks_of_read_rows(filled: pyese.Instance, inst: pyese.Instance) ->
         a = s.insert({"x": 1})
         rows = list(s)
     assert rows[0].bookmark == a.bookmark
+
+
+def test_insert_paths_store_what_the_row_says(inst: pyese.Instance) -> None:
+    """``insert`` takes one ``PyeseInsertRows`` call when ESE fills nothing in, and
+    ``insert_many`` splits its rows into runs for ``PyeseInsertValues`` (None = "not set")
+    and ``PyeseInsertRows`` (a zero-length value, a column with a default, a multi-valued
+    column): every path stores the same thing, read back through the JET API too."""
+    db = inst.open_database("paths.edb")
+    db.create_table("t", {"k": pyese.Long, "s": str, "b": bytes,
+                          "d": pyese.Column(pyese.Long, default=7),
+                          "m": pyese.Column(str, multi_valued=True)},
+                    {"pk": pyese.Index("+k", primary=True)})
+    rows = [{"k": 0, "s": "a", "b": b"x"}, {"k": 1, "s": None, "b": b"y"},
+            {"k": 2, "s": "", "b": b""}, {"k": 3, "s": "c", "b": None},
+            {"b": b"z", "k": 4, "s": "d"}, {"k": 5, "d": None}, {"k": 6, "d": 9},
+            {"k": 7, "m": ["p", "q"]}, {"k": 8, "s": "e", "b": b"w"}]
+    want = {0: ("a", b"x", 7, []), 1: (None, b"y", 7, []), 2: ("", b"", 7, []),
+            3: ("c", None, 7, []), 4: ("d", b"z", 7, []), 5: (None, None, None, []),
+            6: (None, None, 9, []), 7: (None, None, 7, ["p", "q"]),
+            8: ("e", b"w", 7, [])}
+    with inst.transaction() as tx:
+        t = tx.table("t")
+        for row in rows:
+            got = t.insert({**row, "k": row["k"] + 100})
+            assert (got["s"], got["b"], got["d"], got["m"]) == want[row["k"]]
+            assert t.get(row["k"] + 100) == got
+    assert db.insert_many("t", rows, batch=4) == len(rows)
+    with inst.transaction(read_only=True) as tx:
+        for k, (s, b, d, m) in want.items():
+            for key in (k, k + 100):
+                r = tx.table("t").get(key)
+                assert r is not None and (r["s"], r["b"], r["d"], r["m"]) == (s, b, d, m)
+        with tx.entered():  # the JET API sees a zero-length value, not a NULL
+            tableid = jet.JetOpenTable(tx.sesid, jet.JetOpenDatabase(
+                tx.sesid, db.filename, None, 0), "t", None, 0)
+            cid = jet.JetGetTableColumnInfo(tx.sesid, tableid, "b").columnid
+            jet.JetMakeKey(tx.sesid, tableid, struct.pack("<i", 2), jet.JET_bitNewKey)
+            jet.JetSeek(tx.sesid, tableid, jet.JET_bitSeekEQ)
+            assert jet.JetRetrieveColumn(tx.sesid, tableid, cid) == b""
+            jet.JetCloseTable(tx.sesid, tableid)
+    with pytest.raises(TypeError, match="'s'"):  # checked before anything is written
+        db.insert_many("t", [{"k": 50, "s": "ok"}, {"k": 51, "s": 3}])
+    with inst.transaction(read_only=True) as tx:
+        assert tx.table("t").get(50) is None

@@ -358,6 +358,27 @@ def test_map_growth_times_out_when_a_snapshot_stays_open(db_path):
         assert db.apply([Op(OP_PUT, 1, b"b", b"z" * (4 << 20))], LGPOS(1, 1))
 
 
+
+def test_map_growth_closes_idle_snapshots_first(db_path):
+    # DatabaseFile.release_idle: the owner of snapshots kept idle between uses (the
+    # engine's parked level-0 snapshots) closes them; the resize does not wait for them.
+    with DatabaseFile.create(db_path, map_size=1 << 20) as db:
+        db.resize_timeout = 0.01
+        idle = [db.snapshot()]
+        seen_resizing = []
+
+        def release() -> None:
+            seen_resizing.append(db._resizing)  # nothing is parked again meanwhile
+            while idle:
+                idle.pop().close()
+
+        db.release_idle = release
+        assert db.apply([Op(OP_PUT, 1, b"b", b"z" * (4 << 20))], LGPOS(1, 1))
+        assert seen_resizing and all(seen_resizing)
+        assert not db._resizing
+        with db.snapshot() as snap:
+            assert len(snap.get(1, b"b")) == 4 << 20
+
 # -- snapshots -----------------------------------------------------------------------------
 
 

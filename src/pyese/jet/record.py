@@ -6,6 +6,8 @@ Values are bytes in ESE's binary form (``docs/api-contract.md``); ``None`` is NU
 
 from __future__ import annotations
 
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from pyese.engine.cursors import retrieve as R
@@ -14,6 +16,7 @@ from pyese.engine.instance.gate import session_call
 from pyese.engine.records import update as U
 from pyese.jet import _args
 from pyese.jet.handles import JET_SESID, JET_TABLEID
+from pyese.jet.structs import JET_RETRIEVECOLUMN
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
@@ -188,14 +191,59 @@ def JetRetrieveColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     output: the multi-value the index entry was made from, when it is computed (a record
     fallback, or RetrieveTag). Grbits and errors as :func:`JetRetrieveColumn`, raised for
     the first failing item."""
-    from pyese.jet.structs import JET_RETRIEVECOLUMN
-
-    items = _args.struct_list(pretrievecolumn, JET_RETRIEVECOLUMN, "pretrievecolumn")
+    if pretrievecolumn.__class__ is list and all(
+            map(isinstance, pretrievecolumn, repeat(JET_RETRIEVECOLUMN))):
+        items: list[Any] = pretrievecolumn  # the common case, checked without a copy
+    else:
+        items = _args.struct_list(pretrievecolumn, JET_RETRIEVECOLUMN, "pretrievecolumn")
+    key = id(pretrievecolumn)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
+        if items is pretrievecolumn:
+            # the list read before from this cursor: the values of its plan, used once
+            # every item and input is checked to be the very object planned (so of the
+            # same type and value); anything else is checked afresh below
+            got = R.planned_columns(cur, key)
+            if got is not None and len(got[0]) == len(items):
+                null = C.JET_wrnColumnNull
+                for rc, planned, (cid, grbit, itag, ib, limit), value in zip(
+                        items, got[0], got[1], got[2]):
+                    if (rc is not planned or rc.columnid is not cid
+                            or rc.grbit is not grbit or rc.itagSequence is not itag
+                            or rc.ibLongValue is not ib or rc.cbData is not limit):
+                        break  # changed: the items before it hold what they would anyway
+                    rc.columnidNextTagged = cid
+                    if value is None:
+                        rc.pvData = None
+                        rc.cbActual = 0
+                        rc.err = null
+                        continue
+                    rc.cbActual = cb = len(value)
+                    if limit is not None and cb > limit:
+                        rc.pvData = value[:limit]
+                        rc.err = C.JET_wrnBufferTruncated
+                    else:
+                        rc.pvData = value
+                        rc.err = 0
+                else:
+                    return
+        sig = list(map(_RC_INPUTS, items))
+        # every item a plain read: all read from one decode of the record (None: not so,
+        # each item is then checked and read on its own, errors in ESE's order)
+        values = R.retrieve_columns(cur, items, sig, key)
+        if values is not None:
+            for rc, value, inputs in zip(items, values, sig):
+                limit = inputs[4]
+                _fill(rc, value if value is None or limit is None else value[:limit],
+                      len(value) if value is not None else 0, inputs[0], limit, False)
+            return
         memo: dict[bool, Any] = {}
         for rc in items:
             _retrieve_one(cur, rc, memo)
+
+
+_RC_INPUTS = attrgetter("columnid", "grbit", "itagSequence", "ibLongValue", "cbData")
+"""A JET_RETRIEVECOLUMN's inputs."""
 
 
 def _retrieve_one(cur: Any, rc: Any, memo: dict[bool, Any]) -> None:
@@ -270,20 +318,24 @@ def JetEnumerateColumns(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     wanted = None if ids is None else [
         (_args.integer(e.columnid, "columnid"), _tag_sequence(e.rgtagSequence)) for e in ids]
     with session_call(sesid) as session:
-        found = R.enumerate_columns(cursor_for(session, tableid), wanted, g)
+        cur = cursor_for(session, tableid)
+        # without a column list: one decode of the record (None: the general path)
+        found = R.enumerate_record(cur, g) if wanted is None else None
+        if found is None:
+            found = [(c.columnid, c.err, c.values)
+                     for c in R.enumerate_columns(cur, wanted, g)]
     out: list[Any] = []
-    for col in found:
-        if col.err == C.JET_wrnColumnSingleValue:
-            out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err,
-                                      pvData=col.values[0][1]))
-        elif col.err == C.JET_wrnColumnPresent:
-            out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err,
-                                      rgEnumColumnValue=[
-                                          JET_ENUMCOLUMNVALUE(itagSequence=t, err=e,
-                                                              pvData=v if not e else None)
-                                          for t, v, e in col.values]))
+    append = out.append
+    single, present = C.JET_wrnColumnSingleValue, C.JET_wrnColumnPresent
+    for cid, err, values in found:
+        if err == single:
+            append(JET_ENUMCOLUMN(columnid=cid, err=err, pvData=values[0][1]))
+        elif err == present:
+            append(JET_ENUMCOLUMN(columnid=cid, err=err, rgEnumColumnValue=[
+                JET_ENUMCOLUMNVALUE(itagSequence=t, err=e, pvData=v if not e else None)
+                for t, v, e in values]))
         else:
-            out.append(JET_ENUMCOLUMN(columnid=col.columnid, err=col.err))
+            append(JET_ENUMCOLUMN(columnid=cid, err=err))
     return out
 
 

@@ -20,6 +20,8 @@ position except resolving a deferred move, as ESE's retrieve does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import is_, itemgetter
 from typing import Any
 
 from pyese.engine.cursors.cursor import ON, Cursor
@@ -65,6 +67,187 @@ def retrieve_plain(cur: Cursor, cid: int) -> bytes | None:
     if col.callback is None:
         return None
     return _retrieve(cur, cid, 0, 1, 0, None)[0]  # a user-defined default
+
+
+class ColumnsPlan:
+    """What :func:`retrieve_columns` reads for one ``JetRetrieveColumns`` column list.
+
+    ``items`` the list's JET_RETRIEVECOLUMN objects and ``inputs`` their inputs as checked
+    (columnid, grbit, itagSequence, ibLongValue, cbData: the very objects read, ints and
+    None); ``decoder`` decodes the columns in one pass (``engine.genuine.rowdecode``, one
+    position per distinct column); ``picks`` per item (position in the decoded row,
+    itagSequence, the column is tagged); ``direct``: item k is value 1 of decoded column
+    k, so a decoded row without multi-values is the answer as it is. Valid for the table
+    layout it was made for."""
+
+    __slots__ = ("items", "inputs", "layout", "decoder", "picks", "direct", "gather",
+                 "may_list")
+
+    def __init__(self, items: list[Any], inputs: list[tuple[Any, ...]], layout: Any,
+                 decoder: Any, picks: list[tuple[int, int, bool]]) -> None:
+        self.items = items
+        self.inputs = inputs
+        self.layout = layout
+        self.decoder = decoder
+        self.picks = picks
+        order = [pos for pos, _, _ in picks]
+        first_values = all(itag == 1 for _, itag, _ in picks)
+        self.direct = first_values and order == list(range(len(picks)))
+        """Item k is value 1 of decoded column k: a decoded row without multi-values is
+        the answer as it is."""
+        self.gather: Any = itemgetter(*order) if first_values and len(order) > 1 else None
+        cols = decoder.columns
+        may = [pos for pos, col in enumerate(cols)
+               if col.is_tagged or col.grbit & C.JET_bitColumnMultiValued]
+        self.may_list: Any = (itemgetter(*may) if len(may) > 1
+                              else (lambda vals: (vals[may[0]],)) if may else None)
+        """The decoded values that may be a list of values (tagged and multi-valued
+        columns); None: no value can be."""
+        """Value 1 of every item: the answer, from a decoded row without multi-values, in
+        one call."""
+
+
+_PLAIN_TYPES = frozenset({int, type(None)})
+_PLANS_KEPT = 16
+"""Plans kept per cursor (a program reads a table with a few column lists)."""
+
+
+def _new_plan(cur: Any, items: list[Any], sig: list[tuple[Any, ...]]) -> ColumnsPlan | None:
+    """A :class:`ColumnsPlan` for ``sig``, or None when an item is not a plain read: an
+    input that is not an int (cbData: an int or None), a grbit, an ibLongValue,
+    itagSequence < 1, columnid 0, a negative cbData, an unknown column, a column with a
+    user-defined default. Those take the item-by-item path, which gives their errors in
+    ESE's order."""
+    from pyese.engine.genuine.rowdecode import RowDecoder  # the dump path's decoder
+
+    if not set(map(type, chain.from_iterable(sig))) <= _PLAIN_TYPES:
+        return None
+    table = cur.table
+    layout = table.layout
+    wanted: dict[int, Any] = {}
+    for cid, grbit, itag, ib, limit in sig:
+        if (grbit is None or grbit or ib or itag is None or itag < 1 or not cid
+                or (limit is not None and limit < 0)):
+            return None
+        try:
+            col = table.column_by_id(cid)
+        except JetError:
+            return None
+        if col.callback is not None or col.columnid != cid:
+            return None
+        wanted[cid] = col
+    # the decoder's columns in columnid order (its fixed columns then come out of one
+    # unpack in place), each once; the items pick from them
+    columns = [wanted[cid] for cid in sorted(wanted)]
+    where = {col.columnid: pos for pos, col in enumerate(columns)}
+    picks: list[tuple[int, int, bool]] = []
+    for cid, _grbit, itag, _ib, _limit in sig:
+        col = wanted[cid]
+        tagged = col.is_tagged
+        picks.append((where[cid], itag if tagged else 1, tagged))  # others ignore itag
+    return ColumnsPlan(list(items), sig, layout, RowDecoder(layout, columns), picks)
+
+
+def _plans(cur: Any) -> dict[Any, ColumnsPlan]:
+    plans: dict[Any, ColumnsPlan] | None = getattr(cur, "_columns_plans", None)
+    if plans is None or len(plans) >= _PLANS_KEPT:
+        plans = cur._columns_plans = {}
+    return plans
+
+
+def planned_columns(cur: Any, key: int
+                    ) -> tuple[list[Any], list[tuple[Any, ...]], list[bytes | None]] | None:
+    """The values of the plan :func:`retrieve_columns` made under ``key`` (the caller's
+    list), read from the current record as that function reads them: (the plan's items,
+    their inputs as checked, the values). The caller must check that its list's items
+    and inputs are still those very objects before it uses a value (else it calls
+    :func:`retrieve_columns`). None when there is no such plan, the cursor is not on a
+    record, or anything goes wrong reading it (the caller then takes the checked path,
+    which reports it): nothing is raised, nothing changes."""
+    if not isinstance(cur, Cursor) or cur.state != ON:
+        return None
+    plans: dict[Any, ColumnsPlan] | None = getattr(cur, "_columns_plans", None)
+    plan = plans.get(key) if plans else None
+    if plan is None or plan.layout is not cur.table.layout:
+        return None
+    try:
+        values = _plan_values(cur, plan)
+    except JetError:
+        return None
+    if values is None:
+        return None
+    return plan.items, plan.inputs, values
+
+
+def retrieve_columns(cur: Any, items: list[Any], sig: list[tuple[Any, ...]],
+                     key: int) -> list[bytes | None] | None:
+    """Every item of a ``JetRetrieveColumns`` list from one decode of the current record,
+    when every item is a plain read (ints; no grbit, no ibLongValue, itagSequence >= 1, a
+    columnid other than 0; cbData any): per item the whole value (None: NULL), as
+    :func:`retrieve_column` gives it with no limit. ``sig`` is the items' (columnid,
+    grbit, itagSequence, ibLongValue, cbData), as the caller gave them; ``key`` names the
+    caller's list for :func:`planned_columns`.
+
+    The columns' plan (:class:`ColumnsPlan`) is kept on the cursor, under ``key`` and
+    under the inputs' values (the types checked again when found that way). The record
+    is decoded in one pass (``rowdecode.RowDecoder``, the ``dump`` path's decoder, equal
+    to the per-column path value for value: ``tests/engine/test_rowdecode.py``,
+    ``tests/jet/test_retrieve_columns_genuine.py``). None when this path does not apply
+    (the caller then checks and reads item by item, which gives every error and warning
+    in ESE's order): an item that is not a plain read, a cursor of another kind (a
+    temporary table), a record the decoder finds damaged or whose long value fails to
+    read. Errors: ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted`` (what the first
+    item would give)."""
+    if not isinstance(cur, Cursor):
+        return None
+    layout = cur.table.layout
+    plans = _plans(cur)
+    by_values = ("inputs", tuple(sig))
+    plan = plans.get(by_values)
+    if (plan is None or plan.layout is not layout
+            or not set(map(type, chain.from_iterable(sig))) <= _PLAIN_TYPES):
+        plan = _new_plan(cur, items, sig)
+        if plan is None:
+            return None
+        plans[by_values] = plan
+    elif len(plan.items) != len(items) or not all(map(is_, plan.items, items)):
+        plan = ColumnsPlan(list(items), sig, layout, plan.decoder, plan.picks)
+    else:
+        plan.inputs = sig  # the same items: their inputs as read now
+    plans[key] = plan
+    return _plan_values(cur, plan)
+
+
+def _plan_values(cur: Any, plan: ColumnsPlan) -> list[bytes | None] | None:
+    """The plan's values from the current record; None for a damaged record or a long
+    value that fails to read (the per-column path says which column, as it always has).
+    ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
+    rec = cur.record_view()
+    layout = plan.layout
+    if rec.layout is not layout and getattr(rec.layout, "base", None) is not layout:
+        return None
+    try:
+        vals = plan.decoder.values(rec.data, rec._resolve)
+    except JetError:
+        return None
+    if plan.gather is not None or plan.direct:
+        may_list = plan.may_list
+        if may_list is None or list not in map(type, may_list(vals)):
+            # no multi-values: value 1 of each is the value
+            if plan.direct:
+                return vals  # type: ignore[no-any-return]
+            return list(plan.gather(vals))
+    out: list[bytes | None] = []
+    append = out.append
+    for pos, itag, tagged in plan.picks:
+        v = vals[pos]
+        if v.__class__ is list:
+            append(v[itag - 1] if itag <= len(v) else None)
+        elif itag > 1 and tagged:
+            append(None)
+        else:
+            append(v)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +399,68 @@ def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
             else:
                 picked.append((t, values[t - 1][0], 0))
         out.append(EnumeratedColumn(cid, C.JET_wrnColumnPresent, picked))
+    return out
+
+
+_ENUM_FAST = (C.JET_bitEnumerateCompressOutput | C.JET_bitEnumeratePresenceOnly
+              | C.JET_bitEnumerateTaggedOnly)
+"""The JetEnumerateColumns grbits :func:`enumerate_record` answers (with no column list)."""
+
+
+def enumerate_record(cur: Any, g: int
+                     ) -> list[tuple[int, int, list[tuple[int, bytes, int]]]] | None:
+    """:func:`enumerate_columns` without a column list, from one decode of the current
+    record (``rowdecode.RowDecoder`` over the table's columns in columnid order, kept per
+    table layout on the cursor): the same columns, errs and values, as (columnid, err,
+    values) tuples (``EnumeratedColumn``'s fields, without an object each). None when this path
+    does not apply (the caller then takes :func:`enumerate_columns`): a grbit other than
+    ``JET_bitEnumerateCompressOutput``, ``PresenceOnly`` and ``TaggedOnly``, a cursor of
+    another kind, a record the decoder finds damaged or whose long value fails to read.
+    Errors: ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
+    if g & ~_ENUM_FAST or not isinstance(cur, Cursor):
+        return None
+    from pyese.engine.genuine.rowdecode import RowDecoder  # the dump path's decoder
+
+    table = cur.table
+    layout = table.layout
+    tagged_only = bool(g & C.JET_bitEnumerateTaggedOnly)
+    plan = getattr(cur, "_enum_plan", None)
+    if plan is None or plan[0] is not layout or plan[1] != tagged_only:
+        cols = [c for c in sorted(table.column_list(), key=lambda c: c.columnid)
+                if not tagged_only or c.grbit & C.JET_bitColumnTagged]
+        longs = frozenset(c.columnid for c in cols
+                          if c.coltyp in (C.JET_coltypLongText, C.JET_coltypLongBinary))
+        plan = (layout, tagged_only, [c.columnid for c in cols], RowDecoder(layout, cols),
+                longs)
+        cur._enum_plan = plan  # type: ignore[attr-defined]
+    rec = cur.record_view()
+    if rec.layout is not layout and getattr(rec.layout, "base", None) is not layout:
+        return None
+    try:
+        vals = plan[3].values(rec.data, rec._resolve)
+    except JetError:
+        return None  # damage: the per-column path says which column
+    presence = g & C.JET_bitEnumeratePresenceOnly
+    present = C.JET_wrnColumnPresent
+    one = C.JET_wrnColumnSingleValue if g & C.JET_bitEnumerateCompressOutput else present
+    out: list[tuple[int, int, list[tuple[int, bytes, int]]]] = []
+    append = out.append
+    longs = plan[4]
+    for cid, v in zip(plan[2], vals):
+        if v is None or v == []:
+            continue
+        if presence:  # ESE fldenum.cxx: reported present, its values not read
+            append((cid, present, []))
+            continue
+        if v.__class__ is list and len(v) != 1:
+            append((cid, present, [(i, x, 0) for i, x in enumerate(v, 1)]))
+            continue
+        x = v[0] if v.__class__ is list else v
+        if one != present and cid in longs \
+                and rec.layout.retrieve_ex(rec.data, cid, 1)[1] & VALUE_SEPARATED:
+            append((cid, present, [(1, x, 0)]))  # fldenum.cxx: a separated LV is not compressed
+        else:
+            append((cid, one, [(1, x, 0)]))
     return out
 
 

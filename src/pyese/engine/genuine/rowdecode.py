@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any, Protocol
 
 from pyese.engine.records.record import (
@@ -93,10 +94,15 @@ class ValueTyping(Protocol):
         ...
 
 
+_NULL_PATTERNS_KEPT = 2048
+"""NULL patterns kept per fixed-area plan (a few KiB each at most: bounded memory)."""
+
+
 class _FixedPlan:
     """How the fixed area of records with one ``fidFixedLastInRec`` is decoded."""
 
-    __slots__ = ("ib_end_fixed", "unpack", "present", "absent", "post", "cb_bitmap", "leading")
+    __slots__ = ("ib_end_fixed", "unpack", "present", "absent", "post", "cb_bitmap", "leading",
+                 "mask", "_nulled")
 
     def __init__(self, decoder: RowDecoder, fid_last: int) -> None:
         layout = decoder.layout
@@ -132,8 +138,31 @@ class _FixedPlan:
             self.present.append((pos, fid - 1))
             k += 1
         self.unpack = struct.Struct("".join(fmt)).unpack_from
+        self.mask = sum(1 << bit for _pos, bit in self.present)
+        """The null bits of the columns unpacked."""
+        self._nulled: dict[int, Callable[[tuple[Any, ...]], tuple[Any, ...]]] = {}
         self.leading = [pos for pos, _ in self.present] == list(range(len(self.present)))
         """The values fill the output's first positions in order (columns in fid order)."""
+
+
+    def nulled(self, bitmap: int) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+        """A function: the unpacked values with one None appended -> the values with
+        those whose null bit is set in ``bitmap`` made None, in one call (records of a
+        table repeat a few NULL patterns: one function per pattern, kept)."""
+        fn = self._nulled.get(bitmap)
+        if fn is None:
+            last = len(self.present)  # the index of the None appended
+            picks = [last if bitmap >> bit & 1 else k
+                     for k, (_pos, bit) in enumerate(self.present)]
+            if len(picks) > 1:
+                fn = itemgetter(*picks)
+            else:
+                pick = picks[0]
+                fn = lambda vals: (vals[pick],)  # noqa: E731
+            if len(self._nulled) >= _NULL_PATTERNS_KEPT:
+                self._nulled.clear()
+            self._nulled[bitmap] = fn
+        return fn
 
 
 class RowDecoder:
@@ -207,6 +236,8 @@ class RowDecoder:
 
     def _values(self, record: bytes, resolve: Resolver) -> list[Any]:
         layout = self.layout
+        if record.__class__ is not bytes:
+            record = bytes(record)  # a buffer: values are bytes, sliced from bytes
         n = len(record)
         if n < CB_RECORD_HEADER:
             raise ValueError("record shorter than its header")
@@ -226,12 +257,11 @@ class RowDecoder:
             cb = plan.cb_bitmap
             bitmap = int.from_bytes(record[ib_end_fixed - cb:ib_end_fixed], "little") if cb \
                 else 0
-            if bitmap or plan.post:
+            bitmap &= plan.mask
+            if bitmap:  # NULL bits first: a NULL value is never converted
+                vals = plan.nulled(bitmap)(vals + (None,))  # type: ignore[operator]
+            if plan.post:
                 vals = list(vals)
-                if bitmap:  # NULL bits first: a NULL value is never converted
-                    for k, (_pos, bit) in enumerate(plan.present):
-                        if bitmap >> bit & 1:
-                            vals[k] = None  # type: ignore[index]
                 for k, fn in plan.post:
                     v = vals[k]
                     if v is not None:
@@ -248,6 +278,7 @@ class RowDecoder:
             nvar = min(fid_var_last, self.var_max) - FID_VAR_NONE
             ends = struct.unpack_from(f"<{nvar}H", record, ib_end_fixed) if nvar > 0 else ()
             convert = self.convert
+            typed = self.typing is not None  # untyped: the slice is the value
             for pos, _col, fid in self.var:
                 if fid > fid_var_last:
                     out[pos] = self.default_of(pos)
@@ -259,7 +290,8 @@ class RowDecoder:
                 start = ends[i - 1] & VAR_OFFSET_MASK if i else 0
                 if start > end or ib_var_data + end > n:
                     raise ValueError(f"variable column {fid}: offsets out of order")
-                out[pos] = convert[pos](record[ib_var_data + start:ib_var_data + end])
+                raw = record[ib_var_data + start:ib_var_data + end]
+                out[pos] = convert[pos](raw) if typed else raw
         if self.tagged:
             self._tagged(record, n, fid_var_last, ib_var_data, resolve, out)
         for pos in self.wrap:

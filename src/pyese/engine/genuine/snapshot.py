@@ -135,6 +135,13 @@ class GenuineSnapshot:
     def map_tree(self, objid: int, pgno_fdp: int) -> None:
         self._snap.map_tree(objid, pgno_fdp)
 
+    @property
+    def static_memo(self) -> dict[Any, Any]:
+        """What is read from the file once and kept while it is open (``EdbFile.memo``):
+        the file never changes, so anything decoded from it stays true (the catalog:
+        ``Catalog.load``)."""
+        return self._edb.memo
+
     def is_non_unique(self, objid: int) -> bool:
         """Is tree ``objid`` a non-unique tree (its root page says so)?
 

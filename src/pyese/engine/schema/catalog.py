@@ -148,7 +148,32 @@ class Catalog:
         """Read every catalog row through ``snapshot`` (tree objid 2) and build the tables.
 
         Registers each tree with ``snapshot.map_tree`` when the snapshot has one.
+
+        A snapshot of a file that never changes (a genuine file attached read-only:
+        ``GenuineSnapshot.static_memo``) keeps the catalog it read: attaching reads it
+        once for the verdict and the database's catalog is that one, not a second read.
         """
+        memo = getattr(snapshot, "static_memo", None)
+        key = ("catalog", page_size)
+        if memo is not None:
+            cached = memo.get(key)
+            if cached is not None:
+                cached._map_trees(snapshot)
+                return cached  # type: ignore[no-any-return]
+        catalog = cls._read(snapshot, page_size)
+        if memo is not None:
+            memo[key] = catalog
+        return catalog
+
+    def _map_trees(self, snapshot: TreeSnapshot) -> None:
+        map_tree = getattr(snapshot, "map_tree", None)
+        if map_tree is not None:
+            for objid, pgno in self.trees.items():
+                if pgno > 0:
+                    map_tree(objid, pgno)
+
+    @classmethod
+    def _read(cls, snapshot: TreeSnapshot, page_size: int) -> Catalog:
         rows = (data for _, data in snapshot.iterate(objidFDPMSO))
         unknown: dict[int, int] = {}
         schemas = read_catalog(rows, page_size, unknown)
@@ -197,12 +222,9 @@ class Catalog:
                     trees[ix.objid] = ix.pgno_fdp
             if lv is not None:
                 trees[lv.objid] = lv.pgno_fdp
-        map_tree = getattr(snapshot, "map_tree", None)
-        if map_tree is not None:
-            for objid, pgno in trees.items():
-                if pgno > 0:
-                    map_tree(objid, pgno)
-        return cls(tables, trees, unknown)
+        catalog = cls(tables, trees, unknown)
+        catalog._map_trees(snapshot)
+        return catalog
 
     def __iter__(self) -> Iterator[TableDef]:
         return iter(self._tables)

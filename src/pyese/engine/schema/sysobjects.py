@@ -26,9 +26,11 @@ genuine ESE accepts the rows.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from pyese.engine.records.record import (
     CB_RECORD_HEADER,
@@ -245,7 +247,15 @@ def mso_layout(page_size: int = 4096) -> RecordLayout:
 
 def grbit_from_ffield(ffield: int) -> int:
     """JET_bitColumn* grbits of a catalog FIELDFLAG (storage class comes from the id)."""
-    return sum(g for f, g in _FFIELD_TO_GRBIT if ffield & f)
+    grbit = _GRBITS_OF_FFIELD.get(ffield)
+    if grbit is None:
+        grbit = sum(g for f, g in _FFIELD_TO_GRBIT if ffield & f)
+        if len(_GRBITS_OF_FFIELD) < 4096:  # a file has a few distinct flag sets
+            _GRBITS_OF_FFIELD[ffield] = grbit
+    return grbit
+
+
+_GRBITS_OF_FFIELD: dict[int, int] = {}
 
 
 def ffield_from_column(column: ColumnDef) -> int:
@@ -386,6 +396,57 @@ def _unpack_fixed(col: ColumnDef, raw: bytes) -> int:
     return struct.unpack("<i", raw)[0]
 
 
+_FIXED_PLANS: dict[tuple[int, int], tuple[Any, list[tuple[str, int, Any]], RecordLayout]] = {}
+
+
+def _bit_value(v: int) -> int:
+    return 1 if v else 0
+
+
+def _fixed_plan(layout: RecordLayout,
+                known_fixed: int) -> tuple[Any, list[tuple[str, int, Any]]]:
+    """(unpack, [(name, null bit, conversion or None)]) of the catalog's fixed columns 1 ..
+    ``known_fixed``: one ``struct`` call reads them all, as :func:`_unpack_fixed` reads
+    each (Bit 0/1, Short, UnsignedShort, an 8-byte FILETIME, a Long); a column of another
+    size is read as bytes and given to :func:`_unpack_fixed` (which raises struct.error
+    for it, as it always has). Kept per catalog layout (page size) and ``known_fixed``."""
+    key = (id(layout), known_fixed)
+    plan = _FIXED_PLANS.get(key)
+    if plan is not None and plan[2] is layout:
+        return plan[0], plan[1]
+    fmt = ["<"]
+    ib = 0
+    cols: list[tuple[str, int, Any]] = []
+    for fid in range(FIXED_FIRST, known_fixed + 1):
+        col = layout.columns[fid]
+        start, size = layout.fixed_offsets[fid], layout.fixed_sizes[fid]
+        if start > ib:
+            fmt.append(f"{start - ib}x")
+        convert: Any = None
+        if col.coltyp == C.JET_coltypBit and size == 1:
+            code, convert = "B", _bit_value
+        elif col.coltyp == C.JET_coltypShort and size == 2:
+            code = "h"
+        elif col.coltyp == C.JET_coltypUnsignedShort and size == 2:
+            code = "H"
+        elif col.coltyp not in _SMALL_TYPES and size == 8:
+            code = "Q"
+        elif col.coltyp not in _SMALL_TYPES and size == 4:
+            code = "i"
+        else:
+            code = f"{size}s"
+            convert = functools.partial(_unpack_fixed, col)
+        fmt.append(code)
+        ib = start + size
+        cols.append((col.name, fid - 1, convert))
+    unpack = struct.Struct("".join(fmt)).unpack_from
+    _FIXED_PLANS[key] = (unpack, cols, layout)
+    return unpack, cols
+
+
+_SMALL_TYPES = (C.JET_coltypBit, C.JET_coltypShort, C.JET_coltypUnsignedShort)
+
+
 def decode_row(data: bytes, page_size: int = 4096) -> CatalogRow:
     """Decode one MSysObjects record with ESE's fixed description (rgcdescMSO).
 
@@ -434,23 +495,23 @@ def _decode_mso(
     values: dict[str, bytes | int | str] = {}
     unknown: list[int] = []
     cols = layout.columns
-    for fid in range(FIXED_FIRST, fid_fixed_last + 1):
-        bit = fid - 1
-        if data[ib_bitmap + (bit >> 3)] & (1 << (bit & 7)):
-            continue
-        if fid > known_fixed:
+    bitmap = int.from_bytes(data[ib_bitmap:ib_end_fixed], "little")
+    if known_fixed:
+        unpack, fixed = _fixed_plan(layout, known_fixed)
+        for (name, bit, convert), v in zip(fixed, unpack(data)):
+            if not bitmap >> bit & 1:
+                values[name] = convert(v) if convert is not None else v
+    for fid in range(known_fixed + 1, fid_fixed_last + 1):
+        if not bitmap >> (fid - 1) & 1:
             unknown.append(fid)
-            continue
-        ib = layout.fixed_offsets[fid]
-        col = cols[fid]
-        values[col.name] = _unpack_fixed(col, data[ib : ib + layout.fixed_sizes[fid]])
     cvar = fid_var_last - FID_VAR_NONE
     ib_var_data = ib_end_fixed + 2 * cvar
     if ib_var_data > n:
         raise ValueError("variable offsets past the end")
     prev = 0
+    offsets = struct.unpack_from(f"<{cvar}H", data, ib_end_fixed) if cvar > 0 else ()
     for i in range(cvar):
-        off = struct.unpack_from("<H", data, ib_end_fixed + 2 * i)[0]
+        off = offsets[i]
         end = off & VAR_OFFSET_MASK
         if end < prev or ib_var_data + end > n:
             raise ValueError("variable offsets out of order")
@@ -696,8 +757,9 @@ def table_from_row(row: CatalogRow) -> CatalogTable:
 
 def column_from_row(row: CatalogRow) -> CatalogColumn:
     """ColumnDef of a column row: coltyp, cbMax = SpaceUsage, grbit from Flags, cp."""
-    ffield = int(row.get("Flags", 0)) & 0xFFFFFFFF  # type: ignore[arg-type]
-    coltyp = int(row.get("ColtypOrPgnoFDP", 0))  # type: ignore[arg-type]
+    get = row.values.get  # CatalogRow.get, without a call per column of the row
+    ffield = int(get("Flags", 0)) & 0xFFFFFFFF  # type: ignore[arg-type]
+    coltyp = int(get("ColtypOrPgnoFDP", 0))  # type: ignore[arg-type]
     columnid = row.id & 0xFFFFFFFF
     grbit = grbit_from_ffield(ffield)
     fid = columnid & 0xFFFF
@@ -705,22 +767,22 @@ def column_from_row(row: CatalogRow) -> CatalogColumn:
         grbit |= C.JET_bitColumnTagged
     elif fid < 128:
         grbit |= C.JET_bitColumnFixed
-    default = row.get("DefaultValue")
-    callback = row.get("TemplateTable")
-    ro = row.get("RecordOffset")
+    default = get("DefaultValue")
+    callback = get("TemplateTable")
+    ro = get("RecordOffset")
     return CatalogColumn(
         row.objid_table,
         ColumnDef(
             columnid,
             row.name,
             coltyp,
-            int(row.get("SpaceUsage", 0)),  # type: ignore[arg-type]
+            int(get("SpaceUsage", 0)),  # type: ignore[arg-type]
             grbit,
-            int(row.get("PagesOrLocale", 0)),  # type: ignore[arg-type]
+            int(get("PagesOrLocale", 0)),  # type: ignore[arg-type]
             bytes(default) if isinstance(default, bytes) else None,  # type: ignore[arg-type]
             str(callback) if callback is not None and ffield & ffieldUserDefinedDefault
             else None,
-            _bytes_or_none(row.get("CallbackData")),
+            _bytes_or_none(get("CallbackData")),
         ),
         ffield,
         int(ro) if ro is not None else None,  # type: ignore[arg-type]

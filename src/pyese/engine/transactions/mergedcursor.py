@@ -18,7 +18,10 @@ Invariants.
    call, closed by the gate), outside the gate on one registered for that step only
    (``snapshots._open_snapshot``); either way versions applied after it opened are kept
    until it closes, so merging the versions gives the latest committed state. Within one
-   snapshot a step continues from the file cursor as in invariant 2.
+   snapshot a step continues from the file cursor as in invariant 2, also across calls:
+   a call snapshot is kept for the session's next call while no apply finished
+   (``snapshots`` invariant 4), so a JetMove per call steps from where the last one left
+   the file cursor; any other snapshot is a different object and the step seeks.
 4. *Nothing pending, no merge.* When the tree has no key in the version store
    (``tree.keys`` empty: no version, lock or overlay entry of anyone, committed or not;
    ``SnapshotReads.pending_versions``) the reader's file snapshot holds exactly what it

@@ -24,10 +24,23 @@ Invariants.
    its own (``_pinned``).
 3. A snapshot is unregistered before it is closed (``_close_snapshot``); closing errors
    are ignored (the snapshot is gone either way).
+4. *A level-0 call snapshot outlives its call while nothing was applied.* As a level-0
+   call returns, its snapshot is parked (``_park_snapshot``), still registered, when it
+   holds every apply done; the session's next level-0 call on that database reads through
+   it again (``call_snapshot``), so its tree cursors keep their place (``MergedCursor``)
+   and no LMDB read transaction is opened. Correct at any age: a level-0 reader merges
+   every committed version, and none its file lacks is dropped while it is registered
+   (``reclaim`` invariant 1c). Kept short so it holds nothing up: every finished apply
+   closes the parked snapshots before its cleanup (``_record_applied``), as do a resize
+   of the file (``DatabaseFile.release_idle``, after which none is parked until the resize
+   is done), a detach (``release_parked(dbnum)``) and a dirty close. A parked snapshot
+   whose file was closed under it is unregistered when next taken.
 
-Locks. ``_snaps`` and ``_snap_ids`` are guarded by the store's ``_lock``, as are the
-epoch fields read here; ``db.snapshot()`` and ``snap.applied_lgpos`` run outside it.
-Reads take no tree lock (they resolve a copy of the chain).
+Locks. ``_snaps``, ``_snap_ids`` and ``_parked`` are guarded by the store's ``_lock``, as
+are the epoch fields read here (parking tests the epoch and the file's ``_resizing`` and
+inserts under it, so a release that follows either sees the snapshot or is seen);
+``db.snapshot()`` and ``snap.applied_lgpos`` run outside it. Reads take no tree lock
+(they resolve a copy of the chain).
 """
 
 from __future__ import annotations
@@ -44,6 +57,7 @@ from pyese.engine.transactions.versions import (
     read_versions,
 )
 from pyese.jethdr.errors import JetError
+from pyese.storage.lgpos import LGPOS
 
 
 class SnapshotReads(ApplyBookkeeping):
@@ -57,6 +71,10 @@ class SnapshotReads(ApplyBookkeeping):
         read). The two are equal once ``_open_snapshot`` returned (its file holds exactly
         the applies up to it); while it opens, the second is TRX_MAX."""
         self._snap_ids = itertools.count()
+        self._parked: dict[tuple[int, int], Any] = {}
+        """(session id, dbnum) -> the level-0 call snapshot that session's last JET call
+        on that database read through, kept open and registered between its calls while
+        it holds every apply done (``_park_snapshot``; invariant 4)."""
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -153,20 +171,69 @@ class SnapshotReads(ApplyBookkeeping):
     def call_snapshot(self, session: Session, db: Database) -> Any:
         """The level-0 read snapshot of the JET call ``session`` is in (``in_api``):
         registered as a one-step read (``_open_snapshot`` without a transaction) on first
-        need, shared by every read of the call, closed by the gate as the call leaves
+        need, or the one the session's last call parked (invariant 4); shared by every
+        read of the call and handed to ``_park_snapshot`` by the gate as the call leaves
         (``Session.end_call``), or earlier when the call begins a transaction or writes at
-        level 0 (either may wait for the applier, and an LMDB map resize waits for every
-        open snapshot); a later read opens another. A level-0 reader merges every
-        committed version into it,
-        and no version its file lacks is dropped while it is registered (``reclaim``
-        invariant 1c), so reading through it gives the latest committed state at each
-        read, as a snapshot per read would, for one LMDB read transaction per call."""
-        entry = session.call_snapshots.get(db.dbnum)
-        if entry is None:
+        level 0. A level-0 reader merges every committed version into it, and no version
+        its file lacks is dropped while it is registered (``reclaim`` invariant 1c), so
+        reading through it gives the latest committed state at each read, as a snapshot
+        per read would."""
+        dbnum = db.dbnum
+        entry = session.call_snapshots.get(dbnum)
+        if entry is not None:
+            return entry[1]
+        snap = None
+        if self._parked:
+            with self._lock:
+                snap = self._parked.pop((session.id, dbnum), None)
+            if snap is not None and snap._closed:  # its file was closed under it
+                self._close_snapshot(snap)
+                snap = None
+        if snap is None:
             snap = self._open_snapshot(db)[0]
-            session.call_snapshots[db.dbnum] = (self._close_snapshot, snap)
-            return snap
-        return entry[1]
+            snap._vs_park = (session.id, dbnum)
+        session.call_snapshots[dbnum] = (self._park_snapshot, snap)
+        return snap
+
+    def _park_snapshot(self, snap: Any) -> None:
+        """The end of a level-0 call (the gate's ``end_call``) with ``snap``: keep it open
+        and registered for the session's next call when it holds every apply done (a
+        fresh one would show the same file), else close it (invariant 4)."""
+        file = getattr(snap, "_db", None)
+        if file is not None and not snap._closed:
+            if file.release_idle is None:
+                file.release_idle = self.release_parked
+            with self._lock:
+                entry = self._snaps.get(snap._vs_id)
+                key = snap._vs_park
+                if (entry is not None and entry[0] >= self._epoch and not file._resizing
+                        and key not in self._parked
+                        and not self._blocked_cleanup(snap, entry[0])):
+                    self._parked[key] = snap
+                    return
+        self._close_snapshot(snap)
+
+    def release_parked(self, dbnum: int | None = None) -> None:
+        """Close the parked level-0 snapshots (of database ``dbnum``; None: all): an apply
+        finished (they would keep its versions from being dropped), the file must resize
+        (LMDB waits for every read transaction) or is detached."""
+        if not self._parked:
+            return
+        with self._lock:
+            if dbnum is None:
+                snaps = list(self._parked.values())
+                self._parked.clear()
+            else:
+                keys = [k for k in self._parked if k[1] == dbnum]
+                snaps = [self._parked.pop(k) for k in keys]
+        for snap in snaps:
+            self._close_snapshot(snap)
+
+    def _record_applied(self, lgpos: LGPOS | None) -> None:
+        """An apply is done: the parked snapshots lack it, so they go before the cleanup
+        that follows (``on_applied``) looks for readers that still need its versions."""
+        super()._record_applied(lgpos)
+        self.release_parked()
 
     def read_token(self, session: Session, db: Database, objid: int) -> object:
         """A value equal between two moments exactly when nothing ``session`` reads of tree
@@ -244,6 +311,7 @@ class SnapshotReads(ApplyBookkeeping):
                 self._snaps[sid] = (e_lo, e_lo, b, dbnum, trx)
                 self._opened(e_lo)
                 snap._vs_id = sid
+                snap._vs_floor = e_lo
                 return snap, e_lo
             uncertain = [(e, self._apply_before[e][dbnum]) for e in range(e_lo + 1, e_hi + 1)
                          if dbnum in self._apply_before.get(e, ())]
@@ -264,6 +332,7 @@ class SnapshotReads(ApplyBookkeeping):
         with self._lock:
             self._snaps[sid] = (held, held, b, dbnum, trx)
         snap._vs_id = sid
+        snap._vs_floor = e_lo
         return snap, held
 
     def _opened(self, e_lo: int) -> None:
@@ -283,10 +352,9 @@ class SnapshotReads(ApplyBookkeeping):
             # (reclaim invariant 1c)? A reader that does not end a transaction triggers
             # no cleanup of its own, so it runs here (versions would otherwise wait for
             # the next apply, and every level-0 read would merge them meanwhile).
-            committed = self._committed
-            blocking = (entry is not None and bool(committed)
-                        and committed[0].applied_epoch is not None
-                        and entry[0] < committed[0].applied_epoch <= self._epoch)
+            # While it opened it was registered at the epoch it began at
+            # (``_vs_floor``), and a cleanup that ran then stopped at it too.
+            blocking = entry is not None and self._blocked_cleanup(snap, entry[0])
         try:
             snap.close()
         except JetError:
@@ -294,10 +362,20 @@ class SnapshotReads(ApplyBookkeeping):
         if blocking:
             self.cleanup()
 
+    def _blocked_cleanup(self, snap: Any, epoch: int) -> bool:
+        """May the registered ``snap`` (epoch ``epoch``) have stopped a cleanup from dropping
+        the oldest applied commit (reclaim invariant 1c)? Under _lock."""
+        committed = self._committed
+        if not committed:
+            return False
+        applied = committed[0].applied_epoch
+        return (applied is not None and min(epoch, snap._vs_floor) < applied <= self._epoch)
+
     def cleanup(self) -> None:
         """Drop the committed versions no reader needs (``reclaim`` implements it)."""
 
     def close_all_snapshots(self) -> None:
+        self.release_parked()
         for trx in list(self._trx.values()):
             for snap, _epoch in trx.snapshots.values():
                 self._close_snapshot(snap)

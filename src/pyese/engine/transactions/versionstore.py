@@ -447,6 +447,7 @@ class VersionStore(CommitRollback):
 
     def forget_database(self, dbnum: int) -> None:
         """Detach: every committed change of ``dbnum`` is in its file; drop its trees."""
+        self.release_parked(dbnum)
         self.cleanup()
         with self._lock:
             trees = [self._trees.pop(k) for k in [k for k in self._trees if k[0] == dbnum]]

@@ -36,7 +36,9 @@ and no snapshot is open, or (ii) when LMDB reports the map full: then new snapsh
 apply waits for open snapshots to close (py-lmdb invalidates every transaction on a resize)
 for at most ``resize_timeout`` seconds, resizes and retries the whole batch. Concurrency
 rule: a thread that holds a snapshot must not wait for an apply to finish, or the apply may
-time out with JET_errOutOfDatabaseSpace.
+time out with JET_errOutOfDatabaseSpace. Snapshots kept idle between uses (the engine's
+parked level-0 snapshots) are closed through ``release_idle`` before a resize looks at the
+open ones, so they never hold one up.
 
 Locks. ``_write_lock`` serialises writers (apply, set_state, resize). ``_cond`` (a Condition on
 ``_lock``) guards ``_env`` replacement, ``_closed``, ``_snapshots`` and ``_resizing``.
@@ -118,6 +120,11 @@ class DatabaseFile:
         self._resizing = False
         self._map_size = max(map_size, env.info()["map_size"])
         self._live: weakref.WeakSet[DbSnapshot] = weakref.WeakSet()
+        self.release_idle: Callable[[], None] | None = None
+        """Set by the owner of idle snapshots kept open between uses (the version store's
+        parked level-0 snapshots): closes them. A resize calls it after setting
+        ``_resizing`` (so none is parked again until it is done) and before it waits for
+        open snapshots."""
         # guarded by _write_lock
         self._trees = env.open_db(TREES_DB, create=False)
         self._hdrdb = env.open_db(HEADER_DB, create=False)
@@ -380,13 +387,29 @@ class DatabaseFile:
     def _grow_if_idle(self) -> None:
         info = self._env.info()
         used = (info["last_pgno"] + 1) * self._env.stat()["psize"]
-        if 2 * used > self._map_size and self._snapshots == 0:
+        if 2 * used > self._map_size and (self._snapshots == 0
+                                          or self.release_idle is not None):
             self._grow(waiting=False)
 
     def _grow(self, *, waiting: bool) -> None:
-        """Double the map. Caller holds _write_lock and no write transaction is open."""
+        """Double the map. Caller holds _write_lock and no write transaction is open.
+        Idle snapshots (``release_idle``) are closed first; without ``waiting`` nothing
+        happens while another snapshot is open."""
+        hook = self.release_idle
+        if hook is not None:
+            with self._cond:
+                self._resizing = True
+            try:
+                hook()
+            except BaseException:
+                with self._cond:
+                    self._resizing = False
+                    self._cond.notify_all()
+                raise
         with self._cond:
             if not waiting and self._snapshots:
+                self._resizing = False
+                self._cond.notify_all()
                 return
             self._resizing = True
             try:
@@ -745,7 +768,15 @@ class SnapshotCursor:
         return self._call(self._m.seek_le, key)
 
     def next(self) -> tuple[bytes, bytes] | None:
-        return self._call(self._m.next)
+        # ``_call`` inlined: the step of every scan row
+        snap = self._snap
+        with snap._lock:
+            if snap._closed or snap._db._closed:
+                snap._check()
+            try:
+                return self._m.next()
+            except lmdb.Error as exc:
+                _raise_lmdb(exc, "read")
 
     def prev(self) -> tuple[bytes, bytes] | None:
         return self._call(self._m.prev)

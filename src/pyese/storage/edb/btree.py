@@ -376,6 +376,22 @@ class EdbTreeCursor:
         if self._current is None or not self._stack:
             return None
         before = self._current
+        top = self._stack[-1]
+        if top.page.is_leaf:
+            # within the leaf: its lines were checked in order when it was entered (as
+            # scan takes them); only a page boundary goes through the path and its checks
+            nodes = top.page.nodes()
+            j = top.idx + 1
+            n = len(nodes)
+            show = self._show_deleted
+            while j < n:
+                nd = nodes[j]
+                if nd.flags & fNDDeleted and not show:
+                    j += 1
+                    continue
+                top.idx = j
+                self._current = nd
+                return nd.key, nd.data
         self._stack[-1].idx += 1
         node = self._settle(+1)
         if node is not None and (node.key, node.data) <= (before.key, before.data):

@@ -116,6 +116,11 @@ class PreparedUpdate:
         self.dirty: set[int] = set()
         self.owned_lids: set[int] = set()
         """Long values this update created: referenced by nothing but its copy buffer."""
+        self.never_copy = False
+        """The record the cursor is on is being keyed (the old keys of a replace, the
+        keys of a record deleted by JET_prepInsertCopyDeleteOriginal): a user-defined
+        default's callback reading with JET_bitRetrieveCopy gets that record, not the
+        copy buffer (ESE fldnorm.cxx ErrRECIIRetrieveKey: FUCBSetNeverRetrieveCopy)."""
 
 
 # ------------------------------------------------------------------ helpers
@@ -633,6 +638,8 @@ def copy_view(cur: Cursor) -> RecordView:
     upd = cur.update
     if upd is None:
         raise_error(C.JET_errRecordNoCopy)
+    if upd.never_copy:
+        return cur.record_view()
     return record_view_of(cur, upd.image.to_bytes(), upd.bookmark or b"")
 
 
@@ -844,22 +851,39 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     bookmark = upd.bookmark
     old_view = record_view_of(cur, upd.original, bookmark)
     if primary is not None:
-        keys = entry_keys(primary.index, new_view.values)
+        keys = entry_keys(primary.index,
+                          callbacks.key_values(cur, primary.index, new_view.values))
         new_key = keys[0] if keys else b"\x00"
         if new_key != bookmark:
             raise_error(C.JET_errRecordPrimaryChanged)
     view = cur.view()
     if view.get(table.objid, bookmark) is None:
         raise_error(C.JET_errRecordDeleted)
-    vs.put(session, db, table.objid, bookmark, data)
     new_view.bookmark = bookmark
-    for cix in facts.secondary:
-        cols = {s.column.columnid for s in cix.index.segments}
-        cols |= {c.column.columnid for c in cix.index.conditions}
-        if not cols & upd.dirty:
-            continue
-        old_keys = set(entry_keys(cix.index, old_view.values))
-        new_keys = set(entry_keys(cix.index, new_view.values))
+    # The old keys first, while the cursor's record is still the old one: a
+    # user-defined default's callback reads it (ESE ErrRECIReplaceInIndex keys the
+    # record on the page, then the copy buffer).
+    changes: list[tuple[Any, set[bytes], set[bytes]]] = []
+    dirty = upd.dirty
+    upd.never_copy = True
+    try:
+        for cix in facts.secondary:
+            ix = cix.index
+            cols = {s.column.columnid for s in ix.segments}
+            cols |= {c.column.columnid for c in ix.conditions}
+            if not cols & dirty and not (dirty and callbacks.udd_columns(ix)):
+                # ESE fcreate.cxx: an index over a user-defined default column has
+                # every bit of its rgbitIdx set ("use the dependency list to optimize
+                # this"): any column set may change its keys
+                continue
+            old_keys = set(entry_keys(ix, callbacks.key_values(cur, ix, old_view.values)))
+            changes.append((cix, old_keys, set()))
+    finally:
+        upd.never_copy = False
+    vs.put(session, db, table.objid, bookmark, data)
+    for cix, old_keys, new_keys in changes:
+        ix = cix.index
+        new_keys.update(entry_keys(ix, callbacks.key_values(cur, ix, new_view.values)))
         for k in old_keys - new_keys:
             vs.delete(session, db, cix.objid, index_node(cix.index, k, bookmark)[0])
         for k in sorted(new_keys - old_keys):
@@ -932,7 +956,7 @@ class _KeysOf:
         if view is None:
             view = self._view = record_view_of(self.cur, self.data)
         view.bookmark = self.bookmark
-        return entry_keys(index, view.values)
+        return entry_keys(index, callbacks.key_values(self.cur, index, view.values))
 
 
 def _insert_new(vs: Any, cur: Cursor, objid: int, key: bytes,
@@ -1328,12 +1352,30 @@ def _delete_record(cur: Cursor, bookmark: bytes, data: bytes | None,
         if data is None:
             raise_error(C.JET_errRecordDeleted)
     assert data is not None
+    rec = record_view_of(cur, data, bookmark)
+    # An index over a user-defined default column is keyed while the record is still
+    # there: the callback reads it through the cursor (ESE recupd.cxx ErrRECIDelete
+    # deletes the index entries before the record).
+    udd_keys: dict[int, list[bytes]] = {}
+    upd = cur.update
+    if upd is not None:
+        upd.never_copy = True
+    try:
+        for cix in table.secondary_indexes():
+            if callbacks.udd_columns(cix.index):
+                udd_keys[cix.objid] = entry_keys(
+                    cix.index, callbacks.key_values(cur, cix.index, rec.values))
+    finally:
+        if upd is not None:
+            upd.never_copy = False
     vs.delete(cur.session, cur.db, table.objid, bookmark)
     check_primary_index(cur)  # ESE: recupd.cxx ErrIsamDelete, after the write lock
-    rec = record_view_of(cur, data, bookmark)
     for cix in table.secondary_indexes():
-        for e in entries_for(cix.index, rec):
-            vs.delete(cur.session, cur.db, cix.objid, index_node(cix.index, e.key, bookmark)[0])
+        keys = udd_keys.get(cix.objid)
+        if keys is None:
+            keys = [e.key for e in entries_for(cix.index, rec)]
+        for key in keys:
+            vs.delete(cur.session, cur.db, cix.objid, index_node(cix.index, key, bookmark)[0])
     for lid in sorted(_lids(cur, data)):
         lv_free(cur, lid, later)
 

@@ -545,3 +545,61 @@ def test_converter_batches_stay_within_the_version_store(inst) -> None:
                 "copy.edb", None)
     t = jet.JetOpenTable(s, _attach(s, "copy.edb", 0), "T")
     assert [row[0] for row in _every(s, t, [b])] == values
+
+
+def test_converter_copies_a_record_larger_than_the_version_store(inst) -> None:
+    # One record of 5 MiB of long values, more than the whole default version store
+    # (JET_paramMaxVerPages 64: about 2 MiB at its quarter per batch): ESE's compaction
+    # copies it with versioning off (dbutil.cxx ErrCMPOpenDB, JET_bitDbVersioningOff);
+    # pyese writes its long values outside any transaction, in quarter-budget steps,
+    # then the record in a transaction of its own. The records around it are batched.
+    from pyese.engine.genuine.convert import convert
+    from pyese.engine.instance.database import databases_of
+    from pyese.engine.instance.gate import session_call
+    from pyese.engine.instance.logservice import storage_of
+
+    s = jet.JetBeginSession(inst)
+    db = jet.JetCreateDatabase(s, "big.edb")
+    tc = jet.JET_TABLECREATE(szTableName="T", rgcolumncreate=[
+        CC(szColumnName="id", coltyp=jet.JET_coltypLong),
+        CC(szColumnName="b", coltyp=jet.JET_coltypLongBinary,
+           grbit=jet.JET_bitColumnMultiValued)],
+        rgindexcreate=[IC(szIndexName="pk", szKey="+id\0\0", grbit=jet.JET_bitIndexPrimary)])
+    jet.JetCreateTableColumnIndex(s, db, tc)
+    t = tc.tableid
+    idc, b = (c.columnid for c in tc.rgcolumncreate)
+    rows = [(1, [b"small"]), (2, [bytes(range(256)) * (12 << 10), b"x" * (2 << 20)]),
+            (3, [b"after"])]
+    for rid, values in rows:  # outside a transaction: the source's own LV writes batch
+        jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+        jet.JetSetColumn(s, t, idc, struct.pack("<i", rid), 0)
+        for value in values:
+            jet.JetSetColumn(s, t, b, value, 0, jet.JET_SETINFO(itagSequence=0))
+        jet.JetUpdate(s, t)
+    jet.JetCloseTable(s, t)
+    reports: list[tuple[int, int, int]] = []
+    with session_call(s) as session:
+        storage_of(session.instance).vs.catch_up()
+        convert(session, databases_of(session.instance).find_attached("big.edb"),
+                "copy.edb", lambda snt, done, total: reports.append((snt, done, total)))
+    t = jet.JetOpenTable(s, _attach(s, "copy.edb", 0), "T")
+    got = []
+    jet.JetMove(s, t, jet.JET_MoveFirst)
+    while True:
+        rid = struct.unpack("<i", jet.JetRetrieveColumn(s, t, idc))[0]
+        vals = []
+        itag = 1
+        while True:
+            v = jet.JetRetrieveColumn(s, t, b, 0, jet.JET_RETINFO(itagSequence=itag))
+            if v is None:
+                break
+            vals.append(v)
+            itag += 1
+        got.append((rid, vals))
+        try:
+            jet.JetMove(s, t, jet.JET_MoveNext)
+        except JetError:
+            break
+    assert got == rows
+    # progress: the batch before the big record, the big record on its own, the rest
+    assert [done for snt, done, total in reports if snt == jet.JET_sntProgress] == [1, 2, 3]

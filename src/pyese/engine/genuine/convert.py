@@ -45,9 +45,11 @@ values of a batch stay within a quarter of the version store's budget (at most
 :data:`_BATCH_BYTES`), committed lazily (the detach makes them durable): the version store
 holds one batch at a time. ESE creates its copy with versioning off
 (``JET_bitDbVersioningOff``); pyese's inserts always go through the version store, so a
-single record whose values exceed that budget (about 2 MiB at the default
-``JET_paramMaxVerPages``) fails with ``JET_errVersionStoreOutOfMemory``: raise
-``JET_paramMaxVerPages`` to convert such a file. On any error (including a status callback
+record whose values alone exceed a batch (its long values: a record itself is at most a
+page) is copied outside the batches: its long values are written outside any transaction,
+which the engine does in steps of a quarter of the version store each (``update``'s
+long-value writer), then the record is inserted in a transaction of its own. Any record
+converts at the default ``JET_paramMaxVerPages``. On any error (including a status callback
 that stops the compaction) the open transaction is rolled back, the copy detached and its
 file deleted; the error is the call's.
 
@@ -357,22 +359,19 @@ def copy_records(session: Session, cur: Cursor, src: TableDef, snap: Any,
             rows = size = 0
             progress.report(C.JET_sntProgress)
             session.begin_transaction()
-        U.prepare_update(cur, prep)
-        upd = cur.update
-        assert upd is not None
-        # fixed and variable values straight into the copy buffer, as ESE's
-        # ErrSORTCopyRecords sets them at the record level (the values are the source's,
-        # already valid for the same column definitions); tagged ones through
-        # JetSetColumn's path, which writes long values to the new LV tree
-        image = upd.image
-        for columnid, value in fixed_var:
-            image.set(columnid, value)
-            upd.dirty.add(columnid)
-        for columnid, data, grbit, itag in tagged:
-            U.set_column(cur, columnid, data, grbit, itag)
-        # the writes join this batch's transaction level (as insert_rows's rows do):
-        # a failure rolls the whole batch back, and the compaction with it
-        U._do_update(cur, False)
+        if n > batch_bytes:
+            # A record bigger than a batch on its own (its long values: a record is
+            # at most a page): outside any transaction, so that the engine writes its
+            # long values in steps of a quarter of the version store each
+            # (update._LVWriter), then the record in a transaction of its own.
+            session.commit_transaction(C.JET_bitCommitLazyFlush)
+            _copy_one(cur, prep, fixed_var, tagged, own_level=True)
+            count += 1
+            progress.done += 1
+            progress.report(C.JET_sntProgress)
+            session.begin_transaction()
+            continue
+        _copy_one(cur, prep, fixed_var, tagged, own_level=False)
         count += 1
         rows += 1
         size += n
@@ -387,6 +386,28 @@ def copy_records(session: Session, cur: Cursor, src: TableDef, snap: Any,
     if autoinc:
         cur.fcb.autoinc_last = None  # the next insert recounts from the copied records
     return count
+
+
+def _copy_one(cur: Cursor, prep: int, fixed_var: list[FixedVarItem], tagged: list[SetItem],
+              own_level: bool) -> None:
+    """Insert one record's copy through ``cur`` (``own_level``: in a transaction of its
+    own, else joining the caller's batch)."""
+    U.prepare_update(cur, prep)
+    upd = cur.update
+    assert upd is not None
+    # fixed and variable values straight into the copy buffer, as ESE's
+    # ErrSORTCopyRecords sets them at the record level (the values are the source's,
+    # already valid for the same column definitions); tagged ones through JetSetColumn's
+    # path, which writes long values to the new LV tree
+    image = upd.image
+    for columnid, value in fixed_var:
+        image.set(columnid, value)
+        upd.dirty.add(columnid)
+    for columnid, data, grbit, itag in tagged:
+        U.set_column(cur, columnid, data, grbit, itag)
+    # in a batch, the writes join its transaction level (as insert_rows's rows do): a
+    # failure rolls the whole batch back, and the compaction with it
+    U._do_update(cur, own_level)
 
 
 def convert(session: Session, source: Database, dest: str, status: Status | None) -> None:

@@ -888,7 +888,7 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
             vs.delete(session, db, cix.objid, index_node(cix.index, k, bookmark)[0])
         for k in sorted(new_keys - old_keys):
             _add_entry(vs, cur, cix, k, bookmark)
-    for lid in sorted(_lids(cur, upd.original) - _lids(cur, data)):
+    for lid in _dropped_lids(cur, upd.original, data):
         lv_free(cur, lid, later)
     return bookmark
 
@@ -1232,18 +1232,44 @@ def lv_write(cur: Cursor, value: bytes) -> int:
     return _lv_create(cur, None, [value])
 
 
+def lv_add_reference(cur: Cursor, lid: int) -> None:
+    """One more record value references long value ``lid``: its LVROOT reference count
+    goes up by one (ESE lv.cxx ErrLVAddReference; the compaction's LIDMAP keeps a value
+    shared by several records shared, dbutil.cxx ErrCMPCopyLVTree). JET_errLVCorrupted
+    when ``lid`` has no root. The engine's own writes never share a long value (an
+    insert copy copies it); a shared one is never edited in place either: a set through
+    any of its references copies it first (:func:`_lv_set`)."""
+    table = cur.table
+    root = cur.view().get(table.lv_objid, lv_root_key(lid)) \
+        if table.lv_objid is not None else None
+    if root is None:
+        raise_error(C.JET_errLVCorrupted, f"long value {lid:#x} has no root")
+    ref = LVRoot.from_bytes(root)
+    with _LVWriter(cur) as w:
+        w.put(lv_root_key(lid), LVRoot(ref.ref_count + 1, ref.size, ref.flags).to_bytes())
+
+
 def lv_free(cur: Cursor, lid: int, later: list[tuple[int, int]] | None = None) -> None:
-    """Delete long value ``lid``: its root now, its chunks now or, when ``later`` is given,
-    appended there as (lid, size) for :func:`free_later` once the root's removal commits
-    (ESE likewise deletes an LV whose refcount fell to 0 after the fact, in version
-    cleanup)."""
+    """Drop one reference to long value ``lid``: while others remain (a reference count
+    above 1: a value shared since a compaction, :func:`lv_add_reference`) the count goes
+    down by one; the last one deletes it: its root now, its chunks now or, when
+    ``later`` is given, appended there as (lid, size) for :func:`free_later` once the
+    root's removal commits (ESE likewise deletes an LV whose refcount fell to 0 after
+    the fact, in version cleanup). ESE changes a shared value's count by an escrow delta
+    (no write conflict between sessions); pyese writes the root, so two transactions
+    dropping references to one shared value at once conflict (JET_errWriteConflict)."""
     table = cur.table
     if table.lv_objid is None:
         return
     root = cur.view().get(table.lv_objid, lv_root_key(lid))
     if root is None:
         return
-    size = LVRoot.from_bytes(root).size
+    ref = LVRoot.from_bytes(root)
+    size = ref.size
+    if ref.ref_count > 1:
+        with _LVWriter(cur) as w:
+            w.put(lv_root_key(lid), LVRoot(ref.ref_count - 1, size, ref.flags).to_bytes())
+        return
     with _LVWriter(cur) as w:
         w.delete(lv_root_key(lid), len(root))
     if later is not None:
@@ -1295,8 +1321,22 @@ def _next_lid(cur: Cursor) -> int:
         return int(last)
 
 
-def _lids(cur: Cursor, data: bytes) -> set[int]:
-    out: set[int] = set()
+def _dropped_lids(cur: Cursor, old: bytes, new: bytes) -> list[int]:
+    """The long-value references ``old`` holds and ``new`` no longer does, one entry per
+    reference dropped (a record may reference one shared value more than once)."""
+    kept = _lid_refs(cur, new)
+    out: list[int] = []
+    for lid in _lid_refs(cur, old):
+        if lid in kept:
+            kept.remove(lid)
+        else:
+            out.append(lid)
+    return sorted(out)
+
+
+def _lid_refs(cur: Cursor, data: bytes) -> list[int]:
+    """Every long-value reference of record ``data`` (a LID once per value)."""
+    out: list[int] = []
     image = RecordImage.from_bytes(cur.table.layout, data)
     for col in cur.table.column_list():
         if not col.is_long_value:
@@ -1307,7 +1347,7 @@ def _lids(cur: Cursor, data: bytes) -> set[int]:
             if value is None:
                 break
             if flags & VALUE_SEPARATED:
-                out.add(lid_from_bytes(value))
+                out.append(lid_from_bytes(value))
             itag += 1
     return out
 
@@ -1376,7 +1416,7 @@ def _delete_record(cur: Cursor, bookmark: bytes, data: bytes | None,
             keys = [e.key for e in entries_for(cix.index, rec)]
         for key in keys:
             vs.delete(cur.session, cur.db, cix.objid, index_node(cix.index, key, bookmark)[0])
-    for lid in sorted(_lids(cur, data)):
+    for lid in sorted(_lid_refs(cur, data)):
         lv_free(cur, lid, later)
 
 

@@ -42,6 +42,7 @@ from typing import Any
 from pyese.engine.cursors import cursor as _cursor
 from pyese.engine.instance.instance import InstanceServices
 from pyese.engine.instance.session import Session
+from pyese.engine.records.keys import normalizer
 from pyese.engine.schema.callback_names import resolve_persisted
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
@@ -362,9 +363,9 @@ def key_values(cur: Any, index: Any,
     from the record the cursor is on. The callback's error fails the operation
     (:func:`user_defined_default`). ``values`` itself is returned for an index without
     such a column."""
-    udd = udd_columns(index)
-    if not udd:
+    if not normalizer(index).udd:
         return values
+    udd = udd_columns(index)
     cb_key_most = int(index.cbKeyMost)
 
     def values_of(columnid: int) -> Sequence[bytes]:
@@ -410,7 +411,7 @@ class RecordKeys:
     def __call__(self, index: Any,
                  rec: Any) -> Callable[[int], Sequence[bytes]]:
         values: Callable[[int], Sequence[bytes]] = rec.values
-        if not udd_columns(index):
+        if not normalizer(index).udd:
             return values
         cur = self.cursor
         if cur is None:

@@ -184,7 +184,7 @@ class TableFacts:
     its table gets new facts). Built by :func:`table_facts`."""
 
     __slots__ = ("table", "autoinc", "version", "not_null", "primary", "secondary",
-                 "plain_cols")
+                 "plain_cols", "udd")
 
     def __init__(self, table: Any) -> None:
         self.table = table
@@ -197,6 +197,11 @@ class TableFacts:
             c for c in columns if c.grbit & C.JET_bitColumnNotNULL and c.default is None)
         self.primary: Any = table.primary_index
         self.secondary: tuple[Any, ...] = tuple(table.secondary_indexes())
+        self.udd: bool = any(
+            seg.column.callback is not None
+            for cix in (*self.secondary, *((self.primary,) if self.primary else ()))
+            for seg in (*cix.index.segments, *cix.index.conditions))
+        """An index uses a column with a user-defined default (``callbacks.key_values``)."""
         self.plain_cols: dict[int, tuple[bool, int]] = {}
         """columnid -> (fixed, size) of each column :func:`set_column` may set through
         ``RecordImage.set_plain``: fixed columns of a number, date, currency or GUID type
@@ -851,8 +856,9 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     bookmark = upd.bookmark
     old_view = record_view_of(cur, upd.original, bookmark)
     if primary is not None:
-        keys = entry_keys(primary.index,
-                          callbacks.key_values(cur, primary.index, new_view.values))
+        pvalues = new_view.values if not facts.udd else callbacks.key_values(
+            cur, primary.index, new_view.values)
+        keys = entry_keys(primary.index, pvalues)
         new_key = keys[0] if keys else b"\x00"
         if new_key != bookmark:
             raise_error(C.JET_errRecordPrimaryChanged)
@@ -860,32 +866,39 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     if view.get(table.objid, bookmark) is None:
         raise_error(C.JET_errRecordDeleted)
     new_view.bookmark = bookmark
-    # The old keys first, while the cursor's record is still the old one: a
-    # user-defined default's callback reads it (ESE ErrRECIReplaceInIndex keys the
-    # record on the page, then the copy buffer).
-    changes: list[tuple[Any, set[bytes], set[bytes]]] = []
     dirty = upd.dirty
-    upd.never_copy = True
-    try:
-        for cix in facts.secondary:
-            ix = cix.index
+    udd_old: dict[int, set[bytes]] = {}
+    if facts.udd and dirty:
+        # The old keys of an index over a user-defined default column first, while the
+        # cursor's record is still the old one: its callback reads it (ESE
+        # ErrRECIReplaceInIndex keys the record on the page, then the copy buffer). ESE
+        # fcreate.cxx sets every bit of such an index's rgbitIdx ("use the dependency
+        # list to optimize this"): any column set may change its keys.
+        upd.never_copy = True
+        try:
+            for cix in facts.secondary:
+                ix = cix.index
+                if normalizer(ix).udd:
+                    udd_old[cix.objid] = set(entry_keys(
+                        ix, callbacks.key_values(cur, ix, old_view.values)))
+        finally:
+            upd.never_copy = False
+    vs.put(session, db, table.objid, bookmark, data)
+    for cix in facts.secondary:
+        ix = cix.index
+        found = udd_old.get(cix.objid)
+        if found is not None:
+            old_keys = found
+            new_keys = set(entry_keys(ix, callbacks.key_values(cur, ix, new_view.values)))
+        else:
             cols = {s.column.columnid for s in ix.segments}
             cols |= {c.column.columnid for c in ix.conditions}
-            if not cols & dirty and not (dirty and callbacks.udd_columns(ix)):
-                # ESE fcreate.cxx: an index over a user-defined default column has
-                # every bit of its rgbitIdx set ("use the dependency list to optimize
-                # this"): any column set may change its keys
+            if not cols & dirty:
                 continue
-            old_keys = set(entry_keys(ix, callbacks.key_values(cur, ix, old_view.values)))
-            changes.append((cix, old_keys, set()))
-    finally:
-        upd.never_copy = False
-    vs.put(session, db, table.objid, bookmark, data)
-    for cix, old_keys, new_keys in changes:
-        ix = cix.index
-        new_keys.update(entry_keys(ix, callbacks.key_values(cur, ix, new_view.values)))
+            old_keys = set(entry_keys(ix, old_view.values))
+            new_keys = set(entry_keys(ix, new_view.values))
         for k in old_keys - new_keys:
-            vs.delete(session, db, cix.objid, index_node(cix.index, k, bookmark)[0])
+            vs.delete(session, db, cix.objid, index_node(ix, k, bookmark)[0])
         for k in sorted(new_keys - old_keys):
             _add_entry(vs, cur, cix, k, bookmark)
     for lid in _dropped_lids(cur, upd.original, data):
@@ -956,7 +969,9 @@ class _KeysOf:
         if view is None:
             view = self._view = record_view_of(self.cur, self.data)
         view.bookmark = self.bookmark
-        return entry_keys(index, callbacks.key_values(self.cur, index, view.values))
+        if kn.udd:
+            return entry_keys(index, callbacks.key_values(self.cur, index, view.values))
+        return entry_keys(index, view.values)
 
 
 def _insert_new(vs: Any, cur: Cursor, objid: int, key: bytes,
@@ -1402,7 +1417,7 @@ def _delete_record(cur: Cursor, bookmark: bytes, data: bytes | None,
         upd.never_copy = True
     try:
         for cix in table.secondary_indexes():
-            if callbacks.udd_columns(cix.index):
+            if normalizer(cix.index).udd:
                 udd_keys[cix.objid] = entry_keys(
                     cix.index, callbacks.key_values(cur, cix.index, rec.values))
     finally:

@@ -107,11 +107,20 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
       ``JET_sntComplete``; its result is ignored, an exception fails JetInit3 with
       ``JET_errCallbackFailed``.
 
-    Recovery grbits honoured: ``JET_bitReplayIgnoreMissingDB``,
+    Recovery grbits (docs/api-rest.md): ``JET_bitReplayIgnoreMissingDB``,
     ``JET_bitReplayMissingMapEntryDB``, ``JET_bitRecoveryWithoutUndo`` (fails with
     ``JET_errRecoveredWithoutUndo``, or ``...DatabasesConsistent`` after a clean log end,
-    leaving the databases replayed), ``JET_bitReplayIgnoreLostLogs``; the others are
-    accepted (see docs/api-rest.md). Errors: ``JET_errInvalidParameter`` (not a
+    leaving the databases replayed), ``JET_bitReplayIgnoreLostLogs``,
+    ``JET_bitTruncateLogsAfterRecovery`` (deletes the archived generations recovery made
+    unnecessary), ``JET_bitKeepDbAttachedAtEndOfRecovery`` (the recovered databases stay
+    attached), ``JET_bitReplayInferCheckpointFromRstmapDbs`` (without a checkpoint,
+    replay starts at the lowest generation the map's databases need),
+    ``JET_bitReplayIgnoreLogRecordsBeforeMinRequiredLog`` (what it skips pyese never
+    replays), ``JET_bitExternalRecoveryControl``: ``pfnStatus`` is also called with
+    ``JET_snpRecoveryControl`` / ``JET_sntBeginUndo`` and a ``JET_RECOVERYCONTROL`` before
+    undo, and its result decides (ESE tm.cxx ``ErrRecoveryControlDefaultCallback``;
+    ``JET_errRecoveredWithoutUndo``: stop there, another error: fail with it, None or
+    anything else: go on). Errors: ``JET_errInvalidParameter`` (not a
     ``JET_RSTINFO``, a map that is not a list of ``JET_RSTMAP`` or longer than 14, a
     ``pfnStatus`` that is not callable), ``JET_errDatabaseInvalidName`` (an entry without
     ``szNewDatabaseName``), then JetInit's.
@@ -135,7 +144,8 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
     pfn = getattr(prstInfo, "pfnStatus", None)
     if pfn is not None and not callable(pfn):
         raise_error(C.JET_errInvalidParameter, "pfnStatus must be a JET_PFNSTATUS callable")
-    L.init_instance(instance, g, pairs, stop, _status(pfn) if pfn is not None else None)
+    L.init_instance(instance, g, pairs, stop, _status(pfn) if pfn is not None else None,
+                    _control(pfn, instance) if pfn is not None else None)
 
 
 def _stop_position(lgpos: object) -> tuple[int, int, int] | None:
@@ -165,6 +175,34 @@ def _status(pfn: Any) -> Any:
             raise JetError.from_code(C.JET_errCallbackFailed, repr(exc)) from exc
 
     return status
+
+
+def _control(pfn: Any, instance: object) -> Any:
+    """``pfnStatus`` as the recovery-control callback: ESE's JetInit3 wraps ``pfnStatus``
+    as the instance's init callback (jetapi.cxx ``CAutoRSTINFOW::ErrSet``,
+    ``InitCallbackWrapper``), which ``ErrRecoveryControlDefaultCallback`` calls for
+    ``JET_snpRecoveryControl`` under ``JET_bitExternalRecoveryControl``. An exception, or
+    a result that is not an int or None, is ``JET_errCallbackFailed``."""
+    from pyese.jet.database import _misc
+    from pyese.jet.structs import JET_RECOVERYCONTROL
+
+    def control(snt: int, err_default: int, headers: tuple[Any, ...]) -> int:
+        misc = [_misc(h) for h in headers]
+        data = JET_RECOVERYCONTROL(errDefault=err_default, instance=instance,
+                                   cdbinfomisc=len(misc), rgdbinfomisc=misc)
+        try:
+            result = pfn(None, C.JET_snpRecoveryControl, snt, data)
+        except JetError:
+            raise
+        except Exception as exc:
+            raise JetError.from_code(C.JET_errCallbackFailed, repr(exc)) from exc
+        if result is None:
+            return C.JET_errSuccess
+        if not isinstance(result, int) or isinstance(result, bool):
+            raise_error(C.JET_errCallbackFailed, f"recovery control returned {result!r}")
+        return result
+
+    return control
 
 
 def JetTerm(instance: JET_INSTANCE | int | None) -> None:

@@ -877,6 +877,19 @@ class JET_RSTINFO:
         return len(self.rgrstmap)
 
 
+@dataclass(kw_only=True, slots=True)
+class JET_RECOVERYCONTROL:
+    """What a ``JET_snpRecoveryControl`` notification carries (jethdr.w): ``errDefault``,
+    the answer ESE takes when the callback returns it, the instance, and for
+    ``JET_sntBeginUndo`` the ``BeginUndo`` member's databases (``cdbinfomisc``,
+    ``rgdbinfomisc``: a ``JET_DBINFOMISC`` each, as redo left them)."""
+
+    errDefault: int = 0
+    instance: object = None
+    cdbinfomisc: int = 0
+    rgdbinfomisc: list[Any] = field(default_factory=list)
+
+
 STRUCTS: tuple[type, ...] = tuple(
     obj
     for name, obj in list(globals().items())
@@ -924,6 +937,7 @@ __all__ = [
     "JET_RECSIZE2",
     "JET_RETINFO",
     "JET_RETRIEVECOLUMN",
+    "JET_RECOVERYCONTROL",
     "JET_RSTINFO",
     "JET_RSTMAP",
     "JET_SESSIONINFO",

@@ -192,6 +192,23 @@ def test_without_the_bit_recovery_keeps_the_logs(parker):
     jet.JetTerm(i)
 
 
+def test_truncate_after_a_clean_term_deletes_nothing(parker):
+    # ErrLGSoftStart runs no redo when the log closed normally at the checkpoint, so
+    # ErrLGRRedo's truncation never runs
+    i = _instance("c")
+    jet.JetInit(i)
+    s = jet.JetBeginSession(i)
+    _fill(s, "a.edb", range(BIG))
+    jet.JetEndSession(s, 0)
+    jet.JetTerm(i)
+    before = _archived()
+    assert len(before) >= 2
+    i = _instance("r")
+    jet.JetInit2(i, jet.JET_bitTruncateLogsAfterRecovery)
+    assert set(before) <= set(_archived())
+    jet.JetTerm(i)
+
+
 def test_truncate_logs_after_recovery_without_undo(parker):
     # logredo.cxx: on the without-undo path, LGITryCleanupAfterRedoError then
     # LGTruncateLogsAfterRecovery: the generations before the last one replayed go, the

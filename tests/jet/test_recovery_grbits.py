@@ -380,6 +380,49 @@ def test_external_recovery_control_error_fails_recovery(parker):
     jet.JetTerm(i)
 
 
+def test_external_recovery_control_asks_begin_undo_then_open_log_for_do(parker):
+    # ErrLGRRedo asks JET_sntBeginUndo; ErrLGSoftStart then asks JET_sntOpenLog with
+    # JET_OpenLogForDo before the instance runs
+    _crash(("a.edb",), range(3))
+    status, seen = _recording(None)
+    i = _instance("r")
+    jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), jet.JET_bitExternalRecoveryControl)
+    asked = [(snt, pv) for snp, snt, pv in seen if snp == jet.JET_snpRecoveryControl]
+    assert [snt for snt, _pv in asked] == [jet.JET_sntBeginUndo, jet.JET_sntOpenLog]
+    open_log = asked[1][1]
+    assert open_log.eReason == jet.JET_OpenLogForDo and open_log.fCurrentLog
+    assert open_log.errDefault == jet.JET_errSuccess
+    assert os.path.basename(open_log.wszLogFile) == "edb.log"
+    assert _values(i, "a.edb") == [0, 1, 2]
+    jet.JetTerm(i)
+
+
+def test_external_recovery_control_after_a_clean_term(parker):
+    # a log that closed normally needs no redo: no JET_sntBeginUndo; the JET_sntOpenLog
+    # (JET_OpenLogForDo) default with JET_bitRecoveryWithoutUndo is
+    # JET_errRecoveredWithoutUndoDatabasesConsistent (tm.cxx), which the callback may
+    # overrule to start the instance
+    i = _instance("c")
+    jet.JetInit(i)
+    s = jet.JetBeginSession(i)
+    _fill(s, "a.edb", range(2))
+    jet.JetEndSession(s, 0)
+    jet.JetTerm(i)
+    grbit = jet.JET_bitExternalRecoveryControl | jet.JET_bitRecoveryWithoutUndo
+    status, seen = _recording(lambda pv: pv.errDefault)
+    i = _instance("r")
+    with expect(jet.JET_errRecoveredWithoutUndoDatabasesConsistent):
+        jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), grbit)
+    assert [(snt, pv.errDefault) for snp, snt, pv in seen if snp == jet.JET_snpRecoveryControl] \
+        == [(jet.JET_sntOpenLog, jet.JET_errRecoveredWithoutUndoDatabasesConsistent)]
+    assert _state("a.edb") == jet.JET_dbstateCleanShutdown
+    status, seen = _recording(jet.JET_errSuccess)
+    i = _instance("r2")
+    jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), grbit)  # overruled: it runs
+    assert _values(i, "a.edb") == [0, 1]
+    jet.JetTerm(i)
+
+
 def test_without_the_bit_the_callback_gets_no_recovery_control(parker):
     # tm.cxx: snp == JET_snpRecoveryControl reaches the user only with the bit
     _crash(("a.edb",), range(3))

@@ -117,10 +117,11 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
     replay starts at the lowest generation the map's databases need),
     ``JET_bitReplayIgnoreLogRecordsBeforeMinRequiredLog`` (what it skips pyese never
     replays), ``JET_bitExternalRecoveryControl``: ``pfnStatus`` is also called with
-    ``JET_snpRecoveryControl`` / ``JET_sntBeginUndo`` and a ``JET_RECOVERYCONTROL`` before
-    undo, and its result decides (ESE tm.cxx ``ErrRecoveryControlDefaultCallback``;
-    ``JET_errRecoveredWithoutUndo``: stop there, another error: fail with it, None or
-    anything else: go on). Errors: ``JET_errInvalidParameter`` (not a
+    ``JET_snpRecoveryControl`` and a ``JET_RECOVERYCONTROL``, for ``JET_sntBeginUndo``
+    before undo and ``JET_sntOpenLog`` (``JET_OpenLogForDo``) before the instance starts,
+    and its result decides (ESE tm.cxx ``ErrRecoveryControlDefaultCallback``;
+    ``JET_errRecoveredWithoutUndo`` at BeginUndo: stop there; another error: fail with it;
+    None or anything else: go on). Errors: ``JET_errInvalidParameter`` (not a
     ``JET_RSTINFO``, a map that is not a list of ``JET_RSTMAP`` or longer than 14, a
     ``pfnStatus`` that is not callable), ``JET_errDatabaseInvalidName`` (an entry without
     ``szNewDatabaseName``), then JetInit's.
@@ -186,10 +187,13 @@ def _control(pfn: Any, instance: object) -> Any:
     from pyese.jet.database import _misc
     from pyese.jet.structs import JET_RECOVERYCONTROL
 
-    def control(snt: int, err_default: int, headers: tuple[Any, ...]) -> int:
+    def control(snt: int, err_default: int, headers: tuple[Any, ...],
+                log: tuple[int, bool, int, str] | None) -> int:
         misc = [_misc(h) for h in headers]
         data = JET_RECOVERYCONTROL(errDefault=err_default, instance=instance,
                                    cdbinfomisc=len(misc), rgdbinfomisc=misc)
+        if log is not None:
+            data.lGenNext, data.fCurrentLog, data.eReason, data.wszLogFile = log
         try:
             result = pfn(None, C.JET_snpRecoveryControl, snt, data)
         except JetError:

@@ -880,12 +880,18 @@ class JET_RSTINFO:
 @dataclass(kw_only=True, slots=True)
 class JET_RECOVERYCONTROL:
     """What a ``JET_snpRecoveryControl`` notification carries (jethdr.w): ``errDefault``,
-    the answer ESE takes when the callback returns it, the instance, and for
-    ``JET_sntBeginUndo`` the ``BeginUndo`` member's databases (``cdbinfomisc``,
-    ``rgdbinfomisc``: a ``JET_DBINFOMISC`` each, as redo left them)."""
+    the answer ESE takes when the callback returns it, and the instance; for
+    ``JET_sntOpenLog`` the ``OpenLog`` member (``lGenNext``, ``fCurrentLog``, ``eReason``,
+    ``wszLogFile``); for ``JET_sntBeginUndo`` the ``BeginUndo`` member's databases
+    (``cdbinfomisc``, ``rgdbinfomisc``: a ``JET_DBINFOMISC`` each, as redo left them).
+    The union's members are flattened into one structure."""
 
     errDefault: int = 0
     instance: object = None
+    lGenNext: int = 0
+    fCurrentLog: bool = False
+    eReason: int = 0
+    wszLogFile: str | None = None
     cdbinfomisc: int = 0
     rgdbinfomisc: list[Any] = field(default_factory=list)
 

@@ -69,7 +69,9 @@ def init_instance(handle: object, grbit: int,
                   rstmap: list[tuple[str | None, str | None]] | None = None,
                   stop: tuple[int, int, int] | None = None,
                   status: Callable[[int, int, int], None] | None = None,
-                  control: Callable[[int, int, tuple[object, ...]], int] | None = None) -> None:
+                  control: Callable[[int, int, tuple[object, ...],
+                                     tuple[int, bool, int, str] | None], int] | None = None,
+                  ) -> None:
     """JetInit3: initialise the instance ``handle`` names, or with a nil handle make and
     initialise the implicit instance of one-instance mode
     (``JET_errRunningInMultiInstanceMode``, ``JET_errAlreadyInitialized``); then
@@ -80,7 +82,7 @@ def init_instance(handle: object, grbit: int,
     map is built first (rstmap.cxx ``ErrBuildRstmapForSoftRecovery``: more than 14 entries
     ``JET_errInvalidParameter``, an entry without a destination
     ``JET_errDatabaseInvalidName``), then recovery runs with them and the recovery grbits
-    (``storage.log.recovery``). ``control(snt, errDefault, headers)`` answers ESE's
+    (``storage.log.recovery``). ``control(snt, errDefault, headers, log)`` answers ESE's
     ``JET_snpRecoveryControl`` notifications; it is used only with
     ``JET_bitExternalRecoveryControl`` (tm.cxx ``ErrRecoveryControlDefaultCallback``).
     A failure frees the instance, as any failed JetInit does."""
@@ -120,7 +122,8 @@ def _check_settings(inst: Instance, grbit: int) -> None:
 def recovery_options(grbit: int, rstmap: list[tuple[str | None, str | None]] | None,
                      stop: LGPOS | None,
                      status: Callable[[int, int, int], None] | None,
-                     control: Callable[[int, int, tuple[object, ...]], int] | None = None,
+                     control: Callable[[int, int, tuple[object, ...],
+                                        tuple[int, bool, int, str] | None], int] | None = None,
                      ) -> RecoveryOptions:
     """The ``RecoveryOptions`` of a JetInit3: its map (each destination's signature read
     now, as ESE ``ErrRstmapSoftCheckDBFiles`` does) and the recovery grbits.

@@ -73,21 +73,25 @@ Options of JetInit3 (``RecoveryOptions``; ESE ``jetapi.cxx`` ErrInitComplete, ``
   ``FLGRecoveryLgposStopLogRecord``: a stop whose isec and ib are both 0 stops nothing);
 - *without undo* (``JET_bitRecoveryWithoutUndo``): the same at the end of the log;
   ``JET_errRecoveredWithoutUndoDatabasesConsistent`` when the log ended with a clean
-  TERM, else ``JET_errRecoveredWithoutUndo``;
+  TERM (the databases then are consistent: a clean term detached them), else
+  ``JET_errRecoveredWithoutUndo``;
 - *ignore lost logs* (``JET_bitReplayIgnoreLostLogs``): a database holding records past
   the end of the log no longer stops recovery with ``JET_errCommittedLogFilesMissing``;
 - *log stream must exist* (``JET_bitLogStreamMustExist``): no checkpoint and no log is
   ``JET_errFileNotFound`` instead of a fresh start (tm.cxx ``FEnsureLogStreamMustExist``);
 - *status*: called with ``JET_sntBegin``, ``JET_sntProgress`` (percent of the generations
   replayed) and ``JET_sntComplete``;
-- *begin undo* (``control``, ``JET_bitExternalRecoveryControl``): after redo, when the log
-  did not end with a clean TERM, ESE asks whether to go on to undo (logredo.cxx
-  ``ErrLGRRedo`` -> ``ErrLGBeginUndoCallback``, ``JET_sntBeginUndo``). The default answer
-  (``errDefault``) is ``JET_errRecoveredWithoutUndo`` with ``without_undo``, else success
-  (tm.cxx ``ErrRecoveryControlDefaultCallback``); ``control(JET_sntBeginUndo, errDefault,
-  headers)`` gives the answer instead: ``JET_errRecoveredWithoutUndo`` stops as *without
-  undo* does, another error fails recovery with it (the databases stay as replayed),
-  anything else goes on;
+- *recovery control* (``control``, ``JET_bitExternalRecoveryControl``): ESE asks two
+  questions that decide recovery, and the default answers come from the grbits (tm.cxx
+  ``ErrRecoveryControlDefaultCallback``); ``control`` gives the answer instead. After redo,
+  when the log did not end with a clean TERM, ``JET_sntBeginUndo`` (logredo.cxx
+  ``ErrLGRRedo`` -> ``ErrLGBeginUndoCallback``): default ``JET_errRecoveredWithoutUndo``
+  with ``without_undo``, else success; ``JET_errRecoveredWithoutUndo`` stops as *without
+  undo* does, another error fails recovery with it (the databases stay as replayed).
+  Then, once redo and undo are done (or were not needed), ``JET_sntOpenLog`` with
+  ``JET_OpenLogForDo`` (``ErrLGSoftStart`` -> ``ErrLGOpenLogCallback``): default
+  ``JET_errRecoveredWithoutUndoDatabasesConsistent`` with ``without_undo``, else success;
+  an error fails recovery with it, the databases consistent;
 - *truncate logs* (``truncate_logs``, ``JET_bitTruncateLogsAfterRecovery``): when recovery
   stops without undo, the archived generations before the last one replayed are deleted
   (ESE logredo.cxx calls ``LGTruncateLogsAfterRecovery`` on that path; logstream.cxx deletes
@@ -181,9 +185,11 @@ class RecoveryOptions:
     """JET_bitLogStreamMustExist: no log to recover is JET_errFileNotFound."""
     status: Callable[[int, int, int], None] | None = None
     """``status(snt, cunitDone, cunitTotal)``."""
-    control: Callable[[int, int, tuple[Any, ...]], int] | None = None
-    """``control(snt, errDefault, headers)`` -> the JET_ERR that decides (module docstring,
-    *begin undo*); ``headers``: the replayed databases' headers."""
+    control: Callable[[int, int, tuple[Any, ...], tuple[int, bool, int, str] | None], int] \
+        | None = None
+    """``control(snt, errDefault, headers, log)`` -> the JET_ERR that decides (module
+    docstring, *recovery control*); ``headers``: the replayed databases' headers; ``log``:
+    ``(generation, is the current log, JET_OpenLog reason, path)`` for JET_sntOpenLog."""
     truncate_logs: bool = False
     """JET_bitTruncateLogsAfterRecovery (module docstring)."""
     infer_checkpoint: bool = False
@@ -501,9 +507,7 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
             # default answer, unless JET_bitExternalRecoveryControl hands the question over
             undo = C.JET_errRecoveredWithoutUndo if opts.without_undo else C.JET_errSuccess
             if opts.control is not None:
-                undo = opts.control(C.JET_sntBeginUndo, undo, replay.headers())
-        elif opts.without_undo:
-            undo = C.JET_errRecoveredWithoutUndoDatabasesConsistent
+                undo = opts.control(C.JET_sntBeginUndo, undo, replay.headers(), None)
         if undo < 0:
             # redo done, no undo: the databases stay as replayed, to go on from there
             # (ESE: ErrLGISetQuitWithoutUndo; the instance does not start)
@@ -511,9 +515,7 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
                 e.db is not None or e.consistent_until is not None
                 for e in replay.dbs.values())
             replay.leave_dirty()
-            if opts.truncate_logs and not read_only and undo in (
-                    C.JET_errRecoveredWithoutUndo,
-                    C.JET_errRecoveredWithoutUndoDatabasesConsistent):
+            if opts.truncate_logs and not read_only and undo == C.JET_errRecoveredWithoutUndo:
                 _truncate_after_redo(reader, last_gen, lossless, ckpt, ckpt_file,
                                      log_path, base_name)
             progress.complete()
@@ -530,6 +532,18 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
         for entry in list(replay.dbs.values()):
             replay.finish(entry, end)
         progress.complete()
+        # ESE ErrLGSoftStart, once redo (and undo) succeeded or was not needed:
+        # ErrLGOpenLogCallback( ..., JET_OpenLogForDo, ... ), whose default answer with
+        # JET_bitRecoveryWithoutUndo is JET_errRecoveredWithoutUndoDatabasesConsistent
+        # (tm.cxx ErrRecoveryControlDefaultCallback, JET_sntOpenLog)
+        go = (C.JET_errRecoveredWithoutUndoDatabasesConsistent if opts.without_undo
+              else C.JET_errSuccess)
+        if opts.control is not None:
+            last = reader.last_generation or start.generation
+            go = opts.control(C.JET_sntOpenLog, go, (),
+                              (last, True, C.JET_OpenLogForDo, reader.files[last]))
+        if go < 0:
+            raise_error(go, "recovery done; the instance was not started")
     finally:
         if replay is not None:
             replay.close_all()

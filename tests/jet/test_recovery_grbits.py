@@ -260,6 +260,41 @@ def test_stop_before_the_checkpoint_truncates_nothing(parker):
     assert _archived() == gens
 
 
+def test_stop_position_checks(parker):
+    # ErrLGSoftStart: a stop with generation 0 (other than lgposMin), or with
+    # JET_paramDeleteOldLogs / JET_paramDeleteOutOfRangeLogs, is JET_errInvalidParameter
+    _crash(("a.edb",), range(2))
+    i = _instance("r")
+    with expect(jet.JET_errInvalidParameter):
+        jet.JetInit3(i, jet.JET_RSTINFO(lgposStop=jet.JET_LGPOS(isec=3, ib=4)), 0)
+    for param in (jet.JET_paramDeleteOldLogs, jet.JET_paramDeleteOutOfRangeLogs):
+        i = _instance("r")
+        jet.JetSetSystemParameter(i, None, param, 1, None)
+        with expect(jet.JET_errInvalidParameter):
+            jet.JetInit3(i, jet.JET_RSTINFO(lgposStop=jet.JET_LGPOS(lGeneration=1, isec=1)), 0)
+    assert _state("a.edb") == jet.JET_dbstateDirtyShutdown  # nothing was replayed
+    # lgposMin is no stop at all
+    i = _instance("r")
+    jet.JetSetSystemParameter(i, None, jet.JET_paramDeleteOutOfRangeLogs, 1, None)
+    jet.JetInit3(i, jet.JET_RSTINFO(lgposStop=jet.JET_LGPOS()), 0)
+    assert _values(i, "a.edb") == [0, 1]
+    jet.JetTerm(i)
+
+
+def test_stop_generation_before_the_checkpoint_with_no_record_stop(parker):
+    # FLGRecoveryLgposStop is true for (gen, 0, 0) although it stops no record: a
+    # checkpoint past that generation still ends recovery before redo
+    _crash()
+    from pyese.storage.log.checkpoint import read_checkpoint
+
+    ckpt = read_checkpoint("edb.chk")
+    assert ckpt is not None and ckpt.lgpos.generation > 1
+    i = _instance("r")
+    with expect(jet.JET_errRecoveredWithoutUndo):
+        jet.JetInit3(i, jet.JET_RSTINFO(lgposStop=jet.JET_LGPOS(lGeneration=1)), 0)
+    assert _state("a.edb") == jet.JET_dbstateDirtyShutdown
+
+
 # --- JET_bitKeepDbAttachedAtEndOfRecovery ---------------------------------------------
 
 

@@ -100,8 +100,11 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
       does not name is skipped unless ``grbit`` has ``JET_bitReplayMissingMapEntryDB``.
     - ``lgposStop``: replay ends before the first log record past it; JetInit3 then fails
       with ``JET_errRecoveredWithoutUndo`` and the databases stay as replayed (a stop
-      whose ``isec`` and ``ib`` are both 0 stops nothing; ``ib = isec = 0xFFFF`` stops at
-      the end of generation ``lGeneration``).
+      whose ``isec`` and ``ib`` are both 0 stops no record; ``ib = isec = 0xFFFF`` stops at
+      the end of generation ``lGeneration``). A checkpoint in a generation after the
+      stop's ends recovery the same way before any redo; ``lGeneration`` 0, or a stop
+      with ``JET_paramDeleteOldLogs`` or ``JET_paramDeleteOutOfRangeLogs`` set, is
+      ``JET_errInvalidParameter`` (ESE ``ErrLGSoftStart``).
     - ``pfnStatus(sesid, snp, snt, pv)``: called with ``JET_snpRestore`` and
       ``JET_sntBegin``, ``JET_sntProgress`` (``pv`` a ``JET_SNPROG``, percent) and
       ``JET_sntComplete``; its result is ignored, an exception fails JetInit3 with
@@ -150,14 +153,16 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
 
 
 def _stop_position(lgpos: object) -> tuple[int, int, int] | None:
-    """``lgposStop`` as ``(lGeneration, isec, ib)``; None when it stops nothing (ESE log.cxx
-    ``FLGRecoveryLgposStopLogRecord``: isec and ib both 0, or ``lgposMax``)."""
+    """``lgposStop`` as ``(lGeneration, isec, ib)``; None for ``lgposMin`` and ``lgposMax``
+    (ESE ``ErrLGSoftStart`` makes ``lgposMin`` ``lgposMax``: no stop). A stop whose isec
+    and ib are both 0 stops no record but still names its generation (log.cxx
+    ``FLGRecoveryLgposStop`` / ``FLGRecoveryLgposStopLogRecord``)."""
     if lgpos is None:
         return None
     ib = _args.integer(getattr(lgpos, "ib", 0), "lgposStop.ib")
     isec = _args.integer(getattr(lgpos, "isec", 0), "lgposStop.isec")
     gen = _args.integer(getattr(lgpos, "lGeneration", 0), "lgposStop.lGeneration")
-    if (ib, isec) == (0, 0) or (ib, isec, gen) == LGPOS_MAX:
+    if (ib, isec, gen) in ((0, 0, 0), LGPOS_MAX):
         return None
     if not (0 <= ib <= 0xFFFF and 0 <= isec <= 0xFFFF and 0 <= gen <= 0x7FFFFFFF):
         raise_error(C.JET_errInvalidParameter, "lgposStop out of range")

@@ -90,10 +90,14 @@ def init_instance(handle: object, grbit: int,
     if inst.initialized:
         inst.initialize(grbit)  # JET_errAlreadyInitialized, the instance keeps running
     try:
-        options = recovery_options(
-            grbit, rstmap, LGPOS(stop[0], stop[1] * SECTOR + stop[2]) if stop else None, status,
-            control)
+        record_stop = None
+        if stop is not None and (stop[1], stop[2]) != (0, 0):
+            # log.cxx FLGRecoveryLgposStopLogRecord: isec == ib == 0 stops no record
+            record_stop = LGPOS(stop[0], stop[1] * SECTOR + stop[2])
+        options = recovery_options(grbit, rstmap, record_stop, status, control)
+        options.stop_generation = stop[0] if stop is not None else None
         _check_settings(inst, grbit)
+        _check_stop(inst, stop)
     except BaseException:
         inst.system.free_instance(inst)
         raise
@@ -117,6 +121,20 @@ def _check_settings(inst: Instance, grbit: int) -> None:
         if grbit & C.JET_bitKeepDbAttachedAtEndOfRecovery:
             raise_error(C.JET_errInvalidSettings, "JET_paramCleanupMismatchedLogFiles with "
                         "JET_bitKeepDbAttachedAtEndOfRecovery")
+
+
+def _check_stop(inst: Instance, stop: tuple[int, int, int] | None) -> None:
+    """ESE logredo.cxx ``ErrLGSoftStart``: a stop position (``FLGRecoveryLgposStop``) with
+    generation 0, or with ``JET_paramDeleteOldLogs`` or ``JET_paramDeleteOutOfRangeLogs``
+    set ("it would be hard to honor" them), is ``JET_errInvalidParameter``."""
+    if stop is None:
+        return
+    if stop[0] == 0:
+        raise_error(C.JET_errInvalidParameter, "lgposStop with lGeneration 0")
+    if inst.params.get(C.JET_paramDeleteOldLogs) or \
+            inst.params.get(C.JET_paramDeleteOutOfRangeLogs):
+        raise_error(C.JET_errInvalidParameter, "lgposStop with JET_paramDeleteOldLogs or "
+                    "JET_paramDeleteOutOfRangeLogs")
 
 
 def recovery_options(grbit: int, rstmap: list[tuple[str | None, str | None]] | None,

@@ -179,6 +179,9 @@ class RecoveryOptions:
     rstmap: list[RestoreMapEntry] = field(default_factory=list)
     replay_missing_map_entry: bool = True
     stop: LGPOS | None = None
+    stop_generation: int | None = None
+    """The generation of ``lgposStop`` (also when it stops no record): a checkpoint in a
+    later one ends recovery before redo (ESE ``ErrLGSoftStart``)."""
     without_undo: bool = False
     ignore_lost_logs: bool = False
     log_stream_must_exist: bool = False
@@ -445,11 +448,12 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
                 first = inferred
         start = LGPOS(first, reader.header(first).size)
         initial = reader.header(first).attached
-    if opts.stop is not None and start.generation > opts.stop.generation:
+    if opts.stop_generation is not None and start.generation > opts.stop_generation:
         # ESE ErrLGSoftStart: "if the checkpoint is already past the UndoStop, finish
         # this recovery" before any redo
         raise_error(C.JET_errRecoveredWithoutUndo,
-                    f"the checkpoint ({start}) is past the stop position ({opts.stop})")
+                    f"the checkpoint ({start}) is past generation {opts.stop_generation} "
+                    "of the stop position")
     progress = _Progress(opts.status, start.generation, reader.last_generation)
     records = reader.records(start)
     replay: _Replay | None = None

@@ -324,3 +324,55 @@ def test_truncated_copy_carves_the_surviving_leaves(edb_dir: Path, tmp_path: Pat
     assert all(json.dumps({k: v for k, v in r.items() if k != "_record"}, sort_keys=True)
                in by_key for r in rows)
     assert "skipped page" in err
+
+
+def _broken_files(src: bytes) -> dict[str, bytes]:
+    def hdr(off: int, value: bytes) -> bytes:
+        raw = bytearray(src)
+        for c in (0, 1):
+            raw[c * CB + off:c * CB + off + len(value)] = value
+            reseal_header(raw, CB, c)
+        return bytes(raw)
+
+    both_headers = bytearray(src)
+    both_headers[100] ^= 0xFF
+    both_headers[CB + 100] ^= 0xFF
+    catalog_root = bytearray(src)
+    catalog_root[(4 + 1) * CB + 300] ^= 0xFF  # MSysObjects' root page, beyond ECC
+    return {
+        "empty": b"", "zeros": bytes(1 << 20), "sqlite": b"SQLite format 3\x00" + bytes(8192),
+        "bad_magic": hdr(4, b"ABCD"), "both_headers": bytes(both_headers),
+        "temp_edb": hdr(667, bytes([5])), "catalog_root": bytes(catalog_root),
+        "headers_only": src[:2 * CB], "half_page": src[:40 * CB + 100],
+    }
+
+
+@pytest.mark.parametrize("kind", ["empty", "zeros", "sqlite", "bad_magic", "both_headers",
+                                  "temp_edb", "catalog_root", "headers_only", "half_page"])
+def test_one_opener_one_verdict(edb_dir: Path, tmp_path: Path, capsys, kind: str) -> None:
+    # issue 14 item 4: for the same broken file the command line and JetAttachDatabase
+    # give the same verdict (the same JET error, or both read it)
+    import re
+
+    import pyese.jet as jet
+    from pyese.jethdr.errors import JetError
+
+    path = tmp_path / f"{kind}.edb"
+    path.write_bytes(_broken_files((edb_dir / "basic.edb").read_bytes())[kind])
+    rc, _, err = _run(capsys, "tables", "--brief", str(path))
+    m = re.search(r"JET_err\w+", err)
+    cli = (m.group(0) if m else err) if rc else "ok"
+    inst = jet.JetCreateInstance("verdict")
+    jet.JetInit(inst)
+    ses = jet.JetBeginSession(inst)
+    try:
+        jet.JetAttachDatabase(ses, str(path), jet.JET_bitDbReadOnly)
+        api = "ok"
+        jet.JetDetachDatabase(ses, str(path))
+    except JetError as exc:
+        api = exc.name
+    finally:
+        jet.JetEndSession(ses, 0)
+        jet.JetTerm(inst)
+    assert cli == api
+    assert (api == "ok") == (kind == "half_page")

@@ -376,3 +376,28 @@ def test_one_opener_one_verdict(edb_dir: Path, tmp_path: Path, capsys, kind: str
         jet.JetTerm(inst)
     assert cli == api
     assert (api == "ok") == (kind == "half_page")
+
+
+def test_keep_nuls_flag_on_the_command_line(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    # The same check through the command line: a text value whose last bytes are NULs
+    # (made in place in text.edb's record page, same length, page resealed) prints
+    # without them, with them under --keep-nuls, in dump and in export.
+    raw = bytearray((edb_dir / "text.edb").read_bytes())
+    at = raw.find(b"Simple ASCII text")
+    assert at > 0 and raw.find(b"Simple ASCII text", at + 1) == -1
+    raw[at + 15:at + 17] = b"\x00\x00"
+    pgno = at // CB - 1
+    page = bytearray(raw[(pgno + 1) * CB:(pgno + 2) * CB])
+    reseal_page(page, pgno)
+    raw[(pgno + 1) * CB:(pgno + 2) * CB] = page
+    path = tmp_path / "nuls.edb"
+    path.write_bytes(bytes(raw))
+    rc, out, _ = _run(capsys, "dump", str(path), "text", "--columns", "ASCII")
+    assert rc == 0 and _jsonl(out)[0]["ASCII"] == "Simple ASCII te"
+    rc, out, _ = _run(capsys, "dump", "--keep-nuls", str(path), "text", "--columns", "ASCII")
+    assert rc == 0 and _jsonl(out)[0]["ASCII"] == "Simple ASCII te\x00\x00"
+    for flags, want in (([], "Simple ASCII te"), (["--keep-nuls"], "Simple ASCII te\x00\x00")):
+        out_dir = tmp_path / f"x{len(flags)}"
+        rc, _, _ = _run(capsys, "export", "--format", "jsonl", *flags, str(path), str(out_dir))
+        assert rc == 0
+        assert _jsonl((out_dir / "text.jsonl").read_text())[0]["ASCII"] == want

@@ -401,3 +401,37 @@ def test_keep_nuls_flag_on_the_command_line(edb_dir: Path, tmp_path: Path, capsy
         rc, _, _ = _run(capsys, "export", "--format", "jsonl", *flags, str(path), str(out_dir))
         assert rc == 0
         assert _jsonl((out_dir / "text.jsonl").read_text())[0]["ASCII"] == want
+
+
+def test_an_odd_length_locale_name_in_the_catalog_is_corruption(edb_dir: Path, tmp_path: Path,
+                                                                 capsys) -> None:
+    # Found by tools/fuzz_edb.py --seed 7 (case 9609447923166703187, kind jet): three bytes
+    # of binary.edb's catalog leaf (page 14) changed so that an index row's LocaleName has
+    # 11 bytes. Attaching and every command ended in a UnicodeDecodeError traceback; now
+    # both give JET_errDatabaseCorrupted (the catalog is unreadable), one line.
+    import pyese.jet as jet
+    from pyese.jethdr.errors import JetError
+
+    raw = bytearray((edb_dir / "binary.edb").read_bytes())
+    pgno = 14
+    page = bytearray(raw[(pgno + 1) * CB:(pgno + 2) * CB])
+    for off, value in ((1665, 136), (1717, 0), (1718, 128)):
+        page[off] = value
+    reseal_page(page, pgno)
+    raw[(pgno + 1) * CB:(pgno + 2) * CB] = page
+    path = tmp_path / "locale.edb"
+    path.write_bytes(bytes(raw))
+    for cmd in ("tables", "check"):
+        rc, _, err = _run(capsys, cmd, str(path))
+        assert rc == EXIT_DAMAGED and "Traceback" not in err
+        assert "JET_errDatabaseCorrupted" in err and "LocaleName is not UTF-16" in err
+    inst = jet.JetCreateInstance("locale")
+    jet.JetInit(inst)
+    ses = jet.JetBeginSession(inst)
+    try:
+        with pytest.raises(JetError) as ei:
+            jet.JetAttachDatabase(ses, str(path), jet.JET_bitDbReadOnly)
+        assert ei.value.err == jet.JET_errDatabaseCorrupted
+    finally:
+        jet.JetEndSession(ses, 0)
+        jet.JetTerm(inst)

@@ -469,3 +469,17 @@ def test_the_dump_path_streams_in_bounded_memory(edb_dir: Path) -> None:
 
     first, whole = peak(200), peak(4038)
     assert whole < 1.5 * 2**20 and whole - first < 0.5 * 2**20, (first, whole)
+
+
+def test_dump_shows_progress_on_a_terminal(edb_dir: Path, capsys, monkeypatch) -> None:
+    # API.md section 3: long work shows progress (on stderr, only when it is a terminal,
+    # so that redirected output stays clean)
+    import sys
+
+    name = "{5C8CF1C7-7257-4F13-B223-970EF5939312}"
+    rc, out, err = _run(capsys, "dump", str(edb_dir / SRUDB), name, "--limit", "2500")
+    assert rc == 0 and "records" not in err  # not a terminal: no progress
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    rc, out, err = _run(capsys, "dump", str(edb_dir / SRUDB), name, "--limit", "2500")
+    assert rc == 0 and len(out.splitlines()) == 2500
+    assert f"\r{name}: 1000 records\r{name}: 2000 records\r{name}: 2500 records\n" in err

@@ -506,3 +506,43 @@ def test_check_notes_catalog_columns_it_does_not_know(edb_dir: Path, capsys,
     assert "note: catalog column 14 is not in ESE's catalog description known to pyese " \
            "(3 rows carry it); skipped" in out
     assert "catalog column 262" in out and "no problems found" in out
+
+
+def _older_catalog(edb_dir: Path, tmp_path: Path) -> Path:
+    """basic.edb whose catalog no longer describes MSysObjects' own fixed columns 11 and
+    12 (KeyMost, LVChunkMax), as an older file's catalog may not, while its records
+    still carry them: the two column rows are flag-deleted (hidden) in place."""
+    raw = bytearray((edb_dir / "basic.edb").read_bytes())
+    from pyese.engine.schema.sysobjects import decode_row
+
+    with EdbFile.open(edb_dir / "basic.edb") as edb:
+        found = [(p.pgno, i) for p in edb.tree_pages(2) if p.is_leaf
+                 for i, n in enumerate(p.nodes())
+                 if (r := decode_row(n.data)).objid_table == 2 and r.sysobj == 2
+                 and r.name in ("KeyMost", "LVChunkMax")]
+    assert len(found) == 2
+    for pgno, iline in found:
+        off = _node_tag(raw, pgno, iline)
+        ib = struct.unpack_from("<H", raw, off + 2)[0]
+        struct.pack_into("<H", raw, off + 2, ib | (0x2 << 13))  # fNDDeleted
+    pgno = found[0][0]
+    page = bytearray(raw[(pgno + 1) * CB:(pgno + 2) * CB])
+    reseal_page(page, pgno)
+    raw[(pgno + 1) * CB:(pgno + 2) * CB] = page
+    path = tmp_path / "older.edb"
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_check_reads_the_catalog_with_eses_fixed_description(edb_dir: Path, tmp_path: Path,
+                                                             capsys) -> None:
+    # issue 14 item 5: check gave a false positive on an older DHCP database whose own
+    # description of MSysObjects lacks later columns; ESE describes its catalog with
+    # rgcdescMSO (cat.cxx ErrCATIInitCatalogTDB), never with the catalog's own rows
+    path = _older_catalog(edb_dir, tmp_path)
+    rc, out, err = _run(capsys, "check", str(path))
+    assert rc == EXIT_CLEAN and "no problems found" in out, err
+    rc, out, _ = _run(capsys, "dump", str(path), "MSysObjects")
+    assert rc == 0 and any(r.get("KeyMost") is not None for r in _jsonl(out))
+    rc, out, _ = _run(capsys, "dump", str(path), "basic")
+    assert rc == 0 and len(_jsonl(out)) == 2

@@ -138,6 +138,10 @@ def test_index_spellings_and_catalog(inst: pyese.Instance) -> None:
     assert idx["s"].key == ["+b", "-c"] == idx["l"].key
     assert idx["u"].unique and not idx["u"].primary
     assert idx["l"].columns == ["b", "c"]
+    with pytest.raises(TypeError):  # API.md: Index(key, *, primary=False, ...)
+        pyese.Index("+a", True)  # type: ignore[misc]
+    with pytest.raises(TypeError):  # and Column(type, *, not_null=False, ...)
+        pyese.Column(pyese.Long, True)  # type: ignore[misc]
 
 
 def test_table_names_drop_table_and_unknown_names(inst: pyese.Instance) -> None:

@@ -546,3 +546,24 @@ def test_check_reads_the_catalog_with_eses_fixed_description(edb_dir: Path, tmp_
     assert rc == 0 and any(r.get("KeyMost") is not None for r in _jsonl(out))
     rc, out, _ = _run(capsys, "dump", str(path), "basic")
     assert rc == 0 and len(_jsonl(out)) == 2
+
+
+def test_export_goes_on_past_a_damaged_table(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    # docs/genuine.md: a table that fails is reported and the others are still exported
+    # (exit 1); with --tolerant the damaged page is skipped and reported, exit 0
+    src = edb_dir / SRUDB
+    with EdbFile.open(src) as edb:
+        t = Catalog.load(edb.snapshot(), edb.page_size).table("SruDbIdMapTable")
+        leaf = [p.pgno for p in edb.tree_pages(t.objid) if p.is_leaf][5]
+    path = tmp_path / "one_bad_table.dat"
+    _damage_page(src, path, leaf)
+    rc, _, err = _run(capsys, "export", "--format", "jsonl", str(path), str(tmp_path / "a"))
+    assert rc == EXIT_DAMAGED
+    assert "table SruDbIdMapTable: JET_errReadVerifyFailure" in err and "1 tables failed" in err
+    big = tmp_path / "a" / "{5C8CF1C7-7257-4F13-B223-970EF5939312}.jsonl"
+    assert len(big.read_text().splitlines()) == 4038
+    rc, _, err = _run(capsys, "export", "--format", "jsonl", "--tolerant", str(path),
+                      str(tmp_path / "b"))
+    assert rc == 0 and f"skipped page {leaf}" in err
+    rows = _jsonl((tmp_path / "b" / "SruDbIdMapTable.jsonl").read_text())
+    assert 1000 < len(rows) < 1141 and {r["_record"] for r in rows} == {"live"}

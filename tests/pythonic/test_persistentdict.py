@@ -168,9 +168,14 @@ def test_sixteen_threads_share_one_dict(tmp_path: Path) -> None:
 def test_sixteen_threads_iterate_while_others_write(tmp_path: Path) -> None:
     """8 writers (set, overwrite, delete their own keys) and 8 readers (iterate, look up,
     range) on one dictionary at once: every iteration is in strict key order and every
-    value read belongs to its key; at the end exactly the writers' last state is there."""
+    value read belongs to its key, and keys nobody touches are never missed (iteration
+    must not end early around another thread's delete); at the end exactly the writers'
+    last state is there."""
     with pyese.PersistentDict(tmp_path, key_type=int, value_type=str, lazy=True,
                               max_sessions=6) as d:
+        stable = [k * 250 + 100 for k in range(40)]  # between and after the writers' keys
+        for k in stable:
+            d[k] = f"{k}:s"
         errors: list[BaseException] = []
         barrier = threading.Barrier(16)
 
@@ -195,6 +200,7 @@ def test_sixteen_threads_iterate_while_others_write(tmp_path: Path) -> None:
                         assert v.split(":")[0] == str(k)
                         keys.append(k)
                     assert keys == sorted(set(keys))
+                    assert set(stable) <= set(keys), sorted(set(stable) - set(keys))
                     for k, v in d.range(n * 1000, n * 1000 + 15):
                         assert n * 1000 <= k < n * 1000 + 15 and v.startswith(f"{k}:")
                     assert d.get(n * 1000 + 1, f"{n * 1000 + 1}:").startswith(
@@ -211,6 +217,7 @@ def test_sixteen_threads_iterate_while_others_write(tmp_path: Path) -> None:
         assert errors == []
         want = {n * 1000 + i: f"{n * 1000 + i}:b" for n in range(8) for i in range(30)
                 if i % 3}
+        want.update({k: f"{k}:s" for k in stable})
         assert dict(d.items()) == want and list(d) == sorted(want)
 
 

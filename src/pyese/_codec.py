@@ -207,3 +207,35 @@ def returns_input(coltyp: int, cp: int) -> type | None:
     if coltyp == C.JET_coltypIEEEDouble:
         return float
     return None
+
+
+# ---------------------------------------------------------------- whole records at once
+
+_STRUCT_CODES: dict[int, str] = {coltyp: fmt.format[-1]
+                                 for coltyp, fmt in V._FIXED_FORMATS.items()}
+_STRUCT_CODES[C.JET_coltypBit] = "?"  # any non-zero byte is True, as to_python reads it
+
+
+class LayerValues:
+    """How ``pyese.jet.PyeseRetrieveValues`` types values for the layer (an
+    ``engine.genuine.rowdecode.ValueTyping``, given duck-typed: the layer does not import
+    the engine): per column its converter :func:`decoder` (so every value is exactly what
+    the layer makes of the stored bytes: Unicode text with ``surrogatepass``, an odd
+    length padded), and for the fixed types ``struct`` reads directly (integers, floats,
+    Currency, Bit, DateTime) their ``struct`` code, which :func:`decoder` unpacks with
+    too (a DateTime then through :func:`pyese.values.ole_to_datetime`)."""
+
+    def convert(self, col: Any) -> Callable[[bytes], Any]:
+        """bytes -> the layer's value of column ``col`` (its ``coltyp`` and ``cp``)."""
+        return decoder(int(col.coltyp), int(col.cp))
+
+    def fixed_code(self, col: Any) -> tuple[str, Callable[[Any], Any] | None] | None:
+        """``(struct code, conversion)`` of a fixed column of a type ``struct`` reads."""
+        coltyp = int(col.coltyp)
+        code = _STRUCT_CODES.get(coltyp)
+        if code is None:
+            return None
+        return code, (V.ole_to_datetime if coltyp == C.JET_coltypDateTime else None)
+
+
+LAYER_VALUES = LayerValues()

@@ -47,16 +47,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pyese.jet as jet
-from pyese._codec import Decoder, Encoder, decoder, encoder, returns_input
+from pyese._codec import LAYER_VALUES, Decoder, Encoder, decoder, encoder, returns_input
 from pyese._errors import TransactionEndedError
 from pyese._pool import PooledSession
 from pyese._rowcodec import (
-    PageDecoder,
     RowDecoder,
     RowEncoder,
-    page_decoder,
     row_decoder,
     row_encoder,
+    typed_page,
 )
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
 from pyese.jethdr import constants as C
@@ -153,7 +152,8 @@ class TableMeta:
     _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
     _decoders: dict[tuple[ColMeta, ...], RowDecoder] = field(default_factory=dict)
     _encoders: dict[tuple[ColMeta, ...], RowEncoder] = field(default_factory=dict)
-    _pages: dict[tuple[ColMeta, ...], PageDecoder] = field(default_factory=dict)
+    _typed: dict[tuple[ColMeta, ...], Callable[[Sequence[Any]], list[Row]]] = field(
+        default_factory=dict)
     all: tuple[ColMeta, ...] = field(init=False)
     """Every column, in catalog (columnid) order."""
     all_ids: list[int] = field(init=False)
@@ -239,12 +239,13 @@ class TableMeta:
                 self._encoders[cols] = got  # a benign race: the same function either way
         return got
 
-    def page_decoder(self, cols: tuple[ColMeta, ...]) -> PageDecoder:
-        """:meth:`row_decoder` for a page of rows at once (``pyese._rowcodec``)."""
-        got = self._pages.get(cols)
+    def typed_page(self, cols: tuple[ColMeta, ...]) -> Callable[[Sequence[Any]], list[Row]]:
+        """``PyeseRetrieveValues`` rows (bookmark first, values typed) -> ``Row``s, for the
+        projection ``cols`` (``pyese._rowcodec.typed_page``); built once per projection."""
+        got = self._typed.get(cols)
         if got is None:
-            got = page_decoder([(c.name, c.coltyp, c.cp, c.multi, c.dec) for c in cols])
-            self._pages[cols] = got  # a benign race: the same function either way
+            got = typed_page([c.name for c in cols], Row)
+            self._typed[cols] = got  # a benign race: the same function either way
         return got
 
     def row_decoder(self, cols: tuple[ColMeta, ...]) -> RowDecoder:
@@ -646,21 +647,24 @@ class Table:
         return cur
 
     def _pages(self, cur: Any, reverse: bool, cols: tuple[ColMeta, ...]) -> Iterator[Row]:
-        """The rows of an open range, a page per ``PyeseRetrieveRows`` call (16 rows,
-        growing to 256) and per hold of the transaction's session."""
+        """The rows of an open range, a page per ``PyeseRetrieveValues`` call (16 rows,
+        growing to 256) and per hold of the transaction's session: the values come typed
+        by ``pyese._codec.LAYER_VALUES`` (the columns' own converters), each record
+        decoded in one pass by the engine."""
         sesid = self._sesid
         cids = [c.columnid for c in cols]
-        decode = self.meta.page_decoder(cols)
+        build = self.meta.typed_page(cols)
         grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
         page = 16
         try:
             while True:
                 with self._held:
                     try:
-                        got = jet.PyeseRetrieveRows(sesid, cur, cids, page, grbit)
+                        got = jet.PyeseRetrieveValues(sesid, cur, cids, page, LAYER_VALUES,
+                                                      grbit)
                     except jet.NoCurrentRecordError:
                         return
-                yield from list(map(Row, decode(got), [raw[0] for raw in got]))
+                yield from build(got)
                 if len(got) < page:
                     return
                 page = min(page * 2, 256)

@@ -35,6 +35,15 @@ index, a filter, a current record missing from the tree) takes the general path.
 ``tests/jet/test_batch_rows_genuine.py`` compares the two on every table of the genuine
 samples.
 
+Typed values (``typing``, what ``pyese.jet.PyeseRetrieveValues`` asks for). The same
+rows, each value converted by the caller's ``rowdecode.ValueTyping`` (the engine knows
+ESE's bytes, not the caller's value types): on a genuine file's primary index the
+decoder above is built typed; on pyese's own tables without a cursor filter or a
+user-defined default each record is read as ``_read_rows_fast`` reads it and decoded in
+one pass by a typed ``RowDecoder`` (``_read_rows_fast_typed``); anywhere else the rows of
+stored bytes are converted value by value (``_typed``). Every path gives what
+``typing.convert`` makes of the bytes the untyped call returns, shaped the same way.
+
 Locks. None (``currency``): the session's thread alone uses the cursor.
 """
 
@@ -48,7 +57,7 @@ from pyese.engine.cursors.callbacks import user_defined_default
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON
 from pyese.engine.cursors.cursor import Cursor
 from pyese.engine.cursors.tablescan import RecordView
-from pyese.engine.genuine.rowdecode import resolver
+from pyese.engine.genuine.rowdecode import RowDecoder, ValueTyping, resolver
 from pyese.engine.schema.schema import TAGGED_FIRST
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
@@ -70,15 +79,19 @@ def _plan(cur: Any, columnids: list[int]) -> Plan:
 
 
 def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool = False,
-              bookmarks: bool = False, stay: bool = False) -> list[tuple[Any, ...]]:
+              bookmarks: bool = False, stay: bool = False,
+              typing: ValueTyping | None = None) -> list[Any]:
     """Up to ``max_rows`` rows from the current entry (module docstring).
 
     Each row is a tuple of the columns' values in ``columnids`` order: bytes, or None for
-    NULL; for a multi-valued column a list of its values ([] for NULL). With ``bookmarks``
-    the row's primary bookmark comes first. Errors, in this order: JET_errInvalidParameter
-    (``max_rows`` < 1), JET_errColumnNotFound, JET_errNoCurrentRecord (not on an entry),
-    JET_errRecordDeleted (the current record has gone); a prepared update is cancelled
-    once the cursor moves (as ``JetMove`` does).
+    NULL; for a multi-valued column a list of its values ([] for NULL). With ``typing``
+    (``rowdecode.ValueTyping``) each row is a list and each value what ``typing``'s
+    ``convert`` makes of those bytes (module docstring, "Typed values"). With
+    ``bookmarks`` the row's primary bookmark comes first. Errors, in this order:
+    JET_errInvalidParameter (``max_rows`` < 1), JET_errColumnNotFound,
+    JET_errNoCurrentRecord (not on an entry), JET_errRecordDeleted (the current record
+    has gone), what a conversion raises; a prepared update is cancelled once the cursor
+    moves (as ``JetMove`` does).
     """
     if max_rows < 1:
         raise_error(C.JET_errInvalidParameter, "max_rows must be at least 1")
@@ -90,10 +103,18 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
     if isinstance(cur, Cursor) and not filters.filters_of(cur):
         if not (stay and max_rows == 1):
             leaf_rows = _read_rows_genuine(cur, plan, max_rows, not backward, bookmarks,
-                                           stay)
+                                           stay, typing)
             if leaf_rows is not None:
                 return leaf_rows
-        return _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
+        if typing is not None and all(udd is None for _cid, _multi, udd in plan):
+            return _read_rows_fast_typed(cur, plan, max_rows, not backward, bookmarks, stay,
+                                         typing)
+        rows = _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
+        return rows if typing is None else _typed(cur, plan, rows, bookmarks, typing)
+    if typing is not None:
+        rows = read_rows(cur, columnids, max_rows, backward=backward, bookmarks=bookmarks,
+                         stay=stay)
+        return _typed(cur, plan, rows, bookmarks, typing)
     read_page = getattr(cur, "read_page", None)  # an in-memory sort (engine.temp)
     if (read_page is not None and not backward and not bookmarks
             and not filters.filters_of(cur)
@@ -195,7 +216,8 @@ def _read_rows_fast(cur: Cursor, plan: Plan, max_rows: int,
 
 
 def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
-                       bookmarks: bool, stay: bool) -> list[tuple[Any, ...]] | None:
+                       bookmarks: bool, stay: bool, typing: ValueTyping | None = None
+                       ) -> list[Any] | None:
     """``read_rows`` on the primary index of a genuine file's table (a ``GenuineSnapshot``
     view), without a cursor filter or a user-defined default: forward the leaves are
     walked a page at a time from the current entry (``EdbTreeCursor.scan``), backward node
@@ -223,57 +245,200 @@ def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
     if node is None or node[0] != start:
         return None  # the current record has gone: the general path raises for it
     table = cur.table
-    decode = row_decoder(table, [table.column_by_id(cid) for cid, _, _ in plan]).values
+    decode_many = row_decoder(table, [table.column_by_id(cid) for cid, _, _ in plan],
+                              typing=typing).values_many
     resolve = resolver(cur._lv_reader())
-    multis = [pos for pos, (_, multi, _) in enumerate(plan) if multi]
-    # a tagged column not multi-valued may still hold several values (the decoder then
-    # gives their list) and a multi-valued fixed or variable one comes as a list: _row
-    # reads value 1 of both
-    firsts = [pos for pos, (cid, multi, _) in enumerate(plan)
-              if not multi and (cid & 0xFFFF) >= TAGGED_FIRST
-              or table.column_by_id(cid).grbit & C.JET_bitColumnMultiValued and not multi]
     cur.update = None  # JetMove cancels a prepared update
     cur._navigated()
     token = cur._read_token()
     rng = cur.range
     check = rng is not None and rng.upper == forward  # as Navigation.move checks
-    parked = AFTER if forward else BEFORE
-    rows: list[tuple[Any, ...]] = []
-    append = rows.append
+    # the page's records first, then decoded together; the cursor is set after, so a
+    # record that does not decode leaves it where it was
+    keys: list[bytes] = []
+    datas: list[bytes] = []
     key, data = node
+    parked: str | None = None  # where the cursor ends: parked there, or on (key, data)
     while True:
-        vals = decode(data, resolve)
-        for pos in multis:
-            v = vals[pos]
-            if v is None:
-                vals[pos] = []
-            elif type(v) is not list:
-                vals[pos] = [v]
-        for pos in firsts:
-            v = vals[pos]
-            if type(v) is list:
-                vals[pos] = v[0] if v else None
-        append((key, *vals) if bookmarks else tuple(vals))
-        if stay and len(rows) == max_rows:
+        keys.append(key)
+        datas.append(data)
+        if stay and len(keys) == max_rows:
             break  # the cursor stays on the last row returned
         node = next(nodes, None)
         if node is None:
-            cur.park(parked)
-            cur._tcur_at = None
-            return rows
+            parked = AFTER if forward else BEFORE
+            break
         key, data = node
         if check and not rng.admits(key):  # type: ignore[union-attr]
             cur.range = None
-            cur.park(parked)
-            cur._tcur_at = None
-            return rows
-        if len(rows) == max_rows:
+            parked = AFTER if forward else BEFORE
+            break
+        if len(keys) == max_rows:
             break  # moved past the last row returned: stop on this entry
+    rows = _shaped(decode_many(datas, resolve), keys, _shapes(table, plan), bookmarks,
+                   typing is None)
+    if parked is not None:
+        cur.park(parked)
+        cur._tcur_at = None
+        return rows
     nodes.close()  # the tree cursor stays on the entry it yielded last
     cur.set_on(key, key)
     cur._prime_record(key, data, token)
     cur._tcur_at = key
     return rows
+
+
+def _shaped(decoded: list[list[Any]], keys: list[bytes],
+            shapes: tuple[list[int], list[int]], bookmarks: bool, as_tuples: bool
+            ) -> list[Any]:
+    """Decoded records (``RowDecoder`` lists) shaped as ``_row`` shapes values
+    (``_shapes``), each with its bookmark first when ``bookmarks``: tuples (the untyped
+    call's rows), else the lists themselves."""
+    multis, firsts = shapes
+    if multis or firsts:
+        for vals in decoded:
+            for pos in multis:
+                v = vals[pos]
+                if v is None:
+                    vals[pos] = []
+                elif type(v) is not list:
+                    vals[pos] = [v]
+            for pos in firsts:
+                v = vals[pos]
+                if type(v) is list:
+                    vals[pos] = v[0] if v else None
+    if as_tuples:
+        if bookmarks:
+            return [(key, *vals) for key, vals in zip(keys, decoded, strict=True)]
+        return [tuple(vals) for vals in decoded]
+    if bookmarks:
+        for key, vals in zip(keys, decoded, strict=True):
+            vals.insert(0, key)
+    return decoded
+
+
+def _shapes(table: Any, plan: Plan) -> tuple[list[int], list[int]]:
+    """(positions of the multi-valued columns, positions where ``_row`` reads value 1 of
+    what ``RowDecoder`` may give as a list) for decoded rows shaped as ``_row`` shapes
+    them: a multi-valued column is a list ([] for NULL); a tagged column not multi-valued
+    may still hold several values (the decoder then gives their list) and a multi-valued
+    fixed or variable one comes as a list: ``_row`` reads value 1 of both."""
+    multis = [pos for pos, (_, multi, _) in enumerate(plan) if multi]
+    firsts = [pos for pos, (cid, multi, _) in enumerate(plan)
+              if not multi and (cid & 0xFFFF) >= TAGGED_FIRST
+              or table.column_by_id(cid).grbit & C.JET_bitColumnMultiValued and not multi]
+    return multis, firsts
+
+
+_DECODERS: dict[tuple[Any, tuple[int, ...], Any], RowDecoder] = {}
+"""Typed ``RowDecoder``s of pyese's own tables, per (layout, columnids, typing): a layout
+is rebuilt on DDL, so a new one gets its own; bounded (cleared when full)."""
+_DECODERS_KEPT = 256
+
+
+def _decoder(table: Any, plan: Plan, typing: ValueTyping) -> RowDecoder:
+    """The typed ``RowDecoder`` of ``plan``'s columns of ``table`` (kept, ``_DECODERS``)."""
+    layout = table.layout
+    key = (layout, tuple(cid for cid, _, _ in plan), typing)
+    got = _DECODERS.get(key)
+    if got is None:
+        got = RowDecoder(layout, [table.column_by_id(cid) for cid, _, _ in plan],
+                         typing=typing)
+        if len(_DECODERS) >= _DECODERS_KEPT:
+            _DECODERS.clear()
+        _DECODERS[key] = got  # a benign race: an equal decoder either way
+    return got
+
+
+def _read_rows_fast_typed(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
+                          bookmarks: bool, stay: bool, typing: ValueTyping
+                          ) -> list[list[Any]]:
+    """``_read_rows_fast`` with typed values: each record read as there, then decoded in
+    one pass by a typed ``RowDecoder`` (the ``dump`` path's decoder) and shaped as
+    ``_row`` shapes values; the moves, range checks, parking and where the cursor ends are
+    ``_read_rows_fast``'s (invariants 1 and 2). No user-defined default among the
+    columns (the caller checks)."""
+    table = cur.table
+    decode = _decoder(table, plan, typing).values
+    multis, firsts = _shapes(table, plan)
+    resolve = resolver(cur._lv_reader())
+    first = cur.record_view()
+    rows: list[list[Any]] = []
+    append = rows.append
+    data = first.data
+    bookmark = first.bookmark
+    primary = not cur.on_secondary
+    token: object = None
+    view = cur.view()
+    objid = table.objid
+    rng = cur.range
+    at = cur._tcur_at
+    tcur: Any = None
+    moved = False
+    shape = bool(multis or firsts)
+    while True:
+        vals = decode(data, resolve)
+        if shape:
+            _shaped([vals], [], (multis, firsts), False, False)
+        if bookmarks:
+            vals.insert(0, bookmark)
+        append(vals)
+        if stay and len(rows) == max_rows:
+            if not moved:
+                return rows  # the cursor has not moved: still on the row
+            break
+        if not moved:
+            cur.update = None  # JetMove cancels a prepared update
+            cur._navigated()
+            token = cur._read_token()  # before the reads it guards (currency invariant 7)
+            tcur = cur._cursor()
+            moved = True
+        node = cur._step(tcur, forward, False, at)
+        if node is None:
+            cur.park(AFTER if forward else BEFORE)
+            return rows
+        at = node[0]
+        if rng is not None and rng.upper == forward and not rng.admits(cur.entry_key(at)):
+            cur.range = None
+            cur.park(AFTER if rng.upper else BEFORE)
+            return rows
+        bookmark = at if primary else node[1]
+        cur.set_on(at, bookmark)  # the next step starts here
+        if primary:
+            data = node[1]
+        else:
+            got = view.get(objid, bookmark)
+            if got is None:  # invariant 3: the cursor stays on it, the next call reports
+                cur._tcur_at = at
+                return rows
+            data = got
+        if len(rows) == max_rows:
+            break  # moved past the last row returned: stop on this entry
+    cur._prime_record(bookmark, data, token)
+    cur._tcur_at = at
+    return rows
+
+
+def _typed(cur: Any, plan: Plan, rows: list[tuple[Any, ...]], bookmarks: bool,
+           typing: ValueTyping) -> list[list[Any]]:
+    """Rows of stored bytes (``read_rows``'s other paths) -> the same rows typed, as
+    lists: each value through its column's ``typing.convert`` (None stays None, each
+    value of a list converted)."""
+    table = cur.table
+    convs = [typing.convert(table.column_by_id(cid)) for cid, _, _ in plan]
+    skip = 1 if bookmarks else 0
+    out: list[list[Any]] = []
+    for row in rows:
+        vals: list[Any] = list(row[:skip])
+        for conv, v in zip(convs, row[skip:], strict=True):
+            if v is None:
+                vals.append(None)
+            elif type(v) is list:
+                vals.append([conv(x) for x in v])
+            else:
+                vals.append(conv(v))
+        out.append(vals)
+    return out
 
 
 def _backward(tcur: Any, start: bytes) -> Generator[tuple[bytes, bytes], None, None]:

@@ -136,22 +136,6 @@ def page_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]],
     return fn
 
 
-def typed_page(names: Sequence[str], make: Callable[[dict[str, Any], Any], Any]
-               ) -> Callable[[Sequence[Sequence[Any]]], list[Any]]:
-    """For rows already typed (``PyeseRetrieveValues`` with a bookmark first): a function
-    ``rows -> [make({name: value, ...}, bookmark), ...]``, the dict of each row built in
-    line (one generated comprehension per projection). A row of another length raises
-    ``ValueError``."""
-    ns: dict[str, Any] = {"make": make}
-    items = ", ".join(f"{str(name)!r}: v{i}" for i, name in enumerate(names))
-    targets = "".join(f", v{i}" for i in range(len(names)))
-    src = ("def build(rows):\n"
-           f"    return [make({{{items}}}, _bookmark) for (_bookmark{targets},) in rows]\n")
-    exec(compile(src, "<pyese typed page>", "exec"), ns)  # noqa: S102 - source built above
-    fn: Callable[[Sequence[Sequence[Any]]], list[Any]] = ns["build"]
-    return fn
-
-
 # ---------------------------------------------------------------- the other way round
 
 RowEncoder = Callable[[Mapping[str, Any]], list["bytes | None"]]

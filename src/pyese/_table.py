@@ -55,7 +55,6 @@ from pyese._rowcodec import (
     RowEncoder,
     row_decoder,
     row_encoder,
-    typed_page,
 )
 from pyese.jet.structs import JET_RETRIEVECOLUMN, JET_SETCOLUMN
 from pyese.jethdr import constants as C
@@ -152,8 +151,6 @@ class TableMeta:
     _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
     _decoders: dict[tuple[ColMeta, ...], RowDecoder] = field(default_factory=dict)
     _encoders: dict[tuple[ColMeta, ...], RowEncoder] = field(default_factory=dict)
-    _typed: dict[tuple[ColMeta, ...], Callable[[Sequence[Any]], list[Row]]] = field(
-        default_factory=dict)
     all: tuple[ColMeta, ...] = field(init=False)
     """Every column, in catalog (columnid) order."""
     all_ids: list[int] = field(init=False)
@@ -237,15 +234,6 @@ class TableMeta:
                               len(cols))
             if len(self._encoders) < 64:  # rows of ever new shapes are not all kept
                 self._encoders[cols] = got  # a benign race: the same function either way
-        return got
-
-    def typed_page(self, cols: tuple[ColMeta, ...]) -> Callable[[Sequence[Any]], list[Row]]:
-        """``PyeseRetrieveValues`` rows (bookmark first, values typed) -> ``Row``s, for the
-        projection ``cols`` (``pyese._rowcodec.typed_page``); built once per projection."""
-        got = self._typed.get(cols)
-        if got is None:
-            got = typed_page([c.name for c in cols], Row)
-            self._typed[cols] = got  # a benign race: the same function either way
         return got
 
     def row_decoder(self, cols: tuple[ColMeta, ...]) -> RowDecoder:
@@ -653,7 +641,7 @@ class Table:
         decoded in one pass by the engine."""
         sesid = self._sesid
         cids = [c.columnid for c in cols]
-        build = self.meta.typed_page(cols)
+        names = tuple(c.name for c in cols)
         grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
         page = 16
         try:
@@ -664,7 +652,8 @@ class Table:
                                                       grbit)
                     except jet.NoCurrentRecordError:
                         return
-                yield from build(got)
+                for row in got:  # a Row made as it is asked for: its memory is reused
+                    yield Row(dict(zip(names, row[1:], strict=True)), row[0])
                 if len(got) < page:
                     return
                 page = min(page * 2, 256)

@@ -50,6 +50,7 @@ Locks. None (``currency``): the session's thread alone uses the cursor.
 from __future__ import annotations
 
 from collections.abc import Generator
+from itertools import islice
 from typing import Any
 
 from pyese.engine.cursors import filters
@@ -78,6 +79,41 @@ def _plan(cur: Any, columnids: list[int]) -> Plan:
     return plan
 
 
+class _Columns:
+    """What a page read needs of the columns asked for, worked out once per table layout
+    and columnid list (``_columns``): the ``Plan``, the columns, ``_shapes``."""
+
+    __slots__ = ("plan", "cols", "shapes", "udd")
+
+    def __init__(self, table: Any, plan: Plan) -> None:
+        self.plan = plan
+        self.cols = [table.column_by_id(cid) for cid, _, _ in plan]
+        self.shapes = _shapes(table, plan)
+        self.udd = any(udd is not None for _, _, udd in plan)
+
+
+_COLUMNS: dict[tuple[Any, tuple[int, ...]], _Columns] = {}
+"""``_Columns`` per (table layout, columnids) of tables' cursors: a layout is rebuilt on
+DDL, so a new one gets its own; bounded (cleared when full)."""
+_KEPT = 256
+
+
+def _columns(cur: Any, columnids: list[int]) -> _Columns:
+    """The ``_Columns`` of ``columnids`` on ``cur``'s table (JET_errColumnNotFound), kept
+    for a table cursor (``_COLUMNS``), made each time for another kind."""
+    if not isinstance(cur, Cursor):
+        return _Columns(cur.table, _plan(cur, columnids))
+    table = cur.table
+    key = (table.layout, tuple(columnids))
+    got = _COLUMNS.get(key)
+    if got is None:
+        got = _Columns(table, _plan(cur, columnids))
+        if len(_COLUMNS) >= _KEPT:
+            _COLUMNS.clear()
+        _COLUMNS[key] = got  # a benign race: an equal entry either way
+    return got
+
+
 def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool = False,
               bookmarks: bool = False, stay: bool = False,
               typing: ValueTyping | None = None) -> list[Any]:
@@ -95,20 +131,21 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
     """
     if max_rows < 1:
         raise_error(C.JET_errInvalidParameter, "max_rows must be at least 1")
-    plan = _plan(cur, columnids)
+    columns = _columns(cur, columnids)
+    plan = columns.plan
     if cur.state == DEFERRED:
         cur.resolve_deferred()
     if cur.state != ON or cur.node_key is None:
         raise_error(C.JET_errNoCurrentRecord)
     if isinstance(cur, Cursor) and not filters.filters_of(cur):
         if not (stay and max_rows == 1):
-            leaf_rows = _read_rows_genuine(cur, plan, max_rows, not backward, bookmarks,
+            leaf_rows = _read_rows_genuine(cur, columns, max_rows, not backward, bookmarks,
                                            stay, typing)
             if leaf_rows is not None:
                 return leaf_rows
-        if typing is not None and all(udd is None for _cid, _multi, udd in plan):
-            return _read_rows_fast_typed(cur, plan, max_rows, not backward, bookmarks, stay,
-                                         typing)
+        if typing is not None and not columns.udd:
+            return _read_rows_fast_typed(cur, columns, max_rows, not backward, bookmarks,
+                                         stay, typing)
         rows = _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
         return rows if typing is None else _typed(cur, plan, rows, bookmarks, typing)
     if typing is not None:
@@ -215,7 +252,7 @@ def _read_rows_fast(cur: Cursor, plan: Plan, max_rows: int,
     return rows
 
 
-def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
+def _read_rows_genuine(cur: Cursor, columns: _Columns, max_rows: int, forward: bool,
                        bookmarks: bool, stay: bool, typing: ValueTyping | None = None
                        ) -> list[Any] | None:
     """``read_rows`` on the primary index of a genuine file's table (a ``GenuineSnapshot``
@@ -227,7 +264,7 @@ def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
     1 and 2). None when this path does not apply (the
     caller then takes the general one): another kind of table or index, or the current
     record missing from the tree (``_read_rows_fast`` reports it)."""
-    if cur.on_secondary or any(udd is not None for _, _, udd in plan):
+    if cur.on_secondary or columns.udd:
         return None
     view = cur.view()
     row_decoder = getattr(view, "row_decoder", None)
@@ -245,39 +282,40 @@ def _read_rows_genuine(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
     if node is None or node[0] != start:
         return None  # the current record has gone: the general path raises for it
     table = cur.table
-    decode_many = row_decoder(table, [table.column_by_id(cid) for cid, _, _ in plan],
-                              typing=typing).values_many
+    decode_many = row_decoder(table, columns.cols, typing=typing).values_many
     resolve = resolver(cur._lv_reader())
     cur.update = None  # JetMove cancels a prepared update
     cur._navigated()
     token = cur._read_token()
     rng = cur.range
     check = rng is not None and rng.upper == forward  # as Navigation.move checks
-    # the page's records first, then decoded together; the cursor is set after, so a
-    # record that does not decode leaves it where it was
-    keys: list[bytes] = []
-    datas: list[bytes] = []
-    key, data = node
+    # the page's nodes first (taken from the walk in one C-level slice), then decoded
+    # together; the cursor is set after, so a record that does not decode leaves it
+    # where it was
+    got = [node, *islice(nodes, max_rows - 1 if stay else max_rows)]
     parked: str | None = None  # where the cursor ends: parked there, or on (key, data)
-    while True:
-        keys.append(key)
-        datas.append(data)
-        if stay and len(keys) == max_rows:
-            break  # the cursor stays on the last row returned
-        node = next(nodes, None)
-        if node is None:
-            parked = AFTER if forward else BEFORE
-            break
-        key, data = node
-        if check and not rng.admits(key):  # type: ignore[union-attr]
-            cur.range = None
-            parked = AFTER if forward else BEFORE
-            break
-        if len(keys) == max_rows:
-            break  # moved past the last row returned: stop on this entry
-    rows = _shaped(decode_many(datas, resolve), keys, _shapes(table, plan), bookmarks,
-                   typing is None)
+    left_range = False
+    if check:  # the entries after the first must stay in the range (as Navigation.move)
+        for i in range(1, len(got)):
+            if not rng.admits(got[i][0]):  # type: ignore[union-attr]
+                del got[i:]
+                parked = AFTER if forward else BEFORE
+                left_range = True
+                break
+    key = data = b""
+    if parked is None:
+        if len(got) > max_rows:
+            key, data = got.pop()  # moved past the last row returned: stop on this entry
+        elif stay and len(got) == max_rows:
+            key, data = got[-1]  # the cursor stays on the last row returned
+        else:
+            parked = AFTER if forward else BEFORE  # the walk ran off the index
+    keys = [k for k, _ in got]
+    rows = _shaped(decode_many([d for _, d in got], resolve), keys, columns.shapes,
+                   bookmarks, typing is None)
     if parked is not None:
+        if left_range:
+            cur.range = None  # a step that leaves the range removes it
         cur.park(parked)
         cur._tcur_at = None
         return rows
@@ -333,24 +371,22 @@ def _shapes(table: Any, plan: Plan) -> tuple[list[int], list[int]]:
 _DECODERS: dict[tuple[Any, tuple[int, ...], Any], RowDecoder] = {}
 """Typed ``RowDecoder``s of pyese's own tables, per (layout, columnids, typing): a layout
 is rebuilt on DDL, so a new one gets its own; bounded (cleared when full)."""
-_DECODERS_KEPT = 256
 
 
-def _decoder(table: Any, plan: Plan, typing: ValueTyping) -> RowDecoder:
-    """The typed ``RowDecoder`` of ``plan``'s columns of ``table`` (kept, ``_DECODERS``)."""
+def _decoder(table: Any, columns: _Columns, typing: ValueTyping) -> RowDecoder:
+    """The typed ``RowDecoder`` of ``columns`` of ``table`` (kept, ``_DECODERS``)."""
     layout = table.layout
-    key = (layout, tuple(cid for cid, _, _ in plan), typing)
+    key = (layout, tuple(cid for cid, _, _ in columns.plan), typing)
     got = _DECODERS.get(key)
     if got is None:
-        got = RowDecoder(layout, [table.column_by_id(cid) for cid, _, _ in plan],
-                         typing=typing)
-        if len(_DECODERS) >= _DECODERS_KEPT:
+        got = RowDecoder(layout, columns.cols, typing=typing)
+        if len(_DECODERS) >= _KEPT:
             _DECODERS.clear()
         _DECODERS[key] = got  # a benign race: an equal decoder either way
     return got
 
 
-def _read_rows_fast_typed(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
+def _read_rows_fast_typed(cur: Cursor, columns: _Columns, max_rows: int, forward: bool,
                           bookmarks: bool, stay: bool, typing: ValueTyping
                           ) -> list[list[Any]]:
     """``_read_rows_fast`` with typed values: each record read as there, then decoded in
@@ -359,8 +395,8 @@ def _read_rows_fast_typed(cur: Cursor, plan: Plan, max_rows: int, forward: bool,
     ``_read_rows_fast``'s (invariants 1 and 2). No user-defined default among the
     columns (the caller checks)."""
     table = cur.table
-    decode = _decoder(table, plan, typing).values
-    multis, firsts = _shapes(table, plan)
+    decode = _decoder(table, columns, typing).values
+    multis, firsts = columns.shapes
     resolve = resolver(cur._lv_reader())
     first = cur.record_view()
     rows: list[list[Any]] = []

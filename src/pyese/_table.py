@@ -90,6 +90,8 @@ _ZERO_LENGTH = C.JET_bitSetZeroLength
 _FILLED_BY_ESE = (C.JET_bitColumnAutoincrement | C.JET_bitColumnVersion
                   | C.JET_bitColumnEscrowUpdate)
 _GET_BITS = jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark
+_PAGE_MAX = 256
+"""``range``'s largest page (rows per ``PyeseRetrieveValues`` call)."""
 _ESCROW_FORMATS = {C.JET_coltypLong: struct.Struct("<i"),
                    C.JET_coltypLongLong: struct.Struct("<q")}
 
@@ -656,7 +658,7 @@ class Table:
                     yield Row(dict(zip(names, row[1:], strict=True)), row[0])
                 if len(got) < page:
                     return
-                page = min(page * 2, 256)
+                page = min(page * 2, _PAGE_MAX)
         finally:
             self._close_range(cur)
 

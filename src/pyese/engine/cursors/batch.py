@@ -81,15 +81,18 @@ def _plan(cur: Any, columnids: list[int]) -> Plan:
 
 class _Columns:
     """What a page read needs of the columns asked for, worked out once per table layout
-    and columnid list (``_columns``): the ``Plan``, the columns, ``_shapes``."""
+    and columnid list (``_columns``): the ``Plan``, the columns, ``_shapes``; ``whole``:
+    a ``RowDecoder`` may decode them (no user-defined default, no column asked twice:
+    the decoder reads each column once)."""
 
-    __slots__ = ("plan", "cols", "shapes", "udd")
+    __slots__ = ("plan", "cols", "shapes", "whole")
 
     def __init__(self, table: Any, plan: Plan) -> None:
         self.plan = plan
         self.cols = [table.column_by_id(cid) for cid, _, _ in plan]
         self.shapes = _shapes(table, plan)
-        self.udd = any(udd is not None for _, _, udd in plan)
+        self.whole = (all(udd is None for _, _, udd in plan)
+                      and len({cid for cid, _, _ in plan}) == len(plan))
 
 
 _COLUMNS: dict[tuple[Any, tuple[int, ...]], _Columns] = {}
@@ -143,7 +146,7 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
                                            stay, typing)
             if leaf_rows is not None:
                 return leaf_rows
-        if typing is not None and not columns.udd:
+        if typing is not None and columns.whole:
             return _read_rows_fast_typed(cur, columns, max_rows, not backward, bookmarks,
                                          stay, typing)
         rows = _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
@@ -264,7 +267,7 @@ def _read_rows_genuine(cur: Cursor, columns: _Columns, max_rows: int, forward: b
     1 and 2). None when this path does not apply (the
     caller then takes the general one): another kind of table or index, or the current
     record missing from the tree (``_read_rows_fast`` reports it)."""
-    if cur.on_secondary or columns.udd:
+    if cur.on_secondary or not columns.whole:
         return None
     view = cur.view()
     row_decoder = getattr(view, "row_decoder", None)

@@ -149,12 +149,11 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
         if typing is not None and columns.whole:
             return _read_rows_fast_typed(cur, columns, max_rows, not backward, bookmarks,
                                          stay, typing)
-        rows = _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
-        return rows if typing is None else _typed(cur, plan, rows, bookmarks, typing)
+        fast = _read_rows_fast(cur, plan, max_rows, not backward, bookmarks, stay)
+        return fast if typing is None else _typed(cur, plan, fast, bookmarks, typing)
     if typing is not None:
-        rows = read_rows(cur, columnids, max_rows, backward=backward, bookmarks=bookmarks,
-                         stay=stay)
-        return _typed(cur, plan, rows, bookmarks, typing)
+        return _typed(cur, plan, read_rows(cur, columnids, max_rows, backward=backward,
+                                           bookmarks=bookmarks, stay=stay), bookmarks, typing)
     read_page = getattr(cur, "read_page", None)  # an in-memory sort (engine.temp)
     if (read_page is not None and not backward and not bookmarks
             and not filters.filters_of(cur)

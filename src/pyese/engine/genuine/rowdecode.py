@@ -252,6 +252,8 @@ class RowDecoder:
         tagged = self.tagged
         wrap = self.wrap
         unpack_header = _RECHDR.unpack_from
+        from_bytes = int.from_bytes
+        var_none = FID_VAR_NONE
         result: list[list[Any]] = []
         append = result.append
         fid_last = -1
@@ -269,7 +271,7 @@ class RowDecoder:
             if n < CB_RECORD_HEADER:
                 raise ValueError("record shorter than its header")
             fid_fixed_last, fid_var_last, ib_end_fixed = unpack_header(record)
-            if fid_fixed_last > fid_max or fid_var_last < FID_VAR_NONE:
+            if fid_fixed_last > fid_max or fid_var_last < var_none:
                 raise ValueError("record header disagrees with the table's columns")
             if fid_fixed_last != fid_last or plan is None:
                 plan = self._plans.get(fid_fixed_last)
@@ -283,12 +285,12 @@ class RowDecoder:
                 whole = leading and len(plan.present) == ncols  # the values are the row
             if ib_end_fixed != ib_end_plan:
                 raise ValueError("record header disagrees with the table's columns")
-            ib_var_data = ib_end_fixed + 2 * (fid_var_last - FID_VAR_NONE)
+            ib_var_data = ib_end_fixed + 2 * (fid_var_last - var_none)
             if ib_var_data > n:
                 raise ValueError("variable offsets past the end of the record")
             if present:
                 vals: Sequence[Any] = unpack(record)
-                bitmap = int.from_bytes(record[ib_end_fixed - cb:ib_end_fixed], "little") \
+                bitmap = from_bytes(record[ib_end_fixed - cb:ib_end_fixed], "little") \
                     & mask if cb else 0
                 if bitmap:  # NULL bits first: a NULL value is never converted
                     fn = nulled_of.get(bitmap)

@@ -17,8 +17,10 @@ whatever thread calls it, one at a time):
 - ``range`` / ``find``: a duplicate cursor (``JetDupCursor``) of its own, so other calls
   between two rows do not move it; ``JetSeek(GE/LT)`` or ``JetMove(First/Last)``,
   ``JetSetIndexRange`` for the far end. ``range`` then reads a page of rows per
-  ``PyeseRetrieveRows`` call (16, growing to 256, one hold of the session each); ``find``
-  reads per row ``JetMove`` plus one retrieval, in batches of the same sizes.
+  ``PyeseRetrieveValues`` call (pyese's typed batch read: 16 rows, growing to 256, one
+  hold of the session each), the values typed by the engine's one-pass record decoder with
+  the columns' own converters (``pyese._codec.LAYER_VALUES``); ``find`` reads per row
+  ``JetMove`` plus one retrieval, in batches of the same sizes.
 
 Per column, the value converters are built once (``ColMeta.enc`` / ``dec``); per set of
 column names written, the ``JET_SETCOLUMN`` items (``_Plan``); per projection read, the

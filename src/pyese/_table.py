@@ -94,6 +94,8 @@ _FILLED_BY_ESE = (C.JET_bitColumnAutoincrement | C.JET_bitColumnVersion
 _GET_BITS = jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark
 _PAGE_MAX = 256
 """``range``'s largest page (rows per ``PyeseRetrieveValues`` call)."""
+_SMALL_DICT = 5
+"""A dict holds this many keys before it first grows (CPython: 8 slots, 2/3 usable)."""
 _ESCROW_FORMATS = {C.JET_coltypLong: struct.Struct("<i"),
                    C.JET_coltypLongLong: struct.Struct("<q")}
 
@@ -646,6 +648,9 @@ class Table:
         sesid = self._sesid
         cids = [c.columnid for c in cols]
         names = tuple(c.name for c in cols)
+        # a wide row's dict is a copy of one already sized for its names, then filled:
+        # dict(zip(...)) would grow it (rehash) several times on the way
+        template = dict.fromkeys(names) if len(names) > _SMALL_DICT else None
         grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
         page = 16
         try:
@@ -656,8 +661,16 @@ class Table:
                                                       grbit)
                     except jet.NoCurrentRecordError:
                         return
-                for row in got:  # a Row made as it is asked for: its memory is reused
-                    yield Row(dict(zip(names, row[1:], strict=True)), row[0])
+                # a Row made as it is asked for (its memory reused); each row is its
+                # values then its bookmark: zip stops at the names' end, before it
+                if template is None:
+                    for row in got:
+                        yield Row(dict(zip(names, row)), row[-1])
+                else:
+                    for row in got:
+                        values = template.copy()
+                        values.update(zip(names, row))
+                        yield Row(values, row[-1])
                 if len(got) < page:
                     return
                 page = min(page * 2, _PAGE_MAX)

@@ -1,7 +1,7 @@
 """PyeseRetrieveValues (pyese extension, pyese.jet.batch): PyeseRetrieveRows, typed.
 
 Its rows must be exactly PyeseRetrieveRows' rows with every value put through the
-typing's ``convert`` (lists for multi-valued columns, the bookmark first), and it must
+typing's ``convert`` (lists for multi-valued columns, the bookmark last), and it must
 leave the cursor where PyeseRetrieveRows leaves it: checked page after page on a second
 cursor positioned the same way, on pyese's own tables (primary and secondary index,
 ranges, both directions, separated long values, defaults), on a temporary table, and
@@ -40,11 +40,12 @@ def _columns(s: Any, t: Any) -> dict[int, Any]:
 
 def _converted(rows: list[tuple], cids: list[int], cols: dict[int, Any], typing: Any,
                bookmarks: bool) -> list[list]:
-    """PyeseRetrieveRows' rows with each value converted by ``typing``, as lists."""
+    """PyeseRetrieveRows' rows with each value converted by ``typing``, as lists, the
+    bookmark (first in PyeseRetrieveRows' rows) last."""
     convs = [typing.convert(cols[c]) for c in cids]
     out = []
     for row in rows:
-        vals = list(row[:1]) if bookmarks else []
+        vals = []
         for conv, v in zip(convs, row[1:] if bookmarks else row, strict=True):
             if v is None:
                 vals.append(None)
@@ -52,7 +53,7 @@ def _converted(rows: list[tuple], cids: list[int], cols: dict[int, Any], typing:
                 vals.append([conv(x) for x in v])
             else:
                 vals.append(conv(v))
-        out.append(vals)
+        out.append(vals + [row[0]] if bookmarks else vals)
     return out
 
 
@@ -123,7 +124,7 @@ def test_a_cursor_filter_takes_the_general_path(env) -> None:
                                       jet.Pyese_bitRowsBookmark)
         assert got == _converted(want, cids, info, PYTHON_VALUES, True)
         assert _where(s, t) == _where(s, u)
-        ids += [row[1] for row in got]
+        ids += [row[0] for row in got]
     assert ids == list(range(0, 60, 2))  # the filter applied
 
 

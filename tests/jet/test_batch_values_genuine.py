@@ -84,7 +84,7 @@ def test_every_genuine_table(inst, edb_files: list[Path], leaf_path_only: None) 
                 jet.JetMove(s, c, jet.JET_MoveFirst)
             assert len(_pages(s, t, u, cids[::-1], info, PYTHON_VALUES, 64)) == len(everything)
             # a range over the middle half, by normalized key (the primary bookmark)
-            marks = [r[0] for r in everything]
+            marks = [r[-1] for r in everything]
             lo, hi = marks[len(marks) // 4], marks[(3 * len(marks)) // 4]
             for c in (t, u):
                 jet.JetGotoBookmark(s, c, lo)
@@ -92,13 +92,13 @@ def test_every_genuine_table(inst, edb_files: list[Path], leaf_path_only: None) 
                 jet.JetSetIndexRange(s, c, jet.JET_bitRangeUpperLimit
                                      | jet.JET_bitRangeInclusive)
             got = _pages(s, t, u, cids, info, LAYER_VALUES, 6)
-            assert [r[0] for r in got] == [m for m in marks if lo <= m <= hi]
+            assert [r[-1] for r in got] == [m for m in marks if lo <= m <= hi]
             # backward from the last row, and one page that stays
             for c in (t, u):
                 jet.JetMove(s, c, jet.JET_MoveLast)
             back = _pages(s, t, u, cids, info, LAYER_VALUES, 29,
                           GRBIT | jet.Pyese_bitRowsBackward)
-            assert [r[0] for r in back] == marks[::-1]
+            assert [r[-1] for r in back] == marks[::-1]
             for c in (t, u):
                 jet.JetMove(s, c, jet.JET_MoveFirst)
             _pages(s, t, u, cids, info, LAYER_VALUES, 7, GRBIT | jet.Pyese_bitRowsStay)

@@ -89,9 +89,10 @@ def PyeseRetrieveValues(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     """pyese extension: ``PyeseRetrieveRows`` with typed values.
 
     The same rows, the same cursor movement, range handling, grbits and errors as
-    :func:`PyeseRetrieveRows`, but each row is a list (the bookmark first with
-    ``Pyese_bitRowsBookmark``) and each value (not None) is what ``typing`` makes of the
-    bytes ``PyeseRetrieveRows`` would return: ``typing`` is an
+    :func:`PyeseRetrieveRows`, but each row is a list, with ``Pyese_bitRowsBookmark``
+    the row's bookmark *last* (after the values: appended, not shifted in; ``zip`` with
+    the column names stops before it), and each value (not None) is what ``typing``
+    makes of the bytes ``PyeseRetrieveRows`` would return: ``typing`` is an
     ``engine.genuine.rowdecode.ValueTyping``, an object whose ``convert(column)`` gives a
     function ``bytes -> value`` for a column (its ``coltyp``, ``cp``, ``grbit``) and whose
     ``fixed_code(column)`` gives, for a fixed column ``struct`` can read directly, its

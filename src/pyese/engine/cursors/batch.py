@@ -126,7 +126,7 @@ def read_rows(cur: Any, columnids: list[int], max_rows: int, *, backward: bool =
     NULL; for a multi-valued column a list of its values ([] for NULL). With ``typing``
     (``rowdecode.ValueTyping``) each row is a list and each value what ``typing``'s
     ``convert`` makes of those bytes (module docstring, "Typed values"). With
-    ``bookmarks`` the row's primary bookmark comes first. Errors, in this order:
+    ``bookmarks`` the row's primary bookmark comes first (typed: last). Errors, in this order:
     JET_errInvalidParameter (``max_rows`` < 1), JET_errColumnNotFound,
     JET_errNoCurrentRecord (not on an entry), JET_errRecordDeleted (the current record
     has gone), what a conversion raises; a prepared update is cancelled once the cursor
@@ -332,8 +332,8 @@ def _shaped(decoded: list[list[Any]], keys: list[bytes],
             shapes: tuple[list[int], list[int]], bookmarks: bool, as_tuples: bool
             ) -> list[Any]:
     """Decoded records (``RowDecoder`` lists) shaped as ``_row`` shapes values
-    (``_shapes``), each with its bookmark first when ``bookmarks``: tuples (the untyped
-    call's rows), else the lists themselves."""
+    (``_shapes``), each with its bookmark when ``bookmarks``: tuples with it first (the
+    untyped call's rows), else the lists themselves with it last."""
     multis, firsts = shapes
     if multis or firsts:
         for vals in decoded:
@@ -351,9 +351,9 @@ def _shaped(decoded: list[list[Any]], keys: list[bytes],
         if bookmarks:
             return [(key, *vals) for key, vals in zip(keys, decoded, strict=True)]
         return [tuple(vals) for vals in decoded]
-    if bookmarks:
+    if bookmarks:  # typed rows: the bookmark last (a list's cheap end)
         for key, vals in zip(keys, decoded, strict=True):
-            vals.insert(0, key)
+            vals.append(key)
     return decoded
 
 
@@ -419,7 +419,7 @@ def _read_rows_fast_typed(cur: Cursor, columns: _Columns, max_rows: int, forward
         if shape:
             _shaped([vals], [], (multis, firsts), False, False)
         if bookmarks:
-            vals.insert(0, bookmark)
+            vals.append(bookmark)
         append(vals)
         if stay and len(rows) == max_rows:
             if not moved:
@@ -467,7 +467,7 @@ def _typed(cur: Any, plan: Plan, rows: list[tuple[Any, ...]], bookmarks: bool,
     skip = 1 if bookmarks else 0
     out: list[list[Any]] = []
     for row in rows:
-        vals: list[Any] = list(row[:skip])
+        vals: list[Any] = []
         for conv, v in zip(convs, row[skip:], strict=True):
             if v is None:
                 vals.append(None)
@@ -475,6 +475,8 @@ def _typed(cur: Any, plan: Plan, rows: list[tuple[Any, ...]], bookmarks: bool,
                 vals.append([conv(x) for x in v])
             else:
                 vals.append(conv(v))
+        if bookmarks:
+            vals.append(row[0])  # the bookmark last, as the typed paths put it
         out.append(vals)
     return out
 

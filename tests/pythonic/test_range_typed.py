@@ -26,9 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pyese
 import pyese.jet as jet
+from pyese._codec import ole_datetime
 from pyese.cli import _open, typed_rows
 from pyese.engine.cursors.cursor import cursor_for
 from pyese.engine.cursors.tablescan import TableReader
@@ -36,6 +39,7 @@ from pyese.engine.genuine.rowdecode import RowDecoder, resolver
 from pyese.engine.instance.gate import session_call
 from pyese.jethdr import constants as C
 from pyese.typedvalues import PYTHON_VALUES
+from pyese.values import ole_to_datetime
 from tests.genuine.samples import SAMPLES, SAMPLES_DIR, gunzip_real_world, gunzip_samples
 
 pytestmark = pytest.mark.filterwarnings(
@@ -213,3 +217,15 @@ def test_range_gives_the_dump_values_on_a_pyese_table(tmp_path: Path) -> None:
             assert [r["tags"] for r in sub] == [r["tags"] for r in by_text[10:50]]
             back = list(t.range(index="bytext", start=lo, stop=hi, reverse=True))
             assert [dict(r) for r in back] == [dict(r) for r in by_text[10:50]][::-1]
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True)
+@given(st.one_of(st.floats(), st.floats(-1e6, 3e6), st.integers(-700_000, 3_000_000).map(float),
+                 st.sampled_from([0.0, -0.0, -1.25, 0.5, -0.5, 2958465.999999999,
+                                  -657434.0, -657435.0, 2958466.0, 1e300, -1e300])))
+def test_ole_datetime_is_values_ole_to_datetime(value: float) -> None:
+    # the layer's faster DateTime conversion gives exactly what pyese.values gives
+    want = ole_to_datetime(value)
+    got = ole_datetime(value)
+    assert type(got) is type(want)
+    assert got == want or (math.isnan(got) and math.isnan(want))  # type: ignore[arg-type]

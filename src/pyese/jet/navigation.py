@@ -16,10 +16,12 @@ from pyese.jet.structs import JET_INDEXRANGE, JET_RECPOS
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
+_LONG_MIN = -0x80000000
+
 
 def _crow(value: int) -> int:
     n = _args.integer(value, "cRow")
-    if n == -0x80000000:
+    if n == _LONG_MIN:
         n = C.JET_MoveFirst  # the signed spelling C code passes
     return n
 
@@ -30,10 +32,13 @@ def JetMove(sesid: JET_SESID | int, tableid: JET_TABLEID | int, cRow: int,
 
     ``JET_errNoCurrentRecord`` when the move leaves the index or the index range;
     ``JET_bitMoveKeyNE`` skips entries with the current key."""
-    g = _args.grbit(grbit)
-    if g & ~C.JET_bitMoveKeyNE:
-        raise_error(C.JET_errInvalidGrbit)
-    n = _crow(cRow)
+    if grbit == 0 and grbit.__class__ is int and cRow.__class__ is int and cRow != _LONG_MIN:
+        g, n = 0, cRow  # the common case: what the checks below give, in one test
+    else:
+        g = _args.grbit(grbit)
+        if g & ~C.JET_bitMoveKeyNE:
+            raise_error(C.JET_errInvalidGrbit)
+        n = _crow(cRow)
     with session_call(sesid) as session:
         filters.move(cursor_for(session, tableid), n, g)
 

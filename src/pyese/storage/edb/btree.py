@@ -36,7 +36,7 @@ from typing import Protocol
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage.edb.page import Node, Page, fNDDeleted
+from pyese.storage.edb.page import Node, Page, fNDDeleted, fPageLeaf
 
 MAX_DEPTH = 32
 """Deepest path accepted (ESE trees of a few GB are 4-5 levels deep)."""
@@ -377,10 +377,13 @@ class EdbTreeCursor:
             return None
         before = self._current
         top = self._stack[-1]
-        if top.page.is_leaf:
+        page = top.page
+        if page.flags & fPageLeaf:
             # within the leaf: its lines were checked in order when it was entered (as
             # scan takes them); only a page boundary goes through the path and its checks
-            nodes = top.page.nodes()
+            nodes = page._nodes
+            if nodes is None:
+                nodes = page.nodes()
             j = top.idx + 1
             n = len(nodes)
             show = self._show_deleted

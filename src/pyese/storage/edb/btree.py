@@ -163,8 +163,11 @@ class EdbTreeCursor:
             pgno = ppage.child_pgno(i)
             if not 1 <= pgno <= src.page_count:
                 _corrupt(f"page {ppage.pgno}: child pgno {pgno} is beyond the file")
-            if any(f.page.pgno == pgno for f in self._stack) or pgno == ppage.pgno:
+            if pgno == ppage.pgno:
                 _corrupt(f"page {ppage.pgno}: child pgno {pgno} makes a cycle")
+            for f in self._stack:
+                if f.page.pgno == pgno:
+                    _corrupt(f"page {ppage.pgno}: child pgno {pgno} makes a cycle")
             if len(self._stack) >= MAX_DEPTH:
                 _corrupt(f"tree {self.objid} deeper than {MAX_DEPTH} levels")
             page = src.read_page(pgno)

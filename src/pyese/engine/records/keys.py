@@ -510,11 +510,17 @@ def fast_key(kn: KeyNormalizer, values: Sequence[bytes | None]) -> bytes | None:
     and the caller runs :func:`key_parts`. Same bytes, fewer steps: the insert path.
     (No NULL and no truncation means key_parts reports neither, and each segment is
     computed from the same inputs as there: the value whole, the key space left.)"""
-    avail = kn.cb_key_most
-    if len(values) != len(kn.fast):
+    fast = kn.fast
+    if len(values) != len(fast):
         return None
+    avail = kn.cb_key_most
+    if len(fast) == 1:  # one key column: its segment is the key
+        first = values[0]
+        if not first:
+            return None
+        return fast[0](first, avail)
     segs: list[bytes] = []
-    for fn, value in zip(kn.fast, values):
+    for fn, value in zip(fast, values):
         if not value:
             return None
         seg = fn(value, avail)

@@ -982,7 +982,9 @@ class _KeysOf:
         kn = normalizer(index)
         if kn.single and kn.plain:
             image = self.image
-            values = [image.plain_value(c) for c in kn.columnids]
+            columnids = kn.columnids
+            values = ([image.plain_value(columnids[0])] if len(columnids) == 1
+                      else [image.plain_value(c) for c in columnids])
             key = fast_key(kn, values)
             if key is not None:
                 return [key]

@@ -198,7 +198,14 @@ def _control(pfn: Any, instance: object) -> Any:
         data = JET_RECOVERYCONTROL(errDefault=err_default, instance=instance,
                                    cdbinfomisc=len(misc), rgdbinfomisc=misc)
         if log is not None:
-            data.lGenNext, data.fCurrentLog, data.eReason, data.wszLogFile = log
+            gen, current, action, path = log
+            if snt == C.JET_sntMissingLog:
+                data.lGenMissing, data.fCurrentLog, data.eNextAction = gen, current, action
+                data.wszLogFile = path
+            elif snt in (C.JET_sntAttachedDb, C.JET_sntDetachingDb):
+                data.wszDbPath = path
+            else:
+                data.lGenNext, data.fCurrentLog, data.eReason, data.wszLogFile = log
         try:
             result = pfn(None, C.JET_snpRecoveryControl, snt, data)
         except JetError:

@@ -178,7 +178,8 @@ def test_detach_during_a_backup(inst):
 
 
 def test_grow_database_past_the_maximum_is_refused(inst):
-    # space.cxx ErrSPIGetSE, before extending the file for the database root (where
+    # space.cxx ErrSPIGetSE (ESE98's, with SLV streaming files; the public source's copy
+    # was not located), before extending the file for the database root (where
     # JetGrowDatabase's ErrSPGetExt on pgnoSystemRoot ends up): "if (
     # pfmp->CpgDatabaseSizeMax() )" and "cpgNow + cpgSEReq > pfmp->CpgDatabaseSizeMax()"
     # -> SPReportMaxDbSizeExceeded, JET_errOutOfDatabaseSpace; nothing is extended

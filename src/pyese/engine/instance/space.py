@@ -44,13 +44,16 @@ def available_pages(db: Database) -> int:
 def _check_size_max(db: Database, file: DatabaseFile, cpg: int) -> None:
     """Refuse to extend the file to ``cpg`` pages past the attachment's maximum size
     (``cpgDatabaseSizeMax`` of JetCreateDatabase2 / JetAttachDatabase2):
-    JET_errOutOfDatabaseSpace, and the file keeps its size. ESE's space manager makes the
-    same check before it asks the file system for the secondary extent
-    (space.cxx ``ErrSPIGetSE``: ``if ( pfmp->CpgDatabaseSizeMax() )`` and ``cpgNow +
-    cpgSEReq > pfmp->CpgDatabaseSizeMax()``: ``SPReportMaxDbSizeExceeded``,
-    ``JET_errOutOfDatabaseSpace``), which is where JetGrowDatabase's ``ErrSPGetExt`` on the
-    database root ends up; it does not grow part way. A size the file already has needs
-    no extension and is never refused."""
+    JET_errOutOfDatabaseSpace, and the file keeps its size.
+
+    ESE's space manager makes the same check before it asks the file system for a
+    secondary extent of the database root, which is where JetGrowDatabase's
+    ``ErrSPGetExt`` ends up: space.cxx ``ErrSPIGetSE``, ``if (
+    pfmp->CpgDatabaseSizeMax() )`` and ``cpgNow + cpgSEReq > pfmp->CpgDatabaseSizeMax()``
+    gives ``SPReportMaxDbSizeExceeded`` and ``JET_errOutOfDatabaseSpace``. It does not
+    grow part way. (That is the ESE98 source, the one with streaming files; the public
+    source's copy was not located in its long space.cxx.) A size the file already has
+    needs no extension and is never refused."""
     if not db.size_max or db.genuine:
         return
     now = _pages(file.file_size(), db.page_size)

@@ -81,9 +81,18 @@ Options of JetInit3 (``RecoveryOptions``; ESE ``jetapi.cxx`` ErrInitComplete, ``
   ``JET_errFileNotFound`` instead of a fresh start (tm.cxx ``FEnsureLogStreamMustExist``);
 - *status*: called with ``JET_sntBegin``, ``JET_sntProgress`` (percent of the generations
   replayed) and ``JET_sntComplete``;
-- *recovery control* (``control``, ``JET_bitExternalRecoveryControl``): ESE asks two
-  questions that decide recovery, and the default answers come from the grbits (tm.cxx
-  ``ErrRecoveryControlDefaultCallback``); ``control`` gives the answer instead. After redo,
+- *recovery control* (``control``, ``JET_bitExternalRecoveryControl``): ESE asks
+  questions whose default answers come from the grbits (tm.cxx
+  ``ErrRecoveryControlDefaultCallback``); ``control`` gives the answer instead. With no
+  checkpoint and no log, ``JET_sntMissingLog`` (``JET_MissingLogCreateNewLogStream``):
+  default ``JET_errFileNotFound`` with *log stream must exist*, else success; an answer of
+  ``JET_errFileNotFound`` or ``JET_errMissingLogFile`` is ``JET_errMissingLogFile`` (log.cxx
+  ``ErrLGRecoveryControlCallback``). When redo runs (no checkpoint, or no clean TERM at
+  the end), ``JET_sntOpenLog`` with ``JET_OpenLogForRedo`` before each generation is read
+  (logstream.cxx ``ErrLGTryOpenLogFile``), ``JET_sntAttachedDb`` for each database redo
+  attaches and ``JET_sntDetachingDb`` before it detaches one (db.cxx
+  ``ErrLGDbAttachedCallback`` / ``ErrLGDbDetachingCallback``): default success, an error
+  fails recovery with it. After redo,
   when the log did not end with a clean TERM, ``JET_sntBeginUndo`` (logredo.cxx
   ``ErrLGRRedo`` -> ``ErrLGBeginUndoCallback``): default ``JET_errRecoveredWithoutUndo``
   with ``without_undo``, else success; ``JET_errRecoveredWithoutUndo`` stops as *without

@@ -124,7 +124,8 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
     before a new log stream, ``JET_sntOpenLog`` (``JET_OpenLogForRedo``) before each
     generation redo reads, ``JET_sntAttachedDb`` / ``JET_sntDetachingDb`` as redo attaches
     and detaches databases, ``JET_sntBeginUndo`` before undo and ``JET_sntOpenLog``
-    (``JET_OpenLogForDo``) before the instance starts, and its result decides (ESE tm.cxx ``ErrRecoveryControlDefaultCallback``;
+    (``JET_OpenLogForDo``) before the instance starts, and its result decides (ESE
+    tm.cxx ``ErrRecoveryControlDefaultCallback``;
     ``JET_errRecoveredWithoutUndo`` at BeginUndo: stop there; another error: fail with it;
     None or anything else: go on). Errors: ``JET_errInvalidParameter`` (not a
     ``JET_RSTINFO``, a map that is not a list of ``JET_RSTMAP`` or longer than 14, a

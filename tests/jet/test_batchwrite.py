@@ -177,3 +177,38 @@ def test_level_0_batch_is_one_commit(inst: jet.JET_INSTANCE, lazy: bool) -> None
     db2 = jet.JetOpenDatabase(s2, "b.edb")
     t2 = jet.JetOpenTable(s2, db2, "T")
     assert len(_contents(s2, t2, c)["pk"]) == 10
+
+
+def _lv_nodes(t: object) -> int:
+    from pyese.engine.cursors.cursor import CURSORS
+
+    cur = CURSORS[int(t)]
+    return len(list(cur.view().iterate(cur.table.lv_objid)))
+
+
+def test_one_row_inside_a_transaction_fails_whole(inst: jet.JET_INSTANCE) -> None:
+    """A one-row batch inside a transaction goes the way JetPrepareUpdate + JetSetColumns +
+    JetUpdate go (JetUpdate's savepoint, not a level of its own): a failure after its
+    long value was written, or at the update itself, still leaves nothing of the row, no
+    long value and no update prepared, and the caller's level usable."""
+    s, t, c = _setup(inst)
+    jet.JetBeginTransaction(s)
+    jet.PyeseInsertRows(s, t, [_row(c, 0)])
+    lvs = _lv_nodes(t)
+    big = jet.JET_SETCOLUMN(columnid=c["lv"], pvData=b"L" * 50_000, itagSequence=1)
+    with expect(jet.JET_errColumnNotFound):  # after the long value was set
+        jet.PyeseInsertRows(s, t, [[big, jet.JET_SETCOLUMN(columnid=0x7777, pvData=b"x")]])
+    assert _lv_nodes(t) == lvs
+    with expect(jet.JET_errUpdateNotPrepared):
+        jet.JetUpdate(s, t)
+    dup = _row(c, 0)
+    dup[-1] = big
+    with expect(jet.JET_errKeyDuplicate):  # at the update
+        jet.PyeseInsertRows(s, t, [dup])
+    assert _lv_nodes(t) == lvs
+    with expect(jet.JET_errUpdateNotPrepared):
+        jet.JetUpdate(s, t)
+    assert [r[1] for r in _contents(s, t, c)["pk"]] == ["Név 0".encode("utf-16-le")]
+    jet.PyeseInsertRows(s, t, [_row(c, 1)])  # the level goes on
+    jet.JetCommitTransaction(s)
+    assert len(_contents(s, t, c)["pk"]) == 2

@@ -76,6 +76,18 @@ ESE_DEFAULTS = [
     (jet.JET_paramPageReadAheadMax, 0xFFFFFFFFFFFFFFFF),  # ESE's -1 as a JET_API_PTR
 ]
 
+# ESE takes these from build constants, not from numbers in the table: jetapi.cxx's copy of
+# the rows reads "NORMAL_PARAM( JET_paramMaxCoalesceReadSize, ..., cbReadSizeMax )" (the
+# gap sizes the same, the write ones cbWriteSizeMax), and ESE's headers define
+# "cbReadSizeMax = 512 * 1024", "cbWriteSizeMax = 512 * 1024" in every build flavour.
+# (Microsoft's Windows 7 reference says 262144, an older engine's value.)
+BUILD_CONSTANT_DEFAULTS = [
+    (jet.JET_paramMaxCoalesceReadSize, 512 * 1024),
+    (jet.JET_paramMaxCoalesceWriteSize, 512 * 1024),
+    (jet.JET_paramMaxCoalesceReadGapSize, 512 * 1024),
+    (jet.JET_paramMaxCoalesceWriteGapSize, 512 * 1024),
+]
+
 ESE_STRING_DEFAULTS = [
     (jet.JET_paramSystemPath, ".\\"),
     (jet.JET_paramLogFilePath, ".\\"),
@@ -94,6 +106,13 @@ def test_integer_parameters_read_back_ese_defaults(paramid, expected):
     inst = jet.JetCreateInstance("defaults")
     assert jet.JetGetSystemParameter(inst, None, paramid) == (expected, None)
     assert jet.JetGetSystemParameter(None, None, paramid) == (expected, None)
+
+
+@pytest.mark.parametrize("paramid,expected", BUILD_CONSTANT_DEFAULTS)
+def test_build_constant_defaults_read_back(paramid, expected):
+    assert jet.JetGetSystemParameter(None, None, paramid) == (expected, None)
+    inst = jet.JetCreateInstance("defaults")
+    assert jet.JetGetSystemParameter(inst, None, paramid) == (expected, None)
 
 
 @pytest.mark.parametrize("paramid,expected", ESE_STRING_DEFAULTS)
@@ -159,8 +178,10 @@ def test_retired_and_unknown_ids(paramid):
     (jet.JET_paramRecovery, "off"),
     (jet.JET_paramBaseName, "abc")])
 def test_string_parameters_keep_their_strings(paramid, value):
+    # set before any instance: ProcessFriendlyName and the table class names may not be
+    # written after global init (see test_global_init_lock_*)
+    jet.JetSetSystemParameter(None, None, paramid, 0, value)
     inst = jet.JetCreateInstance("strings")
-    jet.JetSetSystemParameter(inst, None, paramid, 0, value)
     assert jet.JetGetSystemParameter(inst, None, paramid) == (0, value)
 
 
@@ -181,13 +202,13 @@ def test_folder_parameters_read_back_as_full_paths(tmp_path):
 
 
 def test_values_out_of_ese_range_are_refused():
+    with expect(jet.JET_errInvalidParameter):  # a block size is a power of two
+        jet.JetSetSystemParameter(None, None, jet.JET_paramVerPageSize, 3000)
     inst = jet.JetCreateInstance("range")
     with expect(jet.JET_errInvalidParameter):  # ESE: 64..32768 KiB
         jet.JetSetSystemParameter(inst, None, jet.JET_paramLogFileSize, 16)
     with expect(jet.JET_errInvalidParameter):
         jet.JetSetSystemParameter(inst, None, jet.JET_paramEnableIndexChecking, 3)
-    with expect(jet.JET_errInvalidParameter):  # a block size is a power of two
-        jet.JetSetSystemParameter(inst, None, jet.JET_paramVerPageSize, 3000)
     with expect(jet.JET_errInvalidParameter):
         jet.JetSetSystemParameter(inst, None, jet.JET_paramBaseName, 0, "toolong")
 
@@ -310,3 +331,88 @@ def test_honoured_create_path_if_not_exist(tmp_path):
     jet.JetSetSystemParameter(inst2, None, jet.JET_paramCreatePathIfNotExist, 1)
     jet.JetInit(inst2)
     assert (tmp_path / "b").is_dir()
+
+
+# -- ESE's write locks: jetapi.cxx CJetParam::ValidateSet ------------------------------
+# "if ( m_fMayNotWriteAfterGlobalInit && RUNINSTGetMode() != runInstModeNoSet )
+#  return JET_errAlreadyInitialized", then the same for m_fMayNotWriteAfterInstanceInit
+# once the instance is up, both before the range check, and all after an early success
+# when the value equals the current one.
+
+GLOBAL_INIT_LOCKED = [
+    (jet.JET_paramDatabasePageSize, 4096, None),
+    (jet.JET_paramVerPageSize, 16384, None),
+    (jet.JET_paramMaxCoalesceReadSize, 64 * 1024, None),
+    (jet.JET_paramOutstandingIOMax, 16, None),
+    (jet.JET_paramEnableFileCache, 1, None),
+    (jet.JET_paramDisablePerfmon, 1, None),
+    (jet.JET_paramGlobalMinVerPages, 8, None),
+    (jet.JET_paramProcessFriendlyName, 0, "late"),
+    (jet.JET_paramTableClass1Name, 0, "Hot"),
+]
+
+
+@pytest.mark.parametrize("paramid,lparam,szparam", GLOBAL_INIT_LOCKED)
+def test_global_init_lock_refuses_once_an_instance_exists(paramid, lparam, szparam):
+    before = jet.JetGetSystemParameter(None, None, paramid)
+    inst = jet.JetCreateInstance("locked")  # sets the multi-instance run mode
+    with expect(jet.JET_errAlreadyInitialized):
+        jet.JetSetSystemParameter(None, None, paramid, lparam, szparam)
+    with expect(jet.JET_errAlreadyInitialized):
+        jet.JetSetSystemParameter(inst, None, paramid, lparam, szparam)
+    assert jet.JetGetSystemParameter(None, None, paramid) == before
+    assert jet.JetGetSystemParameter(inst, None, paramid) == before
+
+
+@pytest.mark.parametrize("paramid,lparam,szparam", GLOBAL_INIT_LOCKED)
+def test_global_init_lock_allows_setting_before_any_instance(paramid, lparam, szparam):
+    jet.JetSetSystemParameter(None, None, paramid, lparam, szparam)
+    inst = jet.JetCreateInstance("early")
+    assert jet.JetGetSystemParameter(inst, None, paramid) == (lparam, szparam)
+
+
+def test_global_init_lock_comes_before_the_range_check():
+    # ValidateSet checks the lock first: an out-of-range page size after global init is
+    # JET_errAlreadyInitialized, not JET_errInvalidParameter
+    jet.JetCreateInstance("order")
+    with expect(jet.JET_errAlreadyInitialized):
+        jet.JetSetSystemParameter(None, None, jet.JET_paramDatabasePageSize, 3000)
+
+
+def test_global_init_lock_accepts_the_current_value():
+    # ValidateSet returns success before the locks when the value does not change
+    inst = jet.JetCreateInstance("same")
+    jet.JetSetSystemParameter(None, None, jet.JET_paramDatabasePageSize, 8192)
+    jet.JetSetSystemParameter(inst, None, jet.JET_paramMaxCoalesceWriteSize, 512 * 1024)
+    with expect(jet.JET_errAlreadyInitialized):  # a string never compares equal (a pointer)
+        jet.JetSetSystemParameter(None, None, jet.JET_paramTableClass1Name, 0, "TableClass1")
+
+
+def test_global_init_lock_ends_when_the_last_instance_goes():
+    # RUNINSTGetMode() is back to runInstModeNoSet once no instance is left
+    inst = jet.JetCreateInstance("gone")
+    with expect(jet.JET_errAlreadyInitialized):
+        jet.JetSetSystemParameter(None, None, jet.JET_paramVerPageSize, 16384)
+    jet.JetInit(inst)
+    jet.JetTerm(inst)
+    jet.JetSetSystemParameter(None, None, jet.JET_paramVerPageSize, 16384)
+    assert jet.JetGetSystemParameter(None, None, jet.JET_paramVerPageSize) == (16384, None)
+
+
+def test_parameters_without_the_global_lock_stay_writable():
+    # JET_paramDbExtensionSize (flags A) and JET_paramMaxSessions (A, instance init only)
+    inst = jet.JetCreateInstance("free")
+    jet.JetSetSystemParameter(None, None, jet.JET_paramDbExtensionSize, 512)
+    jet.JetSetSystemParameter(inst, None, jet.JET_paramMaxSessions, 4)
+    assert jet.JetGetSystemParameter(inst, None, jet.JET_paramMaxSessions) == (4, None)
+
+
+def test_instance_init_lock_accepts_the_current_value_and_checks_before_range():
+    inst = jet.JetCreateInstance("up")
+    jet.JetSetSystemParameter(inst, None, jet.JET_paramMaxSessions, 4)
+    jet.JetInit(inst)
+    jet.JetSetSystemParameter(inst, None, jet.JET_paramMaxSessions, 4)  # unchanged: success
+    with expect(jet.JET_errAlreadyInitialized):
+        jet.JetSetSystemParameter(inst, None, jet.JET_paramMaxSessions, 5)
+    with expect(jet.JET_errAlreadyInitialized):  # out of range, but the lock comes first
+        jet.JetSetSystemParameter(inst, None, jet.JET_paramMaxSessions, 40000)

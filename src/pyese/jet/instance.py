@@ -292,8 +292,9 @@ def JetSetSystemParameter(
     ``JET_paramUnicodeIndexDefault`` takes a ``JET_UNICODEINDEX`` (the default of indexes
     created without a Unicode definition; ``JET_errInvalidParameter`` for None, an invalid
     LCID or LCMapString flags ESE refuses);
-    ``JET_errAlreadyInitialized`` for a parameter that init locks, once the instance is up
-    (or ``JET_paramMaxInstances`` once a mode is set); ``JET_errInitInProgress`` during
+    ``JET_errAlreadyInitialized`` for a new value of a parameter ESE may not write after
+    instance init, once the instance is up, or after global init, once any instance exists
+    (checked before the range; the current value is accepted); ``JET_errInitInProgress`` during
     ``JetInit``; ``JET_errRestoreInProgress`` during a restore.
     """
     pid = _args.integer(paramid, "paramid")

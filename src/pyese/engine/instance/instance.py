@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from pyese.engine.instance.params import ParamSet, coerce, definition
+from pyese.engine.instance.params import ParamSet, check_write_lock, coerce, definition
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
@@ -141,13 +141,20 @@ class System:
             if not self.instances:
                 self.mode = MODE_NONE
 
-    def set_global_param(self, paramid: int, lParam: object, szParam: str | None) -> None:
+    def set_global_param(self, paramid: int, lParam: object, szParam: str | None,
+                         instance_init: bool = False) -> None:
+        """Set a parameter in the global set (and, for a global one, in every instance).
+
+        ``JET_errAlreadyInitialized`` for a parameter ESE may not write after global init
+        once a run mode is set (or after instance init when ``instance_init``), checked
+        before the range as ESE's ``CJetParam::ValidateSet`` does;
+        ``JET_errInvalidParameter`` for a value ESE refuses (``params.coerce``).
+        """
         d = definition(paramid)
-        value = coerce(d, lParam, szParam)
         with self.lock:
-            if d.is_global and d.paramid == C.JET_paramMaxInstances and self.mode != MODE_NONE:
-                # ESE: jetapi.cxx ~5464, "may not write after global init"
-                raise_error(C.JET_errAlreadyInitialized, d.name)
+            check_write_lock(d, lParam, self.params.get(paramid),
+                             global_init=self.mode != MODE_NONE, instance_init=instance_init)
+            value = coerce(d, lParam, szParam)
             self.params.set(paramid, value)
             if d.is_global:
                 for inst in self.instances.values():
@@ -266,19 +273,22 @@ class Instance:
         """Set a parameter of this instance (ESE ErrAPIEnterWithoutInit then the table rules).
 
         Raises ``JET_errRestoreInProgress`` during a restore, ``JET_errInitInProgress``
-        while JetInit runs, ``JET_errAlreadyInitialized`` for a parameter that init locks.
+        while JetInit runs, ``JET_errAlreadyInitialized`` for a new value of a parameter
+        that instance init (or, for a global one, global init) locks, before the range check
+        (``params.check_write_lock``); ``JET_errInvalidParameter`` for a value ESE refuses.
         """
         d = definition(paramid)
-        value = coerce(d, lParam, szParam)
         with self.lock:
             self._check_param_entry()
-            if self.initialized and d.locked_after_init:
-                # ESE: jetapi.cxx ~5464, "may not write after instance init"
-                raise_error(C.JET_errAlreadyInitialized, d.name)
+            initialized = self.initialized
         if d.is_global:
-            self.system.set_global_param(paramid, lParam, szParam)
+            self.system.set_global_param(paramid, lParam, szParam, instance_init=initialized)
             return
         with self.lock:
+            # ESE: jetapi.cxx CJetParam::ValidateSet, the locks before the range
+            check_write_lock(d, lParam, self.params.get(paramid), global_init=False,
+                             instance_init=initialized)
+            value = coerce(d, lParam, szParam)
             self.params.set(paramid, value)
 
     def get_param(self, paramid: int) -> Any:

@@ -19,10 +19,15 @@ against ESE's range. Four groups behave differently:
   pyese does; the others are accepted and kept because they tune parts pyese does not
   have (a buffer cache, event logging, flighting, ...).
 
-Defaults ESE computes from build constants (``JET_paramMaxCoalesceReadSize`` and
-friends, ``JET_paramEnableShrinkDatabase``, ``JET_paramStageFlighting``,
-``JET_paramPersistedLostFlushDetection``) read back 0; pointers (``JET_paramPrintFunction``)
-and ESE's live cache counters (``JET_paramCacheSize``, ``...Requests``, ``...Hits``) are 0
+Every parameter ESE marks "may not write after global init" (``g`` in the table) refuses a
+new value with ``JET_errAlreadyInitialized`` once a run mode is set (an instance exists), and
+one marked "may not write after instance init" (``i``) once its instance is up: ESE's
+``CJetParam::ValidateSet`` (``check_write_lock``).
+
+The defaults of ``JET_paramEnableShrinkDatabase``, ``JET_paramStageFlighting`` and
+``JET_paramPersistedLostFlushDetection`` come from ESE's ``sysparam.xml``, which the source
+index does not hold: they read back 0, unverified. Pointers (``JET_paramPrintFunction``) and
+ESE's live cache counters (``JET_paramCacheSize``, ``...Requests``, ``...Hits``) are 0
 because pyese has no such function or cache.
 """
 
@@ -207,6 +212,30 @@ def coerce(d: ParamDef, lParam: object, szParam: str | None) -> object:
     if d.kind == "blocksize" and lParam & (lParam - 1):
         raise_error(C.JET_errInvalidParameter, f"{d.name} must be a power of two")
     return lParam
+
+
+def check_write_lock(d: ParamDef, lParam: object, current: object, *, global_init: bool,
+                     instance_init: bool) -> None:
+    """ESE's ``CJetParam::ValidateSet`` locks, checked before the value's range: a value
+    equal to the current one is accepted whatever the locks (ESE returns early); otherwise
+    ``JET_errAlreadyInitialized`` when ``d`` may not be written after global init and
+    ``global_init`` (a run mode is set), or may not be written after instance init and
+    ``instance_init`` (the instance is up). Read-only and computed parameters are left to
+    ``coerce`` (ESE's ``IllegalSet`` gives ``JET_errInvalidParameter`` without these checks).
+    """
+    if d.read_only:
+        return
+    if d.kind == POINTER:
+        if lParam is current:
+            return
+    elif not d.is_string and isinstance(lParam, int) and isinstance(current, int) \
+            and lParam & _UNBOUNDED == current:
+        # ESE compares the raw JET_API_PTR; strings compare by pointer, so never equal
+        return
+    if d.locked_after_global_init and global_init:
+        raise_error(C.JET_errAlreadyInitialized, f"{d.name} may not be set after global init")
+    if d.locked_after_init and instance_init:
+        raise_error(C.JET_errAlreadyInitialized, f"{d.name} may not be set after JetInit")
 
 
 def unicode_index(value: object) -> tuple[int, int]:

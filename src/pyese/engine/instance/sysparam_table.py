@@ -15,10 +15,11 @@ One row per parameter: ``(name, how, kind, flags, minimum, maximum, default)``.
   instance's JetInit.
 - ``maximum`` None means "no bound" (ESE's -1, the largest JET_API_PTR).
 
-Defaults ESE computes from build constants this module cannot see are given their ESE
-value where ESE's public documentation states it (``JET_paramCheckpointTooDeep``,
-``JET_paramVerPageSize``, ...) and 0 otherwise; the module docstring of
-``pyese.engine.instance.params`` lists those.
+Defaults ESE takes from build constants are given their ESE value where ESE's source or
+public documentation states it (``JET_paramMaxCoalesceReadSize`` and its three siblings from
+``cbReadSizeMax`` / ``cbWriteSizeMax``, ``JET_paramCheckpointTooDeep``,
+``JET_paramVerPageSize``, ...); the module docstring of ``pyese.engine.instance.params``
+lists the few that are still 0 because their row was not found.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from pyese.jethdr import constants as C
 UNBOUNDED = None
 INT_MAX = 0x7FFFFFFF
 _NAME_MOST = C.JET_cbNameMost
+_CB_READ_SIZE_MAX = 512 * 1024
+"""ESE's ``cbReadSizeMax``: the largest read the engine issues."""
+_CB_WRITE_SIZE_MAX = 512 * 1024
+"""ESE's ``cbWriteSizeMax``: the largest write the engine issues."""
 
 # (name, how, kind, flags, minimum, maximum, default)
 ROWS: tuple[tuple[str, str, str, str, int, int | None, int | str | None], ...] = (
@@ -172,10 +177,17 @@ ROWS: tuple[tuple[str, str, str, str, int, int | None, int | str | None], ...] =
      UNBOUNDED, 10),
     ("JET_paramIOThrottlingTimeQuanta", "normal", "integer", "Ggi", 1, 10000, 100),
     ("JET_paramLVChunkSizeMost", "computed", "integer", "", 0, 0, 0),
-    ("JET_paramMaxCoalesceReadSize", "normal", "integer", "AGgi", 0, 10 * 1024 * 1024, 0),
-    ("JET_paramMaxCoalesceWriteSize", "normal", "integer", "AGgi", 0, 10 * 1024 * 1024, 0),
-    ("JET_paramMaxCoalesceReadGapSize", "normal", "integer", "AGgi", 0, 10 * 1024 * 1024, 0),
-    ("JET_paramMaxCoalesceWriteGapSize", "normal", "integer", "AGgi", 0, 10 * 1024 * 1024, 0),
+    # ESE: jetapi.cxx's copy of these rows (NORMAL_PARAM ... cbReadSizeMax / cbWriteSizeMax)
+    # and the engine's I/O size constants "cbReadSizeMax = 512 * 1024", "cbWriteSizeMax =
+    # 512 * 1024" ("Maximum I/O sizes to be issued by the engine"); the same in every build.
+    ("JET_paramMaxCoalesceReadSize", "normal", "integer", "AGgi", 0, 10 * 1024 * 1024,
+     _CB_READ_SIZE_MAX),
+    ("JET_paramMaxCoalesceWriteSize", "normal", "integer", "AGgi", 0, 10 * 1024 * 1024,
+     _CB_WRITE_SIZE_MAX),
+    ("JET_paramMaxCoalesceReadGapSize", "normal", "integer", "AGgi", 0, 10 * 1024 * 1024,
+     _CB_READ_SIZE_MAX),
+    ("JET_paramMaxCoalesceWriteGapSize", "normal", "integer", "AGgi", 0, 10 * 1024 * 1024,
+     _CB_WRITE_SIZE_MAX),
     ("JET_paramEnableHaPublish", "normal", "integer", "Ai", 0, 2, 0),
     ("JET_paramEnableDBScanInRecovery", "normal", "integer", "A", 0, 2, 0),
     ("JET_paramDbScanThrottle", "normal", "integer", "A", 0, 1000 * 60, 20),

@@ -567,3 +567,107 @@ def test_export_goes_on_past_a_damaged_table(edb_dir: Path, tmp_path: Path, caps
     assert rc == 0 and f"skipped page {leaf}" in err
     rows = _jsonl((tmp_path / "b" / "SruDbIdMapTable.jsonl").read_text())
     assert 1000 < len(rows) < 1141 and {r["_record"] for r in rows} == {"live"}
+
+
+def test_export_leaves_no_partial_file_for_a_failed_table(edb_dir: Path, tmp_path: Path,
+                                                          capsys, monkeypatch) -> None:
+    # Each table is written to a temporary name in DIR and renamed when complete: the
+    # damaged table (it fails after some records) leaves nothing behind, the others
+    # are complete, exit 1 as for dump and check's damaged verdict.
+    import pyese.cli_forensic as forensic
+
+    src = edb_dir / SRUDB
+    with EdbFile.open(src) as edb:
+        t = Catalog.load(edb.snapshot(), edb.page_size).table("SruDbIdMapTable")
+        leaf = [p.pgno for p in edb.tree_pages(t.objid) if p.is_leaf][5]
+    path = tmp_path / "one_bad_table.dat"
+    _damage_page(src, path, leaf)
+    renames: list[tuple[Path, Path]] = []
+    real_replace = forensic.os.replace
+
+    def replace(a, b) -> None:
+        a, b = Path(a), Path(b)
+        assert a.is_file() and a.parent == b.parent and a.name.startswith(".")
+        renames.append((a, b))
+        real_replace(a, b)
+
+    monkeypatch.setattr(forensic.os, "replace", replace)
+    out = tmp_path / "a"
+    rc, _, err = _run(capsys, "export", "--format", "jsonl", str(path), str(out))
+    assert rc == EXIT_DAMAGED
+    line = next(x for x in err.splitlines() if "table SruDbIdMapTable:" in x)
+    n = int(line.split("(after ")[1].split(" records")[0])
+    assert n > 0 and "SruDbIdMapTable.jsonl not written" in line  # it failed mid-table
+    files = sorted(p.name for p in out.iterdir())
+    assert "SruDbIdMapTable.jsonl" not in files and not [f for f in files if f.startswith(".")]
+    assert len(files) == len(renames) == 9
+    assert "exported 7284 records from 9 tables" not in err and "1 tables failed" in err
+
+
+def test_export_interrupted_removes_the_temporary_file(edb_dir: Path, tmp_path: Path,
+                                                       capsys, monkeypatch) -> None:
+    import pyese.cli_forensic as forensic
+
+    def tick(self) -> None:
+        self.n += 1
+        if self.n == 500:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(forensic.Progress, "tick", tick)
+    out = tmp_path / "i"
+    rc, _, err = _run(capsys, "export", str(edb_dir / SRUDB), str(out))
+    assert rc == 130 and "interrupted" in err
+    assert list(out.iterdir()) == []
+
+
+def test_export_filetime_and_utf16_per_table_or_every_table(edb_dir: Path, tmp_path: Path,
+                                                            capsys) -> None:
+    f = str(edb_dir / SRUDB)
+    usage = "{5C8CF1C7-7257-4F13-B223-970EF5939312}"
+    network = "{7ACBBAA3-D029-4BE4-9A7A-0885927F1D8F}"
+
+    def first(d: Path, table: str) -> dict:
+        return _jsonl((d / f"{table}.jsonl").read_text())[0]
+
+    # a bare COLUMN: every table that has it (EndTime is in two SRUM tables)
+    a = tmp_path / "bare"
+    rc, _, _ = _run(capsys, "export", "--format", "jsonl", "--filetime", "EndTime",
+                    "--decode-utf16", "IdBlob", f, str(a))
+    assert rc == 0
+    assert first(a, usage)["EndTime"].endswith("+00:00")
+    assert first(a, network)["EndTime"].endswith("+00:00")
+    assert isinstance(first(a, network)["StartTime"], int)
+    # the same output as dump with the same options
+    rc, out, _ = _run(capsys, "dump", f, network, "--filetime", "EndTime")
+    assert out == (a / f"{network}.jsonl").read_text()
+    rc, out, _ = _run(capsys, "dump", f, "SruDbIdMapTable", "--decode-utf16", "IdBlob")
+    assert out == (a / "SruDbIdMapTable.jsonl").read_text()
+    assert any((r["IdBlob"] or "").startswith("!!svchost.exe!") for r in _jsonl(out))
+    # TABLE.COLUMN: that table only
+    b = tmp_path / "one"
+    rc, _, _ = _run(capsys, "export", "--format", "jsonl", "--filetime", f"{usage}.EndTime",
+                    "--filetime", f"{network.lower()}.StartTime", f, str(b))
+    assert rc == 0 and first(b, usage)["EndTime"].endswith("+00:00")
+    assert isinstance(first(b, network)["EndTime"], int)
+    assert first(b, network)["StartTime"].endswith("+00:00")
+    # CSV: the same text as dump's CSV
+    c = tmp_path / "csv"
+    rc, _, _ = _run(capsys, "export", "--filetime", f"{network}.EndTime", f, str(c))
+    rc, out, _ = _run(capsys, "dump", "--format", "csv", f, network, "--filetime", "EndTime")
+    assert out == (c / f"{network}.csv").read_text()
+    # wrong names and types are refused before anything is written
+    for flags, code in ((["--filetime", "NoSuchColumn"], "JET_errColumnNotFound"),
+                        (["--filetime", "SruDbIdMapTable.EndTime"], "JET_errColumnNotFound"),
+                        (["--filetime", "TimeStamp"], "JET_errInvalidColumnType"),
+                        (["--decode-utf16", "EndTime"], "JET_errInvalidColumnType")):
+        d = tmp_path / "bad"
+        rc, _, err = _run(capsys, "export", *flags, f, str(d))
+        assert rc == 1 and code in err and not d.exists(), flags
+
+
+def test_export_help_says_a_bare_column_means_every_table(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--filetime TABLE.COLUMN or COLUMN" in text and "--keep-nuls" in text
+    assert "a bare COLUMN applies to every exported table that has it" in text

@@ -214,8 +214,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     p.add_argument("--columns", help="comma-separated column names (default: all)")
     p.add_argument("--limit", type=forensic._nonneg, help="stop after N records")
-    p.add_argument("--filetime", action="append", metavar="COLUMN",
-                   help="show this 64-bit integer column as a FILETIME date (repeatable)")
     p.add_argument("--tolerant", action="store_true",
                    help="skip pages and records that fail verification, reporting them "
                         "on stderr")

@@ -3,7 +3,10 @@
 Commands and options registered into :mod:`pyese.cli`'s parser:
 
 - ``export FILE DIR``: every table to ``DIR/<table>.csv`` or ``.jsonl`` in one command,
-  progress per table on stderr and a total (``esedbexport -t`` does the same);
+  progress per table on stderr and a total (``esedbexport -t`` does the same); each file
+  written under a temporary name and renamed when its table is complete (a table that
+  fails leaves no file, exit 1); dump's ``--filetime`` / ``--decode-utf16`` / ``--keep-nuls``
+  with a column named ``TABLE.COLUMN`` or ``COLUMN`` (every exported table that has it);
 - ``tables --brief``: table names and record counts;
 - ``dump``: ``--index NAME --key VALUE`` (a seek in that index, repeat ``--key`` for later
   key columns) and ``--where COLUMN=VALUE`` (a seek when an index starts with the column,
@@ -27,6 +30,7 @@ import csv
 import datetime as _dt
 import json
 import math
+import os
 import re
 import sys
 import uuid
@@ -399,10 +403,7 @@ def add_dump_options(p: argparse.ArgumentParser) -> None:
                         "(one --key per key column, in order)")
     p.add_argument("--where", metavar="COLUMN=VALUE",
                    help="records whose column holds the value (a seek when an index allows)")
-    p.add_argument("--keep-nuls", action="store_true",
-                   help="keep the trailing NULs ESE stores in text values")
-    p.add_argument("--decode-utf16", action="append", metavar="COLUMN", default=[],
-                   help="show this binary column as UTF-16LE text (repeatable)")
+    add_value_options(p)
     p.add_argument("--deleted", action="store_true",
                    help="also records ESE has flag-deleted but not yet removed; a column "
                         f"{MARK} marks each record live, deleted or carved")
@@ -411,26 +412,54 @@ def add_dump_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_dump)
 
 
+def add_value_options(p: argparse.ArgumentParser, *, every_table: bool = False) -> None:
+    """``--filetime``, ``--decode-utf16`` and ``--keep-nuls``: one definition for ``dump``
+    and ``export`` (``every_table``: a column is named TABLE.COLUMN or COLUMN)."""
+    what = "TABLE.COLUMN or COLUMN" if every_table else "COLUMN"
+    where = ("; a bare COLUMN applies to every exported table that has it" if every_table
+             else "")
+    p.add_argument("--filetime", action="append", metavar=what, default=[],
+                   help="show this 64-bit integer column as a FILETIME date, marked UTC "
+                        f"(repeatable{where})")
+    p.add_argument("--decode-utf16", action="append", metavar=what, default=[],
+                   help=f"show this binary column as UTF-16LE text (repeatable{where})")
+    p.add_argument("--keep-nuls", action="store_true",
+                   help="keep the trailing NULs ESE stores in text values (stripped by "
+                        "default; the JET API always keeps them)")
+
+
+_FILETIME_TYPES = (C.JET_coltypLongLong, C.JET_coltypUnsignedLongLong, C.JET_coltypCurrency)
+_BINARY_TYPES = (C.JET_coltypBinary, C.JET_coltypLongBinary)
+
+
+def value_options(table: Any, filetime: list[str], utf16: list[str],
+                  keep_nuls: bool) -> dict[str, Any]:
+    """``typed_rows``' options for ``table`` from the names given to ``--filetime`` and
+    ``--decode-utf16``. ``JET_errColumnNotFound`` for a name the table lacks,
+    ``JET_errInvalidColumnType`` for a column of the wrong type (a FILETIME is a 64-bit
+    integer; only binary columns are decoded as UTF-16)."""
+    ft = frozenset(n.strip().lower() for n in filetime)
+    for name in ft:
+        col = table.column(name)
+        if col.coltyp not in _FILETIME_TYPES:
+            raise_error(C.JET_errInvalidColumnType,
+                        f"--filetime {col.name}: a FILETIME is a 64-bit integer column")
+    u16 = frozenset(n.strip().lower() for n in utf16)
+    for name in u16:
+        col = table.column(name)
+        if col.coltyp not in _BINARY_TYPES:
+            raise_error(C.JET_errInvalidColumnType,
+                        f"--decode-utf16 {col.name}: only binary columns are decoded")
+    return {"filetime": ft, "utf16": u16, "keep_nuls": keep_nuls}
+
+
 def _dump_setup(args: argparse.Namespace, table: Any) -> tuple[list[Any], dict[str, Any]]:
     if getattr(args, "columns", None):
         columns = [table.column(n.strip()) for n in args.columns.split(",") if n.strip()]
     else:
         columns = table.column_list()
-    filetime = frozenset(n.strip().lower() for n in (getattr(args, "filetime", None) or []))
-    for name in filetime:
-        col = table.column(name)
-        if col.coltyp not in (C.JET_coltypLongLong, C.JET_coltypUnsignedLongLong,
-                              C.JET_coltypCurrency):
-            raise_error(C.JET_errInvalidColumnType,
-                        f"--filetime {col.name}: a FILETIME is a 64-bit integer column")
-    utf16 = frozenset(n.strip().lower() for n in (getattr(args, "decode_utf16", None) or []))
-    for name in utf16:
-        col = table.column(name)
-        if col.coltyp not in (C.JET_coltypBinary, C.JET_coltypLongBinary):
-            raise_error(C.JET_errInvalidColumnType,
-                        f"--decode-utf16 {col.name}: only binary columns are decoded")
-    return columns, {"filetime": filetime, "utf16": utf16,
-                     "keep_nuls": bool(getattr(args, "keep_nuls", False))}
+    return columns, value_options(table, args.filetime or [], args.decode_utf16 or [],
+                                  bool(args.keep_nuls))
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
@@ -527,14 +556,19 @@ def add_export_command(sub: Any) -> None:
     p = sub.add_parser("export", help="export every table to a directory (CSV or JSON lines)",
                        description="Write every table of the database to DIR/<table>.csv or "
                                    ".jsonl (like esedbexport -t), with progress per table "
-                                   "and a total on stderr. Text loses trailing NULs unless "
-                                   "--keep-nuls.")
+                                   "and a total on stderr. Each file is written under a "
+                                   "temporary name and renamed when its table is complete: "
+                                   "a table that fails leaves no file (it is reported, the "
+                                   "others are exported, exit 1). --filetime, "
+                                   "--decode-utf16 and --keep-nuls mean what they mean in "
+                                   "dump; name a column TABLE.COLUMN for one table, or "
+                                   "COLUMN for every exported table that has it.")
     p.add_argument("file")
     p.add_argument("dir", help="output directory (created if missing)")
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("--tolerant", action="store_true",
                    help="skip damaged pages and records (reported) and tables that fail")
-    p.add_argument("--keep-nuls", action="store_true")
+    add_value_options(p, every_table=True)
     p.add_argument("--deleted", action="store_true",
                    help=f"also flag-deleted records, marked in a column {MARK}")
     p.add_argument("--system", action="store_true",
@@ -542,36 +576,90 @@ def add_export_command(sub: Any) -> None:
     p.set_defaults(func=cmd_export)
 
 
+def columns_per_table(tables: list[Any], specs: list[str], option: str) -> dict[str, list[str]]:
+    """The column names an export option (``--filetime``, ``--decode-utf16``) gives each
+    table, by folded table name.
+
+    ``TABLE.COLUMN`` names one table's column (the longest prefix before a dot that is an
+    exported table's name); anything else is a bare ``COLUMN``, for every table that has
+    a column of that name. ``JET_errColumnNotFound`` when a bare name is in no table (a
+    ``TABLE.COLUMN`` the table lacks fails later, in :func:`value_options`).
+    """
+    by_name = {t.name.lower(): t for t in tables}
+    out: dict[str, list[str]] = {}
+    for spec in specs:
+        spec = spec.strip()
+        dots = [i for i, ch in enumerate(spec) if ch == "."]
+        for i in reversed(dots):
+            if spec[:i].lower() in by_name:
+                out.setdefault(spec[:i].lower(), []).append(spec[i + 1:])
+                break
+        else:
+            name = spec.lower()
+            having = [t for t in tables if any(c.name.lower() == name
+                                               for c in t.column_list())]
+            if not having:
+                raise_error(C.JET_errColumnNotFound,
+                            f"{option} {spec}: no exported table has this column "
+                            "(name it TABLE.COLUMN or COLUMN)")
+            for t in having:
+                out.setdefault(t.name.lower(), []).append(spec)
+    return out
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    """``pyese export FILE DIR``: every table to its own file; exit 1 if a table failed."""
+    """``pyese export FILE DIR``: every table to its own file; exit 1 if a table failed.
+
+    Each table is written to a temporary name in DIR and renamed to ``<table>.<format>``
+    when complete; a table that fails (a JetError: damage, without ``--tolerant``) has its
+    temporary file removed and is reported, and the other tables are still exported. The
+    ``--filetime`` / ``--decode-utf16`` names are checked against every table before
+    anything is written (``JET_errColumnNotFound``, ``JET_errInvalidColumnType``).
+    """
     from pyese.engine.cursors.tablescan import TableReader
 
     out_dir = Path(args.dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     edb, snap, catalog = open_database(args.file, tolerant=args.tolerant)
     failed = 0
     total = tables = 0
     used: set[str] = set()
     with edb:
-        for table in catalog:
-            if not args.system and table.name.startswith("MSys"):
-                continue
+        chosen = [t for t in catalog if args.system or not t.name.startswith("MSys")]
+        filetime = columns_per_table(chosen, args.filetime, "--filetime")
+        utf16 = columns_per_table(chosen, args.decode_utf16, "--decode-utf16")
+        plans = []
+        for table in chosen:
+            key = table.name.lower()
+            opts = value_options(table, filetime.get(key, []), utf16.get(key, []),
+                                 bool(args.keep_nuls))
+            plans.append((table, opts))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        mark = bool(args.tolerant or args.deleted)
+        for table, opts in plans:
             path = out_dir / f"{export_name(table.name, used)}.{args.format}"
-            columns, opts = _dump_setup(args, table)
+            partial = out_dir / f".{path.name}.{os.getpid()}.partial"
+            columns = table.column_list()
             reader = TableReader(snap, table)
-            mark = bool(args.tolerant or args.deleted)
             views = (record_views(edb, table, reader, deleted=args.deleted,
                                   carve=args.tolerant) if mark else None)
             rows = typed_rows(reader, columns, tolerant=args.tolerant, on_skip=_err,
                               views=views, mark=mark, **opts)
             progress = Progress(sys.stderr, table.name, force=True)
             try:
-                with open(path, "w", encoding="utf-8", newline="") as fh:
+                with open(partial, "w", encoding="utf-8", newline="") as fh:
                     n = write_rows(fh, args.format, columns, rows, None, progress, mark=mark)
+                os.replace(partial, path)
             except JetError as err:
+                partial.unlink(missing_ok=True)
                 failed += 1
-                _err(f"table {table.name}: {error_line(err)}")
+                if progress.n >= Progress.EVERY:
+                    sys.stderr.write("\n")  # end the progress line
+                _err(f"table {table.name}: {error_line(err)} (after {progress.n} records; "
+                     f"{path.name} not written)")
                 continue
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
             total += n
             tables += 1
         report_pages(edb)
@@ -724,6 +812,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 __all__ = [
     "EXIT_CLEAN", "EXIT_DAMAGED", "EXIT_DIRTY_VERIFIED", "add_common", "add_dump_options",
-    "add_export_command", "add_tables_options", "cmd_check", "cmd_dump", "cmd_export",
-    "cmd_tables_brief", "error_line", "open_database", "parse_value", "typed_rows",
+    "add_export_command", "add_tables_options", "add_value_options", "cmd_check", "cmd_dump",
+    "cmd_export", "cmd_tables_brief", "columns_per_table", "error_line", "open_database",
+    "parse_value", "typed_rows", "value_options",
 ]

@@ -32,10 +32,12 @@ own fields need none: its session's thread alone uses it (``currency``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from pyese.engine.cursors import handles
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON, VIRTUAL, IndexRange
-from pyese.engine.cursors.handles import CLOSE_HOOKS, CURSORS, _ids, _lock, cursor_for
+from pyese.engine.cursors.handles import _ids, _lock
 from pyese.engine.cursors.ranges import Ranges
 from pyese.engine.instance.session import Session
 from pyese.engine.schema.ddl import check_name
@@ -87,6 +89,16 @@ class Cursor(Ranges):
             self.fcb.cursors.discard(self)
         for hook in CLOSE_HOOKS:
             hook(self)
+
+
+CURSORS: dict[int, Cursor] = handles.CURSORS
+"""tableid -> open cursor (``handles.CURSORS``; a temporary table's ``SortCursor`` too)."""
+CLOSE_HOOKS: list[Callable[[Cursor], None]] = handles.CLOSE_HOOKS
+"""Run when a cursor closes (engine.cursors.callbacks frees its local storage here)."""
+cursor_for: Callable[[Session, object], Cursor] = handles.cursor_for
+"""``handles.cursor_for``: the open cursor ``tableid`` of ``session``;
+JET_errInvalidTableId otherwise (an interpreted function, so that the ``SortCursor`` it
+may give is not refused as a ``Cursor``)."""
 
 
 def open_cursor(session: Session, db: Any, name: str, grbit: int) -> Cursor:

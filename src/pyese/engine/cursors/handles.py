@@ -5,11 +5,13 @@ temporary table's ``SortCursor`` (``engine.temp``), which registers here too so 
 JET layer finds every kind of cursor the same way. Handles come from ``_ids`` and are
 never reused.
 
-This module is never compiled (it stays out of ``mypyc-modules.txt``): the table holds
-cursors of more than one class, and a compiled ``cursor_for`` would refuse at run time
-the ``SortCursor`` it hands out as a ``Cursor`` (docs/compiled.md). The JET layer asks
-for a cursor only through ``cursor_for``, which the temporary tables' dispatch
-(``vt``) then sends to the right functions.
+This module is never compiled (it stays out of ``mypyc-modules.txt``) and names no
+cursor class: the table holds cursors of more than one class, and a compiled
+``cursor_for`` declared to give a ``Cursor`` would refuse at run time the ``SortCursor``
+it hands out (docs/compiled.md). ``engine.cursors.cursor`` re-exports ``CURSORS``,
+``CLOSE_HOOKS`` and ``cursor_for`` typed with ``Cursor`` for the JET layer, which finds
+every cursor through ``cursor_for`` and sends a temporary table's to its own functions
+(``vt``) where they differ.
 
 Locks. ``_lock`` guards ``CURSORS`` and the handle counter.
 """
@@ -19,14 +21,10 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
-
-if TYPE_CHECKING:
-    from pyese.engine.cursors.cursor import Cursor
-    from pyese.engine.instance.session import Session
 
 AnyCursor = Any
 """A cursor of either kind: a ``Cursor``, or a temporary table's ``SortCursor``, which
@@ -36,15 +34,17 @@ compiled function declared to take ``Cursor`` refuses anything else at run time.
 
 _ids = itertools.count(0x1000)
 _lock = threading.Lock()
-CURSORS: dict[int, Cursor] = {}
+CURSORS: dict[int, AnyCursor] = {}
 """tableid -> open cursor (every instance; handles are never reused)."""
 
-CLOSE_HOOKS: list[Callable[[Cursor], None]] = []
+CLOSE_HOOKS: list[Callable[[AnyCursor], None]] = []
 """Run when a cursor closes (engine.cursors.callbacks frees its local storage here)."""
 
 
-def cursor_for(session: Session, tableid: object) -> Cursor:
-    """The open cursor ``tableid`` of ``session``; JET_errInvalidTableId otherwise."""
+def cursor_for(session: object, tableid: object) -> AnyCursor:
+    """The open cursor ``tableid`` of ``session`` (an ``engine.instance.session.Session``);
+    JET_errInvalidTableId otherwise. ``cursor.cursor_for`` is this function, typed as
+    giving a ``Cursor`` for the JET layer."""
     if isinstance(tableid, int) and tableid.__class__ is not bool:
         cur = CURSORS.get(tableid)  # the hot path: an int handle (JET_TABLEID is one)
         if cur is not None and cur.session is session and not cur.closed:
@@ -52,10 +52,10 @@ def cursor_for(session: Session, tableid: object) -> Cursor:
     value = tableid.value if hasattr(tableid, "value") else tableid
     if isinstance(value, bool) or not isinstance(value, int):
         raise_error(C.JET_errInvalidTableId)
-    found = CURSORS.get(value)  # type: ignore[arg-type]
+    found = CURSORS.get(value)
     if found is None or found.session is not session or found.closed:
         raise_error(C.JET_errInvalidTableId)
-    return found  # type: ignore[return-value]
+    return found
 
 
 __all__ = ["CLOSE_HOOKS", "CURSORS", "AnyCursor", "cursor_for"]

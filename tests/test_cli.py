@@ -151,7 +151,8 @@ def test_truncated_file_and_missing_things(edb_dir: Path, tmp_path: Path, capsys
     assert rc == 1 and "JET_errFileNotFound" in err
 
 
-@pytest.mark.parametrize("cmd", ["info", "tables", "dump", "check", "export"])
+@pytest.mark.parametrize("cmd", ["demo", "info", "tables", "dump", "check", "export", "backup",
+                                 "restore"])
 def test_every_subcommand_has_help(cmd: str, capsys) -> None:
     with pytest.raises(SystemExit) as ei:
         main([cmd, "--help"])

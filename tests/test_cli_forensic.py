@@ -290,3 +290,280 @@ def test_orphaned_leaves_are_carved_in_tolerant_mode(edb_dir: Path, tmp_path: Pa
     strip = [{k: v for k, v in r.items() if k != "_record"} for r in rows]
     assert strip == expected  # leaves carved in file order: here key order too
     assert f"skipped page {parents[0]}" in err
+
+
+def test_truncated_copy_carves_the_surviving_leaves(edb_dir: Path, tmp_path: Path,
+                                                    capsys) -> None:
+    # issue 14 item 8 as the analyst met it: a copy of SRUM cut off in the middle of its
+    # largest table (4,038 records in 321 leaves under a root and three internal pages,
+    # all past the cut). Before carving, 0 of the 4,038 came back; now every record of
+    # every leaf before the cut does (2,074 of them, from 160 leaves), each equal to the
+    # intact file's record and marked carved.
+    src = edb_dir / SRUDB
+    name = "{5C8CF1C7-7257-4F13-B223-970EF5939312}"
+    rc, out, _ = _run(capsys, "dump", str(src), name)
+    intact = _jsonl(out)
+    assert rc == 0 and len(intact) == 4038
+    with EdbFile.open(src) as edb:
+        t = Catalog.load(edb.snapshot(), edb.page_size).table(name)
+        leaves = sorted(p.pgno for p in edb.tree_pages(t.objid) if p.is_leaf)
+    raw = src.read_bytes()
+    cut = leaves[len(leaves) // 2]  # this leaf and every later page are lost
+    survivors = [p for p in leaves if p < cut]
+    expected = sum(sum(1 for n in Page(raw[(p + 1) * CB:(p + 2) * CB], p).nodes()
+                       if not n.deleted) for p in survivors)
+    path = tmp_path / "truncated.dat"
+    path.write_bytes(raw[:(cut + 1) * CB])
+    rc, out, err = _run(capsys, "dump", str(path), name)
+    assert rc == 1 and "beyond the file" in err and "--tolerant" in err
+    rc, out, err = _run(capsys, "dump", "--tolerant", str(path), name)
+    rows = _jsonl(out)
+    assert rc == 0 and {r["_record"] for r in rows} == {"carved"}
+    assert len(rows) == expected and expected > len(intact) // 2 - 100
+    by_key = {json.dumps(r, sort_keys=True) for r in intact}
+    assert all(json.dumps({k: v for k, v in r.items() if k != "_record"}, sort_keys=True)
+               in by_key for r in rows)
+    assert "skipped page" in err
+
+
+def _broken_files(src: bytes) -> dict[str, bytes]:
+    def hdr(off: int, value: bytes) -> bytes:
+        raw = bytearray(src)
+        for c in (0, 1):
+            raw[c * CB + off:c * CB + off + len(value)] = value
+            reseal_header(raw, CB, c)
+        return bytes(raw)
+
+    both_headers = bytearray(src)
+    both_headers[100] ^= 0xFF
+    both_headers[CB + 100] ^= 0xFF
+    catalog_root = bytearray(src)
+    catalog_root[(4 + 1) * CB + 300] ^= 0xFF  # MSysObjects' root page, beyond ECC
+    return {
+        "empty": b"", "zeros": bytes(1 << 20), "sqlite": b"SQLite format 3\x00" + bytes(8192),
+        "bad_magic": hdr(4, b"ABCD"), "both_headers": bytes(both_headers),
+        "temp_edb": hdr(667, bytes([5])), "catalog_root": bytes(catalog_root),
+        "headers_only": src[:2 * CB], "half_page": src[:40 * CB + 100],
+    }
+
+
+@pytest.mark.parametrize("kind", ["empty", "zeros", "sqlite", "bad_magic", "both_headers",
+                                  "temp_edb", "catalog_root", "headers_only", "half_page"])
+def test_one_opener_one_verdict(edb_dir: Path, tmp_path: Path, capsys, kind: str) -> None:
+    # issue 14 item 4: for the same broken file the command line and JetAttachDatabase
+    # give the same verdict (the same JET error, or both read it)
+    import re
+
+    import pyese.jet as jet
+    from pyese.jethdr.errors import JetError
+
+    path = tmp_path / f"{kind}.edb"
+    path.write_bytes(_broken_files((edb_dir / "basic.edb").read_bytes())[kind])
+    rc, _, err = _run(capsys, "tables", "--brief", str(path))
+    m = re.search(r"JET_err\w+", err)
+    cli = (m.group(0) if m else err) if rc else "ok"
+    inst = jet.JetCreateInstance("verdict")
+    jet.JetInit(inst)
+    ses = jet.JetBeginSession(inst)
+    try:
+        jet.JetAttachDatabase(ses, str(path), jet.JET_bitDbReadOnly)
+        api = "ok"
+        jet.JetDetachDatabase(ses, str(path))
+    except JetError as exc:
+        api = exc.name
+    finally:
+        jet.JetEndSession(ses, 0)
+        jet.JetTerm(inst)
+    assert cli == api
+    assert (api == "ok") == (kind == "half_page")
+
+
+def test_keep_nuls_flag_on_the_command_line(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    # The same check through the command line: a text value whose last bytes are NULs
+    # (made in place in text.edb's record page, same length, page resealed) prints
+    # without them, with them under --keep-nuls, in dump and in export.
+    raw = bytearray((edb_dir / "text.edb").read_bytes())
+    at = raw.find(b"Simple ASCII text")
+    assert at > 0 and raw.find(b"Simple ASCII text", at + 1) == -1
+    raw[at + 15:at + 17] = b"\x00\x00"
+    pgno = at // CB - 1
+    page = bytearray(raw[(pgno + 1) * CB:(pgno + 2) * CB])
+    reseal_page(page, pgno)
+    raw[(pgno + 1) * CB:(pgno + 2) * CB] = page
+    path = tmp_path / "nuls.edb"
+    path.write_bytes(bytes(raw))
+    rc, out, _ = _run(capsys, "dump", str(path), "text", "--columns", "ASCII")
+    assert rc == 0 and _jsonl(out)[0]["ASCII"] == "Simple ASCII te"
+    rc, out, _ = _run(capsys, "dump", "--keep-nuls", str(path), "text", "--columns", "ASCII")
+    assert rc == 0 and _jsonl(out)[0]["ASCII"] == "Simple ASCII te\x00\x00"
+    for flags, want in (([], "Simple ASCII te"), (["--keep-nuls"], "Simple ASCII te\x00\x00")):
+        out_dir = tmp_path / f"x{len(flags)}"
+        rc, _, _ = _run(capsys, "export", "--format", "jsonl", *flags, str(path), str(out_dir))
+        assert rc == 0
+        assert _jsonl((out_dir / "text.jsonl").read_text())[0]["ASCII"] == want
+
+
+def test_an_odd_length_locale_name_in_the_catalog_is_corruption(edb_dir: Path, tmp_path: Path,
+                                                                 capsys) -> None:
+    # Found by tools/fuzz_edb.py --seed 7 (case 9609447923166703187, kind jet): three bytes
+    # of binary.edb's catalog leaf (page 14) changed so that an index row's LocaleName has
+    # 11 bytes. Attaching and every command ended in a UnicodeDecodeError traceback; now
+    # both give JET_errDatabaseCorrupted (the catalog is unreadable), one line.
+    import pyese.jet as jet
+    from pyese.jethdr.errors import JetError
+
+    raw = bytearray((edb_dir / "binary.edb").read_bytes())
+    pgno = 14
+    page = bytearray(raw[(pgno + 1) * CB:(pgno + 2) * CB])
+    for off, value in ((1665, 136), (1717, 0), (1718, 128)):
+        page[off] = value
+    reseal_page(page, pgno)
+    raw[(pgno + 1) * CB:(pgno + 2) * CB] = page
+    path = tmp_path / "locale.edb"
+    path.write_bytes(bytes(raw))
+    for cmd in ("tables", "check"):
+        rc, _, err = _run(capsys, cmd, str(path))
+        assert rc == EXIT_DAMAGED and "Traceback" not in err
+        assert "JET_errDatabaseCorrupted" in err and "LocaleName is not UTF-16" in err
+    inst = jet.JetCreateInstance("locale")
+    jet.JetInit(inst)
+    ses = jet.JetBeginSession(inst)
+    try:
+        with pytest.raises(JetError) as ei:
+            jet.JetAttachDatabase(ses, str(path), jet.JET_bitDbReadOnly)
+        assert ei.value.err == jet.JET_errDatabaseCorrupted
+    finally:
+        jet.JetEndSession(ses, 0)
+        jet.JetTerm(inst)
+
+
+def test_the_dump_path_streams_in_bounded_memory(edb_dir: Path) -> None:
+    # issue 14 item 9: memory stays bounded on multi-GB files (stream, never load a
+    # table). With the page cache cut to 16 pages, reading SRUM's largest table (4,038
+    # records x 44 columns, 321 leaves: several MiB of decoded values) peaks at well
+    # under 1 MiB of Python allocations, and reading all of it costs at most 0.5 MiB more
+    # than reading its first 200 records (the rest is the decoder's bounded memo of NULL
+    # patterns). Loading the table would hold every row at once.
+    import gc
+    import tracemalloc
+
+    from pyese.engine.genuine.opener import load_catalog
+
+    def peak(limit: int) -> int:
+        with EdbFile.open(edb_dir / SRUDB, cache_pages=16) as edb:
+            snap = edb.snapshot()
+            table = load_catalog(edb, snap).table("{5C8CF1C7-7257-4F13-B223-970EF5939312}")
+            reader = TableReader(snap, table)
+            cols = table.column_list()
+            gc.collect()
+            tracemalloc.start()
+            try:
+                n = 0
+                for row in typed_rows(reader, cols):
+                    n += len(row)
+                    if n >= limit * len(cols):
+                        break
+                return tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+
+    first, whole = peak(200), peak(4038)
+    assert whole < 1.5 * 2**20 and whole - first < 0.5 * 2**20, (first, whole)
+
+
+def test_dump_shows_progress_on_a_terminal(edb_dir: Path, capsys, monkeypatch) -> None:
+    # API.md section 3: long work shows progress (on stderr, only when it is a terminal,
+    # so that redirected output stays clean)
+    import sys
+
+    name = "{5C8CF1C7-7257-4F13-B223-970EF5939312}"
+    rc, out, err = _run(capsys, "dump", str(edb_dir / SRUDB), name, "--limit", "2500")
+    assert rc == 0 and "records" not in err  # not a terminal: no progress
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    rc, out, err = _run(capsys, "dump", str(edb_dir / SRUDB), name, "--limit", "2500")
+    assert rc == 0 and len(out.splitlines()) == 2500
+    assert f"\r{name}: 1000 records\r{name}: 2000 records\r{name}: 2500 records\n" in err
+
+
+def test_check_notes_catalog_columns_it_does_not_know(edb_dir: Path, capsys,
+                                                      monkeypatch) -> None:
+    # issue 14 item 1: a catalog row with columns pyese does not know still loads (the
+    # unknown columns skipped: tests/engine/test_catalog_win11.py) "and check says so".
+    # The catalog's count of skipped columns is faked here (no sample has such a row):
+    # this checks what check prints from it, and that it is a note, not damage.
+    import pyese.engine.genuine.opener as opener
+
+    real = opener.load_catalog
+
+    def later_catalog(edb, snap):  # type: ignore[no-untyped-def]
+        catalog = real(edb, snap)
+        monkeypatch.setattr(catalog, "unknown_columns", {14: 3, 262: 1})
+        return catalog
+
+    monkeypatch.setattr(opener, "load_catalog", later_catalog)
+    rc, out, _ = _run(capsys, "check", str(edb_dir / "basic.edb"))
+    assert rc == EXIT_CLEAN
+    assert "note: catalog column 14 is not in ESE's catalog description known to pyese " \
+           "(3 rows carry it); skipped" in out
+    assert "catalog column 262" in out and "no problems found" in out
+
+
+def _older_catalog(edb_dir: Path, tmp_path: Path) -> Path:
+    """basic.edb whose catalog no longer describes MSysObjects' own fixed columns 11 and
+    12 (KeyMost, LVChunkMax), as an older file's catalog may not, while its records
+    still carry them: the two column rows are flag-deleted (hidden) in place."""
+    raw = bytearray((edb_dir / "basic.edb").read_bytes())
+    from pyese.engine.schema.sysobjects import decode_row
+
+    with EdbFile.open(edb_dir / "basic.edb") as edb:
+        found = [(p.pgno, i) for p in edb.tree_pages(2) if p.is_leaf
+                 for i, n in enumerate(p.nodes())
+                 if (r := decode_row(n.data)).objid_table == 2 and r.sysobj == 2
+                 and r.name in ("KeyMost", "LVChunkMax")]
+    assert len(found) == 2
+    for pgno, iline in found:
+        off = _node_tag(raw, pgno, iline)
+        ib = struct.unpack_from("<H", raw, off + 2)[0]
+        struct.pack_into("<H", raw, off + 2, ib | (0x2 << 13))  # fNDDeleted
+    pgno = found[0][0]
+    page = bytearray(raw[(pgno + 1) * CB:(pgno + 2) * CB])
+    reseal_page(page, pgno)
+    raw[(pgno + 1) * CB:(pgno + 2) * CB] = page
+    path = tmp_path / "older.edb"
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_check_reads_the_catalog_with_eses_fixed_description(edb_dir: Path, tmp_path: Path,
+                                                             capsys) -> None:
+    # issue 14 item 5: check gave a false positive on an older DHCP database whose own
+    # description of MSysObjects lacks later columns; ESE describes its catalog with
+    # rgcdescMSO (cat.cxx ErrCATIInitCatalogTDB), never with the catalog's own rows
+    path = _older_catalog(edb_dir, tmp_path)
+    rc, out, err = _run(capsys, "check", str(path))
+    assert rc == EXIT_CLEAN and "no problems found" in out, err
+    rc, out, _ = _run(capsys, "dump", str(path), "MSysObjects")
+    assert rc == 0 and any(r.get("KeyMost") is not None for r in _jsonl(out))
+    rc, out, _ = _run(capsys, "dump", str(path), "basic")
+    assert rc == 0 and len(_jsonl(out)) == 2
+
+
+def test_export_goes_on_past_a_damaged_table(edb_dir: Path, tmp_path: Path, capsys) -> None:
+    # docs/genuine.md: a table that fails is reported and the others are still exported
+    # (exit 1); with --tolerant the damaged page is skipped and reported, exit 0
+    src = edb_dir / SRUDB
+    with EdbFile.open(src) as edb:
+        t = Catalog.load(edb.snapshot(), edb.page_size).table("SruDbIdMapTable")
+        leaf = [p.pgno for p in edb.tree_pages(t.objid) if p.is_leaf][5]
+    path = tmp_path / "one_bad_table.dat"
+    _damage_page(src, path, leaf)
+    rc, _, err = _run(capsys, "export", "--format", "jsonl", str(path), str(tmp_path / "a"))
+    assert rc == EXIT_DAMAGED
+    assert "table SruDbIdMapTable: JET_errReadVerifyFailure" in err and "1 tables failed" in err
+    big = tmp_path / "a" / "{5C8CF1C7-7257-4F13-B223-970EF5939312}.jsonl"
+    assert len(big.read_text().splitlines()) == 4038
+    rc, _, err = _run(capsys, "export", "--format", "jsonl", "--tolerant", str(path),
+                      str(tmp_path / "b"))
+    assert rc == 0 and f"skipped page {leaf}" in err
+    rows = _jsonl((tmp_path / "b" / "SruDbIdMapTable.jsonl").read_text())
+    assert 1000 < len(rows) < 1141 and {r["_record"] for r in rows} == {"live"}

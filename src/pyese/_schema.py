@@ -159,6 +159,7 @@ class Index:
     """
 
     key: str | Sequence[str]
+    _: KW_ONLY  # API.md section 2: Index(key, *, primary=False, unique=False, ...)
     primary: bool = False
     unique: bool = False
     ignore_null: bool = False

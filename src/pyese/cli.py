@@ -185,7 +185,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="pyese", description="pyese: ESE (JET Blue) databases on any OS")
     forensic.add_common(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("demo", help="run the session-context demo", add_help=False)
+    sub.add_parser("demo", help="run the demo: a quick start on the Pythonic layer, then a "
+                   "session-context order server", add_help=False)
 
     p = sub.add_parser("info", help="print a database file's header (esentutl /mh)",
                        description="Print the database header: format version, page size, "

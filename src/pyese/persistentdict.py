@@ -38,6 +38,14 @@ they are atomic. Iteration reads in batches (a page of entries per
 ``PyeseRetrieveRows`` call), each from a fresh seek after the last key seen, so an
 iterator holds no session between batches (like ManagedEsent's enumerators it sees other
 threads' later commits).
+
+Reads at level 0 meet other threads' deletes as ESE reports them: a record deleted (and
+committed) between the seek that found it and the read of its columns gives
+``JET_errRecordDeleted``. A lookup then answers as if the key was already gone (the delete
+came first); an iteration seeks again after the last key it read and goes on; a count
+starts over. A short page from ``PyeseRetrieveRows`` does not end an iteration by itself
+(it may stop before a record that has just gone): the next call says whether the index
+ended (``JET_errNoCurrentRecord``) or the record went (``JET_errRecordDeleted``).
 """
 
 from __future__ import annotations
@@ -360,7 +368,10 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
             return False
         if kp is enc:
             return True
-        return jet.JetRetrieveColumn(sesid, tableid, self._kcol) == enc
+        try:
+            return jet.JetRetrieveColumn(sesid, tableid, self._kcol) == enc
+        except jet.RecordDeletedError:
+            return False  # deleted by another thread since the seek (module docstring)
 
     def _value(self, sesid: Any, tableid: Any) -> V:
         raw = jet.JetRetrieveColumn(sesid, tableid, self._cols["v"])
@@ -457,7 +468,12 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
                 tableid = self._cursor(ps)
             sesid = ps.sesid
             found = self._seek(sesid, tableid, enc)
-            raw = jet.JetRetrieveColumn(sesid, tableid, self._vcol) if found else None
+            raw = None
+            if found:
+                try:
+                    raw = jet.JetRetrieveColumn(sesid, tableid, self._vcol)
+                except jet.RecordDeletedError:
+                    found = False  # deleted by another thread since the seek: gone
         finally:
             inst.pool.release(ps)
         if not found:
@@ -480,11 +496,15 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
 
     def __len__(self) -> int:
         def count(ps: PooledSession, tableid: Any) -> int:
-            try:
-                jet.JetMove(ps.sesid, tableid, C.JET_MoveFirst)
-            except jet.NoCurrentRecordError:
-                return 0
-            return int(jet.JetIndexRecordCount(ps.sesid, tableid, 0))
+            while True:
+                try:
+                    jet.JetMove(ps.sesid, tableid, C.JET_MoveFirst)
+                except jet.NoCurrentRecordError:
+                    return 0
+                try:
+                    return int(jet.JetIndexRecordCount(ps.sesid, tableid, 0))
+                except jet.RecordDeletedError:
+                    continue  # the first record went meanwhile: count again
 
         return self._read_only(count)
 
@@ -557,11 +577,26 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
         hi_short = hi is not None and len(hi) <= PREFIX
         hi_prefix = None if hi is None else hi[:PREFIX]
         page = size + 1
+        after = not first  # a seek again from ``last`` is GT (GE only before any row read)
         while True:
             try:
                 rows = jet.PyeseRetrieveRows(sesid, tableid, cids, page)
             except jet.NoCurrentRecordError:
-                return out, True, last  # the index ended exactly at the last page's end
+                return out, True, last  # the index ended at the last page's end
+            except jet.RecordDeletedError:
+                # the entry under the cursor was deleted by another thread since the seek
+                # or the last page: seek again after the last key read (module docstring)
+                try:
+                    if last is None:
+                        jet.JetMove(sesid, tableid, C.JET_MoveFirst)
+                    else:
+                        jet.JetMakeKey(sesid, tableid, last,
+                                       _NEW_KEY if last else _NEW_KEY_EMPTY)
+                        jet.JetSeek(sesid, tableid,
+                                    C.JET_bitSeekGT if after else C.JET_bitSeekGE)
+                except (jet.RecordNotFoundError, jet.NoCurrentRecordError):
+                    return out, True, last
+                continue
             for row in rows:
                 kp = row[0] or b""
                 short = len(kp) <= PREFIX
@@ -571,6 +606,7 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
                 if len(out) >= size and (short or kp[:PREFIX] != group):
                     return out, False, last  # stop between groups of long keys only
                 last = kp
+                after = True
                 if short:
                     out.append((kp, row[2] if values else None))
                     group = None
@@ -578,7 +614,10 @@ class PersistentDict(MutableMapping[K, V], Generic[K, V]):
                     out.append((row[1] or b"", row[2] if values else None))
                     group = kp[:PREFIX]
             if len(rows) < page:
-                return out, True, last
+                # the index ended, or the page stopped before a record another thread has
+                # just deleted: the next call tells (NoCurrentRecord or RecordDeleted)
+                page = max(page - len(rows), 1)
+                continue
             page = 64  # inside a long group that goes on: read on
 
     # -- MutableMapping ----------------------------------------------------------------

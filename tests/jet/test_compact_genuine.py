@@ -545,3 +545,149 @@ def test_converter_batches_stay_within_the_version_store(inst) -> None:
                 "copy.edb", None)
     t = jet.JetOpenTable(s, _attach(s, "copy.edb", 0), "T")
     assert [row[0] for row in _every(s, t, [b])] == values
+
+
+def test_converter_copies_a_record_larger_than_the_version_store(inst) -> None:
+    # One record of 5 MiB of long values, more than the whole default version store
+    # (JET_paramMaxVerPages 64: about 2 MiB at its quarter per batch): ESE's compaction
+    # copies it with versioning off (dbutil.cxx ErrCMPOpenDB, JET_bitDbVersioningOff);
+    # pyese writes its long values outside any transaction, in quarter-budget steps,
+    # then the record in a transaction of its own. The records around it are batched.
+    from pyese.engine.genuine.convert import convert
+    from pyese.engine.instance.database import databases_of
+    from pyese.engine.instance.gate import session_call
+    from pyese.engine.instance.logservice import storage_of
+
+    s = jet.JetBeginSession(inst)
+    db = jet.JetCreateDatabase(s, "big.edb")
+    tc = jet.JET_TABLECREATE(szTableName="T", rgcolumncreate=[
+        CC(szColumnName="id", coltyp=jet.JET_coltypLong),
+        CC(szColumnName="b", coltyp=jet.JET_coltypLongBinary,
+           grbit=jet.JET_bitColumnMultiValued)],
+        rgindexcreate=[IC(szIndexName="pk", szKey="+id\0\0", grbit=jet.JET_bitIndexPrimary)])
+    jet.JetCreateTableColumnIndex(s, db, tc)
+    t = tc.tableid
+    idc, b = (c.columnid for c in tc.rgcolumncreate)
+    rows = [(1, [b"small"]), (2, [bytes(range(256)) * (12 << 10), b"x" * (2 << 20)]),
+            (3, [b"after"])]
+    for rid, values in rows:  # outside a transaction: the source's own LV writes batch
+        jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+        jet.JetSetColumn(s, t, idc, struct.pack("<i", rid), 0)
+        for value in values:
+            jet.JetSetColumn(s, t, b, value, 0, jet.JET_SETINFO(itagSequence=0))
+        jet.JetUpdate(s, t)
+    jet.JetCloseTable(s, t)
+    reports: list[tuple[int, int, int]] = []
+    with session_call(s) as session:
+        storage_of(session.instance).vs.catch_up()
+        convert(session, databases_of(session.instance).find_attached("big.edb"),
+                "copy.edb", lambda snt, done, total: reports.append((snt, done, total)))
+    t = jet.JetOpenTable(s, _attach(s, "copy.edb", 0), "T")
+    got = []
+    jet.JetMove(s, t, jet.JET_MoveFirst)
+    while True:
+        rid = struct.unpack("<i", jet.JetRetrieveColumn(s, t, idc))[0]
+        vals = []
+        itag = 1
+        while True:
+            v = jet.JetRetrieveColumn(s, t, b, 0, jet.JET_RETINFO(itagSequence=itag))
+            if v is None:
+                break
+            vals.append(v)
+            itag += 1
+        got.append((rid, vals))
+        try:
+            jet.JetMove(s, t, jet.JET_MoveNext)
+        except JetError:
+            break
+    assert got == rows
+    # progress: the batch before the big record, the big record on its own, the rest
+    assert [done for snt, done, total in reports if snt == jet.JET_sntProgress] == [1, 2, 3]
+
+
+def test_converter_keeps_a_shared_long_value_shared(inst) -> None:
+    # A long value two records reference (LVROOT refcount 2, as ESE's JetPrepareUpdate
+    # InsertCopy leaves one) is copied once, with its refcount (dbutil.cxx
+    # ErrCMPCopyLVTree and the LIDMAP); deleting one record of the copy drops a
+    # reference, the last one the value.
+    from pyese.engine.cursors.cursor import cursor_for
+    from pyese.engine.genuine.convert import convert
+    from pyese.engine.instance.database import databases_of
+    from pyese.engine.instance.gate import session_call
+    from pyese.engine.instance.logservice import storage_of
+    from pyese.engine.records import update as U
+    from pyese.engine.records.longvalue import LongValueReader
+    from pyese.engine.records.record import lid_from_bytes, lv_root_key
+
+    s = jet.JetBeginSession(inst)
+    db = jet.JetCreateDatabase(s, "shared.edb")
+    tc = jet.JET_TABLECREATE(szTableName="T", rgcolumncreate=[
+        CC(szColumnName="id", coltyp=jet.JET_coltypLong),
+        CC(szColumnName="b", coltyp=jet.JET_coltypLongBinary)],
+        rgindexcreate=[IC(szIndexName="pk", szKey="+id\0\0", grbit=jet.JET_bitIndexPrimary)])
+    jet.JetCreateTableColumnIndex(s, db, tc)
+    t = tc.tableid
+    idc, b = (c.columnid for c in tc.rgcolumncreate)
+    value = bytes(range(256)) * 40
+    jet.JetBeginTransaction(s)
+    for rid in (1, 2, 3):
+        jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+        jet.JetSetColumn(s, t, idc, struct.pack("<i", rid), 0)
+        jet.JetSetColumn(s, t, b, value if rid == 1 else b"own %d" % rid * 400, 0)
+        jet.JetUpdate(s, t)
+    jet.JetCommitTransaction(s, 0)
+
+    def lids_and_refs(sesid, tableid) -> list[tuple[int, int]]:
+        """(LID, its refcount) of column b of each record, in key order."""
+        out = []
+        jet.JetMove(sesid, tableid, jet.JET_MoveFirst)
+        while True:
+            with session_call(sesid) as session:
+                cur = cursor_for(session, tableid)
+                raw, _flags = cur.record_view().raw(b.value)
+                lid = lid_from_bytes(raw)
+                out.append((lid, LongValueReader(cur.view(), cur.table.lv_objid)
+                            .root(lid).ref_count))
+            try:
+                jet.JetMove(sesid, tableid, jet.JET_MoveNext)
+            except JetError:
+                return out
+
+    # record 3 takes a reference to record 1's value (its own value is dropped)
+    shared_lid = lids_and_refs(s, t)[0][0]
+    jet.JetMove(s, t, jet.JET_MoveLast)
+    with session_call(s) as session:
+        cur = cursor_for(session, t)
+        session.begin_transaction()
+        U.prepare_update(cur, U.PREP_REPLACE)
+        U.lv_add_reference(cur, shared_lid)
+        cur.update.image.set_separated(b.value, 1, shared_lid)
+        cur.update.dirty.add(b.value)
+        U.do_update(cur)
+        session.commit_transaction()
+    src_refs = lids_and_refs(s, t)
+    assert src_refs[0] == src_refs[2] == (shared_lid, 2)
+    jet.JetCloseTable(s, t)
+    with session_call(s) as session:
+        storage_of(session.instance).vs.catch_up()
+        convert(session, databases_of(session.instance).find_attached("shared.edb"),
+                "copy.edb", None)
+    dt = jet.JetOpenTable(s, _attach(s, "copy.edb", 0), "T")
+    refs = lids_and_refs(s, dt)
+    assert refs[0] == refs[2] and refs[0][1] == 2 and refs[1][1] == 1  # copied once
+    jet.JetMove(s, dt, jet.JET_MoveFirst)
+    assert jet.JetRetrieveColumn(s, dt, b) == value
+    jet.JetMove(s, dt, jet.JET_MoveLast)
+    assert jet.JetRetrieveColumn(s, dt, b) == value
+    jet.JetBeginTransaction(s)  # deleting one record drops one reference
+    jet.JetDelete(s, dt)
+    jet.JetCommitTransaction(s, 0)
+    assert lids_and_refs(s, dt)[0] == (refs[0][0], 1)
+    jet.JetMove(s, dt, jet.JET_MoveFirst)
+    assert jet.JetRetrieveColumn(s, dt, b) == value
+    jet.JetBeginTransaction(s)  # the last reference deletes the value
+    jet.JetDelete(s, dt)
+    jet.JetCommitTransaction(s, 0)
+    with session_call(s) as session:
+        cur = cursor_for(session, dt)
+        assert cur.view().get(cur.table.lv_objid, lv_root_key(refs[0][0])) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,65 @@ def test_run_retries_and_errors_propagate(tmp_path: Path) -> None:
                     await tx.table("orders").insert({"id": 2, "cents": "x"})
 
     asyncio.run(main())
+
+
+class _RoundRobin(ThreadPoolExecutor):
+    """An executor whose every call goes to the next of three single-thread pools: one
+    transaction's consecutive calls land on different worker threads for certain."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.pools = [ThreadPoolExecutor(1, thread_name_prefix=f"rr{i}") for i in range(3)]
+        self.turn = 0
+        self.threads: list[int] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        pool = self.pools[self.turn % 3]
+        self.turn += 1
+
+        def run() -> object:
+            self.threads.append(threading.get_ident())
+            return fn(*args, **kwargs)
+        return pool.submit(run)
+
+    def shutdown(self, wait: bool = True, **kw: object) -> None:  # type: ignore[override]
+        for p in self.pools:
+            p.shutdown(wait)
+        super().shutdown(wait)
+
+
+def test_every_call_of_one_transaction_on_another_worker(tmp_path: Path) -> None:
+    # API.md section 2, pyese.aio: "one transaction's calls may land on different worker
+    # threads: session contexts carry the transaction from one to the next". Here each
+    # call goes to the next of three workers, never the event loop's thread.
+    ex = _RoundRobin()
+
+    async def main() -> None:
+        loop_thread = threading.get_ident()
+        async with pyese.aio.Instance(tmp_path, executor=ex) as inst:
+            await _setup(inst)
+            ex.threads.clear()
+            async with inst.transaction() as tx:
+                t = tx.table("orders")
+                for i in range(6):
+                    await t.insert({"id": i, "cents": i})
+                await t.update(2, {"cents": 20})
+                await t.escrow(3, "seen", 4)
+                rows = [r["cents"] async for r in t.range()]
+            used = set(ex.threads)
+            assert len(used) == 3 and loop_thread not in used
+            assert rows == [0, 1, 20, 3, 4, 5]
+            async with inst.transaction() as tx:  # committed, as one transaction
+                t = tx.table("orders")
+                assert (await t.get(3))["seen"] == 4 and await t.count() == 6
+            with pytest.raises(KeyError):
+                async with inst.transaction() as tx:
+                    await tx.table("orders").insert({"id": 9})
+                    raise KeyError(9)
+            async with inst.transaction() as tx:
+                assert await tx.table("orders").get(9) is None  # rolled back on a worker
+
+    try:
+        asyncio.run(main())
+    finally:
+        ex.shutdown()

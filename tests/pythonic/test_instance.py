@@ -26,6 +26,19 @@ def test_instance_directory_holds_log_checkpoint_and_database(tmp_path: Path) ->
     assert inst.closed
 
 
+def test_name_and_every_path_in_the_directory(tmp_path: Path) -> None:
+    # API.md section 2: the directory holds the logs, the checkpoint and the temporary
+    # database; name= names the ESE instance
+    path = tmp_path / "inst"
+    with pyese.Instance(path, name="mine") as inst:
+        assert inst.name == "mine"
+        want = os.path.join(str(path), "")
+        for param in ("SystemPath", "LogFilePath", "TempPath"):
+            assert os.path.join(str(inst.get_param(param)), "") == want, param
+    with pyese.Instance(path) as a, pyese.Instance(tmp_path / "other") as b:
+        assert a.name != b.name  # a default name is unique in the process
+
+
 def test_params_by_name_in_any_case(tmp_path: Path) -> None:
     with pyese.Instance(tmp_path, max_sessions=7, MaxVerPages=333, LOG_FILE_SIZE=256,
                         circular_log=False) as inst:
@@ -125,6 +138,10 @@ def test_index_spellings_and_catalog(inst: pyese.Instance) -> None:
     assert idx["s"].key == ["+b", "-c"] == idx["l"].key
     assert idx["u"].unique and not idx["u"].primary
     assert idx["l"].columns == ["b", "c"]
+    with pytest.raises(TypeError):  # API.md: Index(key, *, primary=False, ...)
+        pyese.Index("+a", True)  # type: ignore[misc]
+    with pytest.raises(TypeError):  # and Column(type, *, not_null=False, ...)
+        pyese.Column(pyese.Long, True)  # type: ignore[misc]
 
 
 def test_table_names_drop_table_and_unknown_names(inst: pyese.Instance) -> None:

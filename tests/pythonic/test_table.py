@@ -144,6 +144,24 @@ def test_update_delete_escrow(filled: pyese.Instance) -> None:
             t.escrow(1, "age", 1)
 
 
+def test_failed_update_leaves_the_row_as_it_was(filled: pyese.Instance) -> None:
+    # Bad input (issue 13): nothing half-written reaches the database; here a valid change
+    # beside a bad one in the same update, which must not be applied alone
+    with filled.transaction() as tx:
+        t = tx.table("people")
+        before = dict(t.get(2))
+        with pytest.raises(TypeError, match=r"column 'age' \(Long\) expects int"):
+            t.update(2, {"name": "zed", "age": "old"})
+        with pytest.raises(pyese.ColumnNotFoundError, match="'agee'.*columns: "):
+            t.update(2, {"name": "zed", "agee": 1})
+        with pytest.raises(TypeError, match="multi-valued"):
+            t.update(2, {"name": "zed", "tags": "abc"})
+        assert dict(t.get(2)) == before
+        assert t.update(2, {"name": "zed"})["name"] == "zed"  # the cursor is still usable
+    with filled.transaction() as tx:
+        assert tx.table("people").get(2)["name"] == "zed"
+
+
 def test_bookmark_goes_back_to_the_row_through_jet(filled: pyese.Instance) -> None:
     with filled.transaction() as tx:
         t = tx.table("people")

@@ -3,7 +3,7 @@
 ESE maps ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL to ``JET_errDiskFull`` (-1808) for
 database files (os/error.cxx ``ErrOSErrFromWin32Err``). LMDB reports a full volume as ENOSPC
 when a write wrote nothing and as EIO when the write was short (``mdb_page_flush``), and the
-last write onto a full volume is usually short; ``dbfile._raise_lmdb`` tells the two apart by
+last write onto a full volume is usually short; ``lmdberrors.raise_lmdb`` tells the two apart by
 the room left on the volume. LMDB's map-full (MDB_MAP_FULL) is not a full disk (the map is
 grown; see ``test_dbfile``).
 

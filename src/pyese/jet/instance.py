@@ -100,18 +100,31 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
       does not name is skipped unless ``grbit`` has ``JET_bitReplayMissingMapEntryDB``.
     - ``lgposStop``: replay ends before the first log record past it; JetInit3 then fails
       with ``JET_errRecoveredWithoutUndo`` and the databases stay as replayed (a stop
-      whose ``isec`` and ``ib`` are both 0 stops nothing; ``ib = isec = 0xFFFF`` stops at
-      the end of generation ``lGeneration``).
+      whose ``isec`` and ``ib`` are both 0 stops no record; ``ib = isec = 0xFFFF`` stops at
+      the end of generation ``lGeneration``). A checkpoint in a generation after the
+      stop's ends recovery the same way before any redo; ``lGeneration`` 0, or a stop
+      with ``JET_paramDeleteOldLogs`` or ``JET_paramDeleteOutOfRangeLogs`` set, is
+      ``JET_errInvalidParameter`` (ESE ``ErrLGSoftStart``).
     - ``pfnStatus(sesid, snp, snt, pv)``: called with ``JET_snpRestore`` and
       ``JET_sntBegin``, ``JET_sntProgress`` (``pv`` a ``JET_SNPROG``, percent) and
       ``JET_sntComplete``; its result is ignored, an exception fails JetInit3 with
       ``JET_errCallbackFailed``.
 
-    Recovery grbits honoured: ``JET_bitReplayIgnoreMissingDB``,
+    Recovery grbits (docs/api-rest.md): ``JET_bitReplayIgnoreMissingDB``,
     ``JET_bitReplayMissingMapEntryDB``, ``JET_bitRecoveryWithoutUndo`` (fails with
     ``JET_errRecoveredWithoutUndo``, or ``...DatabasesConsistent`` after a clean log end,
-    leaving the databases replayed), ``JET_bitReplayIgnoreLostLogs``; the others are
-    accepted (see docs/api-rest.md). Errors: ``JET_errInvalidParameter`` (not a
+    leaving the databases replayed), ``JET_bitReplayIgnoreLostLogs``,
+    ``JET_bitTruncateLogsAfterRecovery`` (deletes the archived generations recovery made
+    unnecessary), ``JET_bitKeepDbAttachedAtEndOfRecovery`` (the recovered databases stay
+    attached), ``JET_bitReplayInferCheckpointFromRstmapDbs`` (without a checkpoint,
+    replay starts at the lowest generation the map's databases need),
+    ``JET_bitReplayIgnoreLogRecordsBeforeMinRequiredLog`` (what it skips pyese never
+    replays), ``JET_bitExternalRecoveryControl``: ``pfnStatus`` is also called with
+    ``JET_snpRecoveryControl`` and a ``JET_RECOVERYCONTROL``, for ``JET_sntBeginUndo``
+    before undo and ``JET_sntOpenLog`` (``JET_OpenLogForDo``) before the instance starts,
+    and its result decides (ESE tm.cxx ``ErrRecoveryControlDefaultCallback``;
+    ``JET_errRecoveredWithoutUndo`` at BeginUndo: stop there; another error: fail with it;
+    None or anything else: go on). Errors: ``JET_errInvalidParameter`` (not a
     ``JET_RSTINFO``, a map that is not a list of ``JET_RSTMAP`` or longer than 14, a
     ``pfnStatus`` that is not callable), ``JET_errDatabaseInvalidName`` (an entry without
     ``szNewDatabaseName``), then JetInit's.
@@ -135,18 +148,21 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
     pfn = getattr(prstInfo, "pfnStatus", None)
     if pfn is not None and not callable(pfn):
         raise_error(C.JET_errInvalidParameter, "pfnStatus must be a JET_PFNSTATUS callable")
-    L.init_instance(instance, g, pairs, stop, _status(pfn) if pfn is not None else None)
+    L.init_instance(instance, g, pairs, stop, _status(pfn) if pfn is not None else None,
+                    _control(pfn, instance) if pfn is not None else None)
 
 
 def _stop_position(lgpos: object) -> tuple[int, int, int] | None:
-    """``lgposStop`` as ``(lGeneration, isec, ib)``; None when it stops nothing (ESE log.cxx
-    ``FLGRecoveryLgposStopLogRecord``: isec and ib both 0, or ``lgposMax``)."""
+    """``lgposStop`` as ``(lGeneration, isec, ib)``; None for ``lgposMin`` and ``lgposMax``
+    (ESE ``ErrLGSoftStart`` makes ``lgposMin`` ``lgposMax``: no stop). A stop whose isec
+    and ib are both 0 stops no record but still names its generation (log.cxx
+    ``FLGRecoveryLgposStop`` / ``FLGRecoveryLgposStopLogRecord``)."""
     if lgpos is None:
         return None
     ib = _args.integer(getattr(lgpos, "ib", 0), "lgposStop.ib")
     isec = _args.integer(getattr(lgpos, "isec", 0), "lgposStop.isec")
     gen = _args.integer(getattr(lgpos, "lGeneration", 0), "lgposStop.lGeneration")
-    if (ib, isec) == (0, 0) or (ib, isec, gen) == LGPOS_MAX:
+    if (ib, isec, gen) in ((0, 0, 0), LGPOS_MAX):
         return None
     if not (0 <= ib <= 0xFFFF and 0 <= isec <= 0xFFFF and 0 <= gen <= 0x7FFFFFFF):
         raise_error(C.JET_errInvalidParameter, "lgposStop out of range")
@@ -165,6 +181,37 @@ def _status(pfn: Any) -> Any:
             raise JetError.from_code(C.JET_errCallbackFailed, repr(exc)) from exc
 
     return status
+
+
+def _control(pfn: Any, instance: object) -> Any:
+    """``pfnStatus`` as the recovery-control callback: ESE's JetInit3 wraps ``pfnStatus``
+    as the instance's init callback (jetapi.cxx ``CAutoRSTINFOW::ErrSet``,
+    ``InitCallbackWrapper``), which ``ErrRecoveryControlDefaultCallback`` calls for
+    ``JET_snpRecoveryControl`` under ``JET_bitExternalRecoveryControl``. An exception, or
+    a result that is not an int or None, is ``JET_errCallbackFailed``."""
+    from pyese.jet.database import _misc
+    from pyese.jet.structs import JET_RECOVERYCONTROL
+
+    def control(snt: int, err_default: int, headers: tuple[Any, ...],
+                log: tuple[int, bool, int, str] | None) -> int:
+        misc = [_misc(h) for h in headers]
+        data = JET_RECOVERYCONTROL(errDefault=err_default, instance=instance,
+                                   cdbinfomisc=len(misc), rgdbinfomisc=misc)
+        if log is not None:
+            data.lGenNext, data.fCurrentLog, data.eReason, data.wszLogFile = log
+        try:
+            result = pfn(None, C.JET_snpRecoveryControl, snt, data)
+        except JetError:
+            raise
+        except Exception as exc:
+            raise JetError.from_code(C.JET_errCallbackFailed, repr(exc)) from exc
+        if result is None:
+            return C.JET_errSuccess
+        if not isinstance(result, int) or isinstance(result, bool):
+            raise_error(C.JET_errCallbackFailed, f"recovery control returned {result!r}")
+        return result
+
+    return control
 
 
 def JetTerm(instance: JET_INSTANCE | int | None) -> None:

@@ -877,6 +877,25 @@ class JET_RSTINFO:
         return len(self.rgrstmap)
 
 
+@dataclass(kw_only=True, slots=True)
+class JET_RECOVERYCONTROL:
+    """What a ``JET_snpRecoveryControl`` notification carries (jethdr.w): ``errDefault``,
+    the answer ESE takes when the callback returns it, and the instance; for
+    ``JET_sntOpenLog`` the ``OpenLog`` member (``lGenNext``, ``fCurrentLog``, ``eReason``,
+    ``wszLogFile``); for ``JET_sntBeginUndo`` the ``BeginUndo`` member's databases
+    (``cdbinfomisc``, ``rgdbinfomisc``: a ``JET_DBINFOMISC`` each, as redo left them).
+    The union's members are flattened into one structure."""
+
+    errDefault: int = 0
+    instance: object = None
+    lGenNext: int = 0
+    fCurrentLog: bool = False
+    eReason: int = 0
+    wszLogFile: str | None = None
+    cdbinfomisc: int = 0
+    rgdbinfomisc: list[Any] = field(default_factory=list)
+
+
 STRUCTS: tuple[type, ...] = tuple(
     obj
     for name, obj in list(globals().items())
@@ -918,6 +937,7 @@ __all__ = [
     "JET_OPENTEMPORARYTABLE",
     "JET_OPENTEMPORARYTABLE2",
     "JET_OPERATIONCONTEXT",
+    "JET_RECOVERYCONTROL",
     "JET_RECPOS",
     "JET_RECPOS2",
     "JET_RECSIZE",

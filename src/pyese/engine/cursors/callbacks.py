@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +42,7 @@ from typing import Any
 from pyese.engine.cursors import cursor as _cursor
 from pyese.engine.instance.instance import InstanceServices
 from pyese.engine.instance.session import Session
+from pyese.engine.records.keys import normalizer
 from pyese.engine.schema.callback_names import resolve_persisted
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
@@ -270,7 +271,8 @@ def free_table_ls(instance: Any) -> None:
 
 # -- user-defined default values ------------------------------------------------------
 
-def user_defined_default(cur: Any, col: Any, limit: int | None) -> tuple[bytes | None, int]:
+def user_defined_default(cur: Any, col: Any, limit: int | None,
+                         null_only: bool = False) -> tuple[bytes | None, int]:
     """The value of a JET_bitColumnUserDefinedDefault column a record has no value for
     (ESE fldext.cxx ErrIsamRetrieveColumn on wrnRECUserDefinedDefault): the column's
     callback is called with ``JET_cbtypUserDefinedDefaultValue``, ``pvArg1`` a bytearray
@@ -281,21 +283,151 @@ def user_defined_default(cur: Any, col: Any, limit: int | None) -> tuple[bytes |
     exception fails the retrieval (``call``). With JET_paramEnablePersistedCallbacks off
     the persisted callback is not run: JET_errCallbackFailed (callback.cxx
     ErrCALLBACKExecute, ``fPermanent``); JET_errCallbackNotResolved when its name does
-    not resolve."""
+    not resolve.
+
+    ``null_only``: only whether the value is NULL is wanted (a conditional column of an
+    index): ``pvArg1`` is None and the size in is 0, as ESE fldnorm.cxx
+    ErrRECIIRetrieveKey passes NULL and ``cbActual = 0``; the value returned is then
+    b"" when not NULL."""
+    if null_only:
+        return _udd_call(cur, col, None)[:2]
+    value, size, written = _udd_call(cur, col, C.JET_cbLVColumnMost if limit is None
+                                     else limit)
+    if value is None:
+        return None, 0
+    size = size if size <= written else written
+    value = value[:size]
+    return (value if limit is None else value[:limit]), size
+
+
+def _udd_call(cur: Any, col: Any, limit: int | None) -> tuple[bytes | None, int, int]:
+    """Call the column's callback once (see :func:`user_defined_default`; ``limit`` None:
+    no buffer): (value as written, or None for NULL; the size the callback reported,
+    else the bytes it wrote; the bytes it wrote)."""
     session = cur.session
     if not session.instance.get_param(C.JET_paramEnablePersistedCallbacks):
         raise_error(C.JET_errCallbackFailed, "persisted callbacks are disabled "
                     "(JET_paramEnablePersistedCallbacks)")
     fn = resolve_persisted(col.callback)
+    if limit is None:
+        wrn = call(session, fn, cur.db.dbnum, cur.tableid,
+                   C.JET_cbtypUserDefinedDefaultValue, None, [0], col.user_data,
+                   col.columnid)
+        return (None, 0, 0) if wrn == C.JET_wrnColumnNull else (b"", 0, 0)
     buffer = bytearray()
-    cb = [C.JET_cbLVColumnMost if limit is None else limit]
+    cb: list[Any] = [limit]
     wrn = call(session, fn, cur.db.dbnum, cur.tableid, C.JET_cbtypUserDefinedDefaultValue,
                buffer, cb, col.user_data, col.columnid)
     if wrn == C.JET_wrnColumnNull:
-        return None, 0
-    size = cb[0] if isinstance(cb[0], int) and 0 <= cb[0] <= len(buffer) else len(buffer)
-    value = bytes(buffer[:size])
-    return (value if limit is None else value[:limit]), size
+        return None, 0, 0
+    written = len(buffer)
+    reported = cb[0]
+    size = reported if isinstance(reported, int) and not isinstance(reported, bool) \
+        and reported >= 0 else written
+    return bytes(buffer), size, written
+
+
+# -- user-defined defaults in index keys ---------------------------------------------
+
+
+def udd_columns(index: Any) -> dict[int, tuple[Any, bool]]:
+    """columnid -> (column, only its NULL-ness matters) of the JET_bitColumnUserDefinedDefault
+    columns an index's key or conditions use (empty for almost every index). A column
+    that is both a key column and a condition is a key column here (its value is
+    wanted)."""
+    found: dict[int, tuple[Any, bool]] = {}
+    for cond in index.conditions:
+        col = cond.column
+        if col.callback is not None:
+            found[col.columnid] = (col, True)
+    for seg in index.segments:
+        col = seg.column
+        if col.callback is not None:
+            found[col.columnid] = (col, False)
+    return found
+
+
+def key_values(cur: Any, index: Any,
+               values: Callable[[int], Sequence[bytes]]) -> Callable[[int], Sequence[bytes]]:
+    """The ``values_of`` a key of ``index`` is built from (``indexentries``): ``values``
+    (the record's stored values), where a JET_bitColumnUserDefinedDefault column with no
+    value gets its callback's value, ``cur`` being the cursor the callback is given.
+
+    ESE fldnorm.cxx ErrRECIIRetrieveKey: ErrRECRetrieveTaggedColumn answers
+    wrnRECUserDefinedDefault for itagSequence 1 of such a column with no value; the key
+    extraction then calls ErrRECCallback( JET_cbtypUserDefinedDefaultValue, columnid,
+    pbLV, &cbActual = cbDataMost, columnid ), with a buffer of the index's cbKeyMost
+    bytes, doubled while the value does not fit (ESE doubles cbDataMost when the key
+    needs more data); a conditional column's callback gets no buffer (NULL, size 0: only
+    JET_wrnColumnNull matters). The key is made from the value as from a stored one: on
+    insert and replace from the copy buffer (ESE FUCBSetAlwaysRetrieveCopy: the
+    callback's JET_bitRetrieveCopy reads the record being keyed), when building an index
+    from the record the cursor is on. The callback's error fails the operation
+    (:func:`user_defined_default`). ``values`` itself is returned for an index without
+    such a column."""
+    if not normalizer(index).udd:
+        return values
+    udd = udd_columns(index)
+    cb_key_most = int(index.cbKeyMost)
+
+    def values_of(columnid: int) -> Sequence[bytes]:
+        vals = values(columnid)
+        if vals:
+            return vals
+        found = udd.get(columnid)
+        if found is None:
+            return vals
+        col, null_only = found
+        if null_only:
+            value = _udd_call(cur, col, None)[0]
+            return [] if value is None else [value]
+        limit = cb_key_most
+        while True:
+            value, size, written = _udd_call(cur, col, limit)
+            if value is None:
+                return []
+            if size <= written:
+                return [value[:size]]
+            if size <= limit or limit >= C.JET_cbLVColumnMost:
+                return [value]  # it said more than it wrote: what it wrote
+            limit *= 2
+
+    return values_of
+
+
+class RecordKeys:
+    """The ``key_values`` of an index build (``ddl.create_index``): an index over a
+    user-defined default column gets its keys from :func:`key_values`, the callback
+    given a cursor of the session on the table, positioned on each record in turn (the
+    JET_CALLBACK documentation: "tableid: cursor positioned on the record for which the
+    user-defined default is being retrieved"; ESE builds an index through a cursor on
+    the table, the key extracted from the record it is on). The cursor is opened when an
+    index first needs it; :meth:`close` closes it."""
+
+    def __init__(self, session: Session, db: Any, table: Any) -> None:
+        self.session = session
+        self.db = db
+        self.table = table
+        self.cursor: Any = None
+
+    def __call__(self, index: Any,
+                 rec: Any) -> Callable[[int], Sequence[bytes]]:
+        values: Callable[[int], Sequence[bytes]] = rec.values
+        if not normalizer(index).udd:
+            return values
+        cur = self.cursor
+        if cur is None:
+            cur = _cursor.Cursor(self.session, self.db, self.table, C.JET_bitTableReadOnly)
+            cur.register()
+            self.cursor = cur
+        cur.set_on(rec.bookmark, rec.bookmark)
+        return key_values(cur, index, values)
+
+    def close(self) -> None:
+        cur = self.cursor
+        if cur is not None:
+            self.cursor = None
+            cur.close()
 
 
 def _on_stop(instance: Any, services: Any, dirty: bool) -> None:
@@ -310,16 +442,19 @@ def register_hooks() -> None:
 
 __all__ = [
     "JET_LSNil",
+    "RecordKeys",
     "TABLE_CALLBACK_TYPES",
     "fire",
     "free_cursor_ls",
     "get_ls",
     "has_callbacks",
+    "key_values",
     "reentrant",
     "register",
     "register_hooks",
     "resolve_persisted",
     "set_ls",
+    "udd_columns",
     "unregister",
     "user_defined_default",
 ]

@@ -45,9 +45,11 @@ values of a batch stay within a quarter of the version store's budget (at most
 :data:`_BATCH_BYTES`), committed lazily (the detach makes them durable): the version store
 holds one batch at a time. ESE creates its copy with versioning off
 (``JET_bitDbVersioningOff``); pyese's inserts always go through the version store, so a
-single record whose values exceed that budget (about 2 MiB at the default
-``JET_paramMaxVerPages``) fails with ``JET_errVersionStoreOutOfMemory``: raise
-``JET_paramMaxVerPages`` to convert such a file. On any error (including a status callback
+record whose values alone exceed a batch (its long values: a record itself is at most a
+page) is copied outside the batches: its long values are written outside any transaction,
+which the engine does in steps of a quarter of the version store each (``update``'s
+long-value writer), then the record is inserted in a transaction of its own. Any record
+converts at the default ``JET_paramMaxVerPages``. On any error (including a status callback
 that stops the compaction) the open transaction is rolled back, the copy detached and its
 file deleted; the error is the call's.
 
@@ -59,8 +61,14 @@ pages; pyese counts records, which is what the copy's work is proportional to he
 Not copied: persisted callbacks of a table (``ErrCATCopyCallbacks``: pyese keeps none in
 its catalog), space hints (pyese's file has no extents), the autoincrement counter of a
 table's external header beyond the largest value its records hold (pyese keeps no such
-header), and the sharing of a long value by several records (ESE's compaction keeps it
-through its LIDMAP; here each record's copy gets a long value of its own).
+header).
+
+A long value several records share (its LVROOT reference count above 1) is copied once
+and shared in the copy too, as ESE's compaction keeps it through its LIDMAP (dbutil.cxx
+ErrCMPCopyLVTree copies the LV tree with its reference counts, then the records' LIDs are
+mapped): the first record that references it copies it, each later one adds a reference
+(``update.lv_add_reference``); the engine drops a reference per record value and deletes
+the value with the last one (``update.lv_free``).
 """
 
 from __future__ import annotations
@@ -119,8 +127,9 @@ at most a quarter of the version store's budget)."""
 Status = Callable[[int, int, int], None]
 """(snt, cunitDone, cunitTotal) -> None; raises to stop (``schema.compact.call_status``)."""
 
-SetItem = tuple[int, bytes | None, int, int]
-"""A tagged value: (destination columnid, value or None, JetSetColumn grbit, itagSequence)."""
+SetItem = tuple[int, bytes | None, int, int, int]
+"""A tagged value: (destination columnid, value or None, JetSetColumn grbit, itagSequence,
+the source LID of a separated long value other records share too, else 0)."""
 
 FixedVarItem = tuple[int, bytes | None]
 """A fixed or variable value: (destination columnid, value or None for an explicit NULL)."""
@@ -240,6 +249,10 @@ class RecordCopier:
                            and not c.grbit & C.JET_bitColumnNotNULL) for c in fixed_var]
         """(destination columnid, an explicit NULL must be set) per decoded column."""
         self.tagged = [(c, mapping[c.columnid]) for c in cols if c.is_tagged]
+        self.lidmap: dict[int, int] = {}
+        """Source LID -> the copy's LID, for the long values several references share
+        (ESE's compaction LIDMAP, dbutil.cxx ErrCMPCopyLVTree): copied once, referenced
+        again by each later record (``update.lv_add_reference``)."""
 
     def items(self, record: bytes) -> tuple[list[FixedVarItem], list[SetItem], int]:
         """What to set in the copy of ``record``: (fixed and variable values, tagged
@@ -283,20 +296,28 @@ class RecordCopier:
                 data, flags = retrieve(record, src, itag)
                 if data is None or flags & VALUE_DEFAULT:
                     if itag == 1 and flags & VALUE_EXPLICIT_NULL:
-                        items.append((dst, None, 0, 1))
+                        items.append((dst, None, 0, 1, 0))
                     break
                 grbit = 0
+                shared = 0
                 if flags & VALUE_ENCRYPTED:
                     raise_error(C.JET_errDecryptionFailed,
                                 f"{self.table.name}.{col.name} is encrypted")
                 if flags & VALUE_SEPARATED:
-                    data = self.lv.read(lid_from_bytes(data))
+                    lid = lid_from_bytes(data)
+                    if lid in self.lidmap:  # copied already: one more reference
+                        items.append((dst, None, 0, itag, lid))
+                        itag += 1
+                        continue
+                    if self.lv.root(lid).ref_count > 1:
+                        shared = lid
+                    data = self.lv.read(lid)
                     grbit = C.JET_bitSetSeparateLV
                 elif flags & VALUE_COMPRESSED:
                     data = decompress(data)
                 if not data:
                     grbit |= C.JET_bitSetZeroLength
-                items.append((dst, data, grbit, itag))
+                items.append((dst, data, grbit, itag, shared))
                 size += len(data)
                 itag += 1
         return fixed_var, items, size
@@ -357,22 +378,19 @@ def copy_records(session: Session, cur: Cursor, src: TableDef, snap: Any,
             rows = size = 0
             progress.report(C.JET_sntProgress)
             session.begin_transaction()
-        U.prepare_update(cur, prep)
-        upd = cur.update
-        assert upd is not None
-        # fixed and variable values straight into the copy buffer, as ESE's
-        # ErrSORTCopyRecords sets them at the record level (the values are the source's,
-        # already valid for the same column definitions); tagged ones through
-        # JetSetColumn's path, which writes long values to the new LV tree
-        image = upd.image
-        for columnid, value in fixed_var:
-            image.set(columnid, value)
-            upd.dirty.add(columnid)
-        for columnid, data, grbit, itag in tagged:
-            U.set_column(cur, columnid, data, grbit, itag)
-        # the writes join this batch's transaction level (as insert_rows's rows do):
-        # a failure rolls the whole batch back, and the compaction with it
-        U._do_update(cur, False)
+        if n > batch_bytes:
+            # A record bigger than a batch on its own (its long values: a record is
+            # at most a page): outside any transaction, so that the engine writes its
+            # long values in steps of a quarter of the version store each
+            # (update._LVWriter), then the record in a transaction of its own.
+            session.commit_transaction(C.JET_bitCommitLazyFlush)
+            _copy_one(cur, prep, fixed_var, tagged, copier.lidmap, own_level=True)
+            count += 1
+            progress.done += 1
+            progress.report(C.JET_sntProgress)
+            session.begin_transaction()
+            continue
+        _copy_one(cur, prep, fixed_var, tagged, copier.lidmap, own_level=False)
         count += 1
         rows += 1
         size += n
@@ -387,6 +405,39 @@ def copy_records(session: Session, cur: Cursor, src: TableDef, snap: Any,
     if autoinc:
         cur.fcb.autoinc_last = None  # the next insert recounts from the copied records
     return count
+
+
+def _copy_one(cur: Cursor, prep: int, fixed_var: list[FixedVarItem], tagged: list[SetItem],
+              lidmap: dict[int, int], own_level: bool) -> None:
+    """Insert one record's copy through ``cur`` (``own_level``: in a transaction of its
+    own, else joining the caller's batch). A shared long value (``RecordCopier.lidmap``)
+    copied already gets one more reference; copied now, it enters the map."""
+    U.prepare_update(cur, prep)
+    upd = cur.update
+    assert upd is not None
+    # fixed and variable values straight into the copy buffer, as ESE's
+    # ErrSORTCopyRecords sets them at the record level (the values are the source's,
+    # already valid for the same column definitions); tagged ones through JetSetColumn's
+    # path, which writes long values to the new LV tree
+    image = upd.image
+    for columnid, value in fixed_var:
+        image.set(columnid, value)
+        upd.dirty.add(columnid)
+    for columnid, data, grbit, itag, shared in tagged:
+        if shared and shared in lidmap:
+            lid = lidmap[shared]
+            U.lv_add_reference(cur, lid)
+            image.set_separated(columnid, itag, lid)
+            upd.dirty.add(columnid)
+            continue
+        U.set_column(cur, columnid, data, grbit, itag)
+        if shared:
+            raw, flags = image.get_ex(columnid, itag)
+            if raw is not None and flags & VALUE_SEPARATED:
+                lidmap[shared] = lid_from_bytes(raw)
+    # in a batch, the writes join its transaction level (as insert_rows's rows do): a
+    # failure rolls the whole batch back, and the compaction with it
+    U._do_update(cur, own_level)
 
 
 def convert(session: Session, source: Database, dest: str, status: Status | None) -> None:

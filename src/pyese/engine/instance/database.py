@@ -301,6 +301,24 @@ class DatabaseTable:
             db.size_max = size_max
             return 0
 
+    def attach_recovered(self, filename: str) -> None:
+        """Attach a database recovery has just made consistent, as ESE does with
+        ``JET_bitKeepDbAttachedAtEndOfRecovery`` (logredo.cxx ``ErrLGRIEndAllSessions``
+        keeps the FMP; its log record is ``lrtypRecoveryQuitKeepAttachments``): the
+        application then opens it without JetAttachDatabase, which gives
+        ``JET_wrnDatabaseAttached``. Raises what opening the file raises."""
+        path = normalize(filename)
+        with self.lock:
+            if path in self.by_path:
+                return
+            self._claim(path)
+            try:
+                file = DatabaseFile.open(path)
+            except BaseException:
+                self._unclaim(path)
+                raise
+            self._attach_file(path, file, read_only=False)
+
     def _attach_genuine(self, path: str, grbit: int) -> int:
         tolerant = bool(grbit & JET_bitDbPyeseTolerant)
         self._claim(path)

@@ -68,7 +68,10 @@ def enable_multi_instance(settings: list[tuple[int, int, str | None]]) -> None:
 def init_instance(handle: object, grbit: int,
                   rstmap: list[tuple[str | None, str | None]] | None = None,
                   stop: tuple[int, int, int] | None = None,
-                  status: Callable[[int, int, int], None] | None = None) -> None:
+                  status: Callable[[int, int, int], None] | None = None,
+                  control: Callable[[int, int, tuple[object, ...],
+                                     tuple[int, bool, int, str] | None], int] | None = None,
+                  ) -> None:
     """JetInit3: initialise the instance ``handle`` names, or with a nil handle make and
     initialise the implicit instance of one-instance mode
     (``JET_errRunningInMultiInstanceMode``, ``JET_errAlreadyInitialized``); then
@@ -79,14 +82,22 @@ def init_instance(handle: object, grbit: int,
     map is built first (rstmap.cxx ``ErrBuildRstmapForSoftRecovery``: more than 14 entries
     ``JET_errInvalidParameter``, an entry without a destination
     ``JET_errDatabaseInvalidName``), then recovery runs with them and the recovery grbits
-    (``storage.log.recovery``). A failure frees the instance, as any failed JetInit does."""
+    (``storage.log.recovery``). ``control(snt, errDefault, headers, log)`` answers ESE's
+    ``JET_snpRecoveryControl`` notifications; it is used only with
+    ``JET_bitExternalRecoveryControl`` (tm.cxx ``ErrRecoveryControlDefaultCallback``).
+    A failure frees the instance, as any failed JetInit does."""
     inst = _instance_for_init(handle)
     if inst.initialized:
         inst.initialize(grbit)  # JET_errAlreadyInitialized, the instance keeps running
     try:
-        options = recovery_options(
-            grbit, rstmap, LGPOS(stop[0], stop[1] * SECTOR + stop[2]) if stop else None, status)
+        record_stop = None
+        if stop is not None and (stop[1], stop[2]) != (0, 0):
+            # log.cxx FLGRecoveryLgposStopLogRecord: isec == ib == 0 stops no record
+            record_stop = LGPOS(stop[0], stop[1] * SECTOR + stop[2])
+        options = recovery_options(grbit, rstmap, record_stop, status, control)
+        options.stop_generation = stop[0] if stop is not None else None
         _check_settings(inst, grbit)
+        _check_stop(inst, stop)
     except BaseException:
         inst.system.free_instance(inst)
         raise
@@ -112,11 +123,37 @@ def _check_settings(inst: Instance, grbit: int) -> None:
                         "JET_bitKeepDbAttachedAtEndOfRecovery")
 
 
+def _check_stop(inst: Instance, stop: tuple[int, int, int] | None) -> None:
+    """ESE logredo.cxx ``ErrLGSoftStart``: a stop position (``FLGRecoveryLgposStop``) with
+    generation 0, or with ``JET_paramDeleteOldLogs`` or ``JET_paramDeleteOutOfRangeLogs``
+    set ("it would be hard to honor" them), is ``JET_errInvalidParameter``."""
+    if stop is None:
+        return
+    if stop[0] == 0:
+        raise_error(C.JET_errInvalidParameter, "lgposStop with lGeneration 0")
+    if inst.params.get(C.JET_paramDeleteOldLogs) or \
+            inst.params.get(C.JET_paramDeleteOutOfRangeLogs):
+        raise_error(C.JET_errInvalidParameter, "lgposStop with JET_paramDeleteOldLogs or "
+                    "JET_paramDeleteOutOfRangeLogs")
+
+
 def recovery_options(grbit: int, rstmap: list[tuple[str | None, str | None]] | None,
                      stop: LGPOS | None,
-                     status: Callable[[int, int, int], None] | None) -> RecoveryOptions:
+                     status: Callable[[int, int, int], None] | None,
+                     control: Callable[[int, int, tuple[object, ...],
+                                        tuple[int, bool, int, str] | None], int] | None = None,
+                     ) -> RecoveryOptions:
     """The ``RecoveryOptions`` of a JetInit3: its map (each destination's signature read
-    now, as ESE ``ErrRstmapSoftCheckDBFiles`` does) and the recovery grbits."""
+    now, as ESE ``ErrRstmapSoftCheckDBFiles`` does) and the recovery grbits.
+
+    ``JET_bitExternalRecoveryControl`` hands ``control`` the recovery-control questions
+    (tm.cxx ``ErrRecoveryControlDefaultCallback`` calls the user's callback for
+    ``JET_snpRecoveryControl`` only with that bit); without it, or without a callback,
+    ESE's default answers stand. ``JET_bitReplayIgnoreLogRecordsBeforeMinRequiredLog``
+    needs no option: pyese's redo never replays into a database a record at or before
+    the last position applied to it (``header.applied_lgpos``), which is at or past the
+    generation ESE's ``lGenMinRequired`` names, so every record the bit tells ESE to skip
+    (logredo.cxx ``FLGRICheckRedoConditionForAttachedDb``) is skipped already."""
     entries: list[RestoreMapEntry] = []
     if rstmap:
         if len(rstmap) > MAX_RSTMAP:
@@ -140,7 +177,10 @@ def recovery_options(grbit: int, rstmap: list[tuple[str | None, str | None]] | N
         without_undo=bool(grbit & C.JET_bitRecoveryWithoutUndo),
         ignore_lost_logs=bool(grbit & C.JET_bitReplayIgnoreLostLogs),
         log_stream_must_exist=bool(grbit & C.JET_bitLogStreamMustExist),
-        status=status)
+        status=status,
+        control=control if grbit & C.JET_bitExternalRecoveryControl else None,
+        truncate_logs=bool(grbit & C.JET_bitTruncateLogsAfterRecovery),
+        infer_checkpoint=bool(grbit & C.JET_bitReplayInferCheckpointFromRstmapDbs))
 
 
 def pending_recovery_options(instance_id: int) -> RecoveryOptions | None:

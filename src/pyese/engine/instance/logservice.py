@@ -154,7 +154,10 @@ class InstanceStorage:
 
     def start(self, grbit: int = 0) -> None:
         """Recover and open the log (JetInit); ``grbit``: JetInit2's recovery bits
-        (JET_bitReplayIgnoreMissingDB lets recovery go on without a missing database)."""
+        (JET_bitReplayIgnoreMissingDB lets recovery go on without a missing database;
+        after a recovery that ran redo, JET_bitTruncateLogsAfterRecovery deletes the
+        archived generations before the new one and JET_bitKeepDbAttachedAtEndOfRecovery
+        leaves the recovered databases attached)."""
         inst = self.instance
         p = inst.params
         max_bytes = (p.max_ver_pages + 2) * VER_PAGE_BYTES  # ESE: jetapi.cxx ~5145
@@ -189,6 +192,17 @@ class InstanceStorage:
                                faults=self.faults, apply_delay=APPLY_DELAY,
                                flush_delay=FLUSH_DELAY)
         committer.applier = self.applier
+        result = self.recovery
+        if result is not None and result.redo:
+            if grbit & C.JET_bitTruncateLogsAfterRecovery:
+                # ESE logredo.cxx ErrLGRRedo -> LGTruncateLogsAfterRecovery (logstream.cxx):
+                # the archived generations before the current one, once the checkpoint
+                # (written by the Applier at the new generation) no longer needs them
+                self.log.truncate_before(self.log.start_lgpos)
+            if grbit & C.JET_bitKeepDbAttachedAtEndOfRecovery and not result.clean_end:
+                # ESE ErrLGRIEndAllSessions( fKeepDbAttached && !m_fLastLRIsShutdown )
+                for info in result.attached:
+                    self.databases.attach_recovered(info.path)
 
     def _claim_paths(self) -> None:
         with _paths_lock:

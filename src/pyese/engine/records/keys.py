@@ -328,6 +328,9 @@ class KeyNormalizer:
     fast: tuple[FastSegment, ...] = ()
     """Per key column, the segment of a non-empty value when no limit applies
     (:func:`fast_key`)."""
+    udd: bool = False
+    """A key or conditional column has a user-defined default (JET_bitColumnUserDefinedDefault):
+    its callback gives the value of a record without one (``callbacks.key_values``)."""
 
     def null_segment(self, coltyp: int, zero_length: bool) -> bytes:
         """FLDNormalizeNullSegment (header only; not yet descended)."""
@@ -436,6 +439,8 @@ def _normalizer(index: IndexDef) -> KeyNormalizer:
         fast=tuple(_fast_segment(s, cb_key_most,
                                  cb_key_most + 1 if raw == cb_key_most else raw, flags)
                    for s in segments),
+        udd=any(s.column.callback is not None for s in index.segments)
+        or any(c.column.callback is not None for c in index.conditions),
     )
 
 

@@ -117,6 +117,11 @@ class PreparedUpdate:
         self.dirty: set[int] = set()
         self.owned_lids: set[int] = set()
         """Long values this update created: referenced by nothing but its copy buffer."""
+        self.never_copy = False
+        """The record the cursor is on is being keyed (the old keys of a replace, the
+        keys of a record deleted by JET_prepInsertCopyDeleteOriginal): a user-defined
+        default's callback reading with JET_bitRetrieveCopy gets that record, not the
+        copy buffer (ESE fldnorm.cxx ErrRECIIRetrieveKey: FUCBSetNeverRetrieveCopy)."""
 
 
 # ------------------------------------------------------------------ helpers
@@ -180,7 +185,7 @@ class TableFacts:
     its table gets new facts). Built by :func:`table_facts`."""
 
     __slots__ = ("table", "autoinc", "version", "not_null", "primary", "secondary",
-                 "plain_cols")
+                 "plain_cols", "udd")
 
     def __init__(self, table: Any) -> None:
         self.table = table
@@ -193,6 +198,11 @@ class TableFacts:
             c for c in columns if c.grbit & C.JET_bitColumnNotNULL and c.default is None)
         self.primary: Any = table.primary_index
         self.secondary: tuple[Any, ...] = tuple(table.secondary_indexes())
+        self.udd: bool = any(
+            seg.column.callback is not None
+            for cix in (*self.secondary, *((self.primary,) if self.primary else ()))
+            for seg in (*cix.index.segments, *cix.index.conditions))
+        """An index uses a column with a user-defined default (``callbacks.key_values``)."""
         self.plain_cols: dict[int, tuple[bool, int]] = {}
         """columnid -> (fixed, size) of each column :func:`set_column` may set through
         ``RecordImage.set_plain``: fixed columns of a number, date, currency or GUID type
@@ -634,6 +644,8 @@ def copy_view(cur: AnyCursor) -> RecordView:
     upd = cur.update
     if upd is None:
         raise_error(C.JET_errRecordNoCopy)
+    if upd.never_copy:
+        return cur.record_view()
     return record_view_of(cur, upd.image.to_bytes(), upd.bookmark or b"")
 
 
@@ -845,27 +857,52 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     bookmark = upd.bookmark
     old_view = record_view_of(cur, upd.original, bookmark)
     if primary is not None:
-        keys = entry_keys(primary.index, new_view.values)
+        pvalues = new_view.values if not facts.udd else callbacks.key_values(
+            cur, primary.index, new_view.values)
+        keys = entry_keys(primary.index, pvalues)
         new_key = keys[0] if keys else b"\x00"
         if new_key != bookmark:
             raise_error(C.JET_errRecordPrimaryChanged)
     view = cur.view()
     if view.get(table.objid, bookmark) is None:
         raise_error(C.JET_errRecordDeleted)
-    vs.put(session, db, table.objid, bookmark, data)
     new_view.bookmark = bookmark
+    dirty = upd.dirty
+    udd_old: dict[int, set[bytes]] = {}
+    if facts.udd and dirty:
+        # The old keys of an index over a user-defined default column first, while the
+        # cursor's record is still the old one: its callback reads it (ESE
+        # ErrRECIReplaceInIndex keys the record on the page, then the copy buffer). ESE
+        # fcreate.cxx sets every bit of such an index's rgbitIdx ("use the dependency
+        # list to optimize this"): any column set may change its keys.
+        upd.never_copy = True
+        try:
+            for cix in facts.secondary:
+                ix = cix.index
+                if normalizer(ix).udd:
+                    udd_old[cix.objid] = set(entry_keys(
+                        ix, callbacks.key_values(cur, ix, old_view.values)))
+        finally:
+            upd.never_copy = False
+    vs.put(session, db, table.objid, bookmark, data)
     for cix in facts.secondary:
-        cols = {s.column.columnid for s in cix.index.segments}
-        cols |= {c.column.columnid for c in cix.index.conditions}
-        if not cols & upd.dirty:
-            continue
-        old_keys = set(entry_keys(cix.index, old_view.values))
-        new_keys = set(entry_keys(cix.index, new_view.values))
+        ix = cix.index
+        found = udd_old.get(cix.objid)
+        if found is not None:
+            old_keys = found
+            new_keys = set(entry_keys(ix, callbacks.key_values(cur, ix, new_view.values)))
+        else:
+            cols = {s.column.columnid for s in ix.segments}
+            cols |= {c.column.columnid for c in ix.conditions}
+            if not cols & dirty:
+                continue
+            old_keys = set(entry_keys(ix, old_view.values))
+            new_keys = set(entry_keys(ix, new_view.values))
         for k in old_keys - new_keys:
-            vs.delete(session, db, cix.objid, index_node(cix.index, k, bookmark)[0])
+            vs.delete(session, db, cix.objid, index_node(ix, k, bookmark)[0])
         for k in sorted(new_keys - old_keys):
             _add_entry(vs, cur, cix, k, bookmark)
-    for lid in sorted(_lids(cur, upd.original) - _lids(cur, data)):
+    for lid in _dropped_lids(cur, upd.original, data):
         lv_free(cur, lid, later)
     return bookmark
 
@@ -933,6 +970,8 @@ class _KeysOf:
         if view is None:
             view = self._view = record_view_of(self.cur, self.data)
         view.bookmark = self.bookmark
+        if kn.udd:
+            return entry_keys(index, callbacks.key_values(self.cur, index, view.values))
         return entry_keys(index, view.values)
 
 
@@ -1209,18 +1248,44 @@ def lv_write(cur: Cursor, value: bytes) -> int:
     return _lv_create(cur, None, [value])
 
 
+def lv_add_reference(cur: Cursor, lid: int) -> None:
+    """One more record value references long value ``lid``: its LVROOT reference count
+    goes up by one (ESE lv.cxx ErrLVAddReference; the compaction's LIDMAP keeps a value
+    shared by several records shared, dbutil.cxx ErrCMPCopyLVTree). JET_errLVCorrupted
+    when ``lid`` has no root. The engine's own writes never share a long value (an
+    insert copy copies it); a shared one is never edited in place either: a set through
+    any of its references copies it first (:func:`_lv_set`)."""
+    table = cur.table
+    root = cur.view().get(table.lv_objid, lv_root_key(lid)) \
+        if table.lv_objid is not None else None
+    if root is None:
+        raise_error(C.JET_errLVCorrupted, f"long value {lid:#x} has no root")
+    ref = LVRoot.from_bytes(root)
+    with _LVWriter(cur) as w:
+        w.put(lv_root_key(lid), LVRoot(ref.ref_count + 1, ref.size, ref.flags).to_bytes())
+
+
 def lv_free(cur: Cursor, lid: int, later: list[tuple[int, int]] | None = None) -> None:
-    """Delete long value ``lid``: its root now, its chunks now or, when ``later`` is given,
-    appended there as (lid, size) for :func:`free_later` once the root's removal commits
-    (ESE likewise deletes an LV whose refcount fell to 0 after the fact, in version
-    cleanup)."""
+    """Drop one reference to long value ``lid``: while others remain (a reference count
+    above 1: a value shared since a compaction, :func:`lv_add_reference`) the count goes
+    down by one; the last one deletes it: its root now, its chunks now or, when
+    ``later`` is given, appended there as (lid, size) for :func:`free_later` once the
+    root's removal commits (ESE likewise deletes an LV whose refcount fell to 0 after
+    the fact, in version cleanup). ESE changes a shared value's count by an escrow delta
+    (no write conflict between sessions); pyese writes the root, so two transactions
+    dropping references to one shared value at once conflict (JET_errWriteConflict)."""
     table = cur.table
     if table.lv_objid is None:
         return
     root = cur.view().get(table.lv_objid, lv_root_key(lid))
     if root is None:
         return
-    size = LVRoot.from_bytes(root).size
+    ref = LVRoot.from_bytes(root)
+    size = ref.size
+    if ref.ref_count > 1:
+        with _LVWriter(cur) as w:
+            w.put(lv_root_key(lid), LVRoot(ref.ref_count - 1, size, ref.flags).to_bytes())
+        return
     with _LVWriter(cur) as w:
         w.delete(lv_root_key(lid), len(root))
     if later is not None:
@@ -1272,8 +1337,22 @@ def _next_lid(cur: Cursor) -> int:
         return int(last)
 
 
-def _lids(cur: Cursor, data: bytes) -> set[int]:
-    out: set[int] = set()
+def _dropped_lids(cur: Cursor, old: bytes, new: bytes) -> list[int]:
+    """The long-value references ``old`` holds and ``new`` no longer does, one entry per
+    reference dropped (a record may reference one shared value more than once)."""
+    kept = _lid_refs(cur, new)
+    out: list[int] = []
+    for lid in _lid_refs(cur, old):
+        if lid in kept:
+            kept.remove(lid)
+        else:
+            out.append(lid)
+    return sorted(out)
+
+
+def _lid_refs(cur: Cursor, data: bytes) -> list[int]:
+    """Every long-value reference of record ``data`` (a LID once per value)."""
+    out: list[int] = []
     image = RecordImage.from_bytes(cur.table.layout, data)
     for col in cur.table.column_list():
         if not col.is_long_value:
@@ -1284,7 +1363,7 @@ def _lids(cur: Cursor, data: bytes) -> set[int]:
             if value is None:
                 break
             if flags & VALUE_SEPARATED:
-                out.add(lid_from_bytes(value))
+                out.append(lid_from_bytes(value))
             itag += 1
     return out
 
@@ -1329,13 +1408,31 @@ def _delete_record(cur: Cursor, bookmark: bytes, data: bytes | None,
         if data is None:
             raise_error(C.JET_errRecordDeleted)
     assert data is not None
+    rec = record_view_of(cur, data, bookmark)
+    # An index over a user-defined default column is keyed while the record is still
+    # there: the callback reads it through the cursor (ESE recupd.cxx ErrRECIDelete
+    # deletes the index entries before the record).
+    udd_keys: dict[int, list[bytes]] = {}
+    upd = cur.update
+    if upd is not None:
+        upd.never_copy = True
+    try:
+        for cix in table.secondary_indexes():
+            if normalizer(cix.index).udd:
+                udd_keys[cix.objid] = entry_keys(
+                    cix.index, callbacks.key_values(cur, cix.index, rec.values))
+    finally:
+        if upd is not None:
+            upd.never_copy = False
     vs.delete(cur.session, cur.db, table.objid, bookmark)
     check_primary_index(cur)  # ESE: recupd.cxx ErrIsamDelete, after the write lock
-    rec = record_view_of(cur, data, bookmark)
     for cix in table.secondary_indexes():
-        for e in entries_for(cix.index, rec):
-            vs.delete(cur.session, cur.db, cix.objid, index_node(cix.index, e.key, bookmark)[0])
-    for lid in sorted(_lids(cur, data)):
+        keys = udd_keys.get(cix.objid)
+        if keys is None:
+            keys = [e.key for e in entries_for(cix.index, rec)]
+        for key in keys:
+            vs.delete(cur.session, cur.db, cix.objid, index_node(cix.index, key, bookmark)[0])
+    for lid in sorted(_lid_refs(cur, data)):
         lv_free(cur, lid, later)
 
 

@@ -24,7 +24,7 @@ it is created (ESE makes it on first use; the catalog row is the same).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -607,12 +607,20 @@ def _unicode_default(session: Session) -> tuple[int, int]:
     return DEFAULT_LCID, DEFAULT_LCMAP_FLAGS
 
 
-def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) -> CatalogIndex:
+KeyValues = Callable[[IndexDef, Any], Callable[[int], Sequence[bytes]]]
+"""(index, RecordView) -> the ``values_of`` the record's keys in the index are made from."""
+
+
+def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest,
+                 key_values: KeyValues | None = None) -> CatalogIndex:
     """JetCreateIndex: validate (``index_def``), write the index row and build the index
     from the table's records (the session's view).
 
     A primary index needs an empty table (JET_errTableNotEmpty); a unique index over
-    duplicate keys gives JET_errKeyDuplicate and nothing is created.
+    duplicate keys gives JET_errKeyDuplicate and nothing is created. ``key_values``
+    gives the values each record's keys are made from (``callbacks.RecordKeys``: a
+    user-defined default column's callback, given a cursor on the record); without it,
+    the values the record stores. An error of that callback fails the call.
     """
     _check_writable(db)
     dc = catalog_of(db)
@@ -655,7 +663,8 @@ def create_index(session: Session, db: Any, table: TableDef, req: IndexRequest) 
             reader = TableReader(view, table)
             seen: set[bytes] = set()
             for rec in reader.records():
-                for entry in index_entries(ix, rec.values):
+                values = rec.values if key_values is None else key_values(ix, rec)
+                for entry in index_entries(ix, values):
                     node_key, node_data = index_node(ix, entry.key, rec.bookmark)
                     if ix.is_unique:
                         if node_key in seen:

@@ -840,12 +840,25 @@ def index_from_row(row: CatalogRow, columns: dict[int, ColumnDef]) -> CatalogInd
         fidb,
         fidx,
         int(row.get("SpaceUsage", 0)),  # type: ignore[arg-type]
-        locale.decode("utf-16-le") if isinstance(locale, bytes) else None,
+        _locale_name(row.name, locale),
         _bytes_or_none(row.get("SortID")),
         _bytes_or_none(row.get("Version")),
         _bytes_or_none(row.get("Stats")),
         _bytes_or_none(row.get("SpaceHints")),
     )
+
+
+def _locale_name(index: str, locale: object) -> str | None:
+    """An index row's LocaleName (UTF-16LE text); JET_errDatabaseCorrupted when it is not
+    (an odd length or an unpaired surrogate: a damaged catalog record, found by the
+    genuine-file fuzzer; it was a UnicodeDecodeError out of JetAttachDatabase)."""
+    if not isinstance(locale, bytes):
+        return None
+    try:
+        return locale.decode("utf-16-le")
+    except UnicodeDecodeError:
+        raise_error(C.JET_errDatabaseCorrupted,
+                    f"index {index}: LocaleName is not UTF-16 text ({len(locale)} bytes)")
 
 
 def _bytes_or_none(v: object) -> bytes | None:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pyese.engine.cursors import callbacks
 from pyese.engine.cursors.cursor import Cursor, cursor_for, open_cursor
 from pyese.engine.instance.session import Session
 from pyese.engine.schema import ddl
@@ -300,7 +301,11 @@ class IndexCreation:
     def create_index(self, req: ddl.IndexRequest) -> None:
         cur = self.cur
         table = catalog_of(cur.db).catalog(cur.session).table_by_objid(cur.table.objid)
-        ddl.create_index(cur.session, cur.db, table, req)
+        keys = callbacks.RecordKeys(cur.session, cur.db, table)
+        try:
+            ddl.create_index(cur.session, cur.db, table, req, keys)
+        finally:
+            keys.close()
 
 
 @contextmanager

@@ -44,6 +44,7 @@ from pyese.engine.transactions.reclaim import Reclaim
 from pyese.engine.transactions.versions import (
     THROTTLE_SECONDS,
     VERSION_OVERHEAD,
+    Tree,
     Trx,
     Version,
     _resolve,
@@ -220,50 +221,55 @@ class CommitRollback(Reclaim):
         an absolute value, is what the log records."""
         ops: dict[int, list[Op]] = {}
         for tree, key in trx.order:
-            with tree.lock:
-                chain = tree.chains.get(key)
-                if not chain:
-                    continue
-                mine = [v for v in chain if v.trx is trx]
-                if not mine:
-                    continue  # rolled back
-                deltas = [v for v in mine if v.delta is not None]
-                images = [v for v in mine if v.delta is None]
-                if not deltas:
-                    value = images[-1].after
-                elif images:
-                    img = images[-1]
-                    value = img.after
-                    for v in chain[chain.index(img) + 1:]:
-                        if v.trx is trx and v.delta is not None:
-                            value = v.delta.apply(value)
-                    self._resize(trx, img, value, checked=False)
-                    chain[:] = [v for v in chain if v.trx is not trx or v.delta is None]
-                    for v in deltas:
-                        self._release(trx, v)
-                else:
-                    found, latest = _resolve(chain, None, TRX_MAX)
-                    if not found:
-                        latest = self._snapshot_value(trx, tree, key)
-                    value = latest
-                    for v in deltas:
-                        value = v.delta.apply(value)
-                    size = VERSION_OVERHEAD + len(key) + len(latest or b"") + len(value or b"")
-                    with self._lock:
-                        self.nbytes += size
-                    trx.nbytes += size
-                    img = Version(trx, 1, latest, value, size, escrow=True)
-                    chain[:] = [v for v in chain if v.trx is not trx] + [img]
-                    for v in deltas:
-                        self._release(trx, v)
-                    tree.gen += 1
-            if deltas:
-                trx.folded.append((tree.db, tree.objid, key, value,
-                                   [v.delta for v in deltas]))
-            op = Op(OP_PUT, tree.objid, key, value) if value is not None \
-                else Op(OP_DELETE, tree.objid, key)
-            ops.setdefault(tree.dbnum, []).append(op)
+            self._fold_key(trx, tree, key, ops)
         return ops
+
+    def _fold_key(self, trx: Trx, tree: Tree, key: bytes, ops: dict[int, list[Op]]) -> None:
+        """``_fold_ops`` for one key: appends its op to ``ops`` (a method: the compiled
+        build has no ``continue`` inside ``with``)."""
+        with tree.lock:
+            chain = tree.chains.get(key)
+            if not chain:
+                return
+            mine = [v for v in chain if v.trx is trx]
+            if not mine:
+                return  # rolled back
+            deltas = [v for v in mine if v.delta is not None]
+            images = [v for v in mine if v.delta is None]
+            if not deltas:
+                value = images[-1].after
+            elif images:
+                img = images[-1]
+                value = img.after
+                for v in chain[chain.index(img) + 1:]:
+                    if v.trx is trx and v.delta is not None:
+                        value = v.delta.apply(value)
+                self._resize(trx, img, value, checked=False)
+                chain[:] = [v for v in chain if v.trx is not trx or v.delta is None]
+                for v in deltas:
+                    self._release(trx, v)
+            else:
+                found, latest = _resolve(chain, None, TRX_MAX)
+                if not found:
+                    latest = self._snapshot_value(trx, tree, key)
+                value = latest
+                for v in deltas:
+                    value = v.delta.apply(value)
+                size = VERSION_OVERHEAD + len(key) + len(latest or b"") + len(value or b"")
+                with self._lock:
+                    self.nbytes += size
+                trx.nbytes += size
+                img = Version(trx, 1, latest, value, size, escrow=True)
+                chain[:] = [v for v in chain if v.trx is not trx] + [img]
+                for v in deltas:
+                    self._release(trx, v)
+                tree.gen += 1
+        if deltas:
+            trx.folded.append((tree.db, tree.objid, key, value,
+                               [v.delta for v in deltas]))
+        op = Op(OP_PUT, tree.objid, key, value) if value is not None \
+            else Op(OP_DELETE, tree.objid, key)
+        ops.setdefault(tree.dbnum, []).append(op)
 
     def _commit0_locked(self, trx: Trx, ops: dict[int, list[Op]]) -> LGPOS | None:
         """Log the commit and draw its commit id (caller holds commit_lock)."""
@@ -306,28 +312,7 @@ class CommitRollback(Reclaim):
         keys = trx.levels.pop()
         trx.tree_drops = [d for d in trx.tree_drops if d[0] < level]
         for tree, key in keys:
-            with tree.lock:
-                chain = tree.chains.get(key)
-                if not chain:
-                    continue
-                top = chain[-1]
-                if top.trx is trx and top.level == level and top.delta is None and not (
-                        trx.has_deltas and any(v.trx is trx and v.level == level
-                                               for v in chain[:-1])):
-                    chain.pop()
-                    self._release(trx, top)
-                else:
-                    gone = [v for v in chain if v.trx is trx and v.level == level]
-                    if not gone:
-                        continue
-                    chain[:] = [v for v in chain if v.trx is not trx or v.level != level]
-                    for v in gone:
-                        self._release(trx, v)
-                tree.gen += 1  # the writer's view changed (SnapshotReads.read_token)
-                if not chain:
-                    del tree.chains[key]
-                    if key not in tree.overlay_refs:
-                        tree.keys.discard(key)
+            self._rollback_key(trx, tree, key, level)
         for tree, key in trx.locks.pop():
             with tree.lock:
                 held = tree.locks.get(key)
@@ -335,6 +320,32 @@ class CommitRollback(Reclaim):
                     del held[trx]
                     if not held:
                         del tree.locks[key]
+
+    def _rollback_key(self, trx: Trx, tree: Tree, key: bytes, level: int) -> None:
+        """``_rollback_level`` for one key (a method: the compiled build has no
+        ``continue`` inside ``with``)."""
+        with tree.lock:
+            chain = tree.chains.get(key)
+            if not chain:
+                return
+            top = chain[-1]
+            if top.trx is trx and top.level == level and top.delta is None and not (
+                    trx.has_deltas and any(v.trx is trx and v.level == level
+                                           for v in chain[:-1])):
+                chain.pop()
+                self._release(trx, top)
+            else:
+                gone = [v for v in chain if v.trx is trx and v.level == level]
+                if not gone:
+                    return
+                chain[:] = [v for v in chain if v.trx is not trx or v.level != level]
+                for v in gone:
+                    self._release(trx, v)
+            tree.gen += 1  # the writer's view changed (SnapshotReads.read_token)
+            if not chain:
+                del tree.chains[key]
+                if key not in tree.overlay_refs:
+                    tree.keys.discard(key)
 
     def _end(self, trx: Trx) -> None:
         """The level-0 end: release locks and file snapshots, then clean up."""

@@ -176,15 +176,20 @@ class ConflictChecks(SnapshotReads):
             return
         for level_locks in trx.locks:
             for tree, key in level_locks:
-                with tree.lock:
-                    held = tree.locks.get(key)
-                    entry = held.get(trx) if held else None
-                    if entry is None:
-                        continue
-                    chain = tree.chains.get(key)
-                    if chain and any(v.trx is trx for v in chain):
-                        continue  # its own version conflicts already
-                    self._entomb(tree, key, cid, read_lock=not entry[0])
+                self._entomb_lock(trx, tree, key, cid)
+
+    def _entomb_lock(self, trx: Trx, tree: Tree, key: bytes, cid: int) -> None:
+        """``_entomb_locks`` for one lock (a method: the compiled build has no ``continue``
+        inside ``with``)."""
+        with tree.lock:
+            held = tree.locks.get(key)
+            entry = held.get(trx) if held else None
+            if entry is None:
+                return
+            chain = tree.chains.get(key)
+            if chain and any(v.trx is trx for v in chain):
+                return  # its own version conflicts already
+            self._entomb(tree, key, cid, read_lock=not entry[0])
 
     def _purge_tombstones(self, oldest_rw: int) -> None:
         """Forget tombstones no open writer can conflict with (caller holds _cleanup_lock)."""

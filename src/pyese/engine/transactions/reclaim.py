@@ -296,30 +296,37 @@ class Reclaim(ConflictChecks):
             self.nbytes -= freed
 
     def _drop(self, trx: Trx) -> None:
+        """Drop the versions of ``trx``, a commit in the files that no reader needs any more
+        (``_cleanup_pass``), from their chains."""
         for tree, key in trx.order:
-            with tree.lock:
-                chain = tree.chains.get(key)
-                if not chain:
-                    continue
-                if chain[0].trx is trx and (len(chain) == 1 or chain[1].trx is not trx):
-                    v = chain.pop(0)
+            self._drop_key(trx, tree, key)
+
+    def _drop_key(self, trx: Trx, tree: Tree, key: bytes) -> None:
+        """``_drop`` for one key (a method: the compiled build has no ``continue`` inside
+        ``with``)."""
+        with tree.lock:
+            chain = tree.chains.get(key)
+            if not chain:
+                return
+            if chain[0].trx is trx and (len(chain) == 1 or chain[1].trx is not trx):
+                v = chain.pop(0)
+                self._release(trx, v)
+                last = v
+            else:
+                mine = [v for v in chain if v.trx is trx]
+                if not mine:
+                    return
+                chain[:] = [v for v in chain if v.trx is not trx]
+                for v in mine:
                     self._release(trx, v)
-                    last = v
-                else:
-                    mine = [v for v in chain if v.trx is trx]
-                    if not mine:
-                        continue
-                    chain[:] = [v for v in chain if v.trx is not trx]
-                    for v in mine:
-                        self._release(trx, v)
-                    last = mine[-1]
-                # Deltas now leading the chain read their base from the dropped image
-                # (every reader's file snapshot holds it: invariant 4).
-                for v in chain:
-                    if v.delta is None:
-                        break
-                    v.before = last.after
-                if not chain:
-                    del tree.chains[key]
-                    if key not in tree.locks and key not in tree.overlay_refs:
-                        tree.keys.discard(key)
+                last = mine[-1]
+            # Deltas now leading the chain read their base from the dropped image
+            # (every reader's file snapshot holds it: invariant 4).
+            for v in chain:
+                if v.delta is None:
+                    break
+                v.before = last.after
+            if not chain:
+                del tree.chains[key]
+                if key not in tree.locks and key not in tree.overlay_refs:
+                    tree.keys.discard(key)

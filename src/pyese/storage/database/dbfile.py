@@ -53,7 +53,7 @@ import stat
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, NoReturn
 
@@ -71,10 +71,12 @@ from pyese.storage.database.dbheader import (
     DatabaseHeader,
     check_image,
 )
+from pyese.storage.database.dbsnapshot import DbSnapshot
+from pyese.storage.database.lmdberrors import raise_lmdb as _raise_lmdb
 from pyese.storage.lgpos import LGPOS, LGPOS_MIN
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 from pyese.storage.portable import O_CLOEXEC, fsync_dir, lock_exclusive
-from pyese.storage.trees import KEY_MOST, iterate_cursor
+from pyese.storage.trees import KEY_MOST
 
 TREES_DB = b"trees"
 MAX_READERS = 2048
@@ -655,141 +657,6 @@ class DatabaseFile:
             self._faults(point)
 
 
-class DbSnapshot:
-    """A TreeSnapshot over one LMDB read transaction. Any thread may use it; calls are
-    serialised by its own lock. Unusable (JET_errInvalidParameter) after close."""
-
-    def __init__(self, db: DatabaseFile, txn: Any) -> None:
-        # fixed after construction
-        self._db = db
-        self._lock = threading.Lock()
-        # guarded by _lock
-        self._txn = txn
-        self._closed = False
-
-    @property
-    def applied_lgpos(self) -> LGPOS:
-        """The last log position whose changes this snapshot contains."""
-        with self._lock:
-            self._check()
-            raw = self._txn.get(HEADER_KEY, db=self._db._hdrdb)
-            memo = self._db._applied_memo
-            if memo is not None and raw == memo[0]:  # the same bytes decode the same
-                return memo[1]
-            lgpos = DatabaseHeader.decode(raw).applied_lgpos
-            self._db._applied_memo = (raw, lgpos)
-            return lgpos
-
-    def get(self, objid: int, key: bytes) -> bytes | None:
-        with self._lock:
-            self._check()
-            try:
-                if not LK.is_long(key):
-                    value: bytes | None = self._txn.get(LK.direct_key(objid, key))
-                    return value
-                raw = self._txn.get(LK.bucket_key(objid, key))
-                if raw is None:
-                    return None
-                entries = LK.decode_bucket(raw)
-                i = LK.bucket_find(entries, key[LK.DIRECT_MOST :])
-                return entries[i][1] if i >= 0 else None
-            except lmdb.Error as exc:
-                _raise_lmdb(exc, "read")
-
-    def cursor(self, objid: int) -> SnapshotCursor:
-        with self._lock:
-            self._check()
-            return SnapshotCursor(self, LK.MergedCursor(self._txn.cursor(), objid))
-
-    def iterate(
-        self, objid: int, start: bytes = b"", stop: bytes | None = None
-    ) -> Iterator[tuple[bytes, bytes]]:
-        return iterate_cursor(self.cursor(objid), start, stop)
-
-    def max_objid(self) -> int:
-        """The largest objid that has a node in this snapshot (0 for an empty database)."""
-        with self._lock:
-            self._check()
-            try:
-                cur = self._txn.cursor()
-                if not cur.last():
-                    return 0
-                return int.from_bytes(cur.key()[: LK.OBJID_SIZE], "big")
-            except lmdb.Error as exc:
-                _raise_lmdb(exc, "read")
-                raise AssertionError from exc  # pragma: no cover
-
-    def close(self) -> None:
-        """End the read transaction. Idempotent."""
-        if self._end():
-            self._db._release_snapshot()
-
-    def _end(self) -> bool:
-        """Abort the transaction once; True the first time."""
-        with self._lock:
-            if self._closed:
-                return False
-            self._closed = True
-            self._txn.abort()
-            return True
-
-    def __del__(self) -> None:
-        if not getattr(self, "_closed", True):
-            self.close()
-
-    def __enter__(self) -> DbSnapshot:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _check(self) -> None:
-        if self._closed or self._db._closed:
-            raise_error(C.JET_errInvalidParameter, "snapshot is closed")
-
-
-class SnapshotCursor:
-    """A TreeCursor of a DbSnapshot; see trees.TreeCursor for the contract."""
-
-    def __init__(self, snap: DbSnapshot, merged: LK.MergedCursor) -> None:
-        self._snap = snap
-        self._m = merged
-
-    def first(self) -> tuple[bytes, bytes] | None:
-        return self._call(self._m.first)
-
-    def last(self) -> tuple[bytes, bytes] | None:
-        return self._call(self._m.last)
-
-    def seek_ge(self, key: bytes) -> tuple[bytes, bytes] | None:
-        return self._call(self._m.seek_ge, key)
-
-    def seek_le(self, key: bytes) -> tuple[bytes, bytes] | None:
-        return self._call(self._m.seek_le, key)
-
-    def next(self) -> tuple[bytes, bytes] | None:
-        # ``_call`` inlined: the step of every scan row
-        snap = self._snap
-        with snap._lock:
-            if snap._closed or snap._db._closed:
-                snap._check()
-            try:
-                return self._m.next()
-            except lmdb.Error as exc:
-                _raise_lmdb(exc, "read")
-
-    def prev(self) -> tuple[bytes, bytes] | None:
-        return self._call(self._m.prev)
-
-    def _call(self, fn: Callable[..., tuple[bytes, bytes] | None], *args: bytes) -> Any:
-        with self._snap._lock:
-            self._snap._check()
-            try:
-                return fn(*args)
-            except lmdb.Error as exc:
-                _raise_lmdb(exc, "read")
-
-
 # -- module helpers ---------------------------------------------------------------------
 
 
@@ -969,8 +836,6 @@ def _raise_os(exc: OSError, path: str) -> NoReturn:
     raise JetError.from_code(code, f"{path}: {exc.strerror}") from exc
 
 
-_DISK_FULL_TEXTS = tuple(os.strerror(e) for e in (errno.ENOSPC, getattr(errno, "EDQUOT",
-                                                                           errno.ENOSPC)))
 _WRITE_SLACK_PAGES = 64
 """Pages a write transaction may need besides its data: the copied path to each changed
 leaf, the free-list record, the meta page (an over-estimate on purpose)."""
@@ -985,43 +850,3 @@ def _check_path(spath: str) -> None:
         os.fsencode(spath)
     except UnicodeError:
         raise_error(C.JET_errInvalidPath, "the database path cannot be encoded")
-
-
-def _raise_lmdb(exc: lmdb.Error, what: str, *, path: str | None = None,
-                need: int = 0) -> NoReturn:
-    """Raise the JetError for LMDB's error ``exc`` during ``what``.
-
-    Disk full. ESE reports a full volume as JET_errDiskFull (os/error.cxx
-    ErrOSErrFromWin32Err: ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL). LMDB reports it two
-    ways: ENOSPC from a write that wrote nothing (py-lmdb's DiskError), or EIO when the
-    write was short (mdb_page_flush turns a partial pwrite into EIO, and on a full volume
-    the last write is usually partial). So an EIO from a write (``path`` given) is a full
-    disk when the file system holding ``path`` has less room left than the transaction
-    needed (``need`` bytes): then JET_errDiskFull, else JET_errDiskIO. LMDB's map-full
-    (MDB_MAP_FULL) is another thing: the mapping, not the disk, is full; it is grown
-    before we get here, and an ungrowable map is JET_errOutOfDatabaseSpace.
-    """
-    if isinstance(exc, lmdb.MapFullError):
-        code = C.JET_errOutOfDatabaseSpace
-    elif isinstance(exc, lmdb.ReadersFullError):
-        code = C.JET_errOutOfSessions
-    elif isinstance(exc, lmdb.CorruptedError | lmdb.PageNotFoundError | lmdb.InvalidError):
-        code = C.JET_errDatabaseCorrupted
-    elif isinstance(exc, lmdb.DiskError) or any(t in str(exc) for t in _DISK_FULL_TEXTS):
-        code = C.JET_errDiskFull
-    elif path is not None and _volume_full(path, need):
-        code = C.JET_errDiskFull
-    else:
-        code = C.JET_errDiskIO
-    raise JetError.from_code(code, f"{what}: {exc}") from exc
-
-
-def _volume_full(path: str, need: int) -> bool:
-    """Whether the file system holding ``path`` has fewer than ``need`` bytes free (for
-    this process: root may use the blocks reserved for it)."""
-    try:
-        st = os.statvfs(os.path.dirname(path) or ".")
-    except OSError:
-        return False
-    blocks = st.f_bfree if os.geteuid() == 0 else st.f_bavail
-    return blocks * st.f_frsize < need

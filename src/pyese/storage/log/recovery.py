@@ -73,13 +73,43 @@ Options of JetInit3 (``RecoveryOptions``; ESE ``jetapi.cxx`` ErrInitComplete, ``
   ``FLGRecoveryLgposStopLogRecord``: a stop whose isec and ib are both 0 stops nothing);
 - *without undo* (``JET_bitRecoveryWithoutUndo``): the same at the end of the log;
   ``JET_errRecoveredWithoutUndoDatabasesConsistent`` when the log ended with a clean
-  TERM, else ``JET_errRecoveredWithoutUndo``;
+  TERM (the databases then are consistent: a clean term detached them), else
+  ``JET_errRecoveredWithoutUndo``;
 - *ignore lost logs* (``JET_bitReplayIgnoreLostLogs``): a database holding records past
   the end of the log no longer stops recovery with ``JET_errCommittedLogFilesMissing``;
 - *log stream must exist* (``JET_bitLogStreamMustExist``): no checkpoint and no log is
   ``JET_errFileNotFound`` instead of a fresh start (tm.cxx ``FEnsureLogStreamMustExist``);
 - *status*: called with ``JET_sntBegin``, ``JET_sntProgress`` (percent of the generations
-  replayed) and ``JET_sntComplete``.
+  replayed) and ``JET_sntComplete``;
+- *recovery control* (``control``, ``JET_bitExternalRecoveryControl``): ESE asks two
+  questions that decide recovery, and the default answers come from the grbits (tm.cxx
+  ``ErrRecoveryControlDefaultCallback``); ``control`` gives the answer instead. After redo,
+  when the log did not end with a clean TERM, ``JET_sntBeginUndo`` (logredo.cxx
+  ``ErrLGRRedo`` -> ``ErrLGBeginUndoCallback``): default ``JET_errRecoveredWithoutUndo``
+  with ``without_undo``, else success; ``JET_errRecoveredWithoutUndo`` stops as *without
+  undo* does, another error fails recovery with it (the databases stay as replayed).
+  Then, once redo and undo are done (or were not needed), ``JET_sntOpenLog`` with
+  ``JET_OpenLogForDo`` (``ErrLGSoftStart`` -> ``ErrLGOpenLogCallback``): default
+  ``JET_errRecoveredWithoutUndoDatabasesConsistent`` with ``without_undo``, else success;
+  an error fails recovery with it, the databases consistent;
+- *truncate logs* (``truncate_logs``, ``JET_bitTruncateLogsAfterRecovery``): when recovery
+  stops without undo, the archived generations before the last one replayed are deleted
+  (ESE logredo.cxx calls ``LGTruncateLogsAfterRecovery`` on that path; logstream.cxx deletes
+  from the lowest generation present up to the current one). First the checkpoint moves to
+  the start of that generation, with the attachments its header lists, since everything
+  before it is in the databases; when a database was deferred or skipped (its records
+  would be lost) the checkpoint stays and only generations before it go. After a recovery
+  that completes, the instance deletes them once its new generation and checkpoint exist
+  (``engine.instance.logservice``);
+- *infer the checkpoint from the map* (``infer_checkpoint``,
+  ``JET_bitReplayInferCheckpointFromRstmapDbs``): with no checkpoint file, replay starts at
+  the lowest generation the map's databases need instead of the first generation present
+  (logredo.cxx ``ErrLGSoftStart``, rstmap.cxx ``LoadCheckpointGenerationFromRstmap``): a
+  clean database needs the generation of its consistent position, a dirty one that of the
+  last record applied to it (every record up to there is in the file; ESE's
+  ``lGenMinRequired``), or of its attachment when none was. A destination file that is not
+  there, or a database with no position, makes it the first generation present again; a
+  generation that is not there is ``JET_errMissingPreviousLogFile``.
 
 Errors from the log reader (``JET_errLogFileCorrupt``, ``JET_errMissingLogFile``,
 ``JET_errBadLogSignature``, ``JET_errInvalidLogSequence``) and from the checkpoint
@@ -124,6 +154,10 @@ class RecoveryResult:
     """Attached at the end but missing or mismatched (only with ignore_missing_db)."""
     records_replayed: int = 0
     ops_applied: int = 0
+    redo: bool = False
+    """ESE would have run its redo pass: the log did not end with a clean TERM, or there
+    was no checkpoint (logredo.cxx ``ErrLGSoftStart``: ``!fCloseNormally ||
+    *pfNewCheckpointFile``)."""
 
 
 @dataclass
@@ -145,12 +179,24 @@ class RecoveryOptions:
     rstmap: list[RestoreMapEntry] = field(default_factory=list)
     replay_missing_map_entry: bool = True
     stop: LGPOS | None = None
+    stop_generation: int | None = None
+    """The generation of ``lgposStop`` (also when it stops no record): a checkpoint in a
+    later one ends recovery before redo (ESE ``ErrLGSoftStart``)."""
     without_undo: bool = False
     ignore_lost_logs: bool = False
     log_stream_must_exist: bool = False
     """JET_bitLogStreamMustExist: no log to recover is JET_errFileNotFound."""
     status: Callable[[int, int, int], None] | None = None
     """``status(snt, cunitDone, cunitTotal)``."""
+    control: Callable[[int, int, tuple[Any, ...], tuple[int, bool, int, str] | None], int] \
+        | None = None
+    """``control(snt, errDefault, headers, log)`` -> the JET_ERR that decides (module
+    docstring, *recovery control*); ``headers``: the replayed databases' headers; ``log``:
+    ``(generation, is the current log, JET_OpenLog reason, path)`` for JET_sntOpenLog."""
+    truncate_logs: bool = False
+    """JET_bitTruncateLogsAfterRecovery (module docstring)."""
+    infer_checkpoint: bool = False
+    """JET_bitReplayInferCheckpointFromRstmapDbs (module docstring)."""
 
 
 def read_map_signature(entry: RestoreMapEntry,
@@ -331,6 +377,10 @@ class _Replay:
         if entry is not None:
             self.finish(entry, lgpos)
 
+    def headers(self) -> tuple[Any, ...]:
+        """The headers of the databases replay has open (their state after redo)."""
+        return tuple(e.db.header for e in self.dbs.values() if e.db is not None)
+
     def leave_dirty(self) -> None:
         """Close every database replay opened, marked DirtyShutdown when it was replayed
         into: recovery stopped before the end and a later one goes on from there."""
@@ -359,11 +409,13 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
 
     ``open_database(path, read_only=...)`` opens a database file (default
     ``DatabaseFile.open``). ``read_only``: touch nothing, only report.
-    Never modifies log files.
+    Modifies log files only with ``options.truncate_logs``, when recovery stops without
+    undo (it then also moves the checkpoint).
     """
     opts = options or RecoveryOptions()
     opener = open_database or _default_open
-    ckpt = read_checkpoint(checkpoint_path(system_path, base_name))
+    ckpt_file = checkpoint_path(system_path, base_name)
+    ckpt = read_checkpoint(ckpt_file)
     reader = LogReader(log_path, base_name,
                        signature=ckpt.log_signature if ckpt is not None else None)
     if not reader.files:
@@ -382,16 +434,32 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
             if F.read_file_header(start_file).signature != ckpt.log_signature:
                 raise_error(C.JET_errBadCheckpointSignature,
                             "checkpoint belongs to another log stream")
+        initial = ckpt.attached
     else:
         first = reader.first_generation
         assert first is not None
+        if opts.infer_checkpoint:
+            inferred = _generation_from_map(opts, opener)
+            if inferred:
+                if inferred not in reader.files:
+                    # ESE ErrLGSoftStart: ErrLGOpenLogFile( ..., JET_errMissingPreviousLogFile )
+                    raise_error(C.JET_errMissingPreviousLogFile,
+                                f"{F.archived_log_name(base_name, inferred)} is missing")
+                first = inferred
         start = LGPOS(first, reader.header(first).size)
-    initial = ckpt.attached if ckpt is not None else reader.header(start.generation).attached
+        initial = reader.header(first).attached
+    if opts.stop_generation is not None and start.generation > opts.stop_generation:
+        # ESE ErrLGSoftStart: "if the checkpoint is already past the UndoStop, finish
+        # this recovery" before any redo
+        raise_error(C.JET_errRecoveredWithoutUndo,
+                    f"the checkpoint ({start}) is past generation {opts.stop_generation} "
+                    "of the stop position")
     progress = _Progress(opts.status, start.generation, reader.last_generation)
     records = reader.records(start)
     replay: _Replay | None = None
     n = 0
     last_type: int | None = None
+    last_gen = start.generation
     stopped = False
     progress.begin()
     try:
@@ -407,6 +475,7 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
             progress.at(rec.start.generation)
             n += 1
             last_type = rec.rectype
+            last_gen = rec.start.generation
             if rec.rectype == F.REC_COMMIT:
                 _trx, ops = F.decode_commit(rec.payload)
                 replay.commit(rec.lgpos, ops)
@@ -433,15 +502,29 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
                                 f"{entry.info.path} holds log records up to {entry.seen}, "
                                 f"the log ends at {end}")
         replay.apply_all()
-        if stopped or opts.without_undo:
+        clean_end = last_type == F.REC_TERM
+        undo = C.JET_errSuccess
+        if stopped:
+            undo = C.JET_errRecoveredWithoutUndo
+        elif not clean_end:
+            # ESE logredo.cxx ErrLGRRedo -> ErrLGBeginUndoCallback (JET_sntBeginUndo): the
+            # default answer, unless JET_bitExternalRecoveryControl hands the question over
+            undo = C.JET_errRecoveredWithoutUndo if opts.without_undo else C.JET_errSuccess
+            if opts.control is not None:
+                undo = opts.control(C.JET_sntBeginUndo, undo, replay.headers(), None)
+        if undo < 0:
             # redo done, no undo: the databases stay as replayed, to go on from there
             # (ESE: ErrLGISetQuitWithoutUndo; the instance does not start)
+            lossless = not replay.skipped and all(
+                e.db is not None or e.consistent_until is not None
+                for e in replay.dbs.values())
             replay.leave_dirty()
+            if opts.truncate_logs and not read_only and undo == C.JET_errRecoveredWithoutUndo:
+                _truncate_after_redo(reader, last_gen, lossless, ckpt, ckpt_file,
+                                     log_path, base_name)
             progress.complete()
-            if not stopped and last_type == F.REC_TERM:
-                raise_error(C.JET_errRecoveredWithoutUndoDatabasesConsistent)
-            raise_error(C.JET_errRecoveredWithoutUndo,
-                        f"replay stopped at {opts.stop}" if stopped else "recovered without undo")
+            raise_error(undo, f"replay stopped at {opts.stop}" if stopped
+                        else "recovery stopped before undo")
         deferred = tuple(e.info for e in replay.dbs.values()
                          if e.db is None and e.consistent_until is None)
         if deferred and not ignore_missing_db:
@@ -453,14 +536,80 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
         for entry in list(replay.dbs.values()):
             replay.finish(entry, end)
         progress.complete()
+        # ESE ErrLGSoftStart, once redo (and undo) succeeded or was not needed:
+        # ErrLGOpenLogCallback( ..., JET_OpenLogForDo, ... ), whose default answer with
+        # JET_bitRecoveryWithoutUndo is JET_errRecoveredWithoutUndoDatabasesConsistent
+        # (tm.cxx ErrRecoveryControlDefaultCallback, JET_sntOpenLog)
+        go = (C.JET_errRecoveredWithoutUndoDatabasesConsistent if opts.without_undo
+              else C.JET_errSuccess)
+        if opts.control is not None:
+            last = reader.last_generation or start.generation
+            go = opts.control(C.JET_sntOpenLog, go, (),
+                              (last, True, C.JET_OpenLogForDo, reader.files[last]))
+        if go < 0:
+            raise_error(go, "recovery done; the instance was not started")
     finally:
         if replay is not None:
             replay.close_all()
     return RecoveryResult(
         fresh=False, log_signature=reader.signature, start_lgpos=start, end_lgpos=end,
-        torn=reader.torn, clean_end=(last_type == F.REC_TERM), attached=attached,
+        torn=reader.torn, clean_end=clean_end, attached=attached,
         skipped=deferred + tuple(replay.skipped.values()), records_replayed=n,
-        ops_applied=replay.ops_applied)
+        ops_applied=replay.ops_applied, redo=ckpt is None or not clean_end)
+
+
+def _generation_from_map(opts: RecoveryOptions, opener: Callable[..., Any]) -> int:
+    """The generation replay starts at with JET_bitReplayInferCheckpointFromRstmapDbs; 0:
+    the first generation present (ESE rstmap.cxx ``LoadCheckpointGenerationFromRstmap``:
+    the lowest ``lGenLastConsistent`` of a clean database or ``lGenMinRequired`` of a dirty
+    one; a destination that is not there returns 0, as JET_RSTMAP entries carry no
+    ``JET_bitRestoreMapIgnoreWhenMissing``)."""
+    low = 0
+    for entry in opts.rstmap:
+        if not os.path.exists(entry.dest):
+            return 0
+        db = opener(entry.dest, read_only=True)
+        try:
+            hdr = db.header
+        finally:
+            db.close()
+        if hdr.state == C.JET_dbstateCleanShutdown:
+            gen = hdr.consistent_lgpos.generation
+        elif hdr.applied_lgpos > LGPOS_MIN:
+            gen = hdr.applied_lgpos.generation
+        else:
+            gen = hdr.attach_lgpos.generation
+        if gen <= 0:
+            return 0
+        low = gen if low == 0 else min(low, gen)
+    return low
+
+
+def _truncate_after_redo(reader: LogReader, gen: int, lossless: bool, ckpt: Any,
+                         ckpt_file: str, log_path: str, base_name: str) -> None:
+    """JET_bitTruncateLogsAfterRecovery when recovery stops without undo (module
+    docstring): move the checkpoint to the start of ``gen`` when that loses nothing, then
+    delete the archived generations before the checkpoint (ESE logstream.cxx
+    ``LGTruncateLogsAfterRecovery``, which stops at the first file it cannot delete).
+    ``lossless``: no database was deferred or skipped, so every record before ``gen`` is
+    in the databases it concerns."""
+    from pyese.storage.log.checkpoint import Checkpoint, write_checkpoint
+
+    limit = ckpt.lgpos.generation if ckpt is not None else reader.first_generation or 0
+    hdr = reader.header(gen)
+    if lossless and hdr.version >= 2 and gen > limit and reader.signature is not None:
+        write_checkpoint(ckpt_file, Checkpoint(LGPOS(gen, hdr.size), reader.signature,
+                                               hdr.attached))
+        limit = gen
+    for g, path in sorted(F.list_archived(log_path, base_name).items()):
+        if g >= limit:
+            break
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            break
 
 
 class _Progress:

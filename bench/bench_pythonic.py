@@ -22,7 +22,9 @@ Four parts, each printed as a table with ratios (not a test; nothing here assert
    ``bench_records``' same work once, for scale (``--no-peers`` skips them).
 
 2. ``genuine``: ``range(columns=every column)`` over the largest table of a genuine
-   Windows file (SRUDB) vs the CLI's dump reader (``pyese dump``'s ``typed_rows``).
+   Windows file (SRUDB) vs the CLI's dump reader (``pyese dump``'s ``typed_rows``):
+   ``--genuine-rounds`` rounds, both sides in each (alternating which goes first),
+   medians of the rates and of the rounds' layer/CLI ratios.
 
 3. ``sort``: ``tx.temp_table`` (rows as dicts in, ``Row`` objects out) against the same
    sort through the public batch calls (``PyeseInsertValues`` / ``PyeseRetrieveRows``)
@@ -399,7 +401,11 @@ def records(p: Plan, peers: bool) -> None:
 # -- 2. genuine ----------------------------------------------------------------------
 
 
-def genuine() -> None:
+def genuine(rounds: int = 15) -> None:
+    """``range(columns=every column)`` on SRUDB's largest table against the CLI's dump
+    reader (``typed_rows``), ``rounds`` rounds, each both sides once (which goes first
+    alternates), timed by ``CLOCK``; the medians of the rates and of the rounds' ratios
+    are printed (a burst of load moves a round, not the median)."""
     src = Path("/work/shared/testdata/edb/SRUDB-win10.dat.gz")
     if not src.exists():
         print("\n== genuine: SRUDB sample not available, skipped ==")
@@ -420,21 +426,33 @@ def genuine() -> None:
             cols = table.column_list()
             db = inst.open_database(path, read_only=True)
             names = [c.name for c in db.columns(name)]
-            cli = layer = 0.0
-            n_cli = 0
-            # the best of 5 passes each, alternated, so both see the same machine load
-            for _ in range(5):
-                t0 = CLOCK()
-                n_cli = sum(1 for _ in typed_rows(TableReader(snap, table), cols))
-                cli = max(cli, n_cli / (CLOCK() - t0))
+
+            def via_cli() -> int:
+                return sum(1 for _ in typed_rows(TableReader(snap, table), cols))
+
+            def via_layer() -> int:
                 with inst.transaction(read_only=True) as tx:
+                    return sum(1 for _ in tx.table(name).range(columns=names))
+
+            got: dict[str, list[float]] = {"cli": [], "layer": []}
+            n_cli = via_cli()
+            if via_layer() != n_cli:  # one pass each first: both sides warm
+                raise AssertionError("genuine: the layer and the CLI read different counts")
+            sides = [("cli", via_cli), ("layer", via_layer)]
+            for r in range(rounds):
+                for side, fn in sides[r % 2:] + sides[:r % 2]:
                     t0 = CLOCK()
-                    n_layer = sum(1 for _ in tx.table(name).range(columns=names))
-                    layer = max(layer, n_layer / (CLOCK() - t0))
+                    if fn() != n_cli:
+                        raise AssertionError(f"genuine: {side} read another row count")
+                    got[side].append(n_cli / (CLOCK() - t0))
+    med = statistics.median
+    cli, layer = med(got["cli"]), med(got["layer"])
+    ratios = [a / b for a, b in zip(got["layer"], got["cli"], strict=True)]
     emit("py_genuine_range_rows", layer, cli_dump=cli)
-    print(f"\n== genuine: {name!r} of SRUDB ({n_cli} rows, {len(cols)} columns) ==")
+    print(f"\n== genuine: {name!r} of SRUDB ({n_cli} rows, {len(cols)} columns), "
+          f"{rounds} rounds alternated, medians ==")
     print(f"layer range(columns=all) {layer:>9.0f} rows/s   CLI dump reader {cli:>9.0f} rows/s"
-          f"   layer/CLI {layer / cli:.2f}")
+          f"   layer/CLI {med(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})")
 
 
 # -- sort: tx.temp_table -------------------------------------------------------------
@@ -749,6 +767,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records-n", type=int, default=500 if small else 2000,
                     help="records: rows inserted (and read) per round")
     ap.add_argument("--no-peers", action="store_true", help="records: skip sqlite3/LMDB")
+    ap.add_argument("--genuine-rounds", type=int, default=5 if small else 15,
+                    help="genuine: rounds, both sides in each (medians)")
     ap.add_argument("--many", type=int, default=0, help="run only insert_many of N rows")
     ap.add_argument("--no-trace", action="store_true", help="--many: peak RSS instead of "
                     "tracemalloc (which slows allocation several times)")
@@ -769,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
     if "records" in parts:
         records(Plan(a.records_n, a.batch, a.scans, a.scan_len, a.repeats), not a.no_peers)
     if "genuine" in parts:
-        genuine()
+        genuine(a.genuine_rounds)
     if "sort" in parts:
         bench_sort(a.sort_rows, a.repeats)
     if "dict" in parts:

@@ -9,7 +9,9 @@ the ratio (sqlite3's time / pyese's: above 1, pyese is faster):
 - ``seek``: MakeKey + SeekEQ + RetrieveColumn, outside a transaction;
 - ``seek_trx``: the same inside one read-only transaction;
 - ``range_rows``: SeekGE + SetIndexRange + (RetrieveColumn + MoveNext) per row;
-- ``range_rows_batch``: the same rows through ``PyeseRetrieveRows`` pages of 256.
+- ``range_rows_batch``: the same rows through ``PyeseRetrieveRows`` pages of 256;
+- ``gate`` (pyese only): what every session call pays to enter and leave the gate
+  (``engine.instance.gate.session_call`` with an empty body), per call.
 
 Not a test and not part of ``run_all.py``: ``python bench/readpath_cpu.py [-n 3000]``.
 """
@@ -30,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_records as B  # noqa: E402
 
 from pyese import jet  # noqa: E402
+from pyese.engine.instance.gate import session_call  # noqa: E402
 
 
 def _best(fn: Callable[[], object], ops: int, passes: int) -> float:
@@ -106,6 +109,13 @@ def _pyese_side(root: str, w: B.Work, passes: int) -> dict[str, float]:
             return n
 
         out["range_rows_batch"] = _best(batch, rows, passes)
+
+        def gate() -> None:
+            for _ in range(w.n):
+                with session_call(s):
+                    pass
+
+        out["gate"] = _best(gate, w.n, passes)
         return out
     finally:
         jet.JetTerm2(inst, 0)
@@ -141,6 +151,9 @@ def main(argv: list[str] | None = None) -> None:
     sq = sqlite_side(w, a.passes)
     print(f"{'workload':18} {'pyese µs/op':>12} {'sqlite3 µs/op':>14} {'pyese/sqlite3':>14}")
     for name in py:
+        if name not in sq:
+            print(f"{name:18} {py[name]:12.2f} {'-':>14} {'-':>14}")
+            continue
         print(f"{name:18} {py[name]:12.2f} {sq[name]:14.2f} {sq[name] / py[name]:14.3f}")
 
 

@@ -156,6 +156,25 @@ def encoder(column: str, coltyp: int, cp: int) -> Encoder:
     return general
 
 
+_OLE_EPOCH = V.OLE_EPOCH
+_TIMEDELTA = _dt.timedelta
+
+
+def ole_datetime(value: float) -> _dt.datetime | float:
+    """:func:`pyese.values.ole_to_datetime`, the same result for every float (``nan``
+    and the infinities returned as they are, a date out of ``datetime``'s range too), in
+    fewer steps: ``int`` truncates as ``math.trunc`` does and raises for exactly the
+    values ``math.isfinite`` rejects."""
+    try:
+        days = int(value)
+    except (ValueError, OverflowError):  # nan, +-inf
+        return value
+    try:
+        return _OLE_EPOCH + _TIMEDELTA(days, 0, 0, round(abs(value - days) * 86_400_000))
+    except OverflowError:
+        return value
+
+
 def decoder(coltyp: int, cp: int) -> Decoder:
     """A function ``stored bytes -> value`` for one column (None stays None); the same
     results as :func:`decode_value`."""
@@ -174,6 +193,15 @@ def decoder(coltyp: int, cp: int) -> Decoder:
             return general(data)  # None, or a wrong size: the general path's error
 
         return dec_fixed
+    if fmt is not None:
+        unpack_d = fmt.unpack
+
+        def dec_datetime(data: bytes | None) -> Any:
+            if data is not None and len(data) == 8:
+                return ole_datetime(unpack_d(data)[0])
+            return general(data)  # None, or a wrong size: the general path's error
+
+        return dec_datetime
     if coltyp in _TEXT and cp == V.CP_UNICODE:
 
         def dec_text(data: bytes | None) -> Any:
@@ -207,3 +235,35 @@ def returns_input(coltyp: int, cp: int) -> type | None:
     if coltyp == C.JET_coltypIEEEDouble:
         return float
     return None
+
+
+# ---------------------------------------------------------------- whole records at once
+
+_STRUCT_CODES: dict[int, str] = {coltyp: fmt.format[-1]
+                                 for coltyp, fmt in V._FIXED_FORMATS.items()}
+_STRUCT_CODES[C.JET_coltypBit] = "?"  # any non-zero byte is True, as to_python reads it
+
+
+class LayerValues:
+    """How ``pyese.jet.PyeseRetrieveValues`` types values for the layer (an
+    ``engine.genuine.rowdecode.ValueTyping``, given duck-typed: the layer does not import
+    the engine): per column its converter :func:`decoder` (so every value is exactly what
+    the layer makes of the stored bytes: Unicode text with ``surrogatepass``, an odd
+    length padded), and for the fixed types ``struct`` reads directly (integers, floats,
+    Currency, Bit, DateTime) their ``struct`` code, which :func:`decoder` unpacks with
+    too (a DateTime then through :func:`ole_datetime`)."""
+
+    def convert(self, col: Any) -> Callable[[bytes], Any]:
+        """bytes -> the layer's value of column ``col`` (its ``coltyp`` and ``cp``)."""
+        return decoder(int(col.coltyp), int(col.cp))
+
+    def fixed_code(self, col: Any) -> tuple[str, Callable[[Any], Any] | None] | None:
+        """``(struct code, conversion)`` of a fixed column of a type ``struct`` reads."""
+        coltyp = int(col.coltyp)
+        code = _STRUCT_CODES.get(coltyp)
+        if code is None:
+            return None
+        return code, (ole_datetime if coltyp == C.JET_coltypDateTime else None)
+
+
+LAYER_VALUES = LayerValues()

@@ -13,7 +13,7 @@ decodes every column in line:
   call) in line, without a length test: ``Struct.unpack`` raises ``struct.error`` for
   any other size, and then the whole row is decoded again value by value by the
   converters, which raise their own error; DateTime then goes through
-  :func:`pyese.values.ole_to_datetime`; a Bit of one byte is a byte test;
+  :func:`pyese._codec.ole_datetime`; a Bit of one byte is a byte test;
 - Unicode text of an even length is ``bytes.decode`` in line, binary ``bytes`` is
   returned as it is;
 - anything else (a wrong size, an odd-length text, other types, each value of a
@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pyese import values as V
-from pyese._codec import _BINARY, _INTS, _TEXT, Decoder, Encoder
+from pyese._codec import _BINARY, _INTS, _TEXT, Decoder, Encoder, ole_datetime
 from pyese.jethdr import constants as C
 
 RowDecoder = Callable[[Sequence[Any]], dict[str, Any]]
@@ -84,7 +84,7 @@ def row_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]],
     ``(value, ...)`` when ``bookmark`` is False) whose values are the ``columns`` given as
     ``(name, coltyp, cp, multi-valued, converter)``, in that order. A row of another
     length raises ``ValueError``."""
-    ns: dict[str, Any] = {"ole": V.ole_to_datetime, "bytes": bytes, "len": len,
+    ns: dict[str, Any] = {"ole": ole_datetime, "bytes": bytes, "len": len,
                           "type": type}
     items = []
     for i, (name, coltyp, cp, multi, dec) in enumerate(columns):
@@ -117,7 +117,7 @@ def page_decoder(columns: Sequence[tuple[str, int, int, bool, Decoder]],
     one = row_decoder(columns, bookmark)
     if not columns:
         return lambda rows: [one(row) for row in rows]
-    ns: dict[str, Any] = {"ole": V.ole_to_datetime, "bytes": bytes, "len": len,
+    ns: dict[str, Any] = {"ole": ole_datetime, "bytes": bytes, "len": len,
                           "type": type, "struct_error": struct.error, "one": one}
     items = []
     for i, (name, coltyp, cp, multi, dec) in enumerate(columns):

@@ -17,8 +17,10 @@ whatever thread calls it, one at a time):
 - ``range`` / ``find``: a duplicate cursor (``JetDupCursor``) of its own, so other calls
   between two rows do not move it; ``JetSeek(GE/LT)`` or ``JetMove(First/Last)``,
   ``JetSetIndexRange`` for the far end. ``range`` then reads a page of rows per
-  ``PyeseRetrieveRows`` call (16, growing to 256, one hold of the session each); ``find``
-  reads per row ``JetMove`` plus one retrieval, in batches of the same sizes.
+  ``PyeseRetrieveValues`` call (pyese's typed batch read: 16 rows, growing to 256, one
+  hold of the session each), the values typed by the engine's one-pass record decoder with
+  the columns' own converters (``pyese._codec.LAYER_VALUES``); ``find`` reads per row
+  ``JetMove`` plus one retrieval, in batches of the same sizes.
 
 Per column, the value converters are built once (``ColMeta.enc`` / ``dec``); per set of
 column names written, the ``JET_SETCOLUMN`` items (``_Plan``); per projection read, the
@@ -47,14 +49,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pyese.jet as jet
-from pyese._codec import Decoder, Encoder, decoder, encoder, returns_input
+from pyese._codec import LAYER_VALUES, Decoder, Encoder, decoder, encoder, returns_input
 from pyese._errors import TransactionEndedError
 from pyese._pool import PooledSession
 from pyese._rowcodec import (
-    PageDecoder,
     RowDecoder,
     RowEncoder,
-    page_decoder,
     row_decoder,
     row_encoder,
 )
@@ -92,6 +92,10 @@ _ZERO_LENGTH = C.JET_bitSetZeroLength
 _FILLED_BY_ESE = (C.JET_bitColumnAutoincrement | C.JET_bitColumnVersion
                   | C.JET_bitColumnEscrowUpdate)
 _GET_BITS = jet.Pyese_bitRowsStay | jet.Pyese_bitRowsBookmark
+_PAGE_MAX = 256
+"""``range``'s largest page (rows per ``PyeseRetrieveValues`` call)."""
+_SMALL_DICT = 5
+"""A dict holds this many keys before it first grows (CPython: 8 slots, 2/3 usable)."""
 _ESCROW_FORMATS = {C.JET_coltypLong: struct.Struct("<i"),
                    C.JET_coltypLongLong: struct.Struct("<q")}
 
@@ -153,7 +157,6 @@ class TableMeta:
     _projections: dict[tuple[str, ...], tuple[ColMeta, ...]] = field(default_factory=dict)
     _decoders: dict[tuple[ColMeta, ...], RowDecoder] = field(default_factory=dict)
     _encoders: dict[tuple[ColMeta, ...], RowEncoder] = field(default_factory=dict)
-    _pages: dict[tuple[ColMeta, ...], PageDecoder] = field(default_factory=dict)
     all: tuple[ColMeta, ...] = field(init=False)
     """Every column, in catalog (columnid) order."""
     all_ids: list[int] = field(init=False)
@@ -237,14 +240,6 @@ class TableMeta:
                               len(cols))
             if len(self._encoders) < 64:  # rows of ever new shapes are not all kept
                 self._encoders[cols] = got  # a benign race: the same function either way
-        return got
-
-    def page_decoder(self, cols: tuple[ColMeta, ...]) -> PageDecoder:
-        """:meth:`row_decoder` for a page of rows at once (``pyese._rowcodec``)."""
-        got = self._pages.get(cols)
-        if got is None:
-            got = page_decoder([(c.name, c.coltyp, c.cp, c.multi, c.dec) for c in cols])
-            self._pages[cols] = got  # a benign race: the same function either way
         return got
 
     def row_decoder(self, cols: tuple[ColMeta, ...]) -> RowDecoder:
@@ -646,24 +641,39 @@ class Table:
         return cur
 
     def _pages(self, cur: Any, reverse: bool, cols: tuple[ColMeta, ...]) -> Iterator[Row]:
-        """The rows of an open range, a page per ``PyeseRetrieveRows`` call (16 rows,
-        growing to 256) and per hold of the transaction's session."""
+        """The rows of an open range, a page per ``PyeseRetrieveValues`` call (16 rows,
+        growing to 256) and per hold of the transaction's session: the values come typed
+        by ``pyese._codec.LAYER_VALUES`` (the columns' own converters), each record
+        decoded in one pass by the engine."""
         sesid = self._sesid
         cids = [c.columnid for c in cols]
-        decode = self.meta.page_decoder(cols)
+        names = tuple(c.name for c in cols)
+        # a wide row's dict is a copy of one already sized for its names, then filled:
+        # dict(zip(...)) would grow it (rehash) several times on the way
+        template = dict.fromkeys(names) if len(names) > _SMALL_DICT else None
         grbit = jet.Pyese_bitRowsBookmark | (jet.Pyese_bitRowsBackward if reverse else 0)
         page = 16
         try:
             while True:
                 with self._held:
                     try:
-                        got = jet.PyeseRetrieveRows(sesid, cur, cids, page, grbit)
+                        got = jet.PyeseRetrieveValues(sesid, cur, cids, page, LAYER_VALUES,
+                                                      grbit)
                     except jet.NoCurrentRecordError:
                         return
-                yield from list(map(Row, decode(got), [raw[0] for raw in got]))
+                # a Row made as it is asked for (its memory reused); each row is its
+                # values then its bookmark: zip stops at the names' end, before it
+                if template is None:
+                    for row in got:
+                        yield Row(dict(zip(names, row)), row[-1])
+                else:
+                    for row in got:
+                        values = template.copy()
+                        values.update(zip(names, row))
+                        yield Row(values, row[-1])
                 if len(got) < page:
                     return
-                page = min(page * 2, 256)
+                page = min(page * 2, _PAGE_MAX)
         finally:
             self._close_range(cur)
 

@@ -71,3 +71,17 @@ def test_fast_path_taken_for_plain_text_and_not_for_punctuation() -> None:
     assert kt.sort_key(_utf16("aB")) == bytes.fromhex("0e020e09" "01" "01" "0101" "00")
     assert kt.sort_key(_utf16("aB"), kt.check_lcmap_flags(0)) == bytes.fromhex(
         "0e020e09" "01" "01" "0212" "0101" "00")
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT, st.sets(st.sampled_from(_FLAG_BITS)), st.booleans(),
+       st.sampled_from([0, kt.LCMAP_UPPERCASE]))
+def test_bound_sort_key_matches_sort_key(text: str, bits: set[int], odd: bool,
+                                         upper: int) -> None:
+    """``sort_key_function(flags)`` (what an index's key normalizer holds) gives
+    ``sort_key``'s bytes, an odd trailing byte dropped as there, upper-case keys too."""
+    flags = kt.check_lcmap_flags(upper or sum(bits))
+    data = _utf16(text) + (b"\x41" if odd else b"")
+    bound = kt.sort_key_function(flags)
+    assert bound(data) == kt.sort_key(data, flags)
+    assert bound(data) == kt.sort_key_reference(data, flags)

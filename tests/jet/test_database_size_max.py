@@ -175,3 +175,33 @@ def test_detach_during_a_backup(inst):
     jet.JetEndExternalBackupInstance(inst)
     jet.JetDetachDatabase2(s, "d.edb", 0)
     jet.JetEndSession(s, 0)
+
+
+def test_grow_database_past_the_maximum_is_refused(inst):
+    # space.cxx ErrSPIGetSE (ESE98's, with SLV streaming files; the public source's copy
+    # was not located), before extending the file for the database root (where
+    # JetGrowDatabase's ErrSPGetExt on pgnoSystemRoot ends up): "if (
+    # pfmp->CpgDatabaseSizeMax() )" and "cpgNow + cpgSEReq > pfmp->CpgDatabaseSizeMax()"
+    # -> SPReportMaxDbSizeExceeded, JET_errOutOfDatabaseSpace; nothing is extended
+    s = jet.JetBeginSession(inst)
+    db = jet.JetCreateDatabase2(s, "g.edb", PAGES, 0)
+    before = os.path.getsize("g.edb")
+    with expect(jet.JET_errOutOfDatabaseSpace):
+        jet.JetGrowDatabase(s, db, PAGES + 1)
+    with expect(jet.JET_errOutOfDatabaseSpace):
+        jet.JetResizeDatabase(s, db, 10 * PAGES, jet.JET_bitResizeDatabaseOnlyGrow)
+    assert os.path.getsize("g.edb") == before
+    # up to the maximum is a grow like any other, and a size it has needs no extension
+    assert jet.JetGrowDatabase(s, db, PAGES) == PAGES
+    assert jet.JetGrowDatabase(s, db, 1) == PAGES
+    with expect(jet.JET_errOutOfDatabaseSpace):
+        jet.JetGrowDatabase(s, db, PAGES + 8)
+    assert os.path.getsize("g.edb") == PAGES * PAGE
+    jet.JetCloseDatabase(s, db, 0)
+    jet.JetDetachDatabase(s, "g.edb")
+    # the limit belongs to the attachment: without one the same grow goes through
+    jet.JetAttachDatabase(s, "g.edb")
+    db = jet.JetOpenDatabase(s, "g.edb")
+    assert jet.JetGrowDatabase(s, db, PAGES + 8) == PAGES + 8
+    jet.JetCloseDatabase(s, db, 0)
+    jet.JetEndSession(s, 0)

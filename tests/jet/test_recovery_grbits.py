@@ -359,22 +359,26 @@ def _recording(answer: object):
     def status(sesid, snp, snt, pv):
         seen.append((snp, snt, pv))
         if snp == jet.JET_snpRecoveryControl:
-            return answer(pv) if callable(answer) else answer
+            return answer(snt, pv) if callable(answer) else answer
         return 0
 
     return status, seen
+
+
+def _at(snt: int, answer: int):
+    """Answer ``answer`` to ``snt``, ``errDefault`` to every other question."""
+    return lambda asked, pv: answer if asked == snt else pv.errDefault
 
 
 def test_external_recovery_control_begin_undo_stops_recovery(parker):
     # the callback answers JET_sntBeginUndo with JET_errRecoveredWithoutUndo: ESE skips
     # undo (logredo.cxx ErrLGRRedo, fSkipUndo) and JetInit fails with that error
     _crash(("a.edb",), range(3))
-    status, seen = _recording(jet.JET_errRecoveredWithoutUndo)
+    status, seen = _recording(_at(jet.JET_sntBeginUndo, jet.JET_errRecoveredWithoutUndo))
     i = _instance("r")
     with expect(jet.JET_errRecoveredWithoutUndo):
         jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), jet.JET_bitExternalRecoveryControl)
-    [(snp, snt, pv)] = [x for x in seen if x[0] == jet.JET_snpRecoveryControl]
-    assert snt == jet.JET_sntBeginUndo
+    [(snp, snt, pv)] = [x for x in seen if x[1] == jet.JET_sntBeginUndo]
     assert pv.errDefault == jet.JET_errSuccess  # ESE's own answer: go on to undo
     assert pv.cdbinfomisc == 1 and pv.rgdbinfomisc[0].dbstate == jet.JET_dbstateDirtyShutdown
     assert _state("a.edb") == jet.JET_dbstateDirtyShutdown
@@ -388,15 +392,15 @@ def test_external_recovery_control_default_answer_goes_on(parker):
     # returning errDefault is ESE's own behaviour: with JET_bitRecoveryWithoutUndo it is
     # JET_errRecoveredWithoutUndo (tm.cxx), without it success
     _crash(("a.edb",), range(3))
-    status, seen = _recording(lambda pv: pv.errDefault)
+    status, seen = _recording(lambda snt, pv: pv.errDefault)
     i = _instance("r")
     with expect(jet.JET_errRecoveredWithoutUndo):
         jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status),
                      jet.JET_bitExternalRecoveryControl | jet.JET_bitRecoveryWithoutUndo)
-    assert [pv.errDefault for snp, _snt, pv in seen if snp == jet.JET_snpRecoveryControl] \
+    assert [pv.errDefault for snp, snt, pv in seen if snt == jet.JET_sntBeginUndo] \
         == [jet.JET_errRecoveredWithoutUndo]
     i = _instance("r2")
-    status, seen = _recording(lambda pv: pv.errDefault)
+    status, seen = _recording(lambda snt, pv: pv.errDefault)
     jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), jet.JET_bitExternalRecoveryControl)
     assert _values(i, "a.edb") == [0, 1, 2]
     jet.JetTerm(i)
@@ -423,8 +427,17 @@ def test_external_recovery_control_asks_begin_undo_then_open_log_for_do(parker):
     i = _instance("r")
     jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), jet.JET_bitExternalRecoveryControl)
     asked = [(snt, pv) for snp, snt, pv in seen if snp == jet.JET_snpRecoveryControl]
-    assert [snt for snt, _pv in asked] == [jet.JET_sntBeginUndo, jet.JET_sntOpenLog]
-    open_log = asked[1][1]
+    # redo opens the generation (JET_OpenLogForRedo, logstream.cxx ErrLGTryOpenJetLog),
+    # replays the attach (JET_sntAttachedDb, db.cxx), then asks JET_sntBeginUndo
+    assert [snt for snt, _pv in asked] == [jet.JET_sntOpenLog, jet.JET_sntAttachedDb,
+                                           jet.JET_sntBeginUndo, jet.JET_sntOpenLog]
+    redo = asked[0][1]
+    assert (redo.eReason, redo.lGenNext, redo.fCurrentLog) == (jet.JET_OpenLogForRedo, 1, True)
+    assert redo.errDefault == jet.JET_errSuccess
+    assert os.path.basename(redo.wszLogFile) == "edb.log"
+    assert os.path.basename(asked[1][1].wszDbPath) == "a.edb"
+    assert asked[1][1].errDefault == jet.JET_errSuccess
+    open_log = asked[3][1]
     assert open_log.eReason == jet.JET_OpenLogForDo and open_log.fCurrentLog
     assert open_log.errDefault == jet.JET_errSuccess
     assert os.path.basename(open_log.wszLogFile) == "edb.log"
@@ -444,7 +457,7 @@ def test_external_recovery_control_after_a_clean_term(parker):
     jet.JetEndSession(s, 0)
     jet.JetTerm(i)
     grbit = jet.JET_bitExternalRecoveryControl | jet.JET_bitRecoveryWithoutUndo
-    status, seen = _recording(lambda pv: pv.errDefault)
+    status, seen = _recording(lambda snt, pv: pv.errDefault)
     i = _instance("r")
     with expect(jet.JET_errRecoveredWithoutUndoDatabasesConsistent):
         jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), grbit)
@@ -606,3 +619,118 @@ def test_ignore_log_records_before_min_required_log_is_accepted(parker):
     jet.JetInit2(i, jet.JET_bitReplayIgnoreLogRecordsBeforeMinRequiredLog)
     assert _values(i, "a.edb") == [0, 1, 2]
     jet.JetTerm(i)
+
+
+# --- the other recovery-control questions (logstream.cxx, db.cxx, tm.cxx) ---------------
+
+
+def test_external_recovery_control_open_log_for_redo_each_generation(parker):
+    # logstream.cxx ErrLGTryOpenLogFile: ErrLGOpenLogCallback( ..., JET_OpenLogForRedo,
+    # lgen, eLogType == eCurrentLog ) before each generation redo opens; errDefault is
+    # JET_errSuccess (log.hxx ErrLGOpenLogCallback)
+    _crash(("a.edb",), range(BIG))
+    os.unlink("edb.chk")  # redo from the first generation
+    status, seen = _recording(None)
+    i = _instance("r")
+    jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), jet.JET_bitExternalRecoveryControl)
+    redo = [pv for _snp, snt, pv in seen
+            if snt == jet.JET_sntOpenLog and pv.eReason == jet.JET_OpenLogForRedo]
+    assert len(redo) >= 3  # several 64 KB generations
+    assert [pv.lGenNext for pv in redo] == list(range(1, len(redo) + 1))
+    assert [pv.fCurrentLog for pv in redo] == [False] * (len(redo) - 1) + [True]
+    assert os.path.basename(redo[0].wszLogFile) == "edb00001.log"
+    assert {pv.errDefault for pv in redo} == {jet.JET_errSuccess}
+    assert _values(i, "a.edb") == list(range(BIG))
+    jet.JetTerm(i)
+
+
+def test_external_recovery_control_refusing_a_log_fails_recovery(parker):
+    # CallR( ErrLGOpenLogCallback( ... ) ): the callback's error ends recovery with it;
+    # the databases stay as far as redo got, and a later recovery goes on
+    _crash(("a.edb",), range(BIG))
+    os.unlink("edb.chk")
+
+    def refuse_gen_2(snt, pv):
+        if snt == jet.JET_sntOpenLog and pv.eReason == jet.JET_OpenLogForRedo \
+                and pv.lGenNext == 2:
+            return jet.JET_errDiskIO
+        return pv.errDefault
+
+    status, seen = _recording(refuse_gen_2)
+    i = _instance("r")
+    with expect(jet.JET_errDiskIO):
+        jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), jet.JET_bitExternalRecoveryControl)
+    assert jet.JET_sntBeginUndo not in [snt for _snp, snt, _pv in seen]
+    i = _instance("r2")
+    jet.JetInit(i)
+    assert _values(i, "a.edb") == list(range(BIG))
+    jet.JetTerm(i)
+
+
+def test_external_recovery_control_attached_and_detaching_db(parker):
+    # db.cxx: ErrLGDbAttachedCallback once recovery attached a database; ErrLGDbDetachingCallback
+    # before it detaches one (JET_RECOVERYCONTROL AttachedDb / DetachingDb .wszDbPath);
+    # an error answer fails recovery with it
+    i = _instance("crash")
+    jet.JetInit(i)
+    s = jet.JetBeginSession(i)
+    _fill(s, "a.edb", range(2))
+    jet.JetEndSession(s, 0)  # closes its database handles
+    s = jet.JetBeginSession(i)
+    _fill(s, "b.edb", range(3))
+    jet.JetDetachDatabase(s, "a.edb")
+    with expect(jet.JET_errDirtyShutdown):
+        jet.JetTerm2(i, jet.JET_bitTermDirty)
+    os.unlink("edb.chk")  # redo from the first generation, both ATTACH records
+    status, seen = _recording(None)
+    i = _instance("r")
+    jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), jet.JET_bitExternalRecoveryControl)
+    dbs = [(snt, os.path.basename(pv.wszDbPath)) for _snp, snt, pv in seen
+           if snt in (jet.JET_sntAttachedDb, jet.JET_sntDetachingDb)]
+    assert dbs == [(jet.JET_sntAttachedDb, "a.edb"), (jet.JET_sntAttachedDb, "b.edb"),
+                   (jet.JET_sntDetachingDb, "a.edb")]
+    assert _values(i, "b.edb") == [0, 1, 2]
+    jet.JetTerm(i)
+
+
+def test_external_recovery_control_refusing_an_attachment(parker):
+    _crash(("a.edb",), range(3))
+    status, _seen = _recording(_at(jet.JET_sntAttachedDb, jet.JET_errDatabaseInUse))
+    i = _instance("r")
+    with expect(jet.JET_errDatabaseInUse):
+        jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), jet.JET_bitExternalRecoveryControl)
+    i = _instance("r2")
+    jet.JetInit(i)
+    assert _values(i, "a.edb") == [0, 1, 2]
+    jet.JetTerm(i)
+
+
+def test_external_recovery_control_missing_log_stream(parker):
+    # no checkpoint and no log: ESE asks JET_sntMissingLog (lGenMissing 0, the current log,
+    # JET_MissingLogCreateNewLogStream). errDefault: JET_errSuccess, or JET_errFileNotFound
+    # with JET_bitLogStreamMustExist (tm.cxx FEnsureLogStreamMustExist). The callback's
+    # JET_errFileNotFound / JET_errMissingLogFile becomes JET_errMissingLogFile (log.cxx
+    # ErrLGRecoveryControlCallback); success starts a new stream.
+    grbit = jet.JET_bitExternalRecoveryControl
+    status, seen = _recording(None)
+    i = _instance("n1")
+    jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), grbit)
+    [pv] = [pv for _snp, snt, pv in seen if snt == jet.JET_sntMissingLog]
+    assert (pv.lGenMissing, pv.fCurrentLog, pv.eNextAction, pv.errDefault) == \
+        (0, True, jet.JET_MissingLogCreateNewLogStream, jet.JET_errSuccess)
+    assert os.path.basename(pv.wszLogFile) == "edb.log"
+    jet.JetTerm(i)
+    for name in os.listdir("."):
+        if name.endswith((".log", ".chk", ".jtx", ".jrs")):
+            os.unlink(name)
+    status, seen = _recording(lambda snt, pv: pv.errDefault)
+    i = _instance("n2")
+    with expect(jet.JET_errMissingLogFile):
+        jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), grbit | jet.JET_bitLogStreamMustExist)
+    [pv] = [pv for _snp, snt, pv in seen if snt == jet.JET_sntMissingLog]
+    assert pv.errDefault == jet.JET_errFileNotFound
+    status, seen = _recording(jet.JET_errSuccess)  # overruled: a new stream
+    i = _instance("n3")
+    jet.JetInit3(i, jet.JET_RSTINFO(pfnStatus=status), grbit | jet.JET_bitLogStreamMustExist)
+    jet.JetTerm(i)
+    assert os.path.exists("edb.log")

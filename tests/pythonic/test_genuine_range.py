@@ -1,7 +1,8 @@
 """``Table.range(columns=...)`` on genuine Windows files (issue 13).
 
-The layer reads a range a page at a time with ``PyeseRetrieveRows`` and decodes each
-page with a function written once per projection (``pyese._rowcodec``). Every table of
+The layer reads a range a page at a time with ``PyeseRetrieveValues`` (values typed by
+the engine's record decoder with the layer's converters); ``Table.get`` decodes with a
+function written once per projection (``pyese._rowcodec``, tested below). Every table of
 every genuine sample is read both ways and must agree value for value: through
 ``range(columns=...)``, and through the plain JET loop (``JetMove`` + one
 ``JetRetrieveColumn`` per value and ``itagSequence``, decoded by ``pyese.values``).

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError
+from pyese.storage.lgpos import LGPOS
 from pyese.storage.log import log_format as F
 from pyese.storage.ops import OP_DELETE, OP_DELETE_TREE, OP_PUT, Op
 
@@ -92,6 +93,21 @@ _ops = st.lists(
 def test_commit_round_trip(trxid, ops_by_db):
     payload = F.encode_commit(trxid, ops_by_db)
     assert F.decode_commit(payload) == (trxid, ops_by_db)
+
+
+@given(st.integers(0, 2**64 - 1), st.dictionaries(st.integers(0, 0xFFFF), _ops, max_size=4))
+def test_commit_record_is_the_encoded_record(trxid, ops_by_db):
+    """The committer's one-call encoding is byte for byte the general one."""
+    record, nops = F.commit_record(trxid, ops_by_db)
+    assert record == F.encode_record(F.REC_COMMIT, F.encode_commit(trxid, ops_by_db))
+    assert nops == sum(len(ops) for ops in ops_by_db.values())
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+def test_flush_record_is_the_encoded_record(gen, off):
+    record = F.flush_record(LGPOS(gen, off))
+    assert record == F.encode_record(F.REC_FLUSH, F.encode_flush(LGPOS(gen, off)))
+    assert len(record) == F.FLUSH_RECORD_SIZE and record[4:9] == F.FLUSH_SIGNATURE
 
 
 def test_commit_truncated_or_padded_is_corrupt():

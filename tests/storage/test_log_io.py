@@ -336,3 +336,24 @@ def test_custom_base_name(tmp_path):
     names = sorted(os.listdir(tmp_path))
     assert "abc.log" in names and "abc00001.log" in names
     assert len(payloads(LogReader(str(tmp_path), "abc"))) == 4
+
+
+def test_append_record_round_trip_and_rollover(tmp_path):
+    """``append_record`` (the committer's path: a record encoded whole) buffers the same
+    bytes as ``append``, starts a new generation when a record would pass the file's end,
+    and the reader returns every record, in order, across the rollovers."""
+    log = LogWriter.open(str(tmp_path), file_size_kb=1)
+    positions = []
+    for i in range(12):
+        record = F.encode_record(F.REC_COMMIT, bytes([i]) * 300)
+        positions.append(log.append_record(record))
+    assert positions == sorted(positions) and positions[-1].generation > 1
+    log.flush(positions[5])
+    assert log.flushed_lgpos >= positions[11]  # a flush takes everything appended
+    log.close()
+    reader = LogReader(str(tmp_path))
+    assert payloads(reader) == [bytes([i]) * 300 for i in range(12)]
+    assert [r.lgpos for r in reader.records() if r.rectype == F.REC_COMMIT] == positions
+    with pytest.raises(JetError) as ei:
+        log.append_record(F.encode_record(F.REC_COMMIT, b"late"))
+    assert ei.value.err == C.JET_errTermInProgress

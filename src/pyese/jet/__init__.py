@@ -9,7 +9,7 @@ its subclasses (one per code, one per ESE category).
 from typing import TYPE_CHECKING
 
 from pyese.jet.backup import *
-from pyese.jet.batch import *  # pyese extension: PyeseRetrieveRows
+from pyese.jet.batch import *  # pyese extensions: PyeseRetrieveRows, PyeseRetrieveValues
 from pyese.jet.batchwrite import *  # pyese extension: PyeseInsertRows
 from pyese.jet.callbacks import *
 from pyese.jet.compact import *

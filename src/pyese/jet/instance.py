@@ -120,9 +120,12 @@ def JetInit3(instance: JET_INSTANCE | int | None, prstInfo: object = None, grbit
     replay starts at the lowest generation the map's databases need),
     ``JET_bitReplayIgnoreLogRecordsBeforeMinRequiredLog`` (what it skips pyese never
     replays), ``JET_bitExternalRecoveryControl``: ``pfnStatus`` is also called with
-    ``JET_snpRecoveryControl`` and a ``JET_RECOVERYCONTROL``, for ``JET_sntBeginUndo``
-    before undo and ``JET_sntOpenLog`` (``JET_OpenLogForDo``) before the instance starts,
-    and its result decides (ESE tm.cxx ``ErrRecoveryControlDefaultCallback``;
+    ``JET_snpRecoveryControl`` and a ``JET_RECOVERYCONTROL``, for ``JET_sntMissingLog``
+    before a new log stream, ``JET_sntOpenLog`` (``JET_OpenLogForRedo``) before each
+    generation redo reads, ``JET_sntAttachedDb`` / ``JET_sntDetachingDb`` as redo attaches
+    and detaches databases, ``JET_sntBeginUndo`` before undo and ``JET_sntOpenLog``
+    (``JET_OpenLogForDo``) before the instance starts, and its result decides (ESE
+    tm.cxx ``ErrRecoveryControlDefaultCallback``;
     ``JET_errRecoveredWithoutUndo`` at BeginUndo: stop there; another error: fail with it;
     None or anything else: go on). Errors: ``JET_errInvalidParameter`` (not a
     ``JET_RSTINFO``, a map that is not a list of ``JET_RSTMAP`` or longer than 14, a
@@ -198,7 +201,14 @@ def _control(pfn: Any, instance: object) -> Any:
         data = JET_RECOVERYCONTROL(errDefault=err_default, instance=instance,
                                    cdbinfomisc=len(misc), rgdbinfomisc=misc)
         if log is not None:
-            data.lGenNext, data.fCurrentLog, data.eReason, data.wszLogFile = log
+            gen, current, action, path = log
+            if snt == C.JET_sntMissingLog:
+                data.lGenMissing, data.fCurrentLog, data.eNextAction = gen, current, action
+                data.wszLogFile = path
+            elif snt in (C.JET_sntAttachedDb, C.JET_sntDetachingDb):
+                data.wszDbPath = path
+            else:
+                data.lGenNext, data.fCurrentLog, data.eReason, data.wszLogFile = log
         try:
             result = pfn(None, C.JET_snpRecoveryControl, snt, data)
         except JetError:

@@ -16,10 +16,15 @@ from pyese.jet.structs import JET_INDEXRANGE, JET_RECPOS
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
+_LONG_MIN = -0x80000000
+_U32 = 0xFFFFFFFF
+"""The checks of ``_args.grbit`` / ``_args.data`` are made inline where a call is hot: an
+int grbit in range, or a bytes value, is what they return unchanged."""
+
 
 def _crow(value: int) -> int:
     n = _args.integer(value, "cRow")
-    if n == -0x80000000:
+    if n == _LONG_MIN:
         n = C.JET_MoveFirst  # the signed spelling C code passes
     return n
 
@@ -30,10 +35,13 @@ def JetMove(sesid: JET_SESID | int, tableid: JET_TABLEID | int, cRow: int,
 
     ``JET_errNoCurrentRecord`` when the move leaves the index or the index range;
     ``JET_bitMoveKeyNE`` skips entries with the current key."""
-    g = _args.grbit(grbit)
-    if g & ~C.JET_bitMoveKeyNE:
-        raise_error(C.JET_errInvalidGrbit)
-    n = _crow(cRow)
+    if grbit.__class__ is int and grbit == 0 and cRow.__class__ is int and cRow != _LONG_MIN:
+        g, n = 0, cRow  # the common case: what the checks below give, in one test
+    else:
+        g = _args.grbit(grbit)
+        if g & ~C.JET_bitMoveKeyNE:
+            raise_error(C.JET_errInvalidGrbit)
+        n = _crow(cRow)
     with session_call(sesid) as session:
         filters.move(cursor_for(session, tableid), n, g)
 
@@ -86,11 +94,11 @@ def JetMakeKey(sesid: JET_SESID | int, tableid: JET_TABLEID | int, pvData: bytes
                grbit: int = 0) -> None:
     """Add a column value to the search key (``JET_bitNewKey`` starts one); see
     ``engine.records.keys.KeyBuilder.add`` for the limit grbits and errors."""
-    g = _args.grbit(grbit)
+    g = grbit if grbit.__class__ is int and 0 <= grbit <= _U32 else _args.grbit(grbit)
     with session_call(sesid) as session:
         cur = cursor_for(session, tableid)
         ix = cur.index.index if cur.index is not None else None
-        cur.key_builder.add(ix, _args.data(pvData), g)
+        cur.key_builder.add(ix, pvData if pvData.__class__ is bytes else _args.data(pvData), g)
 
 
 def JetSeek(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> int:
@@ -98,7 +106,7 @@ def JetSeek(sesid: JET_SESID | int, tableid: JET_TABLEID | int, grbit: int) -> i
     ``JET_errInvalidParameter`` (no seek relation), ``JET_errKeyNotMade``,
     ``JET_errRecordNotFound``; see ``engine.cursors.cursor.Cursor.seek`` for where the cursor
     stands afterwards."""
-    g = _args.grbit(grbit)
+    g = grbit if grbit.__class__ is int and 0 <= grbit <= _U32 else _args.grbit(grbit)
     with session_call(sesid) as session:
         return filters.seek(cursor_for(session, tableid), g)
 
@@ -155,7 +163,10 @@ def JetGotoBookmark(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                     pvBookmark: bytes) -> None:
     """Position on the record of a bookmark: ``JET_errInvalidBookmark``,
     ``JET_errRecordDeleted``, ``JET_errNoCurrentRecord`` (not in the current index)."""
-    bm = _args.data(pvBookmark, "pvBookmark") or b""
+    if pvBookmark.__class__ is bytes:
+        bm: bytes = pvBookmark  # the common case, one test
+    else:
+        bm = _args.data(pvBookmark, "pvBookmark") or b""
     with session_call(sesid) as session:
         cursor_for(session, tableid).goto_bookmark(bm)
 

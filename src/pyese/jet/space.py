@@ -28,7 +28,9 @@ def _cpg(value: object, name: str = "cpg") -> int:
 def JetGrowDatabase(sesid: JET_SESID | int, dbid: JET_DBID | int, cpg: int) -> int:
     """Make the open database at least ``cpg`` pages; returns its size in pages
     (``pcpgReal``). Errors: ``JET_errInvalidParameter`` (negative size),
-    ``JET_errInvalidDatabaseId``, ``JET_errPermissionDenied`` (attached read-only)."""
+    ``JET_errInvalidDatabaseId``, ``JET_errPermissionDenied`` (attached read-only),
+    ``JET_errOutOfDatabaseSpace`` (past the attachment's ``cpgDatabaseSizeMax``; the size
+    is left as it was)."""
     n = _cpg(cpg)
     with session_call(sesid) as session:
         return engine_space.grow(session, dbid, n)
@@ -50,7 +52,8 @@ def JetResizeDatabase(sesid: JET_SESID | int, dbid: JET_DBID | int, cpgTarget: i
     """Grow the open database to ``cpgTarget`` pages (``JET_bitResizeDatabaseOnlyGrow``, or
     0); a shrink cannot be done in place and leaves the size (use ``JetCompact``). Returns
     the size in pages (``pcpgActual``). ``JET_errInvalidGrbit`` (unknown bits, or both),
-    ``JET_errInvalidDatabaseId``, ``JET_errPermissionDenied``."""
+    ``JET_errInvalidDatabaseId``, ``JET_errPermissionDenied``, ``JET_errOutOfDatabaseSpace``
+    (a grow past the attachment's ``cpgDatabaseSizeMax``)."""
     n = _cpg(cpgTarget, "cpgTarget")
     g = _args.grbit(grbit)
     with session_call(sesid) as session:

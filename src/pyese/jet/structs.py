@@ -882,9 +882,11 @@ class JET_RECOVERYCONTROL:
     """What a ``JET_snpRecoveryControl`` notification carries (jethdr.w): ``errDefault``,
     the answer ESE takes when the callback returns it, and the instance; for
     ``JET_sntOpenLog`` the ``OpenLog`` member (``lGenNext``, ``fCurrentLog``, ``eReason``,
-    ``wszLogFile``); for ``JET_sntBeginUndo`` the ``BeginUndo`` member's databases
-    (``cdbinfomisc``, ``rgdbinfomisc``: a ``JET_DBINFOMISC`` each, as redo left them).
-    The union's members are flattened into one structure."""
+    ``wszLogFile``); for ``JET_sntMissingLog`` the ``MissingLog`` member (``lGenMissing``,
+    ``fCurrentLog``, ``eNextAction``, ``wszLogFile``); for ``JET_sntAttachedDb`` and
+    ``JET_sntDetachingDb`` ``wszDbPath``; for ``JET_sntOpenLog`` and ``JET_sntBeginUndo``
+    the databases (``cdbinfomisc``, ``rgdbinfomisc``: a ``JET_DBINFOMISC`` each, as redo
+    left them). The union's members are flattened into one structure."""
 
     errDefault: int = 0
     instance: object = None
@@ -892,6 +894,9 @@ class JET_RECOVERYCONTROL:
     fCurrentLog: bool = False
     eReason: int = 0
     wszLogFile: str | None = None
+    lGenMissing: int = 0
+    eNextAction: int = 0
+    wszDbPath: str | None = None
     cdbinfomisc: int = 0
     rgdbinfomisc: list[Any] = field(default_factory=list)
 

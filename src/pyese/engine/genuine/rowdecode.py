@@ -234,6 +234,102 @@ class RowDecoder:
             _corrupt(exc)
             raise AssertionError from exc  # pragma: no cover
 
+    def values_many(self, records: Sequence[bytes], resolve: Resolver) -> list[list[Any]]:
+        """:meth:`values` of each of ``records`` (a page of rows), in one call: the same
+        values and errors, with the per-record work :meth:`values` repeats (its calls, the
+        lookups of the plan of records with the same ``fidFixedLastInRec``) done once."""
+        try:
+            return self._values_many(records, resolve)
+        except (struct.error, IndexError, ValueError) as exc:
+            _corrupt(exc)
+            raise AssertionError from exc  # pragma: no cover
+
+    def _values_many(self, records: Sequence[bytes], resolve: Resolver) -> list[list[Any]]:
+        """:meth:`_values` in a loop, its checks in its order (``values_many``)."""
+        fid_max = self.layout.fid_fixed_last
+        ncols = len(self.columns)
+        var = self.var
+        tagged = self.tagged
+        wrap = self.wrap
+        unpack_header = _RECHDR.unpack_from
+        from_bytes = int.from_bytes
+        var_none = FID_VAR_NONE
+        result: list[list[Any]] = []
+        append = result.append
+        fid_last = -1
+        plan: _FixedPlan | None = None
+        ib_end_plan = cb = mask = 0
+        present = leading = whole = False
+        post: list[tuple[int, Callable[[Any], Any]]] = []
+        absent: list[tuple[int, Any]] = []
+        unpack: Callable[[bytes], tuple[Any, ...]] = unpack_header
+        nulled_of: dict[int, Callable[[tuple[Any, ...]], tuple[Any, ...]]] = {}
+        for record in records:
+            if record.__class__ is not bytes:
+                record = bytes(record)  # a buffer: values are bytes, sliced from bytes
+            n = len(record)
+            if n < CB_RECORD_HEADER:
+                raise ValueError("record shorter than its header")
+            fid_fixed_last, fid_var_last, ib_end_fixed = unpack_header(record)
+            if fid_fixed_last > fid_max or fid_var_last < var_none:
+                raise ValueError("record header disagrees with the table's columns")
+            if fid_fixed_last != fid_last or plan is None:
+                plan = self._plans.get(fid_fixed_last)
+                if plan is None:
+                    plan = self._plan(fid_fixed_last)
+                fid_last = fid_fixed_last
+                ib_end_plan, cb, mask = plan.ib_end_fixed, plan.cb_bitmap, plan.mask
+                present, leading = bool(plan.present), plan.leading
+                post, absent, unpack = plan.post, plan.absent, plan.unpack
+                nulled_of = plan._nulled
+                whole = leading and len(plan.present) == ncols  # the values are the row
+            if ib_end_fixed != ib_end_plan:
+                raise ValueError("record header disagrees with the table's columns")
+            ib_var_data = ib_end_fixed + 2 * (fid_var_last - var_none)
+            if ib_var_data > n:
+                raise ValueError("variable offsets past the end of the record")
+            if present:
+                vals: Sequence[Any] = unpack(record)
+                bitmap = from_bytes(record[ib_end_fixed - cb:ib_end_fixed], "little") \
+                    & mask if cb else 0
+                if bitmap:  # NULL bits first: a NULL value is never converted
+                    fn = nulled_of.get(bitmap)
+                    if fn is None:
+                        fn = plan.nulled(bitmap)
+                    vals = fn(vals + (None,))  # type: ignore[operator]
+                if whole:
+                    out: list[Any] = list(vals)
+                    for k, conv in post:
+                        v = out[k]
+                        if v is not None:
+                            out[k] = conv(v)
+                else:
+                    if post:
+                        vals = list(vals)
+                        for k, conv in post:
+                            v = vals[k]
+                            if v is not None:
+                                vals[k] = conv(v)  # type: ignore[index]
+                    out = [None] * ncols
+                    if leading:
+                        out[:len(vals)] = vals
+                    else:
+                        for (pos, _bit), v in zip(plan.present, vals):
+                            out[pos] = v
+            else:
+                out = [None] * ncols
+            for pos, dflt in absent:
+                out[pos] = dflt
+            if var:
+                self._variable(record, n, fid_var_last, ib_end_fixed, ib_var_data, out)
+            if tagged:
+                self._tagged(record, n, fid_var_last, ib_var_data, resolve, out)
+            for pos in wrap:
+                if out[pos] is not None:
+                    out[pos] = [out[pos]]
+            append(out)
+        return result
+
     def _values(self, record: bytes, resolve: Resolver) -> list[Any]:
         layout = self.layout
         if record.__class__ is not bytes:
@@ -244,7 +340,9 @@ class RowDecoder:
         fid_fixed_last, fid_var_last, ib_end_fixed = _RECHDR.unpack_from(record)
         if fid_fixed_last > layout.fid_fixed_last or fid_var_last < FID_VAR_NONE:
             raise ValueError("record header disagrees with the table's columns")
-        plan = self._plan(fid_fixed_last)
+        plan = self._plans.get(fid_fixed_last)
+        if plan is None:
+            plan = self._plan(fid_fixed_last)
         if ib_end_fixed != plan.ib_end_fixed:
             raise ValueError("record header disagrees with the table's columns")
         ib_var_data = ib_end_fixed + 2 * (fid_var_last - FID_VAR_NONE)
@@ -273,31 +371,35 @@ class RowDecoder:
                     out[pos] = v
         for pos, dflt in plan.absent:
             out[pos] = dflt
-        # variable columns: one unpack of the offsets
         if self.var:
-            nvar = min(fid_var_last, self.var_max) - FID_VAR_NONE
-            ends = struct.unpack_from(f"<{nvar}H", record, ib_end_fixed) if nvar > 0 else ()
-            convert = self.convert
-            typed = self.typing is not None  # untyped: the slice is the value
-            for pos, _col, fid in self.var:
-                if fid > fid_var_last:
-                    out[pos] = self.default_of(pos)
-                    continue
-                i = fid - VAR_FIRST
-                end = ends[i]
-                if end & VAR_NULL_BIT:
-                    continue
-                start = ends[i - 1] & VAR_OFFSET_MASK if i else 0
-                if start > end or ib_var_data + end > n:
-                    raise ValueError(f"variable column {fid}: offsets out of order")
-                raw = record[ib_var_data + start:ib_var_data + end]
-                out[pos] = convert[pos](raw) if typed else raw
+            self._variable(record, n, fid_var_last, ib_end_fixed, ib_var_data, out)
         if self.tagged:
             self._tagged(record, n, fid_var_last, ib_var_data, resolve, out)
         for pos in self.wrap:
             if out[pos] is not None:
                 out[pos] = [out[pos]]
         return out
+
+    def _variable(self, record: bytes, n: int, fid_var_last: int, ib_end_fixed: int,
+                  ib_var_data: int, out: list[Any]) -> None:
+        """The variable columns: one unpack of the offsets, each value a slice."""
+        nvar = min(fid_var_last, self.var_max) - FID_VAR_NONE
+        ends = struct.unpack_from(f"<{nvar}H", record, ib_end_fixed) if nvar > 0 else ()
+        convert = self.convert
+        typed = self.typing is not None  # untyped: the slice is the value
+        for pos, _col, fid in self.var:
+            if fid > fid_var_last:
+                out[pos] = self.default_of(pos)
+                continue
+            i = fid - VAR_FIRST
+            end = ends[i]
+            if end & VAR_NULL_BIT:
+                continue
+            start = ends[i - 1] & VAR_OFFSET_MASK if i else 0
+            if start > end or ib_var_data + end > n:
+                raise ValueError(f"variable column {fid}: offsets out of order")
+            raw = record[ib_var_data + start:ib_var_data + end]
+            out[pos] = convert[pos](raw) if typed else raw
 
     def _tagged(self, record: bytes, n: int, fid_var_last: int, ib_var_data: int,
                 resolve: Resolver, out: list[Any]) -> None:

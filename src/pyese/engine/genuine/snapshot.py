@@ -125,12 +125,15 @@ class GenuineSnapshot:
     ``non_unique`` is the owner's cache objid -> bool (shared by every snapshot of a file).
     """
 
-    __slots__ = ("_edb", "_snap", "_non_unique")
+    __slots__ = ("_edb", "_snap", "_non_unique", "_last")
 
     def __init__(self, edb: EdbFile, non_unique: dict[int, bool]) -> None:
         self._edb = edb
         self._snap = edb.snapshot()
         self._non_unique = non_unique
+        self._last: tuple[int, bytes, bytes | None] | None = None
+        """(objid, key, data) of the last :meth:`get` (one tuple, replaced whole: safe
+        to read from any thread)."""
 
     def map_tree(self, objid: int, pgno_fdp: int) -> None:
         self._snap.map_tree(objid, pgno_fdp)
@@ -173,11 +176,18 @@ class GenuineSnapshot:
         return cur
 
     def get(self, objid: int, key: bytes) -> bytes | None:
-        """Data of the entry whose (encoded) node key equals ``key``, or None."""
+        """Data of the entry whose (encoded) node key equals ``key``, or None.
+
+        The last answer is kept (the file never changes): ``JetGotoBookmark`` finds the
+        record and the read that follows asks for it again (``record_view``), which then
+        costs no second seek."""
+        last = self._last
+        if last is not None and last[0] == objid and last[1] == key:
+            return last[2]
         node = self.cursor(objid).seek_ge(key)
-        if node is None or node[0] != key:
-            return None
-        return node[1]
+        data = None if node is None or node[0] != key else node[1]
+        self._last = (objid, key, data)
+        return data
 
     def record_view(self, table: Any, bookmark: bytes) -> RecordView:
         """The record of ``table`` at primary bookmark ``bookmark``, decoded once and kept

@@ -21,9 +21,11 @@ Session entry does not look at restore or init state: sessions cannot exist then
 
 from __future__ import annotations
 
+from threading import get_ident
 from types import TracebackType
 
 from pyese.engine.cursors import callbacks
+from pyese.engine.instance.instance import SYSTEM
 from pyese.engine.instance.session import Session, find_session
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
@@ -44,41 +46,17 @@ def _check_session_entry(session: Session, ignore_stop_service: bool) -> None:
         raise_error(C.JET_errTermInProgress)
 
 
-class SessionCall:
-    """``with SessionCall(sesid) as session:`` -- one JET call of one session.
+class Reentered:
+    """What the gate hands a callback calling back in with its own session: the session,
+    entered already by the call the callback runs in; leaving it is that call's."""
 
-    Raises the gate's errors (see the module docstring) on entry; on exit the session is
-    free again for any thread.
-    """
+    __slots__ = ("session",)
 
-    __slots__ = ("_sesid", "_ignore_stop", "_session")
-
-    def __init__(self, sesid: object, *, ignore_stop_service: bool = False) -> None:
-        self._sesid = sesid
-        self._ignore_stop = ignore_stop_service
-        self._session: Session | None = None
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     def __enter__(self) -> Session:
-        session = find_session(self._sesid)
-        inst = session.instance
-        system = inst.system
-        # One test for the common case (nothing stopping, nothing terminating); the full
-        # checks, in ESE's order, otherwise.
-        if (system.terms_in_progress or not system.instances or inst.stop_service
-                or inst.unavailable_err is not None or inst.term_in_progress):
-            _check_session_entry(session, self._ignore_stop)
-        if session.in_callback and callbacks.reentrant(session):
-            return session  # ESE lets a callback call back in with its session
-        if not session.try_enter():
-            raise_error(C.JET_errSessionSharingViolation)  # ESE: jetapi.cxx ~4230
-        if session.instance.term_in_progress:
-            session.leave()
-            raise_error(C.JET_errTermInProgress)
-        if session.ended:
-            session.leave()
-            raise_error(C.JET_errInvalidSesid)
-        self._session = session
-        return session
+        return self.session
 
     def __exit__(
         self,
@@ -86,11 +64,44 @@ class SessionCall:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._session is not None:
-            self._session.leave()
-            self._session = None
+        return None
 
 
-def session_call(sesid: object, *, ignore_stop_service: bool = False) -> SessionCall:
-    """Enter the gate for a session-based call."""
-    return SessionCall(sesid, ignore_stop_service=ignore_stop_service)
+_SESSIONS = SYSTEM.sessions
+"""The live sessions by handle (the dict ``System`` keeps; never replaced, only cleared)."""
+
+
+def session_call(sesid: object, *, ignore_stop_service: bool = False) -> Session | Reentered:
+    """Enter the gate for a session-based call: ``with session_call(sesid) as session:``.
+
+    Raises the gate's errors (see the module docstring), in ESE's order, before the
+    ``with`` block runs. What it returns is the session itself as the context manager
+    (``Session.__exit__`` leaves the gate: the session is free again for any thread), so
+    a call that enters and leaves makes no object of its own; a callback calling back in
+    with its session (ESE lets it) gets a :class:`Reentered`, whose exit leaves nothing.
+    """
+    found = None
+    if isinstance(sesid, int) and sesid.__class__ is not bool:
+        found = _SESSIONS.get(sesid)  # the hot path: a live handle
+    session = found if isinstance(found, Session) else find_session(sesid)
+    inst = session.instance
+    system = inst.system
+    # One test for the common case (nothing stopping, nothing terminating); the full
+    # checks, in ESE's order, otherwise.
+    if (system.terms_in_progress or not system.instances or inst.stop_service
+            or inst.unavailable_err is not None or inst.term_in_progress):
+        _check_session_entry(session, ignore_stop_service)
+    if session.in_callback and callbacks.reentrant(session):
+        return Reentered(session)  # ESE lets a callback call back in with its session
+    # Session.try_enter, inline: the atomic 0 -> 1 of the in-API count, never waiting
+    if not session.api_lock.acquire(False):
+        raise_error(C.JET_errSessionSharingViolation)  # ESE: jetapi.cxx ~4230
+    session.in_api = 1
+    session.api_thread = get_ident()
+    if inst.term_in_progress:
+        session.leave()
+        raise_error(C.JET_errTermInProgress)
+    if session.ended:
+        session.leave()
+        raise_error(C.JET_errInvalidSesid)
+    return session

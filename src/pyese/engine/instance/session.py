@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, Protocol
 
 from pyese.engine.instance.instance import SYSTEM, Instance
@@ -140,6 +141,31 @@ class Session:
             close(snap)
 
     def leave(self) -> None:
+        """Leave the gate: close the call's level-0 read snapshots, free the session for
+        any thread, and wake a ``JetTerm`` waiting for the instance's calls to end."""
+        if self.call_snapshots:
+            self.end_call()
+        self.in_api = 0
+        self.api_thread = 0
+        self.api_lock.release()
+        inst = self.instance
+        if inst.term_in_progress:
+            with inst.lock:
+                inst.api_idle.notify_all()
+
+    # The session entered by the gate (``gate.session_call``) is the ``with`` block's
+    # context manager: entering gives the session, leaving the block leaves the gate.
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # leave(), inline (every JET call of a session ends here)
         if self.call_snapshots:
             self.end_call()
         self.in_api = 0

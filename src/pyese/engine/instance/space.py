@@ -41,11 +41,34 @@ def available_pages(db: Database) -> int:
     return _pages(free, db.page_size)
 
 
+def _check_size_max(db: Database, file: DatabaseFile, cpg: int) -> None:
+    """Refuse to extend the file to ``cpg`` pages past the attachment's maximum size
+    (``cpgDatabaseSizeMax`` of JetCreateDatabase2 / JetAttachDatabase2):
+    JET_errOutOfDatabaseSpace, and the file keeps its size.
+
+    ESE's space manager makes the same check before it asks the file system for a
+    secondary extent of the database root, which is where JetGrowDatabase's
+    ``ErrSPGetExt`` ends up: space.cxx ``ErrSPIGetSE``, ``if (
+    pfmp->CpgDatabaseSizeMax() )`` and ``cpgNow + cpgSEReq > pfmp->CpgDatabaseSizeMax()``
+    gives ``SPReportMaxDbSizeExceeded`` and ``JET_errOutOfDatabaseSpace``. It does not
+    grow part way. (That is the ESE98 source, the one with streaming files; the public
+    source's copy was not located in its long space.cxx.) A size the file already has
+    needs no extension and is never refused."""
+    if not db.size_max or db.genuine:
+        return
+    now = _pages(file.file_size(), db.page_size)
+    if cpg > now and cpg > db.size_max:
+        raise_error(C.JET_errOutOfDatabaseSpace,
+                    f"{db.path}: maximum size of {db.size_max} pages reached")
+
+
 def grow(session: Session, dbid: object, cpg: int) -> int:
     """JetGrowDatabase: make the open database at least ``cpg`` pages; returns its size.
-    JET_errInvalidDatabaseId; JET_errPermissionDenied when attached read-only."""
+    JET_errInvalidDatabaseId; JET_errPermissionDenied when attached read-only;
+    JET_errOutOfDatabaseSpace past the attachment's maximum size (``_check_size_max``)."""
     db = database_of(session, dbid)
     file = _writable(db)
+    _check_size_max(db, file, cpg)
     return _pages(file.extend_to(cpg * db.page_size), db.page_size)
 
 
@@ -65,7 +88,9 @@ def set_size(path: str, cpg: int) -> int:
 def resize(session: Session, dbid: object, cpg: int, grbit: int) -> int:
     """JetResizeDatabase: grow to ``cpg`` pages (unless JET_bitResizeDatabaseOnlyShrink);
     a shrink is not possible in place (ESE's JET_wrnShrinkNotPossible) and leaves the
-    size. JET_errInvalidGrbit for unknown bits or both; returns the size in pages."""
+    size. JET_errInvalidGrbit for unknown bits or both; JET_errOutOfDatabaseSpace for a
+    grow past the attachment's maximum size (as JetGrowDatabase); returns the size in
+    pages."""
     if grbit & ~(C.JET_bitResizeDatabaseOnlyGrow | C.JET_bitResizeDatabaseOnlyShrink) or (
             grbit & C.JET_bitResizeDatabaseOnlyGrow and grbit & C.JET_bitResizeDatabaseOnlyShrink):
         raise_error(C.JET_errInvalidGrbit)
@@ -73,6 +98,7 @@ def resize(session: Session, dbid: object, cpg: int, grbit: int) -> int:
     file = _writable(db)
     if grbit & C.JET_bitResizeDatabaseOnlyShrink:
         return _pages(file.file_size(), db.page_size)
+    _check_size_max(db, file, cpg)
     return _pages(file.extend_to(cpg * db.page_size), db.page_size)
 
 

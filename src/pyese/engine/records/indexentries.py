@@ -225,6 +225,13 @@ def single_key_of(index: IndexDef, kn: KeyNormalizer,
     key = fast_key(kn, values)
     if key is not None:
         return key, False
+    return single_key_slow(index, kn, values)
+
+
+def single_key_slow(index: IndexDef, kn: KeyNormalizer,
+                    values: Sequence[bytes | None]) -> tuple[bytes, bool] | None:
+    """:func:`single_key_of` once :func:`fast_key` has said None for ``values``: the
+    general key path with its NULL rules (JET_errNullKeyDisallowed)."""
     parts = key_parts(kn, values, None, False)
     assert not isinstance(parts, int)  # only multi-valued columns run out of values
     key, truncated, nulls = parts

@@ -465,13 +465,12 @@ def _fast_segment(spec: SegmentSpec, cb_key_most: int, cb_var_seg_mac: int,
     if spec.is_text and spec.cp == 1200:
         upper = flags == keys_text.LCMAP_UPPERCASE
         extra = 3 if upper else 1  # the header, and the 00 00 ESE adds to an upper-case key
-        sort_key = keys_text.sort_key
-        locale = keys_text.LOCALE_NAME_DEFAULT
+        key_of = keys_text.sort_key_function(flags)
 
         def unicode_seg(value: bytes, avail: int) -> bytes | None:
             if len(value) > cb_key_most:
                 return None
-            key = sort_key(value, flags, locale)
+            key = key_of(value)
             # normalize_text keeps the key whole when it fits cb_t = min(avail, segmac) - 1
             if len(key) + extra > avail or len(key) + extra > cb_var_seg_mac:
                 return None
@@ -510,11 +509,17 @@ def fast_key(kn: KeyNormalizer, values: Sequence[bytes | None]) -> bytes | None:
     and the caller runs :func:`key_parts`. Same bytes, fewer steps: the insert path.
     (No NULL and no truncation means key_parts reports neither, and each segment is
     computed from the same inputs as there: the value whole, the key space left.)"""
-    avail = kn.cb_key_most
-    if len(values) != len(kn.fast):
+    fast = kn.fast
+    if len(values) != len(fast):
         return None
+    avail = kn.cb_key_most
+    if len(fast) == 1:  # one key column: its segment is the key
+        first = values[0]
+        if not first:
+            return None
+        return fast[0](first, avail)
     segs: list[bytes] = []
-    for fn, value in zip(kn.fast, values):
+    for fn, value in zip(fast, values):
         if not value:
             return None
         seg = fn(value, avail)

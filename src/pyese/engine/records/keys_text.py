@@ -51,6 +51,7 @@ and ``"ABC"`` produce the same key.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from pyese.jethdr import constants as C
@@ -376,6 +377,33 @@ def sort_key(data: bytes, flags: int = LCMAP_FLAGS_DEFAULT, locale: str = "") ->
                         cases.rstrip(b"\x02"), b"\x01\x01\x00"))
         return _byterev(key) if flags & LCMAP_BYTEREV else key
     return _assemble(flags, *_weigh(text, ignore_symbols, string_sort, case_mask))
+
+
+def sort_key_function(flags: int) -> Callable[[bytes], bytes]:
+    """:func:`sort_key` with ``flags`` bound (same bytes): the flag facts and translate
+    tables looked up once, for a caller that keys many values with the same flags (an
+    index's key normalizer). ``flags`` must already have passed
+    :func:`check_lcmap_flags`."""
+    if flags == LCMAP_UPPERCASE:
+        def upper_key(data: bytes) -> bytes:
+            return sort_key(data, flags)
+        return upper_key
+    ignore_symbols, string_sort, case_mask = _flag_facts(flags)
+    tables = _tables(ignore_symbols, string_sort, case_mask)
+    plain = tables.plain  # the tables only grow: these stay the ones sort_key uses
+    primary = tables.primary
+    byterev = bool(flags & LCMAP_BYTEREV)
+
+    def key_of(data: bytes) -> bytes:
+        if len(data) & 1:
+            data = data[:-1]
+        text = data.decode("utf-16-le", errors="surrogatepass")
+        if not text.translate(plain):
+            key = text.translate(primary).encode("latin-1") + b"\x01\x01\x01\x01\x00"
+            return _byterev(key) if byterev else key
+        return sort_key(data, flags)
+
+    return key_of
 
 
 def _assemble(flags: int, primary: bytearray, diacritics: bytearray, cases: bytearray,

@@ -578,25 +578,27 @@ class RecordImage:
 
     def to_bytes(self) -> bytes:
         """Serialise in ESE's layout."""
-        layout = self.layout
-        flast = self._fid_fixed_last
-        out = bytearray(_RECHDR.pack(flast, FID_VAR_NONE + len(self._var), 0))
-        out += self._fixed
-        out += self._bitmap
-        _U16.pack_into(out, 2, len(out))
-        offsets = bytearray()
-        vdata = bytearray()
-        for v in self._var:
+        var = self._var
+        fixed = self._fixed
+        bitmap = self._bitmap
+        parts: list[bytes | bytearray] = [
+            _RECHDR.pack(self._fid_fixed_last, FID_VAR_NONE + len(var),
+                         CB_RECORD_HEADER + len(fixed) + len(bitmap)),
+            fixed, bitmap, b""]
+        ends: list[int] = []
+        end = 0
+        for v in var:
             if v is None:
-                offsets += _U16.pack(len(vdata) | VAR_NULL_BIT)
+                ends.append(end | VAR_NULL_BIT)
             else:
-                vdata += v
-                offsets += _U16.pack(len(vdata))
-        out += offsets
-        out += vdata
+                end += len(v)
+                ends.append(end)
+                parts.append(v)
+        if ends:
+            parts[3] = struct.pack(f"<{len(ends)}H", *ends)
         if self._tagged:
-            out += _encode_tagged(layout, self._tagged)
-        return bytes(out)
+            parts.append(_encode_tagged(self.layout, self._tagged))
+        return b"".join(parts)
 
     # ------------------------------------------------------------ reading
 
@@ -740,9 +742,14 @@ class RecordImage:
             self._bitmap[i >> 3] &= ~(1 << (i & 7)) & 0xFF
             return
         i = fid - VAR_FIRST
-        if i >= len(self._var):
+        var = self._var
+        n = len(var)
+        if i == n:  # the next variable column: nothing to burst before it
+            var.append(value)
+            return
+        if i > n:
             self._burst_var(fid)
-        self._var[i] = value
+        var[i] = value
 
     def set_separated(self, columnid: int, itag: int, lid: int) -> None:
         """Store a reference to long value ``lid`` as value ``itag`` (ESE's LID marker)."""

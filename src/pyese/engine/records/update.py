@@ -27,12 +27,13 @@ from pyese.engine.records.indexentries import (
     IndexEntry,
     entry_keys,
     index_entries,
-    single_key_of,
+    single_key_slow,
 )
 from pyese.engine.records.keys import (
     CB_KEY_MOST_OLD,
     TextLocale,
     _fixed_normalizer,
+    fast_key,
     normalize_binary,
     normalize_text,
     normalizer,
@@ -117,6 +118,9 @@ class PreparedUpdate:
         self.dirty: set[int] = set()
         self.owned_lids: set[int] = set()
         """Long values this update created: referenced by nothing but its copy buffer."""
+        self.facts: TableFacts | None = None
+        """The :func:`table_facts` of the table the update was prepared on (None: not
+        known); a user checks ``facts.table is cur.table`` before trusting it."""
         self.never_copy = False
         """The record the cursor is on is being keyed (the old keys of a replace, the
         keys of a record deleted by JET_prepInsertCopyDeleteOriginal): a user-defined
@@ -287,7 +291,8 @@ def prepare_update(cur: Cursor, prep: int) -> None:
     if prep == PREP_INSERT or prep == PREP_INSERT_MUST_SET_AUTOINC:
         image = RecordImage(layout)
         upd = PreparedUpdate(prep, image, None, None)
-        auto = table_facts(cur.table).autoinc
+        facts = upd.facts = table_facts(cur.table)
+        auto = facts.autoinc
         if auto is not None and prep == PREP_INSERT:
             image.set(auto.columnid, _next_autoinc(cur, auto.columnid, auto.coltyp))
         cur.update = upd
@@ -297,7 +302,9 @@ def prepare_update(cur: Cursor, prep: int) -> None:
     if prep in (PREP_REPLACE, PREP_REPLACE_NOLOCK):
         if prep == PREP_REPLACE and cur.session.level > 0:
             _vs(cur).lock(cur.session, cur.db, cur.table.objid, rec.bookmark, True)
-        cur.update = PreparedUpdate(prep, image, rec.bookmark, rec.data)
+        upd = PreparedUpdate(prep, image, rec.bookmark, rec.data)
+        upd.facts = table_facts(cur.table)
+        cur.update = upd
         return
     # insert copies: each separated long value is copied (chunk by chunk) to a long
     # value of the copy's own, so that the two records never share one
@@ -357,7 +364,10 @@ def set_column(cur: AnyCursor, columnid: int, data: bytes | None, grbit: int = 0
     if not grbit and itag == 1 and not ib_long_value and data:
         # The common set: a plain column (TableFacts.plain_cols) given a value every
         # check below passes unchanged; the image takes it as RecordImage.set would.
-        plain = table_facts(cur.table).plain_cols.get(columnid)
+        facts = upd.facts
+        if facts is None or facts.table is not cur.table:
+            facts = table_facts(cur.table)
+        plain = facts.plain_cols.get(columnid)
         if plain is not None and (len(data) == plain[1] if plain[0]
                                   else len(data) <= plain[1]):
             upd.image.set_plain(columnid, bytes(data))
@@ -688,9 +698,10 @@ def _do_update(cur: Cursor, own_level: bool) -> bytes:
     own_level = own_level and session.level < LEVEL_USER_MOST
     if (own_level and session.level > 0 and not hooked and upd.is_insert
             and upd.kind != PREP_INSERT_COPY_DELETE):
-        savepoint = _vs(cur).begin_savepoint(session) if _can_nest(session) else None
+        vs = _vs(cur)
+        savepoint = vs.begin_savepoint(session) if _can_nest(session) else None
         if savepoint is not None:
-            return _insert_at_savepoint(cur, upd, savepoint)
+            return _insert_at_savepoint(cur, upd, savepoint, vs)
     if own_level:
         session.begin_transaction()
     try:
@@ -716,20 +727,20 @@ def _can_nest(session: Session) -> bool:
     return session.rollback_failure is None and session.check_trx_context()
 
 
-def _insert_at_savepoint(cur: Cursor, upd: PreparedUpdate, savepoint: Any) -> bytes:
+def _insert_at_savepoint(cur: Cursor, upd: PreparedUpdate, savepoint: Any, vs: Any) -> bytes:
     """:func:`_do_update`'s insert inside a transaction, written at the session's level
     under a version-store savepoint instead of a nested level of its own: the same
     versions once it succeeds (``VersionStore.begin_savepoint``); on an error exactly
     this insert's writes are undone, then a nested level is begun and rolled back so
     that the session's cursors see the rollback a nested level's failure gives them
     (``Currency._after_rollback``). Only for a plain insert (no callbacks, no original
-    to delete: nothing that opens levels of its own), checked by the caller."""
+    to delete: nothing that opens levels of its own), checked by the caller; ``vs`` is
+    the cursor's version store."""
     session = cur.session
-    vs = _vs(cur)
     if session.call_snapshots:
         session.end_call()  # as beginning a level does (CommitRollback.on_begin)
     try:
-        bookmark = _write(cur, upd, None)
+        bookmark = _write(cur, upd, None, vs)
     except BaseException:
         vs.rollback_savepoint(savepoint)
         session.begin_transaction()
@@ -806,17 +817,25 @@ def insert_rows_with(vt: Any, cur: Any, rows: Sequence[Sequence[SetItem]]) -> li
     return bookmarks
 
 
-def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None) -> bytes:
+def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None,
+           vs: Any = None) -> bytes:
+    """Write the prepared record (see :func:`do_update`); ``vs``: the cursor's version
+    store when the caller has it."""
+    if vs is None:
+        vs = _vs(cur)
     table = cur.table
-    vs = _vs(cur)
     session, db = cur.session, cur.db
     image = upd.image
-    for col in table_facts(table).not_null:
+    facts = upd.facts
+    if facts is None or facts.table is not table:
+        facts = table_facts(table)
+    for col in facts.not_null:
         if image.count(col.columnid) == 0:
             raise_error(C.JET_errNullInvalid, col.name)
-    check_primary_index(cur)  # ESE: recupd.cxx ErrRECIInsert / ErrRECIReplace
-    table = cur.table
-    facts = table_facts(table)
+    if facts.primary is None:
+        check_primary_index(cur)  # ESE: recupd.cxx ErrRECIInsert / ErrRECIReplace
+        table = cur.table
+        facts = table_facts(table)
     version = facts.version
     if version is not None:
         if upd.is_insert:
@@ -964,7 +983,13 @@ class _KeysOf:
         kn = normalizer(index)
         if kn.single and kn.plain:
             image = self.image
-            parts = single_key_of(index, kn, [image.plain_value(c) for c in kn.columnids])
+            columnids = kn.columnids
+            values = ([image.plain_value(columnids[0])] if len(columnids) == 1
+                      else [image.plain_value(c) for c in columnids])
+            key = fast_key(kn, values)
+            if key is not None:
+                return [key]
+            parts = single_key_slow(index, kn, values)
             return [] if parts is None else [parts[0]]
         view = self._view
         if view is None:

@@ -36,7 +36,7 @@ from typing import Protocol
 
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
-from pyese.storage.edb.page import Node, Page, fNDDeleted
+from pyese.storage.edb.page import Node, Page, fNDDeleted, fPageLeaf
 
 MAX_DEPTH = 32
 """Deepest path accepted (ESE trees of a few GB are 4-5 levels deep)."""
@@ -163,8 +163,11 @@ class EdbTreeCursor:
             pgno = ppage.child_pgno(i)
             if not 1 <= pgno <= src.page_count:
                 _corrupt(f"page {ppage.pgno}: child pgno {pgno} is beyond the file")
-            if any(f.page.pgno == pgno for f in self._stack) or pgno == ppage.pgno:
+            if pgno == ppage.pgno:
                 _corrupt(f"page {ppage.pgno}: child pgno {pgno} makes a cycle")
+            for f in self._stack:
+                if f.page.pgno == pgno:
+                    _corrupt(f"page {ppage.pgno}: child pgno {pgno} makes a cycle")
             if len(self._stack) >= MAX_DEPTH:
                 _corrupt(f"tree {self.objid} deeper than {MAX_DEPTH} levels")
             page = src.read_page(pgno)
@@ -377,10 +380,13 @@ class EdbTreeCursor:
             return None
         before = self._current
         top = self._stack[-1]
-        if top.page.is_leaf:
+        page = top.page
+        if page.flags & fPageLeaf:
             # within the leaf: its lines were checked in order when it was entered (as
             # scan takes them); only a page boundary goes through the path and its checks
-            nodes = top.page.nodes()
+            nodes = page._nodes
+            if nodes is None:
+                nodes = page.nodes()
             j = top.idx + 1
             n = len(nodes)
             show = self._show_deleted

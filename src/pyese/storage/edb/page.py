@@ -130,6 +130,7 @@ class Page:
         "pgno", "cb", "small", "dbtime", "pgno_prev", "pgno_next", "objid", "cb_free",
         "cb_uncommitted_free", "ib_mic_free", "itag_mic_free", "ctag_reserved", "flags",
         "_buf", "_tags", "_nodes", "_ext", "corrected_bit", "_keys", "checked_bounds",
+        "clines", "is_root", "is_leaf", "is_parent_of_leaf", "is_space_tree",
     )
 
     def __init__(self, buf: bytes, pgno: int, *, verify: bool = True) -> None:
@@ -180,6 +181,15 @@ class Page:
         # CPAGE::InitItagState (Windows 11 24H2+): itagMicFree | ctagReserved << 12
         self.itag_mic_free = itag_state & 0x0FFF
         self.ctag_reserved = max(1, itag_state >> 12)
+        # what a tree walk asks of every page it passes, computed once (plain attributes,
+        # not properties: a descent reads them several times per page)
+        self.clines: int = max(0, self.itag_mic_free - self.ctag_reserved)
+        """Number of lines (nodes): ``itagMicFree - ctagReserved``."""
+        flags = self.flags
+        self.is_root: bool = bool(flags & fPageRoot)
+        self.is_leaf: bool = bool(flags & fPageLeaf)
+        self.is_parent_of_leaf: bool = bool(flags & fPageParentOfLeaf)
+        self.is_space_tree: bool = bool(flags & fPageSpaceTree)
         self._tags: list[tuple[int, int, int]] | None = None
         self._nodes: list[Node] | None = None
         self._keys: list[bytes] | None = None
@@ -240,11 +250,6 @@ class Page:
             tags.append((start, cb, flags))
         self._tags = tags
         return tags
-
-    @property
-    def clines(self) -> int:
-        """Number of lines (nodes): ``itagMicFree - ctagReserved``."""
-        return max(0, self.itag_mic_free - self.ctag_reserved)
 
     @property
     def external_header(self) -> bytes:
@@ -311,22 +316,6 @@ class Page:
         return nodes
 
     # -- flags ---------------------------------------------------------------------------
-
-    @property
-    def is_root(self) -> bool:
-        return bool(self.flags & fPageRoot)
-
-    @property
-    def is_leaf(self) -> bool:
-        return bool(self.flags & fPageLeaf)
-
-    @property
-    def is_parent_of_leaf(self) -> bool:
-        return bool(self.flags & fPageParentOfLeaf)
-
-    @property
-    def is_space_tree(self) -> bool:
-        return bool(self.flags & fPageSpaceTree)
 
     @property
     def is_index(self) -> bool:

@@ -174,18 +174,18 @@ class Applier:
         the thread can take it (it must not call the applier). The caller flushes for a
         durable commit (``log.flush(lgpos)``) and must not mutate ``ops_by_dbnum``
         afterwards. Raises the applier's or the log's failure."""
-        payload = F.encode_commit(trxid, ops_by_dbnum)
+        record, nops = F.commit_record(trxid, ops_by_dbnum)
         with self._lock:  # (the condition's lock; a bare lock costs no Python call)
             if self._failed is not None:
                 raise self._failed
-            lg = self._log.append(F.REC_COMMIT, payload)
+            lg = self._log.append_record(record)
             self._queue.append(_Entry(_COMMIT, lg, ops_by_dbnum))
             self._submitted = lg
             if logged is not None:
                 logged(lg)
             if self._sleeping or len(self._queue) >= self._batch_records:
                 self._cond.notify_all()
-        threadstats.charge_commit(sum(map(len, ops_by_dbnum.values())), len(payload))
+        threadstats.charge_commit(nops, len(record) - F.RECORD_HEADER_SIZE)
         return lg
 
     def attach(self, dbnum: int, path: str, db: Any) -> LGPOS:

@@ -340,8 +340,19 @@ FLUSH_SIGNATURE = _LEN_TYPE.pack(_FLUSH.size, REC_FLUSH)
 """Bytes 4..8 of every FLUSH record (length and type): what a reader looks for after damage."""
 
 
+_FLUSH_LT_CRC = zlib.crc32(FLUSH_SIGNATURE)
+
+
 def encode_flush(start: LGPOS) -> bytes:
     return _FLUSH.pack(start.generation, start.offset)
+
+
+def flush_record(start: LGPOS) -> bytes:
+    """The whole FLUSH record naming ``start`` (``encode_record(REC_FLUSH,
+    encode_flush(start))``, built with the length-and-type CRC precomputed: every flush
+    that writes records appends one)."""
+    payload = _FLUSH.pack(start.generation, start.offset)
+    return _CRC.pack(zlib.crc32(payload, _FLUSH_LT_CRC)) + FLUSH_SIGNATURE + payload
 
 
 def decode_flush(payload: bytes) -> LGPOS:
@@ -373,6 +384,17 @@ def encode_commit(trxid: int, ops_by_dbnum: Mapping[int, Sequence[Op]]) -> bytes
                 append(key)
                 append(value)
     return b"".join(parts)
+
+
+def commit_record(trxid: int, ops_by_dbnum: Mapping[int, Sequence[Op]]) -> tuple[bytes, int]:
+    """The whole COMMIT record (``encode_record(REC_COMMIT, encode_commit(...))``) and the
+    number of ops it carries: the committer's one encoding step."""
+    payload = encode_commit(trxid, ops_by_dbnum)
+    nops = 0
+    for ops in ops_by_dbnum.values():
+        nops += len(ops)
+    lt = _LEN_TYPE.pack(len(payload), REC_COMMIT)
+    return _CRC.pack(zlib.crc32(payload, zlib.crc32(lt))) + lt + payload, nops
 
 
 def decode_commit(payload: bytes) -> tuple[int, dict[int, list[Op]]]:

@@ -116,7 +116,7 @@ class LogWriter:
         """Circular logging keeps the generations from here on (a running backup's)."""
         self._failed: JetError | None = None
         self._closed = False
-        self._listeners: list[Callable[[LGPOS], None]] = []
+        self._listeners: tuple[Callable[[LGPOS], None], ...] = ()
         self.fsync_count = 0
         self.flush_count = 0
         self._fd: int | None = None
@@ -224,12 +224,36 @@ class LogWriter:
                 self._attached.pop(info, None)
             return pos
 
+    def append_record(self, record: bytes) -> LGPOS:
+        """``append`` for a record already encoded whole (header and payload, as
+        ``log_format.commit_record`` makes it) that is neither ATTACH nor DETACH: the
+        committer's path. No I/O. Raises the writer's failure if it has failed,
+        JET_errTermInProgress once closed, JET_errInvalidParameter for a payload over 2 GiB.
+        """
+        if len(record) - F.RECORD_HEADER_SIZE > F.MAX_PAYLOAD:
+            raise_error(C.JET_errInvalidParameter, "log record too large")
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            if self._closed:
+                raise_error(C.JET_errTermInProgress, "log writer closed")
+            return self._append_locked(record, b"")
+
     def _append_locked(self, header: bytes, payload: bytes) -> LGPOS:
-        """Buffer the record ``header`` + ``payload`` (caller holds the lock); start the
-        next generation first if it would take this one past ``file_size``."""
+        """Buffer the record ``header`` + ``payload`` (caller holds the lock; ``payload``
+        may be empty when ``header`` is the whole record); start the next generation
+        first if it would take this one past ``file_size``."""
+        pos = self._append_pos
+        gen, off = pos.generation, pos.offset
         n = len(header) + len(payload)
-        gen, off = self._append_pos.generation, self._append_pos.offset
-        if off + n > self.file_size and off > self._first_offset(gen):
+        if off + n <= self.file_size:  # the common case: no rollover
+            buf = self._buf
+            buf += header
+            if payload:
+                buf += payload
+            pos = self._append_pos = LGPOS(gen, off + n)
+            return pos
+        if off > self._first_offset(gen):
             self._segments.append((self._buf_gen, self._buf))
             gen += 1
             off = self._start_generation_locked(gen)
@@ -290,7 +314,7 @@ class LogWriter:
         """Call ``callback(flushed_lgpos)`` after each flush that advanced (on the leader's
         thread, outside the lock)."""
         with self._lock:
-            self._listeners.append(callback)
+            self._listeners += (callback,)
 
     def flush(self, upto: LGPOS | None = None) -> LGPOS:
         """Make every record through ``upto`` (default: all appended) durable; return the
@@ -300,24 +324,28 @@ class LogWriter:
         """
         with self._lock:
             target = self._append_pos if upto is None else upto
+            tgen, toff = target.generation, target.offset
             while True:
                 if self._failed is not None:
                     raise self._failed
-                if self._flushed >= target:
-                    return self._flushed
+                flushed = self._flushed
+                # flushed >= target, without the dataclass's tuple-building comparison
+                if flushed.generation > tgen or (flushed.generation == tgen
+                                                 and flushed.offset >= toff):
+                    return flushed
                 if not self._leader and not self._frozen:
                     break
                 self._wait_locked()
             self._leader = True
-            if self._append_pos > self._flushed and (self._buf or self._segments):
-                mark = F.encode_flush(self._flushed)
-                self._append_locked(F.record_header(F.REC_FLUSH, mark), mark)
+            # flushed < target <= _append_pos here: records were appended since
+            if self._buf or self._segments:
+                self._append_locked(F.flush_record(flushed), b"")
             segments = self._segments
             segments.append((self._buf_gen, self._buf))
             self._segments = []
             self._buf = bytearray()
             end = self._append_pos
-            listeners = list(self._listeners)
+            listeners = self._listeners
         try:
             self._write_segments(segments)
         except BaseException as exc:
@@ -359,7 +387,12 @@ class LogWriter:
 
     def _write(self, data: bytearray) -> None:
         assert self._fd is not None
-        view = memoryview(data)
+        self.faults.hit("log.write")
+        n = os.write(self._fd, data)
+        self._file_end += n
+        if n == len(data):  # the common case: one write
+            return
+        view = memoryview(data)[n:]
         while view:
             self.faults.hit("log.write")
             n = os.write(self._fd, view)

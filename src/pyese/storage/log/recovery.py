@@ -81,9 +81,18 @@ Options of JetInit3 (``RecoveryOptions``; ESE ``jetapi.cxx`` ErrInitComplete, ``
   ``JET_errFileNotFound`` instead of a fresh start (tm.cxx ``FEnsureLogStreamMustExist``);
 - *status*: called with ``JET_sntBegin``, ``JET_sntProgress`` (percent of the generations
   replayed) and ``JET_sntComplete``;
-- *recovery control* (``control``, ``JET_bitExternalRecoveryControl``): ESE asks two
-  questions that decide recovery, and the default answers come from the grbits (tm.cxx
-  ``ErrRecoveryControlDefaultCallback``); ``control`` gives the answer instead. After redo,
+- *recovery control* (``control``, ``JET_bitExternalRecoveryControl``): ESE asks
+  questions whose default answers come from the grbits (tm.cxx
+  ``ErrRecoveryControlDefaultCallback``); ``control`` gives the answer instead. With no
+  checkpoint and no log, ``JET_sntMissingLog`` (``JET_MissingLogCreateNewLogStream``):
+  default ``JET_errFileNotFound`` with *log stream must exist*, else success; an answer of
+  ``JET_errFileNotFound`` or ``JET_errMissingLogFile`` is ``JET_errMissingLogFile`` (log.cxx
+  ``ErrLGRecoveryControlCallback``). When redo runs (no checkpoint, or no clean TERM at
+  the end), ``JET_sntOpenLog`` with ``JET_OpenLogForRedo`` before each generation is read
+  (logstream.cxx ``ErrLGTryOpenLogFile``), ``JET_sntAttachedDb`` for each database redo
+  attaches and ``JET_sntDetachingDb`` before it detaches one (db.cxx
+  ``ErrLGDbAttachedCallback`` / ``ErrLGDbDetachingCallback``): default success, an error
+  fails recovery with it. After redo,
   when the log did not end with a clean TERM, ``JET_sntBeginUndo`` (logredo.cxx
   ``ErrLGRRedo`` -> ``ErrLGBeginUndoCallback``): default ``JET_errRecoveredWithoutUndo``
   with ``without_undo``, else success; ``JET_errRecoveredWithoutUndo`` stops as *without
@@ -377,6 +386,32 @@ class _Replay:
         if entry is not None:
             self.finish(entry, lgpos)
 
+    def attached_callback(self, dbnum: int) -> None:
+        """JET_sntAttachedDb once redo attached database ``dbnum`` (db.cxx: after an
+        attach or create replayed, ``ErrLGDbAttachedCallback``); default success, an error
+        fails recovery with it. A database skipped or deferred was not attached: not
+        asked."""
+        entry = self.dbs.get(dbnum)
+        if self.options.control is None or entry is None or (
+                entry.db is None and entry.consistent_until is None):
+            return
+        err = self.options.control(C.JET_sntAttachedDb, C.JET_errSuccess, (),
+                                   (0, False, 0, entry.info.path))
+        if err < 0:
+            raise_error(err, f"recovery control refused the attachment of {entry.info.path}")
+
+    def detaching_callback(self, dbnum: int) -> None:
+        """JET_sntDetachingDb before redo detaches database ``dbnum``
+        (``ErrLGDbDetachingCallback``); default success, an error fails recovery with it."""
+        entry = self.dbs.get(dbnum)
+        if self.options.control is None or entry is None or (
+                entry.db is None and entry.consistent_until is None):
+            return
+        err = self.options.control(C.JET_sntDetachingDb, C.JET_errSuccess, (),
+                                   (0, False, 0, entry.info.path))
+        if err < 0:
+            raise_error(err, f"recovery control refused the detach of {entry.info.path}")
+
     def headers(self) -> tuple[Any, ...]:
         """The headers of the databases replay has open (their state after redo)."""
         return tuple(e.db.header for e in self.dbs.values() if e.db is not None)
@@ -420,10 +455,20 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
                        signature=ckpt.log_signature if ckpt is not None else None)
     if not reader.files:
         if ckpt is None:
-            if opts.log_stream_must_exist:
-                # ESE tm.cxx FEnsureLogStreamMustExist: recovery would start a new log
-                # stream (JET_sntMissingLog, JET_MissingLogCreateNewLogStream)
-                raise_error(C.JET_errFileNotFound, f"no log stream in {log_path}")
+            # ESE asks JET_sntMissingLog (lGenMissing 0, the current log,
+            # JET_MissingLogCreateNewLogStream) before it starts a new log stream; with
+            # JET_bitLogStreamMustExist the default answer is JET_errFileNotFound (tm.cxx
+            # FEnsureLogStreamMustExist)
+            err = C.JET_errFileNotFound if opts.log_stream_must_exist else C.JET_errSuccess
+            if opts.control is not None:
+                err = opts.control(C.JET_sntMissingLog, err, (),
+                                   (0, True, C.JET_MissingLogCreateNewLogStream,
+                                    reader.current_path))
+                if err in (C.JET_errFileNotFound, C.JET_errMissingLogFile):
+                    # ErrLGRecoveryControlCallback maps both answers to a missing log
+                    err = C.JET_errMissingLogFile
+            if err < 0:
+                raise_error(err, f"no log stream in {log_path}")
             return RecoveryResult(True, None, None, LGPOS_MIN, False, False, ())
         raise_error(C.JET_errMissingLogFile,
                     f"checkpoint at {ckpt.lgpos} but no log files in {log_path}")
@@ -455,6 +500,11 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
                     f"the checkpoint ({start}) is past generation {opts.stop_generation} "
                     "of the stop position")
     progress = _Progress(opts.status, start.generation, reader.last_generation)
+    # JET_sntOpenLog (JET_OpenLogForRedo) before each generation redo opens (logstream.cxx
+    # ErrLGTryOpenLogFile / ErrLGTryOpenJetLog): only when ESE runs redo, i.e. the log did
+    # not end with a clean TERM or there is no checkpoint (ErrLGSoftStart)
+    ask_open = opts.control is not None and (ckpt is None or not _ends_clean(reader, start))
+    opened = start.generation - 1
     records = reader.records(start)
     replay: _Replay | None = None
     n = 0
@@ -464,11 +514,15 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
     progress.begin()
     try:
         for rec in records:
+            if ask_open and rec.start.generation > opened:
+                opened = _ask_open_log(opts, reader, replay, opened, rec.start.generation)
             if replay is None:
                 assert reader.signature is not None
                 replay = _Replay(reader.signature, opener, read_only, batch_ops, opts)
                 for info in initial:
                     replay.attach(info, start)
+                    if ask_open:
+                        replay.attached_callback(info.dbnum)
             if opts.stop is not None and rec.lgpos > opts.stop:
                 stopped = True  # ESE log.cxx FLGRecoveryLgposStopLogRecord
                 break
@@ -483,17 +537,26 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
                 replay.apply_all()
                 dbnum, sig, path = F.decode_attach(rec.payload)
                 replay.attach(AttachInfo(dbnum, path, sig), rec.lgpos)
+                if ask_open:
+                    replay.attached_callback(dbnum)
             elif rec.rectype == F.REC_DETACH:
                 replay.apply_all()
-                replay.detach(F.decode_detach(rec.payload), rec.lgpos)
+                dbnum = F.decode_detach(rec.payload)
+                if ask_open:
+                    replay.detaching_callback(dbnum)
+                replay.detach(dbnum, rec.lgpos)
             elif rec.rectype not in (F.REC_INIT, F.REC_TERM):
                 raise_error(C.JET_errLogFileCorrupt,
                             f"unknown record type {rec.rectype} at {rec.start}")
+        if ask_open and opened < start.generation:
+            _ask_open_log(opts, reader, replay, opened, start.generation)
         if replay is None:
             assert reader.signature is not None
             replay = _Replay(reader.signature, opener, read_only, batch_ops, opts)
             for info in initial:
                 replay.attach(info, start)
+                if ask_open:
+                    replay.attached_callback(info.dbnum)
         end = reader.end_lgpos or start
         if not opts.ignore_lost_logs and not stopped:
             for entry in replay.dbs.values():
@@ -556,6 +619,35 @@ def recover(log_path: str, system_path: str, base_name: str = F.DEFAULT_BASE_NAM
         torn=reader.torn, clean_end=clean_end, attached=attached,
         skipped=deferred + tuple(replay.skipped.values()), records_replayed=n,
         ops_applied=replay.ops_applied, redo=ckpt is None or not clean_end)
+
+
+def _ends_clean(reader: LogReader, start: LGPOS) -> bool:
+    """Whether the log's last record is a TERM (ESE's ``fCloseNormally``), read from the
+    last generation only (or from ``start`` when that is in it)."""
+    last = reader.last_generation
+    assert last is not None
+    at = start if start.generation >= last else LGPOS(last, reader.header(last).size)
+    rectype: int | None = None
+    for rec in reader.records(at):
+        rectype = rec.rectype
+    return rectype == F.REC_TERM
+
+
+def _ask_open_log(opts: RecoveryOptions, reader: LogReader, replay: _Replay | None,
+                  opened: int, gen: int) -> int:
+    """JET_sntOpenLog (JET_OpenLogForRedo) for each generation after ``opened`` up to
+    ``gen``; default success, an error fails recovery with it. Returns ``gen``."""
+    assert opts.control is not None
+    headers = replay.headers() if replay is not None else ()
+    for g in range(opened + 1, gen + 1):
+        path = reader.files.get(g)
+        if path is None:
+            continue
+        err = opts.control(C.JET_sntOpenLog, C.JET_errSuccess, headers,
+                           (g, g == reader.current_generation, C.JET_OpenLogForRedo, path))
+        if err < 0:
+            raise_error(err, f"recovery control refused to open {os.path.basename(path)}")
+    return gen
 
 
 def _generation_from_map(opts: RecoveryOptions, opener: Callable[..., Any]) -> int:

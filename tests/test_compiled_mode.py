@@ -204,3 +204,11 @@ def test_a_stale_compiled_build_runs_the_source(tmp_path):
     assert stale.stdout.splitlines()[0] == "0", stale.stdout
     assert "stale" in stale.stdout.splitlines()[1]
     assert "RuntimeWarning" in stale.stderr and victim in stale.stderr
+
+
+def test_the_cursor_handle_table_stays_interpreted():
+    """``engine/cursors/handles.py`` hands out cursors of two classes (``Cursor`` and a
+    temporary table's ``SortCursor``) under one declared type: compiled, ``cursor_for``
+    would refuse the second with a ``TypeError`` (docs/compiled.md)."""
+    assert "pyese/engine/cursors/cursor.py" in listed()
+    assert "pyese/engine/cursors/handles.py" not in listed()

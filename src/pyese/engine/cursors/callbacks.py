@@ -70,7 +70,6 @@ _lock = threading.Lock()
 _ids = itertools.count(1)
 _REGISTERED: weakref.WeakKeyDictionary[Any, list[Registration]] = weakref.WeakKeyDictionary()
 """FCB -> its callback descriptors, in registration order."""
-_CURSOR_LS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 _TABLE_LS: weakref.WeakKeyDictionary[Any, tuple[Any, int]] = weakref.WeakKeyDictionary()
 """FCB -> (instance, value)."""
 _local = threading.local()
@@ -197,18 +196,18 @@ def set_ls(cur: Any, ls: int, grbit: int) -> None:
             if table:
                 _TABLE_LS.pop(cur.fcb, None)
             else:
-                _CURSOR_LS.pop(cur, None)
+                cur.ls = None
             return
         if ls == JET_LSNil:
             raise_error(C.JET_errInvalidParameter, "JET_LSNil cannot be set")
-        present = cur.fcb in _TABLE_LS if table else cur in _CURSOR_LS
+        present = cur.fcb in _TABLE_LS if table else cur.ls is not None
         if present:
             raise_error(C.JET_errLSAlreadySet)
         if table:
             _TABLE_LS[cur.fcb] = (cur.session.instance, ls)
             register_hooks()
         else:
-            _CURSOR_LS[cur] = ls
+            cur.ls = ls
 
 
 def get_ls(cur: Any, grbit: int) -> int:
@@ -225,7 +224,9 @@ def get_ls(cur: Any, grbit: int) -> int:
             entry = _TABLE_LS.pop(cur.fcb, None) if reset else _TABLE_LS.get(cur.fcb)
             value = entry[1] if entry is not None else None
         else:
-            value = _CURSOR_LS.pop(cur, None) if reset else _CURSOR_LS.get(cur)
+            value = cur.ls
+            if reset:
+                cur.ls = None
     if value is None:
         if reset:
             return JET_LSNil
@@ -237,7 +238,8 @@ def free_cursor_ls(cur: Any) -> None:
     """A cursor closes: hand its value to the runtime callback (JET_cbtypFreeCursorLS).
     An error of the callback is ignored: the cursor is closed regardless, as in ESE."""
     with _lock:
-        value = _CURSOR_LS.pop(cur, None)
+        value = cur.ls
+        cur.ls = None
     if value is None:
         return
     fn = runtime_callback(cur.session.instance)

@@ -70,6 +70,7 @@ from pyese.engine.schema.fcb import DatabaseCatalog, catalog_of
 from pyese.engine.schema.sysobjects import CatalogIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
+from pyese.storage.compiling import mypyc_attr
 
 DEFERRED, BEFORE, AFTER, ON, VIRTUAL = "deferred", "before", "after", "on", "virtual"
 
@@ -94,6 +95,7 @@ class IndexRange:
         return key > self.key or (self.inclusive and key == self.key)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # as Cursor, which engine.temp subclasses
 class Currency:
     """A cursor's table, current index, currency and level marks (module docstring)."""
 
@@ -148,6 +150,19 @@ class Currency:
         self._rec_wanted = False
         """``record_view`` ran since the last landing (``navigation._land`` reads the next
         record on a secondary index when it did)."""
+        # What other modules keep per cursor lives here, as in ESE's FUCB, and goes with
+        # the cursor (the compiled build's native classes take no weak references, so no
+        # module keeps a cursor-keyed table of its own).
+        self.filters: tuple[Any, ...] = ()
+        """JetSetCursorFilter's conditions (``filters.Filter``; ESE FUCB pmoveFilterContext)."""
+        self.sequential = 0
+        """JetSetTableSequential's direction grbit, 0 when not sequential (``hints``)."""
+        self.ls: int | None = None
+        """JetSetLS's cursor value (ESE FUCB ls), None when unset (``callbacks``)."""
+        self._columns_plans: dict[Any, Any] | None = None
+        """``retrieve``'s kept JetRetrieveColumns plans."""
+        self._enum_plan: Any = None
+        """``retrieve``'s kept JetEnumerateColumns plan."""
 
     @property
     def update(self) -> Any:

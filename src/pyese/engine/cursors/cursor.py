@@ -8,50 +8,49 @@ responsibility, each with its invariants at its top::
     navigation   Navigation(Currency): index-key primitives, JetMove, positions,
                  JetSetCurrentIndex, JetGotoBookmark, JetGotoSecondaryIndexBookmark
     seeks        Seeks(Navigation): JetSeek
-    ranges       Ranges(Navigation): JetSetIndexRange, JetIndexRecordCount, the
-                 bookmarks an intersection collects
-    cursor       Cursor(Seeks, Ranges): handles (JET_TABLEID), JetOpenTable, JetCloseTable
+    ranges       Ranges(Seeks): JetSetIndexRange, JetIndexRecordCount, the bookmarks an
+                 intersection collects
+    cursor       Cursor(Ranges): handles (JET_TABLEID), JetOpenTable, JetCloseTable
 
-Each layer owns the fields ``Currency.__init__`` creates for it and uses only what the
-layers below give; the cursor's state lives on the one object, as in ESE's FUCB.
+One line of single inheritance (the compiled build makes these native classes, which
+may have one base: ``docs/compiled.md``). Each layer owns the fields ``Currency.__init__``
+creates for it and uses only what the layers below give; the cursor's state lives on
+the one object, as in ESE's FUCB, including what other modules keep per cursor (its
+filter, sequential flag and local storage: ``Currency.__init__``).
 
-The handles live in ``CURSORS``: ``cursor_for(session, tableid)`` gives
+The handles live in ``CURSORS`` (module ``handles``, kept uncompiled, re-exported here):
+``cursor_for(session, tableid)`` gives
 ``JET_errInvalidTableId`` for an unknown, closed or foreign handle (ESE
 ``ErrFUCBFromTableid``). Handles are never reused. A cursor joins its FCB's cursor set
 (table locks: DenyRead / DenyWrite, ``open_cursor``) and its session's listeners (level
 closers, commit and rollback) when registered, and leaves them when closed.
 
-Locks. The module's ``_lock`` guards ``CURSORS`` and the handle counter; ``fcb.lock``
+Locks. ``handles._lock`` guards ``CURSORS`` and the handle counter; ``fcb.lock``
 guards ``fcb.cursors`` (and the table-lock check with it); never both at once. A cursor's
 own fields need none: its session's thread alone uses it (``currency``).
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
 from collections.abc import Callable
 from typing import Any
 
+from pyese.engine.cursors import handles
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON, VIRTUAL, IndexRange
+from pyese.engine.cursors.handles import _ids, _lock
 from pyese.engine.cursors.ranges import Ranges
-from pyese.engine.cursors.seeks import Seeks
 from pyese.engine.instance.session import Session
 from pyese.engine.schema.ddl import check_name
 from pyese.engine.schema.fcb import catalog_of
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
+from pyese.storage.compiling import mypyc_attr
 
-__all__ = ["AFTER", "BEFORE", "CURSORS", "DEFERRED", "ON", "VIRTUAL", "Cursor", "IndexRange",
-           "cursor_for", "open_cursor"]
+__all__ = ["AFTER", "BEFORE", "CLOSE_HOOKS", "CURSORS", "DEFERRED", "ON", "VIRTUAL", "Cursor",
+           "IndexRange", "cursor_for", "open_cursor"]
 
-_ids = itertools.count(0x1000)
-_lock = threading.Lock()
-CURSORS: dict[int, Cursor] = {}
-"""tableid -> open cursor (every instance; handles are never reused)."""
-
-
-class Cursor(Seeks, Ranges):
+@mypyc_attr(allow_interpreted_subclasses=True)  # engine.temp's MaterializedCursor
+class Cursor(Ranges):
     """One open table of one session (see the module docstring)."""
 
     # -- handles -------------------------------------------------------------------------
@@ -92,23 +91,14 @@ class Cursor(Seeks, Ranges):
             hook(self)
 
 
-CLOSE_HOOKS: list[Callable[[Cursor], None]] = []
+CURSORS: dict[int, Cursor] = handles.CURSORS
+"""tableid -> open cursor (``handles.CURSORS``; a temporary table's ``SortCursor`` too)."""
+CLOSE_HOOKS: list[Callable[[Cursor], None]] = handles.CLOSE_HOOKS
 """Run when a cursor closes (engine.cursors.callbacks frees its local storage here)."""
-
-
-def cursor_for(session: Session, tableid: object) -> Cursor:
-    """The open cursor ``tableid`` of ``session``; JET_errInvalidTableId otherwise."""
-    if isinstance(tableid, int) and tableid.__class__ is not bool:
-        cur = CURSORS.get(tableid)  # the hot path: an int handle (JET_TABLEID is one)
-        if cur is not None and cur.session is session and not cur.closed:
-            return cur
-    value = tableid.value if hasattr(tableid, "value") else tableid
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise_error(C.JET_errInvalidTableId)
-    found = CURSORS.get(value)  # type: ignore[arg-type]
-    if found is None or found.session is not session or found.closed:
-        raise_error(C.JET_errInvalidTableId)
-    return found  # type: ignore[return-value]
+cursor_for: Callable[[Session, object], Cursor] = handles.cursor_for
+"""``handles.cursor_for``: the open cursor ``tableid`` of ``session``;
+JET_errInvalidTableId otherwise (an interpreted function, so that the ``SortCursor`` it
+may give is not refused as a ``Cursor``)."""
 
 
 def open_cursor(session: Session, db: Any, name: str, grbit: int) -> Cursor:

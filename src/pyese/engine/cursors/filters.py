@@ -20,12 +20,12 @@ As in ESE, a filtered move or seek on a secondary index gives
 from __future__ import annotations
 
 import struct
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pyese.engine.cursors.cursor import ON, Cursor
+from pyese.engine.cursors.handles import AnyCursor
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 
@@ -61,9 +61,6 @@ class Filter:
     value: bytes
 
 
-_FILTERS: weakref.WeakKeyDictionary[Cursor, tuple[Filter, ...]] = weakref.WeakKeyDictionary()
-_ANY = [False]
-"""Has any cursor of the process had a filter (``filters_of``'s fast path)?"""
 
 
 def set_filter(cur: Cursor, filters: Sequence[Any], grbit: int) -> None:
@@ -93,17 +90,15 @@ def set_filter(cur: Cursor, filters: Sequence[Any], grbit: int) -> None:
         if f.relop == JET_relopPrefixEquals and fmt is not None:
             raise_error(C.JET_errFilteredMoveNotSupported, "prefix on a fixed-size column")
         out.append(Filter(f.columnid, col.coltyp, f.relop, value))
-    if out:
-        _ANY[0] = True
-        _FILTERS[cur] = tuple(out)
-    else:
-        _FILTERS.pop(cur, None)
+    cur.filters = tuple(out)
 
 
-def filters_of(cur: Cursor) -> tuple[Filter, ...]:
-    if not _ANY[0]:  # no filter was ever set: skip the weak-key lookup
-        return ()
-    return _FILTERS.get(cur, ())
+def filters_of(cur: object) -> tuple[Filter, ...]:
+    """The cursor's filter (``Cursor.filters``); () for a cursor of another kind (a
+    temporary table's sort, which takes none)."""
+    if isinstance(cur, Cursor):
+        return cur.filters
+    return ()
 
 
 def _decode(coltyp: int, raw: bytes) -> Any:
@@ -149,7 +144,7 @@ def _skip(cur: Cursor, filters: tuple[Filter, ...], forward: bool, grbit: int) -
         cur.move(C.JET_MoveNext if forward else C.JET_MovePrevious, grbit)
 
 
-def move(cur: Cursor, crow: int, grbit: int) -> None:
+def move(cur: AnyCursor, crow: int, grbit: int) -> None:
     """JetMove through the filter (see the module docstring)."""
     filters = filters_of(cur)
     if not filters or crow == 0:
@@ -170,7 +165,7 @@ def move(cur: Cursor, crow: int, grbit: int) -> None:
         _skip(cur, filters, forward, grbit)
 
 
-def seek(cur: Cursor, grbit: int) -> int:
+def seek(cur: AnyCursor, grbit: int) -> int:
     """JetSeek through the filter: a failing record is passed over in the seek's
     direction; JET_errRecordNotFound when no passing record is left."""
     filters = filters_of(cur)

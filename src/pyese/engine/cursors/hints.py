@@ -14,11 +14,11 @@ reading ahead is then the operating system's read-ahead on the mapped file.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from pyese.engine.cursors.cursor import Cursor
+from pyese.engine.cursors.handles import AnyCursor
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.records.keys import KeyBuilder
 from pyese.engine.records.longvalue import LongValueReader
@@ -26,24 +26,22 @@ from pyese.engine.schema.ddl import seek_node_key
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
 
-_SEQUENTIAL: weakref.WeakKeyDictionary[Cursor, int] = weakref.WeakKeyDictionary()
-"""Cursor -> the grbit of its JetSetTableSequential (the FUCB's sequential flag)."""
+
+def set_sequential(cur: AnyCursor, grbit: int) -> None:
+    """Mark the cursor (any kind: a temporary table's too) as scanning its index
+    sequentially (``JET_bitPrereadForward`` / ``JET_bitPrereadBackward`` say which way; 0
+    means forward, as ESE's default)."""
+    cur.sequential = grbit or C.JET_bitPrereadForward
 
 
-def set_sequential(cur: Cursor, grbit: int) -> None:
-    """Mark the cursor as scanning its index sequentially (``JET_bitPrereadForward`` /
-    ``JET_bitPrereadBackward`` say which way; 0 means forward, as ESE's default)."""
-    _SEQUENTIAL[cur] = grbit or C.JET_bitPrereadForward
-
-
-def reset_sequential(cur: Cursor) -> None:
+def reset_sequential(cur: AnyCursor) -> None:
     """Clear the sequential flag (a cursor never set is left as it is)."""
-    _SEQUENTIAL.pop(cur, None)
+    cur.sequential = 0
 
 
-def sequential(cur: Cursor) -> int:
+def sequential(cur: AnyCursor) -> int:
     """The cursor's sequential direction grbit, 0 when it is not sequential."""
-    return _SEQUENTIAL.get(cur, 0)
+    return int(cur.sequential)
 
 
 def preread_keys(cur: Cursor, keys: Sequence[bytes]) -> int:

@@ -37,11 +37,13 @@ from pyese.engine.schema.ddl import index_node, seek_node_key
 from pyese.engine.schema.sysobjects import CatalogIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
+from pyese.storage.compiling import mypyc_attr
 
 _AFTER_BOOKMARKS = b"\x00\x00" + b"\xff" * (C.JET_cbBookmarkMost + 2)
 """Appended to a seek node key: sorts after every node with that index key."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # as Cursor, which engine.temp subclasses
 class Navigation(Currency):
     """Moves, positions, bookmarks and index selection (module docstring)."""
 

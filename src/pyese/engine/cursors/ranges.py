@@ -23,12 +23,14 @@ Locks. None (``currency``).
 from __future__ import annotations
 
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON, VIRTUAL, IndexRange
-from pyese.engine.cursors.navigation import Navigation
+from pyese.engine.cursors.seeks import Seeks
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
+from pyese.storage.compiling import mypyc_attr
 
 
-class Ranges(Navigation):
+@mypyc_attr(allow_interpreted_subclasses=True)  # as Cursor, which engine.temp subclasses
+class Ranges(Seeks):
     """Index ranges, record counts and bookmark collection (module docstring)."""
 
     def set_index_range(self, grbit: int) -> None:

@@ -25,6 +25,7 @@ from operator import is_, itemgetter
 from typing import Any
 
 from pyese.engine.cursors.cursor import ON, Cursor
+from pyese.engine.cursors.handles import AnyCursor
 from pyese.engine.records import update as U
 from pyese.engine.records.indexentries import index_entries
 from pyese.engine.records.keys import (
@@ -54,7 +55,7 @@ _RECSIZE_FIELDS = ("cbData", "cbLongValueData", "cbOverhead", "cbLongValueOverhe
                    "cNonTaggedColumns", "cTaggedColumns", "cLongValues", "cMultiValues")
 
 
-def retrieve_plain(cur: Cursor, cid: int) -> bytes | None:
+def retrieve_plain(cur: AnyCursor, cid: int) -> bytes | None:
     """:func:`retrieve_column` with no grbit, itagSequence 1, no offset or limit and a
     columnid other than 0 (what ``JetRetrieveColumn`` is called with most): the value,
     None for NULL. ``JET_errColumnNotFound``, ``JET_errNoCurrentRecord``,
@@ -148,8 +149,8 @@ def _new_plan(cur: Any, items: list[Any], sig: list[tuple[Any, ...]]) -> Columns
     return ColumnsPlan(list(items), sig, layout, RowDecoder(layout, columns), picks)
 
 
-def _plans(cur: Any) -> dict[Any, ColumnsPlan]:
-    plans: dict[Any, ColumnsPlan] | None = getattr(cur, "_columns_plans", None)
+def _plans(cur: Cursor) -> dict[Any, ColumnsPlan]:
+    plans: dict[Any, ColumnsPlan] | None = cur._columns_plans
     if plans is None or len(plans) >= _PLANS_KEPT:
         plans = cur._columns_plans = {}
     return plans
@@ -166,7 +167,7 @@ def planned_columns(cur: Any, key: int
     which reports it): nothing is raised, nothing changes."""
     if not isinstance(cur, Cursor) or cur.state != ON:
         return None
-    plans: dict[Any, ColumnsPlan] | None = getattr(cur, "_columns_plans", None)
+    plans: dict[Any, ColumnsPlan] | None = cur._columns_plans
     plan = plans.get(key) if plans else None
     if plan is None or plan.layout is not cur.table.layout:
         return None
@@ -270,7 +271,7 @@ class Retrieved:
     count: int | None = None
 
 
-def retrieve_column(cur: Cursor, cid: int, g: int, itag: int, ib: int, limit: int | None,
+def retrieve_column(cur: AnyCursor, cid: int, g: int, itag: int, ib: int, limit: int | None,
                     *, count_values: bool = False,
                     memo: dict[bool, Any] | None = None) -> Retrieved:
     """A column value of the current record (JetRetrieveColumn; JetRetrieveColumns with
@@ -316,7 +317,7 @@ class EnumeratedColumn:
     values: list[tuple[int, bytes, int]] = field(default_factory=list)
 
 
-def enumerate_columns(cur: Cursor, wanted_ids: list[tuple[Any, Any]] | None,
+def enumerate_columns(cur: AnyCursor, wanted_ids: list[tuple[Any, Any]] | None,
                       g: int) -> list[EnumeratedColumn]:
     """JetEnumerateColumns (ESE ``fldenum.cxx`` ErrRECEnumerateAllColumns /
     ErrRECEnumerateReqColumns): every column with a value, in columnid order, or the
@@ -424,7 +425,7 @@ def enumerate_record(cur: Any, g: int
     table = cur.table
     layout = table.layout
     tagged_only = bool(g & C.JET_bitEnumerateTaggedOnly)
-    plan = getattr(cur, "_enum_plan", None)
+    plan = cur._enum_plan
     if plan is None or plan[0] is not layout or plan[1] != tagged_only:
         cols = [c for c in sorted(table.column_list(), key=lambda c: c.columnid)
                 if not tagged_only or c.grbit & C.JET_bitColumnTagged]
@@ -432,7 +433,7 @@ def enumerate_record(cur: Any, g: int
                           if c.coltyp in (C.JET_coltypLongText, C.JET_coltypLongBinary))
         plan = (layout, tagged_only, [c.columnid for c in cols], RowDecoder(layout, cols),
                 longs)
-        cur._enum_plan = plan  # type: ignore[attr-defined]
+        cur._enum_plan = plan
     rec = cur.record_view()
     if rec.layout is not layout and getattr(rec.layout, "base", None) is not layout:
         return None
@@ -464,7 +465,7 @@ def enumerate_record(cur: Any, g: int
     return out
 
 
-def record_size(cur: Cursor, g: int) -> dict[str, int]:
+def record_size(cur: AnyCursor, g: int) -> dict[str, int]:
     """JetGetRecordSize (ESE ``recupd.cxx`` ErrIsamGetRecordSize) of the current record, or
     of the copy buffer with ``JET_bitRecordSizeInCopyBuffer``; ``JET_bitRecordSizeLocal``
     leaves separated long values out. The figures are keyed by ``JET_RECSIZE``'s field
@@ -512,7 +513,7 @@ def record_size(cur: Cursor, g: int) -> dict[str, int]:
     return size
 
 
-def retrieve_key(cur: Cursor, g: int) -> bytes:
+def retrieve_key(cur: AnyCursor, g: int) -> bytes:
     """JetRetrieveKey: the current entry's normalized key, or with ``JET_bitRetrieveCopy``
     the key being made. ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
     if g & C.JET_bitRetrieveCopy:
@@ -523,7 +524,7 @@ def retrieve_key(cur: Cursor, g: int) -> bytes:
     return cur.entry_key(cur.node_key)
 
 
-def secondary_index_bookmark(cur: Cursor, g: int) -> tuple[bytes, bytes]:
+def secondary_index_bookmark(cur: AnyCursor, g: int) -> tuple[bytes, bytes]:
     """JetGetSecondaryIndexBookmark: (the current entry's secondary key, the record's primary
     bookmark). ``JET_errNoCurrentIndex`` on the primary index, then
     ``JET_errInvalidGrbit`` for any grbit, ``JET_errNoCurrentRecord``,

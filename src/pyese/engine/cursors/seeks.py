@@ -24,12 +24,14 @@ from pyese.engine.cursors.navigation import Navigation
 from pyese.engine.records.keys import normalizer
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import raise_error
+from pyese.storage.compiling import mypyc_attr
 
 _SEEK_BITS = (C.JET_bitSeekEQ, C.JET_bitSeekLT, C.JET_bitSeekLE, C.JET_bitSeekGE,
               C.JET_bitSeekGT)
 _SEEK_ALL = C.JET_bitSeekEQ | C.JET_bitSeekLT | C.JET_bitSeekLE | C.JET_bitSeekGE | C.JET_bitSeekGT
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # as Cursor, which engine.temp subclasses
 class Seeks(Navigation):
     """JetSeek (module docstring)."""
 

@@ -26,6 +26,7 @@ Errors: ``JET_errDatabaseCorrupted`` (malformed record), ``JET_errLVCorrupted``,
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 from pyese.engine.records.keys import make_key
 from pyese.engine.records.longvalue import LongValueReader
@@ -33,7 +34,6 @@ from pyese.engine.records.record import (
     VALUE_COMPRESSED,
     VALUE_ENCRYPTED,
     VALUE_SEPARATED,
-    RecordLayout,
     lid_from_bytes,
 )
 from pyese.engine.schema.catalog import TableDef
@@ -46,18 +46,35 @@ from pyese.storage.edb.compression import decompress
 from pyese.storage.trees import TreeSnapshot
 
 
+class RecordReader(Protocol):
+    """What a :class:`RecordView` reads its record's values through: the table's
+    ``RecordLayout``, or on a genuine file the ``DecodedLayout`` of the one record (its
+    values decoded once, ``engine.genuine.records``), which answers the same."""
+
+    def retrieve_ex(self, record: bytes, columnid: int, itag: int = 1, *,
+                    use_default: bool = True) -> tuple[bytes | None, int]:
+        """(stored bytes or None, VALUE_* flags) of value ``itag`` of a column, the
+        default applied unless ``use_default`` is False (``RecordLayout.retrieve_ex``)."""
+        ...
+
+    def use_derived_bit(self, columnid: int) -> bool:
+        """ESE FRECUseDerivedBit (``RecordLayout.use_derived_bit``)."""
+        ...
+
+
 @mypyc_attr(allow_interpreted_subclasses=True)  # cli_forensic and a test subclass it
 class RecordView:
     """Read-only access to one record's column values, fully resolved.
 
-    ``bookmark`` is the record's primary key (its node key in the table tree).
+    ``bookmark`` is the record's primary key (its node key in the table tree); ``layout``
+    reads the values (:class:`RecordReader`).
     """
 
     __slots__ = ("layout", "data", "lv", "bookmark")
 
     def __init__(
         self,
-        layout: RecordLayout,
+        layout: RecordReader,
         data: bytes,
         lv_reader: LongValueReader | None,
         bookmark: bytes = b"",

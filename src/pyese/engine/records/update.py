@@ -19,6 +19,7 @@ from typing import Any
 
 from pyese.engine.cursors import callbacks
 from pyese.engine.cursors.cursor import Cursor
+from pyese.engine.cursors.handles import AnyCursor
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.instance.logservice import storage_of
 from pyese.engine.instance.session import LEVEL_USER_MOST, Session
@@ -130,7 +131,7 @@ class PreparedUpdate:
 # ------------------------------------------------------------------ helpers
 
 
-def record_view_of(cur: Cursor, data: bytes, bookmark: bytes = b"") -> RecordView:
+def record_view_of(cur: AnyCursor, data: bytes, bookmark: bytes = b"") -> RecordView:
     view = cur.view()
     return RecordView(cur.table.layout, data, LongValueReader(view, cur.table.lv_objid),
                       bookmark)
@@ -338,7 +339,7 @@ LV_GRBITS = (C.JET_bitSetAppendLV | C.JET_bitSetOverwriteLV | C.JET_bitSetSizeLV
 UNIQUE_MV_GRBITS = C.JET_bitSetUniqueMultiValues | C.JET_bitSetUniqueNormalizedMultiValues
 
 
-def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
+def set_column(cur: AnyCursor, columnid: int, data: bytes | None, grbit: int = 0,
                itag: int = 1, ib_long_value: int = 0) -> int:
     """JetSetColumn on the copy buffer; returns 0 or JET_wrnColumnMaxTruncated.
 
@@ -431,7 +432,7 @@ def set_column(cur: Cursor, columnid: int, data: bytes | None, grbit: int = 0,
     return warning or w
 
 
-def _check_unique_mv(cur: Cursor, upd: PreparedUpdate, col: Any, value: bytes,
+def _check_unique_mv(cur: AnyCursor, upd: PreparedUpdate, col: Any, value: bytes,
                      itag: int, grbit: int) -> None:
     """JET_bitSetUniqueMultiValues / JET_bitSetUniqueNormalizedMultiValues: compare ``value``
     with every other value of the column in the copy buffer (all but value ``itag``, the one
@@ -504,7 +505,7 @@ def _owned_lid(upd: PreparedUpdate, columnid: int, itag: int) -> int | None:
     return lid if lid in upd.owned_lids else None
 
 
-def _drop_owned(cur: Cursor, upd: PreparedUpdate, columnid: int, itag: int) -> None:
+def _drop_owned(cur: AnyCursor, upd: PreparedUpdate, columnid: int, itag: int) -> None:
     """Free the long value this update created at (columnid, itag) before replacing it."""
     col = cur.table.column_by_id(columnid)
     lid = _owned_lid(upd, columnid, _real_itag(upd, col, itag)) if itag else None
@@ -639,7 +640,7 @@ def _apply_op(old: bytes, at: int | None, data: bytes, truncate: int | None) -> 
     return value
 
 
-def _current_value(cur: Cursor, upd: PreparedUpdate, columnid: int, itag: int) -> bytes | None:
+def _current_value(cur: AnyCursor, upd: PreparedUpdate, columnid: int, itag: int) -> bytes | None:
     """A value as the copy buffer holds it now (long values resolved)."""
     data, flags = upd.image.get_ex(columnid, itag)
     if data is None:
@@ -647,7 +648,7 @@ def _current_value(cur: Cursor, upd: PreparedUpdate, columnid: int, itag: int) -
     return record_view_of(cur, upd.image.to_bytes()).get(columnid, itag)
 
 
-def copy_view(cur: Cursor) -> RecordView:
+def copy_view(cur: AnyCursor) -> RecordView:
     """The copy buffer as a RecordView (JET_bitRetrieveCopy); JET_errRecordNoCopy without a
     prepared update."""
     upd = cur.update

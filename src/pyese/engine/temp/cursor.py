@@ -83,6 +83,9 @@ class SortCursor:
         """ESE ispairCurr: -1 before the first record, len(records) after the last."""
         self.spill: Any = None
         self.spill_rec: tuple[bytes, bytes] | None = None
+        self.sequential = 0
+        self.ls: int | None = None
+        """What ``hints`` and ``callbacks`` keep per cursor, as on ``Currency``."""
 
     # -- what the JET layer reads -----------------------------------------------------------
 

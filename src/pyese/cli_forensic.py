@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as _dt
+import itertools
 import json
 import math
 import os
@@ -36,6 +37,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -191,6 +193,53 @@ def _type_name(coltyp: int) -> str:
     return coltyp_name(coltyp)
 
 
+BATCH = 256
+"""Records ``typed_rows`` takes from the walk and decodes in one ``RowDecoder.values_many``
+call (a leaf page holds about this many records of a small table)."""
+
+
+_DUMP_TYPING: list[Any] = []
+
+
+def _dump_typing() -> Any:
+    """``pyese.typedvalues.PYTHON_VALUES`` with DateTime columns read by
+    ``pyese._codec.ole_datetime`` (exactly ``values.ole_to_datetime``'s result, fewer
+    steps): the values the dump has always written. Made once."""
+    if _DUMP_TYPING:
+        return _DUMP_TYPING[0]
+    from pyese._codec import ole_datetime
+    from pyese.typedvalues import PythonValues
+
+    class DumpValues(PythonValues):
+        def fixed_code(self, col: Any) -> tuple[str, Callable[[Any], Any] | None] | None:
+            spec = super().fixed_code(col)
+            if spec is not None and col.coltyp == C.JET_coltypDateTime:
+                return spec[0], ole_datetime
+            return spec
+
+    _DUMP_TYPING.append(DumpValues())
+    return _DUMP_TYPING[0]
+
+
+def _batches(items: Iterator[tuple[Any, ...]],
+             size: int) -> Iterator[tuple[list[tuple[Any, ...]], BaseException | None]]:
+    """``items`` in lists of up to ``size``, taken from the walk in one C-level call; an
+    exception the walk raises (a damaged page) comes with the items read before it (which
+    ``list.extend`` keeps), so those are still written before it is raised."""
+    take = itertools.islice
+    while True:
+        batch: list[tuple[Any, ...]] = []
+        try:
+            batch.extend(take(items, size))
+        except Exception as exc:  # noqa: BLE001 - re-raised by the caller, in order
+            yield batch, exc
+            return
+        if batch:
+            yield batch, None
+        if len(batch) < size:
+            return
+
+
 def typed_rows(
     reader: Any, columns: list[Any], *, filetime: frozenset[str] = frozenset(),
     tolerant: bool = False, on_skip: Callable[[str], None] | None = None,
@@ -205,13 +254,16 @@ def typed_rows(
     (a node ESE flag-deleted and has not cleaned up yet) or "carved" (read from an orphaned
     leaf page). In tolerant mode a record that raises a JetError is skipped and reported
     through ``on_skip``.
+
+    Records are decoded :data:`BATCH` at a time (``RowDecoder.values_many``); a batch with
+    a record that does not decode is decoded again record by record, so rows, skips and
+    errors come exactly as one record at a time gives them, in the same order.
     """
     from pyese.engine.cursors.tablescan import TableReader
     from pyese.engine.genuine.rowdecode import RowDecoder, resolver
-    from pyese.typedvalues import PYTHON_VALUES
     from pyese.values import filetime_to_datetime
 
-    decoder = RowDecoder(reader.layout, columns, typing=PYTHON_VALUES)
+    decoder = RowDecoder(reader.layout, columns, typing=_dump_typing())
     names = [col.name for col in columns]
     posts: list[tuple[int, Callable[[Any], Any]]] = []
     for pos, col in enumerate(columns):
@@ -226,30 +278,58 @@ def typed_rows(
             posts.append((pos, lambda v: v.rstrip("\x00")))
     resolve = resolver(reader.lv)
     decode = decoder.values
+    decode_many = decoder.values_many
+    items: Iterator[tuple[Any, ...]]
     if views is None and type(reader).records is TableReader.records:
-        # the table's nodes straight from its tree: no record object per row
-        items: Iterator[tuple[bytes, bytes, Any]] = (
-            (key, data, None) for key, data in reader.snapshot.iterate(reader.table.objid))
+        # the table's (key, data) nodes straight from its tree: no record object per row
+        items = reader.snapshot.iterate(reader.table.objid)
     else:
         items = ((v.bookmark, v.data, v) for v in (reader.records() if views is None
                                                    else views))
-    for key, data, view in items:
+
+    def shaped(vals: list[Any], view: Any) -> dict[str, Any]:
+        for pos, fn in posts:
+            v = vals[pos]
+            if v is not None:
+                vals[pos] = [fn(x) for x in v] if isinstance(v, list) else fn(v)
+        row: dict[str, Any] = dict(zip(names, vals))
+        if mark:
+            row[MARK] = getattr(view, "status", "live")
+        return row
+
+    data_of = itemgetter(1)
+
+    for batch, walk_error in _batches(items, BATCH):
         try:
-            vals = decode(data, resolve)
-            for pos, fn in posts:
-                v = vals[pos]
-                if v is not None:
-                    vals[pos] = [fn(x) for x in v] if isinstance(v, list) else fn(v)
-            row: dict[str, Any] = dict(zip(names, vals))
-            if mark:
-                row[MARK] = getattr(view, "status", "live")
-        except JetError as err:
-            if not tolerant:
-                raise
-            if on_skip is not None:
-                on_skip(f"skipped record {key.hex()}: {err}")
-            continue
-        yield row
+            many = decode_many(list(map(data_of, batch)), resolve)
+        except Exception:  # noqa: BLE001 - one record at a time below: its rows, skips
+            many = None    # and error come in order
+        if many is not None and not posts and not mark:
+            yield from map(dict, map(zip, itertools.repeat(names), many))
+        elif many is not None:
+            try:
+                rows = [shaped(vals, item[2] if len(item) > 2 else None)
+                        for vals, item in zip(many, batch)]
+            except Exception:  # noqa: BLE001 - as above
+                rows = None
+            if rows is not None:
+                yield from rows
+            else:
+                many = None
+        if many is None:
+            for item in batch:
+                key = item[0]
+                try:
+                    row = shaped(decode(item[1], resolve), item[2] if len(item) > 2 else None)
+                except JetError as err:
+                    if not tolerant:
+                        raise
+                    if on_skip is not None:
+                        on_skip(f"skipped record {key.hex()}: {err}")
+                    continue
+                yield row
+        if walk_error is not None:
+            raise walk_error
 
 
 MARK = "_record"

@@ -197,6 +197,8 @@ class RowDecoder:
         """Multi-valued fixed or variable columns (ESE allows none): their value as a list."""
         self.var_max = max((fid for _, _, fid in self.var), default=FID_VAR_NONE)
         self._plans: dict[int, _FixedPlan] = {}
+        self._var_splits: dict[int, tuple[list[tuple[int, int]],
+                                          list[tuple[int, Any]] | None]] = {}
         self._default_list: list[Any] = [_UNSET] * len(self.columns)
         """Per column its default converted (made on first need: a default that does not
         convert fails the records that lack the column, not the others)."""
@@ -382,24 +384,65 @@ class RowDecoder:
 
     def _variable(self, record: bytes, n: int, fid_var_last: int, ib_end_fixed: int,
                   ib_var_data: int, out: list[Any]) -> None:
-        """The variable columns: one unpack of the offsets, each value a slice."""
+        """The variable columns: one unpack of the offsets, each value a slice; the
+        columns beyond the record's last one take their defaults from a list made once
+        per ``fidVarLastInRec`` (:meth:`_var_split`)."""
+        split = self._var_splits.get(fid_var_last)
+        if split is None:
+            split = self._var_split(fid_var_last)
+        held, absent = split
         nvar = min(fid_var_last, self.var_max) - FID_VAR_NONE
         ends = struct.unpack_from(f"<{nvar}H", record, ib_end_fixed) if nvar > 0 else ()
         convert = self.convert
         typed = self.typing is not None  # untyped: the slice is the value
-        for pos, _col, fid in self.var:
-            if fid > fid_var_last:
-                out[pos] = self.default_of(pos)
-                continue
-            i = fid - VAR_FIRST
+        if absent is None:  # a default that does not convert: the columns in their order
+            for pos, _col, fid in self.var:
+                if fid > fid_var_last:
+                    out[pos] = self.default_of(pos)
+                else:
+                    self._var_value(record, n, ends, fid - VAR_FIRST, ib_var_data, pos, out)
+            return
+        for pos, i in held:
             end = ends[i]
             if end & VAR_NULL_BIT:
                 continue
             start = ends[i - 1] & VAR_OFFSET_MASK if i else 0
             if start > end or ib_var_data + end > n:
-                raise ValueError(f"variable column {fid}: offsets out of order")
+                raise ValueError(f"variable column {i + VAR_FIRST}: offsets out of order")
             raw = record[ib_var_data + start:ib_var_data + end]
             out[pos] = convert[pos](raw) if typed else raw
+        for pos, dflt in absent:
+            out[pos] = dflt
+
+    def _var_value(self, record: bytes, n: int, ends: Sequence[int], i: int,
+                   ib_var_data: int, pos: int, out: list[Any]) -> None:
+        """Variable column ``i`` (index in the offset array ``ends``) into ``out[pos]``."""
+        end = ends[i]
+        if end & VAR_NULL_BIT:
+            return
+        start = ends[i - 1] & VAR_OFFSET_MASK if i else 0
+        if start > end or ib_var_data + end > n:
+            raise ValueError(f"variable column {i + VAR_FIRST}: offsets out of order")
+        raw = record[ib_var_data + start:ib_var_data + end]
+        out[pos] = self.convert[pos](raw) if self.typing is not None else raw
+
+    def _var_split(self, fid_var_last: int) -> tuple[list[tuple[int, int]],
+                                                      list[tuple[int, Any]] | None]:
+        """For records whose last variable column is ``fid_var_last``: (position, index
+        in the offset array) of the variable columns asked for that they hold, and
+        (position, default) of those they lack (None when a default fails to convert:
+        then each record raises it, as :meth:`default_of` does)."""
+        held = [(pos, fid - VAR_FIRST) for pos, _col, fid in self.var if fid <= fid_var_last]
+        absent: list[tuple[int, Any]] | None
+        try:
+            absent = [(pos, self.default_of(pos)) for pos, _col, fid in self.var
+                      if fid > fid_var_last]
+        except Exception:  # noqa: BLE001 - raised again by each record that lacks it
+            absent = None
+        split = (held, absent)
+        if len(self._var_splits) < 256:  # bounded: fidVarLastInRec is at most 255 values
+            self._var_splits[fid_var_last] = split
+        return split
 
     def _tagged(self, record: bytes, n: int, fid_var_last: int, ib_var_data: int,
                 resolve: Resolver, out: list[Any]) -> None:

@@ -197,6 +197,10 @@ class RowDecoder:
         """Multi-valued fixed or variable columns (ESE allows none): their value as a list."""
         self.var_max = max((fid for _, _, fid in self.var), default=FID_VAR_NONE)
         self._plans: dict[int, _FixedPlan] = {}
+        self._tagged_absent: list[tuple[int, Any, bool]] | None = None
+        """(position, default, as a list) of the tagged columns, for records with none."""
+        self._tagged_failed = False
+        """A tagged column's default does not convert: no :attr:`_tagged_absent`."""
         self._var_splits: dict[int, tuple[list[tuple[int, int]],
                                           list[tuple[int, Any]] | None]] = {}
         self._default_list: list[Any] = [_UNSET] * len(self.columns)
@@ -480,6 +484,15 @@ class RowDecoder:
                     prev = key
                     if not ib & TAGFLD_DERIVED:
                         entries[f] = k  # type: ignore[index]
+        if entries is not None and not entries:  # none of the record's: all defaults
+            absent = self._tagged_absent
+            if absent is None and not self._tagged_failed:
+                absent = self._tagged_absent = self._tagged_defaults()
+                self._tagged_failed = absent is None
+            if absent is not None:
+                for pos, d, multi_d in absent:
+                    out[pos] = [d] if multi_d else d
+                return
         small = layout.small_page
         convert = self.convert
         defaults = self._default_list
@@ -522,6 +535,16 @@ class RowDecoder:
                     out[pos] = [v] if multi else v
                     continue
             out[pos] = self._tagged_values(record, pos, col, resolve)
+
+    def _tagged_defaults(self) -> list[tuple[int, Any, bool]] | None:
+        """(position, default, whether it is given as a list) of each tagged column asked
+        for, for records that hold none of them; None when a default fails to convert
+        (then each record raises it in the columns' order, as :meth:`_tagged` does)."""
+        try:
+            return [(pos, d, bool(col.grbit & C.JET_bitColumnMultiValued) and d is not None)
+                    for pos, col, _fid in self.tagged for d in (self.default_of(pos),)]
+        except Exception:  # noqa: BLE001 - raised again by each record
+            return None
 
     def _tagged_values(self, record: bytes, pos: int, col: ColumnDef,
                        resolve: Resolver) -> Any:

@@ -85,6 +85,12 @@ class Database(Protocol):
 
     dbnum: int
     read_only: bool
+    size_max: int
+    """Its maximum size in pages, 0 for none (``check_growth`` enforces it)."""
+
+    def check_growth(self, vs: Any, nbytes: int) -> None:
+        """JET_errOutOfDatabaseSpace for a write of about ``nbytes`` past ``size_max``."""
+        ...
 
     def snapshot(self) -> Any:
         """A read snapshot of the file; for a database the engine writes, its

@@ -126,11 +126,12 @@ def JetSetSessionContext(sesid: JET_SESID | int, ulContext: int) -> None:
     ``JetStopServiceInstance``. The context must be set *before* the level-0 begin for the
     transaction to follow it. A failed call changes nothing.
     """
-    ctx = _args.integer(ulContext, "ulContext")
-    if ctx == -1:
-        ctx = 0xFFFFFFFFFFFFFFFF
-    if ctx < 0:
-        ctx &= 0xFFFFFFFFFFFFFFFF
+    if ulContext.__class__ is int and ulContext > 0:
+        ctx = ulContext  # the common case, one test
+    else:
+        ctx = _args.integer(ulContext, "ulContext")
+        if ctx < 0:  # -1 (and any negative) as the unsigned 64-bit value ESE takes
+            ctx &= 0xFFFFFFFFFFFFFFFF
     with session_call(sesid) as session:
         session.set_context(ctx)
 

@@ -70,6 +70,11 @@ _lock = threading.Lock()
 _ids = itertools.count(1)
 _REGISTERED: weakref.WeakKeyDictionary[Any, list[Registration]] = weakref.WeakKeyDictionary()
 """FCB -> its callback descriptors, in registration order."""
+_live = 0
+"""Registrations made and not unregistered (under ``_lock``). Those of a collected FCB leave
+``_REGISTERED`` without passing here, so this may over-count but never under-counts: it
+only gates ``has_callbacks``'s real test (a plain int read beats the WeakKeyDictionary's
+Python-level ``__len__`` on every insert)."""
 _TABLE_LS: weakref.WeakKeyDictionary[Any, tuple[Any, int]] = weakref.WeakKeyDictionary()
 """FCB -> (instance, value)."""
 _local = threading.local()
@@ -96,27 +101,31 @@ def register(cur: Any, cbtyp: int, callback: Callable[..., Any], context: Any) -
     if cbtyp == C.JET_cbtypNull or cbtyp & ~TABLE_CALLBACK_TYPES:
         raise_error(C.JET_errInvalidParameter, f"cbtyp {cbtyp:#x} is not a table callback")
     reg = Registration(next(_ids), cbtyp, callback, context)
+    global _live
     with _lock:
         _REGISTERED.setdefault(cur.fcb, []).append(reg)
+        _live += 1
     return reg.handle
 
 
 def unregister(cur: Any, cbtyp: int, handle: int) -> bool:
     """Remove registration ``handle`` from the cursor's table; False if it is not there
     (ESE's JET_wrnCallbackNotRegistered)."""
+    global _live
     with _lock:
         regs = _REGISTERED.get(cur.fcb, [])
         for reg in regs:
             if reg.handle == handle and reg.cbtyp & cbtyp:
                 regs.remove(reg)
+                _live -= 1
                 return True
     return False
 
 
 def has_callbacks(cur: Any) -> bool:
-    # the emptiness test first: no registration anywhere is the common case, and it
-    # costs less than WeakKeyDictionary.get
-    return bool(_REGISTERED) and bool(_REGISTERED.get(cur.fcb))
+    """Has the cursor's table any callback registered? (``_live`` first: no registration
+    anywhere is the common case, and an int test costs less than the dictionary's.)"""
+    return _live > 0 and bool(_REGISTERED.get(cur.fcb))
 
 
 # -- firing --------------------------------------------------------------------------

@@ -18,8 +18,11 @@ ESE binds a *transaction* to one thread, not a session. What a session carries:
       thread B:                                              SetSessionContext(X)  Commit  Reset
                                                              (allowed: context X, set by B)
 
-All of it is guarded by ``self.lock`` (never held across a JET call's work), so the
-check-then-act steps are atomic under real threads, not only under the GIL.
+The context is read and written only inside the gate, by the one thread holding
+``api_lock``, so its check-then-act steps (ESE's compare-and-swaps) are atomic under real
+threads, not only under the GIL; ``self.lock`` (never held across a JET call's work) also
+guards the transaction context. ``JetSetSessionContext`` / ``JetResetSessionContext``,
+which the Pythonic layer makes around every write, rely on the gate alone.
 
 Transaction work (versions, logging) is done by the instance's transaction observers
 (``TransactionObserver``), which later layers register; the session only keeps the
@@ -87,7 +90,7 @@ class Session:
         # Written only by the holder of self.api_lock (read by anyone):
         self.in_api = 0
         self.api_thread = 0
-        # Guarded by self.lock:
+        # Read and written inside the gate only (by the holder of self.api_lock):
         self.context = CONTEXT_NULL
         self.context_thread = 0
         # Owned by the thread inside the API (in_api == 1):
@@ -187,11 +190,13 @@ class Session:
         """
         if ctx == CONTEXT_NULL or ctx == CONTEXT_UNUSABLE:
             raise_error(C.JET_errInvalidParameter, "session context may not be 0 or ~0")
-        with self.lock:
-            if self.context != CONTEXT_NULL:
-                raise_error(C.JET_errSessionContextAlreadySet)
-            self.context = ctx
-            self.context_thread = threading.get_ident()
+        # Called inside the gate: this thread holds ``api_lock``, which every writer of
+        # the context holds too, so the test-and-set below is ESE's compare-and-swap
+        # without taking ``self.lock``; ``api_thread`` is the caller (the gate set it).
+        if self.context != CONTEXT_NULL:
+            raise_error(C.JET_errSessionContextAlreadySet)
+        self.context = ctx
+        self.context_thread = self.api_thread
 
     def reset_context(self) -> None:
         """JetResetSessionContext: only the thread that set the context may clear it.
@@ -199,14 +204,13 @@ class Session:
         Raises ``JET_errSessionContextNotSetByThisThread`` when no context is set or another
         thread set it (pib.hxx ~1353).
         """
-        with self.lock:
-            if (
-                self.context in (CONTEXT_NULL, CONTEXT_UNUSABLE)
-                or self.context_thread != threading.get_ident()
-            ):
-                raise_error(C.JET_errSessionContextNotSetByThisThread)
-            self.context = CONTEXT_NULL
-            self.context_thread = 0
+        # Inside the gate, as set_context (no ``self.lock``; the caller is ``api_thread``).
+        ctx = self.context
+        if (ctx == CONTEXT_NULL or ctx == CONTEXT_UNUSABLE
+                or self.context_thread != self.api_thread):
+            raise_error(C.JET_errSessionContextNotSetByThisThread)
+        self.context = CONTEXT_NULL
+        self.context_thread = 0
 
     # -- transaction context -----------------------------------------------------------
 

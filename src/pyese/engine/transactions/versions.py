@@ -54,7 +54,7 @@ Timeline of one key (b1 < C1 < b2)::
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -85,6 +85,12 @@ class Database(Protocol):
 
     dbnum: int
     read_only: bool
+    size_max: int
+    """Its maximum size in pages, 0 for none (``check_growth`` enforces it)."""
+
+    def check_growth(self, vs: Any, nbytes: int) -> None:
+        """JET_errOutOfDatabaseSpace for a write of about ``nbytes`` past ``size_max``."""
+        ...
 
     def snapshot(self) -> Any:
         """A read snapshot of the file; for a database the engine writes, its
@@ -169,6 +175,63 @@ class Version:
     """An image version made from escrow deltas at commit: commutes with later deltas."""
 
 
+class VersionKeys:
+    """``Tree.keys``: the keys of a tree's chains, locks and overlay entries, sorted for
+    ``MergedCursor`` to bisect; changed and read in order under ``Tree.lock``.
+
+    A key added goes to a pending set and joins the sorted list only when the keys are
+    next read in order (``bisect_left``, ``bisect_right``, an index, iteration): a key
+    whose versions are cleaned up before any cursor looks (the common insert) costs a set
+    add and a set discard instead of two sorted-list updates. Every ordered read merges
+    first, so it sees exactly the keys added and not discarded; ``len`` and truth need no
+    merge (the merge adds before it clears, so an unlocked emptiness test never sees the
+    keys missing). A key added again while still pending counts once.
+    """
+
+    __slots__ = ("_sorted", "_pending")
+
+    def __init__(self) -> None:
+        self._sorted: SortedList = SortedList()
+        self._pending: set[bytes] = set()
+
+    def _merge(self) -> SortedList:
+        pending = self._pending
+        if pending:
+            self._sorted.update(pending)
+            pending.clear()
+        return self._sorted
+
+    def add(self, key: bytes) -> None:
+        self._pending.add(key)
+
+    def discard(self, key: bytes) -> None:
+        if key in self._pending:
+            self._pending.discard(key)
+        else:
+            self._sorted.discard(key)
+
+    def __len__(self) -> int:
+        return len(self._sorted) + len(self._pending)
+
+    def __bool__(self) -> bool:
+        return bool(self._pending) or bool(self._sorted)
+
+    def __getitem__(self, i: int) -> bytes:
+        key: bytes = self._merge()[i]
+        return key
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._merge())
+
+    def bisect_left(self, key: bytes) -> int:
+        i: int = self._merge().bisect_left(key)
+        return i
+
+    def bisect_right(self, key: bytes) -> int:
+        i: int = self._merge().bisect_right(key)
+        return i
+
+
 class Tree:
     """The versions of one tree (dbnum, objid): chains by key, keys in order, locks."""
 
@@ -181,7 +244,7 @@ class Tree:
         self.db = db
         self.lock = threading.Lock()
         self.chains: dict[bytes, list[Version]] = {}
-        self.keys: SortedList = SortedList()
+        self.keys = VersionKeys()
         self.locks: dict[bytes, dict[Trx, tuple[bool, int]]] = {}
         """key -> {trx: (write, level)} for JetGetLock."""
         self.gen = 0

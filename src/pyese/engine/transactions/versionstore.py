@@ -208,8 +208,8 @@ class VersionStore(CommitRollback):
         """A database with a maximum size (``engine.instance.database.Database.size_max``)
         refuses a write that would take it past it (JET_errOutOfDatabaseSpace); a delete
         is never refused."""
-        if value is not None and getattr(db, "size_max", None):
-            db.check_growth(self, pending + len(key) + len(value or b""))  # type: ignore[attr-defined]
+        if value is not None and db.size_max:
+            db.check_growth(self, pending + len(key) + len(value))
 
     def _write_level0(self, session: Session, db: Database, objid: int, key: bytes,
                       value: bytes | None) -> None:

@@ -32,11 +32,12 @@ from typing import Any
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON, VIRTUAL, Currency
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.records.indexentries import index_entries
+from pyese.engine.records.keys import normalizer
 from pyese.engine.records.longvalue import LongValueReader
 from pyese.engine.schema.ddl import index_node, seek_node_key
 from pyese.engine.schema.sysobjects import CatalogIndex
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
+from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.compiling import mypyc_attr
 
 _AFTER_BOOKMARKS = b"\x00\x00" + b"\xff" * (C.JET_cbBookmarkMost + 2)
@@ -301,7 +302,21 @@ class Navigation(Currency):
         assert ix is not None
         rec = RecordView(self.table.layout, data, LongValueReader(view, self.table.lv_objid),
                          bookmark)
-        entries = index_entries(ix.index, rec.values)
+        idef = ix.index
+        if normalizer(idef).udd:
+            # A user-defined default column is keyed by its callback, given this cursor
+            # on the record: ESE ErrRECIGotoBookmark goes to the record first
+            # (ErrDIRGotoJetBookmark), then keys it (ErrRECRetrieveKeyFromRecord).
+            from pyese.engine.cursors import callbacks  # here: it imports this module
+
+            self.set_on(bookmark, bookmark)
+            try:
+                entries = index_entries(idef, callbacks.key_values(self, idef, rec.values))
+            except JetError:
+                self.park(BEFORE)
+                raise
+        else:
+            entries = index_entries(idef, rec.values)
         chosen = None
         for e in entries:
             if itag in e.itags:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyese.engine.cursors import cursor as _cursor
+from pyese.engine.cursors import navigation as _navigation
 from pyese.engine.instance.instance import InstanceServices
 from pyese.engine.instance.session import Session
 from pyese.engine.records.keys import normalizer
@@ -486,6 +487,8 @@ __all__ = [
 def _install() -> None:
     if free_cursor_ls not in _cursor.CLOSE_HOOKS:
         _cursor.CLOSE_HOOKS.append(free_cursor_ls)
+    if not _navigation.KEY_VALUES:
+        _navigation.KEY_VALUES.append(key_values)
 
 
 _install()

@@ -27,6 +27,7 @@ Locks. None (``currency``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON, VIRTUAL, Currency
@@ -39,6 +40,11 @@ from pyese.engine.schema.sysobjects import CatalogIndex
 from pyese.jethdr import constants as C
 from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.compiling import mypyc_attr
+
+KEY_VALUES: list[Callable[[Any, Any, Any], Any]] = []
+"""``callbacks.key_values``, which that module installs here when it is imported (it
+imports this module through ``cursor``, so this one cannot import it). The JET layer
+imports it; a user-defined default column's index cannot be keyed without it."""
 
 _AFTER_BOOKMARKS = b"\x00\x00" + b"\xff" * (C.JET_cbBookmarkMost + 2)
 """Appended to a seek node key: sorts after every node with that index key."""
@@ -307,11 +313,9 @@ class Navigation(Currency):
             # A user-defined default column is keyed by its callback, given this cursor
             # on the record: ESE ErrRECIGotoBookmark goes to the record first
             # (ErrDIRGotoJetBookmark), then keys it (ErrRECRetrieveKeyFromRecord).
-            from pyese.engine.cursors import callbacks  # here: it imports this module
-
             self.set_on(bookmark, bookmark)
             try:
-                entries = index_entries(idef, callbacks.key_values(self, idef, rec.values))
+                entries = index_entries(idef, KEY_VALUES[0](self, idef, rec.values))
             except JetError:
                 self.park(BEFORE)
                 raise

@@ -32,14 +32,16 @@ MODE = {"kind": "double"}
 
 def key_udd(sesid, dbid, tableid, cbtyp, pvArg1, pvArg2, pvContext, ulUnused):
     """Twice column "a" as a 4-byte value, read through the cursor handed over with
-    JET_bitRetrieveCopy (the record being keyed, per the module docstring)."""
+    JET_bitRetrieveCopy (the record being keyed, per the module docstring); MODE "plain"
+    reads it without JET_bitRetrieveCopy."""
     CALLS.append((cbtyp, None if pvArg1 is None else "buffer", pvArg2[0],
                   bytes(pvContext or b""), ulUnused))
     kind = MODE["kind"]
     if kind == "error":
         return jet.JET_errOutOfMemory
     a_col = jet.JetGetTableColumnInfo(sesid, tableid, "a", jet.JET_ColInfo).columnid
-    raw = jet.JetRetrieveColumn(sesid, tableid, a_col, jet.JET_bitRetrieveCopy)
+    grbit = 0 if kind == "plain" else jet.JET_bitRetrieveCopy
+    raw = jet.JetRetrieveColumn(sesid, tableid, a_col, grbit)
     n = struct.unpack("<i", raw)[0] if raw else 0
     if kind == "null-odd" and n % 2:
         return jet.JET_wrnColumnNull
@@ -241,3 +243,100 @@ def test_conditional_column_gets_no_buffer(env):
     assert _ids_in_index(s, t, ids) == [2]
     # ErrRECIIRetrieveKey on a conditional column: pvArg1 NULL, *pcbActual 0
     assert CALLS and all(c[1] is None and c[2] == 0 for c in CALLS)
+
+
+def _bookmark_of(s, t, ids, rid):
+    jet.JetSetCurrentIndex(s, t, "pk")
+    jet.JetMakeKey(s, t, struct.pack("<i", rid), jet.JET_bitNewKey)
+    jet.JetSeek(s, t, jet.JET_bitSeekEQ)
+    return jet.JetGetBookmark(s, t)
+
+
+def _current_id(s, t, ids):
+    return struct.unpack("<i", jet.JetRetrieveColumn(s, t, ids["id"], 0))[0]
+
+
+def test_goto_bookmark_finds_the_callback_entry(env):
+    # rec.cxx ErrRECIGotoBookmark: ErrDIRGotoJetBookmark puts the table's cursor on the
+    # record, then ErrRECRetrieveKeyFromRecord keys it there (fldnorm.cxx
+    # ErrRECIIRetrieveKey calls the callback, FUCBSetNeverRetrieveCopy) and
+    # ErrDIRDownKeyData goes to that entry of the secondary index. ErrIsamSetCurrentIndex
+    # with JET_bitNoMove keeps the record the same way (JetSetCurrentIndex2 NoMove).
+    s, db, t, ids = env
+    _create_ux(s, t)
+    _insert(s, t, ids, 1, 30)
+    _insert(s, t, ids, 2, 10)
+    _insert(s, t, ids, 3, 20)
+    assert _ids_in_index(s, t, ids) == [2, 3, 1]  # keys 20, 40, 60
+    bm = _bookmark_of(s, t, ids, 3)
+    jet.JetSetCurrentIndex(s, t, "ux")
+    CALLS.clear()
+    jet.JetGotoBookmark(s, t, bm)
+    assert len(CALLS) == 1  # the record keyed once, by its callback
+    assert _current_id(s, t, ids) == 3
+    jet.JetMove(s, t, jet.JET_MoveNext, 0)  # on the entry 40: next is 60
+    assert _current_id(s, t, ids) == 1
+    jet.JetMove(s, t, jet.JET_MovePrevious, 0)
+    jet.JetMove(s, t, jet.JET_MovePrevious, 0)
+    assert _current_id(s, t, ids) == 2
+    _bookmark_of(s, t, ids, 3)
+    jet.JetSetCurrentIndex2(s, t, "ux", jet.JET_bitNoMove)
+    jet.JetMove(s, t, jet.JET_MoveNext, 0)
+    assert _current_id(s, t, ids) == 1
+
+
+def test_retrieve_tag_from_index_matches_the_callback_entry(env):
+    # fldext.cxx ErrRECIRetrieveFromIndex, ComputeItag: for a multi-valued column the
+    # record's keys are made with ErrRECRetrieveKeyFromRecord on the table's cursor (the
+    # callback gives "u") and compared with the current entry's key.
+    s, db, t, ids = env
+    m = jet.JetAddColumn(s, t, "m", jet.JET_COLUMNDEF(
+        coltyp=jet.JET_coltypLong,
+        grbit=jet.JET_bitColumnTagged | jet.JET_bitColumnMultiValued), None)
+    jet.JetCreateIndex(s, t, "mu", 0, "+m\0+u\0\0", 100)
+    jet.JetBeginTransaction(s)
+    jet.JetPrepareUpdate(s, t, jet.JET_prepInsert)
+    jet.JetSetColumn(s, t, ids["id"], struct.pack("<i", 1), 0)
+    jet.JetSetColumn(s, t, ids["a"], struct.pack("<i", 30), 0)
+    for v in (9, 7):
+        jet.JetSetColumn(s, t, m, struct.pack("<i", v), 0,
+                         jet.JET_SETINFO(itagSequence=0))
+    jet.JetUpdate(s, t)
+    jet.JetCommitTransaction(s, 0)
+    jet.JetSetCurrentIndex(s, t, "mu")
+    jet.JetMove(s, t, jet.JET_MoveFirst, 0)
+    got = []
+    for _ in range(2):
+        ri = jet.JET_RETINFO(itagSequence=1)
+        value = jet.JetRetrieveColumn(
+            s, t, m, jet.JET_bitRetrieveFromIndex | jet.JET_bitRetrieveTag, ri)
+        got.append((struct.unpack("<i", value)[0], ri.itagSequence))
+        if not got[1:]:
+            jet.JetMove(s, t, jet.JET_MoveNext, 0)
+    assert got == [(7, 2), (9, 1)]  # entries (7, 60) and (9, 60), 7 being value 2
+
+
+def test_plain_retrieval_in_the_callback_reads_the_record_being_keyed(env):
+    # fldnorm.cxx ErrRECIIRetrieveKey: a key made from the copy buffer (insert, the new
+    # keys of a replace) sets pfucb->dataWorkBuf = lineRec and FUCBSetAlwaysRetrieveCopy,
+    # so fldext.cxx reads the record being keyed with or without JET_bitRetrieveCopy; a
+    # key made from the record (the old keys of a replace) sets
+    # FUCBSetNeverRetrieveCopy and a plain retrieval reads that record.
+    s, db, t, ids = env
+    _create_ux(s, t)
+    MODE["kind"] = "plain"
+    _insert(s, t, ids, 1, 30)  # the cursor is on no record: the copy buffer is read
+    _insert(s, t, ids, 2, 10)
+    assert _ids_in_index(s, t, ids) == [2, 1]  # 20, 60
+    jet.JetSetCurrentIndex(s, t, "pk")
+    jet.JetMakeKey(s, t, struct.pack("<i", 1), jet.JET_bitNewKey)
+    jet.JetSeek(s, t, jet.JET_bitSeekEQ)
+    jet.JetBeginTransaction(s)
+    jet.JetPrepareUpdate(s, t, jet.JET_prepReplace)
+    jet.JetSetColumn(s, t, ids["a"], struct.pack("<i", 5), 0)
+    jet.JetUpdate(s, t)
+    jet.JetCommitTransaction(s, 0)
+    # the old key (60, from the record) went; the new one (10, from the copy buffer) came
+    assert _ids_in_index(s, t, ids) == [1, 2]
+    assert _seek_u(s, t, struct.pack(">i", 60)) is None
+    assert _seek_u(s, t, struct.pack(">i", 10)) is not None

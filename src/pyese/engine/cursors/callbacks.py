@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyese.engine.cursors import cursor as _cursor
+from pyese.engine.cursors import navigation as _navigation
 from pyese.engine.instance.instance import InstanceServices
 from pyese.engine.instance.session import Session
 from pyese.engine.records.keys import normalizer
@@ -356,8 +357,8 @@ def udd_columns(index: Any) -> dict[int, tuple[Any, bool]]:
     return found
 
 
-def key_values(cur: Any, index: Any,
-               values: Callable[[int], Sequence[bytes]]) -> Callable[[int], Sequence[bytes]]:
+def key_values(cur: Any, index: Any, values: Callable[[int], Sequence[bytes]],
+               keyed: Any = None) -> Callable[[int], Sequence[bytes]]:
     """The ``values_of`` a key of ``index`` is built from (``indexentries``): ``values``
     (the record's stored values), where a JET_bitColumnUserDefinedDefault column with no
     value gets its callback's value, ``cur`` being the cursor the callback is given.
@@ -373,7 +374,15 @@ def key_values(cur: Any, index: Any,
     callback's JET_bitRetrieveCopy reads the record being keyed), when building an index
     from the record the cursor is on. The callback's error fails the operation
     (:func:`user_defined_default`). ``values`` itself is returned for an index without
-    such a column."""
+    such a column.
+
+    ``keyed``: the RecordView of the copy buffer being keyed (insert, the new keys of a
+    replace). While the callback runs it is the cursor's prepared update's ``keyed``, so
+    that every retrieval of the callback reads it, with or without JET_bitRetrieveCopy
+    (ESE ErrRECIIRetrieveKey with ``!fOnRecord``: ``pfucb->dataWorkBuf = lineRec;
+    FUCBSetAlwaysRetrieveCopy``; the previous value is put back after the call). None:
+    the key is made from the record the cursor is on (FUCBSetNeverRetrieveCopy, which
+    the callers set as the update's ``never_copy``)."""
     if not normalizer(index).udd:
         return values
     udd = udd_columns(index)
@@ -388,11 +397,11 @@ def key_values(cur: Any, index: Any,
             return vals
         col, null_only = found
         if null_only:
-            value = _udd_call(cur, col, None)[0]
+            value = _keyed_call(cur, col, None, keyed)[0]
             return [] if value is None else [value]
         limit = cb_key_most
         while True:
-            value, size, written = _udd_call(cur, col, limit)
+            value, size, written = _keyed_call(cur, col, limit, keyed)
             if value is None:
                 return []
             if size <= written:
@@ -402,6 +411,21 @@ def key_values(cur: Any, index: Any,
             limit *= 2
 
     return values_of
+
+
+def _keyed_call(cur: Any, col: Any, limit: int | None,
+                keyed: Any) -> tuple[bytes | None, int, int]:
+    """:func:`_udd_call` with ``keyed`` as the prepared update's ``keyed`` while the
+    callback runs (see :func:`key_values`)."""
+    upd = cur.update
+    if keyed is None or upd is None:
+        return _udd_call(cur, col, limit)
+    saved = upd.keyed
+    upd.keyed = keyed
+    try:
+        return _udd_call(cur, col, limit)
+    finally:
+        upd.keyed = saved
 
 
 class RecordKeys:
@@ -472,6 +496,8 @@ __all__ = [
 def _install() -> None:
     if free_cursor_ls not in _cursor.CLOSE_HOOKS:
         _cursor.CLOSE_HOOKS.append(free_cursor_ls)
+    if not _navigation.KEY_VALUES:
+        _navigation.KEY_VALUES.append(key_values)
 
 
 _install()

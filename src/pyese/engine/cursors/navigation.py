@@ -27,17 +27,24 @@ Locks. None (``currency``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pyese.engine.cursors.currency import AFTER, BEFORE, DEFERRED, ON, VIRTUAL, Currency
 from pyese.engine.cursors.tablescan import RecordView
 from pyese.engine.records.indexentries import index_entries
+from pyese.engine.records.keys import normalizer
 from pyese.engine.records.longvalue import LongValueReader
 from pyese.engine.schema.ddl import index_node, seek_node_key
 from pyese.engine.schema.sysobjects import CatalogIndex
 from pyese.jethdr import constants as C
-from pyese.jethdr.errors import raise_error
+from pyese.jethdr.errors import JetError, raise_error
 from pyese.storage.compiling import mypyc_attr
+
+KEY_VALUES: list[Callable[[Any, Any, Any], Any]] = []
+"""``callbacks.key_values``, which that module installs here when it is imported (it
+imports this module through ``cursor``, so this one cannot import it). The JET layer
+imports it; a user-defined default column's index cannot be keyed without it."""
 
 _AFTER_BOOKMARKS = b"\x00\x00" + b"\xff" * (C.JET_cbBookmarkMost + 2)
 """Appended to a seek node key: sorts after every node with that index key."""
@@ -301,7 +308,19 @@ class Navigation(Currency):
         assert ix is not None
         rec = RecordView(self.table.layout, data, LongValueReader(view, self.table.lv_objid),
                          bookmark)
-        entries = index_entries(ix.index, rec.values)
+        idef = ix.index
+        if normalizer(idef).udd:
+            # A user-defined default column is keyed by its callback, given this cursor
+            # on the record: ESE ErrRECIGotoBookmark goes to the record first
+            # (ErrDIRGotoJetBookmark), then keys it (ErrRECRetrieveKeyFromRecord).
+            self.set_on(bookmark, bookmark)
+            try:
+                entries = index_entries(idef, KEY_VALUES[0](self, idef, rec.values))
+            except JetError:
+                self.park(BEFORE)
+                raise
+        else:
+            entries = index_entries(idef, rec.values)
         chosen = None
         for e in entries:
             if itag in e.itags:

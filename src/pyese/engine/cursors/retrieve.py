@@ -24,6 +24,7 @@ from itertools import chain
 from operator import is_, itemgetter
 from typing import Any
 
+from pyese.engine.cursors import callbacks
 from pyese.engine.cursors.cursor import ON, Cursor
 from pyese.engine.cursors.handles import AnyCursor
 from pyese.engine.records import update as U
@@ -60,6 +61,9 @@ def retrieve_plain(cur: AnyCursor, cid: int) -> bytes | None:
     columnid other than 0 (what ``JetRetrieveColumn`` is called with most): the value,
     None for NULL. ``JET_errColumnNotFound``, ``JET_errNoCurrentRecord``,
     ``JET_errRecordDeleted``."""
+    upd = cur.update
+    if upd is not None and upd.keyed is not None:  # inside a key build (_record_for)
+        return _retrieve(cur, cid, 0, 1, 0, None)[0]
     col = cur.table.column_by_id(cid)
     rec = cur.record_view()
     raw, flags = rec.layout.retrieve_ex(rec.data, cid, 1)
@@ -222,7 +226,11 @@ def retrieve_columns(cur: Any, items: list[Any], sig: list[tuple[Any, ...]],
 def _plan_values(cur: Any, plan: ColumnsPlan) -> list[bytes | None] | None:
     """The plan's values from the current record; None for a damaged record or a long
     value that fails to read (the per-column path says which column, as it always has).
-    ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``."""
+    ``JET_errNoCurrentRecord``, ``JET_errRecordDeleted``. None also inside a key build's
+    callback (the record is then the one being keyed: :func:`_record_for`)."""
+    upd = cur.update
+    if upd is not None and upd.keyed is not None:
+        return None
     rec = cur.record_view()
     layout = plan.layout
     if rec.layout is not layout and getattr(rec.layout, "base", None) is not layout:
@@ -546,8 +554,17 @@ def _record_for(cur: Any, grbit: int, memo: dict[bool, Any] | None = None) -> An
 
     ``memo`` keeps the record for the rest of one JetRetrieveColumns call, so that every
     column of the call comes from the one record, read once (ESE fldext.cxx
-    ErrRECRetrieveColumns reads them all under one latch of the record's page)."""
-    copy = bool(grbit & C.JET_bitRetrieveCopy and cur.update is not None)
+    ErrRECRetrieveColumns reads them all under one latch of the record's page).
+
+    Inside a user-defined default's callback run while a key is made from the copy
+    buffer, the record being keyed (the update's ``keyed``), with or without
+    JET_bitRetrieveCopy (ESE fldnorm.cxx ErrRECIIRetrieveKey: FUCBSetAlwaysRetrieveCopy;
+    fldext.cxx reads the copy buffer when ``FFUCBAlwaysRetrieveCopy``)."""
+    upd = cur.update
+    if upd is not None and upd.keyed is not None:
+        keyed: Any = upd.keyed
+        return keyed
+    copy = bool(grbit & C.JET_bitRetrieveCopy and upd is not None)
     if memo is not None and copy in memo:
         return memo[copy]
     rec = U.copy_view(cur) if copy else cur.record_view()
@@ -651,9 +668,16 @@ def _entry_itag(cur: Any, idef: Any, key: bytes, columnid: int) -> int:
     """itagSequence of ``columnid`` in the index entry ``key`` of the current record: the
     record's entries are regenerated and matched against the key (fldext.cxx
     ErrRECIRetrieveFromIndex, ComputeItag). JET_errSecondaryIndexCorrupted if none
-    matches."""
+    matches.
+
+    The record is keyed as an update keys it: a user-defined default column gets its
+    callback's value (``callbacks.key_values``, the cursor being on the record; ESE's
+    ComputeItag keys it with ErrRECRetrieveKeyFromRecord on the table's cursor)."""
     rec = cur.record_view()
-    for entry in index_entries(idef, rec.values):
+    values = rec.values
+    if normalizer(idef).udd:
+        values = callbacks.key_values(cur, idef, values)
+    for entry in index_entries(idef, values):
         if entry.key == key:
             return entry.itag_of(columnid)
     raise_error(C.JET_errSecondaryIndexCorrupted, "no record value makes this index entry")

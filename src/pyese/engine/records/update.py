@@ -126,6 +126,12 @@ class PreparedUpdate:
         keys of a record deleted by JET_prepInsertCopyDeleteOriginal): a user-defined
         default's callback reading with JET_bitRetrieveCopy gets that record, not the
         copy buffer (ESE fldnorm.cxx ErrRECIIRetrieveKey: FUCBSetNeverRetrieveCopy)."""
+        self.keyed: RecordView | None = None
+        """The record being keyed from the copy buffer (insert, the new keys of a
+        replace) while a user-defined default's callback runs: every retrieval of the
+        callback reads it, with or without JET_bitRetrieveCopy (ESE fldnorm.cxx
+        ErrRECIIRetrieveKey: ``dataWorkBuf = lineRec``, FUCBSetAlwaysRetrieveCopy);
+        set by ``callbacks.key_values``."""
 
 
 # ------------------------------------------------------------------ helpers
@@ -897,7 +903,7 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
     old_view = record_view_of(cur, upd.original, bookmark)
     if primary is not None:
         pvalues = new_view.values if not facts.udd else callbacks.key_values(
-            cur, primary.index, new_view.values)
+            cur, primary.index, new_view.values, new_view)
         keys = entry_keys(primary.index, pvalues)
         new_key = keys[0] if keys else b"\x00"
         if new_key != bookmark:
@@ -929,7 +935,8 @@ def _write(cur: Cursor, upd: PreparedUpdate, later: list[tuple[int, int]] | None
         found = udd_old.get(cix.objid)
         if found is not None:
             old_keys = found
-            new_keys = set(entry_keys(ix, callbacks.key_values(cur, ix, new_view.values)))
+            new_keys = set(entry_keys(ix, callbacks.key_values(cur, ix, new_view.values,
+                                                               new_view)))
         else:
             cols = {s.column.columnid for s in ix.segments}
             cols |= {c.column.columnid for c in ix.conditions}
@@ -1016,7 +1023,8 @@ class _KeysOf:
             view = self._view = record_view_of(self.cur, self.data)
         view.bookmark = self.bookmark
         if kn.udd:
-            return entry_keys(index, callbacks.key_values(self.cur, index, view.values))
+            return entry_keys(index, callbacks.key_values(self.cur, index, view.values,
+                                                          view))
         return entry_keys(index, view.values)
 
 

@@ -182,10 +182,12 @@ def planned_columns(cur: Any, key: int
         vals = plan.decoder.values(rec.data, rec._resolve)
     except JetError:
         return None
-    if plan.direct:
+    gather = plan.gather
+    if gather is not None or plan.direct:
         may_list = plan.may_list
         if may_list is None or list not in map(type, may_list(vals)):
-            return plan.items, plan.inputs, vals
+            # no multi-values: value 1 of each is the value (as _picked)
+            return plan.items, plan.inputs, vals if plan.direct else list(gather(vals))
     return plan.items, plan.inputs, _picked(plan, vals)
 
 

@@ -360,14 +360,21 @@ class Currency:
         """The current record: JET_errNoCurrentRecord off a record, JET_errRecordDeleted
         when it has gone (deleted by this session, or by a commit this view sees).
         Read once per currency while nothing it depends on changed (invariant 7)."""
-        if self.state == DEFERRED:
-            self.resolve_deferred()
-        bookmark = self.current_bookmark()
+        bookmark = self.bookmark
+        if self.state != ON or bookmark is None:  # else current_bookmark() is bookmark
+            if self.state == DEFERRED:
+                self.resolve_deferred()
+            bookmark = self.current_bookmark()
         self._rec_wanted = True
-        token = self._read_token()
+        vs = self.dc.vs
+        if vs is None:  # _read_token()
+            token: object = _STATIC if self.db.read_only else None
+        else:
+            token = vs.read_token(self.session, self.db, self.table.objid)
         rec = self._rec
         layout = self.table.layout
-        if (rec is not None and token is not None and token == self._rec_token
+        if (rec is not None and token is not None
+                and (token is self._rec_token or token == self._rec_token)
                 and rec.bookmark == bookmark
                 and (rec.layout is layout or getattr(rec.layout, "base", None) is layout)):
             return rec

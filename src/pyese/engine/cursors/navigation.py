@@ -136,10 +136,53 @@ class Navigation(Currency):
         crow 0 checks the current entry (JET_errNoCurrentRecord, JET_errRecordDeleted).
         JET_bitMoveKeyNE skips the entries that have the key of the one stepped from.
         """
+        primary = not self.on_secondary
+        if (crow == 1 or crow == -1) and self.state == ON:
+            # One step from the entry the kept tree cursor is on (``_step``'s ``at ==
+            # start`` case), as the loop below takes it, without its calls.
+            tcur = self._tcur
+            at = self._tcur_at
+            if (tcur is not None and at is not None and at == self.node_key
+                    and not grbit & C.JET_bitMoveKeyNE
+                    and self._tcur_objid == (self.table.objid if primary
+                                             else self.index.objid)):  # type: ignore[union-attr]
+                self._update = None  # self.update = None
+                self.table_bookmark = None  # _navigated
+                if primary:
+                    self.table_nav_level = self.session.level
+                    token = self._read_token()
+                else:
+                    self.index_nav_level = self.session.level
+                    token = None
+                forward = crow == 1
+                self._tcur_at = None  # as _cursor() below: known again once landed
+                node = tcur.next() if forward else tcur.prev()
+                if node is None:
+                    self.park(AFTER if forward else BEFORE)
+                    raise_error(C.JET_errNoCurrentRecord)
+                key = node[0]
+                if primary:
+                    self.state = ON  # set_on(key, key), _prime_record
+                    self.node_key = key
+                    self.bookmark = key
+                    self.virtual_key = None
+                    if token is not None:
+                        self._rec = RecordView(self.table.layout, node[1], self._lv_reader(),
+                                               key)
+                        self._rec_token = token
+                    self._tcur_at = key
+                else:
+                    self._land(node, False, None)
+                rng = self.range
+                if rng is not None and rng.upper == forward and not rng.admits(
+                        self.entry_key(key)):
+                    self.range = None
+                    self.park(AFTER if rng.upper else BEFORE)
+                    raise_error(C.JET_errNoCurrentRecord)
+                return
         self.update = None
         if crow != 0:
             self._navigated()
-        primary = not self.on_secondary
         token = self._read_token() if primary else None
         if crow == C.JET_MoveFirst or crow == C.JET_MoveLast:
             self.range = None

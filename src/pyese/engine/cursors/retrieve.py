@@ -169,19 +169,30 @@ def planned_columns(cur: Any, key: int
     :func:`retrieve_columns`). None when there is no such plan, the cursor is not on a
     record, or anything goes wrong reading it (the caller then takes the checked path,
     which reports it): nothing is raised, nothing changes."""
-    if not isinstance(cur, Cursor) or cur.state != ON:
+    if (cur.__class__ is not Cursor and not isinstance(cur, Cursor)) or cur.state != ON:
         return None
     plans: dict[Any, ColumnsPlan] | None = cur._columns_plans
     plan = plans.get(key) if plans else None
-    if plan is None or plan.layout is not cur.table.layout:
+    if plan is None:
         return None
+    layout = plan.layout
+    if layout is not cur.table.layout:
+        return None
+    # _plan_values, inline
     try:
-        values = _plan_values(cur, plan)
+        rec = cur.record_view()
+        if rec.layout is not layout and getattr(rec.layout, "base", None) is not layout:
+            return None
+        vals = plan.decoder.values(rec.data, rec._resolve)
     except JetError:
         return None
-    if values is None:
-        return None
-    return plan.items, plan.inputs, values
+    gather = plan.gather
+    if gather is not None or plan.direct:
+        may_list = plan.may_list
+        if may_list is None or list not in map(type, may_list(vals)):
+            # no multi-values: value 1 of each is the value (as _picked)
+            return plan.items, plan.inputs, vals if plan.direct else list(gather(vals))
+    return plan.items, plan.inputs, _picked(plan, vals)
 
 
 def retrieve_columns(cur: Any, items: list[Any], sig: list[tuple[Any, ...]],
@@ -239,6 +250,11 @@ def _plan_values(cur: Any, plan: ColumnsPlan) -> list[bytes | None] | None:
         vals = plan.decoder.values(rec.data, rec._resolve)
     except JetError:
         return None
+    return _picked(plan, vals)
+
+
+def _picked(plan: ColumnsPlan, vals: list[Any]) -> list[bytes | None]:
+    """The plan's values (per item) from the decoded row ``vals``."""
     if plan.gather is not None or plan.direct:
         may_list = plan.may_list
         if may_list is None or list not in map(type, may_list(vals)):

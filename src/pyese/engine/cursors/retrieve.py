@@ -178,7 +178,11 @@ def planned_columns(cur: Any, key: int
     layout = plan.layout
     if layout is not cur.table.layout:
         return None
-    # _plan_values, inline
+    # _plan_values, inline (its key-build test too: inside a user-defined default's
+    # callback the record to read is the one being keyed, which _record_for gives)
+    upd = cur.update
+    if upd is not None and upd.keyed is not None:
+        return None
     try:
         rec = cur.record_view()
         if rec.layout is not layout and getattr(rec.layout, "base", None) is not layout:

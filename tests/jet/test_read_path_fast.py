@@ -154,3 +154,22 @@ def test_a_deleted_current_record_is_noticed(env) -> None:
     jet.JetDelete(b, tb)
     with pytest.raises(jet.RecordDeletedError):
         jet.JetRetrieveColumn(a, t, cv)
+
+
+def test_retrieve_columns_plans_the_column_ids_jet_add_column_returns(env) -> None:
+    """``JetAddColumn`` returns ``JET_COLUMNID`` (an int subclass): a list of them is read
+    from one decode of the record and kept as a plan, as a list of plain ints is, with the
+    same values."""
+    from pyese.engine.cursors.cursor import CURSORS
+
+    a, t, _b, _tb, cid, cv, _vs = env
+    assert type(cid) is jet.JET_COLUMNID
+    _seek(a, t, 3)
+    rcs = [jet.JET_RETRIEVECOLUMN(columnid=c, itagSequence=1) for c in (cv, cid)]
+    jet.JetRetrieveColumns(a, t, rcs)
+    assert [_I.unpack(rc.pvData)[0] for rc in rcs] == [103, 3]
+    assert CURSORS[int(t)]._columns_plans  # planned, not read item by item
+    jet.JetMove(a, t, jet.JET_MoveNext)
+    jet.JetRetrieveColumns(a, t, rcs)  # from the kept plan
+    assert [_I.unpack(rc.pvData)[0] for rc in rcs] == [104, 4]
+

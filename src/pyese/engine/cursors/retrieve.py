@@ -112,7 +112,22 @@ class ColumnsPlan:
         one call."""
 
 
-_PLAIN_TYPES = frozenset({int, type(None)})
+_PLAIN_TYPES: set[type] = {int, type(None)}
+"""The input types a plan takes: int and None, and int subclasses that compare and hash
+as int does (``pyese.jet``'s ``JET_COLUMNID``, which ``JetAddColumn`` returns), added the
+first time :func:`_plain_types` meets them."""
+
+
+def _plain_types(types: set[type]) -> bool:
+    """Whether every type of a ``JetRetrieveColumns`` list's inputs is a plain one
+    (:data:`_PLAIN_TYPES`); bool and int subclasses with an equality or hash of their own
+    are not."""
+    for t in types - _PLAIN_TYPES:
+        if (t is bool or not issubclass(t, int) or t.__eq__ is not int.__eq__
+                or t.__hash__ is not int.__hash__):
+            return False
+        _PLAIN_TYPES.add(t)
+    return True
 _PLANS_KEPT = 16
 """Plans kept per cursor (a program reads a table with a few column lists)."""
 
@@ -125,7 +140,7 @@ def _new_plan(cur: Any, items: list[Any], sig: list[tuple[Any, ...]]) -> Columns
     ESE's order."""
     from pyese.engine.genuine.rowdecode import RowDecoder  # the dump path's decoder
 
-    if not set(map(type, chain.from_iterable(sig))) <= _PLAIN_TYPES:
+    if not _plain_types(set(map(type, chain.from_iterable(sig)))):
         return None
     table = cur.table
     layout = table.layout
@@ -225,7 +240,7 @@ def retrieve_columns(cur: Any, items: list[Any], sig: list[tuple[Any, ...]],
     by_values = ("inputs", tuple(sig))
     plan = plans.get(by_values)
     if (plan is None or plan.layout is not layout
-            or not set(map(type, chain.from_iterable(sig))) <= _PLAIN_TYPES):
+            or not _plain_types(set(map(type, chain.from_iterable(sig))))):
         plan = _new_plan(cur, items, sig)
         if plan is None:
             return None

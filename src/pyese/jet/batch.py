@@ -34,6 +34,23 @@ Pyese_bitRowsStay = 0x4
 _ROWS_BITS = Pyese_bitRowsBackward | Pyese_bitRowsBookmark | Pyese_bitRowsStay
 
 
+
+def _rows_args(columnids: Any, max_rows: Any, grbit: Any) -> tuple[int, list[int], int]:
+    """The checked (grbit, columnids, max_rows) of ``PyeseRetrieveRows`` and
+    ``PyeseRetrieveValues``, with their errors in order: ``JET_errInvalidGrbit``, then
+    ``JET_errInvalidParameter`` for the columnids and for ``max_rows``."""
+    g = _args.grbit(grbit)
+    if g & ~_ROWS_BITS:
+        raise_error(C.JET_errInvalidGrbit)
+    if not isinstance(columnids, list | tuple):
+        raise_error(C.JET_errInvalidParameter, "columnids must be a list of columnids")
+    cids = [_args.integer(c, "columnid") for c in columnids]
+    n = _args.integer(max_rows, "max_rows")
+    if n < 1:
+        raise_error(C.JET_errInvalidParameter, "max_rows must be at least 1")
+    return g, cids, n
+
+
 def PyeseRetrieveRows(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
                       columnids: list[int] | tuple[int, ...], max_rows: int,
                       grbit: int = 0) -> list[tuple[Any, ...]]:
@@ -67,15 +84,7 @@ def PyeseRetrieveRows(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     record that goes between two rows of the page ends the page on it instead, so the next
     call reports it).
     """
-    g = _args.grbit(grbit)
-    if g & ~_ROWS_BITS:
-        raise_error(C.JET_errInvalidGrbit)
-    if not isinstance(columnids, list | tuple):
-        raise_error(C.JET_errInvalidParameter, "columnids must be a list of columnids")
-    cids = [_args.integer(c, "columnid") for c in columnids]
-    n = _args.integer(max_rows, "max_rows")
-    if n < 1:
-        raise_error(C.JET_errInvalidParameter, "max_rows must be at least 1")
+    g, cids, n = _rows_args(columnids, max_rows, grbit)
     with session_call(sesid) as session:
         return read_rows(cursor_for(session, tableid), cids, n,
                          backward=bool(g & Pyese_bitRowsBackward),
@@ -105,15 +114,7 @@ def PyeseRetrieveValues(sesid: JET_SESID | int, tableid: JET_TABLEID | int,
     also for a ``typing`` without callable ``convert`` and ``fixed_code`` (checked after
     ``max_rows``, before the session); and what a conversion raises.
     """
-    g = _args.grbit(grbit)
-    if g & ~_ROWS_BITS:
-        raise_error(C.JET_errInvalidGrbit)
-    if not isinstance(columnids, list | tuple):
-        raise_error(C.JET_errInvalidParameter, "columnids must be a list of columnids")
-    cids = [_args.integer(c, "columnid") for c in columnids]
-    n = _args.integer(max_rows, "max_rows")
-    if n < 1:
-        raise_error(C.JET_errInvalidParameter, "max_rows must be at least 1")
+    g, cids, n = _rows_args(columnids, max_rows, grbit)
     if not (callable(getattr(typing, "convert", None))
             and callable(getattr(typing, "fixed_code", None))):
         raise_error(C.JET_errInvalidParameter,

@@ -145,16 +145,9 @@ class Session:
 
     def leave(self) -> None:
         """Leave the gate: close the call's level-0 read snapshots, free the session for
-        any thread, and wake a ``JetTerm`` waiting for the instance's calls to end."""
-        if self.call_snapshots:
-            self.end_call()
-        self.in_api = 0
-        self.api_thread = 0
-        self.api_lock.release()
-        inst = self.instance
-        if inst.term_in_progress:
-            with inst.lock:
-                inst.api_idle.notify_all()
+        any thread, and wake a ``JetTerm`` waiting for the instance's calls to end (what
+        the ``with`` block's exit does)."""
+        self.__exit__(None, None, None)
 
     # The session entered by the gate (``gate.session_call``) is the ``with`` block's
     # context manager: entering gives the session, leaving the block leaves the gate.
@@ -168,7 +161,7 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # leave(), inline (every JET call of a session ends here)
+        # leave()'s body (every JET call of a session ends here, without a further call)
         if self.call_snapshots:
             self.end_call()
         self.in_api = 0
